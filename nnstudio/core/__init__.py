@@ -1,0 +1,1 @@
+"""The NumPy engine: layers, losses, optimizers, designs, training. No Qt here."""

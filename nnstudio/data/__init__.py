@@ -1,0 +1,1 @@
+"""Datasets as plain NumPy arrays. No Qt here."""

@@ -1,0 +1,1 @@
+"""Resources shipped with nnstudio: the default model, example designs, lesson texts."""
