@@ -1,0 +1,292 @@
+"""Reading and writing IDX files, the format of MNIST and its relatives.
+
+An IDX file is a 4-byte magic number ``00 00 <dtype code> <number of dimensions>``, then
+one big-endian int32 per dimension, then the values in C order (big-endian). Files may be
+gzip-compressed (``.gz``). Every problem gives a :class:`DataError` naming the file and saying
+what to do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import DIGIT_CLASSES, DataError, Dataset
+
+#: IDX dtype code -> big-endian NumPy dtype
+IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_ITEMS = 2**31  # sanity limit against absurd headers (foreign files)
+
+_FIX = (
+    "get an unmodified copy (e.g. re-download it, or delete the cached file so it is "
+    "fetched again)"
+)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not an IDX file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            return gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise DataError(
+                f"{path}: the gzip data is truncated or damaged ({exc}); {_FIX}"
+            ) from None
+    if path.suffix == ".gz":
+        raise DataError(
+            f"{path} is named .gz but is not gzip-compressed; it is probably not an IDX "
+            f"file (a web page or an error message saved under that name?); {_FIX}"
+        )
+    return raw
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode the bytes of an (uncompressed) IDX file.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file content.
+    name : str
+        The file name used in error messages.
+
+    Returns
+    -------
+    np.ndarray
+        Array of the shape stored in the header, native byte order.
+    """
+    if len(data) < 4:
+        raise DataError(f"{name} is too short to be an IDX file ({len(data)} bytes); {_FIX}")
+    if data[0] != 0 or data[1] != 0:
+        raise DataError(
+            f"{name} is not an IDX file: it does not start with the IDX magic number "
+            f"(first bytes {data[:4].hex(' ')}); choose the MNIST-format "
+            "'...-idx3-ubyte' / '...-idx1-ubyte' files"
+        )
+    code, ndim = data[2], data[3]
+    if code not in IDX_DTYPES:
+        raise DataError(
+            f"{name}: unknown IDX data type code 0x{code:02X} (expected one of "
+            f"{', '.join(f'0x{c:02X}' for c in IDX_DTYPES)}); the file is damaged or not IDX"
+        )
+    if ndim == 0:
+        raise DataError(f"{name}: the IDX header declares 0 dimensions; the file is damaged")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{name} is truncated inside its header; {_FIX}")
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
+    if any(d < 0 for d in dims):
+        raise DataError(f"{name}: the IDX header has a negative dimension {dims}; damaged file")
+    dtype = IDX_DTYPES[code]
+    count = int(np.prod(dims, dtype=np.int64))
+    if count > _MAX_ITEMS:
+        raise DataError(f"{name}: the IDX header declares an implausible size {dims}")
+    expected = header + count * dtype.itemsize
+    if len(data) < expected:
+        raise DataError(
+            f"{name} is truncated: its header announces shape {dims} ({expected:,} bytes) but "
+            f"the file holds only {len(data):,} bytes; {_FIX}"
+        )
+    if len(data) > expected:
+        raise DataError(
+            f"{name} has {len(data) - expected:,} bytes more than its header announces "
+            f"(shape {dims}); it is damaged or not an IDX file; {_FIX}"
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one IDX file (raw or ``.gz``).
+
+    Returns
+    -------
+    np.ndarray
+        The stored array in native byte order, e.g. uint8 (N, 28, 28) for MNIST images
+        and uint8 (N,) for labels.
+    """
+    path = Path(path)
+    return parse_idx(_read_bytes(path), name=str(path))
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write ``array`` as an IDX file (gzip-compressed when the name ends in ``.gz``)."""
+    array = np.asarray(array)
+    key = array.dtype.newbyteorder("=")
+    if key not in _CODES:
+        raise DataError(f"{path}: IDX cannot store dtype {array.dtype}")
+    code = _CODES[key]
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">i4").tobytes()
+    body = array.astype(IDX_DTYPES[code]).tobytes()
+    data = header + body
+    path = Path(path)
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------- folders
+_IMAGES_RE = re.compile(r"^(?P<prefix>.*?)[-_.]?images[-_.]idx3[-_.]ubyte(\.gz)?$", re.I)
+
+
+def find_idx_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    """All (images, labels) file pairs in ``folder``, e.g. ``train-images-idx3-ubyte.gz``
+    with ``train-labels-idx1-ubyte.gz``."""
+    pairs = []
+    for img in sorted(folder.iterdir()):
+        m = _IMAGES_RE.match(img.name)
+        if not m or not img.is_file():
+            continue
+        label_name = re.sub("images", "labels", img.name, flags=re.I)
+        label_name = re.sub("idx3", "idx1", label_name, flags=re.I)
+        candidates = [label_name]
+        if label_name.endswith(".gz"):
+            candidates.append(label_name[:-3])
+        else:
+            candidates.append(label_name + ".gz")
+        for cand in candidates:
+            if (folder / cand).is_file():
+                pairs.append((img, folder / cand))
+                break
+    return pairs
+
+
+def images_to_float(images: np.ndarray, name: str) -> np.ndarray:
+    """uint8 0..255 (or float) images -> float32 in [0, 1], shape kept."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) * np.float32(1.0 / 255.0)
+    x = images.astype(np.float32)
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if lo < 0.0 or hi > 1.0:
+        if lo >= 0.0 and hi <= 255.0:
+            return x / np.float32(255.0)
+        raise DataError(f"{name}: pixel values span {lo}..{hi}; expected 0..255 or 0..1")
+    return x
+
+
+def load_idx_pair(
+    images_path: str | os.PathLike,
+    labels_path: str | os.PathLike,
+    name: str | None = None,
+    classes: list[str] | None = None,
+    description: str = "",
+) -> Dataset:
+    """Load an images file and its labels file into an image classification dataset.
+
+    Returns
+    -------
+    Dataset
+        x float32 (N, H, W) in [0, 1]; y int64 (N,).
+    """
+    images_path, labels_path = Path(images_path), Path(labels_path)
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    if images.ndim != 3:
+        raise DataError(
+            f"{images_path}: expected images of shape (N, height, width) but the file holds "
+            f"shape {images.shape}; is this a labels file? Images files are named "
+            "'...-images-idx3-ubyte'"
+        )
+    if labels.ndim != 1:
+        raise DataError(
+            f"{labels_path}: expected labels of shape (N,) but the file holds shape "
+            f"{labels.shape}; is this an images file? Labels files are named "
+            "'...-labels-idx1-ubyte'"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{labels_path}: labels must be whole numbers, found {labels.dtype}")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path.name} holds {len(images):,} images but {labels_path.name} holds "
+            f"{len(labels):,} labels: they do not belong together; use the images and labels "
+            "files of the same set"
+        )
+    if labels.size and labels.min() < 0:
+        raise DataError(f"{labels_path}: labels must be >= 0, found {int(labels.min())}")
+    n_classes = int(labels.max()) + 1 if labels.size else 10
+    if classes is None:
+        classes = DIGIT_CLASSES if n_classes <= 10 else [str(i) for i in range(n_classes)]
+    elif n_classes > len(classes):
+        raise DataError(
+            f"{labels_path}: found label {n_classes - 1} but the set has only "
+            f"{len(classes)} classes"
+        )
+    return Dataset(
+        name=name or images_path.parent.name,
+        x=images_to_float(images, str(images_path)),
+        y=labels.astype(np.int64),
+        task="classification",
+        classes=list(classes),
+        description=description or f"IDX images from {images_path.parent}",
+        meta={"images_file": str(images_path), "labels_file": str(labels_path)},
+    )
+
+
+def load_idx_dir(
+    folder: str | os.PathLike,
+    split: str | None = None,
+    classes: list[str] | None = None,
+    name: str | None = None,
+) -> Dataset:
+    """Load the IDX image/label pair found in ``folder``.
+
+    Parameters
+    ----------
+    folder : path
+        A folder holding ``*-images-idx3-ubyte[.gz]`` and the matching
+        ``*-labels-idx1-ubyte[.gz]``.
+    split : {"train", "test"} or None
+        Which pair to use when the folder holds several (``train-*`` and ``t10k-*``).
+        With ``None``: the only pair, or the training pair when there are several.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise DataError(f"{folder}: folder not found; give a folder holding IDX files")
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder} is a file; give the folder that holds the '...-images-idx3-ubyte' and "
+            "'...-labels-idx1-ubyte' files"
+        )
+    pairs = find_idx_pairs(folder)
+    if not pairs:
+        raise DataError(
+            f"{folder} holds no IDX image/label pair: expected files named like "
+            "'train-images-idx3-ubyte.gz' and 'train-labels-idx1-ubyte.gz'"
+        )
+    chosen = pairs
+    if len(pairs) > 1 or split is not None:
+        want = {"train": ("train",), "test": ("t10k", "test")}.get(split or "train")
+        if want is None:
+            raise DataError(f"unknown split {split!r}: use 'train' or 'test'")
+        chosen = [p for p in pairs if p[0].name.lower().startswith(want)]
+        if not chosen and len(pairs) == 1:
+            chosen = pairs
+        if not chosen:
+            names = ", ".join(p[0].name for p in pairs)
+            raise DataError(f"{folder} has no {split or 'train'} images file among: {names}")
+    images_path, labels_path = chosen[0]
+    return load_idx_pair(images_path, labels_path, name=name or folder.name, classes=classes)
