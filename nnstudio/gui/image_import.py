@@ -1,0 +1,149 @@
+"""Images from outside (dropped or pasted files, clipboard pictures) as digit drawings.
+
+A photo or scan of a digit is usually dark ink on light paper; MNIST is white ink on black.
+:func:`image_to_ink` converts any readable picture to a white-on-black greyscale array the
+canvas can show and the network can read, guessing the polarity from the picture's border.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QImage, QImageReader
+
+from nnstudio.data.preprocess import as_grey
+
+#: longest side an imported picture is reduced to before it is analysed
+MAX_SIDE = 512
+
+
+class ImageImportError(ValueError):
+    """A file or clipboard content that cannot be used as a digit; the message says why."""
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage as a uint8 array (H, W, 4) in RGBA order (a copy)."""
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    h, w, stride = rgba.height(), rgba.width(), rgba.bytesPerLine()
+    buf = np.frombuffer(rgba.constBits(), dtype=np.uint8, count=h * stride)
+    return buf.reshape(h, stride)[:, : w * 4].reshape(h, w, 4).copy()
+
+
+def gray_to_qimage(array: np.ndarray) -> QImage:
+    """A (H, W) array in [0, 1] as a Grayscale8 QImage (owns its data)."""
+    a = np.ascontiguousarray(np.clip(array, 0.0, 1.0) * 255.0 + 0.5, dtype=np.uint8)
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+def image_to_ink(image: QImage, name: str = "the image") -> np.ndarray:
+    """Turn a picture of a digit into white ink on black, padded to a square.
+
+    Parameters
+    ----------
+    image : QImage
+        Any picture; colour is converted to grey, a transparent background counts as black.
+    name : str
+        What to call the picture in error messages (e.g. the file name).
+
+    Returns
+    -------
+    np.ndarray
+        float32 (S, S) in [0, 1], the ink centred in a black square.
+
+    Raises
+    ------
+    ImageImportError
+        The picture is empty or holds no visible ink.
+    """
+    if image.isNull() or image.width() < 1 or image.height() < 1:
+        raise ImageImportError(f"{name} is empty.")
+    if max(image.width(), image.height()) > MAX_SIDE:
+        image = image.scaled(
+            MAX_SIDE, MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    rgba = qimage_to_array(image)
+    if rgba[..., 3].min() == rgba[..., 3].max() == 0:
+        raise ImageImportError(f"{name} is fully transparent: there is no digit in it.")
+    if rgba[..., 3].min() == rgba[..., 3].max():
+        rgba = rgba[..., :3]  # opaque: judge by brightness, not by alpha
+    ink = as_grey(rgba, invert=None)  # white on black; polarity guessed from the border
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    background = float(np.median(border))
+    top = float(np.percentile(ink, 99.5))
+    if top - background < 0.15:
+        raise ImageImportError(
+            f"{name} has no visible digit (it is almost one flat colour)."
+        )
+    ink = np.clip((ink - background) / (top - background), 0.0, 1.0)
+    ink[ink < 0.12] = 0.0  # paper texture and JPEG noise are not ink
+    h, w = ink.shape
+    side = max(h, w)
+    out = np.zeros((side, side), dtype=np.float32)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    out[y0 : y0 + h, x0 : x0 + w] = ink
+    return out
+
+
+def load_image_file(path: str | Path) -> np.ndarray:
+    """Read an image file and convert it with :func:`image_to_ink`.
+
+    Raises
+    ------
+    ImageImportError
+        The file does not exist, is not a picture Qt can read, or shows no digit.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ImageImportError(f"'{p.name}' is not a file that can be opened.")
+    reader = QImageReader(str(p))
+    reader.setAutoTransform(True)
+    image = reader.read()
+    if image.isNull():
+        kinds = ", ".join(
+            sorted({bytes(f).decode().upper() for f in QImageReader.supportedImageFormats()}
+                   & {"PNG", "JPEG", "JPG", "BMP", "GIF", "PPM", "PGM", "WEBP", "TIFF"})
+        )
+        raise ImageImportError(
+            f"'{p.name}' is not an image that can be read ({reader.errorString()}). "
+            f"Use a picture file such as {kinds}."
+        )
+    return image_to_ink(image, f"'{p.name}'")
+
+
+def ink_from_mime(mime: QMimeData) -> tuple[np.ndarray, str]:
+    """The digit in dropped or pasted content: an image, or the first file among its URLs.
+
+    Returns
+    -------
+    (np.ndarray, str)
+        The ink as from :func:`image_to_ink`, and a short description of where it came from.
+
+    Raises
+    ------
+    ImageImportError
+        Nothing usable in the content.
+    """
+    if mime.hasUrls():
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if not files:
+            raise ImageImportError("Only files on this computer can be dropped here.")
+        return load_image_file(files[0]), f"'{Path(files[0]).name}'"
+    if mime.hasImage():
+        data = mime.imageData()
+        image = data if isinstance(data, QImage) else QImage(data)
+        return image_to_ink(image, "the pasted picture"), "the pasted picture"
+    if mime.hasText():
+        text = mime.text().strip()
+        if text.startswith("file://"):
+            from PySide6.QtCore import QUrl
+
+            text = QUrl(text).toLocalFile()
+        if text and "\n" not in text and Path(text).is_file():
+            return load_image_file(text), f"'{Path(text).name}'"
+    raise ImageImportError(
+        "There is no picture to use here: copy an image or an image file, then paste."
+    )
