@@ -17,4 +17,7 @@ PageFactory = Callable[[Session], QWidget]
 def page_factories() -> list[tuple[str, str, PageFactory]]:
     """(objectName, tab title, factory) for every page, in tab order."""
     pages: list[tuple[str, str, PageFactory]] = []
+    from nnstudio.gui.draw_panel import DrawPanel
+
+    pages.insert(0, ("drawPage", "Draw", DrawPanel))
     return pages
