@@ -1,0 +1,329 @@
+"""A design compiled into runnable layers: forward, backward, parameters.
+
+:class:`Network` takes a :class:`~nnstudio.core.graph.Design`, checks it, and builds one
+layer per node in topological order, so any DAG works: merges (Add, Concatenate) take
+several inputs, and the gradients of a node whose output feeds several nodes are summed.
+
+Loss and head
+-------------
+The Output node names the loss. When the layer feeding the Output ends in softmax (with
+``cross_entropy``) or sigmoid (with ``binary_cross_entropy``) the loss and the activation are
+fused: the loss returns the gradient with respect to the pre-activation, ``p - y``, and the
+layer skips its activation backward (stable and exact). With any other head the network's
+output is taken as logits and the loss applies softmax/sigmoid itself. ``mse`` backpropagates
+through whatever the head is.
+
+Speed
+-----
+A training step is a handful of Python calls per layer; all arithmetic is in NumPy/BLAS on
+float32 batches. A step activation anywhere makes :meth:`Network.train_step` raise
+:class:`NotTrainableError`; :meth:`Network.forward` still works.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import losses
+from .conv import Conv2D, MaxPool2D
+from .graph import Design, DesignError
+from .layers import (
+    ActivationLayer,
+    Add,
+    Concatenate,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    Layer,
+    Output,
+    Param,
+)
+
+__all__ = ["Network", "NotTrainableError", "Param", "build_layer"]
+
+
+class NotTrainableError(DesignError):
+    """The design cannot be trained by backpropagation (a step activation)."""
+
+
+def build_layer(kind: str, name: str, params: dict, input_shapes: list[tuple[int, ...]],
+                rng: np.random.Generator, dtype=np.float32) -> Layer:
+    """The layer object for one design node (``params`` as completed by the design)."""
+    shape = input_shapes[0] if input_shapes else tuple(params["shape"])
+    p = params
+    if kind == "Input":
+        return Input(name, tuple(p["shape"]), dtype)
+    if kind == "Output":
+        return Output(name, shape, dtype)
+    if kind == "Dense":
+        return Dense(name, shape, p["units"], p["activation"], rng, dtype)
+    if kind == "Conv2D":
+        return Conv2D(name, shape, p["filters"], p["kernel_size"], p["stride"], p["padding"],
+                      p["activation"], rng, dtype)
+    if kind == "MaxPool2D":
+        return MaxPool2D(name, shape, p["pool_size"], p.get("stride"), dtype)
+    if kind == "Flatten":
+        return Flatten(name, shape, dtype)
+    if kind == "Dropout":
+        child = np.random.default_rng(rng.integers(2**63))
+        return Dropout(name, shape, p["rate"], child, dtype)
+    if kind == "Activation":
+        return ActivationLayer(name, shape, p["function"], dtype)
+    if kind == "Add":
+        return Add(name, input_shapes, dtype)
+    if kind == "Concatenate":
+        return Concatenate(name, input_shapes, dtype)
+    raise DesignError(f"'{kind}' is not a layer kind", name)
+
+
+class Network:
+    """A compiled, trainable design (float32).
+
+    Parameters
+    ----------
+    design : the design; it is checked (:class:`DesignError` if not valid) and copied.
+    seed : seeds the initial weights (He for the ReLU family, Xavier otherwise) and dropout.
+    dtype : float32 (the default, and what the rest of the program uses); float64 serves
+        finite-difference gradient checks of whole networks.
+
+    Attributes
+    ----------
+    design : the private copy of the design.
+    input_shape, output_shape : per-sample shapes, e.g. ``(1, 28, 28)`` and ``(10,)``.
+    loss_name : ``"cross_entropy"``, ``"binary_cross_entropy"`` or ``"mse"``.
+    task : ``"classification"`` or ``"regression"`` (mse).
+    n_params : number of trainable numbers.
+    layers : node id -> layer, in topological order.
+    """
+
+    def __init__(self, design: Design, seed: int = 0, dtype=np.float32) -> None:
+        self.design = design.copy()
+        analysis = self.design.check()
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        rng = np.random.default_rng(seed)
+        order = self.design.topo_order()
+        index = {nid: i for i, nid in enumerate(order)}
+        self.layers: dict[str, Layer] = {}
+        self._srcs: list[list[int]] = []
+        for nid in order:
+            node = self.design.nodes[nid]
+            srcs = self.design.inputs_of(nid)
+            in_shapes = [tuple(analysis.shapes[s]) for s in srcs]
+            self.layers[nid] = build_layer(node.kind, nid, node.params, in_shapes, rng,
+                                           self.dtype)
+            self._srcs.append([index[s] for s in srcs])
+        self._seq = list(self.layers.values())
+        self._in = index[self.design.input_node.id]
+        self._out = index[self.design.output_node.id]
+        self.input_shape: tuple[int, ...] = tuple(analysis.shapes[order[self._in]])
+        self.output_shape: tuple[int, ...] = tuple(analysis.shapes[order[self._out]])
+        self._in_size = math.prod(self.input_shape)
+        self.loss_name: str = self.design.output_node.params["loss"]
+        self.task = "regression" if self.loss_name == "mse" else "classification"
+
+        self._params: list[Param] = []
+        for nid, layer in self.layers.items():
+            for key, p in layer.params.items():
+                p.name = f"{nid}/{key}"
+                self._params.append(p)
+        self.n_params = sum(p.value.size for p in self._params)
+
+        # which nodes need a gradient: those with parameters at or before them
+        needs = [False] * len(order)
+        for i, layer in enumerate(self._seq):
+            needs[i] = bool(layer.params) or any(needs[j] for j in self._srcs[i])
+        for i, layer in enumerate(self._seq):
+            layer.needs_dx = any(needs[j] for j in self._srcs[i])
+        self._needs_grad = needs
+        self._fused = self._fuse_head(order)
+        self.reason_not_trainable = self._find_step()
+
+    # ------------------------------------------------------------------ setup
+    def _fuse_head(self, order: list[str]) -> bool:
+        """Fuse softmax + cross-entropy / sigmoid + binary cross-entropy when possible."""
+        want = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(
+            self.loss_name)
+        srcs = self._srcs[self._out]
+        if want is None or len(srcs) != 1:
+            return False
+        head = self._seq[srcs[0]]
+        feeds_only_output = self.design.outputs_of(order[srcs[0]]) == [order[self._out]]
+        if head.activation is not None and head.activation.name == want and feeds_only_output:
+            head.fused_head = True
+            return True
+        return False
+
+    def _find_step(self) -> str | None:
+        for layer in self._seq:
+            if layer.activation is not None and not layer.activation.differentiable:
+                return (f"{layer.kind} '{layer.name}' uses the step activation, which has no "
+                        "useful gradient, so this network cannot be trained by "
+                        "backpropagation")
+        return None
+
+    def trainable(self) -> bool:
+        """True unless a step activation makes backpropagation impossible."""
+        return self.reason_not_trainable is None
+
+    # ------------------------------------------------------------------ data
+    def _prepare(self, x) -> np.ndarray:
+        """``x`` as a C-contiguous float32 batch ``(N, *input_shape)``."""
+        x = np.asarray(x)
+        if x.ndim >= 1 and math.prod(x.shape[1:]) == self._in_size and (
+                x.ndim > 1 or self._in_size == 1):
+            n = x.shape[0]
+        elif x.size == self._in_size:
+            n = 1                                   # a single sample
+        else:
+            raise ValueError(
+                f"The network takes samples of shape {self.input_shape} "
+                f"({self._in_size} values each) but received an array of shape {x.shape}")
+        return np.ascontiguousarray(x, dtype=self.dtype).reshape(n, *self.input_shape)
+
+    # ------------------------------------------------------------------ passes
+    def _run(self, x: np.ndarray, training: bool) -> list[np.ndarray]:
+        outs: list = [None] * len(self._seq)
+        for i, layer in enumerate(self._seq):
+            srcs = self._srcs[i]
+            if not srcs:
+                outs[i] = layer.forward(x, training)
+            elif layer.merge:
+                outs[i] = layer.forward([outs[j] for j in srcs], training)
+            else:
+                outs[i] = layer.forward(outs[srcs[0]], training)
+        return outs
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """Output for a batch ``x (N, *input_shape)`` (any shape with the same per-sample
+        size is reshaped): ``(N, *output_shape)``, probabilities for softmax/sigmoid heads."""
+        return self._run(self._prepare(x), training)[self._out]
+
+    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Inference in batches: ``(N, *output_shape)``."""
+        x = self._prepare(x)
+        parts = [self._run(x[i:i + batch_size], False)[self._out]
+                 for i in range(0, len(x), batch_size)]
+        if not parts:
+            return np.zeros((0, *self.output_shape), self.dtype)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def activations(self, x) -> dict[str, np.ndarray]:
+        """Inference-mode output of every node, by node id: ``(N, *shape)`` each."""
+        outs = self._run(self._prepare(x), False)
+        return dict(zip(self.layers, outs, strict=True))
+
+    def _loss(self, out: np.ndarray, y) -> tuple[float, np.ndarray, float | None]:
+        name = self.loss_name
+        if name == "cross_entropy":
+            fn = losses.cross_entropy if self._fused else losses.cross_entropy_logits
+            J, g = fn(out, y)
+            return J, g, losses.categorical_accuracy(out, y)
+        if name == "binary_cross_entropy":
+            fn = losses.binary_cross_entropy if self._fused else losses.bce_logits
+            J, g = fn(out, y)
+            return J, g, losses.binary_accuracy(out, y, 0.5 if self._fused else 0.0)
+        J, g = losses.mse(out, y)
+        return J, g, None
+
+    def train_step(self, x, y) -> tuple[float, float | None]:
+        """Forward (training mode), loss and backward for one batch; fills every
+        ``Param.grad`` and returns ``(loss, accuracy or None)``. Does not update weights.
+
+        Raises
+        ------
+        NotTrainableError
+            If a step activation makes backpropagation impossible.
+        """
+        if self.reason_not_trainable is not None:
+            step = next(layer.name for layer in self._seq if layer.activation is not None
+                        and not layer.activation.differentiable)
+            raise NotTrainableError(
+                self.reason_not_trainable, step,
+                "train a single step neuron with the perceptron learning rule "
+                "(nnstudio.core.perceptron), or change the activation to 'sigmoid'")
+        outs = self._run(self._prepare(x), True)
+        J, g, acc = self._loss(outs[self._out], y)
+        self._backward(g)
+        return J, acc
+
+    def _backward(self, g: np.ndarray) -> None:
+        grads: list = [None] * len(self._seq)
+        grads[self._out] = g
+        needs = self._needs_grad
+        for i in range(len(self._seq) - 1, -1, -1):
+            dy = grads[i]
+            if dy is None:
+                continue
+            grads[i] = None
+            srcs = self._srcs[i]
+            if not srcs:
+                continue
+            layer = self._seq[i]
+            dx = layer.backward(dy)
+            if dx is None:
+                continue
+            for j, d in zip(srcs, dx if layer.merge else (dx,), strict=True):
+                if needs[j]:
+                    grads[j] = d if grads[j] is None else grads[j] + d
+
+    def evaluate(self, x, y, batch_size: int = 1024) -> dict:
+        """Mean loss and accuracy over a data set, in inference mode:
+        ``{"loss": float, "accuracy": float | None, "n": int}``."""
+        x = self._prepare(x)
+        y = np.asarray(y)
+        n = len(x)
+        loss_sum = acc_sum = 0.0
+        acc_known = False
+        for i in range(0, n, batch_size):
+            out = self._run(x[i:i + batch_size], False)[self._out]
+            J, _, acc = self._loss(out, y[i:i + batch_size])
+            m = len(out)
+            loss_sum += J * m
+            if acc is not None:
+                acc_known = True
+                acc_sum += acc * m
+        return {"loss": loss_sum / n if n else float("nan"),
+                "accuracy": (acc_sum / n if n else float("nan")) if acc_known else None,
+                "n": n}
+
+    # ------------------------------------------------------------------ weights
+    def parameters(self) -> list[Param]:
+        """Every trainable parameter, in a stable order (topological, W before b), named
+        ``"node_id/W"`` / ``"node_id/b"``; values and grads are updated in place."""
+        return list(self._params)
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter, keyed ``"node_id/W"``, ``"node_id/b"``."""
+        return {p.name: p.value.copy() for p in self._params}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Copy ``weights`` into the parameters (in place).
+
+        Raises
+        ------
+        ValueError
+            If a name is missing or unknown, or a shape differs; nothing is changed then.
+        """
+        mine = {p.name: p for p in self._params}
+        missing = sorted(set(mine) - set(weights))
+        extra = sorted(set(weights) - set(mine))
+        if missing or extra:
+            raise ValueError("The weights do not fit this network: "
+                             + "; ".join(filter(None, [
+                                 f"missing {', '.join(missing)}" if missing else "",
+                                 f"unknown {', '.join(extra)}" if extra else ""])))
+        for name, p in mine.items():
+            shape = np.shape(weights[name])
+            if shape != p.value.shape:
+                raise ValueError(f"The weights do not fit this network: '{name}' has shape "
+                                 f"{shape}, the network needs {p.value.shape}")
+        for name, p in mine.items():
+            np.copyto(p.value, weights[name], casting="unsafe")
+
+    def __repr__(self) -> str:
+        return (f"Network({self.design.name!r}, {len(self.layers)} layers, "
+                f"{self.n_params} parameters, loss={self.loss_name})")
