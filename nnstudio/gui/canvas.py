@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QPixmap,
     QPointingDevice,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -165,6 +166,7 @@ class DigitCanvas(QWidget):
         self._drag_over = False
         self._array_cache: dict[int, np.ndarray] = {}
         self._committed: dict[int, QImage] = {}  # the finished items rendered per size
+        self._screen: QPixmap | None = None  # the finished items as shown on screen
         self._last_emit = 0.0
         self._pending = False
         self._timer = QTimer(self)
@@ -318,6 +320,8 @@ class DigitCanvas(QWidget):
 
     # ------------------------------------------------------------------ strokes
     def _begin(self, pos: QPointF, pressure: float | None, erase: bool) -> None:
+        if self.is_empty():
+            self.update()  # the "draw here" hint goes away
         self._current = Stroke(erase=erase or self._eraser)
         self._extend(pos, pressure, force=True)
 
@@ -337,8 +341,26 @@ class DigitCanvas(QWidget):
                 return
         pts.append((x, y, width))
         self._array_cache.clear()
-        self.update()
+        self._update_near(pts[-3:], width)
         self._throttled_emit()
+
+    def _update_near(self, pts: list[tuple[float, float, float]], width: float) -> None:
+        """Repaint only the part of the board the newest piece of stroke touches."""
+        r = self.board_rect()
+        xs = [r.x() + p[0] * r.width() for p in pts]
+        ys = [r.y() + p[1] * r.height() for p in pts]
+        pad = width * r.width() + 4
+        self.update(QRect(int(min(xs) - pad), int(min(ys) - pad),
+                          int(max(xs) - min(xs) + 2 * pad), int(max(ys) - min(ys) + 2 * pad)))
+
+    def _update_hover(self, new: QPointF | None) -> None:
+        """Repaint the brush outline where it was and where it is now."""
+        radius = self._brush / REFERENCE_SIDE * self.board_rect().width() * 0.8 + 4
+        for pos in (self._hover, new):
+            if pos is not None:
+                self.update(QRect(int(pos.x() - radius), int(pos.y() - radius),
+                                  int(2 * radius) + 1, int(2 * radius) + 1))
+        self._hover = new
 
     def _end(self) -> None:
         if self._current is None:
@@ -352,18 +374,27 @@ class DigitCanvas(QWidget):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             paint_stroke(painter, stroke, size)
             painter.end()
+        if self._screen is not None:
+            painter = QPainter(self._screen)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            paint_stroke(painter, stroke, self._screen.width() / self._screen.devicePixelRatio())
+            painter.end()
         self._array_cache.clear()
         self.update()
         self._emit_now()
 
     def _content_changed(self) -> None:
         self._committed.clear()
+        self._screen = None
         self._array_cache.clear()
         self.update()
         self._emit_now()
 
     # ------------------------------------------------------------------ throttling
     def _throttled_emit(self) -> None:
+        if self.throttle_ms <= 0:
+            self._emit_now()
+            return
         if self._timer.isActive():
             self._pending = True
             return
@@ -393,7 +424,8 @@ class DigitCanvas(QWidget):
         painter.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 4, 4)
         painter.translate(r.topLeft())
         painter.setClipRect(QRectF(0, 0, r.width(), r.height()))
-        paint_items(painter, self._items, r.width())
+        painter.drawPixmap(QRectF(0, 0, r.width(), r.height()), self._screen_pixmap(r.width()),
+                           QRectF(self._screen.rect()))
         if self._current is not None:
             paint_stroke(painter, self._current, r.width())
         if self.is_empty():
@@ -419,22 +451,33 @@ class DigitCanvas(QWidget):
             painter.drawEllipse(self._hover - r.topLeft(), radius, radius)
         painter.end()
 
+    def _screen_pixmap(self, side: float) -> QPixmap:
+        """The finished items rendered at the board's size on screen (cached)."""
+        dpr = self.devicePixelRatioF()
+        px = max(1, round(side * dpr))
+        if self._screen is None or self._screen.width() != px:
+            self._screen = QPixmap(px, px)
+            self._screen.setDevicePixelRatio(dpr)
+            self._screen.fill(BOARD_COLOR)
+            painter = QPainter(self._screen)
+            paint_items(painter, self._items, px / dpr)
+            painter.end()
+        return self._screen
+
     # ------------------------------------------------------------------ mouse, pen, touch
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self.setFocus(Qt.FocusReason.MouseFocusReason)
-            self._hover = event.position()
+            self._update_hover(event.position())
             self._begin(event.position(), None, event.button() == Qt.MouseButton.RightButton)
             event.accept()
         else:
             super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        self._hover = event.position()
+        self._update_hover(event.position())
         if self._current is not None:
             self._extend(event.position(), None)
-        else:
-            self.update()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if self._current is not None:
@@ -442,13 +485,12 @@ class DigitCanvas(QWidget):
             self._end()
 
     def leaveEvent(self, event) -> None:  # noqa: N802
-        self._hover = None
-        self.update()
+        self._update_hover(None)
         super().leaveEvent(event)
 
     def tabletEvent(self, event) -> None:  # noqa: N802
         kind = event.type()
-        self._hover = event.position()
+        self._update_hover(event.position())
         if kind == QEvent.Type.TabletPress:
             erase = event.pointerType() == QPointingDevice.PointerType.Eraser
             self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -456,8 +498,6 @@ class DigitCanvas(QWidget):
         elif kind == QEvent.Type.TabletMove:
             if self._current is not None:
                 self._extend(event.position(), event.pressure())
-            else:
-                self.update()
         elif kind == QEvent.Type.TabletRelease:
             self._end()
         event.accept()

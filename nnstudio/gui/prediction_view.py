@@ -139,6 +139,7 @@ class PredictionView(QFrame):
         super().__init__(parent)
         self.setObjectName("predictionView")
         self._classes: list[str] = [str(i) for i in range(10)]
+        self._digit_size = 64
         title = QLabel("The network's answer")
         title.setObjectName("sectionTitle")
         self.digit = QLabel("")
@@ -200,7 +201,9 @@ class PredictionView(QFrame):
         self.digit.setText(self._classes[top] if top < len(self._classes) else str(top))
         # long class names (e.g. "Trouser") need a smaller type than a single digit
         size = 64 if len(self.digit.text()) <= 2 else 26
-        self.digit.setStyleSheet(f"color: #0877bd; font-size: {size}pt; font-weight: 600;")
+        if size != self._digit_size:  # restyling is slow: only when the size changes
+            self._digit_size = size
+            self.digit.setStyleSheet(f"color: #0877bd; font-size: {size}pt; font-weight: 600;")
         self.confidence.setText(f"{100 * p[top]:.0f}% sure")
         self.bars.set_values(p, self._classes)
 
@@ -208,7 +211,9 @@ class PredictionView(QFrame):
         self.preview.set_image(image)
         if image is not None:
             h, w = image.shape
-            self.preview_caption.setText(f"what the network\nreceives ({h}×{w})")
+            text = f"what the network\nreceives ({h}×{w})"
+            if text != self.preview_caption.text():
+                self.preview_caption.setText(text)
 
     def set_hint(self, text: str | None) -> None:
         """A person-readable reason why there is no answer (``None`` hides it)."""
