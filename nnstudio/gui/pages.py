@@ -20,4 +20,7 @@ def page_factories() -> list[tuple[str, str, PageFactory]]:
     from nnstudio.gui.draw_panel import DrawPanel
 
     pages.insert(0, ("drawPage", "Draw", DrawPanel))
+    from nnstudio.gui.editor import EditorPanel
+
+    pages.append(("designPage", "Design", EditorPanel))
     return pages
