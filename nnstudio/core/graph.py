@@ -13,6 +13,7 @@ Shapes are per-sample tuples without the batch dimension; images are channels-fi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -321,6 +322,8 @@ class Analysis:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
+    if not (path.parent if str(path.parent) else Path(".")).is_dir():
+        raise FileNotFoundError(errno.ENOENT, "The folder does not exist", str(path.parent))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -20,6 +20,7 @@ Writes are atomic: a temporary file in the same folder, then ``os.replace``.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
 import tempfile
@@ -97,6 +98,8 @@ def save_model(path: str | os.PathLike, network, history: History | None = None,
     for key, value in (history.to_dict() if history is not None else {}).items():
         arrays[f"history/{key}"] = np.asarray(value)
     folder = path.parent if str(path.parent) else Path(".")
+    if not (path.parent if str(path.parent) else Path(".")).is_dir():
+        raise FileNotFoundError(errno.ENOENT, "The folder does not exist", str(path.parent))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

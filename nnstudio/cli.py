@@ -1,0 +1,387 @@
+"""The ``nnstudio`` command: the window with no arguments, headless subcommands otherwise.
+
+::
+
+    nnstudio                                   start the window
+    nnstudio train --design mlp --data idx:DIR --epochs 5 --out model.npz
+    nnstudio evaluate model.npz --data idx:DIR [--json]
+    nnstudio templates
+    nnstudio export-design mlp design.json
+    nnstudio info model.npz
+
+Mistakes (bad arguments, missing or damaged files) print one line on stderr and exit 2;
+Ctrl-C while training saves nothing and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from nnstudio import __version__
+from nnstudio.core.graph import Design, DesignError, format_shape
+from nnstudio.core.modelfile import LoadedModel, ModelFileError, load_model, save_model
+from nnstudio.core.templates import TEMPLATES, get_template
+from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
+from nnstudio.data.dataset import DataError
+
+DEFAULT_MODEL = "default_model.npz"
+
+
+class UsageError(Exception):
+    """A command-line mistake: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ---------------------------------------------------------------------- helpers
+def _resolve_model_path(spec: str) -> Path:
+    """A model path, or the shipped model for the word ``default``."""
+    if spec != "default":
+        return Path(spec)
+    from importlib.resources import files
+
+    try:
+        res = files("nnstudio.resources") / DEFAULT_MODEL
+        path = Path(str(res))
+    except (ModuleNotFoundError, TypeError) as err:
+        raise ModelFileError(f"The shipped default model cannot be found ({err})") from None
+    if not path.is_file():
+        raise ModelFileError(
+            "The shipped default model (resources/default_model.npz) is missing: train one "
+            "with 'nnstudio train --design cnn --data mnist --epochs 3 --out "
+            "resources/default_model.npz'")
+    return path
+
+
+def _load(spec: str) -> LoadedModel:
+    return load_model(_resolve_model_path(spec))
+
+
+def _design(spec: str) -> Design:
+    """A template name, a design .json file, or a model file's design."""
+    if spec in TEMPLATES:
+        return get_template(spec)
+    path = Path(spec)
+    if spec == "default" or path.suffix.lower() == ".npz":
+        return _load(spec).design
+    if not path.exists():
+        raise DesignError(f"'{spec}' is neither a template ({', '.join(TEMPLATES)}) "
+                          "nor an existing design file")
+    return Design.load(path)
+
+
+def _input_size(design: Design) -> int:
+    node = design.input_node
+    return math.prod(node.params["shape"]) if node is not None else 0
+
+
+def _image_size_for(design: Design) -> int:
+    """16 for designs that take 16×16 images, else 28."""
+    return 16 if _input_size(design) == 256 else 28
+
+
+def _load_data(spec: str, size: int):
+    from nnstudio.data.sources import load_source
+
+    return load_source(spec, size=size)
+
+
+def _fit_data(network, ds, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check that the data suits the network; returns (x, y) ready for it."""
+    want = math.prod(network.input_shape)
+    got = math.prod(ds.sample_shape)
+    if want != got:
+        raise DataError(
+            f"{what} samples are {format_shape(ds.sample_shape)} ({got} values) but the "
+            f"design's Input takes {format_shape(network.input_shape)} ({want} values): "
+            "choose data and design that match")
+    out_units = math.prod(network.output_shape)
+    y = ds.y
+    if network.task == "classification":
+        if ds.task != "classification":
+            raise DataError(f"{what} is for regression but the design classifies "
+                            f"({network.loss_name}): use the mse loss")
+        n_classes = int(y.max()) + 1 if len(y) else 0
+        limit = 2 if network.loss_name == "binary_cross_entropy" and out_units == 1 \
+            else out_units
+        if n_classes > limit:
+            raise DataError(f"{what} has {n_classes} classes but the design's Output has "
+                            f"{out_units} unit(s): give the last Dense {n_classes} units")
+    elif ds.task == "classification":
+        if out_units == 1:
+            y = y.astype(np.float32).reshape(-1, 1)
+        else:
+            y = np.eye(out_units, dtype=np.float32)[np.clip(y, 0, out_units - 1)]
+    elif y.shape[1:] != (out_units,):
+        raise DataError(f"{what} has {y.shape[1]} target value(s) per sample but the design "
+                        f"outputs {out_units}: make the last Dense match")
+    return ds.x, y
+
+
+class _Progress:
+    """One updating progress line on a terminal, a summary line per epoch."""
+
+    def __init__(self, stream: TextIO, width: int = 24) -> None:
+        self.stream, self.width = stream, width
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self._shown = False
+
+    def batch(self, info) -> None:
+        if not self.live:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and info.batch < info.n_batches:
+            return
+        self._last = now
+        done = int(self.width * info.batch / max(info.n_batches, 1))
+        acc = "" if info.accuracy is None else f" acc {100 * info.accuracy:5.1f}%"
+        rate = info.samples_seen / info.elapsed if info.elapsed > 0 else 0.0
+        line = (f"epoch {info.epoch}/{info.epochs} [{'#' * done}{'.' * (self.width - done)}] "
+                f"{info.batch}/{info.n_batches} loss {info.loss:.4f}{acc} {rate:,.0f}/s")
+        self.stream.write("\r" + line[:119].ljust(119))
+        self.stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r" + " " * 119 + "\r")
+            self._shown = False
+
+    def epoch(self, info) -> None:
+        self.clear()
+        parts = [f"epoch {info.epoch}/{info.epochs}", f"loss {info.train_loss:.4f}"]
+        if info.train_accuracy is not None:
+            parts.append(f"acc {100 * info.train_accuracy:.2f}%")
+        if info.val_loss is not None:
+            parts.append(f"val_loss {info.val_loss:.4f}")
+        if info.val_accuracy is not None:
+            parts.append(f"val_acc {100 * info.val_accuracy:.2f}%")
+        parts.append(f"{info.elapsed:.1f}s")
+        self.stream.write("  ".join(parts) + "\n")
+        self.stream.flush()
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_train(args: argparse.Namespace) -> int:
+    from nnstudio.core.network import Network
+
+    design = _design(args.design)
+    design.check()
+    size = args.size or _image_size_for(design)
+    ds = _load_data(args.data, size)
+    network = Network(design, seed=args.seed)
+    if not network.trainable():
+        raise DesignError(network.reason_not_trainable or "This design cannot be trained")
+    x, y = _fit_data(network, ds, f"The data '{args.data}'")
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         optimizer=args.optimizer, weight_decay=args.weight_decay,
+                         val_split=args.val_split, seed=args.seed,
+                         augment_shift=args.augment_shift)
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out '{out}' is a folder: give a file name such as model.npz")
+    if not out.parent.exists():
+        raise UsageError(f"the folder of --out '{out}' does not exist")
+    trainer = Trainer(network, x, y, config)
+    err = sys.stderr
+    err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
+              f"{len(trainer.train_idx):,} samples, "
+              f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
+    progress = _Progress(err)
+    try:
+        history = trainer.run(on_batch=progress.batch, on_epoch=progress.epoch)
+    except TrainingDiverged as exc:
+        progress.clear()
+        err.write(f"nnstudio: {exc} Nothing was saved.\n")
+        return 1
+    except KeyboardInterrupt:
+        progress.clear()
+        err.write("\nnnstudio: training interrupted; nothing was saved\n")
+        return 130
+    last = history.epochs[-1] if history.epochs else None
+    meta = {"classes": list(ds.classes), "data": args.data, "dataset": ds.name,
+            "task": ds.task, "image_size": size, "config": asdict(config),
+            "metrics": {} if last is None else asdict(last)}
+    save_model(out, network, history, meta)
+    err.write(f"saved {out}\n")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    size = args.size or _image_size_for(model.design)
+    ds = _load_data(args.data, size)
+    x, y = _fit_data(model.network, ds, f"The data '{args.data}'")
+    result = model.network.evaluate(x, y)
+    loss, acc, n = float(result["loss"]), result.get("accuracy"), int(result["n"])
+    if args.json:
+        print(json.dumps({"accuracy": None if acc is None else float(acc), "loss": loss,
+                          "n": n, "model": args.model, "data": args.data}))
+    else:
+        acc_text = "" if acc is None else f"  accuracy {100 * float(acc):.2f}%"
+        print(f"loss {loss:.4f}{acc_text}  (n = {n:,})")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    width = max(map(len, TEMPLATES))
+    for name, text in TEMPLATES.items():
+        print(f"{name:<{width}}  {text}")
+    return 0
+
+
+def cmd_export_design(args: argparse.Namespace) -> int:
+    design = _design(args.source)
+    design.save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    design, meta = model.design, model.meta
+    result = design.analyze()
+    print(f"model     {model.path}")
+    print(f"design    {design.name}: {len(design.nodes)} nodes, {result.total_params:,} "
+          "parameters")
+    for nid in design.topo_order():
+        node = design.nodes[nid]
+        count = result.param_counts.get(nid, 0)
+        print(f"  {nid:<12} {node.kind:<12} {format_shape(result.shapes.get(nid)):<12} "
+              f"{count:>10,}")
+    if model.classes:
+        print(f"classes   {', '.join(model.classes)}")
+    for key in ("data", "saved_at", "nnstudio_version"):
+        if key in meta:
+            print(f"{key:<9} {meta[key]}")
+    epochs = model.history.epochs
+    if epochs:
+        last = epochs[-1]
+        acc = "" if last.val_accuracy is None else f", val_acc {100 * last.val_accuracy:.2f}%"
+        print(f"trained   {len(epochs)} epoch(s), {len(model.history):,} batches; last loss "
+              f"{last.train_loss:.4f}{acc}")
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} must be a number > 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``nnstudio``."""
+    parser = _Parser(prog="nnstudio", description="A desktop neural-network studio. Without "
+                     "a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"nnstudio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train a design on data and save the model")
+    p.add_argument("--design", required=True,
+                   help=f"a design .json file or a template ({', '.join(TEMPLATES)})")
+    p.add_argument("--data", required=True, help="data source, e.g. idx:DIR, synthetic:10000")
+    p.add_argument("--epochs", type=_positive_int, required=True)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
+    p.add_argument("--val-split", type=float, default=0.1,
+                   help="fraction held out for validation (0 to 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, choices=(16, 28), default=None,
+                   help="digit image size (default: what the design's Input takes)")
+    p.add_argument("--augment-shift", type=int, default=0, metavar="PIXELS",
+                   help="shift images randomly by up to PIXELS while training")
+    p.add_argument("--out", required=True, help="model file to write (.npz)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="loss and accuracy of a model on data")
+    p.add_argument("model", help="model file, or 'default' for the shipped model")
+    p.add_argument("--data", required=True)
+    p.add_argument("--size", type=int, choices=(16, 28), default=None)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("templates", help="list the built-in designs")
+    p.set_defaults(func=cmd_templates)
+
+    p = sub.add_parser("export-design", help="write a template's or model's design as JSON")
+    p.add_argument("source", help="template name, model file, or 'default'")
+    p.add_argument("out", help="design file to write (.json)")
+    p.set_defaults(func=cmd_export_design)
+
+    p = sub.add_parser("info", help="describe a model file")
+    p.add_argument("model", help="model file, or 'default'")
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def _start_gui() -> int:
+    try:
+        from nnstudio.gui.app import main as gui_main
+    except ImportError as err:
+        print(f"nnstudio: the window could not start: {err}", file=sys.stderr)
+        return 2
+    result = gui_main()
+    return int(result or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``nnstudio`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        return _start_gui()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return _start_gui()
+        if not 0 <= getattr(args, "val_split", 0) < 1:
+            raise UsageError("--val-split must be from 0 up to (not including) 1")
+        if getattr(args, "weight_decay", 0) < 0:
+            raise UsageError("--weight-decay must be >= 0")
+        if getattr(args, "augment_shift", 0) < 0:
+            raise UsageError("--augment-shift must be >= 0")
+        return args.func(args)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("\nnnstudio: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, DataError, DesignError, ModelFileError, OSError, ValueError,
+            KeyError) as err:
+        text = str(err).strip().replace("\n", " ") or type(err).__name__
+        if isinstance(err, KeyError) and err.args:
+            text = str(err.args[0])
+        if isinstance(err, OSError) and err.strerror:
+            text = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
+        print(f"nnstudio: {text}", file=sys.stderr)
+        return 2
