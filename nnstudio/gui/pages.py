@@ -23,4 +23,7 @@ def page_factories() -> list[tuple[str, str, PageFactory]]:
     from nnstudio.gui.editor import EditorPanel
 
     pages.append(("designPage", "Design", EditorPanel))
+    from nnstudio.gui.train_view import TrainView
+
+    pages.append(("trainPage", "Train", TrainView))
     return pages

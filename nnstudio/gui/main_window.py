@@ -1,0 +1,319 @@
+"""The studio's main window: pages in tabs, the Training dock, menus, toolbar, status bar.
+
+Constructing :class:`MainWindow` builds everything without showing it. On first launch the
+session holds the ``cnn`` design with the shipped default model's weights (when the file is
+there) and the offline synthetic digits start loading in the background, so Play trains at once.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from nnstudio.gui.session import Session
+from nnstudio.gui.workers import TrainingController
+
+log = logging.getLogger(__name__)
+
+#: the data a first launch trains on: generated on this computer, no download
+DEFAULT_DATA = "synthetic:10000"
+DEFAULT_TEMPLATE = "cnn"
+SETTINGS_VERSION = 1
+MAX_RECENT = 8
+
+
+def resource_path(*parts: str) -> Path:
+    """A file shipped in ``resources/`` (the package ``nnstudio.resources``)."""
+    try:
+        base = Path(str(importlib.resources.files("nnstudio.resources")))
+    except (ModuleNotFoundError, TypeError):
+        base = Path(__file__).resolve().parents[2] / "resources"
+    return base.joinpath(*parts)
+
+
+def icon(name: str) -> QIcon:
+    path = resource_path("icons", f"{name}.svg")
+    return QIcon(str(path)) if path.is_file() else QIcon()
+
+
+def default_session() -> Session:
+    """The ``cnn`` design with the shipped default model's weights when present."""
+    from nnstudio.core.templates import get_template
+
+    session = Session(get_template(DEFAULT_TEMPLATE))
+    model = resource_path("default_model.npz")
+    if model.is_file():
+        try:
+            from nnstudio.core.modelfile import load_model
+
+            loaded = load_model(model)
+            session.set_design(loaded.design, weights=loaded.network.get_weights(),
+                               history=loaded.history, meta=loaded.meta)
+        except Exception:  # noqa: BLE001 - a broken shipped file must not stop the app
+            log.exception("the default model %s could not be loaded", model)
+    session.set_dirty(False)
+    return session
+
+
+class MainWindow(QMainWindow):
+    """nnstudio's main window (objectName ``mainWindow``).
+
+    Parameters
+    ----------
+    session : Session, optional
+        The state to show; a first-launch session (:func:`default_session`) when omitted.
+    settings : QSettings, optional
+        Where window layout and recent files are remembered (tests pass a temporary file).
+    data : str or None
+        Data source loaded in the background after construction; None loads nothing.
+    """
+
+    def __init__(self, session: Session | None = None, *, settings: QSettings | None = None,
+                 data: str | None = DEFAULT_DATA, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        from nnstudio.gui import theme
+
+        theme.apply()
+        self.settings = settings if settings is not None else QSettings("nnstudio", "nnstudio")
+        self.session = session if session is not None else default_session()
+        self.session.setParent(self)
+        self.controller = TrainingController(self.session, self)
+        self._closing = False
+
+        from nnstudio.gui import window_actions
+
+        self.actions_ = window_actions.build_actions(self)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.pages: dict[str, QWidget] = {}
+        self._build_pages()
+        self.setCentralWidget(self.tabs)
+
+        from nnstudio.gui.training_panel import TrainingPanel
+
+        self.training_panel = TrainingPanel(self.session, None, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.training_panel)
+        window_actions.build_toolbar(self)
+        window_actions.build_menus(self)
+        window_actions.build_status_bar(self)
+
+        s = self.session
+        s.dirtyChanged.connect(self._update_title)
+        s.designReplaced.connect(self._update_title)
+        s.trainingStateChanged.connect(self._on_state)
+        s.snapshotApplied.connect(self._on_snapshot)
+        s.modelChanged.connect(self._update_actions)
+        self.controller.errored.connect(self._on_training_error)
+        self.controller.dataFailed.connect(
+            lambda msg: self.statusBar().showMessage(f"Data could not be loaded: {msg}", 10000)
+        )
+        self.controller.dataLoaded.connect(
+            lambda spec: self.statusBar().showMessage(f"Data ready: {spec}", 5000)
+        )
+        self.controller.waitingForData.connect(self._on_waiting)
+
+        self.resize(1400, 900)
+        self.setMinimumSize(900, 600)
+        self._restore_layout()
+        self._update_title()
+        self._on_state(s.training_state)
+        if data and s.dataset is None:
+            QTimer.singleShot(0, lambda: self._load_initial_data(data))
+
+    # ------------------------------------------------------------------ building
+    def _build_pages(self) -> None:
+        from nnstudio.gui.pages import page_factories
+
+        try:
+            factories = page_factories()
+        except Exception:  # noqa: BLE001 - a page still being written must not stop the app
+            log.exception("the page list could not be loaded")
+            factories = []
+        names = {n for n, _t, _f in factories}
+        if "trainPage" not in names:
+            from nnstudio.gui.train_view import TrainView
+
+            factories.append(("trainPage", "Train", TrainView))
+        for name, title, factory in factories:
+            try:
+                page = factory(self.session)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("the %s page could not be built", title)
+                page = QLabel(f"The {title} page could not be built: {exc}")
+                page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                page.setWordWrap(True)
+            page.setObjectName(name)
+            self.pages[name] = page
+            self.tabs.addTab(page, title)
+
+    @property
+    def train_view(self) -> Any:
+        return self.pages.get("trainPage")
+
+    def _load_initial_data(self, spec: str) -> None:
+        if self.session.dataset is None and not self._closing:
+            net = self.session.network
+            size = 28
+            if net is not None:
+                import numpy as np
+
+                if int(np.prod(net.input_shape)) == 256:
+                    size = 16
+            self.controller.load_dataset(spec, size)
+
+    # ------------------------------------------------------------------ state display
+    @Slot()
+    def _update_title(self, *_args: Any) -> None:
+        s = self.session
+        name = s.path.name if s.path is not None else (s.design.name or "untitled")
+        self.setWindowTitle(f"{name}[*] — nnstudio")
+        self.setWindowModified(s.dirty)
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        a = self.actions_
+        running = state == "running"
+        active = state in ("running", "paused")
+        a.play.setEnabled(not running)
+        a.pause.setEnabled(running)
+        a.stop.setEnabled(active or self.controller.waiting_for_data)
+        a.play_pause.setText("Pause" if running else "Play")
+        labels = {"idle": "Ready", "running": "Training", "paused": "Paused",
+                  "finished": "Finished", "stopped": "Stopped", "error": "Error"}
+        self.state_label.setText(labels.get(state, state))
+        colors = {"running": "#0877bd", "paused": "#8a5a12", "error": "#b4441b"}
+        self.state_label.setStyleSheet(
+            f"color: {colors.get(state, '#444444')}; font-weight: 600; padding: 0 6px;"
+        )
+        if state in ("finished", "stopped"):
+            self.statusBar().showMessage(
+                "Training finished." if state == "finished" else "Training stopped.", 5000
+            )
+        self._update_actions()
+
+    @Slot()
+    def _update_actions(self) -> None:
+        has_net = self.session.network is not None
+        a = self.actions_
+        a.export_model.setEnabled(has_net)
+
+    @Slot(object)
+    def _on_snapshot(self, snap: Any) -> None:
+        total = int(getattr(snap, "epochs_total", 0) or 0)
+        epoch = int(snap.epoch) + 1
+        self.epoch_label.setText(f"Epoch {epoch}" + (f" of {total}" if total else ""))
+        if snap.n_batches:
+            self.batch_label.setText(f"Batch {snap.batch:,} of {snap.n_batches:,}")
+        if snap.samples_per_second:
+            self.speed_label.setText(f"{snap.samples_per_second:,.0f} samples/s")
+        m, sec = divmod(int(snap.elapsed), 60)
+        h, m = divmod(m, 60)
+        self.time_label.setText(f"{h:d}:{m:02d}:{sec:02d}" if h else f"{m:d}:{sec:02d}")
+
+    @Slot(bool)
+    def _on_waiting(self, waiting: bool) -> None:
+        if waiting:
+            self.statusBar().showMessage("Loading the data; training starts when it is ready…")
+            self.actions_.stop.setEnabled(True)
+        else:
+            self.statusBar().clearMessage()
+            self._on_state(self.session.training_state)
+
+    @Slot(str)
+    def _on_training_error(self, message: str) -> None:
+        self.statusBar().showMessage("Training: " + message.split(". ")[0], 15000)
+        self.show_error("Training", message, name="trainingErrorBox")
+
+    def show_error(self, title: str, message: str, *, name: str = "errorBox") -> QMessageBox:
+        """A window-modal message that does not block the caller (tests stay scriptable)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName(name)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.isVisible():
+            box.open()
+        self.last_error = message
+        return box
+
+    # ------------------------------------------------------------------ settings
+    def _restore_layout(self) -> None:
+        st = self.settings
+        try:
+            if int(st.value("window/version", 0) or 0) != SETTINGS_VERSION:
+                return
+            geometry = st.value("window/geometry")
+            state = st.value("window/state")
+            if isinstance(geometry, QByteArray | bytes) and geometry:
+                self.restoreGeometry(QByteArray(geometry))
+            if isinstance(state, QByteArray | bytes) and state:
+                self.restoreState(QByteArray(state), SETTINGS_VERSION)
+            tab = st.value("window/tab")
+            if tab is not None:
+                i = int(tab)
+                if 0 <= i < self.tabs.count():
+                    self.tabs.setCurrentIndex(i)
+        except (TypeError, ValueError):
+            log.warning("ignoring unreadable window settings")
+        self._ensure_on_screen()
+
+    def _ensure_on_screen(self) -> None:
+        screen = QApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry()
+        if not avail.intersects(frame):
+            self.move(avail.topLeft())
+        if self.width() > avail.width() or self.height() > avail.height():
+            self.resize(min(self.width(), avail.width()), min(self.height(), avail.height()))
+
+    def save_layout(self) -> None:
+        st = self.settings
+        st.setValue("window/version", SETTINGS_VERSION)
+        st.setValue("window/geometry", self.saveGeometry())
+        st.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        st.setValue("window/tab", self.tabs.currentIndex())
+        st.sync()
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent(self, path: str | Path) -> None:
+        p = str(Path(path).resolve())
+        files = [f for f in self.recent_files() if f != p]
+        self.settings.setValue("recentFiles", [p, *files][:MAX_RECENT])
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        from nnstudio.gui import window_actions
+
+        if not self._closing:
+            if self.controller.running:
+                # end the run first so its final weights reach the session and can be saved
+                self.controller.stop()
+                self.controller.wait_idle(10000)
+            if not window_actions.maybe_save(self):
+                event.ignore()
+                return
+        self._closing = True
+        self.save_layout()
+        self.controller.shutdown()
+        super().closeEvent(event)

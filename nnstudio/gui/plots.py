@@ -1,0 +1,548 @@
+"""Live training curves drawn with pyqtgraph.
+
+The plots follow pyqtgraph's ``scrollingPlots`` habits: every curve is created once; metrics
+are appended into NumPy buffers that grow by doubling; a ~30 Hz timer calls ``setData`` on the
+filled slice only when something new arrived; ``clipToView`` and peak downsampling keep long runs
+cheap to draw. Nothing here ever runs once per training batch.
+
+The x axis is in epochs (fractional during an epoch), so runs with different batch sizes line up.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+BLUE = "#0877bd"  # training
+ORANGE = "#f59322"  # validation
+GREY = "#9aa3ab"  # earlier runs
+LR_COLOR = "#6a4c93"
+TEXT = "#333333"
+
+READOUT_HINT = "Hover over a plot to read the values under the mouse."
+#: at most this many earlier runs stay visible as faded curves
+MAX_EARLIER_RUNS = 6
+
+
+class Series:
+    """An append-only (x, y) series in NumPy buffers that double when full.
+
+    Parameters
+    ----------
+    capacity : int
+        Initial number of points the buffers hold.
+    """
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._x = np.empty(capacity, np.float64)
+        self._y = np.empty(capacity, np.float64)
+        self.n = 0
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append points; ``x`` and ``y`` have shape (k,)."""
+        k = len(x)
+        if k == 0:
+            return
+        need = self.n + k
+        if need > len(self._x):
+            cap = max(need, 2 * len(self._x))
+            for name in ("_x", "_y"):
+                old = getattr(self, name)
+                new = np.empty(cap, np.float64)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self._x[self.n : need] = x
+        self._y[self.n : need] = y
+        self.n = need
+
+    @property
+    def x(self) -> np.ndarray:
+        """The filled part of the x buffer, shape (n,) (a view: copy before keeping it)."""
+        return self._x[: self.n]
+
+    @property
+    def y(self) -> np.ndarray:
+        """The filled part of the y buffer, shape (n,)."""
+        return self._y[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+class Smoother:
+    """Debiased EMA that can be fed chunk by chunk."""
+
+    def __init__(self, weight: float = 0.9) -> None:
+        self.weight = weight
+        self.reset()
+
+    def reset(self) -> None:
+        self._acc = 0.0
+        self._n = 0
+
+    def feed(self, values: np.ndarray) -> np.ndarray:
+        """Smoothed values for the chunk ``values`` of shape (k,)."""
+        w = self.weight
+        out = np.empty(len(values), np.float64)
+        acc, n = self._acc, self._n
+        for i, v in enumerate(values.tolist()):
+            if v == v:
+                acc = acc * w + (1.0 - w) * v
+                n += 1
+            out[i] = acc / (1.0 - w**n) if n else math.nan
+        self._acc, self._n = acc, n
+        return out
+
+
+def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.QtGui.QPen:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    pen = pg.mkPen(c, width=width)
+    if dash:
+        pen.setStyle(pg.QtCore.Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    return pen
+
+
+def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background="w")
+    w.setObjectName(object_name)
+    w.setMinimumHeight(120)
+    w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    item = w.getPlotItem()
+    item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
+    item.showGrid(x=True, y=True, alpha=0.15)
+    item.setLabel("bottom", "epoch", color=TEXT)
+    item.setLabel("left", y_label, color=TEXT)
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, mode="peak")
+    item.setMenuEnabled(True)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen("#888888"))
+        axis.setTextPen(pg.mkPen(TEXT))
+        axis.enableAutoSIPrefix(False)
+    item.getViewBox().setMouseEnabled(x=True, y=True)
+    return w
+
+
+class _Run:
+    """Buffers of one training curve (one run)."""
+
+    def __init__(self, smoothing: float) -> None:
+        self.batch_cost = Series()
+        self.batch_cost_smooth = Series()
+        self.batch_acc = Series()
+        self.batch_acc_smooth = Series()
+        self.batch_lr = Series()
+        self.batch_index = Series()
+        self.epoch_cost = Series()
+        self.epoch_val_cost = Series()
+        self.epoch_acc = Series()
+        self.epoch_val_acc = Series()
+        self.cost_smoother = Smoother(smoothing)
+        self.acc_smoother = Smoother(smoothing)
+
+    @property
+    def empty(self) -> bool:
+        return self.batch_cost.n == 0 and self.epoch_cost.n == 0
+
+
+class TrainingPlots(QWidget):
+    """Cost, accuracy and learning-rate plots of the current run and earlier ones.
+
+    Feed it with :meth:`add_snapshot` (any number of times a second: it only buffers);
+    it redraws at most ~30 times a second.
+
+    Signals
+    -------
+    hovered(str)
+        A one-line readout of the values under the mouse ("" when it leaves).
+    """
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, fps: float = 30.0) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPlots")
+        self._smoothing = 0.9
+        self._run = _Run(self._smoothing)
+        self._run_label = "run 1"
+        self._earlier: list[tuple[str, list[pg.PlotDataItem]]] = []
+        self._dirty = False
+        self._show_raw = True
+        self.redraws = 0
+
+        self.loss_plot = _make_plot("lossPlot", "Cost (lower is better)", "cost")
+        self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy %")
+        self.lr_plot = _make_plot("lrPlot", "Learning rate", "lr")
+        self.acc_plot.setXLink(self.loss_plot)
+        self.lr_plot.setXLink(self.loss_plot)
+        self.lr_plot.getPlotItem().setLogMode(y=True)
+        self.acc_plot.getPlotItem().setYRange(0, 100, padding=0.02)
+        self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
+
+        lp = self.loss_plot.getPlotItem()
+        self._legend = lp.addLegend(
+            offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
+        )
+        self.c_raw = lp.plot(pen=_pen(BLUE, 1, 55), name="cost per batch")
+        self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed")
+        self.c_epoch = lp.plot(
+            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            symbolPen=None, name="training cost per epoch",
+        )
+        self.c_val = lp.plot(
+            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            name="validation cost",
+        )
+        ap = self.acc_plot.getPlotItem()
+        ap.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=(255, 255, 255, 200))
+        self.a_smooth = ap.plot(pen=_pen(BLUE, 2), name="training, smoothed")
+        self.a_epoch = ap.plot(
+            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            symbolPen=None, name="training per epoch",
+        )
+        self.a_val = ap.plot(
+            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            name="validation",
+        )
+        self.l_curve = self.lr_plot.getPlotItem().plot(pen=_pen(LR_COLOR, 2))
+        for c in (self.c_raw, self.c_smooth, self.a_smooth, self.l_curve):
+            c.setClipToView(True)
+            c.setDownsampling(auto=True, method="peak")
+
+        self._cursors = []
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#777777", 1, 120, dash=True))
+            line.setVisible(False)
+            w.getPlotItem().addItem(line, ignoreBounds=True)
+            self._cursors.append(line)
+            w.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        self.readout = QLabel(READOUT_HINT)
+        self.readout.setObjectName("plotReadout")
+        font = QFont(self.readout.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF()))
+        self.readout.setFont(font)
+        self.readout.setStyleSheet(f"color: {TEXT};")
+        self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.loss_plot, 5)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(self.acc_plot, 3)
+        row.addWidget(self.lr_plot, 2)
+        layout.addLayout(row, 3)
+        layout.addWidget(self.readout)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, int(1000 / fps)))
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    # ------------------------------------------------------------------ data in
+    @property
+    def n_points(self) -> int:
+        """Per-batch points of the current run."""
+        return self._run.batch_cost.n
+
+    @property
+    def n_epoch_points(self) -> int:
+        return self._run.epoch_cost.n
+
+    @property
+    def n_earlier_runs(self) -> int:
+        return len(self._earlier)
+
+    def add_snapshot(self, snap: object) -> None:
+        """Buffer the metrics of a training snapshot (see ``nnstudio.gui.snapshot.Snapshot``).
+
+        Uses ``snap.batch_x`` (fractional epochs, shape (k,)) when present, otherwise derives
+        the x position from ``batch_index`` and ``n_batches``.
+        """
+        loss = np.asarray(getattr(snap, "batch_loss", ()), np.float64)
+        k = len(loss)
+        r = self._run
+        if k:
+            x = getattr(snap, "batch_x", None)
+            if x is None or len(x) != k:
+                nb = max(1, int(getattr(snap, "n_batches", 1) or 1))
+                x = (np.asarray(snap.batch_index, np.float64) + 1.0) / nb
+            x = np.asarray(x, np.float64)
+            acc = np.asarray(getattr(snap, "batch_accuracy", np.full(k, np.nan)), np.float64)
+            if len(acc) != k:
+                acc = np.full(k, np.nan)
+            lr = np.asarray(getattr(snap, "batch_lr", np.full(k, np.nan)), np.float64)
+            if len(lr) != k:
+                lr = np.full(k, np.nan)
+            r.batch_cost.extend(x, loss)
+            r.batch_cost_smooth.extend(x, r.cost_smoother.feed(loss))
+            r.batch_acc.extend(x, acc * 100.0)
+            r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc * 100.0))
+            r.batch_lr.extend(x, lr)
+            r.batch_index.extend(x, np.asarray(snap.batch_index, np.float64))
+        epoch_x = getattr(snap, "epoch_x", None)
+        for i, info in enumerate(getattr(snap, "epochs", []) or []):
+            ex = float(epoch_x[i]) if epoch_x is not None and i < len(epoch_x) else (
+                float(info.epoch) + 1.0
+            )
+            xs = np.array([ex])
+            r.epoch_cost.extend(xs, np.array([_num(info.train_loss)]))
+            r.epoch_val_cost.extend(xs, np.array([_num(info.val_loss)]))
+            r.epoch_acc.extend(xs, np.array([_num(info.train_accuracy) * 100.0]))
+            r.epoch_val_acc.extend(xs, np.array([_num(info.val_accuracy) * 100.0]))
+        if k or getattr(snap, "epochs", None):
+            self._dirty = True
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Push the buffers into the curves if anything new arrived (the ~30 Hz timer)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        r = self._run
+        if self._show_raw:
+            self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
+        self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
+        self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
+        self.c_val.setData(*_finite(r.epoch_val_cost))
+        self.a_smooth.setData(*_finite(r.batch_acc_smooth))
+        self.a_epoch.setData(*_finite(r.epoch_acc))
+        self.a_val.setData(*_finite(r.epoch_val_acc))
+        self.l_curve.setData(*_finite(r.batch_lr, positive=True))
+
+    def set_log_scale(self, on: bool) -> None:
+        """Cost axis in log scale (helps once the cost gets small)."""
+        self.loss_plot.getPlotItem().setLogMode(y=bool(on))
+        self._dirty = True
+        self.refresh()
+
+    def set_show_raw(self, on: bool) -> None:
+        """Show or hide the faded per-batch cost."""
+        self._show_raw = bool(on)
+        if on:
+            self.c_raw.setData(self._run.batch_cost.x, self._run.batch_cost.y)
+        else:
+            self.c_raw.setData([], [])
+        self.c_raw.setVisible(self._show_raw)
+
+    def set_smoothing(self, weight: float) -> None:
+        """Change the EMA weight in [0, 0.999] and re-smooth the current run."""
+        weight = float(min(max(weight, 0.0), 0.999))
+        self._smoothing = weight
+        r = self._run
+        r.cost_smoother = Smoother(weight)
+        r.acc_smoother = Smoother(weight)
+        x = r.batch_cost.x.copy()
+        cost = r.batch_cost.y.copy()
+        acc = r.batch_acc.y.copy()
+        r.batch_cost_smooth.clear()
+        r.batch_acc_smooth.clear()
+        r.batch_cost_smooth.extend(x, r.cost_smoother.feed(cost))
+        r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc))
+        self._dirty = True
+        self.refresh()
+
+    # ------------------------------------------------------------------ runs
+    def new_run(self, label: str | None = None) -> None:
+        """Keep the current curves as faded "earlier run" curves and start empty ones."""
+        r = self._run
+        if not r.empty:
+            name = self._run_label
+            items: list[pg.PlotDataItem] = []
+            lp = self.loss_plot.getPlotItem()
+            sx, sy = r.batch_cost_smooth.x.copy(), r.batch_cost_smooth.y.copy()
+            if len(sx) == 0:
+                sx, sy = r.epoch_cost.x.copy(), r.epoch_cost.y.copy()
+            c = pg.PlotDataItem(sx, sy, pen=_pen(GREY, 1.5, 140))
+            lp.addItem(c)
+            c.setClipToView(True)
+            c.setDownsampling(auto=True, method="peak")
+            items.append(c)
+            vx, vy = _finite(r.epoch_val_cost)
+            if len(vx):
+                v = pg.PlotDataItem(vx, vy, pen=_pen(ORANGE, 1.2, 90, dash=True))
+                lp.addItem(v)
+                items.append(v)
+            ax, ay = _finite(r.batch_acc_smooth)
+            if len(ax):
+                a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140))
+                self.acc_plot.getPlotItem().addItem(a)
+                a.setClipToView(True)
+                a.setDownsampling(auto=True, method="peak")
+                items.append(a)
+            for it in items:
+                it.setZValue(-10)
+            self._earlier.append((name, items))
+            while len(self._earlier) > MAX_EARLIER_RUNS:
+                self._remove_items(self._earlier.pop(0)[1])
+            self._legend_earlier()
+        self._run = _Run(self._smoothing)
+        n = len(self._earlier) + 1
+        self._run_label = label or f"run {n}"
+        self._dirty = True
+        self.refresh()
+
+    def clear_earlier(self) -> None:
+        """Remove the faded curves of earlier runs."""
+        for _, items in self._earlier:
+            self._remove_items(items)
+        self._earlier.clear()
+        self._legend_earlier()
+
+    def clear_all(self) -> None:
+        """Forget earlier runs and the current curves."""
+        self.clear_earlier()
+        self._run = _Run(self._smoothing)
+        self._dirty = True
+        self.refresh()
+
+    def _remove_items(self, items: list[pg.PlotDataItem]) -> None:
+        for it in items:
+            vb = it.getViewBox()
+            if vb is not None:
+                vb.removeItem(it)
+
+    def _legend_earlier(self) -> None:
+        try:
+            self._legend.removeItem("earlier runs")
+        except Exception:  # noqa: BLE001 - pyqtgraph raises differently across versions
+            pass
+        if self._earlier:
+            self._legend.addItem(
+                pg.PlotDataItem([], [], pen=_pen(GREY, 1.5, 140)), "earlier runs"
+            )
+
+    # ------------------------------------------------------------------ hover
+    def _on_mouse_moved(self, pos: object) -> None:
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            vb = w.getPlotItem().getViewBox()
+            if w.scene() is not None and vb.sceneBoundingRect().contains(pos):
+                x = vb.mapSceneToView(pos).x()
+                self._show_readout(x)
+                return
+        self._hide_readout()
+
+    def _hide_readout(self) -> None:
+        for line in self._cursors:
+            line.setVisible(False)
+        self.readout.setText(READOUT_HINT)
+        self.hovered.emit("")
+
+    def _show_readout(self, x: float) -> None:
+        text = self.readout_at(x)
+        for line in self._cursors:
+            line.setPos(x)
+            line.setVisible(bool(text))
+        self.readout.setText(text or READOUT_HINT)
+        self.hovered.emit(text)
+
+    def readout_at(self, x: float) -> str:
+        """The values of the current run nearest to epoch position ``x`` as one line."""
+        r = self._run
+        parts: list[str] = []
+        if r.batch_cost.n:
+            i = _nearest(r.batch_cost.x, x)
+            parts.append(f"epoch {r.batch_cost.x[i]:.2f}")
+            parts.append(f"batch {int(r.batch_index.y[i]) + 1}")
+            parts.append(f"cost {_fmt(r.batch_cost.y[i])}")
+            parts.append(f"smoothed {_fmt(r.batch_cost_smooth.y[i])}")
+            acc = r.batch_acc_smooth.y[i]
+            if acc == acc:
+                parts.append(f"accuracy {acc:.1f}%")
+            lr = r.batch_lr.y[i]
+            if lr == lr:
+                parts.append(f"lr {lr:.3g}")
+        if r.epoch_cost.n:
+            j = _nearest(r.epoch_cost.x, x)
+            if abs(r.epoch_cost.x[j] - x) < 0.5 or not parts:
+                parts.append(f"| end of epoch {int(round(r.epoch_cost.x[j]))}: "
+                             f"train {_fmt(r.epoch_cost.y[j])}")
+                v = r.epoch_val_cost.y[j]
+                if v == v:
+                    parts.append(f"validation {_fmt(v)}")
+        return " · ".join(parts).replace("· |", "|")
+
+    # ------------------------------------------------------------------ export
+    def export_png(self, path: str | Path) -> None:
+        """Save the three plots as one PNG image."""
+        self.refresh()
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write the image {path}")
+
+    def export_csv(self, path: str | Path) -> None:
+        """Save the current run's metrics as CSV: one row per batch and one per epoch."""
+        r = self._run
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["kind", "epoch", "batch", "cost", "cost_smoothed", "accuracy",
+                        "learning_rate", "validation_cost", "validation_accuracy"])
+            for i in range(r.batch_cost.n):
+                w.writerow(["batch", f"{r.batch_cost.x[i]:.6g}", int(r.batch_index.y[i]) + 1,
+                            _csv(r.batch_cost.y[i]), _csv(r.batch_cost_smooth.y[i]),
+                            _csv(r.batch_acc.y[i] / 100.0), _csv(r.batch_lr.y[i]), "", ""])
+            for j in range(r.epoch_cost.n):
+                w.writerow(["epoch", f"{r.epoch_cost.x[j]:.6g}", "", _csv(r.epoch_cost.y[j]),
+                            "", _csv(r.epoch_acc.y[j] / 100.0), "",
+                            _csv(r.epoch_val_cost.y[j]), _csv(r.epoch_val_acc.y[j] / 100.0)])
+        tmp.replace(path)
+
+    # ------------------------------------------------------------------ current values
+    def latest(self) -> dict[str, float]:
+        """Latest smoothed cost/accuracy and last epoch values (NaN when unknown)."""
+        r = self._run
+        nan = math.nan
+        return {
+            "cost": r.batch_cost_smooth.y[-1] if r.batch_cost_smooth.n else nan,
+            "accuracy": r.batch_acc_smooth.y[-1] if r.batch_acc_smooth.n else nan,
+            "val_cost": r.epoch_val_cost.y[-1] if r.epoch_val_cost.n else nan,
+            "val_accuracy": r.epoch_val_acc.y[-1] if r.epoch_val_acc.n else nan,
+            "epoch_cost": r.epoch_cost.y[-1] if r.epoch_cost.n else nan,
+        }
+
+
+def _num(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _finite(s: Series, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    x, y = s.x, s.y
+    ok = np.isfinite(y)
+    if positive:
+        ok &= y > 0
+    if ok.all():
+        return x, y
+    return x[ok], y[ok]
+
+
+def _nearest(xs: np.ndarray, x: float) -> int:
+    i = int(np.searchsorted(xs, x))
+    if i <= 0:
+        return 0
+    if i >= len(xs):
+        return len(xs) - 1
+    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "–"
+    return f"{v:.4f}" if abs(v) < 100 else f"{v:.4g}"
+
+
+def _csv(v: float) -> str:
+    return "" if v != v else f"{v:.6g}"

@@ -1,0 +1,459 @@
+"""The Training dock: data, optimizer and the hyperparameters of the next run.
+
+Learning rate and batch size apply live (between two batches) while training; the other
+settings apply from the next Play. Data sources come from ``nnstudio.data.sources.SOURCES``;
+loading runs in the background with a progress bar and a Cancel button.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.core.graph import format_shape
+
+HINT_STYLE = "color: #6b6b6b; font-style: italic;"
+ERROR_STYLE = "color: #b4441b;"
+
+_OPTIMIZERS = [
+    ("adam", "Adam (adaptive; a good default)"),
+    ("momentum", "SGD with momentum"),
+    ("sgd", "Plain gradient descent (SGD)"),
+]
+_FLOAT_RE = re.compile(r"^\s*[+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d*)?\s*$")
+
+
+def _nice_steps(lo: float, hi: float) -> list[float]:
+    """1-2-5 series from ``lo`` to ``hi`` (both > 0)."""
+    out: list[float] = []
+    e = math.floor(math.log10(lo))
+    while True:
+        for m in (1.0, 2.0, 5.0):
+            v = float(f"{m * 10.0**e:.12g}")
+            if v > hi * 1.0000001:
+                return out
+            if v >= lo * 0.9999999:
+                out.append(v)
+        e += 1
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A spin box for values spanning decades (learning rates, L2): the arrows walk the
+    1-2-5 series (0.001, 0.002, 0.005, 0.01, ...), any number can be typed (``3e-4`` too).
+
+    Parameters
+    ----------
+    minimum, maximum : float
+        The range; ``allow_zero`` adds 0 below ``minimum`` ("off").
+    """
+
+    def __init__(self, minimum: float, maximum: float, *, allow_zero: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._allow_zero = allow_zero
+        self._steps = _nice_steps(minimum, maximum)
+        self.setDecimals(10)
+        self.setRange(0.0 if allow_zero else minimum, maximum)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+        if allow_zero:
+            self.setSpecialValueText("0 (off)")
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+        return f"{value:.4g}" if value else "0"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+        try:
+            return float(text.strip().replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        t = text.strip().replace(",", ".")
+        if t in ("", ".", "e", "0 (off)"):
+            return QValidator.State.Intermediate, text, pos
+        if _FLOAT_RE.match(t):
+            try:
+                v = float(t)
+            except ValueError:
+                return QValidator.State.Intermediate, text, pos
+            ok = self.minimum() <= v <= self.maximum()
+            return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate,
+                    text, pos)
+        if re.match(r"^\s*[+]?[\d.]*[eE]?[-+]?\d*\s*$", t):
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
+        v = self.value()
+        seq = ([0.0] if self._allow_zero else []) + self._steps
+        if steps > 0:
+            bigger = [s for s in seq if s > v * 1.0000001 and s > 0 or (v == 0 and s > 0)]
+            idx = min(steps, len(bigger)) - 1
+            if bigger and idx >= 0:
+                self.setValue(bigger[idx])
+        elif steps < 0:
+            smaller = [s for s in seq if s < v * 0.9999999]
+            idx = len(smaller) - min(-steps, len(smaller))
+            if smaller:
+                self.setValue(smaller[idx])
+        self.editingFinished.emit()
+
+
+class DoublingSpinBox(QSpinBox):
+    """Batch sizes: the arrows double and halve."""
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
+        v = self.value()
+        for _ in range(abs(steps)):
+            v = v * 2 if steps > 0 else max(self.minimum(), v // 2)
+        self.setValue(min(v, self.maximum()))
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(HINT_STYLE)
+    return label
+
+
+class TrainingPanel(QDockWidget):
+    """The dock with data and hyperparameters (objectName ``trainingPanel``).
+
+    Parameters
+    ----------
+    session : Session
+        Its ``training`` attribute must be the window's TrainingController.
+    actions : list of QAction, optional
+        Train actions shown as buttons at the top (Play, Pause, Step, ...).
+    """
+
+    def __init__(self, session: Any, actions: list[QAction] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Training", parent)
+        self.setObjectName("trainingPanel")
+        self.session = session
+        self.controller = session.training
+        self.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        body = QWidget()
+        body.setObjectName("trainingPanelBody")
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(8, 6, 8, 8)
+        outer.setSpacing(8)
+
+        if actions:
+            row = QHBoxLayout()
+            row.setSpacing(2)
+            for act in actions:
+                b = QToolButton()
+                b.setDefaultAction(act)
+                b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+                b.setAutoRaise(True)
+                row.addWidget(b)
+            row.addStretch(1)
+            outer.addLayout(row)
+
+        outer.addWidget(self._build_data())
+        outer.addWidget(self._build_optimizer())
+        outer.addWidget(_hint(
+            "Learning rate and batch size change live while training; the other settings "
+            "apply from the next Play. Reset gives the network new random weights."
+        ))
+        outer.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(scroll)
+        self.setMinimumWidth(300)
+
+        c = self.controller
+        c.dataLoading.connect(self._on_loading)
+        c.dataProgress.connect(self._on_progress)
+        c.dataLoaded.connect(self._on_loaded)
+        c.dataFailed.connect(self._on_failed)
+        c.dataCancelled.connect(self._on_cancelled)
+        session.datasetChanged.connect(self._show_dataset)
+        self._show_dataset()
+        if c.loader.busy and c.loader.spec:
+            self._on_loading(c.loader.spec)
+
+    # ------------------------------------------------------------------ building
+    def _build_data(self) -> QGroupBox:
+        from nnstudio.data.sources import SOURCES
+
+        box = QGroupBox("Data")
+        lay = QVBoxLayout(box)
+        lay.setSpacing(5)
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setObjectName("datasetCombo")
+        self.dataset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.dataset_combo.setMinimumContentsLength(12)
+        for spec, desc in SOURCES:
+            self.dataset_combo.addItem(desc, spec)
+            self.dataset_combo.setItemData(
+                self.dataset_combo.count() - 1, f"{desc}\n(source: {spec})",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.dataset_combo.insertSeparator(self.dataset_combo.count())
+        self.dataset_combo.addItem("Folder of IDX files (MNIST format)…", "__idx__")
+        self.dataset_combo.addItem("CSV table…", "__csv__")
+        self._select_spec(self.controller.dataset_spec)
+        self.dataset_combo.activated.connect(self._on_dataset_chosen)
+        lay.addWidget(self.dataset_combo)
+
+        self.dataset_info = QLabel("")
+        self.dataset_info.setObjectName("datasetInfo")
+        self.dataset_info.setWordWrap(True)
+        lay.addWidget(self.dataset_info)
+
+        prow = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("datasetProgress")
+        self.progress.setTextVisible(True)
+        self.progress.setMaximumHeight(18)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("datasetCancel")
+        self.cancel_button.clicked.connect(self.controller.cancel_loading)
+        prow.addWidget(self.progress, 1)
+        prow.addWidget(self.cancel_button)
+        self.progress_row = QWidget()
+        self.progress_row.setLayout(prow)
+        prow.setContentsMargins(0, 0, 0, 0)
+        self.progress_row.setVisible(False)
+        lay.addWidget(self.progress_row)
+
+        self.data_error = QLabel("")
+        self.data_error.setObjectName("datasetError")
+        self.data_error.setWordWrap(True)
+        self.data_error.setStyleSheet(ERROR_STYLE)
+        self.data_error.setVisible(False)
+        self.data_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.data_error)
+        return box
+
+    def _build_optimizer(self) -> QGroupBox:
+        cfg = self.controller.config
+        box = QGroupBox("Learning")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+
+        self.optimizer_combo = QComboBox()
+        self.optimizer_combo.setObjectName("optimizerCombo")
+        for name, desc in _OPTIMIZERS:
+            self.optimizer_combo.addItem(desc.split(" (")[0], name)
+            self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, desc,
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.setCurrentIndex(
+            max(0, self.optimizer_combo.findData(cfg.optimizer))
+        )
+        self.optimizer_combo.currentIndexChanged.connect(self._apply)
+        form.addRow("Optimizer", self.optimizer_combo)
+
+        self.lr_spin = LogSpinBox(1e-6, 10.0)
+        self.lr_spin.setObjectName("lrSpin")
+        self.lr_spin.setValue(cfg.lr)
+        self.lr_spin.setToolTip("Step size of each update. Arrows walk 0.001, 0.002, 0.005, …; "
+                                "too large and the cost jumps or explodes. Applies live.")
+        self.lr_spin.valueChanged.connect(self._on_lr)
+        form.addRow("Learning rate", self.lr_spin)
+
+        self.batch_spin = DoublingSpinBox()
+        self.batch_spin.setObjectName("batchSizeSpin")
+        self.batch_spin.setRange(1, 8192)
+        self.batch_spin.setValue(cfg.batch_size)
+        self.batch_spin.setToolTip("Samples per update (arrows double/halve). Applies live.")
+        self.batch_spin.valueChanged.connect(self._on_batch)
+        form.addRow("Batch size", self.batch_spin)
+
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setObjectName("epochsSpin")
+        self.epochs_spin.setRange(1, 10000)
+        self.epochs_spin.setValue(cfg.epochs)
+        self.epochs_spin.setToolTip("Passes over the training data per Play.")
+        self.epochs_spin.valueChanged.connect(self._apply)
+        form.addRow("Epochs", self.epochs_spin)
+
+        self.l2_spin = LogSpinBox(1e-6, 1.0, allow_zero=True)
+        self.l2_spin.setObjectName("l2Spin")
+        self.l2_spin.setValue(cfg.weight_decay)
+        self.l2_spin.setToolTip("L2 weight decay: pulls weights towards 0 to fight "
+                                "overfitting. 0 turns it off.")
+        self.l2_spin.valueChanged.connect(self._apply)
+        form.addRow("L2 decay", self.l2_spin)
+
+        self.val_spin = QSpinBox()
+        self.val_spin.setObjectName("valSplitSpin")
+        self.val_spin.setRange(0, 50)
+        self.val_spin.setSuffix(" %")
+        self.val_spin.setValue(int(round(cfg.val_split * 100)))
+        self.val_spin.setToolTip("Share of the data held out to measure the validation cost "
+                                 "(never trained on).")
+        self.val_spin.valueChanged.connect(self._apply)
+        form.addRow("Validation", self.val_spin)
+
+        self.shift_spin = QSpinBox()
+        self.shift_spin.setObjectName("shiftSpin")
+        self.shift_spin.setRange(0, 4)
+        self.shift_spin.setSuffix(" px")
+        self.shift_spin.setSpecialValueText("off")
+        self.shift_spin.setValue(int(getattr(cfg, "augment_shift", 0)))
+        self.shift_spin.setToolTip("Shift each training image by up to this many pixels at "
+                                   "random: the network learns digits anywhere, not one spot.")
+        self.shift_spin.valueChanged.connect(self._apply)
+        form.addRow("Random shift", self.shift_spin)
+
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setObjectName("seedSpin")
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setValue(cfg.seed)
+        self.seed_spin.setToolTip("Seed for shuffling, the validation split and Reset's "
+                                  "random weights: the same seed repeats a run exactly.")
+        self.seed_spin.valueChanged.connect(self._apply)
+        form.addRow("Seed", self.seed_spin)
+        return box
+
+    # ------------------------------------------------------------------ settings
+    @Slot()
+    def _apply(self) -> None:
+        cfg = self.controller.config
+        cfg.optimizer = str(self.optimizer_combo.currentData())
+        cfg.epochs = int(self.epochs_spin.value())
+        cfg.weight_decay = float(self.l2_spin.value())
+        cfg.val_split = self.val_spin.value() / 100.0
+        cfg.seed = int(self.seed_spin.value())
+        if hasattr(cfg, "augment_shift"):
+            cfg.augment_shift = int(self.shift_spin.value())
+
+    @Slot(float)
+    def _on_lr(self, value: float) -> None:
+        self.controller.set_lr(value)
+
+    @Slot(int)
+    def _on_batch(self, value: int) -> None:
+        self.controller.set_batch_size(value)
+
+    # ------------------------------------------------------------------ data
+    def _select_spec(self, spec: str | None) -> None:
+        if spec is None:
+            return
+        i = self.dataset_combo.findData(spec)
+        if i < 0:
+            self.dataset_combo.insertItem(0, spec, spec)
+            i = 0
+        self.dataset_combo.setCurrentIndex(i)
+
+    @Slot(int)
+    def _on_dataset_chosen(self, index: int) -> None:
+        spec = self.dataset_combo.itemData(index)
+        if spec == "__idx__":
+            folder = QFileDialog.getExistingDirectory(self, "Folder with IDX image and label files")
+            if not folder:
+                self._select_spec(self.controller.dataset_spec)
+                return
+            spec = f"idx:{folder}"
+        elif spec == "__csv__":
+            path, _ = QFileDialog.getOpenFileName(self, "CSV table", "", "CSV (*.csv);;All (*)")
+            if not path:
+                self._select_spec(self.controller.dataset_spec)
+                return
+            column, ok = QInputDialog.getText(
+                self, "Label column", "Name of the column to predict:"
+            )
+            if not ok or not column.strip():
+                self._select_spec(self.controller.dataset_spec)
+                return
+            spec = f"csv:{path}:label={column.strip()}"
+        if not spec:
+            return
+        self._select_spec(spec)
+        self.controller.load_dataset(spec)
+
+    def choose_dataset(self, spec: str) -> None:
+        """Select and load the data source ``spec`` (as if chosen in the list)."""
+        self._select_spec(spec)
+        self.controller.load_dataset(spec)
+
+    @Slot(str)
+    def _on_loading(self, spec: str) -> None:
+        self.data_error.setVisible(False)
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.setFormat("Loading…")
+        self.progress_row.setVisible(True)
+        self._select_spec(spec)
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            if total > 2**31 - 1:
+                done, total = done * 1000 // total, 1000
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+            self.progress.setFormat("%p %")
+
+    @Slot(str)
+    def _on_loaded(self, spec: str) -> None:
+        self.progress_row.setVisible(False)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.progress_row.setVisible(False)
+        self.data_error.setText(message)
+        self.data_error.setVisible(True)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        if not self.controller.loader.busy:
+            self.progress_row.setVisible(False)
+            self.data_error.setText("Loading was cancelled; the previous data is still in use.")
+            self.data_error.setVisible(True)
+            self._select_spec(self._current_spec())
+
+    def _current_spec(self) -> str | None:
+        return self.controller.dataset_spec
+
+    @Slot()
+    def _show_dataset(self) -> None:
+        ds = self.session.dataset
+        if ds is None:
+            self.dataset_info.setText("<i>No data loaded yet.</i>")
+            return
+        if ds.task == "classification":
+            what = f"{len(ds.classes)} classes" if ds.classes else "classes"
+        else:
+            what = "regression (predicts numbers)"
+        self.dataset_info.setText(
+            f"<b>{ds.n:,}</b> samples of {format_shape(ds.sample_shape)} · {what}"
+        )
+        self.dataset_info.setToolTip(getattr(ds, "description", "") or ds.name)

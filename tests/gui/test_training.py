@@ -1,0 +1,288 @@
+"""Training through the window's real actions, on a real worker thread, with tiny data."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from nnstudio.core.graph import Design
+from nnstudio.data.dataset import Dataset
+from nnstudio.gui.session import Session
+
+
+def tiny_design(activation: str = "tanh") -> Design:
+    d = Design("tiny")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 8, "activation": activation}, node_id="fc1")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
+        d.connect(a, b)
+    return d
+
+
+def tiny_data(n: int = 2000, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+    return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A shown main window on the tiny design and data; 'Discard' answers save questions."""
+    from nnstudio.gui import MainWindow
+
+    asked: list[str] = []
+
+    def fake_exec(box):
+        asked.append(box.objectName())
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data())
+    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   data=None)
+    w.asked = asked
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    c = w.controller
+    w.training_panel.batch_spin.setValue(16)
+    w.training_panel.epochs_spin.setValue(3)
+    assert (c.config.batch_size, c.config.epochs) == (16, 3)
+    yield w
+    c.shutdown(5000)
+
+
+def _wait(qtbot, cond, timeout=10000):
+    qtbot.waitUntil(cond, timeout=timeout)
+
+
+def test_play_trains_and_plots_receive_points(window, qtbot):
+    w = window
+    plots = w.train_view.plots
+    before = {k: v.copy() for k, v in w.session.network.get_weights().items()}
+    w.findChild(type(w.actions_.play), "actionPlay").trigger()
+    assert w.session.training_state == "running"
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        pass
+    assert w.session.training_state == "finished"
+    assert plots.n_points > 50 and plots.n_epoch_points == 3
+    assert plots.redraws >= 1
+    assert plots.c_smooth.getData()[0] is not None and len(plots.c_smooth.getData()[0]) > 0
+    after = w.session.network.get_weights()
+    assert any(not np.allclose(before[k], after[k]) for k in before)
+    assert w.session.history is not None and len(w.session.history.epochs) == 3
+    assert w.session.dirty and w.isWindowModified()
+    assert "Epoch 3" in w.epoch_label.text()
+    assert w.train_view.acc_card.text().endswith("%")
+
+
+def test_pause_step_and_resume(window, qtbot):
+    w = window
+    c = w.controller
+    c.config.epochs = 50
+    w.actions_.play.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
+    w.actions_.pause.trigger()
+    assert w.session.training_state == "paused"
+    assert not w.actions_.pause.isEnabled() and w.actions_.play.isEnabled()
+    qtbot.wait(200)
+    n = w.train_view.plots.n_points
+    qtbot.wait(300)
+    assert w.train_view.plots.n_points == n, "paused training kept producing batches"
+    w.actions_.step.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points == n + 1)
+    qtbot.wait(200)
+    assert w.train_view.plots.n_points == n + 1
+    assert w.session.training_state == "paused"
+    w.actions_.play.trigger()
+    assert w.session.training_state == "running"
+    _wait(qtbot, lambda: w.train_view.plots.n_points > n + 20)
+    w.actions_.stop.trigger()
+    assert c.wait_idle(10000)
+    assert w.session.training_state == "stopped"
+
+
+def test_step_from_idle_trains_exactly_one_batch(window, qtbot):
+    w = window
+    w.actions_.step.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points == 1)
+    qtbot.wait(200)
+    assert w.train_view.plots.n_points == 1
+    assert w.session.training_state == "paused"
+    assert w.controller.running
+    w.actions_.stop.trigger()
+    assert w.controller.wait_idle(10000)
+
+
+def test_step_epoch_pauses_at_epoch_end(window, qtbot):
+    w = window
+    w.findChild(type(w.actions_.play), "actionStepEpoch").trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_epoch_points == 1)
+    _wait(qtbot, lambda: w.session.training_state == "paused")
+    qtbot.wait(200)
+    assert w.train_view.plots.n_epoch_points == 1
+    w.actions_.stop.trigger()
+    assert w.controller.wait_idle(10000)
+
+
+def test_stop_keeps_weights_and_reset_starts_fresh(window, qtbot):
+    w = window
+    c = w.controller
+    c.config.epochs = 100
+    w.actions_.play.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points > 20)
+    w.actions_.stop.trigger()
+    assert c.wait_idle(10000)
+    trained = w.session.network.get_weights()
+    assert w.session.training_state == "stopped"
+    w.findChild(type(w.actions_.play), "actionReset").trigger()
+    fresh = w.session.network.get_weights()
+    assert any(not np.allclose(trained[k], fresh[k]) for k in trained)
+    assert w.session.training_state == "idle"
+    plots = w.train_view.plots
+    assert plots.n_points == 0 and plots.n_earlier_runs == 1
+    w.train_view.clear_button.click()
+    assert plots.n_earlier_runs == 0
+
+
+def test_reset_while_running_stops_first(window, qtbot):
+    w = window
+    w.controller.config.epochs = 100
+    w.actions_.play.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
+    w.actions_.reset.trigger()
+    assert not w.controller.running
+    assert w.session.training_state == "idle"
+
+
+def test_space_toggles_play_and_pause(window, qtbot):
+    w = window
+    w.controller.config.epochs = 100
+    act = w.findChild(type(w.actions_.play), "actionPlayPause")
+    assert act.shortcut().toString() == "Space"
+    act.trigger()
+    assert w.session.training_state == "running"
+    act.trigger()
+    assert w.session.training_state == "paused"
+    w.actions_.stop.trigger()
+    assert w.controller.wait_idle(10000)
+
+
+def test_live_learning_rate_and_batch_size(window, qtbot):
+    w = window
+    w.controller.config.epochs = 100
+    panel = w.training_panel
+    w.actions_.play.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
+    panel.lr_spin.setValue(0.02)
+    panel.batch_spin.setValue(64)
+    _wait(qtbot, lambda: abs(w.train_view.plots._run.batch_lr.y[-1] - 0.02) < 1e-6)
+    w.actions_.stop.trigger()
+    assert w.controller.wait_idle(10000)
+    assert w.controller.config.lr == pytest.approx(0.02)
+    assert w.controller.config.batch_size == 64
+
+
+def test_error_inside_training_is_shown_and_app_stays_usable(window, qtbot, monkeypatch):
+    from nnstudio.core import network as network_module
+
+    w = window
+    real = network_module.Network.train_step
+    calls = {"n": 0}
+
+    def failing(self, x, y):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("simulated numerical failure")
+        return real(self, x, y)
+
+    monkeypatch.setattr(network_module.Network, "train_step", failing)
+    with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
+        w.actions_.play.trigger()
+    assert "simulated numerical failure" in blocker.args[0]
+    assert w.controller.wait_idle(10000)
+    assert w.session.training_state == "error"
+    box = w.findChild(QMessageBox, "trainingErrorBox")
+    assert box is not None and "simulated numerical failure" in box.text()
+    assert "simulated" in w.train_view.message.text()
+    box.close()
+    monkeypatch.setattr(network_module.Network, "train_step", real)
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        w.actions_.play.trigger()
+    assert w.session.training_state == "finished"
+
+
+def test_divergence_message_says_what_to_do(window, qtbot):
+    w = window
+    d = Design("line")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 1, "activation": "linear"}, node_id="fc")
+    d.add_node("Output", {"loss": "mse"}, node_id="out")
+    d.connect("in", "fc")
+    d.connect("fc", "out")
+    w.session.set_design(d)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 2)).astype(np.float32) * 1e3
+    w.session.set_dataset(Dataset("steep", x, (x.sum(1, keepdims=True) * 1e3).astype(np.float32),
+                                  "regression", []))
+    w.training_panel.optimizer_combo.setCurrentIndex(
+        w.training_panel.optimizer_combo.findData("sgd"))
+    w.training_panel.lr_spin.setValue(10.0)
+    with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
+        w.actions_.play.trigger()
+    assert w.controller.wait_idle(10000)
+    assert "learning rate" in blocker.args[0]
+    assert w.session.training_state == "error"
+    weights = w.session.network.get_weights()
+    assert all(np.isfinite(v).all() for v in weights.values())
+
+
+def test_invalid_design_refuses_with_the_reason(window, qtbot):
+    w = window
+    d = Design("broken")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    w.session.set_design(d)
+    with qtbot.waitSignal(w.controller.errored, timeout=2000) as blocker:
+        w.actions_.play.trigger()
+    assert not w.controller.running
+    assert "cannot be trained" in blocker.args[0] or "Design" in blocker.args[0]
+
+
+def test_mismatched_data_refuses_with_the_reason(window, qtbot):
+    w = window
+    w.session.set_dataset(Dataset("imgs", np.zeros((10, 4, 4), np.float32),
+                                  np.zeros(10, np.int64), "classification", ["a", "b"]))
+    with qtbot.waitSignal(w.controller.errored, timeout=2000) as blocker:
+        w.actions_.play.trigger()
+    assert "4×4" in blocker.args[0] and not w.controller.running
+
+
+def test_closing_while_training_stops_promptly(window, qtbot):
+    w = window
+    w.controller.config.epochs = 1000
+    w.actions_.play.trigger()
+    _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
+    t0 = time.perf_counter()
+    assert w.close()
+    assert time.perf_counter() - t0 < 5
+    assert not w.controller.running
+    assert "saveChangesBox" in w.asked  # the trained weights were offered for saving
+
+
+def test_fine_tune_trains_current_weights(window, qtbot):
+    w = window
+    before = w.session.network.get_weights()
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        w.controller.fine_tune(tiny_data(200, seed=3), epochs=2, lr=0.01)
+    after = w.session.network.get_weights()
+    assert any(not np.allclose(before[k], after[k]) for k in before)
+    assert w.train_view.plots.n_epoch_points == 2
