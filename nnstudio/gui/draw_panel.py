@@ -82,7 +82,7 @@ class DrawPanel(QWidget):
                                 "change the brush.")
         clear = self._button("Clear", "drawClear", "Wipe the board (Esc). Undo brings it back.",
                              self.canvas.clear)
-        self.undo_button = self._button("Undo stroke", "drawUndo",
+        self.undo_button = self._button("Undo", "drawUndo",
                                         "Take back the last stroke (Ctrl+Z).", self.canvas.undo)
         pen = self._button("Pen", "drawPen", "Draw white ink.", None, checkable=True)
         eraser = self._button("Eraser", "drawEraser", "Erase with the brush (E toggles; the "
@@ -106,12 +106,17 @@ class DrawPanel(QWidget):
         self.canvas.brushSizeChanged.connect(self.brush.setValue)
         self.canvas.brushSizeChanged.connect(lambda v: brush_value.setText(f"{v} px"))
         tool_row = QHBoxLayout()
-        for w in (clear, self.undo_button, pen, eraser):
+        for w in (clear, self.undo_button):
             tool_row.addWidget(w)
-        tool_row.addSpacing(6)
-        tool_row.addWidget(QLabel("Brush"))
-        tool_row.addWidget(self.brush, 1)
-        tool_row.addWidget(brush_value)
+        tool_row.addSpacing(10)
+        for w in (pen, eraser):
+            tool_row.addWidget(w)
+        tool_row.addStretch(1)
+        brush_row = QHBoxLayout()
+        brush_row.addWidget(QLabel("Brush"))
+        brush_row.addWidget(self.brush, 1)
+        brush_row.addWidget(brush_value)
+
         tips = QLabel("Esc clears · Ctrl+Z undoes · right button erases · drop or paste a "
                       "picture")
         tips.setObjectName("canvasTips")
@@ -120,6 +125,7 @@ class DrawPanel(QWidget):
         left.addWidget(self._title("Draw a digit"))
         left.addWidget(self.canvas, 1)
         left.addLayout(tool_row)
+        left.addLayout(brush_row)
         left.addWidget(tips)
 
         # --- answer column
@@ -210,6 +216,7 @@ class DrawPanel(QWidget):
         b.setToolTip(help_text)
         b.setProperty("help", help_text)
         b.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # clicking keeps the keyboard on the canvas
+        b.setMinimumWidth(b.fontMetrics().horizontalAdvance(text) + 18)
         if slot is not None:
             b.clicked.connect(lambda _=False: slot())
         return b
