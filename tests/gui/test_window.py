@@ -1,0 +1,262 @@
+"""The main window: construction, menus and shortcuts, files, settings, data loading, plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
+
+from nnstudio.core.graph import Design
+from nnstudio.data.dataset import Dataset
+from nnstudio.gui.session import Session
+
+
+def tiny_design() -> Design:
+    d = Design("tiny")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 4, "activation": "tanh"}, node_id="fc1")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
+        d.connect(a, b)
+    return d
+
+
+def tiny_data(n: int = 400) -> Dataset:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+    return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
+
+
+def ini(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def discard(monkeypatch):
+    """Answer every modal question with Discard (records which were asked)."""
+    asked: list[str] = []
+
+    def fake_exec(box):
+        asked.append(box.objectName())
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    return asked
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, discard):
+    from nnstudio.gui import MainWindow
+
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data())
+    w = MainWindow(session, settings=ini(tmp_path), data=None)
+    qtbot.addWidget(w)
+    yield w
+    w.controller.shutdown(5000)
+
+
+def test_default_window_builds_without_showing(qtbot, tmp_path):
+    from nnstudio.gui import MainWindow
+
+    w = MainWindow(settings=ini(tmp_path))
+    qtbot.addWidget(w)
+    try:
+        assert w.objectName() == "mainWindow" and not w.isVisible()
+        tabs = w.findChild(QTabWidget, "mainTabs")
+        titles = [tabs.tabText(i) for i in range(tabs.count())]
+        assert "Train" in titles
+        assert w.findChild(QDockWidget, "trainingPanel") is not None
+        assert w.session.design.input_node is not None
+        assert w.session.network is not None  # the cnn template compiles
+        assert w.session.training is w.controller
+        # the synthetic digits load in the background
+        qtbot.waitUntil(lambda: w.session.dataset is not None, timeout=60000)
+        assert w.session.dataset.x.shape[1:] == (28, 28)
+        assert w.controller.check_ready() is None
+    finally:
+        w.controller.shutdown(5000)
+
+
+def test_plain_constructor_as_documented(qtbot):
+    from nnstudio.gui import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.controller.shutdown(5000)
+    assert w.findChild(QTabWidget, "mainTabs").count() >= 1
+
+
+def test_actions_menus_and_shortcuts(window):
+    w = window
+    names = {a.objectName(): a for a in w.findChildren(QAction) if a.objectName()}
+    for n in ("actionPlay", "actionPause", "actionStep", "actionStepEpoch", "actionStop",
+              "actionReset", "actionNew", "actionOpen", "actionSave", "actionSaveAs",
+              "actionUndo", "actionRedo"):
+        assert n in names, n
+    def keys(name):
+        return [s.toString() for s in names[name].shortcuts()]
+
+    assert QKeySequence("Ctrl+N").toString() in keys("actionNew")
+    assert QKeySequence("Ctrl+O").toString() in keys("actionOpen")
+    assert QKeySequence("Ctrl+S").toString() in keys("actionSave")
+    assert "Ctrl+Shift+S" in keys("actionSaveAs")
+    assert QKeySequence("Ctrl+Z").toString() in keys("actionUndo")
+    assert "Ctrl+Shift+Z" in keys("actionRedo")
+    menus = [m.title().replace("&", "") for m in w.menuBar().findChildren(type(w.recent_menu))
+             if m.parent() is w.menuBar()]
+    for title in ("File", "Edit", "Train", "View", "Help"):
+        assert title in menus
+
+
+def test_undo_action_follows_the_session_stack(window):
+    from PySide6.QtGui import QUndoCommand
+
+    w = window
+    assert not w.actions_.undo.isEnabled()
+    w.session.undo_stack.push(QUndoCommand("rename"))
+    assert w.actions_.undo.isEnabled()
+
+
+def test_dirty_marker_in_title(window):
+    w = window
+    w.show()
+    assert not w.isWindowModified()
+    w.session.set_dirty(True)
+    assert w.isWindowModified() and "[*]" in w.windowTitle()
+
+
+def test_open_bad_files_shows_a_clear_message(window, tmp_path):
+    from nnstudio.gui.window_actions import open_path
+
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"not a zip at all")
+    design_before = w_design = window.session.design
+    assert not open_path(window, bad, ask=False)
+    assert "broken.npz" in window.last_error
+    assert window.session.design is design_before is w_design
+    junk = tmp_path / "junk.json"
+    junk.write_text("{ nope", encoding="utf-8")
+    assert not open_path(window, junk, ask=False)
+    assert "junk.json" in window.last_error
+
+
+def test_save_and_open_design_and_model(window, tmp_path):
+    from nnstudio.gui.window_actions import open_path, write_file
+
+    w = window
+    w.session.set_dirty(True)
+    model = tmp_path / "m.npz"
+    assert write_file(w, model)
+    assert not w.session.dirty and w.session.path == model
+    weights = w.session.network.get_weights()
+    js = tmp_path / "d.json"
+    assert write_file(w, js, remember=False)
+    w.session.reset_weights(seed=5)
+    assert open_path(w, model, ask=False)
+    loaded = w.session.network.get_weights()
+    assert all(np.allclose(weights[k], loaded[k]) for k in weights)
+    assert open_path(w, js, ask=False)
+    assert set(w.session.design.nodes) == {"in", "fc1", "fc2", "out"}
+    assert w.recent_files()[0].endswith("d.json")
+
+
+def test_layout_is_remembered(qtbot, tmp_path, discard):
+    from nnstudio.gui import MainWindow
+
+    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    qtbot.addWidget(w)
+    w.show()
+    w.training_panel.hide()
+    w.tabs.setCurrentIndex(w.tabs.count() - 1)
+    w.close()
+    w2 = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    qtbot.addWidget(w2)
+    w2.show()
+    assert not w2.training_panel.isVisible()
+    assert w2.tabs.currentIndex() == w2.tabs.count() - 1
+    w2.close()
+
+
+def test_garbage_settings_are_ignored(qtbot, tmp_path):
+    from nnstudio.gui import MainWindow
+
+    st = ini(tmp_path)
+    st.setValue("window/version", 1)
+    st.setValue("window/geometry", b"garbage")
+    st.setValue("window/state", "nonsense")
+    st.setValue("window/tab", "x")
+    st.sync()
+    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    qtbot.addWidget(w)
+    assert w.tabs.count() >= 1
+
+
+def test_window_works_without_other_pages(qtbot, tmp_path, monkeypatch):
+    from nnstudio.gui import MainWindow, pages
+
+    def broken():
+        raise ImportError("a page that is still being written")
+
+    monkeypatch.setattr(pages, "page_factories", broken)
+    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    qtbot.addWidget(w)
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Train"]
+
+
+def test_dataset_loading_in_background_with_cancel(window, qtbot):
+    w = window
+    c = w.controller
+    panel = w.training_panel
+    with qtbot.waitSignal(c.dataLoaded, timeout=30000):
+        panel.choose_dataset("synthetic:300")
+    assert w.session.dataset.x.shape == (300, 28, 28)
+    assert "300" in panel.dataset_info.text()
+    # a long generation can be cancelled; the previous data stays
+    with qtbot.waitSignal(c.dataCancelled, timeout=30000):
+        panel.choose_dataset("synthetic:60000")
+        assert panel.progress_row.isVisibleTo(panel)
+        panel.cancel_button.click()
+    assert c.loader.wait(30000)
+    assert w.session.dataset.x.shape == (300, 28, 28)
+
+
+def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
+    w = window
+    with qtbot.waitSignal(w.controller.dataFailed, timeout=10000):
+        w.training_panel.choose_dataset("idx:/no/such/folder")
+    assert w.training_panel.data_error.isVisibleTo(w.training_panel)
+    assert w.training_panel.data_error.text()
+    assert w.session.dataset is not None
+
+
+def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
+    from nnstudio.gui.workers import TrainSnapshot
+
+    w = window
+    view = w.train_view
+    k = 200
+    snap = TrainSnapshot(
+        batch_loss=np.linspace(2, 0.1, k).astype(np.float32),
+        batch_accuracy=np.linspace(0.1, 0.9, k).astype(np.float32),
+        batch_lr=np.full(k, 1e-3, np.float32), batch_index=np.arange(k),
+        batch_x=np.arange(1, k + 1) / 100.0, n_batches=100, batch=100, epoch=1,
+    )
+    w.session.snapshotApplied.emit(snap)
+    view.plots.refresh()
+    assert view.plots.n_points == k
+    assert view.cost_card.text() != "–"
+    view.log_check.setChecked(True)
+    assert view.plots.loss_plot.getPlotItem().getAxis("left").logMode
+    text = view.plots.readout_at(1.0)
+    assert "epoch 1.00" in text and "cost" in text
+    png, csv = tmp_path / "p.png", tmp_path / "m.csv"
+    view.plots.export_png(png)
+    view.plots.export_csv(csv)
+    assert png.stat().st_size > 1000
+    lines = csv.read_text().splitlines()
+    assert lines[0].startswith("kind,epoch") and len(lines) == k + 1
