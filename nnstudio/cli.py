@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -180,11 +181,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     design = _design(args.design)
     design.check()
-    size = args.size or _image_size_for(design)
-    ds = _load_data(args.data, size)
     network = Network(design, seed=args.seed)
     if not network.trainable():
-        raise DesignError(network.reason_not_trainable or "This design cannot be trained")
+        raise DesignError(network.reason_not_trainable or "This design cannot be trained",
+                          fix="use 'sigmoid' instead of 'step', or the perceptron lesson")
+    size = args.size or _image_size_for(design)
+    ds = _load_data(args.data, size)
     x, y = _fit_data(network, ds, f"The data '{args.data}'")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          optimizer=args.optimizer, weight_decay=args.weight_decay,
@@ -385,3 +387,9 @@ def main(argv: list[str] | None = None) -> int:
             text = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
         print(f"nnstudio: {text}", file=sys.stderr)
         return 2
+    except Exception as err:  # a bug: one line unless NNSTUDIO_DEBUG asks for the traceback
+        if os.environ.get("NNSTUDIO_DEBUG"):
+            raise
+        print(f"nnstudio: unexpected error ({type(err).__name__}: {err}); set "
+              "NNSTUDIO_DEBUG=1 for details", file=sys.stderr)
+        return 1

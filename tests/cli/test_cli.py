@@ -1,0 +1,207 @@
+"""The nnstudio command end to end: train, evaluate, info, templates, export-design, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnstudio import cli
+from nnstudio.core.graph import Design
+from nnstudio.core.modelfile import load_model
+from nnstudio.data.idx import write_idx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def idx_dir(tmp_path_factory) -> Path:
+    """300 easy 28×28 'digits': class k lights a 6×6 square at a place of its own."""
+    folder = tmp_path_factory.mktemp("idx")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 300).astype(np.uint8)
+    x = (rng.random((300, 28, 28)) * 40).astype(np.uint8)
+    for i, k in enumerate(y):
+        r, c = 2 + 8 * (k // 4), 2 + 6 * (k % 4)
+        x[i, r:r + 6, c:c + 6] = 255
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", x)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", y)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(idx_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("model") / "mlp.npz"
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "3",
+                     "--batch-size", "32", "--lr", "0.002", "--seed", "1", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def one_line_error(capsys, code: int, *words: str) -> str:
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+def test_train_writes_a_model_and_prints_epoch_summaries(idx_dir, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "2",
+                     "--optimizer", "momentum", "--lr", "0.05", "--val-split", "0.2",
+                     "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "val_acc" in err
+    loaded = load_model(out)
+    assert loaded.classes == [str(i) for i in range(10)]
+    assert loaded.meta["config"]["optimizer"] == "momentum" and len(loaded.history.epochs) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_evaluate_json_and_text(model, idx_dir, capsys):
+    assert cli.main(["evaluate", str(model), "--data", f"idx:{idx_dir}", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 300 and result["accuracy"] > 0.8 and result["loss"] >= 0
+    assert cli.main(["evaluate", str(model), "--data", f"idx:{idx_dir}"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("loss ") and "accuracy" in out and "300" in out
+
+
+def test_info_templates_and_export(model, tmp_path, capsys):
+    assert cli.main(["info", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "235,146" in out and "fc1" in out and "classes" in out
+    assert cli.main(["templates"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("perceptron", "linear", "mlp", "cnn"))
+    assert cli.main(["export-design", "cnn", str(tmp_path / "cnn.json")]) == 0
+    assert Design.load(tmp_path / "cnn.json").analyze().total_params == 206_922
+    assert cli.main(["export-design", str(model), str(tmp_path / "from_model.json")]) == 0
+    assert Design.load(tmp_path / "from_model.json").name == "mlp"
+
+
+def test_train_from_a_design_file(idx_dir, tmp_path, capsys):
+    assert cli.main(["export-design", "lenet", str(tmp_path / "lenet.json")]) == 0
+    out = tmp_path / "lenet.npz"
+    assert cli.main(["train", "--design", str(tmp_path / "lenet.json"), "--data",
+                     f"idx:{idx_dir}", "--epochs", "1", "--out", str(out),
+                     "--augment-shift", "1"]) == 0
+    assert load_model(out).design.name == "lenet"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--design", "mlp"], ("required", "--data")),
+    (["train", "--design", "nope", "--data", "synthetic:10", "--epochs", "1", "--out", "x"],
+     ("neither a template",)),
+    (["train", "--design", "mlp", "--data", "idx:/no/such/dir", "--epochs", "1", "--out",
+      "x.npz"], ("/no/such/dir",)),
+    (["train", "--design", "mlp", "--data", "whatever:1", "--epochs", "1", "--out", "x"],
+     ("unknown data source",)),
+    (["train", "--design", "mlp", "--data", "x", "--epochs", "0", "--out", "x"],
+     ("--epochs", ">= 1")),
+    (["train", "--design", "mlp", "--data", "x", "--epochs", "1", "--lr", "-1", "--out", "x"],
+     ("--lr",)),
+    (["train", "--design", "mlp", "--data", "x", "--epochs", "1", "--val-split", "1.5",
+      "--out", "x"], ("--val-split",)),
+    (["train", "--design", "mlp", "--data", "x", "--epochs", "1", "--optimizer", "sgdx",
+      "--out", "x"], ("invalid choice",)),
+    (["evaluate", "/no/such/model.npz", "--data", "x"], ("does not exist",)),
+    (["info", "/no/such/model.npz"], ("does not exist",)),
+    (["export-design", "resnet", "x.json"], ("neither a template",)),
+    (["frobnicate"], ("invalid choice",)),
+])
+def test_bad_arguments_give_one_line_and_exit_2(argv, words, capsys):
+    one_line_error(capsys, cli.main(argv), *words)
+
+
+def test_mismatched_data_and_design(idx_dir, tmp_path, capsys):
+    code = cli.main(["train", "--design", "playground", "--data", f"idx:{idx_dir}", "--epochs",
+                     "1", "--out", str(tmp_path / "x.npz")])
+    one_line_error(capsys, code, "Input takes 2")
+    code = cli.main(["train", "--design", "perceptron", "--data", "synthetic:10", "--epochs",
+                     "1", "--out", str(tmp_path / "x.npz")])
+    one_line_error(capsys, code, "step")
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(tmp_path / "no" / "x.npz")])
+    one_line_error(capsys, code, "does not exist")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_damaged_model_and_bad_design_file(tmp_path, idx_dir, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    one_line_error(capsys, cli.main(["evaluate", str(bad), "--data", f"idx:{idx_dir}"]),
+                   "damaged")
+    design = tmp_path / "d.json"
+    design.write_text('{"nodes": [{"id": "a", "kind": "Dense", "params": {"units": 0}}]}')
+    one_line_error(capsys, cli.main(["train", "--design", str(design), "--data",
+                                     f"idx:{idx_dir}", "--epochs", "1", "--out", "x.npz"]),
+                   "units must be a whole number")
+
+
+def test_ctrl_c_saves_nothing(idx_dir, tmp_path, capsys, monkeypatch):
+    def interrupted(self, on_batch=None, on_epoch=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.Trainer, "run", interrupted)
+    out = tmp_path / "m.npz"
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(out)])
+    assert code == 130 and not out.exists()
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_divergence_saves_nothing(idx_dir, tmp_path, capsys, monkeypatch):
+    def diverged(self, on_batch=None, on_epoch=None):
+        raise cli.TrainingDiverged("Training diverged: lower the learning rate.")
+
+    monkeypatch.setattr(cli.Trainer, "run", diverged)
+    out = tmp_path / "m.npz"
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(out)])
+    assert code == 1 and not out.exists()
+    assert "lower the learning rate" in capsys.readouterr().err
+
+
+def test_no_arguments_starts_the_window_or_says_why(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "nnstudio.gui.app", None)
+    one_line_error(capsys, cli.main([]), "window could not start")
+    fake = types.ModuleType("nnstudio.gui.app")
+    fake.main = lambda: 0
+    monkeypatch.setitem(sys.modules, "nnstudio.gui.app", fake)
+    assert cli.main([]) == 0
+
+
+def test_default_model(capsys):
+    code = cli.main(["info", "default"])
+    if code == 0:
+        assert "design" in capsys.readouterr().out
+    else:
+        one_line_error(capsys, code, "default model")
+
+
+def test_help_and_version(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "train" in capsys.readouterr().out
+    assert cli.main(["--version"]) == 0
+
+
+def test_python_dash_m(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "nnstudio", "templates"], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0 and "mlp" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "nnstudio", "evaluate", "missing.npz",
+                          "--data", "synthetic:10"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr
