@@ -205,3 +205,25 @@ def test_python_dash_m(tmp_path):
                          cwd=tmp_path, timeout=60)
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
     assert "Traceback" not in run.stderr
+
+
+def test_progress_line_on_a_terminal():
+    import io
+
+    from nnstudio.core.training import BatchInfo, EpochInfo
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    bar = cli._Progress(stream)
+    bar.batch(BatchInfo(1, 5, 10, 0.5, 0.75, 1e-3, 32, 160, 0.5, 2))
+    text = stream.getvalue()
+    assert "\r" in text and "5/10" in text and "75.0%" in text
+    bar.epoch(EpochInfo(1, 0.4, 0.8, 0.3, None, 1e-3, 1.0, 2))
+    last = stream.getvalue().rsplit("\r", 1)[-1]
+    assert last == "epoch 1/2  loss 0.4000  acc 80.00%  val_loss 0.3000  1.0s\n"
+    quiet = io.StringIO()
+    cli._Progress(quiet).batch(BatchInfo(1, 5, 10, 0.5, None, 1e-3, 32, 160, 0.5, 2))
+    assert quiet.getvalue() == ""
