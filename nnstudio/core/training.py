@@ -213,7 +213,7 @@ _EPOCH_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accurac
                "elapsed")
 
 
-@dataclass
+@dataclass(eq=False)
 class History:
     """Everything a run measured: per-batch arrays that grow by doubling, per-epoch infos.
 
