@@ -218,6 +218,8 @@ class LayerInspector(QFrame):
             text = QLabel(label)
             text.setStyleSheet(f"color: {theme.MUTED}; padding-top: 4px;")
             self.form.addRow(text, field)
+            field.show()
+            text.show()
         if not self.fields:
             note = QLabel("This layer has no settings.")
             note.setStyleSheet(f"color: {theme.MUTED}; font-style: italic;")

@@ -100,6 +100,7 @@ class NeuronCanvas(QWidget):
         self.weights: dict[str, np.ndarray] = {}
         self.input_image: QImage | None = None
         self.class_names: list[str] = []
+        self.input_names: list[str] = []
         self.reason = ""
         self.selected: tuple[int, int] | None = None
         self.hits: list[tuple[int, int, QPointF]] = []
@@ -119,7 +120,7 @@ class NeuronCanvas(QWidget):
     def _layout(self) -> list[tuple[float, dict[int, QPointF], QRectF | None, int]]:
         """Per column: x, neuron centres, image rect (image inputs), hidden count."""
         n = len(self.columns)
-        left, right = 90.0, 120.0
+        left, right = 130.0, 120.0
         width = max(1.0, self.width() - left - right)
         out = []
         top, bottom = 48.0, self.height() - 30.0
@@ -167,11 +168,12 @@ class NeuronCanvas(QWidget):
             sub = w[np.ix_(si, di)]
             scale = float(np.abs(w).max()) or 1.0
             order = np.argsort(np.abs(sub), axis=None)
+            power = 1.0 if sub.size <= 64 else 1.8  # many edges: let the strong ones stand out
             for flat in order:
                 a, b = divmod(int(flat), len(di))
                 v = float(sub[a, b]) / scale
                 color = QColor(theme.POSITIVE if v >= 0 else theme.NEGATIVE)
-                color.setAlpha(int(50 + 205 * abs(v)))
+                color.setAlpha(int(40 + 215 * abs(v) ** power))
                 p.setPen(QPen(color, 0.5 + 4.5 * abs(v)))
                 p.drawLine(src[si[a]], dst[di[b]])
         # neurons
@@ -208,6 +210,8 @@ class NeuronCanvas(QWidget):
                 p.drawText(r, Qt.AlignmentFlag.AlignCenter, f"+{hidden:,} more")
             if c == len(self.columns) - 1:
                 self._outputs(p, col, centres)
+            elif c == 0:
+                self._inputs(p, col, centres)
 
     def _label(self, p: QPainter, x: float, col: Column, c: int) -> None:
         p.setFont(theme.ui_font(9.5, bold=True))
@@ -218,6 +222,16 @@ class NeuronCanvas(QWidget):
         p.setPen(QColor(theme.MUTED))
         sub = f"{col.size:,} values" if c == 0 else f"{col.size} · {col.activation}"
         p.drawText(QRectF(x - 70, 25, 140, 16), Qt.AlignmentFlag.AlignCenter, sub)
+
+    def _inputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
+        p.setFont(theme.ui_font(9.0))
+        for i, pt in centres.items():
+            name = self.input_names[i] if i < len(self.input_names) else f"x{i}"
+            v = float(col.values[i]) if i < col.values.size else 0.0
+            p.setPen(QColor(theme.TEXT))
+            p.drawText(QRectF(pt.x() - RADIUS - 88, pt.y() - 9, 80, 18),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{name} = {v:.3g}")
 
     def _outputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
         vals = col.values
@@ -270,14 +284,16 @@ class NeuronPanel(QWidget):
             f"<span style='color:{theme.POSITIVE}'>■</span> positive &nbsp;·&nbsp; "
             "line width = size of the weight · neuron colour = its activation")
         legend.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        legend.setObjectName("neuronLegend")
         top = QHBoxLayout()
-        top.setContentsMargins(12, 8, 12, 0)
+        top.setContentsMargins(12, 8, 12, 6)
         top.addWidget(self.input_note, 1)
         top.addWidget(legend)
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
-        left.addLayout(top)
+        left.setSpacing(0)
         left.addWidget(self.canvas, 1)
+        left.addLayout(top)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -359,6 +375,8 @@ class NeuronPanel(QWidget):
         canvas.columns = chain
         canvas.weights = net.get_weights()
         canvas.class_names = self.session.class_names
+        ds = self.session.dataset
+        canvas.input_names = list(ds.feature_names or []) if ds is not None else []
         if chain[0].image_side:
             side = chain[0].image_side
             canvas.input_image = weight_image(x.reshape(side, side), signed=False)

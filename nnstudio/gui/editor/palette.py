@@ -45,7 +45,6 @@ class LayerPalette(QListWidget):
             item.setToolTip(f"<b>{kind}</b><br>{theme.KINDS[kind][2]}<br><i>Drag onto the "
                             "diagram, or double-click to add it after the selected layer</i>")
             self.addItem(item)
-        self.itemDoubleClicked.connect(lambda it: self.addRequested.emit(self.kind_of(it)))
         self.itemActivated.connect(lambda it: self.addRequested.emit(self.kind_of(it)))
 
     @staticmethod

@@ -121,6 +121,7 @@ class EditorPanel(QWidget):
         lv.addWidget(hint("Drag onto the diagram, or double-click to add after the "
                           "selected layer."))
         lv.addWidget(self.palette, 1)
+        self.left_column = left
         left.setMinimumWidth(150)
         left.setMaximumWidth(220)
         split.addWidget(left)
@@ -161,6 +162,7 @@ class EditorPanel(QWidget):
         bv.addWidget(self.problems_title)
         bv.addWidget(self.problems, 1)
         rv.addWidget(box, 2)
+        self.right_column = right
         right.setMinimumWidth(260)
         right.setMaximumWidth(380)
         split.addWidget(right)
@@ -192,8 +194,9 @@ class EditorPanel(QWidget):
         self.templates.activated.connect(self._template_chosen)
         h.addWidget(self.templates)
         self.tidy_button = self._tool("Tidy layout", "Lay the layers out left to right (undoable)",
-                                      self.tidy)
-        self.fit_button = self._tool("Fit", "Show the whole design (F)", self.view.fit_to_view)
+                                      lambda: self.tidy())
+        self.fit_button = self._tool("Fit", "Show the whole design (F)",
+                                     lambda: self.view.fit_to_view())
         h.addWidget(self.tidy_button)
         h.addWidget(self.fit_button)
         self.zoom_label = QLabel("100%")
@@ -234,6 +237,8 @@ class EditorPanel(QWidget):
     def set_mode(self, index: int) -> None:
         """0: the diagram, 1: the neuron view."""
         self.stack.setCurrentIndex(index)
+        self.left_column.setVisible(index == 0)  # the neuron view takes the whole width
+        self.right_column.setVisible(index == 0)
         (self.diagram_button if index == 0 else self.neuron_button).setChecked(True)
 
     def refresh_summary(self) -> None:
