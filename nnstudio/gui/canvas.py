@@ -312,6 +312,11 @@ class DigitCanvas(QWidget):
     def heightForWidth(self, width: int) -> int:  # noqa: N802
         return width
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        # never taller than wide: spare height goes to the layout, not to a gap above the board
+        self.setMaximumHeight(max(self.minimumHeight(), self.width()))
+        super().resizeEvent(event)
+
     def _to_board(self, pos: QPointF) -> tuple[float, float]:
         r = self.board_rect()
         x = (pos.x() - r.x()) / r.width()

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QVBoxLayout,
@@ -127,6 +129,7 @@ class DrawPanel(QWidget):
         left.addLayout(tool_row)
         left.addLayout(brush_row)
         left.addWidget(tips)
+        left.addStretch(0)
 
         # --- answer column
         self.prediction = PredictionView()
@@ -140,9 +143,13 @@ class DrawPanel(QWidget):
         self.latency.setObjectName("predictionLatency")
         self.latency.setProperty("help", "Time from the last change of the drawing to the "
                                  "answer: framing the image plus one forward pass.")
-        middle = QVBoxLayout()
-        middle.addWidget(self.prediction, 1)
+        self.answer_box = QWidget()
+        self.answer_box.setObjectName("answerBox")
+        middle = QVBoxLayout(self.answer_box)
+        middle.setContentsMargins(0, 0, 0, 0)
+        middle.addWidget(self.prediction)
         middle.addWidget(self.latency)
+        middle.addStretch(1)
 
         # --- probes and teaching
         self.probes = ProbeStrip(self._classify28)
@@ -155,7 +162,10 @@ class DrawPanel(QWidget):
         probe_head = QHBoxLayout()
         probe_head.addWidget(self._title("Probes"), 1)
         probe_head.addWidget(self.pin_button)
-        right = QVBoxLayout()
+        self.side_box = QWidget()
+        self.side_box.setObjectName("probesAndTeaching")
+        right = QVBoxLayout(self.side_box)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addLayout(probe_head)
         right.addWidget(self.probes, 1)
         line = QFrame()
@@ -179,12 +189,28 @@ class DrawPanel(QWidget):
         self.help_line.setMinimumHeight(self.help_line.fontMetrics().lineSpacing() * 2 + 12)
         self.help_line.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
-        columns = QHBoxLayout()
+        # narrow windows: the answer, probes and teaching share one scrollable column
+        self._narrow_column = QWidget()
+        self._narrow_layout = QVBoxLayout(self._narrow_column)
+        self._narrow_layout.setContentsMargins(0, 0, 6, 0)
+        self._narrow_layout.setSpacing(14)
+        self._scroll = QScrollArea()
+        self._scroll.setObjectName("drawSideScroll")
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setWidget(self._narrow_column)
+        self._scroll.hide()
+        self._narrow: bool | None = None
+        self._columns = columns = QHBoxLayout()
         columns.setSpacing(18)
         columns.addLayout(left, 5)
-        columns.addLayout(middle, 3)
-        columns.addLayout(right, 3)
+        columns.addWidget(self.answer_box, 3)
+        columns.addWidget(self.side_box, 3)
+        columns.addWidget(self._scroll, 3)
         outer = QVBoxLayout(self)
+        # the page's minimum is minimumSizeHint(): narrow pages re-arrange instead of clipping
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         outer.setContentsMargins(14, 10, 14, 10)
         outer.addLayout(columns, 1)
         outer.addWidget(self.message)
@@ -205,6 +231,7 @@ class DrawPanel(QWidget):
         session.datasetChanged.connect(self.refresh_all)
         session.snapshotApplied.connect(self._on_snapshot)
         self._install_help(self)
+        self._set_narrow(False)
         self.refresh_all()
 
     # ------------------------------------------------------------------ building helpers
@@ -306,6 +333,41 @@ class DrawPanel(QWidget):
             self.show_message("Draw a digit first, then pin it.", "info")
             return
         self.probes.add(self.img28)
+
+    # ------------------------------------------------------------------ layout
+    #: below this page width the answer, probes and teaching stack in one scrolling column
+    NARROW_BELOW = 860
+
+    def _set_narrow(self, narrow: bool) -> None:
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self._narrow_layout.addWidget(self.answer_box)
+            self._narrow_layout.addWidget(self.side_box)
+            self.answer_box.setMinimumHeight(self.answer_box.minimumSizeHint().height())
+            self.side_box.setMinimumHeight(max(320, self.side_box.minimumSizeHint().height()))
+            self.probes.setMinimumHeight(80)
+            self._scroll.show()
+            self._columns.setStretch(0, 3)
+        else:
+            self._columns.insertWidget(1, self.answer_box, 3)
+            self._columns.insertWidget(2, self.side_box, 3)
+            self.answer_box.setMinimumHeight(0)
+            self.side_box.setMinimumHeight(0)
+            self.answer_box.show()
+            self.side_box.show()
+            self._scroll.hide()
+            self._columns.setStretch(0, 5)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._set_narrow(self.width() < self.NARROW_BELOW)
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), 560))  # narrower pages switch to the stacked layout
+        return hint
 
     # ------------------------------------------------------------------ messages and help
     def show_message(self, text: str, kind: str = "info") -> None:

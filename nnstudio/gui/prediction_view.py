@@ -35,13 +35,16 @@ class ProbabilityBars(QWidget):
         self.setObjectName("probabilityBars")
         self._names: list[str] = [str(i) for i in range(10)]
         self._values: np.ndarray | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMaximumHeight(30 * len(self._names))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set_values(self, values: np.ndarray | None, names: list[str]) -> None:
         """Show ``values`` (k,) in [0, 1] for the classes ``names`` (k names)."""
-        self._names = list(names)
+        if list(names) != self._names:
+            self._names = list(names)
+            self.setMaximumHeight(30 * max(1, len(self._names)))
+            self.updateGeometry()
         self._values = None if values is None else np.asarray(values, dtype=np.float64)
-        self.updateGeometry()
         self.update()
 
     def values(self) -> np.ndarray | None:
@@ -181,7 +184,7 @@ class PredictionView(QFrame):
         lay.addWidget(title)
         lay.addLayout(top)
         lay.addWidget(self.hint)
-        lay.addWidget(self.bars, 1)
+        lay.addWidget(self.bars)
 
     def set_classes(self, classes: list[str]) -> None:
         self._classes = list(classes)

@@ -51,7 +51,7 @@ def standard_test_data(spec: str | None = None) -> tuple[Dataset, str]:
     candidates = []
     if spec:
         candidates.append(spec)
-    folder = QSettings().value("data/mnistFolder", "", str)
+    folder = QSettings("nnstudio", "nnstudio").value("data/mnistFolder", "", str)
     if folder:
         candidates.append(f"idx:{folder}")
     for source in candidates:
