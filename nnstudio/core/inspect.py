@@ -26,7 +26,8 @@ import numpy as np
 
 __all__ = [
     "HistogramHistory", "NeuronHealth", "Pick", "confusion_matrix", "cost_curve", "cost_slope",
-    "find_unhealthy_neurons", "iter_cost_surface", "layer_update_ratios", "neuron_badges",
+    "checked_layers", "find_unhealthy_neurons", "health_from_activations", "iter_cost_surface",
+    "layer_update_ratios", "neuron_badges",
     "neuron_health", "per_class_accuracy", "plane_bounds", "plane_grid", "predicted_classes",
     "scalar_params", "span_around",
 ]
@@ -110,12 +111,12 @@ def _loss(network: Any, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def iter_cost_surface(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequence[Pick],
-                      w1: np.ndarray, w2: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """The cost over a grid of two weights, all other weights fixed, one grid row at a time.
+                      w1: np.ndarray, w2: np.ndarray) -> Iterator[tuple[int, int, float]]:
+    """The cost over a grid of two weights, all other weights fixed, one point at a time.
 
-    The network's parameters are changed in place while a row is computed and restored
-    before each ``yield``, so the network is never left altered (even if the caller stops
-    early). Use a private copy of the network: the values change between rows.
+    The network's parameters are changed in place for each point and restored before each
+    ``yield``, so the network is never left altered (even if the caller stops early). Use a
+    private copy of the network when others may read it between points.
 
     Parameters
     ----------
@@ -130,23 +131,21 @@ def iter_cost_surface(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequenc
 
     Yields
     ------
-    (row, costs) : int and ndarray float64 of shape (n1,)
-        The costs for ``w2[row]`` and every value of ``w1``.
+    (row, col, cost) : the cost for ``w2[row]`` and ``w1[col]``, row by row.
     """
     params = _param_map(network)
     (n1, i1), (n2, i2) = picks
     a, b = params[n1].value.reshape(-1), params[n2].value.reshape(-1)
     keep1, keep2 = float(a[i1]), float(b[i2])
     for row, v2 in enumerate(np.asarray(w2, dtype=np.float64)):
-        costs = np.empty(len(w1), dtype=np.float64)
-        try:
-            b[i2] = v2
-            for col, v1 in enumerate(np.asarray(w1, dtype=np.float64)):
+        for col, v1 in enumerate(np.asarray(w1, dtype=np.float64)):
+            try:
+                b[i2] = v2
                 a[i1] = v1
-                costs[col] = _loss(network, x, y)
-        finally:
-            a[i1], b[i2] = keep1, keep2
-        yield row, costs
+                cost = _loss(network, x, y)
+            finally:
+                a[i1], b[i2] = keep1, keep2
+            yield row, col, cost
 
 
 def cost_curve(network: Any, x: np.ndarray, y: np.ndarray, pick: Pick,
@@ -189,22 +188,19 @@ def cost_slope(network: Any, x: np.ndarray, y: np.ndarray, pick: Pick,
 
 def span_around(center: float, path: np.ndarray | None = None, min_half: float = 1.0,
                 margin: float = 0.25) -> tuple[float, float]:
-    """A range of values for a weight axis that holds ``center`` and the whole ``path``.
+    """A range of values for a weight axis centred on ``center`` that holds the whole ``path``.
 
     Returns
     -------
     (lo, hi) : floats with ``hi - lo >= 2 * min_half``.
     """
-    values = [float(center)]
+    half = max(min_half, abs(float(center)) * 0.5)
     if path is not None and len(path):
         p = np.asarray(path, dtype=np.float64)
         p = p[np.isfinite(p)]
         if len(p):
-            values += [float(p.min()), float(p.max())]
-    lo, hi = min(values), max(values)
-    half = max(min_half, abs(center) * 0.5, (hi - lo) / 2 * (1 + margin))
-    mid = (lo + hi) / 2
-    return (mid - half, mid + half)
+            half = max(half, float(np.abs(p - center).max()) * (1 + margin))
+    return (float(center) - half, float(center) + half)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -433,16 +429,30 @@ def find_unhealthy_neurons(network: Any, x: np.ndarray) -> dict[str, NeuronHealt
     dict of node id to NeuronHealth, in the design's order (healthy layers included).
     """
     acts = network.activations(np.asarray(x, dtype=np.float32))
-    report: dict[str, NeuronHealth] = {}
-    for node_id, node in network.design.nodes.items():
+    return health_from_activations(network.design, acts)
+
+
+def checked_layers(design: Any) -> dict[str, str]:
+    """Hidden layers whose neurons can die or saturate: node id -> activation name."""
+    out: dict[str, str] = {}
+    for node_id, node in design.nodes.items():
         act = _activation_name(node)
-        if act not in ("relu", "leaky_relu", "sigmoid", "tanh") or node_id not in acts:
+        if act not in ("relu", "leaky_relu", "sigmoid", "tanh"):
             continue
-        out = acts[node_id]
-        if any(n.kind == "Output" for n in (network.design.nodes[d] for d in
-                                            network.design.outputs_of(node_id))):
+        if any(design.nodes[d].kind == "Output" for d in design.outputs_of(node_id)):
             continue  # the answer layer is meant to sit near 0 or 1
-        dead, sat = neuron_health(out, act)
+        out[node_id] = act
+    return out
+
+
+def health_from_activations(design: Any, acts: dict[str, np.ndarray]
+                            ) -> dict[str, NeuronHealth]:
+    """:func:`find_unhealthy_neurons` from outputs already computed (node id -> (N, ...))."""
+    report: dict[str, NeuronHealth] = {}
+    for node_id, act in checked_layers(design).items():
+        if node_id not in acts:
+            continue
+        dead, sat = neuron_health(acts[node_id], act)
         report[node_id] = NeuronHealth(node_id, act, int(len(dead)),
                                        np.flatnonzero(dead), np.flatnonzero(sat))
     return report

@@ -26,4 +26,7 @@ def page_factories() -> list[tuple[str, str, PageFactory]]:
     from nnstudio.gui.train_view import TrainView
 
     pages.append(("trainPage", "Train", TrainView))
+    from nnstudio.gui.views import InsightPanel
+
+    pages.append(("insidePage", "Inside", InsightPanel))
     return pages

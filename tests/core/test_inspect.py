@@ -58,8 +58,10 @@ def test_cost_surface_is_a_bowl_with_its_bottom_at_the_true_weights() -> None:
     net = _Linear([0.0, 0.0], 0.5)
     w1 = np.linspace(0, 4, 21)
     w2 = np.linspace(-3, 1, 21)
-    rows = dict(ins.iter_cost_surface(net, x, y, [("lin/W", 0), ("lin/W", 1)], w1, w2))
-    surface = np.stack([rows[i] for i in range(21)])
+    surface = np.full((21, 21), np.nan)
+    for row, col, cost in ins.iter_cost_surface(net, x, y, [("lin/W", 0), ("lin/W", 1)], w1, w2):
+        surface[row, col] = cost
+    assert np.isfinite(surface).all()
     i, j = np.unravel_index(surface.argmin(), surface.shape)
     assert (w1[j], w2[i]) == pytest.approx((2.0, -1.0))
     assert surface.min() == pytest.approx(0.0, abs=1e-6)
