@@ -41,6 +41,7 @@ class ChunkedJob(QObject):
         self._timer.timeout.connect(self._tick)
         self.busy_ms = 0.0          # work time of the last complete run
         self.longest_tick_ms = 0.0  # the longest single turn of the last run
+        self.longest_step_ms = 0.0  # the longest single piece of work since started
 
     @property
     def running(self) -> bool:
@@ -75,7 +76,10 @@ class ChunkedJob(QObject):
         limit = self.budget_s if budget is None else budget
         try:
             while time.perf_counter() - t0 < limit:
+                t1 = time.perf_counter()
                 next(self._gen)
+                self.longest_step_ms = max(self.longest_step_ms,
+                                           (time.perf_counter() - t1) * 1000)
         except StopIteration:
             self._timer.stop()
             self._gen = None

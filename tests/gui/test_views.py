@@ -1,0 +1,336 @@
+"""The Inside page: every view draws real data offscreen, follows snapshots and copes with
+an empty or unfitting model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from nnstudio.core.graph import Design
+from nnstudio.core.templates import get_template
+from nnstudio.core.training import TrainConfig, Trainer
+from nnstudio.data.dataset import Dataset
+from nnstudio.gui.session import Session
+from nnstudio.gui.snapshot import Snapshot
+from nnstudio.gui.views import InsightPanel
+from nnstudio.gui.views.conv import ConvolutionView
+from nnstudio.gui.views.cost import CostSurfaceView
+from nnstudio.gui.views.evaluation import EvaluationView
+from nnstudio.gui.views.weights import WeightsView
+
+pytest.importorskip("pytestqt")
+
+
+# ---------------------------------------------------------------------- fixtures
+def chain(*layers: tuple[str, dict]) -> Design:
+    d = Design("test")
+    prev = None
+    for i, (kind, params) in enumerate(layers):
+        node = d.add_node(kind, params, node_id=f"{kind.lower()}{i}")
+        if prev is not None:
+            d.connect(prev, node.id)
+        prev = node.id
+    return d
+
+
+def two_d(n: int = 120, task: str = "classification") -> Dataset:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (n, 2)).astype(np.float32)
+    if task == "classification":
+        return Dataset("blobs", x, (x[:, 0] * x[:, 1] > 0).astype(np.int64), task, ["0", "1"])
+    return Dataset("plane", x, x @ np.array([[1.0], [-0.5]], np.float32), task, [])
+
+
+def cars(n: int = 60) -> Dataset:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    y = x @ np.array([[2.0], [-1.0], [0.5]], np.float32) + 1.0
+    return Dataset("cars", x, y, "regression", [], feature_names=["age", "km", "power"])
+
+
+def images(n: int = 80, size: int = 8, classes=("0", "1", "2")) -> Dataset:
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, len(classes), n)
+    x = rng.uniform(0, 0.2, (n, size, size)).astype(np.float32)
+    for i, c in enumerate(y):
+        x[i, 2 * c: 2 * c + 3, 1:-1] = 1.0
+    return Dataset("bars", x, y, "classification", list(classes))
+
+
+def tiny_cnn(size: int = 8, n_out: int = 3) -> Design:
+    return chain(("Input", {"shape": [1, size, size]}),
+                 ("Conv2D", {"filters": 4, "kernel_size": 3}),
+                 ("MaxPool2D", {"pool_size": 2}),
+                 ("Conv2D", {"filters": 3, "kernel_size": 3}),
+                 ("Flatten", {}),
+                 ("Dense", {"units": n_out, "activation": "softmax"}),
+                 ("Output", {"loss": "cross_entropy"}))
+
+
+def tiny_mlp(n_in: int = 64, n_out: int = 3) -> Design:
+    return chain(("Input", {"shape": [n_in]}),
+                 ("Dense", {"units": 6, "activation": "relu"}),
+                 ("Dense", {"units": n_out, "activation": "softmax"}),
+                 ("Output", {"loss": "cross_entropy"}))
+
+
+def make(qtbot, design: Design, dataset: Dataset | None = None) -> Session:
+    s = Session(design)
+    if dataset is not None:
+        s.set_dataset(dataset)
+    return s
+
+
+def train_with_snapshots(session: Session, epochs: int = 2, lr: float = 0.05) -> int:
+    """Train session.network's weights on its dataset, sending a snapshot every batch."""
+    ds = session.dataset
+    from nnstudio.core.network import Network
+
+    net = Network(session.design)
+    net.set_weights(session.network.get_weights())
+    prev = net.get_weights()
+    count = [0]
+
+    def on_batch(info):
+        w = net.get_weights()
+        ratios = {k: float(np.linalg.norm(w[k] - prev[k]) / (np.linalg.norm(prev[k]) + 1e-9))
+                  for k in w}
+        prev.update(w)
+        session.apply_snapshot(Snapshot(weights=w, update_ratios=ratios,
+                                        batch_index=np.array([count[0]])))
+        count[0] += 1
+
+    cfg = TrainConfig(epochs=epochs, batch_size=16, lr=lr, optimizer="sgd")
+    Trainer(net, ds.x.reshape(ds.n, *net.input_shape), ds.y, cfg).run(on_batch=on_batch)
+    return count[0]
+
+
+def draw(view) -> None:
+    view.refresh_now()
+    for job in (getattr(view, "job", None), getattr(view, "health_job", None)):
+        if job is not None:
+            job.run_to_end()
+    view.refresh_now()
+    for job in (getattr(view, "job", None), getattr(view, "health_job", None)):
+        if job is not None:
+            job.run_to_end()
+
+
+# ---------------------------------------------------------------------- the panel
+def test_panel_has_every_view_and_opens_on_the_fitting_one(qtbot) -> None:
+    s = make(qtbot, get_template("playground"), two_d())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    assert list(panel.views) == ["boundaryView", "costView", "convView", "evaluationView",
+                                 "weightsView"]
+    assert panel.tabs.currentWidget() is panel.views["boundaryView"]
+    s.set_design(tiny_cnn())
+    assert panel.tabs.currentWidget() is panel.views["convView"]
+    s.set_design(get_template("linear"))
+    assert panel.tabs.currentWidget() is panel.views["costView"]
+
+
+def test_only_the_visible_view_redraws_when_a_snapshot_arrives(qtbot) -> None:
+    s = make(qtbot, get_template("playground"), two_d())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    boundary, weights = panel.views["boundaryView"], panel.views["weightsView"]
+    qtbot.waitUntil(lambda: len(boundary.timings_ms) >= 1, timeout=3000)
+    before_b, before_w = len(boundary.timings_ms), len(weights.timings_ms)
+    s.apply_snapshot(Snapshot(weights=s.network.get_weights(), batch_index=np.array([0])))
+    qtbot.waitUntil(lambda: len(boundary.timings_ms) > before_b, timeout=3000)
+    assert len(weights.timings_ms) == before_w
+    panel.show_view("weightsView")
+    qtbot.waitUntil(lambda: len(weights.timings_ms) > before_w, timeout=3000)
+
+
+@pytest.mark.parametrize("design", [None, "invalid", "linear", "cnn"])
+def test_every_view_copes_without_model_data_or_fit(qtbot, design) -> None:
+    if design == "invalid":
+        d = Design("broken")
+        d.add_node("Input", {"shape": [2]})
+    elif design == "cnn":
+        d = tiny_cnn()
+    else:
+        d = get_template(design or "playground")
+    s = make(qtbot, d, None if design in (None, "invalid") else two_d())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    for view in panel.views.values():
+        draw(view)
+    if design == "invalid":
+        assert s.network is None
+        assert all(v.message for v in panel.views.values())
+
+
+# ---------------------------------------------------------------------- decision boundary
+def test_boundary_draws_output_neurons_and_points(qtbot) -> None:
+    s = make(qtbot, get_template("playground"), two_d())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    view = panel.views["boundaryView"]
+    draw(view)
+    assert view.message == ""
+    img = view.image.image
+    assert img.shape == (100, 100, 4)
+    assert len(view._neuron_items) == 2 and len(view._neuron_items[0]) == 4
+    assert view.train_dots.data.size + view.test_dots.data.size == 120
+    view.discretize.setChecked(True)
+    colours = {tuple(c) for c in view.image.image.reshape(-1, 4)}
+    assert len(colours) <= 2
+    train_with_snapshots(s, epochs=1)
+    before = img.copy()
+    draw(view)
+    assert not np.array_equal(before, view.image.image)
+
+
+def test_boundary_shows_regression_as_a_surface(qtbot) -> None:
+    d = chain(("Input", {"shape": [2]}), ("Dense", {"units": 3, "activation": "tanh"}),
+              ("Dense", {"units": 1, "activation": "linear"}), ("Output", {"loss": "mse"}))
+    s = make(qtbot, d, two_d(task="regression"))
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    view = panel.views["boundaryView"]
+    draw(view)
+    assert view.message == "" and view.image.image.shape == (100, 100, 4)
+
+
+# ---------------------------------------------------------------------- cost surface
+def test_cost_surface_follows_training_downhill(qtbot) -> None:
+    s = make(qtbot, get_template("linear"), cars())
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert view.message == ""
+    assert "age" in view.pick_x.currentText()
+    assert "bias" in view.pick_y.currentText()
+    n = train_with_snapshots(s, epochs=3, lr=0.05)
+    assert view._trace_n == n + 1
+    draw(view)
+    grid = view._surface["grid"]
+    assert np.isfinite(grid).all()
+    path = view._path()
+    (x0, x1), (y0, y1) = view._surface["xr"], view._surface["yr"]
+    assert x0 <= path[:, 0].min() and path[:, 0].max() <= x1
+    assert y0 <= path[:, 1].min() and path[:, 1].max() <= y1
+    # the ball went downhill: the cost now is lower than where it started
+    assert view._line["cost"] < grid.max()
+    w = s.network.get_weights()["dense1/W"].ravel()[0] if "dense1/W" in s.network.get_weights() \
+        else next(iter(s.network.get_weights().values())).ravel()[0]
+    assert view._line["w"] == pytest.approx(float(w), abs=1e-5)
+    view.pick_y.setCurrentIndex(2)
+    draw(view)
+    assert view._surface["picks"][1] == view._picks[2][0]
+
+
+def test_cost_surface_needs_data_that_fits(qtbot) -> None:
+    s = make(qtbot, get_template("linear"))
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert "dataset" in view.message
+    s.set_dataset(two_d())
+    draw(view)
+    assert view.message
+
+
+# ---------------------------------------------------------------------- convolution
+def test_convolution_shows_filters_and_feature_maps_of_the_drawing(qtbot) -> None:
+    ds = images()
+    s = make(qtbot, tiny_cnn(), ds)
+    view = ConvolutionView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert view.message == ""
+    assert set(view._filter_items) == {"conv2d1", "conv2d3"}
+    assert view._filter_items["conv2d1"].image is not None
+    assert "first sample" in view.source.text()
+    s.set_current_input(ds.x[5])
+    draw(view)
+    assert "your drawing" in view.source.text()
+    maps = view._map_items["conv2d1"].image
+    assert maps is not None and maps.shape[-1] == 4
+    s.set_design(tiny_mlp())
+    draw(view)
+    assert "no convolution" in view.message
+
+
+# ---------------------------------------------------------------------- evaluation
+def test_evaluation_confusion_matrix_gallery_and_canvas(qtbot) -> None:
+    ds = images(n=120)
+    s = make(qtbot, tiny_mlp(), ds)
+    view = EvaluationView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    r = view._result
+    assert r["cm"].shape == (3, 3) and r["cm"].sum() == 12  # 10% held out
+    mistakes = int((r["pred"] != r["y"]).sum())
+    assert view.gallery.count() == min(mistakes, 60)
+    t, p = np.argwhere(r["cm"] > 0)[0]
+    view.select_cell((int(t), int(p)))
+    assert view.gallery.count() == r["cm"][t, p]
+    seen = []
+    s.inputChanged.connect(lambda: seen.append(s.current_input.copy()))
+    view._on_gallery_click(view.gallery.item(0))
+    assert len(seen) == 1 and seen[0].shape == (8, 8)
+
+
+def test_evaluation_shows_the_pixel_similarity_baseline_for_three_vs_seven(qtbot) -> None:
+    ds = images(n=100, classes=("3", "7"))
+    s = make(qtbot, tiny_mlp(n_out=2), ds)
+    view = EvaluationView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert "pixel similarity" in view.summary.text()
+
+
+def test_evaluation_of_regression_is_a_scatter(qtbot) -> None:
+    s = make(qtbot, get_template("linear"), cars())
+    view = EvaluationView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert "Average error" in view.summary.text()
+
+
+# ---------------------------------------------------------------------- weights
+def test_weights_history_ratios_and_neuron_health(qtbot) -> None:
+    ds = images()
+    s = make(qtbot, tiny_mlp(), ds)
+    view = WeightsView(s)
+    qtbot.addWidget(view)
+    draw(view)
+    assert view.message == ""
+    n = train_with_snapshots(s, epochs=1)
+    assert n > 1
+    time.sleep(0.21)
+    s.apply_snapshot(Snapshot(weights=s.network.get_weights(), batch_index=np.array([n])))
+    draw(view)
+    assert len(view._hist["dense1"]) >= 2
+    assert set(view._curves) == {"dense1", "dense2"}
+    assert "dense1" in view.report and view.health.count() == 1
+
+
+def test_update_paths_are_quick(qtbot, capsys) -> None:
+    """Redraw times of the views for a small network (printed for the record)."""
+    s = make(qtbot, tiny_cnn(), images())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    s.set_current_input(s.dataset.x[0])
+    out = []
+    for name, view in panel.views.items():
+        draw(view)
+        t0 = time.perf_counter()
+        for _ in range(5):
+            view.refresh_now()
+        ms = (time.perf_counter() - t0) / 5 * 1000
+        tick = max((getattr(view, j).longest_step_ms for j in ("job", "health_job")
+                    if hasattr(view, j)), default=0.0)
+        out.append(f"{name}: redraw {ms:.1f} ms, longest job step {tick:.1f} ms")
+        assert ms < 250 and tick < 250
+    with capsys.disabled():
+        print("\n" + "\n".join(out))
