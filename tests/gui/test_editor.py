@@ -344,6 +344,7 @@ def test_tidy_layout_is_one_undo_step_and_handles_merges(qtbot):
     design, stack = panel.session.design, panel.session.undo_stack
     before = {n: node.pos for n, node in design.nodes.items()}
     count = stack.count()
+    panel.resize(1700, 800)  # room for the four columns in one band
     panel.tidy_button.click()
     assert stack.count() == count + 1
     pos = {n: node.pos for n, node in design.nodes.items()}
@@ -421,3 +422,31 @@ def test_offscreen_render_is_not_blank(qtbot):
                for y in range(0, image.height(), 37)}
     assert len(colours) > 10
 
+
+
+def test_layered_layout_places_merges_after_their_deepest_input():
+    from nnstudio.gui.editor.layout import crowded, depths, layered_layout
+
+    links = [("x", "a"), ("a", "b"), ("x", "c"), ("b", "m"), ("c", "m"), ("m", "o")]
+    ids = ["x", "a", "b", "c", "m", "o", "stray"]
+    assert depths(ids, links) == {"x": 0, "a": 1, "c": 1, "b": 2, "m": 3, "o": 4, "stray": 5}
+    pos = layered_layout(ids, links, column_width=100, row_height=50)
+    assert pos["m"][0] == 300 and pos["a"][0] == pos["c"][0] == 100
+    assert pos["a"][1] != pos["c"][1]
+    assert not crowded(pos, links, 80, 40, gap=10)
+    wrapped = layered_layout(ids, links, column_width=100, row_height=50, max_columns=3)
+    assert max(x for x, _ in wrapped.values()) == 200  # two bands of three columns
+    assert wrapped["o"][1] > wrapped["x"][1]
+
+
+def test_middle_button_drag_pans(qtbot):
+    panel = make_panel(qtbot, get_template("mlp"))
+    viewport = panel.view.viewport()
+    before = panel.view.mapToScene(viewport.rect().center())
+    a = viewport.rect().center()
+    QTest.mousePress(viewport, Qt.MouseButton.MiddleButton, NOMOD, a)
+    QTest.mouseMove(viewport, a + QPoint(60, 40))
+    QTest.mouseRelease(viewport, Qt.MouseButton.MiddleButton, NOMOD, a + QPoint(120, 80))
+    after = panel.view.mapToScene(viewport.rect().center())
+    assert after.x() < before.x() - 50 and after.y() < before.y() - 30
+    assert panel.session.undo_stack.count() == 0

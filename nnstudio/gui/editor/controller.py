@@ -166,14 +166,36 @@ class EditorController(QObject):
         if not layout.crowded(positions, links, CARD_W, CARD_H, gap=60.0):
             return
         new = layout.layered_layout(list(positions), links, column_width=COLUMN,
-                                    row_height=ROW, max_columns=self.wrap_columns)
+                                    row_height=ROW, max_columns=self.band_columns())
         dirty = self.session.dirty
         for node_id, pos in new.items():
             design.set_pos(node_id, pos)
         self.session.set_dirty(dirty)
 
-    #: columns before a tidy layout wraps into a new band (set by the panel from its width)
-    wrap_columns: int | None = 4
+    #: the room a tidy layout should fill, in scene units at 100 % (the panel keeps it
+    #: up to date with the size of its view)
+    room: tuple[float, float] = (940.0, 700.0)
+
+    def band_columns(self) -> int:
+        """Columns per band so the tidy diagram fits ``room`` at the largest zoom: the
+        fewest bands that keep it at 85 % or more, else the bands with the largest zoom."""
+        design = self.design
+        links = [(lk.src, lk.dst) for lk in design.links]
+        depth = layout.depths(list(design.nodes), links)
+        n_cols = max(depth.values(), default=0) + 1
+        tallest = max((list(depth.values()).count(d) for d in set(depth.values())), default=1)
+        width, height = self.room
+        best, best_zoom = n_cols, 0.0
+        for bands in range(1, n_cols + 1):
+            per = -(-n_cols // bands)
+            w = per * COLUMN - (COLUMN - CARD_W) + 80
+            h = bands * tallest * ROW + (bands - 1) * 70 + 80
+            zoom = min(1.0, width / w, height / h)
+            if zoom >= 0.85:
+                return per
+            if zoom > best_zoom + 1e-9:
+                best, best_zoom = per, zoom
+        return best
 
     def refresh(self) -> None:
         """Update every card's shapes, counts and errors and every link's label."""
@@ -329,8 +351,11 @@ class EditorController(QObject):
             self._push(MoveCommand(self.design, moves))
 
     def tidy(self, max_columns: int | None = None) -> None:
-        """Lay the design out left to right by depth, as one undo step."""
+        """Lay the design out left to right by depth, as one undo step (bands of
+        ``max_columns``; by default as many as fit :attr:`room`)."""
         design = self.design
+        if max_columns is None:
+            max_columns = self.band_columns()
         links = [(lk.src, lk.dst) for lk in design.links]
         new = layout.layered_layout(list(design.nodes), links, column_width=COLUMN,
                                     row_height=ROW, max_columns=max_columns)

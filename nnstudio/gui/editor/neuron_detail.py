@@ -164,7 +164,7 @@ class NeuronDetail(QFrame):
         super().__init__(parent)
         self.setObjectName("neuronDetail")
         self.session = session
-        self.setFixedWidth(250)
+        self.setFixedWidth(236)
         self.setStyleSheet("QFrame#neuronDetail { background: #fafbfc; border-left: 1px solid "
                            "#e3e6ea; }")
         lay = QVBoxLayout(self)

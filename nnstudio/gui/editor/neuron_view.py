@@ -94,7 +94,7 @@ class NeuronCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("neuronView")
-        self.setMinimumSize(360, 260)
+        self.setMinimumSize(280, 260)
         self.setMouseTracking(True)
         self.columns: list[Column] = []
         self.weights: dict[str, np.ndarray] = {}
@@ -282,9 +282,11 @@ class NeuronPanel(QWidget):
         legend = QLabel(
             f"<span style='color:{theme.NEGATIVE}'>■</span> negative &nbsp; "
             f"<span style='color:{theme.POSITIVE}'>■</span> positive &nbsp;·&nbsp; "
-            "line width = size of the weight · neuron colour = its activation")
+            "weight · thicker = larger · fill = activation")
         legend.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
         legend.setObjectName("neuronLegend")
+        self.input_note.setWordWrap(True)
+        legend.setWordWrap(True)
         top = QHBoxLayout()
         top.setContentsMargins(12, 8, 12, 6)
         top.addWidget(self.input_note, 1)

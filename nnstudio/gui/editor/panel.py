@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.gui.editor import theme
-from nnstudio.gui.editor.controller import COLUMN, EditorController
+from nnstudio.gui.editor.controller import EditorController
 from nnstudio.gui.editor.inspector import LayerInspector
 from nnstudio.gui.editor.neuron_view import NeuronPanel
 from nnstudio.gui.editor.palette import LayerPalette
@@ -140,12 +140,21 @@ class EditorPanel(QWidget):
         self._toast_timer = QTimer(self)
         self._toast_timer.setSingleShot(True)
         self._toast_timer.timeout.connect(self.toast.hide)
-        self.view_hint = hint("Drag from a card's right port to another card's left port to "
-                              "connect · wheel zooms · middle-drag or Space-drag pans · "
-                              "Del deletes")
-        self.view_hint.setStyleSheet(self.view_hint.styleSheet()
-                                     + f" background: {theme.CANVAS}; padding: 4px 10px;")
-        dv.addWidget(self.view_hint)
+        status = QFrame()
+        status.setObjectName("editorStatus")
+        status.setStyleSheet(f"QFrame#editorStatus {{ background: {theme.CANVAS}; "
+                             "border-top: 1px solid #e3e6ea; }")
+        sh = QHBoxLayout(status)
+        sh.setContentsMargins(10, 4, 10, 4)
+        self.view_hint = hint("Drag from a right port to a left port to connect · wheel zooms · "
+                              "middle- or Space-drag pans · Del deletes")
+        sh.addWidget(self.view_hint, 1)
+        self.summary = QLabel()
+        self.summary.setObjectName("designSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setStyleSheet(f"color: {theme.TEXT}; font-size: 10pt;")
+        sh.addWidget(self.summary)
+        dv.addWidget(status)
         self.stack.addWidget(diagram)
         self.stack.addWidget(self.neurons)
         split.addWidget(self.stack)
@@ -205,12 +214,6 @@ class EditorPanel(QWidget):
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         h.addWidget(self.zoom_label)
         h.addStretch(1)
-        self.summary = QLabel()
-        self.summary.setObjectName("designSummary")
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setStyleSheet(f"color: {theme.TEXT}; font-size: 10pt;")
-        h.addWidget(self.summary)
-        h.addSpacing(12)
         group = QButtonGroup(self)
         group.setExclusive(True)
         self.diagram_button = self._tool("Diagram", "Layers and links", lambda: self.set_mode(0))
@@ -256,11 +259,10 @@ class EditorPanel(QWidget):
                   f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
                   f"{'s' if len(errors) > 1 else ''}</span>")
         self.summary.setText(
-            f"<span style='color:{theme.MUTED}'>Parameters</span> "
-            f"<b>{analysis.total_params:,}</b> &nbsp;·&nbsp; "
-            f"<span style='color:{theme.MUTED}'>Training memory ≈</span> "
-            f"<b>{format_bytes(memory)}</b> <span style='color:{theme.FAINT}'>(batch {batch})"
-            f"</span> &nbsp;·&nbsp; {status}")
+            f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>parameters"
+            f"</span> &nbsp;·&nbsp; <b>≈ {format_bytes(memory)}</b> "
+            f"<span style='color:{theme.MUTED}'>to train (batch {batch})</span>"
+            f" &nbsp;·&nbsp; {status}")
         self.summary.setToolTip("Memory: weights, their gradients and the optimizer's state, "
                                 "plus every layer's output and gradient for one batch (float32)")
         self.problems.set_errors(errors)
@@ -330,13 +332,15 @@ class EditorPanel(QWidget):
             self.view.centerOn(item)
 
     def tidy(self) -> None:
-        self.controller.tidy(self.wrap_columns())
+        self.update_room()
+        self.controller.tidy()
         self.view.fit_to_view()
 
-    def wrap_columns(self) -> int:
-        """How many columns fit the diagram at a readable zoom (at least 4)."""
-        width = self.view.viewport().width()
-        return max(4, int(width / (COLUMN * 0.8))) if width > 200 else 6
+    def update_room(self) -> None:
+        """Tell the controller how much room the diagram has (for tidy layouts)."""
+        size = self.view.viewport().size()
+        if size.width() > 200 and size.height() > 150:
+            self.controller.room = (float(size.width()), float(size.height()))
 
     def _template_chosen(self, index: int) -> None:
         name = self.templates.itemData(index)
@@ -352,7 +356,7 @@ class EditorPanel(QWidget):
                 f"Replace the current design with the “{TEMPLATE_TITLES.get(name, name)}” "
                 "template? Unsaved changes will be lost."):
             return False
-        self.controller.wrap_columns = self.wrap_columns()
+        self.update_room()
         self.session.set_design(get_template(name))
         self.show_message(f"Loaded the {TEMPLATE_TITLES.get(name, name)} template: "
                           f"{TEMPLATES[name]}", "info")
@@ -368,3 +372,7 @@ class EditorPanel(QWidget):
         if self._fit_pending:
             self._fit_pending = False
             QTimer.singleShot(0, self.view.fit_to_view)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.update_room()
