@@ -146,8 +146,12 @@ class EditorPanel(QWidget):
                              "border-top: 1px solid #e3e6ea; }")
         sh = QHBoxLayout(status)
         sh.setContentsMargins(10, 4, 10, 4)
-        self.view_hint = hint("Drag from a right port to a left port to connect · wheel zooms · "
-                              "middle- or Space-drag pans · Del deletes")
+        self.view_hint = hint("Drag port to port to connect · wheel zooms · Space-drag pans")
+        self.view_hint.setToolTip("Drag from a card's right port to another card's left port "
+                                  "to connect them. The wheel zooms around the mouse; drag "
+                                  "with the middle button, or with Space held, to pan; drag "
+                                  "on the background to select several cards; Del deletes; "
+                                  "F fits the whole design.")
         sh.addWidget(self.view_hint, 1)
         self.summary = QLabel()
         self.summary.setObjectName("designSummary")
@@ -242,6 +246,8 @@ class EditorPanel(QWidget):
         self.stack.setCurrentIndex(index)
         self.left_column.setVisible(index == 0)  # the neuron view takes the whole width
         self.right_column.setVisible(index == 0)
+        for b in (self.tidy_button, self.fit_button, self.zoom_label):
+            b.setEnabled(index == 0)
         (self.diagram_button if index == 0 else self.neuron_button).setChecked(True)
 
     def refresh_summary(self) -> None:
