@@ -78,6 +78,7 @@ class Field(QWidget):
     def __init__(self, inspector: LayerInspector, name: str, kind: object, hint: str) -> None:
         super().__init__()
         self.inspector, self.name, self.kind = inspector, name, kind
+        self.node_id = inspector.node_id  # a late edit still goes to the layer it was made for
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -132,10 +133,10 @@ class Field(QWidget):
         self.error.show()
 
     def _check(self) -> None:
-        self.set_error(self.inspector.check(self.name, self.value()))
+        self.set_error(self.inspector.check(self.node_id, self.name, self.value()))
 
     def _commit(self) -> None:
-        self.set_error(self.inspector.commit(self.name, self.value()))
+        self.set_error(self.inspector.commit(self.node_id, self.name, self.value()))
 
 
 class LayerInspector(QFrame):
@@ -264,18 +265,20 @@ class LayerInspector(QFrame):
         self.locked.setVisible(training and bool(self.fields))
 
     # ------------------------------------------------------------------ editing
-    def check(self, name: str, value: object) -> ParamError | None:
-        if self.node_id is None:
+    def check(self, node_id: str | None, name: str, value: object) -> ParamError | None:
+        if node_id is None or node_id not in self.controller.design.nodes:
             return None
-        return self.controller.check_params(self.node_id, **{name: value})
+        return self.controller.check_params(node_id, **{name: value})
 
-    def commit(self, name: str, value: object) -> ParamError | str | None:
+    def commit(self, node_id: str | None, name: str, value: object) -> ParamError | str | None:
         """Apply one field's value if the model accepts it; else return the refusal."""
-        if self.node_id is None:
+        node = self.controller.design.nodes.get(node_id) if node_id else None
+        if node is None:
             return None
-        err = self.controller.check_params(self.node_id, **{name: value})
+        err = self.controller.check_params(node.id, **{name: value})
         if err is not None:
             return err
-        node = self.controller.design.nodes[self.node_id]
+        if self.controller.session.is_training:
+            return None
         clean = validate_params(node.kind, {**node.params, name: value})[name]
-        return self.controller.set_params(self.node_id, **{name: clean})
+        return self.controller.set_params(node.id, **{name: clean})
