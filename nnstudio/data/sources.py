@@ -10,7 +10,8 @@ Grammar (``load_source(spec)``)::
     cars[:N]                      car prices (three features); N > 3 adds generated cars
     perceptron[:KIND]             2-D sets for a perceptron: and, or, separable, xor
     3v7[:SPEC]                    3s and 7s of another digit source (default synthetic:6000)
-    csv:FILE:label=COL[:task=T]   a table; T = classification or regression (inferred)
+    csv:FILE:label=COL[:task=T][:drop=A,B]
+                                  a table; T = classification or regression (inferred)
     mine                          the person's own drawn digits
     A+B                           both sources merged (same classes and shapes)
 
@@ -177,8 +178,9 @@ def _csv(rest: str, spec: str) -> Dataset:
     file = ":".join(parts)
     if not file:
         raise DataError("data source 'csv:' needs a file, e.g. csv:churn.csv:label=Exited")
-    opts = _options(opts_parts, spec, {"label": str, "task": str})
-    return load_csv(file, label=opts.get("label"), task=opts.get("task"))
+    opts = _options(opts_parts, spec, {"label": str, "task": str, "drop": str})
+    drop = [d for d in opts.get("drop", "").split(",") if d.strip()]
+    return load_csv(file, label=opts.get("label"), task=opts.get("task"), drop=drop)
 
 
 def _mine(args: list[str], spec: str, size: int) -> Dataset:

@@ -1,0 +1,215 @@
+"""Tabular data from CSV files (e.g. bank-customer churn).
+
+One column is the label; the others become features: numeric columns standardised, text
+(categorical) columns one-hot encoded. Classification or regression is inferred from the
+label column and can be overridden. Problems name the row (as numbered in a spreadsheet,
+the header being row 1) and the column, and say what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import DataError, Dataset
+from .lessons import Standardizer
+
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+MAX_CATEGORIES = 50  # more distinct text values than this looks like a name or an id
+MAX_CLASSES = 20  # an integer label with at most this many values is taken as classes
+
+
+def _number(text: str) -> float | None:
+    try:
+        v = float(text.replace("_", ""))
+    except ValueError:
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder; give a .csv file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DataError(f"{path} is not a text file; export the table as CSV") from None
+    if "\x00" in text:
+        raise DataError(f"{path} is not a text file; export the table as CSV")
+    if not text.strip():
+        raise DataError(f"{path} is empty; it needs a header row and at least one data row")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [r for r in csv.reader(io.StringIO(text), dialect)]
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    header = [h.strip() for h in rows[0]]
+    for i, h in enumerate(header):
+        if not h:
+            raise DataError(f"{path}: column {i + 1} has no name in the header row; name it")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise DataError(f"{path}: the header names column {dupes[0]!r} more than once; "
+                        "give every column a different name")
+    body = rows[1:]
+    if not body:
+        raise DataError(f"{path} has a header but no data rows")
+    for r, row in enumerate(body, start=2):
+        if not any(c.strip() for c in row):
+            raise DataError(f"{path}: row {r} is empty; delete it")
+        if len(row) != len(header):
+            raise DataError(f"{path}: row {r} has {len(row)} values but the header has "
+                            f"{len(header)} columns; fix that row (a stray separator or "
+                            "a missing value?)")
+    return header, [[c.strip() for c in row] for row in body]
+
+
+def _column_kind(values: list[str]) -> str:
+    """'numeric' when most values are numbers, else 'categorical'."""
+    numbers = sum(_number(v) is not None for v in values)
+    return "numeric" if numbers >= 0.5 * len(values) else "categorical"
+
+
+def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None = None,
+             drop: list[str] | None = None) -> Dataset:
+    """Load a table from a CSV file.
+
+    Parameters
+    ----------
+    path : path
+        A CSV file with a header row (comma, semicolon or tab separated).
+    label : str or None
+        The column to predict; None takes the last column.
+    task : {"classification", "regression"} or None
+        None infers it: text labels, or whole numbers with at most 20 different values,
+        make a classification; other numbers a regression.
+    drop : list of str or None
+        Columns to leave out (names, ids, ...).
+
+    Returns
+    -------
+    Dataset
+        x float32 (N, F) standardised / one-hot features; ``feature_names`` e.g.
+        ``["Age", "Geography=France", ...]``; y int64 (N,) class indices or float32 (N, 1)
+        standardised targets (``meta["y_scaler"]`` undoes it).
+    """
+    path = Path(path)
+    header, rows = _read_rows(path)
+    label = header[-1] if label is None else label.strip()
+    if label not in header:
+        raise DataError(f"{path} has no column {label!r}; its columns are: {', '.join(header)}")
+    drop = [d.strip() for d in (drop or []) if d.strip()]
+    for d in drop:
+        if d not in header:
+            raise DataError(f"cannot drop column {d!r}: {path} has no such column")
+    if task not in (None, "classification", "regression"):
+        raise DataError(f"task must be 'classification' or 'regression', not {task!r}")
+    columns = {h: [row[i] for row in rows] for i, h in enumerate(header)}
+
+    def check_missing(name: str) -> None:
+        for r, v in enumerate(columns[name], start=2):
+            if v.lower() in MISSING:
+                raise DataError(f"{path}: row {r}, column {name!r} is empty or missing "
+                                f"({v!r}); fill it in or delete the row")
+
+    # ------------------------------------------------------------------ label
+    check_missing(label)
+    lab = columns[label]
+    lab_numbers = [_number(v) for v in lab]
+    numeric_label = all(v is not None for v in lab_numbers)
+    if task is None:
+        if numeric_label:
+            vals = np.asarray(lab_numbers)
+            whole = np.all(vals == np.round(vals))
+            task = "classification" if whole and len(set(lab)) <= MAX_CLASSES else "regression"
+        else:
+            task = "classification"
+    meta: dict = {"file": str(path), "label": label}
+    if task == "regression":
+        if not numeric_label:
+            r = next(i for i, v in enumerate(lab_numbers) if v is None) + 2
+            raise DataError(f"{path}: row {r}, column {label!r}: {lab[r - 2]!r} is not a "
+                            "number, but a regression needs numeric labels; fix the value or "
+                            "use task=classification")
+        raw_y = np.asarray(lab_numbers, dtype=np.float64)[:, None]
+        ys = Standardizer.fit(raw_y, [label])
+        y = ys.transform(raw_y)
+        classes: list[str] = []
+        meta["y_scaler"] = ys.to_dict()
+    else:
+        distinct = sorted(set(lab), key=lambda v: (_number(v) is None, _number(v) or 0.0, v))
+        if len(distinct) < 2:
+            raise DataError(f"{path}: column {label!r} has only one value ({distinct[0]!r}); "
+                            "a classification needs at least two classes")
+        index = {v: i for i, v in enumerate(distinct)}
+        y = np.array([index[v] for v in lab], dtype=np.int64)
+        classes = distinct
+    # --------------------------------------------------------------- features
+    parts: list[np.ndarray] = []
+    names: list[str] = []
+    categories: dict[str, list[str]] = {}
+    numeric_names: list[str] = []
+    numeric_cols: list[np.ndarray] = []
+    for name in header:
+        if name == label or name in drop:
+            continue
+        check_missing(name)
+        values = columns[name]
+        if _column_kind(values) == "numeric":
+            nums = []
+            for r, v in enumerate(values, start=2):
+                x = _number(v)
+                if x is None:
+                    raise DataError(f"{path}: row {r}, column {name!r}: {v!r} is not a number "
+                                    "(the other values of this column are); fix it")
+                nums.append(x)
+            numeric_names.append(name)
+            numeric_cols.append(np.asarray(nums))
+            parts.append(np.asarray(nums)[:, None])
+            names.append(name)
+        else:
+            distinct = sorted(set(values))
+            if len(distinct) > MAX_CATEGORIES:
+                raise DataError(f"{path}: column {name!r} has {len(distinct):,} different text "
+                                "values; it looks like a name or an id. Leave it out with "
+                                f"drop={name}")
+            categories[name] = distinct
+            onehot = (np.asarray(values)[:, None] == np.asarray(distinct)[None]).astype(float)
+            parts.append(onehot)
+            names.extend(f"{name}={v}" for v in distinct)
+    if not parts:
+        raise DataError(f"{path}: there are no feature columns besides the label {label!r}")
+    x = np.concatenate(parts, axis=1)
+    if numeric_names:
+        xs = Standardizer.fit(np.stack(numeric_cols, 1), numeric_names)
+        cols = [names.index(n) for n in numeric_names]
+        x[:, cols] = xs.transform(x[:, cols])
+        meta["x_scaler"] = xs.to_dict()
+    meta["categories"] = categories
+    meta["dropped"] = drop
+    return Dataset(
+        name=path.stem,
+        x=x.astype(np.float32),
+        y=y,
+        task=task,
+        classes=classes,
+        feature_names=names,
+        description=f"{len(rows):,} rows of {path.name}: predict {label!r} ({task}) from "
+        f"{len(header) - 1 - len(drop)} columns",
+        meta=meta,
+    )
