@@ -256,7 +256,7 @@ def test_label_buttons_keep_the_drawing_and_fine_tuning_reports_before_and_after
     assert panel.teach.button.isEnabled()
     panel.teach.button.click()
     result = panel.findChild(QObject, "fineTuneResult")
-    qtbot.waitUntil(lambda: "after" in result.text() and "before" in result.text(),
+    qtbot.waitUntil(lambda: "→" in result.text(),
                     timeout=5000)
     assert "20 test digits" in result.text()
     dataset, kw = cnn_session.training.calls[0]
