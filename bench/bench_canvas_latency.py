@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,9 +58,21 @@ def _session():
     return Session(get_template("cnn")), "CNN template, random weights (no default model)"
 
 
+def _store(folder: Path):
+    """The person's digits in a throw-away folder (the page only counts them here)."""
+    try:
+        from nnstudio.data.mine import UserDigits
+    except ImportError:
+        return None
+    return UserDigits(folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="timed moves per step")
+    parser.add_argument("--window", action="store_true",
+                        help="time the page inside the whole main window (every page that "
+                        "listens to the drawing included)")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QPoint, Qt
@@ -70,10 +83,29 @@ def main(argv: list[str] | None = None) -> int:
     from nnstudio.gui.draw_panel import DrawPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    session, model_name = _session()
-    panel = DrawPanel(session, store=object())
-    panel.resize(1300, 800)
-    panel.show()
+    tmp = tempfile.TemporaryDirectory()
+    if args.window:
+        from PySide6.QtCore import QSettings
+
+        from nnstudio.gui.main_window import MainWindow
+
+        window = MainWindow(settings=QSettings(str(Path(tmp.name) / "settings.ini"),
+                                               QSettings.Format.IniFormat))
+        window.resize(1400, 900)
+        window.show()
+        panel = window.findChild(DrawPanel)
+        window.tabs.setCurrentWidget(panel)
+        session = window.session
+        model_name = "the main window's model"
+        settle = time.perf_counter() + 8.0  # let the window finish loading its dataset
+        while time.perf_counter() < settle:
+            app.processEvents()
+            time.sleep(0.01)
+    else:
+        session, model_name = _session()
+        panel = DrawPanel(session, store=_store(Path(tmp.name)))
+        panel.resize(1300, 800)
+        panel.show()
     app.processEvents()
     canvas = panel.canvas
     canvas.throttle_ms = 0  # time every move, not only the throttled ones
