@@ -55,6 +55,14 @@ class ChunkedJob(QObject):
         self.longest_tick_ms = 0.0
         self._timer.start()
 
+    def pause(self) -> None:
+        """Stop advancing (the view went out of sight); :meth:`resume` goes on."""
+        self._timer.stop()
+
+    def resume(self) -> None:
+        if self._gen is not None:
+            self._timer.start()
+
     def cancel(self) -> None:
         self._timer.stop()
         if self._gen is not None:
@@ -194,8 +202,20 @@ class InsightView(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
+        for job in self.findChildren(ChunkedJob):
+            job.resume()
         if self._stale:
             self.schedule()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().hideEvent(event)
+        for job in self.findChildren(ChunkedJob):
+            job.pause()
+
+    @property
+    def training(self) -> bool:
+        """True while a run is going (views then recompute heavy things less often)."""
+        return self.session.training_state == "running"
 
     def refresh(self) -> None:
         """Read the session and draw (subclasses)."""

@@ -66,7 +66,7 @@ class ConvolutionView(InsightView):
             "the maps, and the next layer looks for patterns of patterns.")
 
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent, min_interval_ms=100)
+        super().__init__(session, parent, min_interval_ms=250)
         self.setObjectName("convView")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("convPictures")

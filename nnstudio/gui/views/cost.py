@@ -394,7 +394,8 @@ class CostSurfaceView(InsightView):
             return False
         weights_moved = self._weights_at_surface is not None and not np.array_equal(
             self._weights_at_surface, self._trace[self._trace_n - 1])
-        return weights_moved and time.perf_counter() - self._surface_time > REFRESH_S
+        wait = REFRESH_S * (1 if self._eval_s * 50 < SYNC_S else 3)
+        return weights_moved and time.perf_counter() - self._surface_time > wait
 
     def _start_surface(self, net: Any, data: tuple, picks: list[Pick],
                        path: np.ndarray) -> None:

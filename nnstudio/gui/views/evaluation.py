@@ -45,6 +45,8 @@ from nnstudio.gui.views.style import (
 )
 
 MAX_TEST = 2000       # test samples evaluated at most
+MAX_TEST_TRAINING = 300  # ... while training runs (the rest follows when it stops)
+TRAINING_INTERVAL_S = 8.0  # while training, re-check at most this often
 CHUNK_S = 0.010       # aim for pieces of work of about this long
 MAX_GALLERY = 60      # pictures in the gallery
 
@@ -97,7 +99,7 @@ class EvaluationView(InsightView):
         top.addWidget(self.summary, 1)
         self.recheck = QPushButton("Check again")
         self.recheck.setObjectName("evaluateNow")
-        self.recheck.clicked.connect(self.refresh_now)
+        self.recheck.clicked.connect(self._check_again)
         top.addWidget(self.recheck)
         self.body.addLayout(top)
 
@@ -164,6 +166,11 @@ class EvaluationView(InsightView):
         self._result: dict | None = None
         self._cell: tuple[int, int] | None = None
         self._baseline: tuple[int, float | None] | None = None
+        self._last_start = -1e9
+
+    def _check_again(self) -> None:
+        self._last_start = -1e9
+        self.refresh_now()
 
     # ------------------------------------------------------------------ state
     def model_changed(self) -> None:
@@ -178,6 +185,7 @@ class EvaluationView(InsightView):
 
     def _on_training_state(self, state: str) -> None:
         if state in ("finished", "stopped", "paused"):
+            self._last_start = -1e9
             self.schedule()
 
     # ------------------------------------------------------------------ computing
@@ -199,13 +207,19 @@ class EvaluationView(InsightView):
         if self.job.running:
             self.schedule()
             return
+        now = time.perf_counter()
+        if self.training and now - self._last_start < TRAINING_INTERVAL_S:
+            self._timer.start(int((TRAINING_INTERVAL_S - now + self._last_start) * 1000) + 1)
+            return
+        self._last_start = now
         idx = held_out_indices(ds.n, self.session)
         self._kind = "test"
         if len(idx) == 0:
             idx = np.arange(ds.n)
             self._kind = "training"
-        if len(idx) > MAX_TEST:
-            idx = np.sort(np.random.default_rng(0).choice(idx, MAX_TEST, replace=False))
+        limit = MAX_TEST_TRAINING if self.training else MAX_TEST
+        if len(idx) > limit:
+            idx = np.sort(np.random.default_rng(0).choice(idx, limit, replace=False))
         self._test_idx = idx
         clone = clone_network(net, self._cache)
         x = ds.x[idx]
@@ -218,7 +232,7 @@ class EvaluationView(InsightView):
                 outs.append(clone.predict(x[i:i + chunk], batch_size=chunk))
                 i += chunk
                 dt = max(time.perf_counter() - t0, 1e-6)
-                chunk = int(np.clip(chunk * CHUNK_S / dt, 8, 1024))
+                chunk = int(np.clip(chunk * min(2.0, CHUNK_S / dt), 4, 512))
                 yield
 
         self._outs = outs

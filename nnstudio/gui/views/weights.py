@@ -46,6 +46,7 @@ from nnstudio.gui.views.style import (
 MAX_LAYERS = 6
 RECORD_S = 0.2        # shortest time between two recorded histograms
 HEALTH_S = 2.0        # shortest time between two neuron checks
+HEALTH_TRAINING_S = 8.0  # ... while training runs
 HEALTH_SAMPLES = 128
 
 
@@ -130,7 +131,9 @@ class WeightsView(InsightView):
             node = name.rpartition("/")[0]
             if node not in self._hist and len(self._hist) >= MAX_LAYERS:
                 continue
-            self._hist.setdefault(node, HistogramHistory()).add(w, step)
+            flat = w.reshape(-1)
+            flat = flat[:: max(1, flat.size // 20000)]   # a sample is enough for the shape
+            self._hist.setdefault(node, HistogramHistory()).add(flat, step)
 
     def record(self, snapshot: Any) -> None:
         if len(snapshot.batch_index):
@@ -174,7 +177,8 @@ class WeightsView(InsightView):
         self._draw_ratios()
         if self.health_job.running:
             pass
-        elif self._health_stale and time.perf_counter() - self._health_time >= HEALTH_S:
+        elif self._health_stale and time.perf_counter() - self._health_time >= (
+                HEALTH_TRAINING_S if self.training else HEALTH_S):
             self._check_health()
         elif self._health_stale:
             self.schedule()
@@ -252,7 +256,7 @@ class WeightsView(InsightView):
                     parts[n].append(acts[n])
                 i += chunk
                 dt = max(time.perf_counter() - t0, 1e-6)
-                chunk = int(np.clip(chunk * 0.010 / dt, 4, 256))
+                chunk = int(np.clip(chunk * min(2.0, 0.010 / dt), 2, 128))
                 yield
             acts = {n: np.concatenate(p) for n, p in parts.items()}
             self.report = health_from_activations(clone.design, acts)
