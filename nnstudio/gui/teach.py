@@ -38,8 +38,8 @@ def standard_test_data(spec: str | None = None) -> tuple[Dataset, str]:
     """The digits that score the model: real MNIST when configured, else held-out synthetic.
 
     Looks, in order, at ``spec`` (a data source such as ``idx:/data/mnist``), the setting
-    ``data/mnistFolder`` (a folder of MNIST IDX files), then generates held-out synthetic
-    digits.
+    ``data/mnistFolder`` (a folder of MNIST IDX files), the MNIST test set when it was
+    downloaded before (never downloads), then generates held-out synthetic digits.
 
     Returns
     -------
@@ -54,6 +54,14 @@ def standard_test_data(spec: str | None = None) -> tuple[Dataset, str]:
     folder = QSettings("nnstudio", "nnstudio").value("data/mnistFolder", "", str)
     if folder:
         candidates.append(f"idx:{folder}")
+    try:
+        from nnstudio.data.download import KNOWN, set_folder
+
+        files = KNOWN["mnist"].split_files("test")
+        if all((set_folder("mnist") / f).is_file() for f in files):
+            candidates.append("mnist:test")
+    except (ImportError, KeyError, OSError):
+        pass
     for source in candidates:
         try:
             ds = load_source(source)
@@ -155,6 +163,15 @@ class TeachPanel(QWidget):
         self.count_label = QLabel("")
         self.count_label.setObjectName("myDigitsCount")
         self.count_label.setWordWrap(True)
+        self.count_label.setProperty("help", "How many digits you have labelled, per digit. "
+                                     "They are kept between sessions (data source 'mine').")
+        self._last_added: Any = None
+        self.take_back = QPushButton("Take back")
+        self.take_back.setObjectName("takeBackDigit")
+        self.take_back.setToolTip("Remove the digit you added last from your digits")
+        self.take_back.setProperty("help", "Remove the digit you added last (a wrong label "
+                                   "click).")
+        self.take_back.clicked.connect(self.take_back_last)
         self.epochs = QSpinBox()
         self.epochs.setObjectName("fineTuneEpochs")
         self.epochs.setRange(1, 50)
@@ -183,7 +200,10 @@ class TeachPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(intro)
         lay.addLayout(grid)
-        lay.addWidget(self.count_label)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count_label, 1)
+        count_row.addWidget(self.take_back)
+        lay.addLayout(count_row)
         lay.addLayout(row)
         lay.addWidget(self.replay)
         lay.addWidget(self.button)
@@ -208,6 +228,8 @@ class TeachPanel(QWidget):
             return len(self.store.list())
 
     def _counts_per_label(self) -> np.ndarray:
+        if hasattr(self.store, "counts"):
+            return np.asarray(self.store.counts())[:10]
         try:
             ds = self.store.as_dataset()
         except ValueError:
@@ -222,7 +244,7 @@ class TeachPanel(QWidget):
             return
         img28, predicted = current
         try:
-            self.store.add(img28, int(label))
+            self._last_added = self.store.add(img28, int(label))
         except (OSError, ValueError) as err:
             self.message.emit(f"Could not keep the drawing: {err}", "error")
             return
@@ -233,6 +255,19 @@ class TeachPanel(QWidget):
         else:
             text = f"Kept as a {label} ({_digits(n)} of yours)."
         self.message.emit(text, "info")
+        self.update_state()
+
+    def take_back_last(self) -> None:
+        """Remove the digit added last (this session) from the store."""
+        if self._last_added is None or not hasattr(self.store, "delete"):
+            return
+        try:
+            self.store.delete(self._last_added)
+        except (KeyError, OSError, ValueError) as err:
+            self.message.emit(f"Could not take it back: {err}", "error")
+        else:
+            self.message.emit(f"Taken back: you have {_digits(self.count())} now.", "info")
+        self._last_added = None
         self.update_state()
 
     # ------------------------------------------------------------------ state
@@ -247,6 +282,7 @@ class TeachPanel(QWidget):
         detail = "  ".join(f"{d}:{c}" for d, c in enumerate(per) if c)
         self.count_label.setText(f"<b>Your digits: {n}</b>" + (f"  <span style='color:#6a737d'>"
                                  f"({detail})</span>" if detail else ""))
+        self.take_back.setEnabled(self._last_added is not None)
         reason = self._why_no_fine_tune(n)
         self.button.setEnabled(reason is None)
         self.button.setToolTip(reason or "Fine-tune the current model on your digits")

@@ -235,8 +235,10 @@ class FakeTraining(QObject):
 
 
 def test_label_buttons_keep_the_drawing_and_fine_tuning_reports_before_and_after(
-        qtbot, cnn_session):
-    store = FakeStore()
+        qtbot, cnn_session, tmp_path):
+    from nnstudio.data.mine import UserDigits
+
+    store = UserDigits(tmp_path)
     panel = make_panel(qtbot, cnn_session, store)
     cnn_session.training = FakeTraining(cnn_session)
     rng = np.random.default_rng(0)
@@ -249,8 +251,9 @@ def test_label_buttons_keep_the_drawing_and_fine_tuning_reports_before_and_after
     draw_one(panel)
     wrong = (int(np.argmax(panel.probs)) + 1) % 10
     panel.findChild(QObject, f"labelButton{wrong}").click()
-    assert store.labels == [wrong]
-    np.testing.assert_allclose(store.images[0], panel.img28)
+    kept = UserDigits(tmp_path)  # on disk, as the next session will see it
+    assert [d.label for d in kept.list()] == [wrong]
+    np.testing.assert_allclose(kept.image(kept.list()[0].id), panel.img28, atol=1 / 255)
     assert "Corrected" in panel.message.text() and f"you said {wrong}" in panel.message.text()
     assert "Your digits: 1" in panel.findChild(QObject, "myDigitsCount").text()
     assert panel.teach.button.isEnabled()
@@ -261,6 +264,21 @@ def test_label_buttons_keep_the_drawing_and_fine_tuning_reports_before_and_after
     assert "20 test digits" in result.text()
     dataset, kw = cnn_session.training.calls[0]
     assert dataset.n == 1 and kw["epochs"] == panel.teach.epochs.value()
+    assert list(dataset.y) == [wrong]
+
+
+def test_a_wrong_label_click_can_be_taken_back(qtbot, cnn_session, tmp_path):
+    from nnstudio.data.mine import UserDigits
+
+    store = UserDigits(tmp_path)
+    panel = make_panel(qtbot, cnn_session, store)
+    draw_zero(panel)
+    panel.findChild(QObject, "labelButton0").click()
+    panel.findChild(QObject, "labelButton8").click()
+    assert store.counts()[8] == 1
+    panel.findChild(QObject, "takeBackDigit").click()
+    assert len(UserDigits(tmp_path)) == 1 and store.counts()[8] == 0
+    assert "Your digits: 1" in panel.findChild(QObject, "myDigitsCount").text()
 
 
 def test_labelling_an_empty_canvas_asks_for_a_drawing(qtbot, cnn_session):
