@@ -293,3 +293,46 @@ def test_the_draw_page_is_the_first_page():
 
     name, title, factory = page_factories()[0]
     assert (name, title, factory) == ("drawPage", "Draw", DrawPanel)
+
+
+def test_an_invalid_design_gives_a_hint_that_says_what_is_wrong(qtbot):
+    design = get_template("cnn")
+    design.remove_node(design.output_node.id)
+    session = Session(design)
+    assert session.network is None
+    panel = make_panel(qtbot, session)
+    draw_one(panel)
+    hint = panel.findChild(QObject, "predictionHint")
+    assert digit(panel) == "" and hint.isVisible() and "Design page" in hint.text()
+
+
+def test_ctrl_v_pastes_a_picture_from_the_clipboard(qtbot, cnn_session):
+    from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen
+
+    picture = QImage(60, 60, QImage.Format.Format_RGB32)
+    picture.fill(QColor("white"))
+    painter = QPainter(picture)
+    painter.setPen(QPen(QColor("black"), 6))
+    painter.drawEllipse(15, 8, 30, 44)
+    painter.end()
+    QGuiApplication.clipboard().setImage(picture)
+    panel = make_panel(qtbot, cnn_session)
+    panel.canvas.setFocus()
+    QTest.keyClick(panel.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert panel.canvas.stroke_count() == 1 and digit(panel) != ""
+    preview = panel.prediction.preview.image()
+    assert preview[14, 14] < 0.2 and preview.max() > 0.9  # a ring: dark middle, white ink
+
+
+def test_the_help_line_explains_what_is_under_the_mouse(qtbot, cnn_session):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    panel = make_panel(qtbot, cnn_session)
+    help_line = panel.findChild(QObject, "drawHelp")
+    preview = panel.findChild(QObject, "mnistPreview")
+    QApplication.sendEvent(preview, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert "20×20" in help_line.text()
+    QApplication.sendEvent(preview, QEvent(QEvent.Type.Leave))
+    assert "softmax" in help_line.text()  # back to the answer view around it
