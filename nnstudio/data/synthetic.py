@@ -187,7 +187,7 @@ def generate(n: int, seed: int = 0, start: int = 0) -> tuple[np.ndarray, np.ndar
     """
     styles, by_digit, probs = _styles()
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), start // CHUNK, 7]))
-    labels = rng.permutation(np.arange(CHUNK) % 10)[:n]
+    labels = rng.permutation(np.arange(n) % 10)
     choice = np.empty(n, dtype=np.int64)
     for d in range(10):
         m = labels == d
@@ -195,7 +195,8 @@ def generate(n: int, seed: int = 0, start: int = 0) -> tuple[np.ndarray, np.ndar
     # pen: blur width and saturation gain -> stroke width
     sigma = rng.uniform(0.45, 0.9, size=n)
     gain = np.exp(rng.uniform(np.log(1.5), np.log(4.0), size=n))
-    half_width = sigma * np.sqrt(2.0 * np.log(2.0 * gain))
+    # how far the ink (down to ~0.05) reaches beyond the stroke's centre line, for framing
+    half_width = sigma * np.sqrt(2.0 * np.log(gain / 0.05)) + 0.25
     all_pts, all_w, all_s = [], [], []
     for si in np.unique(choice):
         members = np.flatnonzero(choice == si)
@@ -226,6 +227,10 @@ def cache_path(n: int, seed: int) -> Path:
     return cache_dir() / f"synthetic-v{GENERATOR_VERSION}-n{n}-s{seed}.npz"
 
 
+#: sets at least this big are cached
+CACHE_MIN = 10000
+
+
 def synthetic_digits(n: int = 60000, seed: int = 0, cache: bool = True,
                      progress: Callable[[int, int], None] | None = None) -> Dataset:
     """A set of ``n`` synthetic handwritten digits (balanced classes).
@@ -241,7 +246,7 @@ def synthetic_digits(n: int = 60000, seed: int = 0, cache: bool = True,
     n = int(n)
     path = cache_path(n, seed)
     x = y = None
-    if cache and n >= 10000 and path.exists():
+    if cache and n >= CACHE_MIN and path.exists():
         try:
             with np.load(path, allow_pickle=False) as f:
                 xq, y = f["x"], f["y"]
@@ -251,7 +256,7 @@ def synthetic_digits(n: int = 60000, seed: int = 0, cache: bool = True,
             x = None  # damaged cache: generate again
     if x is None:
         x, y = generate_all(n, seed, progress)
-        if cache and n >= 10000:
+        if cache and n >= CACHE_MIN:
             xq = np.round(x * 255).astype(np.uint8)
             x = xq.astype(np.float32) * np.float32(1 / 255)  # same values as when loaded
             try:
