@@ -75,6 +75,7 @@ class DrawPanel(QWidget):
         self.probs: np.ndarray | None = None  # its class probabilities
         self.last_latency_ms: float | None = None
         self._sent_input = False
+        self._rng = np.random.default_rng()
 
         # --- canvas column
         self.canvas = DigitCanvas()
@@ -114,6 +115,11 @@ class DrawPanel(QWidget):
         for w in (pen, eraser):
             tool_row.addWidget(w)
         tool_row.addStretch(1)
+        self.sample_button = self._button(
+            "Test digit", "drawTestDigit", "Put a random digit from the standard test data on "
+            "the board, to see how the network does on digits it was not trained on.",
+            self.show_test_digit)
+        tool_row.addWidget(self.sample_button)
         brush_row = QHBoxLayout()
         brush_row.addWidget(QLabel("Brush"))
         brush_row.addWidget(self.brush, 1)
@@ -326,6 +332,23 @@ class DrawPanel(QWidget):
             return None
         return self.img28, self.predicted_index()
 
+    def show_test_digit(self) -> None:
+        """Put a random standard test digit on the board (loaded in the background)."""
+        self.sample_button.setEnabled(False)
+        self.teach.with_test_data(self._test_digit_ready)
+
+    def _test_digit_ready(self, result: Any) -> None:
+        self.sample_button.setEnabled(True)
+        if isinstance(result, Exception):
+            self.show_message(f"No test digits available: {result}", "error")
+            return
+        data, description = result
+        i = int(self._rng.integers(data.n))
+        self.canvas.set_ink(data.x[i])
+        label = data.classes[int(data.y[i])] if data.classes else str(int(data.y[i]))
+        self.show_message(f"Test digit #{i + 1} of {description}; its label is {label}.",
+                          "info")
+
     # ------------------------------------------------------------------ probes
     def pin_probe(self) -> None:
         """Pin the current drawing as a probe."""
@@ -336,7 +359,7 @@ class DrawPanel(QWidget):
 
     # ------------------------------------------------------------------ layout
     #: below this page width the answer, probes and teaching stack in one scrolling column
-    NARROW_BELOW = 860
+    NARROW_BELOW = 900
 
     def _set_narrow(self, narrow: bool) -> None:
         if narrow == self._narrow:

@@ -303,6 +303,20 @@ class TeachPanel(QWidget):
         """Use these digits to score the model (instead of finding standard ones)."""
         self._test_data = (data, description)
 
+    def with_test_data(self, callback: Callable[[Any], None]) -> None:
+        """Call ``callback((Dataset, description))`` (or with an exception) on the GUI thread
+        once the standard test digits are loaded (in the background the first time)."""
+        if self._test_data is not None:
+            callback(self._test_data)
+            return
+
+        def load() -> tuple[Dataset, str]:
+            if self._test_data is None:
+                self._test_data = standard_test_data(self.test_source)
+            return self._test_data
+
+        run_in_thread(load, callback, self._bridge)
+
     def _scoring_job(self) -> Callable[[], tuple[float, str]]:
         network = self.session.network
         snapshot = _NetworkCopy(network.design, network.get_weights())

@@ -336,3 +336,15 @@ def test_the_help_line_explains_what_is_under_the_mouse(qtbot, cnn_session):
     assert "20×20" in help_line.text()
     QApplication.sendEvent(preview, QEvent(QEvent.Type.Leave))
     assert "softmax" in help_line.text()  # back to the answer view around it
+
+
+def test_a_random_test_digit_can_be_put_on_the_board(qtbot, cnn_session):
+    panel = make_panel(qtbot, cnn_session)
+    images = np.zeros((3, 28, 28), dtype=np.float32)
+    images[:, 6:22, 12:16] = 1.0
+    panel.teach.set_test_data(Dataset("test", images, np.array([1, 1, 1]), "classification",
+                                      [str(i) for i in range(10)]), "3 test digits")
+    panel.findChild(QObject, "drawTestDigit").click()
+    assert panel.canvas.stroke_count() == 1 and digit(panel) != ""
+    assert "its label is 1" in panel.message.text()
+    assert panel.prediction.preview.image()[14, 14] > 0.5
