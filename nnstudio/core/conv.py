@@ -4,13 +4,22 @@ Images are channels-first: a batch is ``(N, C, H, W)``.
 
 Convolution layout
 ------------------
-The padded input is unfolded once per batch into ``cols`` of shape ``(C*k*k, N*Ho*Wo)``
+The padded input is unfolded once per batch into ``cols`` of shape ``(C*k*k, N*Ho*Wr)``
 (copied from a zero-copy strided view), so the forward pass is a single large matrix product
-``W (F, C*k*k) @ cols -> (F, N*Ho*Wo)`` and the backward pass two more
-(``dW = dZ @ cols.T``, ``dcols = W.T @ dZ``). One large product runs much closer to the
-BLAS peak than N small per-sample ones. The result is transposed to ``(N, F, Ho, Wo)`` in
-the same pass that adds the bias. ``dcols`` is folded back with ``k*k`` strided additions.
-The padded input, ``cols`` and the padded input gradient are reused between training batches.
+``[W | b] (F, C*k*k + 1) @ cols -> (F, N*Ho*Wr)`` (a row of ones in ``cols`` adds the bias)
+and the backward pass two more (``[dW | db] = dZ @ cols.T``, ``dcols = W.T @ dZ``). One large
+product runs much closer to the BLAS peak than N small per-sample ones. The result is
+transposed to ``(N, F, Ho, Wo)`` in the same pass that applies ReLU. ``dcols`` is folded
+back with ``k*k`` strided additions.
+
+At stride 1 the rows are "wide" (``Wr`` = padded width): output pixel ``(i, j)`` reads the
+flat padded plane at ``i*Wp + j + di*Wp + dj``, so each row of ``cols`` is one contiguous run
+of ``Ho*Wp`` values and both unfolding and folding copy long runs instead of ``Wo``-long
+snippets. The ``k-1`` junk columns per output row this adds are dropped from the output and
+carry zero gradient. Other strides unfold exactly (``Wr = Wo``).
+
+The padded input, ``cols``, ``dZ`` and the padded input gradient are reused between training
+batches; an inference pass allocates its own arrays.
 """
 
 from __future__ import annotations
@@ -37,10 +46,12 @@ class _Buffers:
     def __init__(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}
 
-    def get(self, key: str, shape: tuple[int, ...], dtype, zeros: bool = False) -> np.ndarray:
+    def get(self, key: str, shape: tuple[int, ...], dtype, fill: float | None = None
+            ) -> np.ndarray:
+        """The array ``key``; a new one (filled with ``fill`` if given) on a shape change."""
         a = self._arrays.get(key)
         if a is None or a.shape != shape or a.dtype != dtype:
-            a = np.zeros(shape, dtype) if zeros else np.empty(shape, dtype)
+            a = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
             self._arrays[key] = a
         return a
 
@@ -87,80 +98,132 @@ class Conv2D(Layer):
         self._a: np.ndarray | None = None
 
     def _unfold(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """``(N, C, H, W) -> cols (C*k*k, N*Ho*Wo)``."""
+        """``(N, C, H, W) -> cols (C*k*k + 1, N*Ho*Wr)`` (see :attr:`_row`); the last row
+        is all ones so that the bias rides along in the matrix product."""
         N = x.shape[0]
         C, H, W = self.input_shape
         k, s, p = self.k, self.stride, self.pad
         _, Ho, Wo = self.output_shape
-        if p:
-            shape = (N, C, H + 2 * p, W + 2 * p)
-            xp = (self._buf.get("xp", shape, x.dtype, zeros=True) if training
-                  else np.zeros(shape, x.dtype))
-            xp[:, :, p:p + H, p:p + W] = x         # the border stays zero
+        Hp, Wp = H + 2 * p, W + 2 * p
+        CK = C * k * k
+        if training:
+            get = self._buf.get
         else:
-            xp = x
-        sN, sC, sH, sW = xp.strides
-        view = as_strided(xp, (C, k, k, N, Ho, Wo), (sC, sH, sW, sN, sH * s, sW * s),
-                          writeable=False)
-        shape = (C, k, k, N, Ho, Wo)
-        cols = self._buf.get("cols", shape, x.dtype) if training else np.empty(shape, x.dtype)
-        np.copyto(cols, view)
-        return cols.reshape(C * k * k, N * Ho * Wo)
+            def get(key, shape, dtype, fill=None):
+                return np.zeros(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        if s == 1:
+            # "wide" unfolding: every (channel, row offset, column offset, sample) row of
+            # cols is one contiguous run of the flat padded plane, Ho*Wp long. The last k-1
+            # columns of every output row are junk (they straddle the border) and are dropped.
+            plane = Hp * Wp
+            flat = get("xp", (N * C * plane + k,), x.dtype, fill=0)    # k: slack at the end
+            flat[:N * C * plane].reshape(N, C, Hp, Wp)[:, :, p:p + H, p:p + W] = x
+            L = Ho * Wp
+            it = flat.itemsize
+            view = as_strided(flat, (C, k, k, N, L), (plane * it, Wp * it, it, C * plane * it, it),
+                              writeable=False)
+        else:
+            if p:
+                xp = get("xp", (N, C, Hp, Wp), x.dtype, fill=0)
+                xp[:, :, p:p + H, p:p + W] = x         # the border stays zero
+            else:
+                xp = x
+            L = Ho * Wo
+            sN, sC, sH, sW = xp.strides
+            view = as_strided(xp, (C, k, k, N, Ho, Wo), (sC, sH, sW, sN, sH * s, sW * s),
+                              writeable=False)
+        cols = get("cols", (CK + 1, N * L), x.dtype, fill=1)
+        np.copyto(cols[:CK].reshape(view.shape), view)
+        return cols
+
+    @property
+    def _row(self) -> int:
+        """Length of an output row in ``cols``: the padded width at stride 1 (junk columns
+        included), the output width otherwise."""
+        return self.input_shape[2] + 2 * self.pad if self.stride == 1 else self.output_shape[2]
 
     def forward(self, x, training=False):
         N = x.shape[0]
         F, Ho, Wo = self.output_shape
         cols = self._unfold(x, training)
-        z = self.W.value.reshape(F, -1) @ cols                       # (F, N*Ho*Wo)
-        a = np.empty((N, F, Ho * Wo), x.dtype)
-        np.add(z.reshape(F, N, Ho * Wo).transpose(1, 0, 2), self.b.value[:, None], out=a)
-        self.activation.forward(a, out=a)
+        Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
+        Wb[:, :-1] = self.W.value.reshape(F, -1)
+        Wb[:, -1] = self.b.value
+        z = Wb @ cols                                                # (F, N*Ho*Wr)
+        zv = z.reshape(F, N, Ho, self._row)[:, :, :, :Wo].transpose(1, 0, 2, 3)
+        a = np.empty((N, F, Ho, Wo), x.dtype)
+        if self.activation.name == "relu":
+            np.maximum(zv, 0, out=a)                                 # relu + transpose
+        else:
+            np.copyto(a, zv)
+            self.activation.forward(a, out=a)
         if training:
             self._cols, self._a = cols, a
-        return a.reshape(N, F, Ho, Wo)
+        return a
 
     def backward(self, dy):
         if self._cols is None:
             raise self._no_cache()
         a, cols = self._a, self._cols
-        N, F, HW = a.shape
-        dy = dy.reshape(N, F, HW)
-        dz = dy if self.fused_head else self.activation.backward(a, dy)
-        dzT = np.ascontiguousarray(dz.transpose(1, 0, 2)).reshape(F, N * HW)
-        np.sum(dzT, axis=1, out=self.b.grad)
-        np.matmul(dzT, cols.T, out=self.W.grad.reshape(F, -1))
+        N, F, Ho, Wo = a.shape
+        dy = dy.reshape(a.shape)
+        # dZ laid out (F, N, Ho, Wr); junk columns stay zero so they add nothing below
+        dzT = self._buf.get("dzT", (F, N, Ho, self._row), a.dtype, fill=0)
+        dst = dzT[:, :, :, :Wo]
+        if self.fused_head:
+            np.copyto(dst, dy.transpose(1, 0, 2, 3))
+        elif self.activation.name == "relu":                          # fused with the copy
+            np.multiply(dy.transpose(1, 0, 2, 3), a.transpose(1, 0, 2, 3) > 0, out=dst)
+        else:
+            np.copyto(dst, self.activation.backward(a, dy).transpose(1, 0, 2, 3))
+        dz = dzT.reshape(F, -1)
+        dWb = dz @ cols.T                                            # [dW | db]
+        self.W.grad.reshape(F, -1)[...] = dWb[:, :-1]
+        self.b.grad[...] = dWb[:, -1]
         if not self.needs_dx:
             return None
-        dcols = self.W.value.reshape(F, -1).T @ dzT                  # (C*k*k, N*Ho*Wo)
+        dcols = self.W.value.reshape(F, -1).T @ dz                   # (C*k*k, N*Ho*Wr)
         return self._fold(dcols, N)
 
     def _fold(self, dcols: np.ndarray, N: int) -> np.ndarray:
-        """``dcols (C*k*k, N*Ho*Wo) -> dx (N, C, H, W)``: adds every window back."""
+        """``dcols (C*k*k, N*Ho*Wr) -> dx (N, C, H, W)``: adds every window back."""
         C, H, W = self.input_shape
         k, s, p = self.k, self.stride, self.pad
         _, Ho, Wo = self.output_shape
-        d6 = dcols.reshape(C, k, k, N, Ho, Wo)
-        dxp = self._buf.get("dxp", (N, C, H + 2 * p, W + 2 * p), dcols.dtype)
-        dxp.fill(0)
-        dxpT = dxp.transpose(1, 0, 2, 3)                               # (C, N, Hp, Wp)
-        for i in range(k):
-            for j in range(k):
-                dxpT[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] += d6[:, i, j]
-        if p:
-            return dxp[:, :, p:p + H, p:p + W]
-        return dxp
+        Hp, Wp = H + 2 * p, W + 2 * p
+        plane = Hp * Wp
+        flat = self._buf.get("dxp", (N * C * plane + k * Wp + k,), dcols.dtype)
+        flat.fill(0)
+        it = flat.itemsize
+        if s == 1:
+            L = Ho * Wp
+            d5 = dcols.reshape(C, k, k, N, L)
+            for i in range(k):
+                for j in range(k):
+                    off = i * Wp + j
+                    dst = as_strided(flat[off:], (C, N, L), (plane * it, C * plane * it, it))
+                    dst += d5[:, i, j]                 # one contiguous run per plane
+        else:
+            d6 = dcols.reshape(C, k, k, N, Ho, Wo)
+            dxpT = flat[:N * C * plane].reshape(N, C, Hp, Wp).transpose(1, 0, 2, 3)
+            for i in range(k):
+                for j in range(k):
+                    dxpT[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] += d6[:, i, j]
+        dxp = flat[:N * C * plane].reshape(N, C, Hp, Wp)
+        return dxp[:, :, p:p + H, p:p + W] if p else dxp
 
 
 class MaxPool2D(Layer):
     """Max pooling over ``pool × pool`` windows every ``stride`` pixels (default: ``pool``).
 
     Shapes: ``(N, C, H, W) -> (N, C, Ho, Wo)`` with ``Ho = (H - pool)//stride + 1``.
-    The gradient goes to the first maximum of each window (row-major order).
+    Exactly one maximum of each window receives the gradient, so equal values (common after
+    ReLU, or over a blank background) are not counted twice.
 
-    The maximum is taken over ``pool*pool`` strided slices of the input (one
-    ``np.maximum`` each), which NumPy runs far faster than ``reshape(...).max(axis=(3, 5))``.
-    The common 2×2 / stride 2 case keeps the two pairwise maxima for an exact, cheap
-    backward; other sizes (overlapping windows included) use a general path.
+    The common 2×2 / stride 2 case takes the maximum of row pairs (long contiguous runs) and
+    then of column pairs, and keeps the row-pair maxima for an exact backward; NumPy runs this
+    several times faster than ``x.reshape(N, C, Ho, 2, Wo, 2).max(axis=(3, 5))``. Other sizes
+    (overlapping windows included) take the maximum over ``pool*pool`` strided slices.
     """
 
     kind = "MaxPool2D"
@@ -187,14 +250,20 @@ class MaxPool2D(Layer):
         s = self.stride
         return x[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s]
 
+    def _rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Even and odd rows of the pooled area: two ``(N, C, Ho, 2*Wo)`` views."""
+        _, Ho, Wo = self.output_shape
+        return x[:, :, 0:2 * Ho:2, :2 * Wo], x[:, :, 1:2 * Ho:2, :2 * Wo]
+
     def forward(self, x, training=False):
         x = x.reshape(x.shape[0], *self.input_shape)
         if self._pair:
-            top = np.maximum(self._slice(x, 0, 0), self._slice(x, 0, 1))
-            bottom = np.maximum(self._slice(x, 1, 0), self._slice(x, 1, 1))
-            y = np.maximum(top, bottom)
+            # pairs of rows first (long contiguous runs), then pairs of columns
+            rows = self._rows(x)
+            r = np.maximum(*rows)                                      # (N, C, Ho, 2*Wo)
+            y = np.maximum(r[..., 0::2], r[..., 1::2])
             if training:
-                self._cache = (x, y, top, bottom)
+                self._cache = (x, y, r)
             return y
         y = self._slice(x, 0, 0).copy()
         for i in range(self.pool):
@@ -212,18 +281,17 @@ class MaxPool2D(Layer):
             return None
         x, y = self._cache[:2]
         sl = self._slice
-        exact_cover = (self.stride == self.pool
-                       and all(n % self.pool == 0 for n in self.input_shape[1:]))
+        exact_cover = self._pair and all(n % 2 == 0 for n in self.input_shape[1:])
         dx = np.empty_like(x) if exact_cover else np.zeros_like(x)
         if self._pair:
-            top, bottom = self._cache[2:]
-            dtop = dy * (top >= bottom)
-            dbottom = np.subtract(dy, dtop)
-            da, db, dc, dd = sl(dx, 0, 0), sl(dx, 0, 1), sl(dx, 1, 0), sl(dx, 1, 1)
-            np.multiply(dtop, sl(x, 0, 0) >= sl(x, 0, 1), out=da)
-            np.subtract(dtop, da, out=db)
-            np.multiply(dbottom, sl(x, 1, 0) >= sl(x, 1, 1), out=dc)
-            np.subtract(dbottom, dc, out=dd)
+            r = self._cache[2]
+            dr = np.empty_like(r)
+            left, right = dr[..., 0::2], dr[..., 1::2]
+            np.multiply(dy, r[..., 0::2] >= r[..., 1::2], out=left)
+            np.subtract(dy, left, out=right)
+            top, bottom = self._rows(dx)
+            np.multiply(dr, np.greater_equal(*self._rows(x)), out=top)
+            np.subtract(dr, top, out=bottom)
             return dx
         remaining = dy.copy()                 # gradient not yet given to an earlier maximum
         part = np.empty_like(dy)

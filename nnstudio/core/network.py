@@ -131,6 +131,7 @@ class Network:
                 p.name = f"{nid}/{key}"
                 self._params.append(p)
         self.n_params = sum(p.value.size for p in self._params)
+        self._flatten_params()
 
         # which nodes need a gradient: those with parameters at or before them
         needs = [False] * len(order)
@@ -143,6 +144,22 @@ class Network:
         self.reason_not_trainable = self._find_step()
 
     # ------------------------------------------------------------------ setup
+    def _flatten_params(self, align: int = 16) -> None:
+        """Move every value (and every grad) into one flat buffer, each parameter a
+        contiguous view starting on a 64-byte boundary, so the optimizer updates all of
+        them with a few whole-buffer operations."""
+        offsets, total = [], 0
+        for p in self._params:
+            offsets.append(total)
+            total += -(-p.value.size // align) * align
+        values = np.zeros(total, self.dtype)
+        grads = np.zeros(total, self.dtype)
+        for p, o in zip(self._params, offsets, strict=True):
+            view = values[o:o + p.value.size].reshape(p.value.shape)
+            view[...] = p.value
+            p.value = view
+            p.grad = grads[o:o + p.value.size].reshape(p.value.shape)
+
     def _fuse_head(self, order: list[str]) -> bool:
         """Fuse softmax + cross-entropy / sigmoid + binary cross-entropy when possible."""
         want = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(

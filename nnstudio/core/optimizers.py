@@ -20,6 +20,24 @@ from .layers import Param
 __all__ = ["SGD", "Adam", "Momentum", "OPTIMIZERS", "Optimizer", "make_optimizer"]
 
 
+def _flat_span(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
+    """A 1-D view covering ``arrays`` when all are contiguous views of one 1-D buffer
+    (as :class:`~nnstudio.core.network.Network` lays its parameters out), with each array's
+    offset into that view; ``None`` otherwise."""
+    if not arrays:
+        return None
+    base = arrays[0].base
+    if (base is None or base.ndim != 1 or not base.flags.c_contiguous
+            or any(a.base is not base or not a.flags.c_contiguous or a.dtype != base.dtype
+                   for a in arrays)):
+        return None
+    start0 = base.__array_interface__["data"][0]
+    starts = [(a.__array_interface__["data"][0] - start0) // base.itemsize for a in arrays]
+    lo = min(starts)
+    hi = max(s + a.size for s, a in zip(starts, arrays, strict=True))
+    return base[lo:hi], [s - lo for s in starts]
+
+
 class Optimizer:
     """Base class: ``step()`` applies one update from the current gradients.
 
@@ -28,6 +46,10 @@ class Optimizer:
     params : the parameters to update (their ``value`` arrays are modified in place).
     lr : learning rate (settable between steps: ``opt.lr = 1e-4``).
     weight_decay : L2 coefficient applied to weights, not biases.
+
+    When every value (and every gradient) is a view into one flat buffer with the same
+    layout, as in a :class:`~nnstudio.core.network.Network`, each step runs a few NumPy
+    operations over the whole buffer instead of a few per parameter.
     """
 
     name = ""
@@ -38,17 +60,36 @@ class Optimizer:
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.t = 0                                  # number of steps taken
-        self._scratch = [np.empty_like(p.value) for p in self.params]
-        self._decayed = [np.empty_like(p.value) if p.is_weight else None for p in self.params]
+        # groups of (values, grads, slices without decay), all 1-D views
+        self._groups: list[tuple[np.ndarray, np.ndarray, list[slice]]] = []
+        vs = _flat_span([p.value for p in self.params])
+        gs = _flat_span([p.grad for p in self.params])
+        if vs is not None and gs is not None and vs[1] == gs[1] and vs[0].size == gs[0].size:
+            nodecay = [slice(o, o + p.value.size) for o, p in zip(vs[1], self.params,
+                                                                     strict=True)
+                       if not p.is_weight]
+            self._groups.append((vs[0], gs[0], nodecay))
+        else:
+            for p in self.params:
+                v, g = p.value.reshape(-1), p.grad.reshape(-1)
+                if not (np.shares_memory(v, p.value) and np.shares_memory(g, p.grad)):
+                    raise ValueError(f"Parameter {p.name} must be contiguous to be updated "
+                                     "in place")
+                self._groups.append((v, g, [] if p.is_weight else [slice(None)]))
+        self._scratch = [np.empty_like(v) for v, _, _ in self._groups]
+        self._decayed = [np.empty_like(v) for v, _, _ in self._groups]
 
-    def _gradient(self, i: int, p: Param) -> np.ndarray:
-        """``grad + weight_decay * value`` for weights (into a preallocated array)."""
-        if self.weight_decay and p.is_weight:
-            g = self._decayed[i]
-            np.multiply(p.value, self.weight_decay, out=g)
-            g += p.grad
+    def _gradient(self, i: int) -> np.ndarray:
+        """Group ``i``'s gradient plus ``weight_decay * value`` on weights (not biases)."""
+        v, g, nodecay = self._groups[i]
+        if not self.weight_decay or (nodecay and nodecay[0] == slice(None)):
             return g
-        return p.grad
+        d = self._decayed[i]
+        np.multiply(v, self.weight_decay, out=d)
+        for sl in nodecay:
+            d[sl] = 0
+        d += g
+        return d
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (in place)."""
@@ -60,7 +101,8 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, np.ndarray | float | int]:
         """Hyperparameters and state arrays (copies), e.g. for saving."""
-        return {"lr": self.lr, "weight_decay": self.weight_decay, "t": self.t}
+        return {"lr": self.lr, "weight_decay": self.weight_decay, "t": self.t,
+                **self._state_copies()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned (arrays are copied in place)."""
@@ -89,43 +131,48 @@ class SGD(Optimizer):
     def step(self) -> None:
         self.t += 1
         lr = self.lr
-        for i, p in enumerate(self.params):
+        for i, (v, _, _) in enumerate(self._groups):
             upd = self._scratch[i]
-            np.multiply(self._gradient(i, p), lr, out=upd)
-            p.value -= upd
+            np.multiply(self._gradient(i), lr, out=upd)
+            v -= upd
 
 
 class Momentum(SGD):
-    """SGD with momentum: ``v = mu * v + g``; ``W -= lr * v`` (``mu`` = 0.9 by default)."""
+    """SGD with momentum: ``u = mu * u + g``; ``W -= lr * u`` (``mu`` = 0.9 by default)."""
 
     name = "momentum"
 
     def __init__(self, params, lr=1e-2, weight_decay=0.0, momentum: float = 0.9) -> None:
         super().__init__(params, lr, weight_decay)
         self.momentum = float(momentum)
-        self.velocity = [np.zeros_like(p.value) for p in self.params]
+        self.velocity = [np.zeros_like(v) for v, _, _ in self._groups]
 
     def step(self) -> None:
         self.t += 1
         lr, mu = self.lr, self.momentum
-        for i, p in enumerate(self.params):
-            v, upd = self.velocity[i], self._scratch[i]
-            v *= mu
-            v += self._gradient(i, p)
-            np.multiply(v, lr, out=upd)
-            p.value -= upd
+        for i, (v, _, _) in enumerate(self._groups):
+            u, upd = self.velocity[i], self._scratch[i]
+            u *= mu
+            u += self._gradient(i)
+            np.multiply(u, lr, out=upd)
+            v -= upd
 
     def _state_arrays(self):
         return {"velocity": self.velocity}
 
     def state_dict(self):
-        return {**super().state_dict(), "momentum": self.momentum, **self._state_copies()}
+        return {**super().state_dict(), "momentum": self.momentum}
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction, as in PyTorch:
     ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g²``,
-    ``W -= lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)``."""
+    ``W -= lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)``.
+
+    The moments are kept scaled, ``m1 = m / (1-b1)`` and ``v2 = v / (1-b2)``, so that their
+    updates are ``m1 = b1 m1 + g`` and ``v2 = b2 v2 + g²`` (fewer passes over memory); the
+    constant factors are folded into the step size.
+    """
 
     name = "adam"
 
@@ -133,40 +180,38 @@ class Adam(Optimizer):
                  beta2: float = 0.999, eps: float = 1e-8) -> None:
         super().__init__(params, lr, weight_decay)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
-        self.m = [np.zeros_like(p.value) for p in self.params]
-        self.v = [np.zeros_like(p.value) for p in self.params]
+        self.m1 = [np.zeros_like(v) for v, _, _ in self._groups]
+        self.v2 = [np.zeros_like(v) for v, _, _ in self._groups]
 
     def step(self) -> None:
         self.t += 1
-        b1, b2, eps = self.beta1, self.beta2, self.eps
-        step_size = self.lr / (1.0 - b1 ** self.t)
-        inv_sqrt_bc2 = 1.0 / math.sqrt(1.0 - b2 ** self.t)
-        for i, p in enumerate(self.params):
-            g = self._gradient(i, p)
-            m, v, tmp = self.m[i], self.v[i], self._scratch[i]
-            # m += (1 - b1) (g - m)
-            np.subtract(g, m, out=tmp)
-            tmp *= 1.0 - b1
-            m += tmp
-            # v += (1 - b2) (g² - v)
+        b1, b2 = self.beta1, self.beta2
+        # m / (1-b1^t) = m1 * c1;  sqrt(v / (1-b2^t)) = sqrt(v2) * c2
+        c1 = (1.0 - b1) / (1.0 - b1 ** self.t)
+        c2 = math.sqrt((1.0 - b2) / (1.0 - b2 ** self.t))
+        eps = self.eps / c2
+        scale = self.lr * c1 / c2
+        for i, (w, _, _) in enumerate(self._groups):
+            g = self._gradient(i)
+            m1, v2, tmp = self.m1[i], self.v2[i], self._scratch[i]
+            m1 *= b1
+            m1 += g
             np.multiply(g, g, out=tmp)
-            tmp -= v
-            tmp *= 1.0 - b2
-            v += tmp
-            # W -= step_size * m / (sqrt(v) / sqrt(bc2) + eps)
-            np.sqrt(v, out=tmp)
-            tmp *= inv_sqrt_bc2
+            v2 *= b2
+            v2 += tmp
+            # W -= lr * (m1 c1) / (sqrt(v2) c2 + eps) = scale * m1 / (sqrt(v2) + eps / c2)
+            np.sqrt(v2, out=tmp)
             tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p.value -= tmp
+            np.divide(m1, tmp, out=tmp)
+            tmp *= scale
+            w -= tmp
 
     def _state_arrays(self):
-        return {"m": self.m, "v": self.v}
+        return {"m1": self.m1, "v2": self.v2}
 
     def state_dict(self):
         return {**super().state_dict(), "beta1": self.beta1, "beta2": self.beta2,
-                "eps": self.eps, **self._state_copies()}
+                "eps": self.eps}
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

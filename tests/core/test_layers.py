@@ -121,6 +121,17 @@ def test_maxpool_values_and_ties_go_to_first_maximum():
     assert dx.ravel().tolist() == [0, 1, 2, 0, 0, 0, 0, 0]
 
 
+def test_maxpool_ties_in_every_position_give_the_gradient_once():
+    for pool, stride in [(2, None), (2, 1), (3, 3)]:
+        layer = MaxPool2D("pool", (1, 6, 6), pool, stride)
+        y = layer.forward(np.ones((1, 1, 6, 6), np.float32), training=True)
+        dx = layer.backward(np.ones_like(y))
+        assert dx.sum() == y.size and set(np.unique(dx)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    layer = MaxPool2D("pool", (1, 2, 2))
+    layer.forward(np.array([[[[0, 5], [5, 1]]]], np.float32), training=True)
+    assert layer.backward(np.ones((1, 1, 1, 1), np.float32)).sum() == 1
+
+
 def test_maxpool_shapes():
     assert MaxPool2D("p", (16, 28, 28)).output_shape == (16, 14, 14)
     assert MaxPool2D("p", (16, 7, 7)).output_shape == (16, 3, 3)

@@ -98,7 +98,7 @@ def test_state_dict_round_trip():
     other = make_optimizer("adam", quadratic_params(), lr=0.5)
     other.load_state_dict(state)
     assert other.lr == 0.01 and other.t == 1
-    np.testing.assert_array_equal(other.m[0], opt.m[0])
+    np.testing.assert_array_equal(other.m1[0], opt.m1[0])
 
 
 def test_bad_arguments():
@@ -106,3 +106,27 @@ def test_bad_arguments():
         make_optimizer("rmsprop", [], lr=0.1)
     with pytest.raises(ValueError, match="learning rate"):
         make_optimizer("sgd", [], lr=-1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("decay", [0.0, 0.1])
+def test_flat_network_buffers_give_the_same_steps(name, decay):
+    """Parameters laid out in one buffer (as a Network does) update exactly like separate
+    arrays, weight decay included."""
+    from nnstudio.core.network import Network
+    from nnstudio.core.templates import get_template
+
+    net = Network(get_template("playground"), seed=0)
+    flat = net.parameters()
+    separate = [Param(p.name, p.value.copy(), p.grad.copy()) for p in flat]
+    opt_flat = make_optimizer(name, flat, lr=0.01, weight_decay=decay)
+    opt_sep = make_optimizer(name, separate, lr=0.01, weight_decay=decay)
+    assert len(opt_flat._groups) == 1 and len(opt_sep._groups) == len(separate)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for a, b in zip(flat, separate, strict=True):
+            a.grad[...] = b.grad[...] = rng.standard_normal(a.grad.shape)
+        opt_flat.step()
+        opt_sep.step()
+    for a, b in zip(flat, separate, strict=True):
+        np.testing.assert_allclose(a.value, b.value, rtol=1e-6, atol=1e-7)
