@@ -101,6 +101,77 @@ class Smoother:
         return out
 
 
+def _nice_ceil(v: float) -> float:
+    """The next 1-2-5 number >= v (v > 0)."""
+    if v <= 0:
+        return 1.0
+    e = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10.0**e >= v:
+            return m * 10.0**e
+    return 10.0 ** (e + 1)
+
+
+class _Ranger:
+    """Sets a plot's view range with hysteresis instead of pyqtgraph's per-frame auto range.
+
+    Auto range changes the range at every new point, which regenerates the axes (ticks, text,
+    grid) in Python at every frame. Here the range only moves when the data leave it or fill
+    less than half of it, so most frames repaint the curves alone. Once the person zooms or
+    pans, the plot is left alone until they press pyqtgraph's "A" (auto) button.
+    """
+
+    def __init__(self, plot: pg.PlotWidget, *, set_x: bool, y_limits: tuple | None = None):
+        self.item = plot.getPlotItem()
+        self.vb = self.item.getViewBox()
+        self.set_x, self.y_limits = set_x, y_limits
+        self.manual = False
+        self.x1: float | None = None
+        self.y: tuple[float, float] | None = None
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._on_manual)
+
+    def _on_manual(self, *_args: object) -> None:
+        self.manual = True
+
+    def reset(self) -> None:
+        self.manual = False
+        self.x1 = None
+        self.y = None
+
+    def update(self, x_max: float, y_lo: float, y_hi: float) -> None:
+        if any(self.vb.autoRangeEnabled()):  # the person pressed "A": back to automatic
+            self.vb.disableAutoRange()
+            self.reset()
+        if self.manual:
+            return
+        if self.set_x and math.isfinite(x_max) and x_max > 0:
+            if self.x1 is None or x_max > self.x1 or x_max < 0.3 * self.x1:
+                self.x1 = _nice_ceil(x_max * 1.15)
+                self.vb.setXRange(0.0, self.x1, padding=0.0)
+        if self.y_limits is not None:
+            if self.y is None:
+                self.y = self.y_limits
+                self.vb.setYRange(*self.y_limits, padding=0.0)
+            return
+        log = bool(self.item.ctrl.logYCheck.isChecked()) if hasattr(self.item, "ctrl") else False
+        if log:
+            if not (y_hi > 0):
+                return
+            y_lo = math.log10(y_lo) if y_lo > 0 else math.log10(y_hi) - 1
+            y_hi = math.log10(y_hi)
+        if not (math.isfinite(y_lo) and math.isfinite(y_hi)):
+            return
+        span = max(y_hi - y_lo, abs(y_hi) * 0.05, 1e-9)
+        cur = self.y
+        if cur is not None and cur[0] <= y_lo and y_hi <= cur[1] and span >= 0.45 * (
+            cur[1] - cur[0]
+        ):
+            return
+        self.y = (y_lo - 0.08 * span, y_hi + 0.12 * span)
+        self.vb.setYRange(*self.y, padding=0.0)
+
+
 def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.QtGui.QPen:
     c = QColor(color)
     c.setAlpha(alpha)
@@ -118,7 +189,8 @@ def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
     w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     item = w.getPlotItem()
     item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
-    item.showGrid(x=True, y=True, alpha=0.15)
+    # no grid: its lines are replayed across the whole plot at every frame (slow when
+    # antialiased); the axes' ticks are enough to read values, the hover readout is exact
     item.setLabel("bottom", "epoch", color=TEXT)
     item.setLabel("left", y_label, color=TEXT)
     item.setClipToView(True)
@@ -177,6 +249,8 @@ class TrainingPlots(QWidget):
         self._run_label = "run 1"
         self._earlier: list[tuple[str, list[pg.PlotDataItem]]] = []
         self._dirty = False
+        self._force = False
+        self._drawn = (0, 0)
         self._show_raw = True
         self.redraws = 0
 
@@ -186,14 +260,13 @@ class TrainingPlots(QWidget):
         self.acc_plot.setXLink(self.loss_plot)
         self.lr_plot.setXLink(self.loss_plot)
         self.lr_plot.getPlotItem().setLogMode(y=True)
-        self.acc_plot.getPlotItem().setYRange(0, 100, padding=0.02)
         self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
 
         lp = self.loss_plot.getPlotItem()
         self._legend = lp.addLegend(
             offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
         )
-        self.c_raw = lp.plot(pen=_pen(BLUE, 1, 55), name="cost per batch")
+        self.c_raw = lp.plot(pen=_pen(BLUE, 1, 60), name="cost per batch", antialias=False)
         self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed")
         self.c_epoch = lp.plot(
             pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
@@ -219,6 +292,12 @@ class TrainingPlots(QWidget):
             c.setClipToView(True)
             c.setDownsampling(auto=True, method="peak")
 
+        self._rangers = {
+            "loss": _Ranger(self.loss_plot, set_x=True),
+            "acc": _Ranger(self.acc_plot, set_x=False, y_limits=(-2.0, 102.0)),
+            "lr": _Ranger(self.lr_plot, set_x=False),
+        }
+        self._earlier_bounds: list[tuple[float, float, float]] = []
         self._cursors = []
         for w in (self.loss_plot, self.acc_plot, self.lr_plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#777777", 1, 120, dash=True))
@@ -313,20 +392,45 @@ class TrainingPlots(QWidget):
         self._dirty = False
         self.redraws += 1
         r = self._run
+        n_b, n_e = r.batch_cost.n, r.epoch_cost.n
+        if n_b != self._drawn[0] or self._force:
+            if self._show_raw:
+                self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
+            self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
+            self.a_smooth.setData(*_finite(r.batch_acc_smooth))
+            self.l_curve.setData(*_finite(r.batch_lr, positive=True))
+        if n_e != self._drawn[1] or self._force:
+            self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
+            self.c_val.setData(*_finite(r.epoch_val_cost))
+            self.a_epoch.setData(*_finite(r.epoch_acc))
+            self.a_val.setData(*_finite(r.epoch_val_acc))
+        self._drawn = (n_b, n_e)
+        self._force = False
+        self._update_ranges()
+
+    def _update_ranges(self) -> None:
+        r = self._run
+        x_max = max([*(b[0] for b in self._earlier_bounds),
+                     r.batch_cost.x[-1] if r.batch_cost.n else 0.0,
+                     r.epoch_cost.x[-1] if r.epoch_cost.n else 0.0])
+        ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
         if self._show_raw:
-            self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
-        self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
-        self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
-        self.c_val.setData(*_finite(r.epoch_val_cost))
-        self.a_smooth.setData(*_finite(r.batch_acc_smooth))
-        self.a_epoch.setData(*_finite(r.epoch_acc))
-        self.a_val.setData(*_finite(r.epoch_val_acc))
-        self.l_curve.setData(*_finite(r.batch_lr, positive=True))
+            ys.append(r.batch_cost.y)
+        lo, hi = _bounds(ys)
+        for _x, elo, ehi in self._earlier_bounds:
+            lo, hi = min(lo, elo), max(hi, ehi)
+        if math.isfinite(lo):
+            self._rangers["loss"].update(x_max, lo, hi)
+        self._rangers["acc"].update(x_max, 0.0, 100.0)
+        llo, lhi = _bounds([r.batch_lr.y])
+        if math.isfinite(llo) and lhi > 0:
+            self._rangers["lr"].update(x_max, llo / 2.0, lhi * 2.0)
 
     def set_log_scale(self, on: bool) -> None:
         """Cost axis in log scale (helps once the cost gets small)."""
         self.loss_plot.getPlotItem().setLogMode(y=bool(on))
-        self._dirty = True
+        self._rangers["loss"].reset()
+        self._dirty = self._force = True
         self.refresh()
 
     def set_show_raw(self, on: bool) -> None:
@@ -352,7 +456,7 @@ class TrainingPlots(QWidget):
         r.batch_acc_smooth.clear()
         r.batch_cost_smooth.extend(x, r.cost_smoother.feed(cost))
         r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc))
-        self._dirty = True
+        self._dirty = self._force = True
         self.refresh()
 
     # ------------------------------------------------------------------ runs
@@ -386,28 +490,38 @@ class TrainingPlots(QWidget):
             for it in items:
                 it.setZValue(-10)
             self._earlier.append((name, items))
+            lo, hi = _bounds([sy, vy])
+            x_end = float(sx[-1]) if len(sx) else 0.0
+            self._earlier_bounds.append((x_end, lo, hi) if math.isfinite(lo) else (x_end, hi, hi))
             while len(self._earlier) > MAX_EARLIER_RUNS:
                 self._remove_items(self._earlier.pop(0)[1])
+                self._earlier_bounds.pop(0)
             self._legend_earlier()
         self._run = _Run(self._smoothing)
         n = len(self._earlier) + 1
         self._run_label = label or f"run {n}"
-        self._dirty = True
+        self._reset_ranges()
         self.refresh()
+
+    def _reset_ranges(self) -> None:
+        for ranger in self._rangers.values():
+            ranger.reset()
+        self._dirty = self._force = True
 
     def clear_earlier(self) -> None:
         """Remove the faded curves of earlier runs."""
         for _, items in self._earlier:
             self._remove_items(items)
         self._earlier.clear()
+        self._earlier_bounds.clear()
         self._legend_earlier()
+        self._reset_ranges()
+        self.refresh()
 
     def clear_all(self) -> None:
         """Forget earlier runs and the current curves."""
-        self.clear_earlier()
         self._run = _Run(self._smoothing)
-        self._dirty = True
-        self.refresh()
+        self.clear_earlier()
 
     def _remove_items(self, items: list[pg.PlotDataItem]) -> None:
         for it in items:
@@ -517,6 +631,17 @@ class TrainingPlots(QWidget):
 
 def _num(v: float | None) -> float:
     return math.nan if v is None else float(v)
+
+
+def _bounds(arrays: list[np.ndarray]) -> tuple[float, float]:
+    """(min, max) of the finite values of all arrays; (nan, nan) when there are none."""
+    lo, hi = math.inf, -math.inf
+    for a in arrays:
+        if len(a):
+            finite = a[np.isfinite(a)]
+            if len(finite):
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return (lo, hi) if lo <= hi else (math.nan, math.nan)
 
 
 def _finite(s: Series, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -32,17 +32,63 @@ log = logging.getLogger(__name__)
 
 #: metric snapshots per second, at most
 SNAPSHOT_HZ = 30.0
-#: weight copies per second, at most (the pages redraw from them)
-WEIGHTS_HZ = 10.0
-#: the interpreter's thread switch interval while training (seconds); the default 5 ms lets
-#: a busy training thread delay every GUI slot by up to 5 ms per GIL hand-over
-SWITCH_INTERVAL = 0.0005
+#: weight copies per second, at most (every page that shows the network redraws from them)
+WEIGHTS_HZ = 4.0
+#: the longest the interpreter lets one thread hold the GIL (seconds). Python's 5 ms default
+#: measured best: shorter intervals (0.1-0.5 ms) made the GUI thread's stalls worse with the
+#: mlp design (GIL ping-pong on every one of the GUI's many short Qt calls)
+SWITCH_INTERVAL = 0.005
+
+
+_blas_configured = False
 
 
 def configure_threading() -> None:
-    """Make the training thread hand the GIL to the GUI thread often (see SWITCH_INTERVAL)."""
+    """Keep the GUI thread responsive while a training thread computes.
+
+    - No thread holds the GIL longer than SWITCH_INTERVAL.
+    - NumPy's OpenBLAS uses at most ``cpu_count - 1`` threads, leaving a core to the GUI
+      thread. Its threads busy-wait between calls; with one per core they starve the GUI
+      thread and, on a small machine, slow training itself by up to 10× (measured with
+      bench/bench_gui_stalls.py on 2 cores). An explicit OPENBLAS_NUM_THREADS or
+      OMP_NUM_THREADS setting is respected.
+    """
+    global _blas_configured
     if sys.getswitchinterval() > SWITCH_INTERVAL:
         sys.setswitchinterval(SWITCH_INTERVAL)
+    if not _blas_configured:
+        _blas_configured = True
+        import os
+
+        if not any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+            set_blas_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+def set_blas_threads(n: int) -> bool:
+    """Set the thread count of the OpenBLAS bundled with NumPy at run time (best effort).
+
+    Returns True when an OpenBLAS library was found and told; False otherwise (another BLAS,
+    another platform): nothing changes then.
+    """
+    import ctypes
+    from pathlib import Path
+
+    libdir = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    candidates = sorted(libdir.glob("*openblas*")) if libdir.is_dir() else []
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                fn(int(n))
+                return True
+    return False
 
 
 @dataclass

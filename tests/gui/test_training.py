@@ -74,7 +74,7 @@ def test_play_trains_and_plots_receive_points(window, qtbot):
         pass
     assert w.session.training_state == "finished"
     assert plots.n_points > 50 and plots.n_epoch_points == 3
-    assert plots.redraws >= 1
+    qtbot.waitUntil(lambda: plots.redraws >= 1, timeout=2000)  # the ~30 Hz redraw timer
     assert plots.c_smooth.getData()[0] is not None and len(plots.c_smooth.getData()[0]) > 0
     after = w.session.network.get_weights()
     assert any(not np.allclose(before[k], after[k]) for k in before)

@@ -1,0 +1,226 @@
+"""How long does the GUI thread stall while the network trains at full speed?
+
+Opens the real main window offscreen on the Train page, trains on MNIST-sized data (28×28
+digits) in the worker thread with the plots updating, and meanwhile fires a precise QTimer
+every 5 ms on the GUI thread. A tick that arrives late means the GUI thread could not run:
+busy with its own work (plot redraws, snapshot handling) or waiting for the GIL held by the
+training thread. The same run first measures the idle window as a baseline.
+
+Targets while training: p99 lateness <= 20 ms, max <= 50 ms.
+
+    .venv/bin/python bench/bench_gui_stalls.py                    # cnn, 20 s
+    .venv/bin/python bench/bench_gui_stalls.py --design mlp --seconds 30
+    .venv/bin/python bench/bench_gui_stalls.py --switch-interval 0.005   # Python's default
+
+Besides the lateness it reports where the GUI thread's time went: the slowest plot redraw,
+the slowest snapshot handling (all pages reacting to new weights), and how many of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+
+def stats(lateness_ms: np.ndarray) -> dict[str, float]:
+    if len(lateness_ms) == 0:
+        return {"n": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+    return {
+        "n": int(len(lateness_ms)),
+        "p50": float(np.percentile(lateness_ms, 50)),
+        "p99": float(np.percentile(lateness_ms, 99)),
+        "max": float(lateness_ms.max()),
+    }
+
+
+class Probe:
+    """A precise timer on the GUI thread recording how late each tick comes."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.interval = interval_ms / 1000.0
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.ticks: list[float] = []
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+
+    def start(self) -> None:
+        self.ticks = []
+        self.timer.start()
+
+    def stop(self) -> np.ndarray:
+        """Lateness of each tick in ms, shape (n_ticks - 1,)."""
+        self.timer.stop()
+        t = np.asarray(self.ticks)
+        if len(t) < 2:
+            return np.zeros(0)
+        return np.maximum(np.diff(t) - self.interval, 0.0) * 1000.0
+
+
+def run_for(app, seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.0005)
+
+
+def load_data(spec: str):
+    from nnstudio.data.sources import load_source
+
+    mnist = ROOT.parent / "shared" / "data" / "mnist"
+    if spec == "auto":
+        spec = f"idx:{mnist}" if (mnist / "mnist5k-images-idx3-ubyte.gz").exists() else (
+            "synthetic:10000")
+    return spec, load_source(spec)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--design", default="cnn", help="template name (cnn, mlp, lenet)")
+    p.add_argument("--data", default="auto",
+                   help="data source; auto = the 5,000 real MNIST digits when present, "
+                        "else synthetic:10000")
+    p.add_argument("--seconds", type=float, default=20.0, help="training time measured")
+    p.add_argument("--idle", type=float, default=3.0, help="idle baseline time")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--switch-interval", type=float, default=None,
+                   help="sys.setswitchinterval value (default: what the app sets)")
+    p.add_argument("--page", default="trainPage", help="page shown while training")
+    p.add_argument("--only-train-page", action="store_true",
+                   help="build the window with the Train page alone (isolates other pages)")
+    p.add_argument("--hidden", action="store_true",
+                   help="do not show the window (no painting: isolates the cost of drawing)")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = p.parse_args()
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.core.templates import get_template
+    from nnstudio.gui import theme
+    from nnstudio.gui.main_window import MainWindow
+    from nnstudio.gui.session import Session
+    from nnstudio.gui.workers import configure_threading
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_threading()
+    theme.apply(app)
+
+    if args.only_train_page:
+        from nnstudio.gui import pages
+
+        pages.page_factories = lambda: []
+    spec, ds = load_data(args.data)
+    session = Session(get_template(args.design))
+    session.set_dataset(ds)
+    tmp = tempfile.mkdtemp()
+    win = MainWindow(session, settings=QSettings(os.path.join(tmp, "s.ini"),
+                                                 QSettings.Format.IniFormat), data=None)
+    if args.switch_interval is not None:  # after the window: its controller sets its own
+        sys.setswitchinterval(args.switch_interval)
+    win.resize(1400, 900)
+    if not args.hidden:
+        win.show()
+    page = win.pages.get(args.page)
+    if page is not None:
+        win.tabs.setCurrentWidget(page)
+    c = win.controller
+    c.config.epochs = 1000
+    c.config.batch_size = args.batch_size
+
+    # where the GUI thread's time goes
+    timings: dict[str, list[float]] = {"plot redraw": [], "plot painting": [],
+                                       "snapshot handling": []}
+    plots = win.train_view.plots
+    real_refresh = plots.refresh
+
+    def timed_refresh() -> None:
+        t0 = time.perf_counter()
+        real_refresh()
+        timings["plot redraw"].append((time.perf_counter() - t0) * 1000)
+
+    plots.refresh = timed_refresh
+    plots._timer.timeout.disconnect()
+    plots._timer.timeout.connect(timed_refresh)
+    for w in (plots.loss_plot, plots.acc_plot, plots.lr_plot):
+        def timed_paint(event, _real=w.paintEvent) -> None:
+            t0 = time.perf_counter()
+            _real(event)
+            timings["plot painting"].append((time.perf_counter() - t0) * 1000)
+
+        w.paintEvent = timed_paint
+    real_apply = session.apply_snapshot
+
+    def timed_apply(snap) -> None:  # called by the controller on the GUI thread
+        t0 = time.perf_counter()
+        real_apply(snap)
+        timings["snapshot handling"].append((time.perf_counter() - t0) * 1000)
+
+    session.apply_snapshot = timed_apply
+
+    run_for(app, 1.0)  # let the window settle
+    probe = Probe(5)
+    probe.start()
+    run_for(app, args.idle)
+    idle = stats(probe.stop())
+
+    c.play()
+    run_for(app, 1.5)  # warm-up: first batches, caches
+    for v in timings.values():
+        v.clear()
+    seen0 = plots.n_points
+    probe.start()
+    t0 = time.perf_counter()
+    run_for(app, args.seconds)
+    wall = time.perf_counter() - t0
+    busy = stats(probe.stop())
+    batches = plots.n_points - seen0
+    c.stop()
+    c.wait_idle(30000)
+    session.set_dirty(False)
+    win.close()
+
+    samples = batches * args.batch_size
+    print(f"nnstudio GUI stall benchmark · design {args.design} · data {spec} "
+          f"({ds.n} × {'×'.join(map(str, ds.sample_shape))}) · batch {args.batch_size} · "
+          f"switch interval {sys.getswitchinterval() * 1000:g} ms · {os.cpu_count()} CPUs")
+    print(f"{'':>22} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ticks':>7}")
+    for name, s in (("idle", idle), ("training", busy)):
+        print(f"{name:>22} {s['p50']:8.2f} {s['p99']:8.2f} {s['max']:8.2f} {s['n']:7d}")
+    ok = busy["p99"] <= 20 and busy["max"] <= 50
+    print(f"target p99 <= 20 ms, max <= 50 ms: {'MET' if ok else 'MISSED'}")
+    print(f"training: {batches} batches, {samples / wall:,.0f} samples/s, "
+          f"{plots.redraws} plot redraws")
+    for name, v in timings.items():
+        if v:
+            a = np.asarray(v)
+            print(f"{name:>22}: {len(a)} × mean {a.mean():.2f} ms, p99 "
+                  f"{np.percentile(a, 99):.2f} ms, max {a.max():.2f} ms")
+    result = {"design": args.design, "data": spec, "batch_size": args.batch_size,
+              "switch_interval": sys.getswitchinterval(), "idle": idle, "training": busy,
+              "batches": batches, "samples_per_second": samples / wall,
+              "met": ok, "timings": {k: stats(np.asarray(v)) for k, v in timings.items()}}
+    out = args.json or ROOT / "bench" / "results" / f"gui_stalls_{args.design}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
