@@ -29,6 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .activations import get_activation
 from .layers import Layer, init_weights
+from .parallel import for_chunks
 
 __all__ = ["Conv2D", "MaxPool2D", "conv_output_size"]
 
@@ -54,6 +55,27 @@ class _Buffers:
             a = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
             self._arrays[key] = a
         return a
+
+
+def _channel_major(x: np.ndarray) -> bool:
+    """True when ``x (N, C, H, W)`` is laid out channel by channel (a transposed view)."""
+    return x.shape[0] > 1 and x.shape[1] > 1 and abs(x.strides[1]) > abs(x.strides[0])
+
+
+def _buffer_like(buf: _Buffers, key: str, x: np.ndarray) -> np.ndarray:
+    """A reused ``(N, C, H, W)`` array with the same channel/sample order as ``x``, so that
+    element-wise work on both runs through memory in step."""
+    if _channel_major(x):
+        n, c, h, w = x.shape
+        return buf.get(key, (c, n, h, w), x.dtype).transpose(1, 0, 2, 3)
+    return buf.get(key, x.shape, x.dtype)
+
+
+def _outer_axis(x: np.ndarray) -> tuple[int, int]:
+    """The axis of ``x (N, C, H, W)`` with the largest stride (0 or 1) and its length:
+    splitting along it gives each thread one compact block of memory."""
+    ax = 1 if _channel_major(x) else 0
+    return ax, x.shape[ax]
 
 
 class Conv2D(Layer):
@@ -96,44 +118,65 @@ class Conv2D(Layer):
         self._buf = _Buffers()
         self._cols: np.ndarray | None = None
         self._a: np.ndarray | None = None
+        #: Set by the network when the only consumer (a MaxPool2D) already applied the ReLU
+        #: derivative to the gradient it passes back.
+        self.relu_done_by_consumer = False
+        self._grad_view: np.ndarray | None = None
+
+    def grad_target(self, n: int) -> np.ndarray:
+        """A ``(n, F, Ho, Wo)`` view of this layer's own gradient buffer: a consumer that
+        writes its input gradient here saves this layer a copy in :meth:`backward`."""
+        F, Ho, Wo = self.output_shape
+        dzT = self._buf.get("dzT", (F, n, Ho, self._row), self.dtype, fill=0)
+        view = dzT[:, :, :, :Wo].transpose(1, 0, 2, 3)
+        self._grad_view = view
+        return view
+
+    def _getter(self, training: bool):
+        """Buffer source: reused arrays in training, fresh ones for inference."""
+        if training:
+            return self._buf.get
+
+        def fresh(key, shape, dtype, fill=None):
+            return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        return fresh
 
     def _unfold(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """``(N, C, H, W) -> cols (C*k*k + 1, N*Ho*Wr)`` (see :attr:`_row`); the last row
-        is all ones so that the bias rides along in the matrix product."""
+        """``x (N, C, H, W)`` (any strides) -> ``cols (C*k*k + 1, N*Ho*Wr)``; the last row is
+        all ones so that the bias rides along in the matrix product."""
         N = x.shape[0]
         C, H, W = self.input_shape
         k, s, p = self.k, self.stride, self.pad
         _, Ho, Wo = self.output_shape
         Hp, Wp = H + 2 * p, W + 2 * p
-        CK = C * k * k
-        if training:
-            get = self._buf.get
-        else:
-            def get(key, shape, dtype, fill=None):
-                return np.zeros(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        get = self._getter(training)
+        plane = Hp * Wp
+        # padded input, channel-major (C, N, Hp, Wp), k values of slack at the end
+        flat = get("xp", (C * N * plane + k,), x.dtype, fill=0)
+        xp = flat[:C * N * plane].reshape(C, N, Hp, Wp)
+        xT = x.transpose(1, 0, 2, 3)
+
+        def pad(lo: int, hi: int) -> None:
+            xp[:, lo:hi, p:p + H, p:p + W] = xT[:, lo:hi]            # the border stays zero
+        for_chunks(pad, N, x.size)
+        it = flat.itemsize
         if s == 1:
-            # "wide" unfolding: every (channel, row offset, column offset, sample) row of
-            # cols is one contiguous run of the flat padded plane, Ho*Wp long. The last k-1
-            # columns of every output row are junk (they straddle the border) and are dropped.
-            plane = Hp * Wp
-            flat = get("xp", (N * C * plane + k,), x.dtype, fill=0)    # k: slack at the end
-            flat[:N * C * plane].reshape(N, C, Hp, Wp)[:, :, p:p + H, p:p + W] = x
+            # "wide" rows: each (channel, row offset, column offset, sample) row of cols is
+            # one contiguous run of the padded plane, Ho*Wp long
             L = Ho * Wp
-            it = flat.itemsize
-            view = as_strided(flat, (C, k, k, N, L), (plane * it, Wp * it, it, C * plane * it, it),
+            view = as_strided(flat, (C, k, k, N, L), (N * plane * it, Wp * it, it, plane * it, it),
                               writeable=False)
         else:
-            if p:
-                xp = get("xp", (N, C, Hp, Wp), x.dtype, fill=0)
-                xp[:, :, p:p + H, p:p + W] = x         # the border stays zero
-            else:
-                xp = x
             L = Ho * Wo
-            sN, sC, sH, sW = xp.strides
-            view = as_strided(xp, (C, k, k, N, Ho, Wo), (sC, sH, sW, sN, sH * s, sW * s),
+            view = as_strided(flat, (C, k, k, N, Ho, Wo),
+                              (N * plane * it, Wp * it, it, plane * it, s * Wp * it, s * it),
                               writeable=False)
-        cols = get("cols", (CK + 1, N * L), x.dtype, fill=1)
-        np.copyto(cols[:CK].reshape(view.shape), view)
+        cols = get("cols", (C * k * k + 1, N * L), x.dtype, fill=1)
+        dst = cols[:-1].reshape(view.shape)
+
+        def copy(lo: int, hi: int) -> None:
+            np.copyto(dst[:, :, :, lo:hi], view[:, :, :, lo:hi])
+        for_chunks(copy, N, dst.size)
         return cols
 
     @property
@@ -149,68 +192,87 @@ class Conv2D(Layer):
         Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
         Wb[:, :-1] = self.W.value.reshape(F, -1)
         Wb[:, -1] = self.b.value
-        z = Wb @ cols                                                # (F, N*Ho*Wr)
-        zv = z.reshape(F, N, Ho, self._row)[:, :, :, :Wo].transpose(1, 0, 2, 3)
-        a = np.empty((N, F, Ho, Wo), x.dtype)
-        if self.activation.name == "relu":
-            np.maximum(zv, 0, out=a)                                 # relu + transpose
+        if training:        # the output lives in a reused buffer until the next batch
+            z = np.matmul(Wb, cols, out=self._buf.get("z", (F, cols.shape[1]), x.dtype))
         else:
-            np.copyto(a, zv)
+            z = Wb @ cols                                            # (F, N*Ho*Wr)
+        a = z.reshape(F, N, Ho, self._row)[:, :, :, :Wo].transpose(1, 0, 2, 3)
+        if self.activation.name == "softmax":                        # over the channels
             self.activation.forward(a, out=a)
+        elif self.activation.name != "linear":                       # element-wise: junk too
+            act = self.activation.forward
+            for_chunks(lambda lo, hi: act(z[lo:hi], out=z[lo:hi]), F, z.size)
         if training:
             self._cols, self._a = cols, a
-        return a
+        return a                                                     # (N, F, Ho, Wo) view
 
     def backward(self, dy):
         if self._cols is None:
             raise self._no_cache()
         a, cols = self._a, self._cols
         N, F, Ho, Wo = a.shape
-        dy = dy.reshape(a.shape)
+        dyT = dy.reshape(a.shape).transpose(1, 0, 2, 3)              # (F, N, Ho, Wo)
         # dZ laid out (F, N, Ho, Wr); junk columns stay zero so they add nothing below
         dzT = self._buf.get("dzT", (F, N, Ho, self._row), a.dtype, fill=0)
         dst = dzT[:, :, :, :Wo]
-        if self.fused_head:
-            np.copyto(dst, dy.transpose(1, 0, 2, 3))
-        elif self.activation.name == "relu":                          # fused with the copy
-            np.multiply(dy.transpose(1, 0, 2, 3), a.transpose(1, 0, 2, 3) > 0, out=dst)
+        in_place = dy is self._grad_view                     # the consumer wrote it there
+        self._grad_view = None
+        if self.fused_head or (self.relu_done_by_consumer and self.activation.name == "relu"):
+            if not in_place:
+                for_chunks(lambda lo, hi: np.copyto(dst[lo:hi], dyT[lo:hi]), F, dst.size)
+        elif self.activation.name == "relu":
+            aT = a.transpose(1, 0, 2, 3)
+            for_chunks(lambda lo, hi: np.multiply(dyT[lo:hi], aT[lo:hi] > 0, out=dst[lo:hi]),
+                       F, dst.size)
         else:
-            np.copyto(dst, self.activation.backward(a, dy).transpose(1, 0, 2, 3))
+            g = self.activation.backward(a, dy.reshape(a.shape))     # (N, F, Ho, Wo)
+            np.copyto(dst, g.transpose(1, 0, 2, 3))
         dz = dzT.reshape(F, -1)
         dWb = dz @ cols.T                                            # [dW | db]
         self.W.grad.reshape(F, -1)[...] = dWb[:, :-1]
         self.b.grad[...] = dWb[:, -1]
         if not self.needs_dx:
             return None
-        dcols = self.W.value.reshape(F, -1).T @ dz                   # (C*k*k, N*Ho*Wr)
+        Wm = self.W.value.reshape(F, -1)
+        dcols = self._buf.get("dcols", (Wm.shape[1], dz.shape[1]), dz.dtype)
+        np.matmul(Wm.T, dz, out=dcols)                               # (C*k*k, N*Ho*Wr)
         return self._fold(dcols, N)
 
     def _fold(self, dcols: np.ndarray, N: int) -> np.ndarray:
-        """``dcols (C*k*k, N*Ho*Wr) -> dx (N, C, H, W)``: adds every window back."""
+        """``dcols (C*k*k, N*Ho*Wr) -> dx (N, C, H, W)`` (a channel-major view): adds every
+        window back."""
         C, H, W = self.input_shape
         k, s, p = self.k, self.stride, self.pad
         _, Ho, Wo = self.output_shape
         Hp, Wp = H + 2 * p, W + 2 * p
         plane = Hp * Wp
-        flat = self._buf.get("dxp", (N * C * plane + k * Wp + k,), dcols.dtype)
-        flat.fill(0)
+        flat = self._buf.get("dxp", (C * N * plane,), dcols.dtype)
+        dxp = flat.reshape(C, N, Hp, Wp)
         it = flat.itemsize
         if s == 1:
-            L = Ho * Wp
-            d5 = dcols.reshape(C, k, k, N, L)
-            for i in range(k):
-                for j in range(k):
-                    off = i * Wp + j
-                    dst = as_strided(flat[off:], (C, N, L), (plane * it, C * plane * it, it))
-                    dst += d5[:, i, j]                 # one contiguous run per plane
+            # each run stops before the k-1 junk values at its end, so it never reaches
+            # the next plane and the chunks below touch disjoint memory
+            L = Ho * Wp - (k - 1)
+            d5 = dcols.reshape(C, k, k, N, Ho * Wp)
+            runs = [(as_strided(flat[i * Wp + j:], (C, N, L), (N * plane * it, plane * it, it)),
+                     d5[:, i, j, :, :L]) for i in range(k) for j in range(k)]
+
+            def fold(lo: int, hi: int) -> None:
+                dxp[:, lo:hi] = 0
+                for dst, src in runs:
+                    dst[:, lo:hi] += src[:, lo:hi]
         else:
             d6 = dcols.reshape(C, k, k, N, Ho, Wo)
-            dxpT = flat[:N * C * plane].reshape(N, C, Hp, Wp).transpose(1, 0, 2, 3)
-            for i in range(k):
-                for j in range(k):
-                    dxpT[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] += d6[:, i, j]
-        dxp = flat[:N * C * plane].reshape(N, C, Hp, Wp)
-        return dxp[:, :, p:p + H, p:p + W] if p else dxp
+
+            def fold(lo: int, hi: int) -> None:
+                dxp[:, lo:hi] = 0
+                for i in range(k):
+                    for j in range(k):
+                        dxp[:, lo:hi, i:i + s * (Ho - 1) + 1:s,
+                            j:j + s * (Wo - 1) + 1:s] += d6[:, i, j, lo:hi]
+        for_chunks(fold, N, dcols.size)
+        dxp = flat[:C * N * plane].reshape(C, N, Hp, Wp)
+        return dxp[:, :, p:p + H, p:p + W].transpose(1, 0, 2, 3)
 
 
 class MaxPool2D(Layer):
@@ -244,6 +306,12 @@ class MaxPool2D(Layer):
         self.output_shape = (C, Ho, Wo)
         self._pair = self.pool == 2 and self.stride == 2
         self._cache: tuple | None = None
+        self._buf = _Buffers()
+        #: Set by the network when the input comes straight from a ReLU whose derivative this
+        #: layer then applies (on its 4x smaller output) instead of the producer.
+        self.apply_relu_derivative = False
+        #: Set by the network to the producing Conv2D, which lends its gradient buffer.
+        self.grad_target: Conv2D | None = None
 
     def _slice(self, x: np.ndarray, i: int, j: int) -> np.ndarray:
         _, Ho, Wo = self.output_shape
@@ -259,9 +327,19 @@ class MaxPool2D(Layer):
         x = x.reshape(x.shape[0], *self.input_shape)
         if self._pair:
             # pairs of rows first (long contiguous runs), then pairs of columns
-            rows = self._rows(x)
-            r = np.maximum(*rows)                                      # (N, C, Ho, 2*Wo)
-            y = np.maximum(r[..., 0::2], r[..., 1::2])
+            top, bottom = self._rows(x)
+            if training:
+                r = _buffer_like(self._buf, "r", top)
+            else:
+                r = np.empty_like(top)
+            y = np.empty_like(r[..., 0::2])
+            ax, n = _outer_axis(x)
+
+            def pool(lo: int, hi: int) -> None:
+                sl = (slice(None),) * ax + (slice(lo, hi),)
+                np.maximum(top[sl], bottom[sl], out=r[sl])             # (N, C, Ho, 2*Wo)
+                np.maximum(r[sl][..., 0::2], r[sl][..., 1::2], out=y[sl])
+            for_chunks(pool, n, x.size)
             if training:
                 self._cache = (x, y, r)
             return y
@@ -282,17 +360,34 @@ class MaxPool2D(Layer):
         x, y = self._cache[:2]
         sl = self._slice
         exact_cover = self._pair and all(n % 2 == 0 for n in self.input_shape[1:])
-        dx = np.empty_like(x) if exact_cover else np.zeros_like(x)
+        if self.grad_target is not None:
+            dx = self.grad_target.grad_target(x.shape[0])
+        else:
+            dx = _buffer_like(self._buf, "dx", x)         # consumed before the next batch
         if self._pair:
             r = self._cache[2]
-            dr = np.empty_like(r)
-            left, right = dr[..., 0::2], dr[..., 1::2]
-            np.multiply(dy, r[..., 0::2] >= r[..., 1::2], out=left)
-            np.subtract(dy, left, out=right)
-            top, bottom = self._rows(dx)
-            np.multiply(dr, np.greater_equal(*self._rows(x)), out=top)
-            np.subtract(dr, top, out=bottom)
+            dr = _buffer_like(self._buf, "dr", r)
+            top, bottom = self._rows(x)
+            dtop, dbottom = self._rows(dx)
+            relu = self.apply_relu_derivative
+            ax, n = _outer_axis(x)
+
+            def unpool(lo: int, hi: int) -> None:
+                sl = (slice(None),) * ax + (slice(lo, hi),)
+                if not exact_cover:
+                    dx[sl] = 0
+                g = dy[sl] * (y[sl] > 0) if relu else dy[sl]
+                rs, drs = r[sl], dr[sl]
+                left, right = drs[..., 0::2], drs[..., 1::2]
+                np.multiply(g, rs[..., 0::2] >= rs[..., 1::2], out=left)
+                np.subtract(g, left, out=right)
+                np.multiply(drs, top[sl] >= bottom[sl], out=dtop[sl])
+                np.subtract(drs, dtop[sl], out=dbottom[sl])
+            for_chunks(unpool, n, x.size)
             return dx
+        dx[...] = 0
+        if self.apply_relu_derivative:
+            dy = dy * (y > 0)
         remaining = dy.copy()                 # gradient not yet given to an earlier maximum
         part = np.empty_like(dy)
         for i in range(self.pool):

@@ -141,6 +141,7 @@ class Network:
             layer.needs_dx = any(needs[j] for j in self._srcs[i])
         self._needs_grad = needs
         self._fused = self._fuse_head(order)
+        self._fuse_relu_pool(order)
         self.reason_not_trainable = self._find_step()
 
     # ------------------------------------------------------------------ setup
@@ -173,6 +174,22 @@ class Network:
             head.fused_head = True
             return True
         return False
+
+    def _fuse_relu_pool(self, order: list[str]) -> None:
+        """Conv2D (ReLU) -> MaxPool2D, the pool being the conv's only consumer: the pool
+        applies the ReLU derivative on its (4x smaller) output gradient and writes its input
+        gradient straight into the conv's gradient buffer."""
+        for i, layer in enumerate(self._seq):
+            srcs = self._srcs[i]
+            if not isinstance(layer, MaxPool2D) or len(srcs) != 1:
+                continue
+            conv = self._seq[srcs[0]]
+            if (isinstance(conv, Conv2D) and conv.activation.name == "relu"
+                    and not conv.fused_head
+                    and self.design.outputs_of(order[srcs[0]]) == [order[i]]):
+                layer.apply_relu_derivative = True
+                layer.grad_target = conv
+                conv.relu_done_by_consumer = True
 
     def _find_step(self) -> str | None:
         for layer in self._seq:

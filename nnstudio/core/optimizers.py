@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .layers import Param
+from .parallel import for_chunks
 
 __all__ = ["SGD", "Adam", "Momentum", "OPTIMIZERS", "Optimizer", "make_optimizer"]
 
@@ -194,17 +195,22 @@ class Adam(Optimizer):
         for i, (w, _, _) in enumerate(self._groups):
             g = self._gradient(i)
             m1, v2, tmp = self.m1[i], self.v2[i], self._scratch[i]
-            m1 *= b1
-            m1 += g
-            np.multiply(g, g, out=tmp)
-            v2 *= b2
-            v2 += tmp
-            # W -= lr * (m1 c1) / (sqrt(v2) c2 + eps) = scale * m1 / (sqrt(v2) + eps / c2)
-            np.sqrt(v2, out=tmp)
-            tmp += eps
-            np.divide(m1, tmp, out=tmp)
-            tmp *= scale
-            w -= tmp
+
+            def update(lo: int, hi: int, w=w, g=g, m1=m1, v2=v2, tmp=tmp) -> None:
+                w, g, m1, v2, tmp = w[lo:hi], g[lo:hi], m1[lo:hi], v2[lo:hi], tmp[lo:hi]
+                m1 *= b1
+                m1 += g
+                np.multiply(g, g, out=tmp)
+                v2 *= b2
+                v2 += tmp
+                # W -= lr (m1 c1) / (sqrt(v2) c2 + eps) = scale m1 / (sqrt(v2) + eps / c2)
+                np.sqrt(v2, out=tmp)
+                tmp += eps
+                np.divide(m1, tmp, out=tmp)
+                tmp *= scale
+                w -= tmp
+
+            for_chunks(update, w.size, w.size)
 
     def _state_arrays(self):
         return {"m1": self.m1, "v2": self.v2}

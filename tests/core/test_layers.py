@@ -208,3 +208,28 @@ def test_backward_without_training_forward_is_a_clear_error():
     layer.forward(np.ones((1, 3), np.float32))
     with pytest.raises(RuntimeError, match="training=True"):
         layer.backward(np.ones((1, 2), np.float32))
+
+
+@pytest.fixture
+def many_threads(monkeypatch):
+    """Split even tiny arrays across 3 threads, to exercise the chunked code paths."""
+    from nnstudio.core import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    before = parallel.threads()
+    parallel.set_threads(3)
+    yield
+    parallel.set_threads(before)
+
+
+@pytest.mark.parametrize("stride,padding,kernel", [(1, "same", 3), (1, "valid", 5),
+                                                   (2, "same", 3)])
+def test_conv2d_gradients_with_threads(many_threads, stride, padding, kernel):
+    layer = Conv2D("conv", (2, 7, 6), filters=3, kernel_size=kernel, stride=stride,
+                   padding=padding, activation="relu", rng=np.random.default_rng(0), dtype=F64)
+    check_layer(layer, rand(4, 2, 7, 6))
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 6), (3, 7, 5)])
+def test_maxpool_gradients_with_threads(many_threads, shape):
+    check_layer(MaxPool2D("pool", shape, dtype=F64), rand(4, *shape))

@@ -226,3 +226,43 @@ def test_small_network_learns_two_blobs():
         net.train_step(x, y)
         opt.step()
     assert net.evaluate(x, y)["accuracy"] > 0.95
+
+
+def small_cnn_design():
+    return chain([1, 8, 8], [
+        ("Conv2D", {"filters": 2, "kernel_size": 3, "activation": "relu"}),
+        ("MaxPool2D", {"pool_size": 2}),
+        ("Conv2D", {"filters": 3, "kernel_size": 3, "activation": "relu"}),
+        ("MaxPool2D", {"pool_size": 2}),
+        ("Flatten", {}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "cross_entropy")
+
+
+def test_relu_conv_then_pool_is_fused_and_exact():
+    net = Network(small_cnn_design(), seed=3, dtype=np.float64)
+    assert net.layers["n1"].apply_relu_derivative and net.layers["n0"].relu_done_by_consumer
+    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8))
+    check_network_gradients(net, x, np.array([0, 2, 1]))
+
+
+def test_threads_give_the_same_training_step(monkeypatch):
+    from nnstudio.core import parallel
+
+    x = np.random.default_rng(0).random((16, 1, 8, 8), dtype=np.float32)
+    y = np.arange(16) % 3
+    results = []
+    for n in (1, 3):
+        monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+        before = parallel.threads()
+        parallel.set_threads(n)
+        try:
+            net = Network(small_cnn_design(), seed=0)
+            loss, _ = net.train_step(x, y)
+            make_optimizer("adam", net.parameters(), lr=0.01).step()
+            results.append((loss, net.get_weights()))
+        finally:
+            parallel.set_threads(before)
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    for k, v in results[0][1].items():
+        np.testing.assert_allclose(results[1][1][k], v, rtol=1e-5, atol=1e-7)
