@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._on_state(s.training_state)
         if data and s.dataset is None:
-            QTimer.singleShot(0, lambda: self._load_initial_data(data))
+            self._load_initial_data(data)
 
     # ------------------------------------------------------------------ building
     def _build_pages(self) -> None:
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
 
                 if int(np.prod(net.input_shape)) == 256:
                     size = 16
-            self.controller.load_dataset(spec, size)
+            self.controller.schedule_dataset(spec, size)
 
     # ------------------------------------------------------------------ state display
     @Slot()

@@ -102,11 +102,11 @@ class Smoother:
 
 
 def _nice_ceil(v: float) -> float:
-    """The next 1-2-5 number >= v (v > 0)."""
+    """The next round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) >= v (v > 0)."""
     if v <= 0:
         return 1.0
     e = math.floor(math.log10(v))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if m * 10.0**e >= v:
             return m * 10.0**e
     return 10.0 ** (e + 1)
@@ -146,11 +146,11 @@ class _Ranger:
         if self.manual:
             return
         if self.set_x and math.isfinite(x_max) and x_max > 0:
-            if self.x1 is None or x_max > self.x1 or x_max < 0.3 * self.x1:
+            if self.x1 is None or x_max > 0.97 * self.x1 or x_max < 0.3 * self.x1:
                 self.x1 = _nice_ceil(x_max * 1.15)
                 self.vb.setXRange(0.0, self.x1, padding=0.0)
         if self.y_limits is not None:
-            if self.y is None:
+            if self.y is None and not self.manual:
                 self.y = self.y_limits
                 self.vb.setYRange(*self.y_limits, padding=0.0)
             return
@@ -257,9 +257,8 @@ class TrainingPlots(QWidget):
         self.loss_plot = _make_plot("lossPlot", "Cost (lower is better)", "cost")
         self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy %")
         self.lr_plot = _make_plot("lrPlot", "Learning rate", "lr")
-        self.acc_plot.setXLink(self.loss_plot)
-        self.lr_plot.setXLink(self.loss_plot)
-        self.lr_plot.getPlotItem().setLogMode(y=True)
+        # not X-linked: pyqtgraph aligns linked views by screen position, and these differ in
+        # width; the rangers give all three the same epoch range instead
         self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
 
         lp = self.loss_plot.getPlotItem()
@@ -294,8 +293,8 @@ class TrainingPlots(QWidget):
 
         self._rangers = {
             "loss": _Ranger(self.loss_plot, set_x=True),
-            "acc": _Ranger(self.acc_plot, set_x=False, y_limits=(-2.0, 102.0)),
-            "lr": _Ranger(self.lr_plot, set_x=False),
+            "acc": _Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
+            "lr": _Ranger(self.lr_plot, set_x=True),
         }
         self._earlier_bounds: list[tuple[float, float, float]] = []
         self._cursors = []
@@ -422,9 +421,9 @@ class TrainingPlots(QWidget):
         if math.isfinite(lo):
             self._rangers["loss"].update(x_max, lo, hi)
         self._rangers["acc"].update(x_max, 0.0, 100.0)
-        llo, lhi = _bounds([r.batch_lr.y])
-        if math.isfinite(llo) and lhi > 0:
-            self._rangers["lr"].update(x_max, llo / 2.0, lhi * 2.0)
+        _llo, lhi = _bounds([r.batch_lr.y])
+        if math.isfinite(lhi) and lhi > 0:
+            self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
 
     def set_log_scale(self, on: bool) -> None:
         """Cost axis in log scale (helps once the cost gets small)."""

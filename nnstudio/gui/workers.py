@@ -238,7 +238,7 @@ class TrainWorker(QObject):
             self._global0 = len(trainer.history)
             job.control.before_block = self._flush
             now = time.perf_counter()
-            self._rate_t = now
+            self._rate_t = 0.0
             self._last_emit = now
             history = trainer.run(on_batch=self._on_batch, on_epoch=self._on_epoch)
             self._emit(with_weights=True)
@@ -294,7 +294,7 @@ class TrainWorker(QObject):
         self._batches_since_w += 1
         now = time.perf_counter()
         if now - self._last_emit >= 1.0 / SNAPSHOT_HZ or self._job.control.state != "running":
-            self._emit(with_weights=now - self._last_weights >= 1.0 / WEIGHTS_HZ)
+            self._emit(with_weights=now - self._last_weights >= 1.0 / WEIGHTS_HZ, rate=True)
 
     _emitted_batches = 0
 
@@ -308,7 +308,7 @@ class TrainWorker(QObject):
         """Called on the worker thread just before the loop blocks (paused or stepping)."""
         self._emit(with_weights=True)
 
-    def _emit(self, *, with_weights: bool) -> None:
+    def _emit(self, *, with_weights: bool, rate: bool = False) -> None:
         now = time.perf_counter()
         info = self._last
         k = len(self._loss)
@@ -331,7 +331,9 @@ class TrainWorker(QObject):
             snap.elapsed = info.elapsed
             snap.epochs_total = info.epochs
             dt = info.elapsed - self._rate_t if self._rate_t < info.elapsed else 0.0
-            if dt > 0.25:
+            if not rate:  # an epoch end: validation time is not training speed
+                self._rate_t, self._rate_n = info.elapsed, info.samples_seen
+            elif dt > 0.25:
                 rate = (info.samples_seen - self._rate_n) / dt
                 self._rate = rate if self._rate == 0 else 0.5 * self._rate + 0.5 * rate
                 self._rate_t, self._rate_n = info.elapsed, info.samples_seen
@@ -569,6 +571,7 @@ class TrainingController(QObject):
         self._curve_count = 1
         self._want_new_curve = False
         self._fine_tuning = False
+        self._scheduled: str | None = None
         self._error_shown = False
         self.last_error: str | None = None
         self.loader = DatasetLoader(self)
@@ -720,7 +723,7 @@ class TrainingController(QObject):
     def _start(self, mode: str, *, dataset: Any = None, config: TrainConfig | None = None,
                label: str | None = None) -> None:
         s = self.session
-        if dataset is None and s.dataset is None and self.loader.busy:
+        if dataset is None and s.dataset is None and (self.loader.busy or self._scheduled):
             self._pending_start = mode
             self.waitingForData.emit(True)
             return
@@ -873,7 +876,22 @@ class TrainingController(QObject):
         Training cannot swap its data mid-run: a run in progress keeps its data until it
         ends; the next run uses the new data.
         """
+        self._scheduled = None
         self.loader.load(spec, int(size or self.image_size))
+
+    def schedule_dataset(self, spec: str, size: int | None = None, delay_ms: int = 0) -> None:
+        """Load ``spec`` once the event loop runs (the window appears first); Play pressed
+        meanwhile waits for it."""
+        from PySide6.QtCore import QTimer
+
+        self._scheduled = spec
+
+        def go() -> None:
+            if self._scheduled == spec:
+                self._scheduled = None
+                self.load_dataset(spec, size)
+
+        QTimer.singleShot(delay_ms, self, go)
 
     def cancel_loading(self) -> None:
         self.loader.cancel()
@@ -918,6 +936,7 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Stop training and loading and wait for their threads (closing the window)."""
         self._cancel_pending()
+        self._scheduled = None
         ok = self.loader.shutdown(timeout_ms)
         thread = self._thread
         if thread is not None:
