@@ -24,9 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv if argv is None else [sys.argv[0], *argv])
     QCoreApplication.setOrganizationName("nnstudio")
     QCoreApplication.setApplicationName("nnstudio")
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-    )
+    if QApplication.instance() is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     app = QApplication.instance() or QApplication(args)
     app.setApplicationDisplayName("nnstudio")
     configure_threading()
