@@ -156,7 +156,10 @@ class Session(QObject):
     def set_weights(self, weights: dict[str, np.ndarray], *, history: Any = None) -> None:
         """Load trained weights into the current network (e.g. after training finished)."""
         if self.network is None:
-            raise DesignError(None, "the design is not valid, so it has no weights to load")
+            raise DesignError(
+                "The design is not valid, so it has no weights to load",
+                fix="fix the problems the Design page lists first",
+            )
         self.network.set_weights(weights)
         if history is not None:
             self.history = history
