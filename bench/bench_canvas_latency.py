@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.01)
     else:
+        from nnstudio.gui.workers import configure_threading
+
+        configure_threading()  # the app's OpenBLAS thread limit, as in the window
         session, model_name = _session()
         panel = DrawPanel(session, store=_store(Path(tmp.name)))
         panel.resize(1300, 800)
