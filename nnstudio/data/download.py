@@ -203,7 +203,14 @@ def ensure_files(remote: RemoteSet, names: list[str], progress: ProgressFn | Non
     ``progress(done, total)`` counts bytes over all files still to download.
     """
     folder = set_folder(remote.name)
-    missing = [n for n in names if not (folder / n).is_file()]
+
+    def present(name: str) -> Path | None:  # placed by hand, maybe uncompressed
+        for cand in (folder / name, folder / name.removesuffix(".gz")):
+            if cand.is_file():
+                return cand
+        return None
+
+    missing = [n for n in names if present(n) is None]
     finished = [0]
 
     def file_progress(done: int, total: int) -> None:
@@ -223,7 +230,7 @@ def ensure_files(remote: RemoteSet, names: list[str], progress: ProgressFn | Non
             f"{exc}\nThe files needed: {', '.join(names)} (see {remote.homepage}). "
             "Meanwhile the synthetic digits work offline: use the source 'synthetic'."
         ) from None
-    return [folder / n for n in names]
+    return [present(n) or folder / n for n in names]
 
 
 def load_known(name: str, split: str = "train", progress: ProgressFn | None = None,

@@ -30,6 +30,7 @@ GENERATOR_VERSION = 1
 CHUNK = 2000  # samples per independently seeded chunk
 SIZE = 28
 _TAPS = 4  # blur kernel half-width (pixels)
+EDGE_LO = 0.3  # stroke edges start at this fraction of the edge level (softness)
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +78,12 @@ def _draw_style(style: CompiledStyle, rng: np.random.Generator, n: int,
     # 1. jitter every control point (shared corners move together)
     ctrl = style.controls[None] + rng.normal(0, 0.05, size=(n, k, 2))
     pts = np.matmul(style.basis, ctrl)
-    # 2. a smooth random warp of the strokes (elastic distortion)
+    # 2. proportions: move the digit's middle up or down and left or right (bigger or
+    #    smaller upper loop of an 8 or 9, belly of a 5, ...), then a smooth random warp of
+    #    the strokes (elastic distortion)
+    u = np.clip(pts, 0.0, 1.0)
+    mid = rng.normal(0, 0.35, size=(n, 1, 2))
+    pts = pts + mid * u * (1.0 - u)
     pts = _warp(pts, _smooth_field(rng, n, 4, (1.5, 7.0), 0.025))
     # 3. slant, rotation and aspect
     shear = rng.normal(0.08, 0.25, size=n)
@@ -96,7 +102,7 @@ def _draw_style(style: CompiledStyle, rng: np.random.Generator, n: int,
     length[:, :-1] += 0.5 * seg
     phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
     freq = rng.uniform(2.0, 8.0, size=(n, 1))
-    pressure = np.exp(rng.uniform(0.0, 0.5, size=(n, 1))
+    pressure = np.exp(rng.uniform(0.0, 0.3, size=(n, 1))
                       * np.sin(freq * style.arclen[None] + phase))
     # 5. frame like MNIST: ink box fitted into 20×20, centre of mass at the centre
     lo, hi = pts.min(axis=1), pts.max(axis=1)  # (n, 2)
@@ -134,7 +140,7 @@ def _blur_matrices(sigma: np.ndarray) -> np.ndarray:
 
 
 def render(pts: np.ndarray, weight: np.ndarray, sample: np.ndarray, n: int,
-           sigma: np.ndarray, gain: np.ndarray) -> np.ndarray:
+           sigma: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Splat weighted points bilinearly, blur with a per-sample pen, saturate.
 
     Parameters
@@ -143,7 +149,9 @@ def render(pts: np.ndarray, weight: np.ndarray, sample: np.ndarray, n: int,
     weight : (P,) float, ink per point.
     sample : (P,) int, which image each point belongs to.
     n : int, number of images.
-    sigma, gain : (n,) float, pen blur width and saturation gain per image.
+    sigma, level : (n,) float, per image: pen blur width, and the blurred density (relative
+        to a straight line's centre) at which the stroke's edge is drawn (ink 0.5). The edge
+        ramps from 0 to 1 between ``EDGE_LO * level`` and ``(2 - EDGE_LO) * level``.
 
     Returns
     -------
@@ -167,7 +175,10 @@ def render(pts: np.ndarray, weight: np.ndarray, sample: np.ndarray, n: int,
     blur = _blur_matrices(sigma)
     img = np.matmul(np.matmul(blur, img), blur)
     peak = blur[:, SIZE // 2, SIZE // 2]  # value of a straight unit line under the blur
-    img *= (gain / peak).astype(np.float32)[:, None, None]
+    lo = (EDGE_LO * level).astype(np.float32)[:, None, None]
+    img *= (1.0 / peak).astype(np.float32)[:, None, None]
+    img -= lo
+    img /= 2.0 * (1.0 - EDGE_LO) * lo / EDGE_LO
     return np.clip(img, 0.0, 1.0, out=img)
 
 
@@ -197,11 +208,12 @@ def generate(n: int, seed: int = 0, start: int = 0) -> tuple[np.ndarray, np.ndar
     for d in range(10):
         m = labels == d
         choice[m] = np.asarray(by_digit[d])[rng.choice(len(probs[d]), size=m.sum(), p=probs[d])]
-    # pen: blur width and saturation gain -> stroke width
-    sigma = np.exp(rng.uniform(np.log(0.45), np.log(1.0), size=n))
-    gain = np.exp(rng.uniform(np.log(1.5), np.log(4.0), size=n))
+    # pen: blur width and edge level -> stroke width sigma * sqrt(2 ln(1 / level)) * 2
+    sigma = np.exp(rng.uniform(np.log(0.6), np.log(1.1), size=n))
+    level = rng.uniform(0.25, 0.5, size=n)
     # how far the ink (down to ~0.05) reaches beyond the stroke's centre line, for framing
-    half_width = sigma * np.sqrt(2.0 * np.log(gain / 0.05)) + 0.25
+    edge = (EDGE_LO + 0.05 * 2 * (1 - EDGE_LO)) * level  # where the ink fades below 0.05
+    half_width = sigma * np.sqrt(2.0 * np.log(1.0 / edge))
     all_pts, all_w, all_s = [], [], []
     for si in np.unique(choice):
         members = np.flatnonzero(choice == si)
@@ -210,7 +222,7 @@ def generate(n: int, seed: int = 0, start: int = 0) -> tuple[np.ndarray, np.ndar
         all_w.append(w.reshape(-1))
         all_s.append(np.repeat(members, pts.shape[1]))
     x = render(np.concatenate(all_pts), np.concatenate(all_w), np.concatenate(all_s), n,
-               sigma, gain)
+               sigma, level)
     return x, labels.astype(np.int64)
 
 

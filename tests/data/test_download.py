@@ -147,3 +147,13 @@ def test_unknown_names() -> None:
         load_known("cifar")
     with pytest.raises(DataError, match="unknown split"):
         load_known("mnist", "validation")
+
+
+def test_files_placed_by_hand(cache: Path) -> None:
+    folder = cache / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    write_idx(folder / "t10k-images-idx3-ubyte", rng.integers(0, 256, (3, 28, 28), np.uint8))
+    write_idx(folder / "t10k-labels-idx1-ubyte", rng.integers(0, 10, 3, np.uint8))
+    ds = load_known("mnist", "test")
+    assert ds.n == 3 and ds.classes == [str(i) for i in range(10)]
