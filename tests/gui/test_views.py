@@ -315,22 +315,19 @@ def test_weights_history_ratios_and_neuron_health(qtbot) -> None:
     assert "dense1" in view.report and view.health.count() == 1
 
 
-def test_update_paths_are_quick(qtbot, capsys) -> None:
-    """Redraw times of the views for a small network (printed for the record)."""
+def test_every_view_redraws_repeatedly_on_the_same_session(qtbot) -> None:
+    """Redrawing again and again (as snapshots do) keeps every view drawable and its
+    background work finishing; timings live in bench/bench_views.py."""
     s = make(qtbot, tiny_cnn(), images())
     panel = InsightPanel(s)
     qtbot.addWidget(panel)
     s.set_current_input(s.dataset.x[0])
-    out = []
-    for name, view in panel.views.items():
+    for view in panel.views.values():
         draw(view)
-        t0 = time.perf_counter()
-        for _ in range(5):
+        for _ in range(3):
             view.refresh_now()
-        ms = (time.perf_counter() - t0) / 5 * 1000
-        tick = max((getattr(view, j).longest_step_ms for j in ("job", "health_job")
-                    if hasattr(view, j)), default=0.0)
-        out.append(f"{name}: redraw {ms:.1f} ms, longest job step {tick:.1f} ms")
-        assert ms < 250 and tick < 250
-    with capsys.disabled():
-        print("\n" + "\n".join(out))
+        for job in (getattr(view, "job", None), getattr(view, "health_job", None)):
+            if job is not None:
+                job.run_to_end()
+                assert not job.running
+        assert not view.grab().isNull()
