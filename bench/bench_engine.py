@@ -9,6 +9,7 @@ each engine is reported with the ratio nnstudio / PyTorch from the same run.
 Usage::
 
     .venv/bin/python bench/bench_engine.py [--repeat 3] [--threads 2] [--only mlp|cnn]
+                                           [--openblas-timeout 4] [--no-torch]
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--only", choices=["mlp", "cnn"], help="run one model only")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    ap.add_argument("--openblas-timeout", type=int, metavar="N",
+                    help="set OPENBLAS_THREAD_TIMEOUT=N (4..30): idle OpenBLAS threads spin "
+                         "about 2**N cycles before sleeping; a small N frees the second core "
+                         "for the engine's own element-wise threads")
     return ap.parse_args()
 
 
@@ -32,6 +37,8 @@ ARGS = _parse() if __name__ == "__main__" else None
 _THREADS = str(ARGS.threads if ARGS else 2)
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = _THREADS          # must happen before NumPy (and torch) load BLAS
+if ARGS and ARGS.openblas_timeout:
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(ARGS.openblas_timeout)
 
 import time  # noqa: E402
 
@@ -120,9 +127,14 @@ def load_torch(threads: int, disabled: bool):
 
 def main(args: argparse.Namespace) -> int:
     torch = load_torch(args.threads, args.no_torch)
+    from nnstudio.core import parallel
+
+    timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
     print(f"nnstudio engine benchmark: NumPy {np.__version__}"
           + (f", PyTorch {torch.__version__}" if torch else "")
-          + f", {args.threads} threads, batch {args.batch_size}, best of {args.repeat}")
+          + f", {args.threads} threads (element-wise: {parallel.threads()}"
+          + (f", OPENBLAS_THREAD_TIMEOUT={timeout}" if timeout else "")
+          + f"), batch {args.batch_size}, best of {args.repeat}")
     names = [args.only] if args.only else ["mlp", "cnn"]
     results = {}
     for name in names:
