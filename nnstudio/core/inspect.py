@@ -9,27 +9,28 @@ Contents
 --------
 - the plane under a 2-D dataset: :func:`plane_bounds`, :func:`plane_grid`;
 - the cost as a function of one or two chosen weights: :func:`scalar_params`,
-  :func:`iter_cost_surface`, :func:`cost_curve`, :func:`cost_slope`, :func:`span_around`;
+  :func:`iter_cost_pieces`, :func:`iter_cost_surface`, :func:`grid_points`, :func:`cost_curve`,
+  :func:`cost_slope`, :func:`span_around`;
 - evaluation: :func:`predicted_classes`, :func:`confusion_matrix`, :func:`per_class_accuracy`;
 - weights over time: :class:`HistogramHistory`, :func:`layer_update_ratios`;
 - neurons that stopped learning: :func:`neuron_health`, :func:`find_unhealthy_neurons`,
-  :func:`neuron_badges`.
+  :class:`HealthAccumulator` (batch by batch), :func:`neuron_badges`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "HistogramHistory", "NeuronHealth", "Pick", "confusion_matrix", "cost_curve", "cost_slope",
-    "checked_layers", "find_unhealthy_neurons", "health_from_activations", "iter_cost_surface",
-    "layer_update_ratios", "neuron_badges",
-    "neuron_health", "per_class_accuracy", "plane_bounds", "plane_grid", "predicted_classes",
-    "scalar_params", "span_around",
+    "HealthAccumulator", "HistogramHistory", "NeuronHealth", "Pick", "checked_layers",
+    "confusion_matrix", "cost_curve", "cost_slope", "find_unhealthy_neurons", "grid_points",
+    "health_from_activations", "iter_cost_pieces", "iter_cost_surface", "layer_update_ratios",
+    "neuron_badges", "neuron_health", "per_class_accuracy", "plane_bounds", "plane_grid",
+    "predicted_classes", "scalar_params", "span_around",
 ]
 
 #: One scalar parameter: (parameter name such as ``"dense1/W"``, flat index into it).
@@ -110,13 +111,64 @@ def _loss(network: Any, x: np.ndarray, y: np.ndarray) -> float:
     return float(network.evaluate(x, y, batch_size=max(1, len(x)))["loss"])
 
 
+def iter_cost_pieces(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequence[Pick],
+                     points: np.ndarray, batch: int | Callable[[], int] | None = None
+                     ) -> Iterator[tuple[int, int, float | None]]:
+    """The cost at several settings of the picked weights, in pieces of a few samples.
+
+    Each piece runs at most ``batch`` samples through the network with the picked weights
+    set to one row of ``points``; the cost of a point is the mean over all samples, put
+    together from its pieces. The network's parameters are restored before each ``yield``,
+    so the network is never left altered (even if the caller stops early).
+
+    Parameters
+    ----------
+    network : Network-like
+        Needs ``parameters()`` (objects with ``name`` and ``value``) and ``evaluate``.
+    x, y : ndarray
+        The samples the cost is averaged over, shapes (N, *sample_shape) and (N,) / (N, k).
+    picks : sequence of (name, flat_index), length k
+    points : ndarray, shape (P, k)
+        The values of the picked weights at each point.
+    batch : int or callable returning int, optional
+        Samples per piece (all of them when None); a callable is asked before every piece,
+        so the caller can size pieces from their measured duration.
+
+    Yields
+    ------
+    (point, samples, cost) : the point's index, the samples this piece evaluated, and the
+        point's cost once its last piece is done (None before).
+    """
+    params = _param_map(network)
+    flats = [params[name].value.reshape(-1) for name, _ in picks]
+    idx = [int(i) for _, i in picks]
+    keep = [float(f[i]) for f, i in zip(flats, idx, strict=True)]
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, len(picks))
+    n = len(x)
+    for p, values in enumerate(pts):
+        done, total = 0, 0.0
+        while done < n:
+            size = batch() if callable(batch) else (batch or n)
+            k = max(1, min(int(size), n - done))
+            try:
+                for f, i, v in zip(flats, idx, values, strict=True):
+                    f[i] = v
+                total += _loss(network, x[done:done + k], y[done:done + k]) * k
+            finally:
+                for f, i, v in zip(flats, idx, keep, strict=True):
+                    f[i] = v
+            done += k
+            yield p, k, (total / n if done >= n else None)
+
+
 def iter_cost_surface(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequence[Pick],
                       w1: np.ndarray, w2: np.ndarray) -> Iterator[tuple[int, int, float]]:
     """The cost over a grid of two weights, all other weights fixed, one point at a time.
 
     The network's parameters are changed in place for each point and restored before each
     ``yield``, so the network is never left altered (even if the caller stops early). Use a
-    private copy of the network when others may read it between points.
+    private copy of the network when others may read it between points. For pieces smaller
+    than one point, see :func:`iter_cost_pieces`.
 
     Parameters
     ----------
@@ -133,19 +185,19 @@ def iter_cost_surface(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequenc
     ------
     (row, col, cost) : the cost for ``w2[row]`` and ``w1[col]``, row by row.
     """
-    params = _param_map(network)
-    (n1, i1), (n2, i2) = picks
-    a, b = params[n1].value.reshape(-1), params[n2].value.reshape(-1)
-    keep1, keep2 = float(a[i1]), float(b[i2])
-    for row, v2 in enumerate(np.asarray(w2, dtype=np.float64)):
-        for col, v1 in enumerate(np.asarray(w1, dtype=np.float64)):
-            try:
-                b[i2] = v2
-                a[i1] = v1
-                cost = _loss(network, x, y)
-            finally:
-                a[i1], b[i2] = keep1, keep2
+    points = grid_points(w1, w2)
+    cols = len(np.atleast_1d(w1))
+    for p, _, cost in iter_cost_pieces(network, x, y, picks, points):
+        if cost is not None:
+            row, col = divmod(p, cols)
             yield row, col, cost
+
+
+def grid_points(w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """The points of a grid of two weights, row by row: float64 shape (n2 * n1, 2), point
+    ``row * n1 + col`` is ``(w1[col], w2[row])``."""
+    a, b = np.meshgrid(np.asarray(w1, np.float64), np.asarray(w2, np.float64))
+    return np.stack([a.ravel(), b.ravel()], axis=1)
 
 
 def cost_curve(network: Any, x: np.ndarray, y: np.ndarray, pick: Pick,
@@ -372,6 +424,41 @@ class NeuronHealth:
         return ", ".join(parts) or "healthy"
 
 
+def _unit_stats(outputs: np.ndarray, activation: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per unit: the largest output, how many outputs sit near a limit, and the count.
+
+    ``outputs`` (N, units) or (N, C, H, W), unit axis 1. Returns float32 (units,),
+    int64 (units,), and the number of outputs per unit (N * H * W)."""
+    a = np.asarray(outputs, dtype=np.float32)
+    units = a.shape[1] if a.ndim > 1 else 1
+    a = a.reshape(len(a), units, -1)                                 # (N, units, HW)
+    count = a.shape[0] * a.shape[2]
+    if count == 0:
+        return np.full(units, -np.inf, np.float32), np.zeros(units, np.int64), 0
+    top = a.max(axis=(0, 2))
+    if activation == "sigmoid":
+        near = ((a < 0.02) | (a > 0.98)).sum(axis=(0, 2))
+    elif activation == "tanh":
+        near = (np.abs(a) > 0.98).sum(axis=(0, 2))
+    else:
+        near = np.zeros(units, np.int64)
+    return top, near.astype(np.int64), count
+
+
+def _judge(top: np.ndarray, near: np.ndarray, count: int, activation: str,
+           saturated_share: float) -> tuple[np.ndarray, np.ndarray]:
+    units = len(top)
+    dead = np.zeros(units, dtype=bool)
+    sat = np.zeros(units, dtype=bool)
+    if count == 0:
+        return dead, sat
+    if activation in ("relu", "leaky_relu"):
+        dead = top <= 0.0
+    elif activation in ("sigmoid", "tanh"):
+        sat = near / count >= saturated_share
+    return dead, sat
+
+
 def neuron_health(outputs: np.ndarray, activation: str, saturated_share: float = 0.95
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Dead and saturated neurons from one layer's outputs on a batch.
@@ -389,21 +476,48 @@ def neuron_health(outputs: np.ndarray, activation: str, saturated_share: float =
     -------
     (dead, saturated) : boolean ndarrays of shape (units,)
     """
-    a = np.asarray(outputs, dtype=np.float32)
-    units = a.shape[1] if a.ndim > 1 else 1
-    a = np.moveaxis(a.reshape(len(a), units, -1), 1, 0).reshape(units, -1)  # (units, N*HW)
-    dead = np.zeros(units, dtype=bool)
-    sat = np.zeros(units, dtype=bool)
-    if a.shape[1] == 0:
-        return dead, sat
-    if activation in ("relu", "leaky_relu"):
-        dead = a.max(axis=1) <= 0.0
-    elif activation == "sigmoid":
-        near = (a < 0.02) | (a > 0.98)
-        sat = near.mean(axis=1) >= saturated_share
-    elif activation == "tanh":
-        sat = (np.abs(a) > 0.98).mean(axis=1) >= saturated_share
-    return dead, sat
+    top, near, count = _unit_stats(outputs, activation)
+    return _judge(top, near, count, activation, saturated_share)
+
+
+class HealthAccumulator:
+    """:func:`health_from_activations`, batch by batch: only per-neuron sums are kept.
+
+    Parameters
+    ----------
+    design : Design
+        The layers checked are :func:`checked_layers` of it.
+    saturated_share : float
+        As in :func:`neuron_health`.
+    """
+
+    def __init__(self, design: Any, saturated_share: float = 0.95) -> None:
+        self.layers = checked_layers(design)
+        self.saturated_share = saturated_share
+        self._stats: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+
+    def add(self, acts: dict[str, np.ndarray]) -> None:
+        """Fold in the outputs of one batch (node id -> (N, ...))."""
+        for node_id, act in self.layers.items():
+            if node_id not in acts:
+                continue
+            top, near, count = _unit_stats(acts[node_id], act)
+            old = self._stats.get(node_id)
+            if old is not None and len(old[0]) == len(top):
+                top, near, count = np.maximum(old[0], top), old[1] + near, old[2] + count
+            self._stats[node_id] = (top, near, count)
+
+    def report(self) -> dict[str, NeuronHealth]:
+        """Node id -> NeuronHealth for every checked layer seen, in the design's order."""
+        out: dict[str, NeuronHealth] = {}
+        for node_id, act in self.layers.items():
+            if node_id not in self._stats:
+                continue
+            top, near, count = self._stats[node_id]
+            dead, sat = _judge(top, near, count, act, self.saturated_share)
+            out[node_id] = NeuronHealth(node_id, act, int(len(dead)),
+                                        np.flatnonzero(dead), np.flatnonzero(sat))
+        return out
 
 
 def _activation_name(node: Any) -> str | None:
@@ -448,14 +562,9 @@ def checked_layers(design: Any) -> dict[str, str]:
 def health_from_activations(design: Any, acts: dict[str, np.ndarray]
                             ) -> dict[str, NeuronHealth]:
     """:func:`find_unhealthy_neurons` from outputs already computed (node id -> (N, ...))."""
-    report: dict[str, NeuronHealth] = {}
-    for node_id, act in checked_layers(design).items():
-        if node_id not in acts:
-            continue
-        dead, sat = neuron_health(acts[node_id], act)
-        report[node_id] = NeuronHealth(node_id, act, int(len(dead)),
-                                       np.flatnonzero(dead), np.flatnonzero(sat))
-    return report
+    acc = HealthAccumulator(design)
+    acc.add(acts)
+    return acc.report()
 
 
 def neuron_badges(report: dict[str, NeuronHealth]) -> dict[str, str]:

@@ -162,3 +162,45 @@ def test_find_unhealthy_neurons_and_badges_skip_the_answer_layer() -> None:
     assert list(report) == ["h"]
     assert report["h"].summary() == "1 of 2 dead"
     assert ins.neuron_badges(report) == {"h": "1 dead"}
+
+
+def test_cost_pieces_add_up_to_the_cost_of_each_point() -> None:
+    x, y = _cars()
+    net = _Linear([0.3, 0.7], 0.1)
+    picks = [("lin/W", 0), ("lin/b", 0)]
+    points = ins.grid_points(np.linspace(0, 2, 3), np.linspace(-1, 1, 2))
+    assert points.shape == (6, 2) and tuple(points[4]) == (1.0, 1.0)
+    whole = {(r, c): cost for r, c, cost in ins.iter_cost_surface(
+        net, x, y, picks, np.linspace(0, 2, 3), np.linspace(-1, 1, 2))}
+    sizes = iter([5, 30, 1000] * 20)
+    pieces = list(ins.iter_cost_pieces(net, x, y, picks, points, lambda: next(sizes)))
+    done = [(p, cost) for p, _, cost in pieces if cost is not None]
+    assert [p for p, _ in done] == list(range(6))
+    assert sum(k for _, k, _ in pieces) == 6 * len(x)
+    for p, cost in done:
+        assert cost == pytest.approx(whole[divmod(p, 3)], rel=1e-6)
+    it = ins.iter_cost_pieces(net, x, y, picks, points, 10)
+    next(it)
+    it.close()
+    assert net.W.value.ravel().tolist() == pytest.approx([0.3, 0.7])
+    assert net.b.value[0] == pytest.approx(0.1)
+
+
+def test_health_accumulator_batch_by_batch_matches_the_whole_batch() -> None:
+    from nnstudio.core.templates import get_template
+
+    design = get_template("playground")
+    rng = np.random.default_rng(3)
+    acts = {"fc1": np.tanh(rng.normal(0, 1, (40, 4))).astype(np.float32),
+            "fc2": np.tanh(rng.normal(0, 1, (40, 2))).astype(np.float32)}
+    acts["fc1"][:, 1] = 0.999                     # saturated
+    whole = ins.health_from_activations(design, acts)
+    acc = ins.HealthAccumulator(design)
+    for lo in range(0, 40, 7):
+        acc.add({k: v[lo:lo + 7] for k, v in acts.items()})
+    part = acc.report()
+    assert list(part) == list(whole)
+    for node in whole:
+        assert part[node].saturated.tolist() == whole[node].saturated.tolist()
+        assert part[node].dead.tolist() == whole[node].dead.tolist()
+    assert part["fc1"].saturated.tolist() == [1]

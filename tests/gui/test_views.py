@@ -331,3 +331,125 @@ def test_every_view_redraws_repeatedly_on_the_same_session(qtbot) -> None:
                 job.run_to_end()
                 assert not job.running
         assert not view.grab().isNull()
+
+
+# ---------------------------------------------------------------------- bounded background work
+class FakeClock:
+    """Seconds that advance only when the simulated work says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_piece_sizer_grows_to_the_budget_and_shrinks_after_a_slow_piece() -> None:
+    from nnstudio.gui.views.base import PieceSizer
+
+    sizer = PieceSizer(target_ms=6.0, start=1)
+    sizes = []
+    for _ in range(8):                      # 0.5 ms per unit: 12 units fill 6 ms
+        sizes.append(sizer.size)
+        sizer.record(sizer.size, 0.0005 * sizer.size)
+    assert sizes[:4] == [1, 2, 4, 8]        # starts small, at most doubles
+    assert sizer.size == 12
+    sizer.record(12, 0.003 * 12)            # the units became 6× slower
+    assert sizer.size == 2                  # shrinks at once
+    sizer.record(2, 0.0001)                 # one lucky fast piece does not undo it
+    assert sizer.size <= 4
+
+
+def _job_run(qtbot, cost_per_unit_s: float, n: int = 200):
+    from nnstudio.gui.views.base import ChunkedJob, PieceSizer
+
+    clock = FakeClock()
+    sizer = PieceSizer(target_ms=6.0, clock=clock)
+    job = ChunkedJob(budget_ms=8.0, clock=clock)
+    done = []
+
+    def work(sl: slice) -> None:
+        clock.now += cost_per_unit_s * (sl.stop - sl.start)
+        done.extend(range(sl.start, sl.stop))
+
+    job.start(sizer.run(n, work))
+    job.pause()                             # turns driven by hand, not by the event loop
+    turns = 0
+    while job.running:
+        job._tick()
+        turns += 1
+    assert done == list(range(n))           # every unit once, in order
+    return job, turns
+
+
+def test_chunked_job_splits_slow_work_into_more_pieces_within_the_budget(qtbot) -> None:
+    cheap, cheap_turns = _job_run(qtbot, 0.0001)
+    slow, slow_turns = _job_run(qtbot, 0.002)
+    assert slow.pieces > 3 * cheap.pieces
+    assert slow_turns > cheap_turns
+    for job in (cheap, slow):
+        assert max(job.piece_ms) <= 6.0 + 1e-6      # no piece over the sizer's target
+        assert max(job.turn_ms) <= 8.0 + 1e-6       # no event-loop turn over the budget
+    too_slow, _ = _job_run(qtbot, 0.020, n=5)        # one unit is longer than the target:
+    assert too_slow.pieces == 5 + 1                  # one unit per piece (+ the last check)
+
+
+def test_chunked_job_rests_between_turns_while_training(qtbot) -> None:
+    from nnstudio.gui.views.base import TRAINING_DUTY, ChunkedJob
+
+    clock = FakeClock()
+    job = ChunkedJob(budget_ms=8.0, clock=clock)
+
+    def work():
+        for _ in range(10):
+            clock.now += 0.004
+            yield
+
+    job.duty = TRAINING_DUTY
+    job.start(work())
+    job._tick()
+    assert job._timer.interval() >= 7       # rests about as long as it worked
+    job.cancel()
+
+
+def test_clone_steps_copies_in_bounded_pieces(qtbot, monkeypatch) -> None:
+    from nnstudio.gui.views import base
+
+    monkeypatch.setattr(base, "COPY_CHUNK", 64)
+    s = make(qtbot, tiny_mlp())
+    cache: dict = {}
+    steps = base.clone_steps(s.network, cache)
+    pieces = 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as end:
+            clone = end.value
+            break
+    assert pieces > 10                      # 64 × 6 weights and more: many pieces
+    w = s.network.get_weights()
+    assert all(np.array_equal(w[k], v) for k, v in clone.get_weights().items())
+    clone.parameters()[0].value[...] = 7.0  # a copy, not the same memory
+    assert not np.any(s.network.parameters()[0].value == 7.0)
+    s.network.set_weights({k: v + 1 for k, v in w.items()})
+    assert base.clone_network(s.network, cache) is clone   # kept; weights copied in
+    assert np.allclose(clone.get_weights()["dense1/W"], w["dense1/W"] + 1)
+
+
+def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> None:
+    from nnstudio.gui.views.base import PieceSizer
+    from nnstudio.gui.views.cost import MIN_SAMPLES
+
+    s = make(qtbot, tiny_mlp(), images(n=120))
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    view.refresh_now()
+    view.job.cancel()
+    view._sizer = PieceSizer(6.0)
+    view._sizer.record(1, 0.050)            # as if one sample took 50 ms
+    view._surface = None
+    draw(view)
+    assert view._n_used == MIN_SAMPLES
+    assert f"only {MIN_SAMPLES} of 120 samples" in view.status.text()
+    assert np.isfinite(view._surface["grid"]).all()

@@ -2,15 +2,19 @@
 
 A view draws only while it is visible and at most ``min_interval_ms`` apart; a change that
 arrives while it is hidden just marks it stale, and it redraws when it is shown again. Long
-computations run as a :class:`ChunkedJob`: a generator advanced a few milliseconds at a time
-from the event loop, so the window never freezes and training keeps its pace.
+computations run as a :class:`ChunkedJob`: a generator advanced from the event loop in pieces
+of a few milliseconds, each sized by a :class:`PieceSizer` from the measured cost of the work
+(samples, grid points), so the window never freezes whatever the size of the network. While
+training runs, a job takes at most :data:`TRAINING_DUTY` of the GUI thread's time, so
+training keeps its pace.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,9 +24,83 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, 
 
 from nnstudio.gui.views.style import INK, hint_label, message_label
 
+#: Share of the GUI thread's time a background job takes at most while training runs.
+TRAINING_DUTY = 0.5
+
+
+class PieceSizer:
+    """How many units (samples, grid points, rows) the next piece of background work handles.
+
+    It learns the cost of one unit from the pieces it is told about and sizes the next piece
+    to take about ``target_ms``: it starts small, grows at most ``growth`` times per piece and
+    shrinks at once after a slow piece (a slow measurement counts in full, a fast one only
+    partly, so one lucky piece cannot make the next one too long).
+
+    Parameters
+    ----------
+    target_ms : float
+        Aimed-for duration of one piece.
+    start, lo, hi : int
+        First size, and the bounds of every size.
+    growth : float
+        Largest factor between a piece's size and the next one's.
+    clock : callable
+        Seconds as float (``time.perf_counter``; tests pass a fake one).
+    """
+
+    def __init__(self, target_ms: float = 6.0, start: int = 1, lo: int = 1,
+                 hi: int = 1 << 20, growth: float = 2.0, clock=time.perf_counter) -> None:
+        self.target_s = target_ms / 1000.0
+        self.lo, self.hi = max(1, int(lo)), max(1, int(hi))
+        self.growth = float(growth)
+        self.clock = clock
+        self.size = int(np.clip(start, self.lo, self.hi))
+        self.per_unit_s: float | None = None   # learnt cost of one unit
+
+    def record(self, units: int, seconds: float) -> None:
+        """A piece of ``units`` units took ``seconds``: update the cost and the next size."""
+        if units <= 0:
+            return
+        per = max(float(seconds), 1e-9) / units
+        if self.per_unit_s is None or per > self.per_unit_s:
+            self.per_unit_s = per
+        else:
+            self.per_unit_s = 0.7 * self.per_unit_s + 0.3 * per
+        want = int(self.target_s / self.per_unit_s + 1e-6)
+        cap = max(self.lo, int(units * self.growth))
+        self.size = int(np.clip(min(want, cap), self.lo, self.hi))
+
+    def estimate_s(self, units: int) -> float | None:
+        """Expected seconds for ``units`` units (None before any measurement)."""
+        return None if self.per_unit_s is None else self.per_unit_s * units
+
+    def pieces(self, n: int) -> Iterator[slice]:
+        """Slices covering ``range(n)``, each sized when it is asked for.
+
+        Time the work on each slice with :meth:`record` (or use :meth:`run`)."""
+        i = 0
+        while i < n:
+            k = min(self.size, n - i)
+            yield slice(i, i + k)
+            i += k
+
+    def run(self, n: int, work) -> Iterator[None]:
+        """Call ``work(slice)`` over ``range(n)`` in timed pieces; yield after each one."""
+        for sl in self.pieces(n):
+            t0 = self.clock()
+            work(sl)
+            self.record(sl.stop - sl.start, self.clock() - t0)
+            yield
+
 
 class ChunkedJob(QObject):
-    """Runs a generator piece by piece on the GUI thread, ``budget_ms`` per event-loop turn.
+    """Runs a generator piece by piece on the GUI thread, in short turns of the event loop.
+
+    Each ``next()`` of the generator is one piece of work (the generators of the views keep
+    pieces to a few milliseconds with a :class:`PieceSizer`). A turn runs pieces while the
+    next one is expected to end within ``budget_ms``, then gives the event loop back. With
+    ``duty`` below 1 (while training) the job also rests between turns, so that it takes at
+    most that share of the GUI thread's time.
 
     Signals
     -------
@@ -32,16 +110,22 @@ class ChunkedJob(QObject):
 
     finished = Signal()
 
-    def __init__(self, parent: QObject | None = None, budget_ms: float = 12.0) -> None:
+    def __init__(self, parent: QObject | None = None, budget_ms: float = 8.0,
+                 clock=time.perf_counter) -> None:
         super().__init__(parent)
         self.budget_s = budget_ms / 1000.0
+        self.duty = 1.0
+        self.clock = clock
         self._gen: Iterator[Any] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)
-        self.busy_ms = 0.0          # work time of the last complete run
+        self.busy_ms = 0.0          # work time of the current or last run
+        self.pieces = 0             # pieces of the current or last run
         self.longest_tick_ms = 0.0  # the longest single turn of the last run
-        self.longest_step_ms = 0.0  # the longest single piece of work since started
+        self.longest_step_ms = 0.0  # the longest single piece of work since created
+        self.piece_ms: deque[float] = deque(maxlen=4000)   # recent pieces
+        self.turn_ms: deque[float] = deque(maxlen=4000)    # recent turns (GUI-thread stalls)
 
     @property
     def running(self) -> bool:
@@ -52,7 +136,9 @@ class ChunkedJob(QObject):
         self.cancel()
         self._gen = gen
         self.busy_ms = 0.0
+        self.pieces = 0
         self.longest_tick_ms = 0.0
+        self._timer.setInterval(0)
         self._timer.start()
 
     def pause(self) -> None:
@@ -80,25 +166,41 @@ class ChunkedJob(QObject):
         if self._gen is None:
             self._timer.stop()
             return
-        t0 = time.perf_counter()
+        clock = self.clock
+        t0 = clock()
         limit = self.budget_s if budget is None else budget
+        done = False
         try:
-            while time.perf_counter() - t0 < limit:
-                t1 = time.perf_counter()
+            while True:
+                t1 = clock()
                 next(self._gen)
-                self.longest_step_ms = max(self.longest_step_ms,
-                                           (time.perf_counter() - t1) * 1000)
+                t2 = clock()
+                self._piece((t2 - t1) * 1000)
+                # stop when the next piece, as long as this one, would end past the budget
+                if (t2 - t0) + (t2 - t1) > limit:
+                    break
         except StopIteration:
+            self._piece((clock() - t1) * 1000)
+            done = True
+        if done:
             self._timer.stop()
             self._gen = None
-            self._account(t0)
             self.finished.emit()
-            return
-        self._account(t0)
+        ms = (clock() - t0) * 1000
+        self._account(ms)
+        if not done and self.duty < 1.0 and self._timer.isActive():
+            self._timer.setInterval(int(ms * (1.0 / max(self.duty, 0.05) - 1.0)))
+        elif not done and self._timer.interval():
+            self._timer.setInterval(0)
 
-    def _account(self, t0: float) -> None:
-        ms = (time.perf_counter() - t0) * 1000
+    def _piece(self, ms: float) -> None:
+        self.pieces += 1
+        self.piece_ms.append(ms)
+        self.longest_step_ms = max(self.longest_step_ms, ms)
+
+    def _account(self, ms: float) -> None:
         self.busy_ms += ms
+        self.turn_ms.append(ms)
         self.longest_tick_ms = max(self.longest_tick_ms, ms)
 
 
@@ -163,6 +265,7 @@ class InsightView(QWidget):
         session.datasetChanged.connect(self._on_dataset_changed)
         session.inputChanged.connect(self._on_input_changed)
         session.trainingStateChanged.connect(self._on_training_state)
+        session.trainingStateChanged.connect(self._pace_jobs)
 
     # ------------------------------------------------------------------ messages
     def show_message(self, text: str) -> None:
@@ -212,6 +315,17 @@ class InsightView(QWidget):
         for job in self.findChildren(ChunkedJob):
             job.pause()
 
+    def _pace_jobs(self, _state: str = "") -> None:
+        """Background jobs take a share of the GUI thread while training runs, all else not."""
+        duty = TRAINING_DUTY if self.training else 1.0
+        for job in self.findChildren(ChunkedJob):
+            job.duty = duty
+
+    def childEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().childEvent(event)
+        if event.added() and isinstance(event.child(), ChunkedJob):
+            event.child().duty = TRAINING_DUTY if self.training else 1.0
+
     @property
     def training(self) -> bool:
         """True while a run is going (views then recompute heavy things less often)."""
@@ -254,21 +368,72 @@ class InsightView(QWidget):
 
 
 # ---------------------------------------------------------------------- helpers
+#: Elements copied at most per piece of :func:`clone_steps` (about a millisecond of copying).
+COPY_CHUNK = 1 << 20
+
+
+def _copy_in_pieces(dst: np.ndarray, src: np.ndarray) -> Iterator[None]:
+    """Copy ``src`` into ``dst`` (same shape), yielding after every COPY_CHUNK elements."""
+    d, s = dst.reshape(-1), src.reshape(-1)
+    for lo in range(0, s.size, COPY_CHUNK):
+        d[lo:lo + COPY_CHUNK] = s[lo:lo + COPY_CHUNK]
+        yield
+
+
+def clone_steps(network: Any, cache: dict) -> Generator[None, None, Any]:
+    """:func:`clone_network` in pieces: a generator to ``yield from`` inside a job; its
+    return value is the copy.
+
+    A new copy is a deep copy whose parameter arrays were allocated and filled beforehand,
+    a bounded slice per piece (a deep copy in one go of a network with millions of weights
+    stalls for tens of milliseconds, more when the memory is new to the process); later
+    calls copy the weights into the kept copy, a slice per piece.
+    """
+    key = id(network)
+    clone = cache.get("clone") if cache.get("key") == key else None
+    theirs = network.parameters()
+    if clone is not None:
+        mine = {p.name: p for p in clone.parameters()}
+        if len(theirs) == len(mine) and all(
+                p.name in mine and mine[p.name].value.shape == p.value.shape for p in theirs):
+            for p in theirs:
+                yield from _copy_in_pieces(mine[p.name].value, p.value)
+            return clone
+        clone.set_weights(network.get_weights())
+        return clone
+    memo: dict[int, Any] = {}
+    for p in theirs:
+        for arr in (p.value, getattr(p, "grad", None)):
+            if isinstance(arr, np.ndarray) and id(arr) not in memo:
+                copy_ = np.empty_like(arr)
+                yield from _copy_in_pieces(copy_, arr)
+                memo[id(arr)] = copy_
+    try:
+        clone = copy.deepcopy(network, memo)
+    except Exception:  # noqa: BLE001 - a network-like object that cannot be copied
+        from nnstudio.core.network import Network
+
+        clone = Network(network.design)
+        clone.set_weights(network.get_weights())
+    cache["clone"], cache["key"] = clone, key
+    return clone
+
+
 def clone_network(network: Any, cache: dict) -> Any:
     """A private copy of ``network`` with its current weights, reused while the design holds.
 
     Views that change weights (the cost surface) or compute across several event-loop
     turns use the copy, so snapshots arriving in between cannot mix into their results.
+    The first copy is a deep copy (much cheaper than building a new network, which draws
+    random weights); later calls copy the weights straight into it. Jobs use
+    :func:`clone_steps`, the same in bounded pieces.
     """
-    from nnstudio.core.network import Network
-
-    key = id(network)
-    clone = cache.get("clone") if cache.get("key") == key else None
-    if clone is None:
-        clone = Network(network.design)
-        cache["clone"], cache["key"] = clone, key
-    clone.set_weights(network.get_weights())
-    return clone
+    steps = clone_steps(network, cache)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def held_out_indices(n: int, session: Any) -> np.ndarray:

@@ -152,7 +152,7 @@ class ConvolutionView(InsightView):
         maps = [n for n in order if design.nodes[n].kind in MAP_LAYERS
                 and len(shapes.get(n) or ()) == 3][:6]
         key = (tuple(convs), tuple(maps))
-        weights = net.get_weights()
+        weights = {p.name: p.value for p in net.parameters()}   # read in place, no copies
         if key != self._layout_key:
             self._build(net, weights, convs, maps)
             self._layout_key = key

@@ -6,9 +6,12 @@ as a landscape with contour bands, and draws on top the path the two weights too
 training. Beside it, the cost against the first weight alone, with the tangent at the
 current value: its slope is the gradient, and gradient descent steps against it.
 
-The landscape is computed on a private copy of the network by a :class:`ChunkedJob`, a
-grid row at a time, only when the choice changes, when the ball leaves the drawn area, or
-every few seconds while training; the ball and its path move on every snapshot.
+The landscape is computed on a private copy of the network by a :class:`ChunkedJob` in
+pieces of a few milliseconds (a few samples of one grid point each, sized from the measured
+cost of one sample), only when the choice changes, when the ball leaves the drawn area, or
+every few seconds while training; the ball and its path move on every snapshot. The slower
+the network, the fewer samples the cost is averaged over (the view says so), so the whole
+landscape takes about the same time for any network.
 """
 
 from __future__ import annotations
@@ -25,11 +28,19 @@ from nnstudio.core.inspect import (
     Pick,
     cost_curve,
     cost_slope,
-    iter_cost_surface,
+    grid_points,
+    iter_cost_pieces,
     scalar_params,
     span_around,
 )
-from nnstudio.gui.views.base import ChunkedJob, InsightView, clone_network, network_fits_dataset
+from nnstudio.gui.views.base import (
+    ChunkedJob,
+    InsightView,
+    PieceSizer,
+    clone_network,
+    clone_steps,
+    network_fits_dataset,
+)
 from nnstudio.gui.views.style import (
     BLUE,
     COST,
@@ -44,14 +55,22 @@ from nnstudio.gui.views.style import (
     to_rgba,
 )
 
-SAMPLES = 256          # samples the cost is averaged over
+SAMPLES = 256          # samples the cost is averaged over at most
+MIN_SAMPLES = 8        # ... and at least (slow networks)
+CALIBRATE = 32         # samples timed to learn the cost of one sample
 PER_PARAM = 16         # scalar weights listed per parameter
 MAX_TRACE = 4000       # snapshots of the path kept (halved when full)
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
 EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
-SYNC_S = 0.015         # the curve and tangent are redrawn directly when 50 evaluations fit
+SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
+PIECE_MS = 6.0         # aim for pieces of background work of about this long
 REFRESH_S = 2.5        # while training, recompute the landscape at most this often
 BANDS = 14
+
+
+def _live_weights(network: Any) -> dict[str, np.ndarray]:
+    """The network's parameters by name, without copying (read them at once)."""
+    return {} if network is None else {p.name: p.value for p in network.parameters()}
 
 
 def _upsample(a: np.ndarray, factor: int) -> np.ndarray:
@@ -175,7 +194,8 @@ class CostSurfaceView(InsightView):
         self._sample: tuple[np.ndarray, np.ndarray] | None = None
         self._surface: dict | None = None
         self._surface_time = 0.0
-        self._eval_s = 1e-3
+        self._sizer = PieceSizer(PIECE_MS)    # learns the cost of one sample
+        self._n_used = 0                      # samples the landscape is averaged over
         self._weights_at_surface: np.ndarray | None = None
         self._pending: dict | None = None
         self._line: dict | None = None
@@ -184,7 +204,7 @@ class CostSurfaceView(InsightView):
     # ------------------------------------------------------------------ choices
     def _fill_picks(self) -> None:
         net = self.session.network
-        weights = net.get_weights() if net is not None else {}
+        weights = _live_weights(net)
         picks = scalar_params(weights, PER_PARAM)
         key = tuple(p for p, _ in picks)
         if key == self._pick_key:
@@ -247,7 +267,7 @@ class CostSurfaceView(InsightView):
         self._trace_n = 0
         net = self.session.network
         if net is not None and self._picks:
-            self._append(net.get_weights())
+            self._append(_live_weights(net))
 
     def _values(self, weights: dict[str, np.ndarray]) -> np.ndarray | None:
         try:
@@ -279,6 +299,7 @@ class CostSurfaceView(InsightView):
         self._surface = None
         self._line = None
         self._sample = None
+        self._sizer = PieceSizer(PIECE_MS)
         self._job_cache.clear()
         self._now_cache.clear()
         if self.session.history is None:
@@ -286,38 +307,47 @@ class CostSurfaceView(InsightView):
         self._fill_picks()
         net = self.session.network
         if net is not None and self._picks and self.session.history is not None:
-            self._append(net.get_weights())
+            self._append(_live_weights(net))
 
     def dataset_changed(self) -> None:
         self.job.cancel()
         self._surface = None
         self._sample = None
+        self._sizer = PieceSizer(PIECE_MS)
         self._pick_key = None
 
     # ------------------------------------------------------------------ drawing
     def _data(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """A sample small enough that one cost evaluation takes about 10 ms."""
+        """Up to SAMPLES samples of the dataset, shaped for the network (no work yet)."""
         if self._sample is None:
             net, ds = self.session.network, self.session.dataset
             if not network_fits_dataset(net, ds):
                 return None
             ds = ds.take(SAMPLES, seed=0) if ds.n > SAMPLES else ds
-            x = ds.x.reshape(len(ds.x), *net.input_shape)
-            y = ds.y
             try:
-                t0 = time.perf_counter()
-                net.evaluate(x[:16], y[:16], batch_size=16)
-                per_sample = max((time.perf_counter() - t0) / min(16, len(x)), 1e-7)
-                n = int(np.clip(EVAL_S / per_sample, 16, SAMPLES))
-                x, y = x[:n], y[:n]
-                t0 = time.perf_counter()
-                net.evaluate(x, y, batch_size=len(x))
-                self._eval_s = max(time.perf_counter() - t0, 2e-5)
-            except (ValueError, IndexError) as err:
+                x = ds.x.reshape(len(ds.x), *net.input_shape)
+            except ValueError as err:
                 self.show_message(f"The cost cannot be computed on “{ds.name}”: {err}")
                 return None
-            self._sample = (x, y)
+            self._sample = (x, ds.y)
         return self._sample
+
+    def _sync(self, n: int) -> bool:
+        """True when the curve and tangent (44 evaluations on ``n`` samples) are cheap
+        enough to follow every redraw directly."""
+        per = self._sizer.per_unit_s
+        return per is not None and per * n * 44 < SYNC_S
+
+    def _timed(self, pieces):
+        """Advance a :func:`iter_cost_pieces` iterator, teaching the sizer each piece's cost."""
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(pieces)
+            except StopIteration:
+                return
+            self._sizer.record(item[1], time.perf_counter() - t0)
+            yield item
 
     def refresh(self) -> None:
         net = self.session.network
@@ -356,7 +386,7 @@ class CostSurfaceView(InsightView):
             self.status.setText("Pick two different weights to see the landscape.")
             self.image.clear()
             return
-        if self._eval_s * 50 < SYNC_S:
+        if self._sync(len(data[0])):
             # small networks: the curve and the tangent follow every snapshot
             clone = clone_network(net, self._now_cache)
             lo, hi = self._x_range(path)
@@ -377,7 +407,7 @@ class CostSurfaceView(InsightView):
     def _path(self) -> np.ndarray:
         i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
         if self._trace_n == 0:
-            self._append(self.session.network.get_weights())
+            self._append(_live_weights(self.session.network))
         trace = self._trace[: self._trace_n]
         return trace[:, [i, j]].astype(np.float64)
 
@@ -394,39 +424,59 @@ class CostSurfaceView(InsightView):
             return False
         weights_moved = self._weights_at_surface is not None and not np.array_equal(
             self._weights_at_surface, self._trace[self._trace_n - 1])
-        wait = REFRESH_S * (1 if self._eval_s * 50 < SYNC_S else 3)
+        wait = REFRESH_S * (1 if self._sync(self._n_used) else 3)
         return weights_moved and time.perf_counter() - self._surface_time > wait
 
     def _start_surface(self, net: Any, data: tuple, picks: list[Pick],
                        path: np.ndarray) -> None:
         """Start computing the landscape (and, for slow networks, the curve and tangent)."""
-        clone = clone_network(net, self._job_cache)
-        n = int(np.clip(np.sqrt(SURFACE_BUDGET_S / self._eval_s), 11, 41))
         xr = span_around(path[-1, 0], path[:, 0], min_half=0.5)
         yr = span_around(path[-1, 1], path[:, 1], min_half=0.5)
-        w1, w2 = np.linspace(*xr, n), np.linspace(*yr, n)
-        surface = np.full((n, n), np.nan)
-        self._pending = {"xr": xr, "yr": yr, "grid": surface, "picks": picks}
+        pending = {"xr": xr, "yr": yr, "grid": None, "picks": picks}
+        self._pending = pending
         self._weights_at_surface = self._trace[self._trace_n - 1].copy()
-        x, y = data
-        slow = self._eval_s * 50 >= SYNC_S
-        w = float(path[-1, 0])
+        x_all, y_all = data
+        w, wy = float(path[-1, 0]), float(path[-1, 1])
+        sizer = self._sizer
+        cache = self._job_cache
 
         def work():
-            if slow:  # one evaluation per turn of the event loop
-                step = 1e-3 * max(1.0, abs(w))
-                c = [float(cost_curve(clone, x, y, picks[0], np.array([v]))[0])
-                     for v in (w - step, w, w + step)]
-                yield
-                xs = np.linspace(*xr, 21)
-                ys = np.empty(len(xs))
-                for k, v in enumerate(xs):
-                    ys[k] = cost_curve(clone, x, y, picks[0], np.array([v]))[0]
+            clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
+            if sizer.per_unit_s is None:        # learn what one sample costs
+                k = min(CALIBRATE, len(x_all))
+                for _ in self._timed(iter_cost_pieces(clone, x_all[:k], y_all[:k], picks,
+                                                      [[w, wy]], lambda: sizer.size)):
                     yield
-                self._line = {"xs": xs, "ys": ys, "w": w, "cost": c[1],
-                              "slope": (c[2] - c[0]) / (2 * step)}
-            for row, col, cost in iter_cost_surface(clone, x, y, picks, w1, w2):
-                surface[row, col] = cost
+            per = sizer.per_unit_s or 1e-3
+            n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
+            x, y = x_all[:n], y_all[:n]
+            self._n_used = n
+            side = int(np.clip(np.sqrt(SURFACE_BUDGET_S / (per * n)), 11, 41))
+            w1, w2 = np.linspace(*xr, side), np.linspace(*yr, side)
+            surface = np.full((side, side), np.nan)
+            pending["grid"] = surface
+            points = grid_points(w1, w2)
+            slow = not self._sync(n)
+            if slow:  # the curve and the tangent come first, in the same pieces
+                step = 1e-3 * max(1.0, abs(w))
+                xs = np.linspace(*xr, 21)
+                line = np.concatenate([[w - step, w, w + step], xs])
+                points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1),
+                                         points])
+            n_line = len(points) - side * side
+            costs = np.full(n_line, np.nan)
+            for p, _, cost in self._timed(iter_cost_pieces(clone, x, y, picks, points,
+                                                           lambda: sizer.size)):
+                if cost is not None:
+                    if p < n_line:
+                        costs[p] = cost
+                        if p == n_line - 1:
+                            self._line = {"xs": xs, "ys": costs[3:], "w": w,
+                                          "cost": costs[1],
+                                          "slope": (costs[2] - costs[0]) / (2 * step)}
+                            self._draw_line()
+                    else:
+                        surface[divmod(p - n_line, side)] = cost
                 yield
 
         self.status.setText("Computing the landscape…")
@@ -481,6 +531,11 @@ class CostSurfaceView(InsightView):
                 f"<b>{fmt(slope)}</b>: {how}")
         if lr:
             text += f" Next step ≈ −{fmt(lr)} × {fmt(slope)} = <b>{fmt(-lr * slope)}</b>."
+        n, total = self._n_used, len(self._sample[0]) if self._sample else 0
+        if n and n < total:
+            text += (f"<br><i>This network takes long to compute, so the cost here is "
+                     f"averaged over only {n} of {total} samples: the landscape is a rough "
+                     f"sketch.</i>")
         if self.job.running:
             text += " <i>Computing the landscape…</i>"
         self.status.setText(text)

@@ -1,8 +1,10 @@
 """Evaluation: the confusion matrix, accuracy per class and the test images it gets wrong.
 
 The network is run on the test samples (those training keeps aside) by a
-:class:`ChunkedJob` on a private copy of the network, a few hundred samples per event-loop
-turn, at most every couple of seconds while training.
+:class:`ChunkedJob` on a private copy of the network, in pieces of a few milliseconds (as many
+samples as fit, learnt from the measured cost of one), at most every few seconds while
+training. The results are drawn in pieces too: the matrix and the bars, then the gallery a
+few pictures at a time (pictures are made once per sample and kept).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,7 +30,8 @@ from nnstudio.core.inspect import confusion_matrix, per_class_accuracy, predicte
 from nnstudio.gui.views.base import (
     ChunkedJob,
     InsightView,
-    clone_network,
+    PieceSizer,
+    clone_steps,
     held_out_indices,
     network_fits_dataset,
 )
@@ -47,8 +50,46 @@ from nnstudio.gui.views.style import (
 MAX_TEST = 2000       # test samples evaluated at most
 MAX_TEST_TRAINING = 300  # ... while training runs (the rest follows when it stops)
 TRAINING_INTERVAL_S = 8.0  # while training, re-check at most this often
-CHUNK_S = 0.010       # aim for pieces of work of about this long
+PIECE_MS = 6.0        # aim for pieces of work of about this long
 MAX_GALLERY = 60      # pictures in the gallery
+GALLERY_PIECE = 12    # gallery pictures added per piece of work
+
+
+class CellLabels(pg.GraphicsObject):
+    """The numbers of a matrix plot, centred on their cells, drawn in one paint call
+    (one TextItem per cell costs a graphics item each, created on every redraw)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cells: list[tuple[float, float, str, QColor]] = []
+        self._rect = QRectF()
+        self.font = QFont()
+        self.font.setPointSizeF(9.5)
+
+    def set_cells(self, cells: list[tuple[float, float, str, QColor]], rect: QRectF) -> None:
+        """``cells``: (x, y, text, colour) in data coordinates; ``rect`` holds them all."""
+        self.prepareGeometryChange()
+        self._cells, self._rect = cells, QRectF(rect)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._rect
+
+    def paint(self, painter, *args) -> None:
+        if not self._cells:
+            return
+        to_device = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        fm = painter.fontMetrics()
+        lift = (fm.ascent() - fm.descent()) / 2
+        for x, y, text, colour in self._cells:
+            at = to_device.map(QPointF(x, y))
+            painter.setPen(colour)
+            painter.drawText(QPointF(at.x() - fm.horizontalAdvance(text) / 2, at.y() + lift),
+                             text)
+        painter.restore()
 
 
 def baseline_accuracy(dataset: Any, test_idx: np.ndarray) -> float | None:
@@ -121,7 +162,9 @@ class EvaluationView(InsightView):
         self.cm_plot.addItem(self.cm_scatter)
         self.cm_plot.addItem(self.cm_line)
         self.cm_plot.scene().sigMouseClicked.connect(self._on_cm_click)
-        self._cm_texts: list[pg.TextItem] = []
+        self.cm_labels = CellLabels()
+        self.cm_labels.setZValue(15)
+        self.cm_plot.addItem(self.cm_labels)
         plots.addWidget(self.cm_plot, 1)
 
         self.bar_plot = pg.PlotWidget(background="w")
@@ -167,6 +210,12 @@ class EvaluationView(InsightView):
         self._cell: tuple[int, int] | None = None
         self._baseline: tuple[int, float | None] | None = None
         self._last_start = -1e9
+        self._sizer = PieceSizer(PIECE_MS)          # learns the cost of one sample
+        self._mode = ""                             # what the left plot shows
+        self._tick_names: list[str] | None = None
+        self._icons: dict[int, QIcon] = {}          # sample index -> picture
+        self._gallery_key: tuple | None = None
+        self.gallery_job = ChunkedJob(self)
 
     def _check_again(self) -> None:
         self._last_start = -1e9
@@ -176,12 +225,16 @@ class EvaluationView(InsightView):
     def model_changed(self) -> None:
         self.job.cancel()
         self._cache.clear()
+        self._sizer = PieceSizer(PIECE_MS)
 
     def dataset_changed(self) -> None:
         self.job.cancel()
+        self.gallery_job.cancel()
         self._result = None
         self._cell = None
         self._baseline = None
+        self._icons.clear()
+        self._gallery_key = None
 
     def _on_training_state(self, state: str) -> None:
         if state in ("finished", "stopped", "paused"):
@@ -221,18 +274,14 @@ class EvaluationView(InsightView):
         if len(idx) > limit:
             idx = np.sort(np.random.default_rng(0).choice(idx, limit, replace=False))
         self._test_idx = idx
-        clone = clone_network(net, self._cache)
         x = ds.x[idx]
         outs: list[np.ndarray] = []
+        cache, sizer = self._cache, self._sizer
 
         def work():
-            i, chunk = 0, 16
-            while i < len(x):
-                t0 = time.perf_counter()
-                outs.append(clone.predict(x[i:i + chunk], batch_size=chunk))
-                i += chunk
-                dt = max(time.perf_counter() - t0, 1e-6)
-                chunk = int(np.clip(chunk * min(2.0, CHUNK_S / dt), 4, 512))
+            clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
+            for _ in sizer.run(len(x), lambda sl: outs.append(
+                    clone.predict(x[sl], batch_size=sl.stop - sl.start))):
                 yield
 
         self._outs = outs
@@ -265,31 +314,30 @@ class EvaluationView(InsightView):
         r = self._result
         cm, k = r["cm"], r["k"]
         names = self._names(k)
-        self.cm_plot.invertY(True)
-        self.cm_plot.setAspectLocked(True)
-        style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true class")
-        for plot in (self.cm_plot, self.bar_plot):
+        if self._mode != "classification":
+            self._mode = "classification"
+            self.cm_plot.invertY(True)
+            self.cm_plot.setAspectLocked(True)
+            style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true class")
+            self._tick_names = None
+        if names != self._tick_names:
+            self._tick_names = names
             ticks = [list(enumerate(names))]
-            plot.getAxis("bottom").setTicks(ticks)
-        self.cm_plot.getAxis("left").setTicks([list(enumerate(names))])
+            for plot in (self.cm_plot, self.bar_plot):
+                plot.getAxis("bottom").setTicks(ticks)
+            self.cm_plot.getAxis("left").setTicks(ticks)
         self.cm_scatter.clear()
         self.cm_line.clear()
         share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         set_picture(self.cm_image, to_rgba(np.sqrt(share), 0.0, 1.0, SEQUENTIAL),
                     QRectF(-0.5, -0.5, k, k))
-        for t in self._cm_texts:
-            self.cm_plot.removeItem(t)
-        self._cm_texts = []
+        cells = []
         if k <= 12:
-            for i in range(k):
-                for j in range(k):
-                    if cm[i, j] == 0 and i != j:
-                        continue
-                    colour = "w" if np.sqrt(share[i, j]) > 0.55 else INK
-                    t = pg.TextItem(str(int(cm[i, j])), color=colour, anchor=(0.5, 0.5))
-                    t.setPos(j, i)
-                    self.cm_plot.addItem(t)
-                    self._cm_texts.append(t)
+            white, ink = QColor("white"), QColor(INK)
+            for i, j in zip(*np.nonzero((cm > 0) | np.eye(k, dtype=bool)), strict=True):
+                colour = white if np.sqrt(share[i, j]) > 0.55 else ink
+                cells.append((float(j), float(i), str(int(cm[i, j])), colour))
+        self.cm_labels.set_cells(cells, QRectF(-0.5, -0.5, k, k))
         self.cm_plot.setRange(xRange=(-0.5, k - 0.5), yRange=(-0.5, k - 0.5), padding=0.02)
         acc = per_class_accuracy(cm)
         self.bars.setOpts(x=np.arange(k), height=np.nan_to_num(acc) * 100, width=0.7)
@@ -317,15 +365,16 @@ class EvaluationView(InsightView):
 
     def _draw_regression(self, out: np.ndarray, y: np.ndarray) -> None:
         self.cm_image.clear()
-        for t in self._cm_texts:
-            self.cm_plot.removeItem(t)
-        self._cm_texts = []
+        self.cm_labels.set_cells([], QRectF())
         self.cm_frame.clear()
-        for ax in ("bottom", "left"):
-            self.cm_plot.getAxis(ax).setTicks(None)
-        style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true value")
-        self.cm_plot.invertY(False)
-        self.cm_plot.setAspectLocked(False)
+        if self._mode != "regression":
+            self._mode = "regression"
+            self._tick_names = None
+            for ax in ("bottom", "left"):
+                self.cm_plot.getAxis(ax).setTicks(None)
+            style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true value")
+            self.cm_plot.invertY(False)
+            self.cm_plot.setAspectLocked(False)
         self.cm_scatter.setData(out[:, 0], y[:, 0])
         lo = float(min(out[:, 0].min(), y[:, 0].min()))
         hi = float(max(out[:, 0].max(), y[:, 0].max()))
@@ -335,7 +384,9 @@ class EvaluationView(InsightView):
         self.summary.setText(f"Average error <b>{err.mean():.4g}</b> on {len(y):,} "
                              f"{self._kind} samples (dots on the dashed line are exact).")
         self.bars.setOpts(x=[], height=[])
+        self.gallery_job.cancel()
         self.gallery.clear()
+        self._gallery_key = None
         self.gallery_title.setText("")
 
     def select_cell(self, cell: tuple[int, int] | None) -> None:
@@ -360,6 +411,7 @@ class EvaluationView(InsightView):
             self.select_cell((i, j))
 
     def _fill_gallery(self) -> None:
+        """Title at once; the pictures a few per event-loop turn (same ones: kept)."""
         r = self._result
         ds = self.session.dataset
         names = self._names(r["k"])
@@ -373,21 +425,48 @@ class EvaluationView(InsightView):
                      else f"{names[t]} answered correctly")
         order = np.flatnonzero(mask)
         order = order[np.argsort(-r["conf"][order], kind="stable")][:MAX_GALLERY]
-        self.gallery.clear()
         if not ds.is_image:
+            self.gallery_job.cancel()
+            self.gallery.clear()
+            self._gallery_key = None
             self.gallery_title.setText(f"{title}: {int(mask.sum())} (pictures are shown for "
                                        "image data only)")
             return
         self.gallery_title.setText(f"{title}: {int(mask.sum())} — click one to put it on the "
                                    "Draw page")
-        for i in order:
-            img = ds.x[self._test_idx[i]].reshape(ds.x.shape[-2:])
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumbnail(img, 2))),
-                                   f"{names[r['y'][i]]} → {names[r['pred'][i]]}")
-            item.setToolTip(f"True class {names[r['y'][i]]}; the network answered "
-                            f"{names[r['pred'][i]]} ({r['conf'][i]:.0%} sure)")
-            item.setData(Qt.ItemDataRole.UserRole, int(self._test_idx[i]))
-            self.gallery.addItem(item)
+        entries = [(int(self._test_idx[i]), int(r["y"][i]), int(r["pred"][i]),
+                    round(float(r["conf"][i]), 2)) for i in order]
+        key = (id(ds), tuple(entries))
+        if key == self._gallery_key and not self.gallery_job.running:
+            return
+        self._gallery_key = key
+        self.gallery_job.cancel()
+        self.gallery.clear()
+
+        def work():
+            for lo in range(0, len(entries), GALLERY_PIECE):
+                self.gallery.setUpdatesEnabled(False)
+                for idx, t, p, conf in entries[lo:lo + GALLERY_PIECE]:
+                    self.gallery.addItem(self._gallery_item(ds, idx, names[t], names[p], conf))
+                self.gallery.setUpdatesEnabled(True)
+                yield
+
+        if len(entries) <= GALLERY_PIECE or not self.isVisible():
+            self.gallery_job.start(work())
+            self.gallery_job.run_to_end()
+        else:
+            self.gallery_job.start(work())
+
+    def _gallery_item(self, ds: Any, idx: int, true: str, answer: str,
+                      conf: float) -> QListWidgetItem:
+        icon = self._icons.get(idx)
+        if icon is None:
+            img = ds.x[idx].reshape(ds.x.shape[-2:])
+            icon = self._icons[idx] = QIcon(QPixmap.fromImage(thumbnail(img, 2)))
+        item = QListWidgetItem(icon, f"{true} → {answer}")
+        item.setToolTip(f"True class {true}; the network answered {answer} ({conf:.0%} sure)")
+        item.setData(Qt.ItemDataRole.UserRole, idx)
+        return item
 
     def _on_gallery_click(self, item: QListWidgetItem) -> None:
         ds = self.session.dataset

@@ -63,11 +63,14 @@ def to_rgba(values: np.ndarray, lo: float, hi: float, lut: np.ndarray = DIVERGIN
     """
     v = np.asarray(values, dtype=np.float32)
     span = hi - lo if hi > lo else 1.0
-    idx = np.clip((v - lo) * ((len(lut) - 1) / span), 0, len(lut) - 1)
-    out = lut[np.nan_to_num(idx, nan=0.0).astype(np.intp)]
+    idx = (v - np.float32(lo)) * np.float32((len(lut) - 1) / span)
     bad = ~np.isfinite(v)
-    if bad.any():
-        out = out.copy()
+    any_bad = bool(bad.any())
+    if any_bad:
+        idx[bad] = 0.0
+    np.clip(idx, 0, len(lut) - 1, out=idx)
+    out = lut[idx.astype(np.intp)]
+    if any_bad:
         out[bad] = [*_rgb(nan_colour).astype(np.uint8), 255]
     return out
 
@@ -99,11 +102,12 @@ def mosaic(tiles: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
     k, h, w = tiles.shape
     cols = max(1, min(cols, k))
     rows = -(-k // cols)
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, np.float32)
-    for i in range(k):
-        r, c = divmod(i, cols)
-        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = tiles[i]
-    return out
+    out = np.full((rows, h + gap, cols, w + gap), np.nan, np.float32)
+    grid = np.full((rows * cols, h, w), np.nan, np.float32)
+    grid[:k] = tiles
+    out[:, :h, :, :w] = grid.reshape(rows, cols, h, w).transpose(0, 2, 1, 3)
+    return out.reshape(rows * (h + gap), cols * (w + gap))[: rows * (h + gap) - gap,
+                                                           : cols * (w + gap) - gap]
 
 
 def image_item() -> pg.ImageItem:
@@ -127,19 +131,48 @@ def picture_box(widget: pg.GraphicsLayoutWidget, row: int, col: int, title: str 
         widget.addLabel(title, row=row, col=col, size="9pt", color=INK)
         row += 1
     vb = widget.addViewBox(row=row, col=col, lockAspect=True, enableMouse=False,
-                           invertY=False, **kw)
-    vb.setMenuEnabled(False)
+                           invertY=False, enableMenu=False, **kw)
     return vb
+
+
+def _style_axis(ax: pg.AxisItem, label: str = "") -> None:
+    ax.setPen(pg.mkPen("#999999"))
+    ax.setTextPen(pg.mkPen(INK))
+    if ax.autoSIPrefix:
+        ax.enableAutoSIPrefix(False)
+    if label:
+        ax.setLabel(label, color=INK, size="10pt")
+
+
+def light_plot(layout: pg.GraphicsLayout, row: int, title: str = "", left: str = "",
+               bottom: str = "") -> tuple[pg.ViewBox, pg.AxisItem, pg.AxisItem]:
+    """A plot built without PlotItem's menus and option panels (a PlotItem takes 7-13 ms to
+    build, this about a third): a title, a ViewBox and left and bottom axes linked to it.
+
+    It fills rows ``row`` (title), ``row + 1`` (left axis in column 0, the ViewBox in
+    column 1) and ``row + 2`` (bottom axis) of ``layout``.
+
+    Returns
+    -------
+    (viewbox, left axis, bottom axis)
+    """
+    if title:
+        layout.addLabel(title, row=row, col=1, size="9pt", color=INK)
+    vb = pg.ViewBox(enableMouse=False, enableMenu=False)
+    left_ax, bottom_ax = pg.AxisItem("left"), pg.AxisItem("bottom")
+    for ax, text in ((left_ax, left), (bottom_ax, bottom)):
+        ax.linkToView(vb)
+        _style_axis(ax, text)
+    layout.addItem(left_ax, row=row + 1, col=0)
+    layout.addItem(vb, row=row + 1, col=1)
+    layout.addItem(bottom_ax, row=row + 2, col=1)
+    return vb, left_ax, bottom_ax
 
 
 def style_plot(plot: pg.PlotItem, bottom: str = "", left: str = "") -> None:
     """Readable axes in the calm palette."""
     for name in ("left", "bottom"):
-        ax = plot.getAxis(name)
-        ax.setPen(pg.mkPen("#999999"))
-        ax.setTextPen(pg.mkPen(INK))
-        if ax.autoSIPrefix:
-            ax.enableAutoSIPrefix(False)
+        _style_axis(plot.getAxis(name))
     if bottom:
         plot.setLabel("bottom", bottom, color=INK, size="10pt")
     if left:

@@ -1,7 +1,9 @@
 """Weights and gradients over time: histograms, update/weight ratios, neurons that stopped.
 
 Recording is cheap and happens on every weight snapshot (at most 5 times a second) even
-while the view is hidden, so the whole run is there when the person looks.
+while the view is hidden, so the whole run is there when the person looks. The plots are
+built a few per event-loop turn, and the neuron check runs the samples through a private
+copy of the network in pieces of a few milliseconds.
 """
 
 from __future__ import annotations
@@ -23,13 +25,19 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.inspect import (
+    HealthAccumulator,
     HistogramHistory,
     NeuronHealth,
     checked_layers,
-    health_from_activations,
     layer_update_ratios,
 )
-from nnstudio.gui.views.base import ChunkedJob, InsightView, clone_network, network_fits_dataset
+from nnstudio.gui.views.base import (
+    ChunkedJob,
+    InsightView,
+    PieceSizer,
+    clone_steps,
+    network_fits_dataset,
+)
 from nnstudio.gui.views.style import (
     CLASS_COLOURS,
     GREY,
@@ -38,6 +46,7 @@ from nnstudio.gui.views.style import (
     SEQUENTIAL,
     ColorLegend,
     image_item,
+    light_plot,
     set_picture,
     style_plot,
     to_rgba,
@@ -48,6 +57,8 @@ RECORD_S = 0.2        # shortest time between two recorded histograms
 HEALTH_S = 2.0        # shortest time between two neuron checks
 HEALTH_TRAINING_S = 8.0  # ... while training runs
 HEALTH_SAMPLES = 128
+PIECE_MS = 6.0        # aim for pieces of the neuron check of about this long
+BUILD_S = 0.005       # build plots for at most about this long per redraw
 
 
 class WeightsView(InsightView):
@@ -105,6 +116,7 @@ class WeightsView(InsightView):
         self._ratios: dict[str, tuple[list[int], list[float]]] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._hist_items: dict[str, pg.ImageItem] = {}
+        self._hist_axes: list[pg.AxisItem] = []
         self._hist_key: tuple | None = None
         self._last_record = 0.0
         self._step = 0
@@ -112,6 +124,7 @@ class WeightsView(InsightView):
         self._health_stale = True
         self.report: dict[str, NeuronHealth] = {}
         self.health_job = ChunkedJob(self)
+        self._sizer = PieceSizer(PIECE_MS)     # learns the cost of one sample
         self._cache: dict = {}
         self._seed_from_network()
 
@@ -121,8 +134,8 @@ class WeightsView(InsightView):
         self._ratios.clear()
         self._step = 0
         net = self.session.network
-        if net is not None:
-            self._add_histograms(net.get_weights(), 0)
+        if net is not None:   # read in place: histograms take a sample of each layer
+            self._add_histograms({p.name: p.value for p in net.parameters()}, 0)
 
     def _add_histograms(self, weights: dict[str, np.ndarray], step: int) -> None:
         for name, w in weights.items():
@@ -152,6 +165,7 @@ class WeightsView(InsightView):
     def model_changed(self) -> None:
         self.health_job.cancel()
         self._cache.clear()
+        self._sizer = PieceSizer(PIECE_MS)
         if self.session.history is None:
             self._seed_from_network()
         self._hist_key = None
@@ -186,19 +200,12 @@ class WeightsView(InsightView):
     def _draw_histograms(self) -> None:
         key = tuple(self._hist)
         if key != self._hist_key:
-            g = self.histograms
-            g.clear()
+            self.histograms.clear()
             self._hist_items = {}
-            for i, node in enumerate(key):
-                plot = g.addPlot(row=i, col=0)
-                plot.hideButtons()
-                plot.setMouseEnabled(False, False)
-                style_plot(plot, "batch" if i == len(key) - 1 else "", "weight")
-                plot.setTitle(f"{node}", color=INK, size="9pt")
-                item = image_item()
-                plot.addItem(item)
-                self._hist_items[node] = item
+            self._hist_axes = []
             self._hist_key = key
+        if len(self._hist_items) < len(key):
+            self._build_histograms(key)
         for node, item in self._hist_items.items():
             h = self._hist[node]
             img = h.image()                                   # (T, bins)
@@ -211,6 +218,27 @@ class WeightsView(InsightView):
             r = h.half_range
             set_picture(item, rgba, QRectF(x0, -r, x1 - x0, 2 * r))
             item.getViewBox().setRange(xRange=(x0, x1), yRange=(-r, r), padding=0)
+
+    def _build_histograms(self, key: tuple) -> None:
+        """Add the plots still missing, for about BUILD_S while on screen (then redraw soon
+        to go on), all at once otherwise."""
+        t0 = time.perf_counter()
+        limit = BUILD_S if self.isVisible() else float("inf")
+        while len(self._hist_items) < len(key):
+            i = len(self._hist_items)
+            node = key[i]
+            vb, _, bottom = light_plot(self.histograms.ci, 3 * i, node, "weight")
+            item = image_item()
+            vb.addItem(item)
+            self._hist_items[node] = item
+            self._hist_axes.append(bottom)
+            if time.perf_counter() - t0 > limit:
+                break
+        if len(self._hist_items) == len(key):
+            self._hist_axes[-1].setLabel("batch", color=INK, size="10pt")
+        else:
+            self._stale = True
+            self._timer.start(0)
 
     def _draw_ratios(self) -> None:
         for i, (node, (steps, values)) in enumerate(self._ratios.items()):
@@ -244,22 +272,14 @@ class WeightsView(InsightView):
             return
         x = ds.x[:: max(1, ds.n // HEALTH_SAMPLES)][:HEALTH_SAMPLES]
         x = x.reshape(len(x), *net.input_shape)
-        clone = clone_network(net, self._cache)
-        parts: dict[str, list[np.ndarray]] = {n: [] for n in layers}
+        cache, sizer = self._cache, self._sizer
 
         def work():
-            i, chunk = 0, 8
-            while i < len(x):
-                t0 = time.perf_counter()
-                acts = clone.activations(x[i:i + chunk])
-                for n in parts:
-                    parts[n].append(acts[n])
-                i += chunk
-                dt = max(time.perf_counter() - t0, 1e-6)
-                chunk = int(np.clip(chunk * min(2.0, 0.010 / dt), 2, 128))
+            clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
+            acc = HealthAccumulator(clone.design)
+            for _ in sizer.run(len(x), lambda sl: acc.add(clone.activations(x[sl]))):
                 yield
-            acts = {n: np.concatenate(p) for n, p in parts.items()}
-            self.report = health_from_activations(clone.design, acts)
+            self.report = acc.report()
             self._show_health()
 
         self.health_job.start(work())
