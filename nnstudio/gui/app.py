@@ -14,7 +14,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv : sequence of str, optional
         Qt arguments, plus optionally one design (.json) or model (.npz) file to open.
     """
-    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         open_path(window, files[0], ask=False)
     window.show()
+    # the training process starts while the person looks at the window
+    QTimer.singleShot(300, window.controller.warm_up)
     app.aboutToQuit.connect(window.controller.shutdown)
     return int(app.exec())
 

@@ -182,6 +182,19 @@ def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -
     return pen
 
 
+def _fast_curve(curve: pg.PlotDataItem) -> None:
+    """Make a per-batch curve cheap to paint however long the run.
+
+    Only what is in view is drawn, peak-downsampled to about two points per pixel (the
+    envelope looks the same), and without antialiasing: an antialiased curve of 10,000
+    batches took 130 ms to paint, one without 4 ms (measured offscreen, 900 px wide), and
+    every millisecond of painting is a millisecond the window cannot answer.
+    """
+    curve.setClipToView(True)
+    curve.setDownsampling(auto=True, method="peak")
+    curve.opts["autoDownsampleFactor"] = 1.0  # pyqtgraph's default 5 draws 5 points a pixel
+
+
 def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
     w = pg.PlotWidget(background="w")
     w.setObjectName(object_name)
@@ -266,7 +279,7 @@ class TrainingPlots(QWidget):
             offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
         )
         self.c_raw = lp.plot(pen=_pen(BLUE, 1, 60), name="cost per batch", antialias=False)
-        self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed")
+        self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed", antialias=False)
         self.c_epoch = lp.plot(
             pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
             symbolPen=None, name="training cost per epoch",
@@ -277,7 +290,7 @@ class TrainingPlots(QWidget):
         )
         ap = self.acc_plot.getPlotItem()
         ap.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=(255, 255, 255, 200))
-        self.a_smooth = ap.plot(pen=_pen(BLUE, 2), name="training, smoothed")
+        self.a_smooth = ap.plot(pen=_pen(BLUE, 2), name="training, smoothed", antialias=False)
         self.a_epoch = ap.plot(
             pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
             symbolPen=None, name="training per epoch",
@@ -286,10 +299,9 @@ class TrainingPlots(QWidget):
             pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
             name="validation",
         )
-        self.l_curve = self.lr_plot.getPlotItem().plot(pen=_pen(LR_COLOR, 2))
+        self.l_curve = self.lr_plot.getPlotItem().plot(pen=_pen(LR_COLOR, 2), antialias=False)
         for c in (self.c_raw, self.c_smooth, self.a_smooth, self.l_curve):
-            c.setClipToView(True)
-            c.setDownsampling(auto=True, method="peak")
+            _fast_curve(c)
 
         self._rangers = {
             "loss": _Ranger(self.loss_plot, set_x=True),
@@ -469,10 +481,9 @@ class TrainingPlots(QWidget):
             sx, sy = r.batch_cost_smooth.x.copy(), r.batch_cost_smooth.y.copy()
             if len(sx) == 0:
                 sx, sy = r.epoch_cost.x.copy(), r.epoch_cost.y.copy()
-            c = pg.PlotDataItem(sx, sy, pen=_pen(GREY, 1.5, 140))
+            c = pg.PlotDataItem(sx, sy, pen=_pen(GREY, 1.5, 140), antialias=False)
             lp.addItem(c)
-            c.setClipToView(True)
-            c.setDownsampling(auto=True, method="peak")
+            _fast_curve(c)
             items.append(c)
             vx, vy = _finite(r.epoch_val_cost)
             if len(vx):
@@ -481,10 +492,9 @@ class TrainingPlots(QWidget):
                 items.append(v)
             ax, ay = _finite(r.batch_acc_smooth)
             if len(ax):
-                a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140))
+                a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140), antialias=False)
                 self.acc_plot.getPlotItem().addItem(a)
-                a.setClipToView(True)
-                a.setDownsampling(auto=True, method="peak")
+                _fast_curve(a)
                 items.append(a)
             for it in items:
                 it.setZValue(-10)

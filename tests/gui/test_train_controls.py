@@ -1,4 +1,4 @@
-"""Training through the window's real actions, on a real worker thread, with tiny data."""
+"""Training through the window's real actions, in the real training process, with tiny data."""
 
 from __future__ import annotations
 
@@ -191,20 +191,10 @@ def test_live_learning_rate_and_batch_size(window, qtbot):
     assert w.controller.config.batch_size == 64
 
 
-def test_error_inside_training_is_shown_and_app_stays_usable(window, qtbot, monkeypatch):
-    from nnstudio.core import network as network_module
-
+def test_error_inside_training_is_shown_and_app_stays_usable(window, qtbot):
     w = window
-    real = network_module.Network.train_step
-    calls = {"n": 0}
-
-    def failing(self, x, y):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("simulated numerical failure")
-        return real(self, x, y)
-
-    monkeypatch.setattr(network_module.Network, "train_step", failing)
+    # the training process raises an unexpected error after 3 batches
+    w.controller.fail_after = (3, "simulated numerical failure")
     with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
         w.actions_.play.trigger()
     assert "simulated numerical failure" in blocker.args[0]
@@ -214,7 +204,7 @@ def test_error_inside_training_is_shown_and_app_stays_usable(window, qtbot, monk
     assert box is not None and "simulated numerical failure" in box.text()
     assert "simulated" in w.train_view.message.text()
     box.close()
-    monkeypatch.setattr(network_module.Network, "train_step", real)
+    w.controller.fail_after = None
     with qtbot.waitSignal(w.controller.finished, timeout=20000):
         w.actions_.play.trigger()
     assert w.session.training_state == "finished"

@@ -1,0 +1,357 @@
+"""The training child process: runs core :class:`Trainer` runs asked for through a pipe.
+
+Started by :class:`nnstudio.core.trainproc.TrainingProcess` (see there for the protocol).
+The main thread trains, one run at a time; a listener thread receives the parent's commands
+and applies them to the run's :class:`TrainControl` at once (pause, step, stop, live learning
+rate and batch size take effect between batches). The parent's end of the pipe closing
+(the parent ended) stops the run and ends the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import threading
+import time
+import traceback
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from nnstudio.core.training import TrainControl
+
+log = logging.getLogger(__name__)
+
+#: metric messages per second, at most
+SNAPSHOT_HZ = 30.0
+#: weight copies per second, at most (every page that shows the network redraws from them)
+WEIGHTS_HZ = 4.0
+#: how much lower than the window the child's CPU priority is (POSIX nice increment)
+NICENESS = 10
+
+
+class _HookedControl(TrainControl):
+    """A TrainControl that lets the reporter flush its metrics before the loop blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_block: Any = None
+
+    def wait(self) -> bool:
+        if self._state != "running" and self.before_block is not None:
+            self.before_block()
+        return super().wait()
+
+
+class _Reporter:
+    """Collects per-batch metrics on the training thread and sends throttled messages."""
+
+    def __init__(self, send: Any, run_id: int, trainer: Any, control: _HookedControl,
+                 seq: Any, fail: tuple[int, str] | None = None) -> None:
+        self.send, self.run_id, self.trainer, self.control = send, run_id, trainer, control
+        self.seq = seq                    # () -> last command applied
+        self.fail = fail                  # (after n batches, message): tests of errors
+        self.first_epoch = len(trainer.history.epochs) + 1
+        self.global0 = len(trainer.history)
+        self.emitted = 0                  # batches sent so far
+        self.n_batches_run = 0
+        self.last_emit = time.perf_counter()
+        self.last_weights = 0.0
+        self.prev_w: dict[str, np.ndarray] = {}
+        self.batches_since_w = 0
+        self.rate_t = self.rate_n = 0.0
+        self.rate = 0.0
+        self.last: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.loss: list[float] = []
+        self.acc: list[float] = []
+        self.lr: list[float] = []
+        self.pos: list[float] = []
+        self.epochs: list[dict] = []
+
+    def _pos(self, epoch: int, batch: int, n_batches: int) -> float:
+        return (epoch - self.first_epoch) + batch / max(n_batches, 1)
+
+    # ------------------------------------------------------------ Trainer callbacks
+    def on_batch(self, info: Any) -> None:
+        self.last = info
+        self.loss.append(info.loss)
+        self.acc.append(math.nan if info.accuracy is None else info.accuracy)
+        self.lr.append(info.lr)
+        self.pos.append(self._pos(info.epoch, info.batch, info.n_batches))
+        self.batches_since_w += 1
+        self.n_batches_run += 1
+        if self.fail is not None and self.n_batches_run >= self.fail[0]:
+            raise RuntimeError(self.fail[1])
+        now = time.perf_counter()
+        if now - self.last_emit >= 1.0 / SNAPSHOT_HZ or self.control.state != "running":
+            self.emit(with_weights=now - self.last_weights >= 1.0 / WEIGHTS_HZ, rate=True)
+
+    def on_epoch(self, info: Any) -> None:
+        d = asdict(info)
+        d["epoch_pos"] = self._pos(info.epoch, 1, 1)
+        self.epochs.append(d)
+        self.emit(with_weights=True)  # validation numbers just arrived: show them at once
+
+    def flush(self) -> None:
+        """The loop is about to block (paused or stepped): send everything now."""
+        self.emit(with_weights=True)
+
+    # ------------------------------------------------------------ messages
+    def emit(self, *, with_weights: bool, rate: bool = False) -> None:
+        now = time.perf_counter()
+        k = len(self.loss)
+        if k == 0 and not self.epochs and not with_weights:
+            return
+        seq = self.seq()  # before the state: a state newer than seq is only conservative
+        msg: dict[str, Any] = {
+            "type": "snapshot", "run": self.run_id, "seq": seq, "state": self.control.state,
+            "loss": np.array(self.loss, np.float32), "acc": np.array(self.acc, np.float32),
+            "lr": np.array(self.lr, np.float32),
+            "index": np.arange(self.global0 + self.emitted, self.global0 + self.emitted + k,
+                               dtype=np.int64),
+            "pos": np.array(self.pos, np.float64), "epochs": self.epochs,
+            "progress": None, "weights": None, "grad_norms": {}, "update_ratios": {},
+        }
+        info = self.last
+        if info is not None:
+            dt = info.elapsed - self.rate_t if self.rate_t < info.elapsed else 0.0
+            if not rate:  # an epoch end: validation time is not training speed
+                self.rate_t, self.rate_n = info.elapsed, info.samples_seen
+            elif dt > 0.25:
+                r = (info.samples_seen - self.rate_n) / dt
+                self.rate = r if self.rate == 0 else 0.5 * self.rate + 0.5 * r
+                self.rate_t, self.rate_n = info.elapsed, info.samples_seen
+            elif self.rate == 0 and info.elapsed > 0:
+                self.rate = info.samples_seen / info.elapsed
+            msg["progress"] = {"epoch": info.epoch - 1, "batch": info.batch,
+                               "n_batches": info.n_batches, "samples_seen": info.samples_seen,
+                               "elapsed": info.elapsed, "epochs_total": info.epochs,
+                               "samples_per_second": self.rate}
+        if with_weights:
+            weights = self.trainer.network.get_weights()
+            msg["weights"] = weights
+            self._stats(msg, weights)
+            self.last_weights = now
+        self.emitted += k
+        self._reset()
+        self.last_emit = now
+        self.send(msg)
+
+    def _stats(self, msg: dict, weights: dict[str, np.ndarray]) -> None:
+        """Gradient norms of the last batch; |Δw|/|w| per batch since the last weight copy."""
+        for p in self.trainer.params:
+            msg["grad_norms"][p.name] = float(np.linalg.norm(p.grad))
+        k = max(self.batches_since_w, 1)
+        for name, w in weights.items():
+            prev = self.prev_w.get(name)
+            if prev is not None and prev.shape == w.shape:
+                denom = float(np.linalg.norm(prev)) + 1e-12
+                msg["update_ratios"][name] = float(np.linalg.norm(w - prev)) / denom / k
+        self.prev_w = weights
+        self.batches_since_w = 0
+
+
+class _Child:
+    """State of the child process: the pipe ends, the dataset cache, the current run."""
+
+    def __init__(self, conn: Any, data: Any) -> None:
+        self.conn, self.data = conn, data
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.lock = threading.Lock()
+        self.run_id = 0
+        self.control: _HookedControl | None = None
+        self.seq = 0
+        self.closing = False
+
+    # ------------------------------------------------------------ listener thread
+    def listen(self) -> None:
+        try:
+            while True:
+                msg = self.conn.recv()
+                name, run_id, arg, seq = msg
+                if name == "shutdown":
+                    break
+                if name == "run":
+                    control = _HookedControl()
+                    if arg["start"] == "step_batch":
+                        control.step_batch(1)
+                    elif arg["start"] == "step_epoch":
+                        control.step_epoch()
+                    with self.lock:
+                        if self.control is not None:
+                            self.control.stop()  # a new run replaces an unfinished one
+                        self.run_id, self.control, self.seq = run_id, control, seq
+                    self.jobs.put((run_id, arg))
+                    continue
+                with self.lock:
+                    if run_id == self.run_id and self.control is not None:
+                        self._apply(self.control, name, arg)
+                    self.seq = seq
+        except (EOFError, OSError):
+            pass  # the parent is gone
+        finally:
+            self.closing = True
+            with self.lock:
+                if self.control is not None:
+                    self.control.stop()
+            self.jobs.put(None)
+
+    @staticmethod
+    def _apply(control: TrainControl, name: str, arg: Any) -> None:
+        try:
+            if name == "pause":
+                control.pause()
+            elif name == "resume":
+                control.resume()
+            elif name == "step_batch":
+                control.step_batch(int(arg or 1))
+            elif name == "step_epoch":
+                control.step_epoch()
+            elif name == "stop":
+                control.stop()
+            elif name == "set_lr":
+                control.set_lr(arg)
+            elif name == "set_batch_size":
+                control.set_batch_size(arg)
+        except ValueError as exc:  # a bad value changes nothing
+            log.warning("ignored %s(%r): %s", name, arg, exc)
+
+    # ------------------------------------------------------------ main thread
+    def send(self, msg: dict) -> None:
+        self.conn.send(msg)
+
+    def serve(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None or self.closing:
+                return
+            run_id, spec = job
+            try:
+                self.train(run_id, spec)
+            except (BrokenPipeError, EOFError, OSError):
+                return  # the parent is gone
+
+    def _dataset(self, spec: dict) -> tuple[np.ndarray, np.ndarray]:
+        token, header = spec["token"], spec.get("data")
+        if header is not None:
+            xs, xt, ys, yt = header
+            x = np.empty(xs, np.dtype(xt))
+            y = np.empty(ys, np.dtype(yt))
+            for arr in (x, y):
+                if arr.nbytes:
+                    self.data.recv_bytes_into(arr.reshape(-1).view(np.uint8))
+                else:
+                    self.data.recv_bytes()
+            self.cache[token] = (x, y)
+            while len(self.cache) > _max_cached():
+                self.cache.pop(next(iter(self.cache)))
+        else:
+            self.cache[token] = self.cache.pop(token)  # most recently used last
+        return self.cache[token]
+
+    def train(self, run_id: int, spec: dict) -> None:
+        from nnstudio.core.graph import Design, DesignError
+        from nnstudio.core.network import Network, NotTrainableError
+        from nnstudio.core.training import History, TrainConfig, Trainer, TrainingDiverged
+
+        x, y = self._dataset(spec)  # read even for a run that is already stopped
+        with self.lock:
+            control = self.control if run_id == self.run_id else None
+        if control is None or self.closing:
+            return  # replaced by a newer run, or the parent is gone
+        trainer = network = reporter = None
+
+        def weights_or_none() -> dict | None:
+            try:
+                w = network.get_weights()
+            except Exception:  # noqa: BLE001
+                return None
+            return w if all(np.isfinite(v).all() for v in w.values()) else None
+
+        def error(kind: str, message: str, weights: dict | None) -> None:
+            if reporter is not None:
+                try:
+                    reporter.emit(with_weights=False)
+                except Exception:  # noqa: BLE001
+                    log.exception("could not send the last metrics")
+            self.send({"type": "error", "run": run_id, "kind": kind, "message": message,
+                       "weights": weights, "detail": traceback.format_exc()})
+
+        try:
+            try:
+                network = Network(Design.from_json(spec["design"]), seed=spec["seed"])
+                network.set_weights(spec["weights"])
+            except (DesignError, ValueError) as exc:
+                error("design", f"The design cannot be trained: {exc}", None)
+                return
+            history = History.from_dict(spec["history"]) if spec["history"] else None
+            trainer = Trainer(network, x, y, TrainConfig(**spec["config"]), control=control,
+                              history=history)
+            reporter = _Reporter(self.send, run_id, trainer, control, lambda: self.seq,
+                                 spec.get("fail"))
+            control.before_block = reporter.flush
+            hist = trainer.run(on_batch=reporter.on_batch, on_epoch=reporter.on_epoch)
+            control.before_block = None
+            reporter.emit(with_weights=True)
+            self.send({"type": "finished", "run": run_id, "weights": network.get_weights(),
+                       "history": hist.to_dict(), "stopped": bool(trainer.stopped),
+                       "cached": spec.get("data") is None})
+        except (BrokenPipeError, EOFError):
+            raise
+        except TrainingDiverged as exc:
+            error("diverged", str(exc), weights_or_none())
+        except NotTrainableError as exc:
+            error("not_trainable", str(exc), None)
+        except DesignError as exc:
+            error("design", str(exc), None)
+        except (ValueError, MemoryError) as exc:
+            error("data", f"Training stopped: {exc}", weights_or_none())
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the person
+            error("other", f"Training stopped because of an unexpected error "
+                  f"({type(exc).__name__}: {exc}). The weights of the last good step were "
+                  "kept.", weights_or_none())
+        finally:
+            control.before_block = None
+
+
+def _max_cached() -> int:
+    from nnstudio.core.trainproc import MAX_CACHED_DATASETS
+
+    return MAX_CACHED_DATASETS
+
+
+def child_main(conn: Any, data: Any, threads: int) -> None:
+    """Entry point of the child process (``spawn``): limit threads, then serve the pipe."""
+    from nnstudio.core import parallel
+    from nnstudio.core.threads import THREAD_VARS, set_blas_threads, user_limit
+
+    n = max(1, int(threads))
+    explicit = user_limit() is not None
+    for var in THREAD_VARS:  # libraries loaded from now on
+        if not (explicit and var in os.environ):
+            os.environ[var] = str(n)
+    set_blas_threads(n)      # NumPy's OpenBLAS, already loaded
+    parallel.set_threads(n)
+    if hasattr(os, "nice"):  # the window first when the cores are busy; idle cores still train
+        try:
+            os.nice(NICENESS)
+        except OSError:
+            pass
+    child = _Child(conn, data)
+    listener = threading.Thread(target=child.listen, name="nnstudio-commands", daemon=True)
+    listener.start()
+    try:
+        child.serve()
+    finally:
+        for c in (conn, data):
+            try:
+                c.close()
+            except OSError:
+                pass

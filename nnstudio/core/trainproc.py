@@ -1,0 +1,376 @@
+"""Training in a child process, driven from the parent through a pipe.
+
+Why a process: a training thread inside the window's process shares the GIL with the GUI
+thread. A training step is many short Python and NumPy calls, painting a plot is thousands of
+short Qt calls, and each of those waits for the other thread to give the GIL back; the GUI
+thread then stalls for tens to hundreds of milliseconds (bench/bench_gui_stalls.py). A child
+process has its own interpreter and GIL, so nothing the training does can block the window.
+
+:class:`TrainingProcess` is the parent's handle of one persistent child, started with the
+``spawn`` method (never ``fork`` from a process that runs Qt) on first use and reused by later
+runs. Its methods split in two:
+
+- **commands** — :meth:`run`, :meth:`pause`, :meth:`resume`, :meth:`step_batch`,
+  :meth:`step_epoch`, :meth:`stop`, :meth:`set_lr`, :meth:`set_batch_size` — never block:
+  they queue the request and wake the I/O thread. Any thread (the GUI thread) may call them.
+- **I/O** — :meth:`recv` starts the child when needed, sends what was queued (a dataset goes
+  once over a second pipe as raw bytes and stays cached in the child under a token) and waits
+  up to ``timeout`` for the child's next message. One thread calls it (a bridge thread in the
+  GUI); while it waits the GIL is released.
+
+Messages from the child are dicts with a ``"type"``:
+
+``"snapshot"``
+    Throttled metrics (``loss``, ``acc``, ``lr`` arrays of the batches since the previous
+    message, ``index`` global batch numbers, ``pos`` positions on the epoch axis counted from
+    the run's start, ``epochs`` finished epochs as dicts with ``epoch_pos``), ``progress``
+    (where the run is, samples per second), ``state`` of the loop with ``seq`` (the last
+    command applied), and at most a few times a second ``weights`` with ``grad_norms`` and
+    ``update_ratios``.
+``"finished"``
+    ``weights`` (final), ``history`` (``History.to_dict()``), ``stopped``.
+``"error"``
+    ``kind`` (``"diverged"``, ``"not_trainable"``, ``"design"``, ``"data"``, ``"other"``),
+    ``message`` (a sentence for the person), ``weights`` (the last good ones, or None),
+    ``detail`` (a traceback for the log).
+``"exit"``
+    The child is gone (``exitcode``); the next run starts a new one.
+
+Every message but ``"exit"`` carries ``run``, the id :meth:`run` returned. The child stops and
+exits when the parent's end of the pipe closes (the parent ended), so no child outlives it.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import socket
+import threading
+from typing import Any
+
+from nnstudio.core.threads import training_threads
+
+__all__ = ["MAX_CACHED_DATASETS", "TrainingProcess"]
+
+#: datasets the child keeps (e.g. the training data and a fine-tuning set)
+MAX_CACHED_DATASETS = 2
+
+
+class TrainingProcess:
+    """Parent-side handle of a persistent training child process.
+
+    Parameters
+    ----------
+    threads : int, optional
+        BLAS and engine threads of the child; default: all cores but one
+        (:func:`nnstudio.core.threads.training_threads`), so a core stays free for the GUI.
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = int(threads or training_threads())
+        self._proc: Any = None
+        self._conn: Any = None           # duplex: commands out, messages in
+        self._data: Any = None           # datasets out (raw bytes)
+        self._send_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._queue: collections.deque = collections.deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._cached: list[str] = []     # dataset tokens the child holds, oldest first
+        self._run_id = 0
+        self._seq = 0
+        #: how many datasets were sent to a child (tests: a cached one is not resent)
+        self.datasets_sent = 0
+        #: how many child processes were started
+        self.starts = 0
+        self._closed = False
+
+    # ------------------------------------------------------------ state
+    @property
+    def alive(self) -> bool:
+        """True while the child process runs."""
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def current_run(self) -> int:
+        """Id of the latest run asked for (0 before the first)."""
+        return self._run_id
+
+    @property
+    def last_seq(self) -> int:
+        """Number of the latest command queued; a message whose ``seq`` is lower was sent
+        before the child applied it (its ``state`` may be out of date)."""
+        return self._seq
+
+    # ------------------------------------------------------------ commands (any thread)
+    def run(self, *, design_json: str, weights: dict, config: dict, x: Any, y: Any,
+            token: str, history: dict | None = None, mode: str = "train",
+            start: str = "run", seed: int = 0,
+            fail: tuple[int, str] | None = None) -> int:
+        """Queue a training run; returns its id. Never blocks.
+
+        Parameters
+        ----------
+        design_json : str
+            ``Design.to_json()`` of the network to train.
+        weights : dict of str to ndarray
+            Starting weights (``Network.get_weights()``).
+        config : dict
+            ``dataclasses.asdict(TrainConfig)``.
+        x, y : ndarray
+            Samples (N, *sample_shape) float32 and targets (N,) int64 or (N, k) float32.
+            Sent once per ``token``: a later run naming a token the child still holds sends
+            nothing.
+        token : str
+            Names this dataset; a new dataset needs a new token.
+        history : dict, optional
+            ``History.to_dict()`` of earlier training to continue (epochs numbered on).
+        mode : {"train", "fine_tune"}
+            A fine-tuning run starts a history of its own (``history`` is ignored).
+        start : {"run", "step_batch", "step_epoch"}
+            Run freely, or train one batch / to the epoch's end and pause.
+        seed : int
+            Seed of the child's network (dropout masks).
+        fail : (int, str), optional
+            Raise an unexpected error with this message after this many batches (tests of
+            the error path).
+        """
+        if mode not in ("train", "fine_tune"):
+            raise ValueError(f"unknown mode {mode!r}")
+        if start not in ("run", "step_batch", "step_epoch"):
+            raise ValueError(f"unknown start {start!r}")
+        self._run_id += 1
+        spec = {"design": design_json, "weights": weights, "config": dict(config),
+                "history": None if mode == "fine_tune" else history, "mode": mode,
+                "start": start, "seed": int(seed), "token": str(token),
+                "fail": None if fail is None else (int(fail[0]), str(fail[1]))}
+        self._put(("run", self._run_id, spec), data=(x, y))
+        return self._run_id
+
+    def pause(self) -> None:
+        """Pause the current run before its next batch."""
+        self._command("pause")
+
+    def resume(self) -> None:
+        """Let a paused run go on."""
+        self._command("resume")
+
+    def step_batch(self, n: int = 1) -> None:
+        """Train ``n`` more batches, then pause."""
+        self._command("step_batch", int(n))
+
+    def step_epoch(self) -> None:
+        """Train to the end of the current epoch, then pause."""
+        self._command("step_epoch")
+
+    def stop(self) -> None:
+        """End the current run before its next batch (it sends ``finished``)."""
+        self._command("stop")
+
+    def set_lr(self, lr: float) -> None:
+        """Learning rate of the current run from its next batch on."""
+        self._command("set_lr", float(lr))
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Batch size of the current run from its next batch on."""
+        self._command("set_batch_size", int(batch_size))
+
+    def _command(self, name: str, arg: Any = None) -> None:
+        if self._run_id:
+            self._put((name, self._run_id, arg))
+
+    def _put(self, msg: tuple, data: tuple | None = None) -> None:
+        self._seq += 1
+        self._queue.append((msg, self._seq, data))
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:  # the wake-up buffer is full: the I/O thread is awake anyway
+            pass
+
+    # ------------------------------------------------------------ I/O (one thread)
+    def start(self) -> None:
+        """Start the child if it is not running.
+
+        :meth:`recv` calls it when a run needs the child; calling it earlier from another
+        thread (while nothing was queued yet) saves the first run the interpreter's start.
+        """
+        with self._start_lock:
+            if not self.alive:
+                self._start()
+
+    def _start(self) -> None:
+        self._close_pipes()
+        ctx = multiprocessing.get_context("spawn")
+        conn, child_conn = ctx.Pipe(duplex=True)
+        data_r, data_w = ctx.Pipe(duplex=False)
+        from nnstudio.core import trainchild
+
+        proc = ctx.Process(target=trainchild.child_main, args=(child_conn, data_r, self.threads),
+                           name="nnstudio-training", daemon=True)
+        proc.start()
+        # the parent keeps only its own ends: the child sees EOF when the parent goes
+        child_conn.close()
+        data_r.close()
+        self._proc, self._conn, self._data = proc, conn, data_w
+        self._cached = []
+        self.starts += 1
+
+    def recv(self, timeout: float = 0.1) -> dict | None:
+        """Send what was queued, then wait up to ``timeout`` s for a message from the child.
+
+        Returns the message, or None when none came. A child that died gives
+        ``{"type": "exit", "exitcode": ...}`` (once); the next queued run starts a new one.
+        """
+        from multiprocessing.connection import wait
+
+        if self._closed:
+            return None
+        exit_msg = self._flush()
+        if exit_msg is not None:
+            return exit_msg
+        if self._conn is None:  # nothing started yet: wait for a command
+            wait([self._wake_r], timeout)
+            self._drain_wake()
+            exit_msg = self._flush()
+            if exit_msg is not None or self._conn is None:
+                return exit_msg
+            timeout = 0.0
+        ready = wait([self._conn, self._wake_r], timeout)
+        if self._wake_r in ready:
+            self._drain_wake()
+            exit_msg = self._flush()
+            if exit_msg is not None:
+                return exit_msg
+        if self._conn is not None and self._conn.poll(0):
+            try:
+                return self._conn.recv()
+            except (EOFError, OSError):
+                return self._lost()
+        return None
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def _flush(self) -> dict | None:
+        """Send every queued command (starting the child for a run)."""
+        while self._queue:
+            msg, seq, data = self._queue[0]
+            if msg[0] == "run" and not self.alive:
+                self.start()
+            if self._conn is None:  # a command with no child to obey it
+                self._queue.popleft()
+                continue
+            try:
+                with self._send_lock:
+                    if msg[0] == "run":
+                        self._send_run(msg, seq, data)
+                    else:
+                        self._conn.send((*msg, seq))
+            except (BrokenPipeError, EOFError, OSError):
+                self._queue.popleft()
+                return self._lost()
+            self._queue.popleft()
+        return None
+
+    def _send_run(self, msg: tuple, seq: int, data: tuple) -> None:
+        """Send a run; its dataset follows as raw bytes unless the child holds its token."""
+        import numpy as np
+
+        spec = dict(msg[2])
+        token = spec["token"]
+        if token in self._cached:  # the child moves it to the end of its cache too
+            self._cached.remove(token)
+            self._cached.append(token)
+            spec["data"] = None
+            self._conn.send((msg[0], msg[1], spec, seq))
+            return
+        x = np.ascontiguousarray(data[0])
+        y = np.ascontiguousarray(data[1])
+        spec["data"] = (x.shape, x.dtype.str, y.shape, y.dtype.str)
+        self._conn.send((msg[0], msg[1], spec, seq))
+        self._data.send_bytes(x)  # raw bytes, no pickled copy
+        self._data.send_bytes(y)
+        self._cached.append(token)
+        del self._cached[:-MAX_CACHED_DATASETS]
+        self.datasets_sent += 1
+
+    def _lost(self) -> dict:
+        code = None
+        if self._proc is not None:
+            self._proc.join(1.0)
+            code = self._proc.exitcode
+        self._close_pipes()
+        self._proc = None
+        return {"type": "exit", "exitcode": code}
+
+    def _close_pipes(self) -> None:
+        for c in (self._conn, self._data):
+            if c is not None:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+        self._conn = self._data = None
+        self._cached = []
+
+    # ------------------------------------------------------------ ending
+    def shutdown(self, timeout: float = 2.0) -> bool:
+        """Stop any run and end the child: ask, wait ``timeout`` s, then terminate, then kill.
+
+        Returns True when the child ended on request. The handle can start a new child
+        afterwards (a later :meth:`run`).
+        """
+        got = self._start_lock.acquire(timeout=timeout)  # a start in progress ends first
+        try:
+            return self._shutdown(timeout)
+        finally:
+            if got:
+                self._start_lock.release()
+
+    def _shutdown(self, timeout: float) -> bool:
+        proc = self._proc
+        self._queue.clear()
+        clean = True
+        if proc is not None:
+            if self._send_lock.acquire(timeout=0.5):
+                try:
+                    if self._conn is not None:
+                        self._conn.send(("shutdown", 0, None, self._seq))
+                except (BrokenPipeError, EOFError, OSError):
+                    pass
+                finally:
+                    self._send_lock.release()
+            proc.join(timeout)
+            if proc.is_alive():
+                clean = False
+                proc.terminate()
+                proc.join(0.5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(0.5)
+        self._close_pipes()
+        self._proc = None
+        return clean
+
+    def close(self) -> None:
+        """:meth:`shutdown` and release the handle's own resources."""
+        self.shutdown()
+        self._closed = True
+        for s in (self._wake_r, self._wake_w):
+            s.close()
+
+    def __del__(self) -> None:  # a forgotten handle must not leave a child behind
+        try:
+            if self._proc is not None and self._proc.is_alive():
+                self._close_pipes()  # EOF: the child stops and exits by itself
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass

@@ -1,0 +1,222 @@
+"""The training child process, driven through its pipe (no Qt)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnstudio.core.graph import Design
+from nnstudio.core.network import Network
+from nnstudio.core.trainproc import TrainingProcess
+from nnstudio.core.training import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_design(activation: str = "tanh") -> Design:
+    d = Design("tiny")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 8, "activation": activation}, node_id="fc1")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
+        d.connect(a, b)
+    return d
+
+
+def blobs(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n).astype(np.int64)
+    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+    return x, y
+
+
+X, Y = blobs()
+
+
+@pytest.fixture(scope="module")
+def proc():
+    p = TrainingProcess(threads=1)
+    yield p
+    assert p.shutdown(5.0)
+    p.close()
+
+
+def start(proc: TrainingProcess, design: Design | None = None, token: str = "blobs",
+          x: np.ndarray = X, y: np.ndarray = Y, **cfg) -> tuple[int, dict]:
+    design = design or tiny_design()
+    weights = Network(design).get_weights()
+    config = dataclasses.asdict(TrainConfig(**{"epochs": 2, "batch_size": 16, **cfg}))
+    return proc.run(design_json=design.to_json(), weights=weights, config=config, x=x, y=y,
+                    token=token), weights
+
+
+def messages(proc: TrainingProcess, run_id: int, until, timeout: float = 20.0) -> list[dict]:
+    """Messages of ``run_id`` up to and including the first for which ``until(msg)``."""
+    out: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = proc.recv(0.1)
+        if msg is None or (msg.get("run") != run_id and msg["type"] != "exit"):
+            continue
+        out.append(msg)
+        if until(msg):
+            return out
+    raise AssertionError(f"timed out; got {[m['type'] for m in out]}")
+
+
+def is_end(msg: dict) -> bool:
+    return msg["type"] in ("finished", "error", "exit")
+
+
+def n_batches(msgs: list[dict]) -> int:
+    return sum(len(m["loss"]) for m in msgs if m["type"] == "snapshot")
+
+
+def test_trains_and_sends_metrics_and_final_weights(proc):
+    run_id, before = start(proc)
+    msgs = messages(proc, run_id, is_end)
+    end = msgs[-1]
+    assert end["type"] == "finished", end.get("message")
+    assert not end["stopped"]
+    snaps = [m for m in msgs if m["type"] == "snapshot"]
+    n = n_batches(msgs)
+    assert n == len(end["history"]["batch_loss"]) == 2 * int(np.ceil(900 / 16))
+    index = np.concatenate([m["index"] for m in snaps])
+    assert np.array_equal(index, np.arange(n))
+    epochs = [e for m in snaps for e in m["epochs"]]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert epochs[-1]["val_accuracy"] > 0.8
+    assert any(m["weights"] for m in snaps) and snaps[-1]["grad_norms"]
+    assert snaps[-1]["progress"]["samples_seen"] == 2 * 900
+    after = end["weights"]
+    assert set(after) == set(before) and all(v.dtype == np.float32 for v in after.values())
+    assert any(not np.allclose(before[k], after[k]) for k in before)
+
+
+def test_dataset_is_sent_once_per_token(proc):
+    sent = proc.datasets_sent
+    for _ in range(2):
+        run_id, _ = start(proc, epochs=1)
+        end = messages(proc, run_id, is_end)[-1]
+        assert end["type"] == "finished"
+    assert proc.datasets_sent == sent + (0 if sent else 1)
+    assert end["cached"]
+    run_id, _ = start(proc, token="other", x=X[:500], y=Y[:500], epochs=1)
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "finished" and not end["cached"]
+    assert proc.datasets_sent == max(sent, 1) + 1
+    assert proc.starts == 1
+
+
+def test_pause_step_lr_and_stop_round_trip(proc):
+    run_id, _ = start(proc, epochs=1000)
+    messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["loss"]) > 0)
+    proc.pause()
+    seq = proc.last_seq
+    messages(proc, run_id, lambda m: m["type"] == "snapshot" and m["seq"] >= seq
+             and m["state"] == "paused")
+    quiet = [m for m in (proc.recv(0.1) for _ in range(3)) if m is not None]
+    assert n_batches(quiet) == 0, "a paused run kept training"
+    proc.step_batch(1)
+    msgs = messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["loss"]) > 0)
+    assert n_batches(msgs) == 1
+    proc.set_lr(0.05)
+    proc.resume()
+    msgs = messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["lr"]) > 0
+                    and m["lr"][-1] == pytest.approx(0.05))
+    proc.stop()
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "finished" and end["stopped"]
+    assert end["history"]["batch_lr"][-1] == pytest.approx(0.05)
+
+
+def test_errors_arrive_as_messages(proc):
+    design = tiny_design()
+    weights = Network(design).get_weights()
+    config = dataclasses.asdict(TrainConfig(epochs=1, batch_size=16))
+    run_id = proc.run(design_json=design.to_json(), weights=weights, config=config, x=X, y=Y,
+                      token="blobs", fail=(3, "simulated failure"))
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "error" and end["kind"] == "other"
+    assert "simulated failure" in end["message"] and "RuntimeError" in end["detail"]
+    assert end["weights"] is not None
+
+    step = tiny_design("step")
+    run_id, _ = start(proc, design=step)
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "error" and end["kind"] == "not_trainable"
+    assert "perceptron" in end["message"] or "sigmoid" in end["message"]
+
+    run_id = proc.run(design_json=design.to_json(), weights={"fc1/W": np.zeros((3, 3))},
+                      config=config, x=X, y=Y, token="blobs")
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "error" and end["kind"] == "design"
+
+    run_id, _ = start(proc, token="bad", x=X, y=Y[:10])
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "error" and end["kind"] == "data" and "targets" in end["message"]
+
+    line = Design("line")
+    line.add_node("Input", {"shape": [2]}, node_id="in")
+    line.add_node("Dense", {"units": 1, "activation": "linear"}, node_id="fc")
+    line.add_node("Output", {"loss": "mse"}, node_id="out")
+    line.connect("in", "fc")
+    line.connect("fc", "out")
+    steep = X[:256] * 1e3
+    run_id, _ = start(proc, design=line, token="steep", x=steep,
+                      y=(steep.sum(1, keepdims=True) * 1e3).astype(np.float32), lr=10.0,
+                      optimizer="sgd")
+    end = messages(proc, run_id, is_end)[-1]
+    assert end["type"] == "error" and end["kind"] == "diverged"
+    assert "learning rate" in end["message"]
+    assert proc.alive, "an error in a run must not end the process"
+
+
+def _state(pid: int) -> str | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((line.split()[1] for line in text.splitlines() if line.startswith("State:")),
+                None)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_child_exits_when_the_parent_dies():
+    code = (
+        "import sys, time, dataclasses\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from tests.core.test_trainproc import start, X\n"
+        "from nnstudio.core.trainproc import TrainingProcess\n"
+        "p = TrainingProcess(threads=1)\n"
+        "run_id, _ = start(p, epochs=100000)\n"
+        "while True:\n"
+        "    m = p.recv(0.1)\n"
+        "    if m and m['type'] == 'snapshot':\n"
+        "        break\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code, str(ROOT)], stdout=subprocess.PIPE,
+                              text=True, cwd=ROOT)
+    try:
+        child = int(parent.stdout.readline())
+        assert _state(child) not in (None, "Z")
+    finally:
+        parent.kill()  # no chance to say goodbye: the child only sees the pipe close
+        parent.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _state(child) not in (None, "Z"):
+        time.sleep(0.05)
+    state = _state(child)
+    if state not in (None, "Z"):
+        os.kill(child, 9)
+    assert state in (None, "Z"), "the training child outlived its parent"
