@@ -438,7 +438,6 @@ def test_clone_steps_copies_in_bounded_pieces(qtbot, monkeypatch) -> None:
 
 
 def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> None:
-    from nnstudio.gui.views.base import PieceSizer
     from nnstudio.gui.views.cost import MIN_SAMPLES
 
     s = make(qtbot, tiny_mlp(), images(n=120))
@@ -446,8 +445,7 @@ def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> N
     qtbot.addWidget(view)
     view.refresh_now()
     view.job.cancel()
-    view._sizer = PieceSizer(6.0)
-    view._sizer.record(1, 0.050)            # as if one sample took 50 ms
+    view._per_sample = 0.050                # as if one sample took 50 ms
     view._surface = None
     draw(view)
     assert view._n_used == MIN_SAMPLES

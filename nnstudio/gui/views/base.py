@@ -31,10 +31,11 @@ TRAINING_DUTY = 0.5
 class PieceSizer:
     """How many units (samples, grid points, rows) the next piece of background work handles.
 
-    It learns the cost of one unit from the pieces it is told about and sizes the next piece
-    to take about ``target_ms``: it starts small, grows at most ``growth`` times per piece and
-    shrinks at once after a slow piece (a slow measurement counts in full, a fast one only
-    partly, so one lucky piece cannot make the next one too long).
+    It sizes each piece from the last one so that it takes about ``target_ms``: it starts
+    small, grows at most ``growth`` times per piece and shrinks at once, in proportion, after
+    a slow piece. (Disturbances only ever make a piece slower, so a fast piece tells the true
+    cost.) It also keeps the cost of one unit over the recent pieces, fixed costs per piece
+    spread over their units, for callers that plan how much work to do.
 
     Parameters
     ----------
@@ -55,18 +56,22 @@ class PieceSizer:
         self.growth = float(growth)
         self.clock = clock
         self.size = int(np.clip(start, self.lo, self.hi))
-        self.per_unit_s: float | None = None   # learnt cost of one unit
+        self._recent: deque[tuple[int, float]] = deque(maxlen=16)
+
+    @property
+    def per_unit_s(self) -> float | None:
+        """Seconds per unit over the recent pieces (None before any)."""
+        if not self._recent:
+            return None
+        return sum(t for _, t in self._recent) / sum(k for k, _ in self._recent)
 
     def record(self, units: int, seconds: float) -> None:
-        """A piece of ``units`` units took ``seconds``: update the cost and the next size."""
+        """A piece of ``units`` units took ``seconds``: learn, and size the next piece."""
         if units <= 0:
             return
-        per = max(float(seconds), 1e-9) / units
-        if self.per_unit_s is None or per > self.per_unit_s:
-            self.per_unit_s = per
-        else:
-            self.per_unit_s = 0.7 * self.per_unit_s + 0.3 * per
-        want = int(self.target_s / self.per_unit_s + 1e-6)
+        seconds = max(float(seconds), 1e-9)
+        self._recent.append((int(units), seconds))
+        want = int(units * self.target_s / seconds + 1e-6)
         cap = max(self.lo, int(units * self.growth))
         self.size = int(np.clip(min(want, cap), self.lo, self.hi))
 

@@ -57,7 +57,6 @@ from nnstudio.gui.views.style import (
 
 SAMPLES = 256          # samples the cost is averaged over at most
 MIN_SAMPLES = 8        # ... and at least (slow networks)
-CALIBRATE = 32         # samples timed to learn the cost of one sample
 PER_PARAM = 16         # scalar weights listed per parameter
 MAX_TRACE = 4000       # snapshots of the path kept (halved when full)
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
@@ -194,7 +193,8 @@ class CostSurfaceView(InsightView):
         self._sample: tuple[np.ndarray, np.ndarray] | None = None
         self._surface: dict | None = None
         self._surface_time = 0.0
-        self._sizer = PieceSizer(PIECE_MS)    # learns the cost of one sample
+        self._sizer = PieceSizer(PIECE_MS)    # sizes the pieces of work
+        self._per_sample: float | None = None  # seconds for one more sample in an evaluation
         self._n_used = 0                      # samples the landscape is averaged over
         self._weights_at_surface: np.ndarray | None = None
         self._pending: dict | None = None
@@ -300,6 +300,7 @@ class CostSurfaceView(InsightView):
         self._line = None
         self._sample = None
         self._sizer = PieceSizer(PIECE_MS)
+        self._per_sample = None
         self._job_cache.clear()
         self._now_cache.clear()
         if self.session.history is None:
@@ -314,6 +315,7 @@ class CostSurfaceView(InsightView):
         self._surface = None
         self._sample = None
         self._sizer = PieceSizer(PIECE_MS)
+        self._per_sample = None
         self._pick_key = None
 
     # ------------------------------------------------------------------ drawing
@@ -335,19 +337,21 @@ class CostSurfaceView(InsightView):
     def _sync(self, n: int) -> bool:
         """True when the curve and tangent (44 evaluations on ``n`` samples) are cheap
         enough to follow every redraw directly."""
-        per = self._sizer.per_unit_s
+        per = self._per_sample
         return per is not None and per * n * 44 < SYNC_S
 
     def _timed(self, pieces):
-        """Advance a :func:`iter_cost_pieces` iterator, teaching the sizer each piece's cost."""
+        """Advance a :func:`iter_cost_pieces` iterator, teaching the sizer each piece's cost;
+        yields ``(item, seconds)``."""
         while True:
             t0 = time.perf_counter()
             try:
                 item = next(pieces)
             except StopIteration:
                 return
-            self._sizer.record(item[1], time.perf_counter() - t0)
-            yield item
+            dt = time.perf_counter() - t0
+            self._sizer.record(item[1], dt)
+            yield item, dt
 
     def refresh(self) -> None:
         net = self.session.network
@@ -442,12 +446,16 @@ class CostSurfaceView(InsightView):
 
         def work():
             clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
-            if sizer.per_unit_s is None:        # learn what one sample costs
-                k = min(CALIBRATE, len(x_all))
-                for _ in self._timed(iter_cost_pieces(clone, x_all[:k], y_all[:k], picks,
-                                                      [[w, wy]], lambda: sizer.size)):
+            if self._per_sample is None:        # learn what one more sample costs:
+                tried = []                       # growing pieces until one takes a while
+                for (_, k, _), dt in self._timed(iter_cost_pieces(
+                        clone, x_all, y_all, picks, [[w, wy]], lambda: sizer.size)):
+                    tried.append(dt / k)
+                    if dt >= sizer.target_s / 2:
+                        break
                     yield
-            per = sizer.per_unit_s or 1e-3
+                self._per_sample = min(tried[-2:])
+            per = self._per_sample
             n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
             x, y = x_all[:n], y_all[:n]
             self._n_used = n
@@ -465,8 +473,8 @@ class CostSurfaceView(InsightView):
                                          points])
             n_line = len(points) - side * side
             costs = np.full(n_line, np.nan)
-            for p, _, cost in self._timed(iter_cost_pieces(clone, x, y, picks, points,
-                                                           lambda: sizer.size)):
+            for (p, _, cost), _ in self._timed(iter_cost_pieces(clone, x, y, picks, points,
+                                                                lambda: sizer.size)):
                 if cost is not None:
                     if p < n_line:
                         costs[p] = cost
@@ -533,9 +541,9 @@ class CostSurfaceView(InsightView):
             text += f" Next step ≈ −{fmt(lr)} × {fmt(slope)} = <b>{fmt(-lr * slope)}</b>."
         n, total = self._n_used, len(self._sample[0]) if self._sample else 0
         if n and n < total:
-            text += (f"<br><i>This network takes long to compute, so the cost here is "
-                     f"averaged over only {n} of {total} samples: the landscape is a rough "
-                     f"sketch.</i>")
+            text += (f"<br><i>To stay quick with this network, the cost here is averaged "
+                     f"over only {n} of {total} samples, so the landscape is approximate."
+                     f"</i>")
         if self.job.running:
             text += " <i>Computing the landscape…</i>"
         self.status.setText(text)

@@ -164,6 +164,7 @@ def light_plot(layout: pg.GraphicsLayout, row: int, title: str = "", left: str =
         ax.linkToView(vb)
         _style_axis(ax, text)
     layout.addItem(left_ax, row=row + 1, col=0)
+    layout.layout.setAlignment(left_ax, Qt.AlignmentFlag.AlignRight)   # flush with the plot
     layout.addItem(vb, row=row + 1, col=1)
     layout.addItem(bottom_ax, row=row + 2, col=1)
     return vb, left_ax, bottom_ax

@@ -82,6 +82,7 @@ class WeightsView(InsightView):
         self.histograms = pg.GraphicsLayoutWidget()
         self.histograms.setObjectName("weightHistograms")
         self.histograms.setBackground("w")
+        self.histograms.ci.layout.setSpacing(0)   # axes flush with their plots
         left.addWidget(self.histograms, 1)
         self.legend = ColorLegend(SEQUENTIAL, ["none", "", "most"],
                                   "share of the layer's weights at that value")
