@@ -131,8 +131,9 @@ def iter_cost_pieces(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequence
     points : ndarray, shape (P, k)
         The values of the picked weights at each point.
     batch : int or callable returning int, optional
-        Samples per piece (all of them when None); a callable is asked before every piece,
-        so the caller can size pieces from their measured duration.
+        Samples per piece at most (all of them when None); a callable is asked before every
+        piece, so the caller can size pieces from their measured duration. A point's samples
+        are cut into equal pieces (45 samples at 30 a piece: 23 and 22).
 
     Yields
     ------
@@ -148,8 +149,9 @@ def iter_cost_pieces(network: Any, x: np.ndarray, y: np.ndarray, picks: Sequence
     for p, values in enumerate(pts):
         done, total = 0, 0.0
         while done < n:
-            size = batch() if callable(batch) else (batch or n)
-            k = max(1, min(int(size), n - done))
+            size = max(1, int(batch() if callable(batch) else (batch or n)))
+            left = n - done
+            k = -(-left // -(-left // size))     # what is left, in equal pieces <= size
             try:
                 for f, i, v in zip(flats, idx, values, strict=True):
                     f[i] = v

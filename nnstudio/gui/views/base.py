@@ -72,7 +72,8 @@ class PieceSizer:
         seconds = max(float(seconds), 1e-9)
         self._recent.append((int(units), seconds))
         want = int(units * self.target_s / seconds + 1e-6)
-        cap = max(self.lo, int(units * self.growth))
+        # a piece cut short (the end of the work) may not hold the size back
+        cap = max(self.lo, int(max(units, self.size) * self.growth))
         self.size = int(np.clip(min(want, cap), self.lo, self.hi))
 
     def estimate_s(self, units: int) -> float | None:
