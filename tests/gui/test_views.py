@@ -360,6 +360,26 @@ def test_piece_sizer_grows_to_the_budget_and_shrinks_after_a_slow_piece() -> Non
     assert sizer.size <= 4
 
 
+def test_piece_sizer_settles_below_a_jump_in_cost() -> None:
+    from nnstudio.gui.views.base import PieceSizer
+
+    def cost(units: int) -> float:        # one unit 3 ms, two or more 6 ms each
+        return 0.003 if units == 1 else 0.006 * units
+
+    sizer = PieceSizer(target_ms=6.0, patience=16)
+    sizes = []
+    for _ in range(15):
+        sizes.append(sizer.size)
+        sizer.record(sizer.size, cost(sizer.size))
+    assert sizes[:2] == [1, 2]              # tried two once: too slow
+    assert sizes[2:] == [1] * 13            # and stays below the jump
+    later = []
+    for _ in range(20):
+        later.append(sizer.size)
+        sizer.record(sizer.size, cost(sizer.size))
+    assert later.count(2) == 1              # tries again after a while, and falls back
+
+
 def _job_run(qtbot, cost_per_unit_s: float, n: int = 200):
     from nnstudio.gui.views.base import ChunkedJob, PieceSizer
 

@@ -33,9 +33,12 @@ class PieceSizer:
 
     It sizes each piece from the last one so that it takes about ``target_ms``: it starts
     small, grows at most ``growth`` times per piece and shrinks at once, in proportion, after
-    a slow piece. (Disturbances only ever make a piece slower, so a fast piece tells the true
-    cost.) It also keeps the cost of one unit over the recent pieces, fixed costs per piece
-    spread over their units, for callers that plan how much work to do.
+    a slow piece. A piece that overran the target also sets a ceiling just below its size,
+    raised again only after ``patience`` good pieces at the ceiling: work whose cost jumps
+    with size (two samples cost four times one when the engine starts splitting work across
+    threads) settles below the jump instead of going back and forth across it. It also keeps
+    the cost of one unit over the recent pieces, fixed costs per piece spread over their
+    units, for callers that plan how much work to do.
 
     Parameters
     ----------
@@ -45,17 +48,23 @@ class PieceSizer:
         First size, and the bounds of every size.
     growth : float
         Largest factor between a piece's size and the next one's.
+    patience : int
+        Good pieces at the ceiling before it is raised (by a quarter).
     clock : callable
         Seconds as float (``time.perf_counter``; tests pass a fake one).
     """
 
     def __init__(self, target_ms: float = 6.0, start: int = 1, lo: int = 1,
-                 hi: int = 1 << 20, growth: float = 2.0, clock=time.perf_counter) -> None:
+                 hi: int = 1 << 20, growth: float = 2.0, patience: int = 16,
+                 clock=time.perf_counter) -> None:
         self.target_s = target_ms / 1000.0
         self.lo, self.hi = max(1, int(lo)), max(1, int(hi))
         self.growth = float(growth)
+        self.patience = int(patience)
         self.clock = clock
         self.size = int(np.clip(start, self.lo, self.hi))
+        self.ceiling = self.hi
+        self._good = 0
         self._recent: deque[tuple[int, float]] = deque(maxlen=16)
 
     @property
@@ -71,10 +80,18 @@ class PieceSizer:
             return
         seconds = max(float(seconds), 1e-9)
         self._recent.append((int(units), seconds))
+        if seconds > 1.3 * self.target_s:
+            self.ceiling = max(self.lo, units - 1)
+            self._good = 0
+        elif units >= self.ceiling:
+            self._good += 1
+            if self._good >= self.patience:
+                self.ceiling = min(self.hi, self.ceiling + max(1, self.ceiling // 4))
+                self._good = 0
         want = int(units * self.target_s / seconds + 1e-6)
         # a piece cut short (the end of the work) may not hold the size back
         cap = max(self.lo, int(max(units, self.size) * self.growth))
-        self.size = int(np.clip(min(want, cap), self.lo, self.hi))
+        self.size = int(np.clip(min(want, cap, self.ceiling), self.lo, self.hi))
 
     def estimate_s(self, units: int) -> float | None:
         """Expected seconds for ``units`` units (None before any measurement)."""
