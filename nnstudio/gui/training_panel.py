@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -383,6 +383,8 @@ class TrainingPanel(QDockWidget):
                 self._select_spec(self.controller.dataset_spec)
                 return
             spec = f"idx:{folder}"
+            # remembered as the standard test digits (the Draw page scores fine-tuning on them)
+            QSettings("nnstudio", "nnstudio").setValue("data/mnistFolder", folder)
         elif spec == "__csv__":
             path, _ = QFileDialog.getOpenFileName(self, "CSV table", "", "CSV (*.csv);;All (*)")
             if not path:
