@@ -228,9 +228,11 @@ class Conv2D(Layer):
             g = self.activation.backward(a, dy.reshape(a.shape))     # (N, F, Ho, Wo)
             np.copyto(dst, g.transpose(1, 0, 2, 3))
         dz = dzT.reshape(F, -1)
-        dWb = dz @ cols.T                                            # [dW | db]
-        self.W.grad.reshape(F, -1)[...] = dWb[:, :-1]
-        self.b.grad[...] = dWb[:, -1]
+        # [dW | db]^T = cols @ dz^T, (C*k*k + 1, F): OpenBLAS runs this orientation of the
+        # long-K product 1.5-2.5x faster than dz @ cols^T
+        dWbT = cols @ dz.T
+        self.W.grad.reshape(F, -1)[...] = dWbT[:-1].T
+        self.b.grad[...] = dWbT[-1]
         if not self.needs_dx:
             return None
         Wm = self.W.value.reshape(F, -1)

@@ -23,10 +23,11 @@ float32 batches. A step activation anywhere makes :meth:`Network.train_step` rai
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
-from . import losses
+from . import losses, parallel
 from .conv import Conv2D, MaxPool2D
 from .graph import Design, DesignError
 from .layers import (
@@ -43,6 +44,12 @@ from .layers import (
 )
 
 __all__ = ["Network", "NotTrainableError", "Param", "build_layer"]
+
+#: A training batch is split across threads only into slices of at least this many
+#: samples and this many multiply-adds (rough forward count): smaller slices cost more in
+#: hand-over than they gain.
+SHARD_MIN_SAMPLES = 16
+SHARD_MIN_WORK = 2_000_000
 
 
 class NotTrainableError(DesignError):
@@ -104,26 +111,21 @@ class Network:
         analysis = self.design.check()
         self.seed = seed
         self.dtype = np.dtype(dtype)
-        rng = np.random.default_rng(seed)
-        order = self.design.topo_order()
-        index = {nid: i for i, nid in enumerate(order)}
-        self.layers: dict[str, Layer] = {}
-        self._srcs: list[list[int]] = []
-        for nid in order:
-            node = self.design.nodes[nid]
-            srcs = self.design.inputs_of(nid)
-            in_shapes = [tuple(analysis.shapes[s]) for s in srcs]
-            self.layers[nid] = build_layer(node.kind, nid, node.params, in_shapes, rng,
-                                           self.dtype)
-            self._srcs.append([index[s] for s in srcs])
-        self._seq = list(self.layers.values())
+        self._order = self.design.topo_order()
+        index = {nid: i for i, nid in enumerate(self._order)}
+        self._shapes = analysis.shapes
+        self._srcs: list[list[int]] = [[index[s] for s in self.design.inputs_of(nid)]
+                                       for nid in self._order]
         self._in = index[self.design.input_node.id]
         self._out = index[self.design.output_node.id]
-        self.input_shape: tuple[int, ...] = tuple(analysis.shapes[order[self._in]])
-        self.output_shape: tuple[int, ...] = tuple(analysis.shapes[order[self._out]])
-        self._in_size = math.prod(self.input_shape)
         self.loss_name: str = self.design.output_node.params["loss"]
         self.task = "regression" if self.loss_name == "mse" else "classification"
+        self._seq = self._build_layers(np.random.default_rng(seed))
+        self.layers: dict[str, Layer] = dict(zip(self._order, self._seq, strict=True))
+        self.input_shape: tuple[int, ...] = tuple(analysis.shapes[self._order[self._in]])
+        self.output_shape: tuple[int, ...] = tuple(analysis.shapes[self._order[self._out]])
+        self._in_size = math.prod(self.input_shape)
+        self._fused = self._seq[self._srcs[self._out][0]].fused_head
 
         self._params: list[Param] = []
         for nid, layer in self.layers.items():
@@ -132,19 +134,31 @@ class Network:
                 self._params.append(p)
         self.n_params = sum(p.value.size for p in self._params)
         self._flatten_params()
-
-        # which nodes need a gradient: those with parameters at or before them
-        needs = [False] * len(order)
-        for i, layer in enumerate(self._seq):
-            needs[i] = bool(layer.params) or any(needs[j] for j in self._srcs[i])
-        for i, layer in enumerate(self._seq):
-            layer.needs_dx = any(needs[j] for j in self._srcs[i])
-        self._needs_grad = needs
-        self._fused = self._fuse_head(order)
-        self._fuse_relu_pool(order)
+        self._work = self._work_per_sample()
+        #: copies of the layers for the other slices of a batch trained in parallel
+        self._replicas: list[tuple[list[Layer], np.ndarray]] = []
         self.reason_not_trainable = self._find_step()
 
     # ------------------------------------------------------------------ setup
+    def _build_layers(self, rng: np.random.Generator) -> list[Layer]:
+        """One layer per node (topological order), wired: which layers skip their input
+        gradient, the fused loss head, Conv2D (ReLU) -> MaxPool2D."""
+        seq = []
+        for i, nid in enumerate(self._order):
+            node = self.design.nodes[nid]
+            in_shapes = [tuple(self._shapes[self._order[j]]) for j in self._srcs[i]]
+            seq.append(build_layer(node.kind, nid, node.params, in_shapes, rng, self.dtype))
+        # a node needs a gradient when it or something before it has parameters; a layer
+        # computes its input gradient only when one of its inputs needs one
+        needs = [False] * len(seq)
+        for i, layer in enumerate(seq):
+            needs[i] = bool(layer.params) or any(needs[j] for j in self._srcs[i])
+            layer.needs_dx = any(needs[j] for j in self._srcs[i])
+        self._needs_grad = needs
+        self._fuse_head(seq)
+        self._fuse_relu_pool(seq)
+        return seq
+
     def _flatten_params(self, align: int = 16) -> None:
         """Move every value (and every grad) into one flat buffer, each parameter a
         contiguous view starting on a 64-byte boundary, so the optimizer updates all of
@@ -160,36 +174,68 @@ class Network:
             view[...] = p.value
             p.value = view
             p.grad = grads[o:o + p.value.size].reshape(p.value.shape)
+        self._offsets = offsets
+        self._grad_flat = grads
 
-    def _fuse_head(self, order: list[str]) -> bool:
+    def _fuse_head(self, seq: list[Layer]) -> None:
         """Fuse softmax + cross-entropy / sigmoid + binary cross-entropy when possible."""
         want = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(
             self.loss_name)
         srcs = self._srcs[self._out]
         if want is None or len(srcs) != 1:
-            return False
-        head = self._seq[srcs[0]]
-        feeds_only_output = self.design.outputs_of(order[srcs[0]]) == [order[self._out]]
+            return
+        head = seq[srcs[0]]
+        feeds_only_output = (self.design.outputs_of(self._order[srcs[0]])
+                             == [self._order[self._out]])
         if head.activation is not None and head.activation.name == want and feeds_only_output:
             head.fused_head = True
-            return True
-        return False
 
-    def _fuse_relu_pool(self, order: list[str]) -> None:
+    def _fuse_relu_pool(self, seq: list[Layer]) -> None:
         """Conv2D (ReLU) -> MaxPool2D, the pool being the conv's only consumer: the pool
         applies the ReLU derivative on its (4x smaller) output gradient and writes its input
         gradient straight into the conv's gradient buffer."""
-        for i, layer in enumerate(self._seq):
+        order = self._order
+        for i, layer in enumerate(seq):
             srcs = self._srcs[i]
             if not isinstance(layer, MaxPool2D) or len(srcs) != 1:
                 continue
-            conv = self._seq[srcs[0]]
+            conv = seq[srcs[0]]
             if (isinstance(conv, Conv2D) and conv.activation.name == "relu"
                     and not conv.fused_head
                     and self.design.outputs_of(order[srcs[0]]) == [order[i]]):
                 layer.apply_relu_derivative = True
                 layer.grad_target = conv
                 conv.relu_done_by_consumer = True
+
+    def _work_per_sample(self) -> int:
+        """Rough multiply-adds per sample of a training step (forward), to decide whether a
+        batch is worth splitting across threads."""
+        work = 0
+        for layer in self._seq:
+            out = math.prod(layer.output_shape)
+            if isinstance(layer, Conv2D):
+                work += out * layer.W.value[0].size
+            elif isinstance(layer, Dense):
+                work += layer.W.value.size
+            else:
+                work += out
+        return work
+
+    def _replica(self, index: int) -> tuple[list[Layer], np.ndarray]:
+        """Layers for slice ``index`` (>= 1) of a batch trained in parallel: they share the
+        parameter values with :attr:`layers` and have their own caches, buffers and a flat
+        gradient buffer laid out like the main one (summed into it after the step)."""
+        while len(self._replicas) < index:
+            i = len(self._replicas) + 1
+            # its own seeded stream (weights drawn here are discarded; dropout keeps it)
+            seq = self._build_layers(np.random.default_rng([self.seed, i]))
+            grads = np.zeros_like(self._grad_flat)
+            mine = [p for layer in seq for p in layer.params.values()]
+            for p, main, o in zip(mine, self._params, self._offsets, strict=True):
+                p.name, p.value = main.name, main.value
+                p.grad = grads[o:o + main.value.size].reshape(main.value.shape)
+            self._replicas.append((seq, grads))
+        return self._replicas[index - 1]
 
     def _find_step(self) -> str | None:
         for layer in self._seq:
@@ -219,9 +265,12 @@ class Network:
         return np.ascontiguousarray(x, dtype=self.dtype).reshape(n, *self.input_shape)
 
     # ------------------------------------------------------------------ passes
-    def _run(self, x: np.ndarray, training: bool) -> list[np.ndarray]:
-        outs: list = [None] * len(self._seq)
-        for i, layer in enumerate(self._seq):
+    def _run(self, x: np.ndarray, training: bool, seq: list[Layer] | None = None
+             ) -> list[np.ndarray]:
+        """Forward through ``seq`` (default: :attr:`layers`): every node's output."""
+        seq = self._seq if seq is None else seq
+        outs: list = [None] * len(seq)
+        for i, layer in enumerate(seq):
             srcs = self._srcs[i]
             if not srcs:
                 outs[i] = layer.forward(x, training)
@@ -267,6 +316,12 @@ class Network:
         """Forward (training mode), loss and backward for one batch; fills every
         ``Param.grad`` and returns ``(loss, accuracy or None)``. Does not update weights.
 
+        A large enough batch is cut into one slice per thread
+        (:func:`nnstudio.core.parallel.threads`); each slice runs forward and backward on
+        its own copy of the layers (same weights) with single-threaded BLAS, and the slices'
+        gradients are summed. The result equals the whole-batch step up to float rounding
+        (dropout draws each slice's mask from its own seeded stream).
+
         Raises
         ------
         NotTrainableError
@@ -279,16 +334,46 @@ class Network:
                 self.reason_not_trainable, step,
                 "train a single step neuron with the perceptron learning rule "
                 "(nnstudio.core.perceptron), or change the activation to 'sigmoid'")
-        outs = self._run(self._prepare(x), True)
+        x = self._prepare(x)
+        y = np.asarray(y)
+        n = len(x)
+        parts = min(parallel.threads(), n // SHARD_MIN_SAMPLES,
+                    n * self._work // SHARD_MIN_WORK)
+        if parts <= 1:
+            return self._step(self._seq, x, y, n)
+        spans = parallel.chunks(n, parts)
+        seqs = [self._seq] + [self._replica(i)[0] for i in range(1, len(spans))]
+        results = parallel.run_parallel([
+            partial(self._step, seq, x[lo:hi], y[lo:hi], n)
+            for seq, (lo, hi) in zip(seqs, spans, strict=True)])
+        total = self._grad_flat
+        for i in range(1, len(spans)):
+            extra = self._replicas[i - 1][1]
+            parallel.for_chunks(lambda lo, hi, g=extra: np.add(total[lo:hi], g[lo:hi],
+                                                                out=total[lo:hi]),
+                                total.size, total.size)
+        loss = sum(J * (hi - lo) for (J, _), (lo, hi) in zip(results, spans, strict=True)) / n
+        if results[0][1] is None:
+            return loss, None
+        acc = sum(a * (hi - lo) for (_, a), (lo, hi) in zip(results, spans, strict=True)) / n
+        return loss, acc
+
+    def _step(self, seq: list[Layer], x: np.ndarray, y: np.ndarray, n: int
+              ) -> tuple[float, float | None]:
+        """Forward and backward of the samples ``x, y`` (``m`` of the batch's ``n``) through
+        ``seq``; gradients are scaled as parts of the mean over all ``n``."""
+        outs = self._run(x, True, seq)
         J, g, acc = self._loss(outs[self._out], y)
-        self._backward(g)
+        if len(x) != n:
+            g *= g.dtype.type(len(x) / n)              # the loss averaged over m, not n
+        self._backward(g, seq)
         return J, acc
 
-    def _backward(self, g: np.ndarray) -> None:
-        grads: list = [None] * len(self._seq)
+    def _backward(self, g: np.ndarray, seq: list[Layer]) -> None:
+        grads: list = [None] * len(seq)
         grads[self._out] = g
         needs = self._needs_grad
-        for i in range(len(self._seq) - 1, -1, -1):
+        for i in range(len(seq) - 1, -1, -1):
             dy = grads[i]
             if dy is None:
                 continue
@@ -296,7 +381,7 @@ class Network:
             srcs = self._srcs[i]
             if not srcs:
                 continue
-            layer = self._seq[i]
+            layer = seq[i]
             dx = layer.backward(dy)
             if dx is None:
                 continue

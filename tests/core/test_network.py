@@ -266,3 +266,32 @@ def test_threads_give_the_same_training_step(monkeypatch):
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
     for k, v in results[0][1].items():
         np.testing.assert_allclose(results[1][1][k], v, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("design,shape,y", [
+    (small_cnn_design, (10, 1, 8, 8), np.arange(10) % 3),
+    (lambda: dag_design("mse", "linear"), (7, 4), np.random.default_rng(1).random((7, 3))),
+    (conv_dag_design, (5, 1, 6, 6), np.array([2, 0, 1, 1, 0])),
+])
+def test_batch_split_across_threads_gives_the_whole_batch_gradient(monkeypatch, design,
+                                                                  shape, y):
+    from nnstudio.core import network, parallel
+
+    x = np.random.default_rng(0).standard_normal(shape)
+    whole = Network(design(), seed=4, dtype=np.float64)
+    loss, acc = whole.train_step(x, y)
+    monkeypatch.setattr(network, "SHARD_MIN_SAMPLES", 1)
+    monkeypatch.setattr(network, "SHARD_MIN_WORK", 1)
+    before = parallel.threads()
+    parallel.set_threads(3)
+    try:
+        split = Network(design(), seed=4, dtype=np.float64)
+        for _ in range(2):                      # the second step reuses every buffer
+            loss3, acc3 = split.train_step(x, y)
+    finally:
+        parallel.set_threads(before)
+    assert len(split._replicas) == 2
+    assert loss3 == pytest.approx(loss, rel=1e-12)
+    assert (acc3 is None) == (acc is None) and (acc is None or acc3 == pytest.approx(acc))
+    for p, q in zip(whole.parameters(), split.parameters(), strict=True):
+        np.testing.assert_allclose(q.grad, p.grad, rtol=1e-10, atol=1e-12, err_msg=p.name)
