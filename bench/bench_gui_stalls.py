@@ -79,10 +79,16 @@ class Probe:
 
 
 def run_for(app, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.0005)
+    """Run the real event loop (as ``app.exec()`` does) for ``seconds``."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(loop.quit)
+    timer.start(max(0, int(seconds * 1000)))
+    loop.exec()
 
 
 def load_data(spec: str):
@@ -106,6 +112,8 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--switch-interval", type=float, default=None,
                    help="sys.setswitchinterval value (default: what the app sets)")
+    p.add_argument("--plot-fps", type=float, default=None,
+                   help="plot redraws per second at most (default: what the plots use)")
     p.add_argument("--page", default="trainPage", help="page shown while training")
     p.add_argument("--only-train-page", action="store_true",
                    help="build the window with the Train page alone (isolates other pages)")
@@ -161,6 +169,8 @@ def main() -> int:
         timings["plot redraw"].append((time.perf_counter() - t0) * 1000)
 
     plots.refresh = timed_refresh
+    if args.plot_fps:
+        plots._timer.setInterval(max(1, int(1000 / args.plot_fps)))
     plots._timer.timeout.disconnect()
     plots._timer.timeout.connect(timed_refresh)
     for w in (plots.loss_plot, plots.acc_plot, plots.lr_plot):
@@ -203,7 +213,7 @@ def main() -> int:
     wall = time.perf_counter() - t0
     busy = stats(probe.stop())
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    proc = c.process
+    proc = getattr(c, "process", None)  # None: an older build that trained in a thread
     batches = plots.n_points - seen0
     c.stop()
     c.wait_idle(30000)
@@ -214,8 +224,9 @@ def main() -> int:
     print(f"nnstudio GUI stall benchmark · design {args.design} · data {spec} "
           f"({ds.n} × {'×'.join(map(str, ds.sample_shape))}) · batch {args.batch_size} · "
           f"switch interval {sys.getswitchinterval() * 1000:g} ms · {os.cpu_count()} CPUs")
-    print(f"training in a child process ({proc.threads} thread(s), started "
-          f"{proc.starts}×) · load average {load0:.2f} -> {load1:.2f}")
+    where = (f"in a child process ({proc.threads} thread(s), started {proc.starts}×)"
+             if proc is not None else "in a thread of the window's process")
+    print(f"training {where} · load average {load0:.2f} -> {load1:.2f}")
     print(f"{'':>22} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ticks':>7}")
     for name, s in (("idle", idle), ("training", busy)):
         print(f"{name:>22} {s['p50']:8.2f} {s['p99']:8.2f} {s['max']:8.2f} {s['n']:7d}")

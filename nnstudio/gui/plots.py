@@ -1,9 +1,10 @@
 """Live training curves drawn with pyqtgraph.
 
 The plots follow pyqtgraph's ``scrollingPlots`` habits: every curve is created once; metrics
-are appended into NumPy buffers that grow by doubling; a ~30 Hz timer calls ``setData`` on the
-filled slice only when something new arrived; ``clipToView`` and peak downsampling keep long runs
-cheap to draw. Nothing here ever runs once per training batch.
+are appended into NumPy buffers that grow by doubling; a 20 Hz timer (:data:`FPS`) calls
+``setData`` on the filled slice only when something new arrived; ``clipToView``, downsampling
+and no antialiasing on the per-batch curves keep long runs cheap to draw. Nothing here ever
+runs once per training batch.
 
 The x axis is in epochs (fractional during an epoch), so runs with different batch sizes line up.
 """
@@ -29,6 +30,9 @@ TEXT = "#333333"
 READOUT_HINT = "Hover over a plot to read the values under the mouse."
 #: at most this many earlier runs stay visible as faded curves
 MAX_EARLIER_RUNS = 6
+#: plot redraws per second at most: smooth to the eye, and a third less painting than 30
+#: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
+FPS = 20.0
 
 
 class Series:
@@ -250,7 +254,7 @@ class TrainingPlots(QWidget):
     """Cost, accuracy and learning-rate plots of the current run and earlier ones.
 
     Feed it with :meth:`add_snapshot` (any number of times a second: it only buffers);
-    it redraws at most ~30 times a second.
+    it redraws at most ``fps`` times a second.
 
     Signals
     -------
@@ -260,7 +264,7 @@ class TrainingPlots(QWidget):
 
     hovered = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, fps: float = 30.0) -> None:
+    def __init__(self, parent: QWidget | None = None, *, fps: float | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingPlots")
         self._smoothing = 0.9
@@ -345,7 +349,7 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.readout)
 
         self._timer = QTimer(self)
-        self._timer.setInterval(max(1, int(1000 / fps)))
+        self._timer.setInterval(max(1, int(1000 / (fps or FPS))))
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
 
@@ -405,7 +409,7 @@ class TrainingPlots(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
-        """Push the buffers into the curves if anything new arrived (the ~30 Hz timer)."""
+        """Push the buffers into the curves if anything new arrived (the :data:`FPS` timer)."""
         if not self._dirty:
             return
         self._dirty = False
