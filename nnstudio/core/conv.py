@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .activations import get_activation
+from .convpool import PooledConv
 from .layers import Layer, init_weights
 from .parallel import for_chunks
 
@@ -122,6 +123,10 @@ class Conv2D(Layer):
         #: derivative to the gradient it passes back.
         self.relu_done_by_consumer = False
         self._grad_view: np.ndarray | None = None
+        #: Set by the network when a 2x2 / stride-2 MaxPool2D is the only consumer of this
+        #: ReLU layer: training passes then return the pooled output and take its gradient
+        #: (:mod:`nnstudio.core.convpool`); the pool passes both through.
+        self.pooled: PooledConv | None = None
 
     def grad_target(self, n: int) -> np.ndarray:
         """A ``(n, F, Ho, Wo)`` view of this layer's own gradient buffer: a consumer that
@@ -186,6 +191,8 @@ class Conv2D(Layer):
         return self.input_shape[2] + 2 * self.pad if self.stride == 1 else self.output_shape[2]
 
     def forward(self, x, training=False):
+        if training and self.pooled is not None:
+            return self.pooled.forward(x)
         N = x.shape[0]
         F, Ho, Wo = self.output_shape
         cols = self._unfold(x, training)
@@ -207,6 +214,8 @@ class Conv2D(Layer):
         return a                                                     # (N, F, Ho, Wo) view
 
     def backward(self, dy):
+        if self.pooled is not None and self.pooled._cache is not None:
+            return self.pooled.backward(dy)
         if self._cols is None:
             raise self._no_cache()
         a, cols = self._a, self._cols
@@ -314,6 +323,9 @@ class MaxPool2D(Layer):
         self.apply_relu_derivative = False
         #: Set by the network to the producing Conv2D, which lends its gradient buffer.
         self.grad_target: Conv2D | None = None
+        #: Set by the network when the producing Conv2D pools in its own training pass
+        #: (``conv.pooled``): training passes are then identities here.
+        self.fused_into: Conv2D | None = None
 
     def _slice(self, x: np.ndarray, i: int, j: int) -> np.ndarray:
         _, Ho, Wo = self.output_shape
@@ -326,6 +338,9 @@ class MaxPool2D(Layer):
         return x[:, :, 0:2 * Ho:2, :2 * Wo], x[:, :, 1:2 * Ho:2, :2 * Wo]
 
     def forward(self, x, training=False):
+        if training and self.fused_into is not None:
+            self._cache = None
+            return x                                   # pooled by the convolution already
         x = x.reshape(x.shape[0], *self.input_shape)
         if self._pair:
             # pairs of rows first (long contiguous runs), then pairs of columns
@@ -355,6 +370,8 @@ class MaxPool2D(Layer):
         return y
 
     def backward(self, dy):
+        if self.fused_into is not None and self._cache is None:
+            return dy                                  # the convolution routes it
         if self._cache is None:
             raise self._no_cache()
         if not self.needs_dx:

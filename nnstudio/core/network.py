@@ -29,6 +29,7 @@ import numpy as np
 
 from . import losses, parallel
 from .conv import Conv2D, MaxPool2D
+from .convpool import PooledConv
 from .graph import Design, DesignError
 from .layers import (
     ActivationLayer,
@@ -46,10 +47,12 @@ from .layers import (
 __all__ = ["Network", "NotTrainableError", "Param", "build_layer"]
 
 #: A training batch is split across threads only into slices of at least this many
-#: samples and this many multiply-adds (rough forward count): smaller slices cost more in
-#: hand-over than they gain.
+#: samples and this many multiply-adds (rough forward count). Measured on 2 cores: the
+#: ``cnn`` template (~1.2M per sample, most of its time in element-wise passes) gains from
+#: slices of 64; the ``mlp`` (~0.24M per sample, almost all in a few large products that
+#: OpenBLAS's own threads split well) runs a batch of 128 faster whole.
 SHARD_MIN_SAMPLES = 16
-SHARD_MIN_WORK = 2_000_000
+SHARD_MIN_WORK = 24_000_000
 
 
 class NotTrainableError(DesignError):
@@ -191,9 +194,11 @@ class Network:
             head.fused_head = True
 
     def _fuse_relu_pool(self, seq: list[Layer]) -> None:
-        """Conv2D (ReLU) -> MaxPool2D, the pool being the conv's only consumer: the pool
-        applies the ReLU derivative on its (4x smaller) output gradient and writes its input
-        gradient straight into the conv's gradient buffer."""
+        """Conv2D (ReLU) -> MaxPool2D, the pool being the conv's only consumer. A 2x2 /
+        stride-2 pool after a stride-1 conv with an even output is computed by the conv's
+        training pass itself (:mod:`nnstudio.core.convpool`). Otherwise the pool applies the
+        ReLU derivative on its (4x smaller) output gradient and writes its input gradient
+        straight into the conv's gradient buffer."""
         order = self._order
         for i, layer in enumerate(seq):
             srcs = self._srcs[i]
@@ -203,6 +208,10 @@ class Network:
             if (isinstance(conv, Conv2D) and conv.activation.name == "relu"
                     and not conv.fused_head
                     and self.design.outputs_of(order[srcs[0]]) == [order[i]]):
+                if layer.pool == 2 and layer.stride == 2 and PooledConv.fits(conv):
+                    conv.pooled = PooledConv(conv)       # one pass: conv, max, ReLU
+                    layer.fused_into = conv
+                    continue
                 layer.apply_relu_derivative = True
                 layer.grad_target = conv
                 conv.relu_done_by_consumer = True
@@ -337,8 +346,7 @@ class Network:
         x = self._prepare(x)
         y = np.asarray(y)
         n = len(x)
-        parts = min(parallel.threads(), n // SHARD_MIN_SAMPLES,
-                    n * self._work // SHARD_MIN_WORK)
+        parts = self.batch_slices(n)
         if parts <= 1:
             return self._step(self._seq, x, y, n)
         spans = parallel.chunks(n, parts)
@@ -357,6 +365,13 @@ class Network:
             return loss, None
         acc = sum(a * (hi - lo) for (_, a), (lo, hi) in zip(results, spans, strict=True)) / n
         return loss, acc
+
+    def batch_slices(self, n: int) -> int:
+        """Into how many slices :meth:`train_step` cuts a batch of ``n`` samples (one per
+        thread at most; 1 = the whole batch on the calling thread, BLAS products on
+        OpenBLAS's own threads)."""
+        return max(1, min(parallel.threads(), n // SHARD_MIN_SAMPLES,
+                          n * self._work // SHARD_MIN_WORK))
 
     def _step(self, seq: list[Layer], x: np.ndarray, y: np.ndarray, n: int
               ) -> tuple[float, float | None]:

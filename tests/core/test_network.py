@@ -239,10 +239,36 @@ def small_cnn_design():
     ], "cross_entropy")
 
 
-def test_relu_conv_then_pool_is_fused_and_exact():
-    net = Network(small_cnn_design(), seed=3, dtype=np.float64)
-    assert net.layers["n1"].apply_relu_derivative and net.layers["n0"].relu_done_by_consumer
-    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8))
+def pooled_cnn_design(shape, kernel, padding):
+    """A linear conv (so the next one computes an input gradient), then conv ReLU -> pool."""
+    return chain(shape, [
+        ("Conv2D", {"filters": 2, "kernel_size": 3, "activation": "linear"}),
+        ("Conv2D", {"filters": 3, "kernel_size": kernel, "padding": padding,
+                    "activation": "relu"}),
+        ("MaxPool2D", {"pool_size": 2}),
+        ("Flatten", {}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "cross_entropy")
+
+
+@pytest.mark.parametrize("design,shape,pooled", [
+    (small_cnn_design, (1, 8, 8), True),             # both pairs pooled in the conv
+    (small_cnn_design, (1, 7, 7), False),            # odd sizes: the pool does it
+    (lambda: pooled_cnn_design([2, 10, 12], 5, "valid"), (2, 10, 12), True),
+    (lambda: pooled_cnn_design([2, 6, 8], 5, "same"), (2, 6, 8), True),
+    (lambda: pooled_cnn_design([1, 6, 7], 3, "same"), (1, 6, 7), False),
+])
+def test_relu_conv_then_pool_is_fused_and_exact(design, shape, pooled):
+    d = design()
+    d.set_params("in", shape=list(shape))
+    net = Network(d, seed=3, dtype=np.float64)
+    convs = [layer for layer in net.layers.values() if layer.kind == "Conv2D"
+             and layer.activation.name == "relu"]
+    assert convs and all((c.pooled is not None) == pooled for c in convs)
+    assert all(c.relu_done_by_consumer != pooled for c in convs)
+    x = np.random.default_rng(0).standard_normal((3, *shape))
+    # the training pass gives the same output as the separate inference layers
+    np.testing.assert_allclose(net.forward(x, training=True), net.forward(x), rtol=1e-12)
     check_network_gradients(net, x, np.array([0, 2, 1]))
 
 

@@ -1,0 +1,218 @@
+"""Training path of Conv2D (ReLU) -> MaxPool2D 2x2 / stride 2, computed as one step.
+
+:class:`~nnstudio.core.conv.Conv2D` hands its training passes here when the network found
+such a pair (stride-1 convolution, even output size, the pool its only consumer). The
+result is the pooled, rectified output ``(N, F, Ho/2, Wo/2)``; the pool layer then passes
+its input and gradient through unchanged. Inference keeps the two separate layers, so every
+node's activation stays available.
+
+Why: a 2x2 max-pool reads and routes its gradient through stride-2 views, which NumPy cannot
+vectorise, and those passes cost more than the convolution's products. Here the im2col
+matrix ``cols`` orders its columns **by pool phase**: output pixel ``(2i + a, 2j + b)`` goes
+to block ``a*2 + b`` of ``(4, N, Ho/2, Wr)``. The product ``z = [W | b] @ cols`` then holds
+the four pixels of every pooling window in four contiguous blocks, so pooling is three
+contiguous ``np.maximum`` calls, and routing the gradient back to the winner a few
+contiguous multiplies. ReLU commutes with max, so it runs on the pooled (4x smaller) array.
+
+Polyphase input: the padded input is split into its four phases
+``xph[c, pa, pb, n, u, v] = xpad[c, n, 2u + pa, 2v + pb]``, each ``Hp/2 x Wp/2``. Window
+offset ``(di, dj)`` of output ``(2i + a, 2j + b)`` reads phase ``((a+di)%2, (b+dj)%2)`` at
+``(i + (a+di)//2, j + (b+dj)//2)``. As in the plain convolution, rows are "wide" (``Wr`` =
+``Wp/2``; the last ``(k-1)/2`` columns are junk, carry zero gradient and are dropped), so each
+of the ``4*k*k`` pieces of ``cols`` is one long contiguous run per sample and channel. The
+input gradient is folded back the same way into the phases and then interleaved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .parallel import for_chunks
+
+__all__ = ["PooledConv"]
+
+
+def _window(flat: np.ndarray, offset: int, shape: tuple[int, ...],
+            strides: tuple[int, ...]) -> np.ndarray:
+    """A strided view into the 1-D array ``flat`` (offset and strides in elements);
+    cheaper to build than ``as_strided``."""
+    it = flat.itemsize
+    return np.ndarray(shape, flat.dtype, buffer=flat, offset=offset * it,
+                      strides=tuple(s * it for s in strides))
+
+
+def _phase_span(phase: int, pad: int, size: int) -> tuple[int, int, int]:
+    """For rows ``2u + phase`` of the padded image: the first ``u`` that holds an image
+    row, that image row, and how many such rows there are."""
+    u0 = (pad - phase + 1) // 2
+    r0 = 2 * u0 + phase - pad
+    return u0, r0, len(range(r0, size, 2))
+
+
+class PooledConv:
+    """Buffers and passes of one Conv2D's fused conv + ReLU + 2x2 max-pool training path.
+
+    Shapes: input ``x (N, C, H, W)``, output ``(N, F, Ho/2, Wo/2)``, ``cols`` ``(C*k*k + 1,
+    4*N*L)`` with ``L = Ho/2 * Wr``, ``z`` and ``dz`` ``(F, 4, N*L)``.
+    """
+
+    def __init__(self, conv) -> None:
+        self.conv = conv
+        _, H, W = conv.input_shape
+        _, Ho, Wo = conv.output_shape
+        p = conv.pad
+        self.Hh, self.Wr = (H + 2 * p) // 2, (W + 2 * p) // 2     # phase planes
+        self.Ho2, self.Wo2 = Ho // 2, Wo // 2
+        self.L = self.Ho2 * self.Wr
+        self.plane = self.Hh * self.Wr
+        self.spans = [(_phase_span(ph, p, H), _phase_span(ph, p, W)) for ph in (0, 1)]
+        self._views: dict[str, tuple] = {}
+        self._cache: tuple | None = None
+
+    @staticmethod
+    def fits(conv) -> bool:
+        """Whether ``conv`` (already checked to be ReLU) can take this path."""
+        _, Ho, Wo = conv.output_shape
+        return conv.stride == 1 and Ho % 2 == 0 and Wo % 2 == 0
+
+    # ---------------------------------------------------------------- geometry
+    def _pieces(self, N: int):
+        """``(phase block, di, dj, plane index, offset)`` of the ``4*k*k`` runs of cols:
+        the run for window offset (di, dj) of pool phase (a, b) starts ``offset`` into
+        phase plane ``plane index`` (of 4)."""
+        k, Wr = self.conv.k, self.Wr
+        for a in (0, 1):
+            for b in (0, 1):
+                for di in range(k):
+                    for dj in range(k):
+                        ph = ((a + di) % 2) * 2 + (b + dj) % 2
+                        yield a * 2 + b, di, dj, ph, ((a + di) // 2) * Wr + (b + dj) // 2
+
+    def _cached(self, key: str, owners: tuple[np.ndarray, ...], build):
+        """Views over reused buffers, rebuilt only when a buffer is replaced."""
+        entry = self._views.get(key)
+        if entry is None or any(a is not b for a, b in zip(entry[0], owners, strict=True)):
+            entry = (owners, build())
+            self._views[key] = entry
+        return entry[1]
+
+    # ---------------------------------------------------------------- forward
+    def _unfold(self, x: np.ndarray) -> np.ndarray:
+        conv, get = self.conv, self.conv._buf.get
+        N = x.shape[0]
+        C = conv.input_shape[0]
+        k, L, plane = conv.k, self.L, self.plane
+        # phases of the padded input (C, 4, N, Hh, Wr) + slack for the junk columns' reads
+        flat = get("xph", (C * 4 * N * plane + k,), x.dtype, fill=0)
+        xph = flat[:-k].reshape(C, 2, 2, N, self.Hh, self.Wr)
+        xT = x.transpose(1, 0, 2, 3)
+        cols = get("pcols", (C * k * k + 1, 4 * N * L), x.dtype, fill=1)   # last row: ones
+        cols6 = cols[:-1].reshape(C, k, k, 4, N, L)
+
+        def build():
+            return [(cols6[:, di, dj, blk],
+                     _window(flat, ph * N * plane + off, (C, N, L), (4 * N * plane, plane, 1)))
+                    for blk, di, dj, ph, off in self._pieces(N)]
+        runs = self._cached("unfold", (cols, flat), build)
+
+        def copy(lo: int, hi: int) -> None:
+            for pa in (0, 1):
+                for pb in (0, 1):
+                    (u0, r0, nr), (v0, c0, nc) = self.spans[pa][0], self.spans[pb][1]
+                    xph[:, pa, pb, lo:hi, u0:u0 + nr, v0:v0 + nc] = xT[:, lo:hi, r0::2, c0::2]
+            for dst, src in runs:
+                np.copyto(dst[:, lo:hi], src[:, lo:hi])
+        for_chunks(copy, N, cols.size)
+        return cols
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Training forward: ``x (N, C, H, W)`` -> pooled ReLU output ``(N, F, Ho/2, Wo/2)``
+        (a channel-major view of a reused buffer)."""
+        conv, get = self.conv, self.conv._buf.get
+        N = x.shape[0]
+        F = conv.filters
+        cols = self._unfold(x)
+        Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
+        Wb[:, :-1] = conv.W.value.reshape(F, -1)
+        Wb[:, -1] = conv.b.value
+        M = N * self.L
+        z = np.matmul(Wb, cols, out=get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
+        top, bottom = get("ptop", (F, M), x.dtype), get("pbottom", (F, M), x.dtype)
+        y = get("py", (F, M), x.dtype)
+
+        def pool(lo: int, hi: int) -> None:                          # rows = filters
+            zz = z[lo:hi]
+            np.maximum(zz[:, 0], zz[:, 1], out=top[lo:hi])           # window's top pair
+            np.maximum(zz[:, 2], zz[:, 3], out=bottom[lo:hi])        # bottom pair
+            np.maximum(top[lo:hi], bottom[lo:hi], out=y[lo:hi])
+            np.maximum(y[lo:hi], 0, out=y[lo:hi])                    # ReLU after the max
+        for_chunks(pool, F, z.size)
+        self._cache = (cols, z, top, bottom, y)
+        return y.reshape(F, N, self.Ho2, self.Wr)[..., :self.Wo2].transpose(1, 0, 2, 3)
+
+    # ---------------------------------------------------------------- backward
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        """``dy (N, F, Ho/2, Wo/2)`` -> fills W/b grads; returns ``dx (N, C, H, W)`` (a
+        channel-major view of a reused buffer) or ``None`` when not needed."""
+        conv, get = self.conv, self.conv._buf.get
+        cols, z, top, bottom, y = self._cache
+        F, _, M = z.shape
+        N = M // self.L
+        dt = z.dtype
+        g = get("pg", (F, N, self.Ho2, self.Wr), dt, fill=0)         # junk columns stay 0
+        dyT = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 0, 2, 3)
+        yv = y.reshape(F, N, self.Ho2, self.Wr)[..., :self.Wo2]
+        g2 = g.reshape(F, M)
+        dz = get("pdz", (F, 4, M), dt)
+
+        def route(lo: int, hi: int) -> None:
+            # the gradient goes to one maximum per window: top pair first (ties), then
+            # the left pixel of the pair
+            np.multiply(dyT[lo:hi], yv[lo:hi] > 0, out=g[lo:hi, :, :, :self.Wo2])
+            gg, d, zz = g2[lo:hi], dz[lo:hi], z[lo:hi]
+            np.multiply(gg, top[lo:hi] >= bottom[lo:hi], out=d[:, 1])   # top pair's share
+            np.subtract(gg, d[:, 1], out=d[:, 3])                       # bottom pair's
+            np.multiply(d[:, 1], zz[:, 0] >= zz[:, 1], out=d[:, 0])
+            np.subtract(d[:, 1], d[:, 0], out=d[:, 1])
+            np.multiply(d[:, 3], zz[:, 2] >= zz[:, 3], out=d[:, 2])
+            np.subtract(d[:, 3], d[:, 2], out=d[:, 3])
+        for_chunks(route, F, dz.size)
+        dz2 = dz.reshape(F, -1)
+        dWbT = cols @ dz2.T                                          # [dW | db]^T
+        conv.W.grad.reshape(F, -1)[...] = dWbT[:-1].T
+        conv.b.grad[...] = dWbT[-1]
+        if not conv.needs_dx:
+            return None
+        Wm = conv.W.value.reshape(F, -1)
+        dcols = np.matmul(Wm.T, dz2, out=get("pdcols", (Wm.shape[1], dz2.shape[1]), dt))
+        return self._fold(dcols, N)
+
+    def _fold(self, dcols: np.ndarray, N: int) -> np.ndarray:
+        """``dcols (C*k*k, 4*N*L)`` -> ``dx (N, C, H, W)``: adds every window back into the
+        input's phases, then interleaves the phases."""
+        conv, get = self.conv, self.conv._buf.get
+        C, H, W = conv.input_shape
+        k, L, plane = conv.k, self.L, self.plane
+        flat = get("dxph", (C * 4 * N * plane,), dcols.dtype)
+        dxph = flat.reshape(C, 2, 2, N, self.Hh, self.Wr)
+        dx = get("pdx", (C, N, H, W), dcols.dtype)
+        # each run stops before its last (k-1)/2 values (junk, zero), so it never reaches
+        # the next sample's plane and chunks of samples touch disjoint memory
+        run = L - (k - 1) // 2
+        d6 = dcols.reshape(C, k, k, 4, N, L)
+
+        def build():
+            return [(_window(flat, ph * N * plane + off, (C, N, run), (4 * N * plane, plane, 1)),
+                     d6[:, di, dj, blk, :, :run]) for blk, di, dj, ph, off in self._pieces(N)]
+        runs = self._cached("fold", (dcols, flat), build)
+
+        def fold(lo: int, hi: int) -> None:
+            dxph[:, :, :, lo:hi] = 0
+            for dst, src in runs:
+                dst[:, lo:hi] += src[:, lo:hi]
+            for pa in (0, 1):
+                for pb in (0, 1):
+                    (u0, r0, nr), (v0, c0, nc) = self.spans[pa][0], self.spans[pb][1]
+                    dx[:, lo:hi, r0::2, c0::2] = dxph[:, pa, pb, lo:hi, u0:u0 + nr, v0:v0 + nc]
+        for_chunks(fold, N, dcols.size)
+        return dx.transpose(1, 0, 2, 3)
