@@ -327,6 +327,13 @@ def _max_cached() -> int:
     return MAX_CACHED_DATASETS
 
 
+def main_fds(cmd_fd: int, data_fd: int, threads: int) -> None:
+    """Entry point of a child started with inherited pipe file descriptors (POSIX)."""
+    from multiprocessing.connection import Connection
+
+    child_main(Connection(cmd_fd), Connection(data_fd, writable=False), threads)
+
+
 def child_main(conn: Any, data: Any, threads: int) -> None:
     """Entry point of the child process (``spawn``): limit threads, then serve the pipe."""
     from nnstudio.core import parallel
