@@ -14,8 +14,8 @@ import pytest
 
 from nnstudio.core.graph import Design
 from nnstudio.core.network import Network
-from nnstudio.core.trainproc import TrainingProcess
 from nnstudio.core.training import TrainConfig
+from nnstudio.core.trainproc import TrainingProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
