@@ -79,6 +79,7 @@ class ConvolutionView(InsightView):
         self.source = QLabel("")
         self.source.setObjectName("convSource")
         self.source.setStyleSheet(f"color: {GREY};")
+        self.source.setWordWrap(True)
         self.body.addWidget(self.source)
         self._layout_key: tuple | None = None
         self._filter_items: dict[str, pg.ImageItem] = {}
