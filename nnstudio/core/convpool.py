@@ -15,12 +15,18 @@ contiguous ``np.maximum`` calls, and routing the gradient back to the winner a f
 contiguous multiplies. ReLU commutes with max, so it runs on the pooled (4x smaller) array.
 
 Polyphase input: the padded input is split into its four phases
-``xph[c, pa, pb, n, u, v] = xpad[c, n, 2u + pa, 2v + pb]``, each ``Hp/2 x Wp/2``. Window
+``xph[c, pa, pb, u, v, n] = xpad[c, n, 2u + pa, 2v + pb]``, each ``Hp/2 x Wp/2``. Window
 offset ``(di, dj)`` of output ``(2i + a, 2j + b)`` reads phase ``((a+di)%2, (b+dj)%2)`` at
-``(i + (a+di)//2, j + (b+dj)//2)``. As in the plain convolution, rows are "wide" (``Wr`` =
-``Wp/2``; the last ``(k-1)/2`` columns are junk, carry zero gradient and are dropped), so each
-of the ``4*k*k`` pieces of ``cols`` is one long contiguous run per sample and channel. The
-input gradient is folded back the same way into the phases and then interleaved.
+``(i + (a+di)//2, j + (b+dj)//2)``.
+
+Sample-minor layout: here the sample index ``n`` is the *innermost* axis of the phases, of
+the columns of ``cols`` and ``z``, and of the output buffer (handed on as an ``(N, F, H, W)``
+view). Then each of the ``4*k*k`` pieces of ``cols`` is, per channel, ``Ho/2`` contiguous
+runs of ``Wo/2 * N`` values, and folding the input gradient back is as many long additions;
+with the sample outermost they would be thousands of runs of a few values, which NumPy
+iterates several times slower (and padding each row to a contiguous "wide" run would add
+junk columns to every product). The input gradient is folded into the phases, then
+interleaved.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ class PooledConv:
     """Buffers and passes of one Conv2D's fused conv + ReLU + 2x2 max-pool training path.
 
     Shapes: input ``x (N, C, H, W)``, output ``(N, F, Ho/2, Wo/2)``, ``cols`` ``(C*k*k + 1,
-    4*N*L)`` with ``L = Ho/2 * Wr``, ``z`` and ``dz`` ``(F, 4, N*L)``.
+    4*L*N)`` with ``L = Ho/2 * Wo/2``, ``z`` and ``dz`` ``(F, 4, L*N)``; the phases of the
+    input ``(C, 2, 2, Hp/2, Wp/2, N)``.
     """
 
     def __init__(self, conv) -> None:
@@ -63,7 +70,7 @@ class PooledConv:
         p = conv.pad
         self.Hh, self.Wr = (H + 2 * p) // 2, (W + 2 * p) // 2     # phase planes
         self.Ho2, self.Wo2 = Ho // 2, Wo // 2
-        self.L = self.Ho2 * self.Wr
+        self.L = self.Ho2 * self.Wo2
         self.plane = self.Hh * self.Wr
         self.spans = [(_phase_span(ph, p, H), _phase_span(ph, p, W)) for ph in (0, 1)]
         self._views: dict[str, tuple] = {}
@@ -76,7 +83,7 @@ class PooledConv:
         return conv.stride == 1 and Ho % 2 == 0 and Wo % 2 == 0
 
     # ---------------------------------------------------------------- geometry
-    def _pieces(self, N: int):
+    def _pieces(self):
         """``(phase block, di, dj, plane index, offset)`` of the ``4*k*k`` runs of cols:
         the run for window offset (di, dj) of pool phase (a, b) starts ``offset`` into
         phase plane ``plane index`` (of 4)."""
@@ -102,27 +109,27 @@ class PooledConv:
         N = x.shape[0]
         C = conv.input_shape[0]
         k, L, plane = conv.k, self.L, self.plane
-        # phases of the padded input (C, 4, N, Hh, Wr) + slack for the junk columns' reads
-        flat = get("xph", (C * 4 * N * plane + k,), x.dtype, fill=0)
-        xph = flat[:-k].reshape(C, 2, 2, N, self.Hh, self.Wr)
-        xT = x.transpose(1, 0, 2, 3)
-        cols = get("pcols", (C * k * k + 1, 4 * N * L), x.dtype, fill=1)   # last row: ones
-        cols6 = cols[:-1].reshape(C, k, k, 4, N, L)
+        # phases of the padded input (C, 2, 2, Hh, Wr, N); the border stays zero
+        flat = get("xph", (C * 4 * plane * N,), x.dtype, fill=0)
+        xph = flat.reshape(C, 2, 2, self.Hh, self.Wr, N)
+        xS = x.transpose(1, 2, 3, 0)                                 # (C, H, W, N)
+        cols = get("pcols", (C * k * k + 1, 4 * L * N), x.dtype, fill=1)   # last row: ones
+        cols6 = cols[:-1].reshape(C, k, k, 4, self.Ho2, self.Wo2 * N)
+        shape, strides = (C, self.Ho2, self.Wo2 * N), (4 * plane * N, self.Wr * N, 1)
 
         def build():
-            return [(cols6[:, di, dj, blk],
-                     _window(flat, ph * N * plane + off, (C, N, L), (4 * N * plane, plane, 1)))
-                    for blk, di, dj, ph, off in self._pieces(N)]
+            return [(cols6[:, di, dj, blk], _window(flat, (ph * plane + off) * N, shape, strides))
+                    for blk, di, dj, ph, off in self._pieces()]
         runs = self._cached("unfold", (cols, flat), build)
 
-        def copy(lo: int, hi: int) -> None:
+        def copy(lo: int, hi: int) -> None:                          # channels lo..hi
             for pa in (0, 1):
                 for pb in (0, 1):
                     (u0, r0, nr), (v0, c0, nc) = self.spans[pa][0], self.spans[pb][1]
-                    xph[:, pa, pb, lo:hi, u0:u0 + nr, v0:v0 + nc] = xT[:, lo:hi, r0::2, c0::2]
+                    xph[lo:hi, pa, pb, u0:u0 + nr, v0:v0 + nc] = xS[lo:hi, r0::2, c0::2]
             for dst, src in runs:
-                np.copyto(dst[:, lo:hi], src[:, lo:hi])
-        for_chunks(copy, N, cols.size)
+                np.copyto(dst[lo:hi], src[lo:hi])
+        for_chunks(copy, C, cols.size)
         return cols
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -135,7 +142,7 @@ class PooledConv:
         Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
         Wb[:, :-1] = conv.W.value.reshape(F, -1)
         Wb[:, -1] = conv.b.value
-        M = N * self.L
+        M = self.L * N
         z = np.matmul(Wb, cols, out=get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
         top, bottom = get("ptop", (F, M), x.dtype), get("pbottom", (F, M), x.dtype)
         y = get("py", (F, M), x.dtype)
@@ -148,7 +155,7 @@ class PooledConv:
             np.maximum(y[lo:hi], 0, out=y[lo:hi])                    # ReLU after the max
         for_chunks(pool, F, z.size)
         self._cache = (cols, z, top, bottom, y)
-        return y.reshape(F, N, self.Ho2, self.Wr)[..., :self.Wo2].transpose(1, 0, 2, 3)
+        return y.reshape(F, self.Ho2, self.Wo2, N).transpose(3, 0, 1, 2)
 
     # ---------------------------------------------------------------- backward
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
@@ -159,16 +166,16 @@ class PooledConv:
         F, _, M = z.shape
         N = M // self.L
         dt = z.dtype
-        g = get("pg", (F, N, self.Ho2, self.Wr), dt, fill=0)         # junk columns stay 0
-        dyT = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 0, 2, 3)
-        yv = y.reshape(F, N, self.Ho2, self.Wr)[..., :self.Wo2]
+        g = get("pg", (F, self.Ho2, self.Wo2, N), dt)
+        dyS = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 2, 3, 0)
+        y4 = y.reshape(F, self.Ho2, self.Wo2, N)
         g2 = g.reshape(F, M)
         dz = get("pdz", (F, 4, M), dt)
 
         def route(lo: int, hi: int) -> None:
             # the gradient goes to one maximum per window: top pair first (ties), then
             # the left pixel of the pair
-            np.multiply(dyT[lo:hi], yv[lo:hi] > 0, out=g[lo:hi, :, :, :self.Wo2])
+            np.multiply(dyS[lo:hi], y4[lo:hi] > 0, out=g[lo:hi])
             gg, d, zz = g2[lo:hi], dz[lo:hi], z[lo:hi]
             np.multiply(gg, top[lo:hi] >= bottom[lo:hi], out=d[:, 1])   # top pair's share
             np.subtract(gg, d[:, 1], out=d[:, 3])                       # bottom pair's
@@ -192,27 +199,25 @@ class PooledConv:
         input's phases, then interleaves the phases."""
         conv, get = self.conv, self.conv._buf.get
         C, H, W = conv.input_shape
-        k, L, plane = conv.k, self.L, self.plane
-        flat = get("dxph", (C * 4 * N * plane,), dcols.dtype)
-        dxph = flat.reshape(C, 2, 2, N, self.Hh, self.Wr)
-        dx = get("pdx", (C, N, H, W), dcols.dtype)
-        # each run stops before its last (k-1)/2 values (junk, zero), so it never reaches
-        # the next sample's plane and chunks of samples touch disjoint memory
-        run = L - (k - 1) // 2
-        d6 = dcols.reshape(C, k, k, 4, N, L)
+        k, plane = conv.k, self.plane
+        flat = get("dxph", (C * 4 * plane * N,), dcols.dtype)
+        dxph = flat.reshape(C, 2, 2, self.Hh, self.Wr, N)
+        dx = get("pdx", (C, H, W, N), dcols.dtype)
+        d6 = dcols.reshape(C, k, k, 4, self.Ho2, self.Wo2 * N)
+        shape, strides = (C, self.Ho2, self.Wo2 * N), (4 * plane * N, self.Wr * N, 1)
 
         def build():
-            return [(_window(flat, ph * N * plane + off, (C, N, run), (4 * N * plane, plane, 1)),
-                     d6[:, di, dj, blk, :, :run]) for blk, di, dj, ph, off in self._pieces(N)]
+            return [(_window(flat, (ph * plane + off) * N, shape, strides), d6[:, di, dj, blk])
+                    for blk, di, dj, ph, off in self._pieces()]
         runs = self._cached("fold", (dcols, flat), build)
 
-        def fold(lo: int, hi: int) -> None:
-            dxph[:, :, :, lo:hi] = 0
+        def fold(lo: int, hi: int) -> None:                          # channels lo..hi
+            dxph[lo:hi] = 0
             for dst, src in runs:
-                dst[:, lo:hi] += src[:, lo:hi]
+                dst[lo:hi] += src[lo:hi]
             for pa in (0, 1):
                 for pb in (0, 1):
                     (u0, r0, nr), (v0, c0, nc) = self.spans[pa][0], self.spans[pb][1]
-                    dx[:, lo:hi, r0::2, c0::2] = dxph[:, pa, pb, lo:hi, u0:u0 + nr, v0:v0 + nc]
-        for_chunks(fold, N, dcols.size)
-        return dx.transpose(1, 0, 2, 3)
+                    dx[lo:hi, r0::2, c0::2] = dxph[lo:hi, pa, pb, u0:u0 + nr, v0:v0 + nc]
+        for_chunks(fold, C, dcols.size)
+        return dx.transpose(3, 0, 1, 2)
