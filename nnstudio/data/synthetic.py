@@ -26,7 +26,7 @@ from .dataset import DIGIT_CLASSES, Dataset
 from .glyphs import CompiledStyle, compiled_styles
 
 #: bump when the generator changes, so old cached sets are not reused
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 CHUNK = 2000  # samples per independently seeded chunk
 SIZE = 28
 _TAPS = 4  # blur kernel half-width (pixels)
@@ -76,7 +76,7 @@ def _draw_style(style: CompiledStyle, rng: np.random.Generator, n: int,
     """
     k = len(style.controls)
     # 1. jitter every control point (shared corners move together)
-    ctrl = style.controls[None] + rng.normal(0, 0.05, size=(n, k, 2))
+    ctrl = style.controls[None] + rng.normal(0, 0.07, size=(n, k, 2))
     pts = np.matmul(style.basis, ctrl)
     # 2. proportions: move the digit's middle up or down and left or right (bigger or
     #    smaller upper loop of an 8 or 9, belly of a 5, ...), then a smooth random warp of
@@ -84,7 +84,7 @@ def _draw_style(style: CompiledStyle, rng: np.random.Generator, n: int,
     u = np.clip(pts, 0.0, 1.0)
     mid = rng.normal(0, 0.35, size=(n, 1, 2))
     pts = pts + mid * u * (1.0 - u)
-    pts = _warp(pts, _smooth_field(rng, n, 4, (1.5, 7.0), 0.025))
+    pts = _warp(pts, _smooth_field(rng, n, 4, (1.5, 7.0), 0.035))
     # 3. slant, rotation and aspect
     shear = rng.normal(0.08, 0.25, size=n)
     rot = rng.normal(0, 0.12, size=n)
