@@ -7,7 +7,7 @@ steps down for the last epochs. The result is written to ``resources/default_mod
 
 Usage::
 
-    python resources/build_default_model.py [--epochs 12] [--per-epoch 50000]
+    python resources/build_default_model.py [--epochs 16] [--per-epoch 50000]
         [--out resources/default_model.npz] [--check DIR]
 
 ``--check DIR`` also measures the accuracy on an IDX folder of real digits (e.g. MNIST) and
@@ -96,7 +96,7 @@ def build(epochs: int, per_epoch: int, lr: float, batch_size: int, out: Path,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--per-epoch", type=int, default=50000)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=64)
