@@ -20,6 +20,10 @@ carry zero gradient. Other strides unfold exactly (``Wr = Wo``).
 
 The padded input, ``cols``, ``dZ`` and the padded input gradient are reused between training
 batches; an inference pass allocates its own arrays.
+
+When the network finds a Conv2D (ReLU) whose only consumer is a 2x2 / stride-2 MaxPool2D, the
+training passes of the pair run as one, in :class:`~nnstudio.core.convpool.PooledConv`
+(im2col columns ordered by pool phase, sample index innermost); inference keeps them apart.
 """
 
 from __future__ import annotations

@@ -16,7 +16,14 @@ through whatever the head is.
 Speed
 -----
 A training step is a handful of Python calls per layer; all arithmetic is in NumPy/BLAS on
-float32 batches. A step activation anywhere makes :meth:`Network.train_step` raise
+float32 batches. A large enough batch is cut into one slice per thread
+(:meth:`Network.batch_slices`), each slice running forward and backward on its own copy of
+the layers with single-threaded BLAS (:func:`nnstudio.core.parallel.run_parallel`): one
+hand-over per step instead of one per operation, and no OpenBLAS threads busy-waiting
+against the engine's own. The first layer never computes its input gradient, and a
+Conv2D (ReLU) -> 2x2 MaxPool2D pair trains as one pass (:mod:`nnstudio.core.convpool`).
+
+A step activation anywhere makes :meth:`Network.train_step` raise
 :class:`NotTrainableError`; :meth:`Network.forward` still works.
 """
 
