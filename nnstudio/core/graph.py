@@ -13,16 +13,16 @@ Shapes are per-sample tuples without the batch dimension; images are channels-fi
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import isfinite, isqrt, prod
 from pathlib import Path
 from typing import Any
+
+from nnstudio.fileio import atomic_write
 
 __all__ = [
     "ACTIVATIONS", "DEFAULT_PARAMS", "LAYER_KINDS", "LOSSES", "Analysis", "CycleError",
@@ -320,23 +320,8 @@ class Analysis:
         return [*self.design_errors, *self.errors.values()]
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    if not (path.parent if str(path.parent) else Path(".")).is_dir():
-        raise FileNotFoundError(errno.ENOENT, "The folder does not exist", str(path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def _write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 class Design:
@@ -669,7 +654,7 @@ class Design:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the design as JSON, atomically (temporary file + rename)."""
-        _atomic_write_text(Path(path), self.to_json() + "\n")
+        _write_text(Path(path), self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Design:

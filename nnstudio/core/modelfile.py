@@ -20,10 +20,8 @@ Writes are atomic: a temporary file in the same folder, then ``os.replace``.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ import numpy as np
 from nnstudio import __version__
 from nnstudio.core.graph import Design, DesignError
 from nnstudio.core.training import History
+from nnstudio.fileio import atomic_write
 
 FORMAT = "nnstudio-model"
 FORMAT_VERSION = 1
@@ -97,22 +96,7 @@ def save_model(path: str | os.PathLike, network, history: History | None = None,
         arrays[f"weights/{name}"] = np.ascontiguousarray(value, dtype=np.float32)
     for key, value in (history.to_dict() if history is not None else {}).items():
         arrays[f"history/{key}"] = np.asarray(value)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not (path.parent if str(path.parent) else Path(".")).is_dir():
-        raise FileNotFoundError(errno.ENOENT, "The folder does not exist", str(path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.fileio import atomic_write
+
 from .dataset import DIGIT_CLASSES, DataError, Dataset
 
 #: IDX dtype code -> big-endian NumPy dtype
@@ -144,9 +146,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     path = Path(path)
     if path.suffix == ".gz":
         data = gzip.compress(data, compresslevel=6, mtime=0)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fh.write(data))
 
 
 # --------------------------------------------------------------------- folders

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.fileio import atomic_write
+
 from .cache import data_dir
 from .dataset import DIGIT_CLASSES, DataError, Dataset
 
@@ -72,13 +74,11 @@ class UserDigits:
 
     def _save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.part.npz")
         try:
-            np.savez(tmp, images=self._images, labels=self._labels, ids=self._ids,
-                     created=self._created)
-            os.replace(tmp, self.path)
+            atomic_write(self.path, lambda fh: np.savez(
+                fh, images=self._images, labels=self._labels, ids=self._ids,
+                created=self._created))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise DataError(f"cannot save your digits to {self.path}: "
                             f"{exc.strerror or exc}") from None
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.fileio import atomic_write
+
 from .cache import cache_dir
 from .dataset import DIGIT_CLASSES, Dataset
 from .glyphs import CompiledStyle, compiled_styles
@@ -302,9 +304,7 @@ def synthetic_digits(n: int = 60000, seed: int = 0, cache: bool = True,
             x = xq.astype(np.float32) * np.float32(1 / 255)  # same values as when loaded
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.name + f".{os.getpid()}.part.npz")
-                np.savez(tmp, x=xq, y=y)
-                os.replace(tmp, path)
+                atomic_write(path, lambda fh: np.savez(fh, x=xq, y=y))
             except OSError:
                 pass  # a cache we cannot write only costs time
     return Dataset(
