@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -293,10 +293,6 @@ class History:
                 val_accuracy=vals["val_accuracy"], lr=vals["lr"] or math.nan,
                 elapsed=vals["elapsed"] or 0.0))
         return hist
-
-    def epoch_dicts(self) -> list[dict]:
-        """Per-epoch infos as dicts."""
-        return [asdict(e) for e in self.epochs]
 
 
 def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:

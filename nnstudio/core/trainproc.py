@@ -186,11 +186,6 @@ class TrainingProcess:
         return None if self._proc is None else self._proc.pid
 
     @property
-    def current_run(self) -> int:
-        """Id of the latest run asked for (0 before the first)."""
-        return self._run_id
-
-    @property
     def last_seq(self) -> int:
         """Number of the latest command queued; a message whose ``seq`` is lower was sent
         before the child applied it (its ``state`` may be out of date)."""

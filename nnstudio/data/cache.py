@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import platformdirs
@@ -26,19 +25,3 @@ def data_dir() -> Path:
     env = os.environ.get("NNSTUDIO_DATA_DIR")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP))
 
-
-def cache_size() -> int:
-    """Bytes used by the cache folder."""
-    root = cache_dir()
-    if not root.exists():
-        return 0
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
-def clear_cache() -> int:
-    """Delete everything in the cache folder; returns the number of bytes freed."""
-    size = cache_size()
-    root = cache_dir()
-    if root.exists():
-        shutil.rmtree(root, ignore_errors=True)
-    return size

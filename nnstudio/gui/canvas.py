@@ -105,9 +105,6 @@ class DigitCanvas(QWidget):
         """Number of strokes (and pictures) on the board."""
         return len(self._items)
 
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
     def brush_size(self) -> int:
         """Brush width in pixels of a 280-pixel board."""
         return self._brush

@@ -539,11 +539,6 @@ class TrainingPlots(QWidget):
         self._reset_ranges()
         self.refresh()
 
-    def clear_all(self) -> None:
-        """Forget earlier runs and the current curves."""
-        self._run = _Run(self._smoothing)
-        self.clear_earlier()
-
     def _remove_items(self, items: list[pg.PlotDataItem]) -> None:
         for it in items:
             vb = it.getViewBox()

@@ -93,10 +93,6 @@ class PieceSizer:
         cap = max(self.lo, int(max(units, self.size) * self.growth))
         self.size = int(np.clip(min(want, cap, self.ceiling), self.lo, self.hi))
 
-    def estimate_s(self, units: int) -> float | None:
-        """Expected seconds for ``units`` units (None before any measurement)."""
-        return None if self.per_unit_s is None else self.per_unit_s * units
-
     def pieces(self, n: int) -> Iterator[slice]:
         """Slices covering ``range(n)``, each sized when it is asked for.
 
