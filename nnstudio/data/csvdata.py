@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import DataError, Dataset
+from .dataset import DataError, Dataset, read_file_bytes
 from .lessons import Standardizer
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
@@ -32,14 +32,7 @@ def _number(text: str) -> float | None:
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; check the path") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder; give a .csv file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    raw = read_file_bytes(path, "is a folder; give a .csv file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

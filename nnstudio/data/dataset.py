@@ -7,6 +7,7 @@ what the task is, what the classes are called, and what the features mean.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,22 @@ class DataError(ValueError):
 
     The message names the file, row or column involved and says what to do about it.
     """
+
+
+def read_file_bytes(path: Path, folder_message: str) -> bytes:
+    """The bytes of a file a person named, or a :class:`DataError` that says what is wrong.
+
+    ``folder_message`` is the sentence for a folder given where a file was expected, e.g.
+    ``"is a folder; give a .csv file"`` (it follows the path).
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} {folder_message}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 @dataclass

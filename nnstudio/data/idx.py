@@ -18,7 +18,7 @@ import numpy as np
 
 from nnstudio.fileio import atomic_write
 
-from .dataset import DIGIT_CLASSES, DataError, Dataset
+from .dataset import DIGIT_CLASSES, DataError, Dataset, read_file_bytes
 
 #: IDX dtype code -> big-endian NumPy dtype
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -41,14 +41,7 @@ _FIX = (
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; check the path") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not an IDX file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    raw = read_file_bytes(path, "is a folder, not an IDX file")
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
