@@ -47,7 +47,7 @@ def _session():
     from nnstudio.core.templates import get_template
     from nnstudio.gui.session import Session
 
-    path = ROOT / "resources" / "default_model.npz"
+    path = ROOT / "nnstudio" / "resources" / "default_model.npz"
     if path.exists():
         from nnstudio.core.modelfile import load_model
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from nnstudio.data.preprocess import to_mnist
-    from nnstudio.gui.draw_panel import DrawPanel
+    from nnstudio.gui.draw.page import DrawPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = tempfile.TemporaryDirectory()
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.01)
     else:
-        from nnstudio.gui.workers import configure_threading
+        from nnstudio.gui.train.controller import configure_threading
 
         configure_threading()  # the app's OpenBLAS thread limit, as in the window
         session, model_name = _session()

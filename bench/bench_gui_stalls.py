@@ -129,7 +129,7 @@ def main() -> int:
     from nnstudio.gui import theme
     from nnstudio.gui.main_window import MainWindow
     from nnstudio.gui.session import Session
-    from nnstudio.gui.workers import configure_threading
+    from nnstudio.gui.train.controller import configure_threading
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_threading()

@@ -38,10 +38,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from nnstudio.core.graph import Design  # noqa: E402
 from nnstudio.core.templates import get_template  # noqa: E402
 from nnstudio.data.dataset import Dataset  # noqa: E402
+from nnstudio.gui.inside import InsightPanel  # noqa: E402
+from nnstudio.gui.inside.base import ChunkedJob  # noqa: E402
 from nnstudio.gui.session import Session  # noqa: E402
-from nnstudio.gui.snapshot import Snapshot  # noqa: E402
-from nnstudio.gui.views import InsightPanel  # noqa: E402
-from nnstudio.gui.views.base import ChunkedJob  # noqa: E402
+from nnstudio.gui.train.snapshot import Snapshot  # noqa: E402
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 PIECES: dict[str, list[float]] = defaultdict(list)   # view name -> work piece ms
@@ -148,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     try:
-        from nnstudio.gui.workers import configure_threading
+        from nnstudio.gui.train.controller import configure_threading
 
         configure_threading()   # the app's OpenBLAS thread limit, as in the window
     except ImportError:

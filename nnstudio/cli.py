@@ -33,8 +33,7 @@ from nnstudio.core.modelfile import LoadedModel, ModelFileError, load_model, sav
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
 from nnstudio.data.dataset import DataError
-
-DEFAULT_MODEL = "default_model.npz"
+from nnstudio.resources import default_model_path
 
 
 class UsageError(Exception):
@@ -51,18 +50,11 @@ def _resolve_model_path(spec: str) -> Path:
     """A model path, or the shipped model for the word ``default``."""
     if spec != "default":
         return Path(spec)
-    from importlib.resources import files
-
-    try:
-        res = files("nnstudio.resources") / DEFAULT_MODEL
-        path = Path(str(res))
-    except (ModuleNotFoundError, TypeError) as err:
-        raise ModelFileError(f"The shipped default model cannot be found ({err})") from None
+    path = default_model_path()
     if not path.is_file():
         raise ModelFileError(
-            "The shipped default model (resources/default_model.npz) is missing: train one "
-            "with 'nnstudio train --design cnn --data mnist --epochs 3 --out "
-            "resources/default_model.npz'")
+            f"The shipped default model ({path}) is missing: reinstall nnstudio, or rebuild it "
+            "with 'python tools/build_default_model.py' from a source checkout")
     return path
 
 

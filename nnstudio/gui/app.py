@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from nnstudio.gui import theme
-    from nnstudio.gui.workers import configure_threading
+    from nnstudio.gui.train.controller import configure_threading
 
     args = list(sys.argv if argv is None else [sys.argv[0], *argv])
     QCoreApplication.setOrganizationName("nnstudio")
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     files = [a for a in args[1:] if not a.startswith("-")]
     if files:
-        from nnstudio.gui.window_actions import open_path
+        from nnstudio.gui.actions import open_path
 
         open_path(window, files[0], ask=False)
     window.show()

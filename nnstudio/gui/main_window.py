@@ -7,13 +7,12 @@ there) and the offline synthetic digits start loading in the background, so Play
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -24,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.session import Session
-from nnstudio.gui.workers import TrainingController
+from nnstudio.gui.train.controller import TrainingController
+from nnstudio.resources import default_model_path
 
 log = logging.getLogger(__name__)
 
@@ -35,26 +35,12 @@ SETTINGS_VERSION = 1
 MAX_RECENT = 8
 
 
-def resource_path(*parts: str) -> Path:
-    """A file shipped in ``resources/`` (the package ``nnstudio.resources``)."""
-    try:
-        base = Path(str(importlib.resources.files("nnstudio.resources")))
-    except (ModuleNotFoundError, TypeError):
-        base = Path(__file__).resolve().parents[2] / "resources"
-    return base.joinpath(*parts)
-
-
-def icon(name: str) -> QIcon:
-    path = resource_path("icons", f"{name}.svg")
-    return QIcon(str(path)) if path.is_file() else QIcon()
-
-
 def default_session() -> Session:
     """The ``cnn`` design with the shipped default model's weights when present."""
     from nnstudio.core.templates import get_template
 
     session = Session(get_template(DEFAULT_TEMPLATE))
-    model = resource_path("default_model.npz")
+    model = default_model_path()
     if model.is_file():
         try:
             from nnstudio.core.modelfile import load_model
@@ -94,7 +80,7 @@ class MainWindow(QMainWindow):
         self.controller = TrainingController(self.session, self)
         self._closing = False
 
-        from nnstudio.gui import window_actions
+        from nnstudio.gui import actions as window_actions
 
         self.actions_ = window_actions.build_actions(self)
         self.tabs = QTabWidget()
@@ -104,7 +90,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self.setCentralWidget(self.tabs)
 
-        from nnstudio.gui.training_panel import TrainingPanel
+        from nnstudio.gui.train.panel import TrainingPanel
 
         self.training_panel = TrainingPanel(self.session, None, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.training_panel)
@@ -146,7 +132,7 @@ class MainWindow(QMainWindow):
             factories = []
         names = {n for n, _t, _f in factories}
         if "trainPage" not in names:
-            from nnstudio.gui.train_view import TrainView
+            from nnstudio.gui.train.view import TrainView
 
             factories.append(("trainPage", "Train", TrainView))
         for name, title, factory in factories:
@@ -303,7 +289,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        from nnstudio.gui import window_actions
+        from nnstudio.gui import actions as window_actions
 
         if not self._closing:
             if self.controller.running:

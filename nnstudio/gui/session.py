@@ -7,7 +7,7 @@ constructor, read its state, then subscribe to its signals; they change it only 
 methods, so every panel sees every change.
 
 Training never touches these objects from the worker thread: the worker emits copied
-:class:`~nnstudio.gui.snapshot.Snapshot` objects which :meth:`Session.apply_snapshot` folds in
+:class:`~nnstudio.gui.train.snapshot.Snapshot` objects which :meth:`Session.apply_snapshot` folds in
 on the GUI thread.
 """
 
@@ -25,7 +25,7 @@ from nnstudio.core.network import Network
 
 if TYPE_CHECKING:
     from nnstudio.data.dataset import Dataset
-    from nnstudio.gui.snapshot import Snapshot
+    from nnstudio.gui.train.snapshot import Snapshot
 
 
 class Session(QObject):
@@ -73,7 +73,7 @@ class Session(QObject):
         self.meta: dict[str, Any] = {}
         self.history: Any = None
         self.network: Network | None = None
-        #: the window's TrainingController (nnstudio.gui.workers); set by the main window
+        #: the window's TrainingController (nnstudio.gui.train.controller); set by the main window
         self.training: Any = None
         self._dirty = False
         self._design = design

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+from nnstudio.resources import resource_path
 
 BLUE = "#0877bd"    # positive values, training
 ORANGE = "#f59322"  # negative values, validation
@@ -61,3 +63,9 @@ def apply(app: QApplication | None = None) -> None:
         font.setPointSizeF(10)
         app.setFont(font)
     app.setStyleSheet(app.styleSheet() + STYLE_SHEET)
+
+
+def icon(name: str) -> QIcon:
+    """The shipped icon ``nnstudio/resources/icons/NAME.svg`` (an empty icon when missing)."""
+    path = resource_path("icons", f"{name}.svg")
+    return QIcon(str(path)) if path.is_file() else QIcon()

@@ -9,13 +9,13 @@ import pytest
 
 from nnstudio.core.modelfile import load_model
 
-MODEL = Path(__file__).resolve().parents[2] / "resources" / "default_model.npz"
+MODEL = Path(__file__).resolve().parents[2] / "nnstudio" / "resources" / "default_model.npz"
 
 
 @pytest.fixture(scope="module")
 def model():
     if not MODEL.exists():
-        pytest.skip("resources/default_model.npz not built yet")
+        pytest.skip("nnstudio/resources/default_model.npz not built yet")
     return load_model(MODEL)
 
 

@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from nnstudio.data.preprocess import to_mnist
-from nnstudio.gui.canvas import DigitCanvas
+from nnstudio.gui.draw.canvas import DigitCanvas
 
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton

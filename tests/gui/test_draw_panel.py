@@ -12,12 +12,12 @@ from PySide6.QtTest import QTest
 from nnstudio.core.templates import get_template
 from nnstudio.data.dataset import Dataset
 from nnstudio.data.preprocess import to_mnist
-from nnstudio.gui.draw_panel import DrawPanel
+from nnstudio.gui.draw.page import DrawPanel
 from nnstudio.gui.session import Session
-from nnstudio.gui.snapshot import Snapshot
+from nnstudio.gui.train.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "resources" / "default_model.npz"
+DEFAULT_MODEL = ROOT / "nnstudio" / "resources" / "default_model.npz"
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton
 
@@ -91,7 +91,7 @@ def cnn_session(qtbot) -> Session:
 @pytest.fixture(scope="module")
 def default_model():
     if not DEFAULT_MODEL.exists():
-        pytest.skip("the shipped model resources/default_model.npz is not there")
+        pytest.skip("the shipped model nnstudio/resources/default_model.npz is not there")
     from nnstudio.core.modelfile import load_model
 
     return load_model(DEFAULT_MODEL)

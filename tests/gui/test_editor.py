@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nnstudio.core.graph import Design  # noqa: E402
 from nnstudio.core.templates import get_template  # noqa: E402
-from nnstudio.gui.editor import EditorPanel  # noqa: E402
-from nnstudio.gui.editor.items import CARD_H, CARD_W  # noqa: E402
+from nnstudio.gui.design import EditorPanel  # noqa: E402
+from nnstudio.gui.design.items import CARD_H, CARD_W  # noqa: E402
 from nnstudio.gui.session import Session  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton
@@ -425,7 +425,7 @@ def test_offscreen_render_is_not_blank(qtbot):
 
 
 def test_layered_layout_places_merges_after_their_deepest_input():
-    from nnstudio.gui.editor.layout import crowded, depths, layered_layout
+    from nnstudio.gui.design.layout import crowded, depths, layered_layout
 
     links = [("x", "a"), ("a", "b"), ("x", "c"), ("b", "m"), ("c", "m"), ("m", "o")]
     ids = ["x", "a", "b", "c", "m", "o", "stray"]

@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from nnstudio.core.templates import get_template  # noqa: E402
-from nnstudio.gui.editor import EditorPanel  # noqa: E402
+from nnstudio.gui.design import EditorPanel  # noqa: E402
 from nnstudio.gui.session import Session  # noqa: E402
-from nnstudio.gui.snapshot import Snapshot  # noqa: E402
+from nnstudio.gui.train.snapshot import Snapshot  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier

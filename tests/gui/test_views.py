@@ -12,13 +12,13 @@ from nnstudio.core.graph import Design
 from nnstudio.core.templates import get_template
 from nnstudio.core.training import TrainConfig, Trainer
 from nnstudio.data.dataset import Dataset
+from nnstudio.gui.inside import InsightPanel
+from nnstudio.gui.inside.conv import ConvolutionView
+from nnstudio.gui.inside.cost import CostSurfaceView
+from nnstudio.gui.inside.evaluation import EvaluationView
+from nnstudio.gui.inside.weights import WeightsView
 from nnstudio.gui.session import Session
-from nnstudio.gui.snapshot import Snapshot
-from nnstudio.gui.views import InsightPanel
-from nnstudio.gui.views.conv import ConvolutionView
-from nnstudio.gui.views.cost import CostSurfaceView
-from nnstudio.gui.views.evaluation import EvaluationView
-from nnstudio.gui.views.weights import WeightsView
+from nnstudio.gui.train.snapshot import Snapshot
 
 pytest.importorskip("pytestqt")
 
@@ -345,7 +345,7 @@ class FakeClock:
 
 
 def test_piece_sizer_grows_to_the_budget_and_shrinks_after_a_slow_piece() -> None:
-    from nnstudio.gui.views.base import PieceSizer
+    from nnstudio.gui.inside.base import PieceSizer
 
     sizer = PieceSizer(target_ms=6.0, start=1)
     sizes = []
@@ -361,7 +361,7 @@ def test_piece_sizer_grows_to_the_budget_and_shrinks_after_a_slow_piece() -> Non
 
 
 def test_piece_sizer_settles_below_a_jump_in_cost() -> None:
-    from nnstudio.gui.views.base import PieceSizer
+    from nnstudio.gui.inside.base import PieceSizer
 
     def cost(units: int) -> float:        # one unit 3 ms, two or more 6 ms each
         return 0.003 if units == 1 else 0.006 * units
@@ -381,7 +381,7 @@ def test_piece_sizer_settles_below_a_jump_in_cost() -> None:
 
 
 def _job_run(qtbot, cost_per_unit_s: float, n: int = 200):
-    from nnstudio.gui.views.base import ChunkedJob, PieceSizer
+    from nnstudio.gui.inside.base import ChunkedJob, PieceSizer
 
     clock = FakeClock()
     sizer = PieceSizer(target_ms=6.0, clock=clock)
@@ -415,7 +415,7 @@ def test_chunked_job_splits_slow_work_into_more_pieces_within_the_budget(qtbot) 
 
 
 def test_chunked_job_rests_between_turns_while_training(qtbot) -> None:
-    from nnstudio.gui.views.base import TRAINING_DUTY, ChunkedJob
+    from nnstudio.gui.inside.base import TRAINING_DUTY, ChunkedJob
 
     clock = FakeClock()
     job = ChunkedJob(budget_ms=8.0, clock=clock)
@@ -433,7 +433,7 @@ def test_chunked_job_rests_between_turns_while_training(qtbot) -> None:
 
 
 def test_clone_steps_copies_in_bounded_pieces(qtbot, monkeypatch) -> None:
-    from nnstudio.gui.views import base
+    from nnstudio.gui.inside import base
 
     monkeypatch.setattr(base, "COPY_CHUNK", 64)
     s = make(qtbot, tiny_mlp())
@@ -458,7 +458,7 @@ def test_clone_steps_copies_in_bounded_pieces(qtbot, monkeypatch) -> None:
 
 
 def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> None:
-    from nnstudio.gui.views.cost import MIN_SAMPLES
+    from nnstudio.gui.inside.cost import MIN_SAMPLES
 
     s = make(qtbot, tiny_mlp(), images(n=120))
     view = CostSurfaceView(s)

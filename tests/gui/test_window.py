@@ -131,7 +131,7 @@ def test_dirty_marker_in_title(window):
 
 
 def test_open_bad_files_shows_a_clear_message(window, tmp_path):
-    from nnstudio.gui.window_actions import open_path
+    from nnstudio.gui.actions import open_path
 
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"not a zip at all")
@@ -146,7 +146,7 @@ def test_open_bad_files_shows_a_clear_message(window, tmp_path):
 
 
 def test_save_and_open_design_and_model(window, tmp_path):
-    from nnstudio.gui.window_actions import open_path, write_file
+    from nnstudio.gui.actions import open_path, write_file
 
     w = window
     w.session.set_dirty(True)
@@ -235,7 +235,7 @@ def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
 
 
 def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
-    from nnstudio.gui.workers import TrainSnapshot
+    from nnstudio.gui.train.controller import TrainSnapshot
 
     w = window
     view = w.train_view

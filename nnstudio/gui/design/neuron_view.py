@@ -1,0 +1,402 @@
+"""The neuron view of a small dense network, in the manner of TensorFlow Playground.
+
+Neurons are circles shaded by their activation for the current input (the canvas drawing),
+edges are blue for positive and orange for negative weights, thicker for larger ones. Layers
+wider than the view are shown by their first neurons and a "+N more" count; a large image
+input is shown as the image itself. Everything is drawn in one ``paintEvent`` from arrays
+computed at most every ~80 ms, so live training snapshots cost little.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import isqrt, prod
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from nnstudio.core.graph import Design
+from nnstudio.gui.design import theme
+from nnstudio.gui.design.neuron_detail import NeuronDetail, weight_image
+from nnstudio.gui.session import Session
+
+PASS_THROUGH = ("Flatten", "Dropout", "Activation")
+RADIUS = 11.0
+SPACING = 34.0
+
+
+@dataclass
+class Column:
+    """One column of neurons: the input or a Dense layer.
+
+    ``node`` is the Dense node (or the Input); ``shown`` is the node whose output is drawn (the
+    last Activation/Dropout after it, if any)."""
+
+    node: str
+    size: int
+    shown: str
+    activation: str = "linear"
+    image_side: int = 0           # > 0: an image input drawn as a side × side picture
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+def dense_chain(design: Design) -> list[Column] | str:
+    """The columns of a plain chain Input → (Dense | pass-through)* → Output, or why not."""
+    inp = design.input_node
+    if inp is None:
+        return "Add an Input layer to see the neurons."
+    columns = []
+    node, seen = inp, set()
+    size = int(prod(inp.params["shape"]))
+    side = isqrt(size) if len(inp.params["shape"]) == 3 or size > 64 else 0
+    columns.append(Column(inp.id, size, inp.id, image_side=side if side * side == size else 0))
+    while True:
+        seen.add(node.id)
+        outs = design.outputs_of(node.id)
+        if len(outs) > 1:
+            return f"'{node.id}' branches: the neuron view draws plain chains of Dense layers."
+        if not outs:
+            break
+        node = design.nodes[outs[0]]
+        if node.id in seen or len(design.inputs_of(node.id)) > 1:
+            return f"'{node.id}' joins branches: the neuron view draws plain chains."
+        if node.kind == "Dense":
+            columns.append(Column(node.id, int(node.params["units"]), node.id,
+                                  node.params["activation"]))
+        elif node.kind in PASS_THROUGH:
+            if len(columns) > 1 or node.kind == "Flatten":
+                columns[-1].shown = node.id
+                if node.kind == "Activation":
+                    columns[-1].activation = node.params["function"]
+        elif node.kind == "Output":
+            break
+        else:
+            return (f"This design has a {node.kind} layer ('{node.id}'); the neuron view draws "
+                    "networks of Dense layers. The diagram shows it layer by layer.")
+    if len(columns) < 2:
+        return "Connect a Dense layer after the Input to see its neurons."
+    return columns
+
+
+class NeuronCanvas(QWidget):
+    """The painted neurons and weights (objectName ``neuronView``).
+
+    Signals
+    -------
+    neuronClicked(int, int)
+        Column index and neuron index of a clicked neuron.
+    """
+
+    neuronClicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("neuronView")
+        self.setMinimumSize(280, 260)
+        self.setMouseTracking(True)
+        self.columns: list[Column] = []
+        self.weights: dict[str, np.ndarray] = {}
+        self.input_image: QImage | None = None
+        self.class_names: list[str] = []
+        self.input_names: list[str] = []
+        self.reason = ""
+        self.selected: tuple[int, int] | None = None
+        self.hits: list[tuple[int, int, QPointF]] = []
+        self.paint_count = 0
+
+    def capacity(self) -> int:
+        """How many neurons fit in one column."""
+        return max(3, int((self.height() - 90) // SPACING))
+
+    def visible(self, col: Column) -> tuple[list[int], int]:
+        """Indices drawn for a column and how many are hidden."""
+        cap = self.capacity()
+        if col.size <= cap:
+            return list(range(col.size)), 0
+        return list(range(cap - 1)), col.size - (cap - 1)
+
+    def _layout(self) -> list[tuple[float, dict[int, QPointF], QRectF | None, int]]:
+        """Per column: x, neuron centres, image rect (image inputs), hidden count."""
+        n = len(self.columns)
+        left, right = 130.0, 120.0
+        width = max(1.0, self.width() - left - right)
+        out = []
+        top, bottom = 48.0, self.height() - 30.0
+        for c, col in enumerate(self.columns):
+            x = left + (width * c / (n - 1) if n > 1 else width / 2)
+            if col.image_side:
+                side = min(140.0, (bottom - top) * 0.6)
+                rect = QRectF(x - side / 2, (top + bottom) / 2 - side / 2, side, side)
+                out.append((x, {}, rect, 0))
+                continue
+            idx, hidden = self.visible(col)
+            slots = len(idx) + (1 if hidden else 0)
+            y0 = (top + bottom) / 2 - (slots - 1) * SPACING / 2
+            centres = {i: QPointF(x, y0 + k * SPACING) for k, i in enumerate(idx)}
+            out.append((x, centres, None, hidden))
+        return out
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.paint_count += 1
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("white"))
+        if self.reason or not self.columns:
+            p.setPen(QColor(theme.MUTED))
+            p.setFont(theme.ui_font(10.5, italic=True))
+            p.drawText(self.rect().adjusted(40, 40, -40, -40),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.reason)
+            return
+        geo = self._layout()
+        self.hits = []
+        # edges, faint and thin first, strong on top
+        for c in range(1, len(self.columns)):
+            col = self.columns[c]
+            w = self.weights.get(f"{col.node}/W")
+            _, dst, _, _ = geo[c]
+            _, src, rect, _ = geo[c - 1]
+            if w is None:
+                continue
+            if rect is not None:  # image input: one bundle per neuron
+                p.setPen(QPen(QColor(theme.BORDER), 1.0))
+                for pt in dst.values():
+                    p.drawLine(QPointF(rect.right(), rect.center().y()), pt)
+                continue
+            si, di = list(src), list(dst)
+            sub = w[np.ix_(si, di)]
+            scale = float(np.abs(w).max()) or 1.0
+            order = np.argsort(np.abs(sub), axis=None)
+            power = 1.0 if sub.size <= 64 else 1.8  # many edges: let the strong ones stand out
+            for flat in order:
+                a, b = divmod(int(flat), len(di))
+                v = float(sub[a, b]) / scale
+                color = QColor(theme.POSITIVE if v >= 0 else theme.NEGATIVE)
+                color.setAlpha(int(40 + 215 * abs(v) ** power))
+                p.setPen(QPen(color, 0.5 + 4.5 * abs(v)))
+                p.drawLine(src[si[a]], dst[di[b]])
+        # neurons
+        for c, col in enumerate(self.columns):
+            x, centres, rect, hidden = geo[c]
+            self._label(p, x, col, c)
+            if rect is not None and self.input_image is not None:
+                p.drawImage(rect, self.input_image)
+                p.setPen(QPen(QColor(theme.BORDER), 1))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(rect)
+                p.setFont(theme.ui_font(8.5))
+                p.setPen(QColor(theme.MUTED))
+                p.drawText(QRectF(rect.left() - 20, rect.bottom() + 4, rect.width() + 40, 16),
+                           Qt.AlignmentFlag.AlignCenter, f"{col.image_side}×{col.image_side}")
+                continue
+            vals = col.values
+            scale = max(1.0, float(np.abs(vals).max())) if vals.size else 1.0
+            for i, pt in centres.items():
+                v = float(vals[i]) / scale if i < vals.size else 0.0
+                sel = self.selected == (c, i)
+                p.setPen(QPen(QColor(theme.SELECT if sel else "#5f6368"), 2.5 if sel else 1.0))
+                p.setBrush(theme.value_color(v))
+                p.drawEllipse(pt, RADIUS, RADIUS)
+                self.hits.append((c, i, pt))
+            if hidden:
+                y = max(pt.y() for pt in centres.values()) + SPACING if centres else x
+                r = QRectF(x - 34, y - 10, 68, 20)
+                p.setPen(QPen(QColor(theme.BORDER), 1))
+                p.setBrush(QColor("#f1f3f4"))
+                p.drawRoundedRect(r, 10, 10)
+                p.setFont(theme.ui_font(8.5))
+                p.setPen(QColor(theme.MUTED))
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter, f"+{hidden:,} more")
+            if c == len(self.columns) - 1:
+                self._outputs(p, col, centres)
+            elif c == 0:
+                self._inputs(p, col, centres)
+
+    def _label(self, p: QPainter, x: float, col: Column, c: int) -> None:
+        p.setFont(theme.ui_font(9.5, bold=True))
+        p.setPen(QColor(theme.TEXT))
+        name = "input" if c == 0 else col.node
+        p.drawText(QRectF(x - 70, 8, 140, 18), Qt.AlignmentFlag.AlignCenter, name)
+        p.setFont(theme.ui_font(8.5))
+        p.setPen(QColor(theme.MUTED))
+        sub = f"{col.size:,} values" if c == 0 else f"{col.size} · {col.activation}"
+        p.drawText(QRectF(x - 70, 25, 140, 16), Qt.AlignmentFlag.AlignCenter, sub)
+
+    def _inputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
+        p.setFont(theme.ui_font(9.0))
+        for i, pt in centres.items():
+            name = self.input_names[i] if i < len(self.input_names) else f"x{i}"
+            v = float(col.values[i]) if i < col.values.size else 0.0
+            p.setPen(QColor(theme.TEXT))
+            p.drawText(QRectF(pt.x() - RADIUS - 88, pt.y() - 9, 80, 18),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{name} = {v:.3g}")
+
+    def _outputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
+        vals = col.values
+        if not vals.size:
+            return
+        best = int(np.argmax(vals)) if vals.size > 1 else -1
+        p.setFont(theme.ui_font(9.0))
+        for i, pt in centres.items():
+            name = self.class_names[i] if i < len(self.class_names) else str(i)
+            v = float(vals[i])
+            text = f"{name}  {v * 100:.0f}%" if col.activation in ("softmax", "sigmoid") \
+                else f"{name}  {v:.3g}"
+            font = theme.ui_font(9.0, bold=i == best)
+            p.setFont(font)
+            p.setPen(QColor(theme.POSITIVE if i == best else theme.TEXT))
+            p.drawText(QRectF(pt.x() + RADIUS + 8, pt.y() - 9, 100, 18),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+
+    def neuron_at(self, pos: QPointF) -> tuple[int, int] | None:
+        for c, i, pt in self.hits:
+            if (pt - pos).manhattanLength() <= RADIUS * 1.6:
+                return (c, i)
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        hit = self.neuron_at(event.position())
+        if hit is not None:
+            self.selected = hit
+            self.update()
+            self.neuronClicked.emit(*hit)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        over = self.neuron_at(event.position()) is not None
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
+
+
+class NeuronPanel(QWidget):
+    """Neuron canvas, legend and the clicked neuron's details; follows the session live."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.canvas = NeuronCanvas()
+        self.detail = NeuronDetail(session)
+        self.input_note = QLabel()
+        self.input_note.setStyleSheet(f"color: {theme.FAINT}; font-style: italic; "
+                                      "font-size: 9pt;")
+        legend = QLabel(
+            f"<span style='color:{theme.NEGATIVE}'>■</span> negative &nbsp; "
+            f"<span style='color:{theme.POSITIVE}'>■</span> positive &nbsp;·&nbsp; "
+            "weight · thicker = larger · fill = activation")
+        legend.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        legend.setObjectName("neuronLegend")
+        self.input_note.setWordWrap(True)
+        legend.setWordWrap(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(12, 8, 12, 6)
+        legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.input_note, 1)
+        top.addWidget(legend, 1)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(0)
+        left.addWidget(self.canvas, 1)
+        left.addLayout(top)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(left, 1)
+        lay.addWidget(self.detail)
+        self.canvas.neuronClicked.connect(self._clicked)
+        self.detail.inputEdited.connect(self._input_edited)
+        self.override: np.ndarray | None = None
+        self.updates = 0
+        self._stale = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(80)
+        self._timer.timeout.connect(self.refresh)
+        for sig in (session.snapshotApplied, session.modelChanged, session.inputChanged,
+                    session.designEdited, session.datasetChanged):
+            sig.connect(self.schedule)
+        session.designReplaced.connect(self._replaced)
+
+    def schedule(self, *_args) -> None:
+        """Ask for a redraw; many requests within ~80 ms make one."""
+        self._stale = True
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    def _replaced(self) -> None:
+        self.override = None
+        self.canvas.selected = None
+        self.detail.clear()
+        self.schedule()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def current_input(self, size: int) -> np.ndarray:
+        """The sample to run, shape (size,): the canvas drawing, a typed input or zeros."""
+        s = self.session
+        if self.override is not None and self.override.size == size:
+            self.input_note.setText("Input: the values you typed (click an input neuron).")
+            return self.override
+        if s.current_input is not None and s.current_input.size == size:
+            self.input_note.setText("Input: your drawing on the Draw page.")
+            return s.current_input.reshape(-1).astype(np.float32)
+        ds = s.dataset
+        if ds is not None and ds.n and int(prod(ds.sample_shape)) == size:
+            self.input_note.setText("Input: the first example of the dataset.")
+            return np.asarray(ds.x[0], np.float32).reshape(-1)
+        self.input_note.setText("Input: all zeros. Draw a digit, or click an input neuron.")
+        return np.zeros(size, np.float32)
+
+    def refresh(self) -> None:
+        """Recompute columns, weights and activations and repaint."""
+        self._stale = False
+        self.updates += 1
+        canvas = self.canvas
+        chain = dense_chain(self.session.design)
+        net = self.session.network
+        if isinstance(chain, str) or net is None:
+            canvas.columns = []
+            canvas.reason = chain if isinstance(chain, str) else \
+                "The design has a problem, so it has no neurons to show: see the diagram."
+            canvas.update()
+            self.detail.clear()
+            return
+        canvas.reason = ""
+        x = self.current_input(chain[0].size)
+        try:
+            acts = net.activations(x.reshape(1, *net.input_shape))
+        except (ValueError, RuntimeError) as err:
+            canvas.columns, canvas.reason = [], f"Cannot run the network: {err}"
+            canvas.update()
+            return
+        for col in chain:
+            a = acts.get(col.shown, acts.get(col.node))
+            col.values = np.asarray(a, np.float32).reshape(-1) if a is not None else x
+        chain[0].values = x
+        canvas.columns = chain
+        canvas.weights = net.get_weights()
+        canvas.class_names = self.session.class_names
+        ds = self.session.dataset
+        canvas.input_names = list(ds.feature_names or []) if ds is not None else []
+        if chain[0].image_side:
+            side = chain[0].image_side
+            canvas.input_image = weight_image(x.reshape(side, side), signed=False)
+        if canvas.selected and canvas.selected[0] >= len(chain):
+            canvas.selected = None
+        canvas.update()
+        if canvas.selected:
+            self.detail.show_neuron(chain, *canvas.selected, canvas.weights)
+
+    def _clicked(self, c: int, i: int) -> None:
+        self.detail.show_neuron(self.canvas.columns, c, i, self.canvas.weights)
+
+    def _input_edited(self, index: int, value: float) -> None:
+        cols = self.canvas.columns
+        if not cols:
+            return
+        base = cols[0].values.copy()
+        base[index] = value
+        self.override = base
+        self.refresh()

@@ -1,0 +1,384 @@
+"""The Design page: palette, diagram, inspector, problems, templates and the neuron view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.core.templates import TEMPLATES, get_template
+from nnstudio.gui.design import theme
+from nnstudio.gui.design.controller import EditorController
+from nnstudio.gui.design.inspector import LayerInspector
+from nnstudio.gui.design.neuron_view import NeuronPanel
+from nnstudio.gui.design.palette import LayerPalette
+from nnstudio.gui.design.problems import ProblemList
+from nnstudio.gui.design.scene import DiagramScene
+from nnstudio.gui.design.view import DiagramView
+from nnstudio.gui.session import Session
+
+TEMPLATE_TITLES = {
+    "perceptron": "Perceptron", "linear": "Linear regression (car prices)",
+    "mlp": "MLP for digits", "cnn": "CNN for digits", "lenet": "LeNet-style CNN",
+    "playground": "Playground 2-D classifier",
+}
+
+
+def format_bytes(n: int) -> str:
+    """``1536`` -> ``"1.5 KB"``."""
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt; font-weight: 600; "
+                        "letter-spacing: 1px; padding: 2px 0;")
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {theme.FAINT}; font-style: italic; font-size: 9pt;")
+    return label
+
+
+class EditorPanel(QWidget):
+    """The Design page (objectName ``designPage`` is set by the window).
+
+    Parameters
+    ----------
+    session : Session
+        The shared state; the page edits ``session.design`` through undoable commands.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        #: asks the person before a template replaces unsaved work; tests may replace it
+        self.confirm: Callable[[str], bool] = self._ask
+        self.last_message = ""
+        self.scene = DiagramScene(self)
+        self.view = DiagramView(self.scene)
+        self.controller = EditorController(session, self.scene, self)
+        self.palette = LayerPalette()
+        self.inspector = LayerInspector(self.controller)
+        self.problems = ProblemList()
+        self.neurons = NeuronPanel(session)
+        self._build()
+        self.controller.message.connect(self.show_message)
+        self.controller.analysisChanged.connect(self.refresh_summary)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.palette.addRequested.connect(self.add_after_selection)
+        self.problems.nodeChosen.connect(self.focus_node)
+        session.designReplaced.connect(self._replaced)
+        session.trainingStateChanged.connect(self._training_changed)
+        self.refresh_summary()
+        self._training_changed(session.training_state)
+        self._fit_pending = True
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.setStyleSheet("EditorPanel { background: white; }")
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        root.addWidget(self._toolbar())
+        self.banner = QLabel()
+        self.banner.setObjectName("editorBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #fef7e0; color: #7a5b00; padding: 6px 12px; "
+                                  "border-bottom: 1px solid #f6e2a6;")
+        self.banner.hide()
+        root.addWidget(self.banner)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.setHandleWidth(1)
+        split.setStyleSheet("QSplitter::handle { background: #e3e6ea; }")
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(10, 10, 6, 10)
+        lv.addWidget(heading("Layers"))
+        lv.addWidget(hint("Drag onto the diagram, or double-click to add after the "
+                          "selected layer."))
+        lv.addWidget(self.palette, 1)
+        self.left_column = left
+        left.setMinimumWidth(150)
+        left.setMaximumWidth(220)
+        split.addWidget(left)
+
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("editorStack")
+        diagram = QWidget()
+        dv = QVBoxLayout(diagram)
+        dv.setContentsMargins(0, 0, 0, 0)
+        dv.setSpacing(0)
+        dv.addWidget(self.view, 1)
+        self.toast = QLabel(self.view)
+        self.toast.setObjectName("editorMessage")
+        self.toast.setWordWrap(True)
+        self.toast.hide()
+        self._toast_timer = QTimer(self)
+        self._toast_timer.setSingleShot(True)
+        self._toast_timer.timeout.connect(self.toast.hide)
+        status = QFrame()
+        status.setObjectName("editorStatus")
+        status.setStyleSheet(f"QFrame#editorStatus {{ background: {theme.CANVAS}; "
+                             "border-top: 1px solid #e3e6ea; }")
+        sh = QHBoxLayout(status)
+        sh.setContentsMargins(10, 4, 10, 4)
+        self.view_hint = hint("Drag port to port to connect · wheel zooms · Space-drag pans")
+        self.view_hint.setToolTip("Drag from a card's right port to another card's left port "
+                                  "to connect them. The wheel zooms around the mouse; drag "
+                                  "with the middle button, or with Space held, to pan; drag "
+                                  "on the background to select several cards; Del deletes; "
+                                  "F fits the whole design.")
+        sh.addWidget(self.view_hint, 1)
+        self.summary = QLabel()
+        self.summary.setObjectName("designSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setStyleSheet(f"color: {theme.TEXT}; font-size: 10pt;")
+        sh.addWidget(self.summary)
+        dv.addWidget(status)
+        self.stack.addWidget(diagram)
+        self.stack.addWidget(self.neurons)
+        split.addWidget(self.stack)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.setSpacing(0)
+        rv.addWidget(self.inspector, 3)
+        box = QWidget()
+        bv = QVBoxLayout(box)
+        bv.setContentsMargins(12, 6, 12, 10)
+        self.problems_title = heading("Problems")
+        bv.addWidget(self.problems_title)
+        bv.addWidget(self.problems, 1)
+        rv.addWidget(box, 2)
+        self.right_column = right
+        right.setMinimumWidth(260)
+        right.setMaximumWidth(380)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 0)
+        split.setSizes([170, 800, 290])
+        root.addWidget(split, 1)
+
+    def _toolbar(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("editorToolbar")
+        bar.setStyleSheet("QFrame#editorToolbar { background: white; border-bottom: 1px solid "
+                          "#e3e6ea; } QToolButton { padding: 4px 10px; border-radius: 5px; "
+                          "border: 1px solid #d0d7de; background: white; } "
+                          "QToolButton:hover { background: #f1f3f4; } "
+                          "QToolButton:checked { background: #e8f0fe; border-color: #1a73e8;"
+                          " color: #1a4fb8; }")
+        h = QHBoxLayout(bar)
+        h.setContentsMargins(10, 6, 10, 6)
+        h.setSpacing(8)
+        self.templates = QComboBox()
+        self.templates.setObjectName("templateChooser")
+        self.templates.addItem("Start from a template…", None)
+        for name, description in TEMPLATES.items():
+            self.templates.addItem(TEMPLATE_TITLES.get(name, name), name)
+            self.templates.setItemData(self.templates.count() - 1, description,
+                                       Qt.ItemDataRole.ToolTipRole)
+        self.templates.activated.connect(self._template_chosen)
+        h.addWidget(self.templates)
+        self.tidy_button = self._tool("Tidy layout", "Lay the layers out left to right (undoable)",
+                                      lambda: self.tidy())
+        self.fit_button = self._tool("Fit", "Show the whole design (F)",
+                                     lambda: self.view.fit_to_view())
+        h.addWidget(self.tidy_button)
+        h.addWidget(self.fit_button)
+        self.zoom_label = QLabel("100%")
+        self.zoom_label.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
+        self.zoom_label.setMinimumWidth(40)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        h.addWidget(self.zoom_label)
+        h.addStretch(1)
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        self.diagram_button = self._tool("Diagram", "Layers and links", lambda: self.set_mode(0))
+        self.neuron_button = self._tool("Neurons", "Every neuron and weight of a small dense "
+                                        "network, live", lambda: self.set_mode(1))
+        for i, b in enumerate((self.diagram_button, self.neuron_button)):
+            b.setCheckable(True)
+            group.addButton(b, i)
+        self.diagram_button.setObjectName("diagramMode")
+        self.neuron_button.setObjectName("neuronMode")
+        self.diagram_button.setChecked(True)
+        h.addWidget(self.diagram_button)
+        h.addWidget(self.neuron_button)
+        return bar
+
+    def _tool(self, text: str, tip: str, slot) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.clicked.connect(slot)
+        return b
+
+    # ------------------------------------------------------------------ state
+    def set_mode(self, index: int) -> None:
+        """0: the diagram, 1: the neuron view."""
+        self.stack.setCurrentIndex(index)
+        self.left_column.setVisible(index == 0)  # the neuron view takes the whole width
+        self.right_column.setVisible(index == 0)
+        for b in (self.tidy_button, self.fit_button, self.zoom_label):
+            b.setEnabled(index == 0)
+        (self.diagram_button if index == 0 else self.neuron_button).setChecked(True)
+
+    def refresh_summary(self) -> None:
+        analysis = self.session.analysis
+        batch = 64
+        training = getattr(self.session, "training", None)
+        config = getattr(training, "config", None)
+        if config is not None and getattr(config, "batch_size", None):
+            batch = int(config.batch_size)
+        estimate = getattr(self.session.design, "memory_estimate", None)
+        memory = estimate(batch_size=batch) if estimate else analysis.memory_bytes
+        errors = analysis.all_errors() if hasattr(analysis, "all_errors") else \
+            [*analysis.design_errors, *analysis.errors.values()]
+        status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if analysis.ok else
+                  f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
+                  f"{'s' if len(errors) > 1 else ''}</span>")
+        self.summary.setText(
+            f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>parameters"
+            f"</span> &nbsp;·&nbsp; <b>≈ {format_bytes(memory)}</b> "
+            f"<span style='color:{theme.MUTED}'>to train (batch {batch})</span>"
+            f" &nbsp;·&nbsp; {status}")
+        self.summary.setToolTip("Memory: weights, their gradients and the optimizer's state, "
+                                "plus every layer's output and gradient for one batch (float32)")
+        self.problems.set_errors(errors)
+        self.problems_title.setText(f"PROBLEMS ({len(errors)})" if errors else "PROBLEMS")
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        """A short message at the bottom of the diagram (refusals, hints)."""
+        self.last_message = text
+        color, bg = (theme.ERROR, theme.ERROR_BG) if level == "error" else (theme.TEXT, "#e8f0fe")
+        self.toast.setStyleSheet(f"background: {bg}; color: {color}; border: 1px solid {color};"
+                                 " border-radius: 8px; padding: 8px 12px; font-size: 10pt;")
+        self.toast.setText(text)
+        width = min(560, max(260, self.view.width() - 40))
+        self.toast.setFixedWidth(width)
+        self.toast.adjustSize()
+        self.toast.move((self.view.width() - width) // 2,
+                        self.view.height() - self.toast.height() - 16)
+        self.toast.show()
+        self.toast.raise_()
+        self._toast_timer.start(6000)
+
+    def _training_changed(self, _state: str) -> None:
+        if self.session.is_training:
+            self.banner.setText("Training is running: the network's structure is locked (you "
+                                "can still move layers and look around). Stop training to "
+                                "add, remove, connect or change layers.")
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def _selection_changed(self) -> None:
+        try:
+            ids = self.scene.selected_node_ids()
+        except RuntimeError:  # scene being torn down
+            return
+        self.inspector.show_node(ids[0] if len(ids) == 1 else None)
+        if len(ids) > 1:
+            self.inspector.title.setText(f"{len(ids)} layers selected")
+            self.inspector.about.setText("Drag to move them together, Del to delete them.")
+
+    def _replaced(self) -> None:
+        self.inspector.show_node(None)
+        self.refresh_summary()
+        QTimer.singleShot(0, self.view.fit_to_view)
+
+    # ------------------------------------------------------------------ actions
+    def add_after_selection(self, kind: str) -> str | None:
+        """Add ``kind`` right of the selected layer, linked to it when that is possible."""
+        ids = self.scene.selected_node_ids()
+        after = ids[0] if len(ids) == 1 else None
+        link_from = after if after and not self.session.design.outputs_of(after) else None
+        pos = self.controller.free_spot(after) if after else None
+        node_id = self.controller.add_layer(kind, pos, link_from)
+        if node_id:
+            self.scene.select_nodes([node_id])
+            item = self.scene.nodes.get(node_id)
+            if item is not None:
+                self.view.ensureVisible(item, 40, 40)
+        return node_id
+
+    def focus_node(self, node_id: str) -> None:
+        """Select a layer and bring it into view."""
+        self.set_mode(0)
+        self.scene.select_nodes([node_id])
+        item = self.scene.nodes.get(node_id)
+        if item is not None:
+            self.view.centerOn(item)
+
+    def tidy(self) -> None:
+        self.update_room()
+        self.controller.tidy()
+        self.view.fit_to_view()
+
+    def update_room(self) -> None:
+        """Tell the controller how much room the diagram has (for tidy layouts)."""
+        size = self.view.viewport().size()
+        if size.width() > 200 and size.height() > 150:
+            self.controller.room = (float(size.width()), float(size.height()))
+
+    def _template_chosen(self, index: int) -> None:
+        name = self.templates.itemData(index)
+        self.templates.setCurrentIndex(0)
+        if name:
+            self.load_template(str(name))
+
+    def load_template(self, name: str) -> bool:
+        """Replace the design with a template (asks first when there is unsaved work)."""
+        if self.controller.structure_locked():
+            return False
+        if self.session.dirty and self.session.design.nodes and not self.confirm(
+                f"Replace the current design with the “{TEMPLATE_TITLES.get(name, name)}” "
+                "template? Unsaved changes will be lost."):
+            return False
+        self.update_room()
+        self.session.set_design(get_template(name))
+        self.show_message(f"Loaded the {TEMPLATE_TITLES.get(name, name)} template: "
+                          f"{TEMPLATES[name]}", "info")
+        return True
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Load template", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ------------------------------------------------------------------ Qt
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._fit_pending:
+            self._fit_pending = False
+            QTimer.singleShot(0, self.view.fit_to_view)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.update_room()

@@ -1,0 +1,550 @@
+"""Gradient descent on the cost surface: the ball rolling downhill.
+
+The person picks two weights. Holding every other weight at its current value, the view
+computes the cost over a grid of values of those two (on a few hundred samples), draws it
+as a landscape with contour bands, and draws on top the path the two weights took during
+training. Beside it, the cost against the first weight alone, with the tangent at the
+current value: its slope is the gradient, and gradient descent steps against it.
+
+The landscape is computed on a private copy of the network by a :class:`ChunkedJob` in
+pieces of a few milliseconds (a few samples of one grid point each, sized from the measured
+cost of one sample), only when the choice changes, when the ball leaves the drawn area, or
+every few seconds while training; the ball and its path move on every snapshot. The slower
+the network, the fewer samples the cost is averaged over (the view says so), so the whole
+landscape takes about the same time for any network.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from nnstudio.core.inspect import (
+    Pick,
+    cost_curve,
+    cost_slope,
+    grid_points,
+    iter_cost_pieces,
+    scalar_params,
+    span_around,
+)
+from nnstudio.gui.inside.base import (
+    ChunkedJob,
+    InsightView,
+    PieceSizer,
+    clone_network,
+    clone_steps,
+    network_fits_dataset,
+)
+from nnstudio.gui.inside.style import (
+    BLUE,
+    COST,
+    GREY,
+    INK,
+    ORANGE,
+    ColorLegend,
+    fmt,
+    image_item,
+    set_picture,
+    style_plot,
+    to_rgba,
+)
+
+SAMPLES = 256          # samples the cost is averaged over at most
+MIN_SAMPLES = 8        # ... and at least (slow networks)
+PER_PARAM = 16         # scalar weights listed per parameter
+MAX_TRACE = 4000       # snapshots of the path kept (halved when full)
+SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
+EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
+SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
+PIECE_MS = 6.0         # aim for pieces of background work of about this long
+REFRESH_S = 2.5        # while training, recompute the landscape at most this often
+BANDS = 14
+
+
+def _live_weights(network: Any) -> dict[str, np.ndarray]:
+    """The network's parameters by name, without copying (read them at once)."""
+    return {} if network is None else {p.name: p.value for p in network.parameters()}
+
+
+def _upsample(a: np.ndarray, factor: int) -> np.ndarray:
+    """Bilinear enlargement of a (h, w) array to ((h-1)*f+1, (w-1)*f+1)."""
+    h, w = a.shape
+    ys = np.linspace(0, h - 1, (h - 1) * factor + 1)
+    xs = np.linspace(0, w - 1, (w - 1) * factor + 1)
+    rows = np.stack([np.interp(xs, np.arange(w), r) for r in a])            # (h, W)
+    return np.stack([np.interp(ys, np.arange(h), c) for c in rows.T], 1)    # (H, W)
+
+
+def landscape_rgba(surface: np.ndarray, bands: int = BANDS) -> tuple[np.ndarray, bool]:
+    """Colour a cost grid in bands with darker contour lines; log scale for wide ranges.
+
+    Returns
+    -------
+    (rgba uint8 (H, W, 4), log_scale used)
+    """
+    s = np.asarray(surface, dtype=np.float64)
+    finite = s[np.isfinite(s)]
+    if finite.size == 0:
+        return np.full((*s.shape, 4), 255, np.uint8), False
+    lo, hi = float(finite.min()), float(finite.max())
+    log = lo >= 0 and hi > 50 * max(lo, 1e-12)
+    if log:
+        s = np.log10(np.maximum(s, max(lo, 1e-12)))
+        lo, hi = float(np.log10(max(lo, 1e-12))), float(np.log10(hi))
+    t = (s - lo) / ((hi - lo) or 1.0)
+    band = np.floor(np.clip(t, 0, 0.9999) * bands)
+    rgba = to_rgba((band + 0.5) / bands, 0.0, 1.0, COST)
+    edge = np.zeros(s.shape, bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    rgba[edge, :3] = (rgba[edge, :3] * 0.72).astype(np.uint8)
+    return rgba, log
+
+
+class CostSurfaceView(InsightView):
+    """The cost over two chosen weights with the path of training on it."""
+
+    title = "Cost surface"
+    hint = ("The cost measures how wrong the network is on the data (lower is better). "
+            "Pick two weights: the map shows the cost for every combination of their values, "
+            "all other weights kept as they are now: dark is high, light is low. The line is "
+            "the path these two weights took while training and the ball is where they are "
+            "now. Gradient descent rolls the ball downhill: on the right, the slope of the "
+            "tangent is the gradient, and each step moves the weight by −(learning rate × "
+            "gradient).")
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent, min_interval_ms=150)
+        self.setObjectName("costView")
+        pick_row = QHBoxLayout()
+        self.pick_x = QComboBox()
+        self.pick_x.setObjectName("costPickX")
+        self.pick_y = QComboBox()
+        self.pick_y.setObjectName("costPickY")
+        for combo in (self.pick_x, self.pick_y):
+            combo.setMinimumContentsLength(22)
+            combo.currentIndexChanged.connect(self._on_pick)
+        pick_row.addWidget(QLabel("Across:"))
+        pick_row.addWidget(self.pick_x)
+        pick_row.addSpacing(12)
+        pick_row.addWidget(QLabel("Up:"))
+        pick_row.addWidget(self.pick_y)
+        pick_row.addStretch(1)
+        self.body.addLayout(pick_row)
+
+        plots = QHBoxLayout()
+        self.body.addLayout(plots, 1)
+        self.map = pg.PlotWidget(background="w")
+        self.map.setObjectName("costMap")
+        self.map.hideButtons()
+        self.map.setMouseEnabled(False, False)
+        style_plot(self.map.getPlotItem())
+        self.image = image_item()
+        self.map.addItem(self.image)
+        self.path = pg.PlotDataItem(pen=pg.mkPen("#1d3557", width=2), symbol="o",
+                                    symbolSize=3, symbolBrush="#1d3557", symbolPen=None)
+        self.start = pg.ScatterPlotItem(size=10, brush=pg.mkBrush("w"),
+                                        pen=pg.mkPen("#1d3557", width=2))
+        self.ball = pg.ScatterPlotItem(size=16, brush=pg.mkBrush(BLUE),
+                                       pen=pg.mkPen("w", width=2))
+        for z, item in enumerate((self.path, self.start, self.ball)):
+            item.setZValue(10 + z)
+            self.map.addItem(item)
+        plots.addWidget(self.map, 1)
+
+        self.curve_plot = pg.PlotWidget(background="w")
+        self.curve_plot.setObjectName("costCurve")
+        self.curve_plot.hideButtons()
+        self.curve_plot.setMouseEnabled(False, False)
+        style_plot(self.curve_plot.getPlotItem(), left="cost")
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(BLUE, width=2))
+        self.tangent = pg.PlotDataItem(pen=pg.mkPen(ORANGE, width=3, style=Qt.PenStyle.DashLine))
+        self.ball_1d = pg.ScatterPlotItem(size=14, brush=pg.mkBrush(BLUE),
+                                          pen=pg.mkPen("w", width=2))
+        for item in (self.curve, self.tangent, self.ball_1d):
+            self.curve_plot.addItem(item)
+        plots.addWidget(self.curve_plot, 1)
+
+        bottom = QHBoxLayout()
+        self.legend = ColorLegend(COST, ["low", "", "high"], "cost (contour bands)")
+        self.legend.setMaximumWidth(260)
+        bottom.addWidget(self.legend)
+        self.status = QLabel("")
+        self.status.setObjectName("costStatus")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(f"color: {INK};")
+        bottom.addWidget(self.status, 1)
+        self.body.addLayout(bottom)
+
+        self.job = ChunkedJob(self)
+        self.job.finished.connect(self._on_surface_done)
+        self._job_cache: dict = {}
+        self._now_cache: dict = {}
+        self._picks: list[tuple[Pick, str]] = []
+        self._pick_key: tuple | None = None
+        self._trace = np.zeros((0, 0), np.float32)
+        self._trace_n = 0
+        self._sample: tuple[np.ndarray, np.ndarray] | None = None
+        self._surface: dict | None = None
+        self._surface_time = 0.0
+        self._sizer = PieceSizer(PIECE_MS)    # sizes the pieces of work
+        self._per_sample: float | None = None  # seconds for one more sample in an evaluation
+        self._n_used = 0                      # samples the landscape is averaged over
+        self._weights_at_surface: np.ndarray | None = None
+        self._pending: dict | None = None
+        self._line: dict | None = None
+        self._axis_names: tuple[str, str] | None = None
+
+    # ------------------------------------------------------------------ choices
+    def _fill_picks(self) -> None:
+        net = self.session.network
+        weights = _live_weights(net)
+        picks = scalar_params(weights, PER_PARAM)
+        key = tuple(p for p, _ in picks)
+        if key == self._pick_key:
+            return
+        self._pick_key = key
+        self._picks = [(p, self._label(p, text)) for p, text in picks]
+        for combo in (self.pick_x, self.pick_y):
+            combo.blockSignals(True)
+            combo.clear()
+            for _, text in self._picks:
+                combo.addItem(text)
+            combo.blockSignals(False)
+        if len(self._picks) >= 2:
+            self.pick_x.setCurrentIndex(0)
+            self.pick_y.setCurrentIndex(self._default_second())
+        self._reset_trace()
+
+    def _label(self, pick: Pick, text: str) -> str:
+        """Name input features where the layer reads the input directly (the car lesson)."""
+        net, ds = self.session.network, self.session.dataset
+        node, _, kind = pick[0].rpartition("/")
+        if net is None or ds is None or not ds.feature_names or kind != "W":
+            return text
+        design = net.design
+        if node not in design.nodes or design.nodes[node].kind != "Dense":
+            return text
+        src = design.inputs_of(node)
+        if not src or design.nodes[src[0]].kind != "Input":
+            return text
+        units = int(design.nodes[node].params.get("units", 1))
+        i, j = divmod(pick[1], units)
+        if i >= len(ds.feature_names):
+            return text
+        to = f" → {j}" if units > 1 else ""
+        return f"{node} weight of “{ds.feature_names[i]}”{to}"
+
+    def _default_second(self) -> int:
+        """The first bias of the first picked weight's layer, else the next weight."""
+        first = self._picks[0][0][0].rpartition("/")[0]
+        for i, ((name, _), _) in enumerate(self._picks):
+            if name == f"{first}/b":
+                return i
+        return 1
+
+    def _current_picks(self) -> list[Pick] | None:
+        i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
+        if i < 0 or j < 0 or i >= len(self._picks) or j >= len(self._picks):
+            return None
+        return [self._picks[i][0], self._picks[j][0]]
+
+    def _on_pick(self) -> None:
+        self._surface = None
+        self._line = None
+        self.job.cancel()
+        self.schedule()
+
+    # ------------------------------------------------------------------ path
+    def _reset_trace(self) -> None:
+        self._trace = np.zeros((64, len(self._picks)), np.float32)
+        self._trace_n = 0
+        net = self.session.network
+        if net is not None and self._picks:
+            self._append(_live_weights(net))
+
+    def _values(self, weights: dict[str, np.ndarray]) -> np.ndarray | None:
+        try:
+            return np.array([weights[name].reshape(-1)[i] for (name, i), _ in self._picks],
+                            np.float32)
+        except (KeyError, IndexError):
+            return None
+
+    def _append(self, weights: dict[str, np.ndarray]) -> None:
+        row = self._values(weights)
+        if row is None or len(row) != self._trace.shape[1]:
+            return
+        if self._trace_n == len(self._trace):
+            if len(self._trace) >= MAX_TRACE:
+                keep = self._trace[: self._trace_n : 2]
+                self._trace[: len(keep)] = keep
+                self._trace_n = len(keep)
+            else:
+                self._trace = np.concatenate([self._trace, np.zeros_like(self._trace)])
+        self._trace[self._trace_n] = row
+        self._trace_n += 1
+
+    def record(self, snapshot: Any) -> None:
+        if snapshot.weights and self._picks:
+            self._append(snapshot.weights)
+
+    def model_changed(self) -> None:
+        self.job.cancel()
+        self._surface = None
+        self._line = None
+        self._sample = None
+        self._sizer = PieceSizer(PIECE_MS)
+        self._per_sample = None
+        self._job_cache.clear()
+        self._now_cache.clear()
+        if self.session.history is None:
+            self._pick_key = None     # fresh weights: a new path
+        self._fill_picks()
+        net = self.session.network
+        if net is not None and self._picks and self.session.history is not None:
+            self._append(_live_weights(net))
+
+    def dataset_changed(self) -> None:
+        self.job.cancel()
+        self._surface = None
+        self._sample = None
+        self._sizer = PieceSizer(PIECE_MS)
+        self._per_sample = None
+        self._pick_key = None
+
+    # ------------------------------------------------------------------ drawing
+    def _data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Up to SAMPLES samples of the dataset, shaped for the network (no work yet)."""
+        if self._sample is None:
+            net, ds = self.session.network, self.session.dataset
+            if not network_fits_dataset(net, ds):
+                return None
+            ds = ds.take(SAMPLES, seed=0) if ds.n > SAMPLES else ds
+            try:
+                x = ds.x.reshape(len(ds.x), *net.input_shape)
+            except ValueError as err:
+                self.show_message(f"The cost cannot be computed on “{ds.name}”: {err}")
+                return None
+            self._sample = (x, ds.y)
+        return self._sample
+
+    def _sync(self, n: int) -> bool:
+        """True when the curve and tangent (44 evaluations on ``n`` samples) are cheap
+        enough to follow every redraw directly."""
+        per = self._per_sample
+        return per is not None and per * n * 44 < SYNC_S
+
+    def _timed(self, pieces):
+        """Advance a :func:`iter_cost_pieces` iterator, teaching the sizer each piece's cost;
+        yields ``(item, seconds)``."""
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(pieces)
+            except StopIteration:
+                return
+            dt = time.perf_counter() - t0
+            self._sizer.record(item[1], dt)
+            yield item, dt
+
+    def refresh(self) -> None:
+        net = self.session.network
+        if net is None:
+            self.show_message("There is no network to look at yet: the design has a problem "
+                              "(the Design page says which).")
+            return
+        self._fill_picks()
+        if len(self._picks) < 2:
+            self.show_message("This network has fewer than two weights to choose from.")
+            return
+        if self.session.dataset is None:
+            self.show_message("Choose a dataset: the cost is measured on data.")
+            return
+        data = self._data()
+        if data is None:
+            if not self.message:
+                self.show_message("The chosen dataset does not fit this network, so its cost "
+                                  "cannot be computed (see the Training panel).")
+            return
+        self.show_body()
+        picks = self._current_picks()
+        if picks is None:
+            return
+        px, py = self.pick_x.currentText(), self.pick_y.currentText()
+        if self._axis_names != (px, py):
+            self._axis_names = (px, py)
+            self.map.setLabel("bottom", px)
+            self.map.setLabel("left", py)
+            self.curve_plot.setLabel("bottom", px)
+        path = self._path()
+        self.path.setData(path[:, 0], path[:, 1])
+        self.start.setData([path[0, 0]], [path[0, 1]])
+        self.ball.setData([path[-1, 0]], [path[-1, 1]])
+        if picks[0] == picks[1]:
+            self.status.setText("Pick two different weights to see the landscape.")
+            self.image.clear()
+            return
+        if self._sync(len(data[0])):
+            # small networks: the curve and the tangent follow every snapshot
+            clone = clone_network(net, self._now_cache)
+            lo, hi = self._x_range(path)
+            xs = np.linspace(lo, hi, 41)
+            cost, slope = cost_slope(clone, data[0], data[1], picks[0])
+            self._line = {"xs": xs, "ys": cost_curve(clone, data[0], data[1], picks[0], xs),
+                          "w": float(path[-1, 0]), "cost": cost, "slope": slope}
+        self._draw_line()
+        if self._needs_surface(path):
+            self._start_surface(net, data, picks, path)
+
+    def _x_range(self, path: np.ndarray) -> tuple[float, float]:
+        s = self._pending if self.job.running else self._surface
+        if s is not None:
+            return s["xr"]
+        return span_around(path[-1, 0], path[:, 0], min_half=0.5)
+
+    def _path(self) -> np.ndarray:
+        i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
+        if self._trace_n == 0:
+            self._append(_live_weights(self.session.network))
+        trace = self._trace[: self._trace_n]
+        return trace[:, [i, j]].astype(np.float64)
+
+    def _needs_surface(self, path: np.ndarray) -> bool:
+        s = self._pending if self.job.running else self._surface
+        if s is None or s["picks"] != self._current_picks():
+            return True
+        x, y = path[-1]
+        (x0, x1), (y0, y1) = s["xr"], s["yr"]
+        mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+        if not (x0 + mx <= x <= x1 - mx and y0 + my <= y <= y1 - my):
+            return True
+        if self.job.running:
+            return False
+        weights_moved = self._weights_at_surface is not None and not np.array_equal(
+            self._weights_at_surface, self._trace[self._trace_n - 1])
+        wait = REFRESH_S * (1 if self._sync(self._n_used) else 3)
+        return weights_moved and time.perf_counter() - self._surface_time > wait
+
+    def _start_surface(self, net: Any, data: tuple, picks: list[Pick],
+                       path: np.ndarray) -> None:
+        """Start computing the landscape (and, for slow networks, the curve and tangent)."""
+        xr = span_around(path[-1, 0], path[:, 0], min_half=0.5)
+        yr = span_around(path[-1, 1], path[:, 1], min_half=0.5)
+        pending = {"xr": xr, "yr": yr, "grid": None, "picks": picks}
+        self._pending = pending
+        self._weights_at_surface = self._trace[self._trace_n - 1].copy()
+        x_all, y_all = data
+        w, wy = float(path[-1, 0]), float(path[-1, 1])
+        sizer = self._sizer
+        cache = self._job_cache
+
+        def work():
+            clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
+            if self._per_sample is None:        # learn what one more sample costs:
+                tried = []                       # growing pieces until one takes a while
+                for (_, k, _), dt in self._timed(iter_cost_pieces(
+                        clone, x_all, y_all, picks, [[w, wy]], lambda: sizer.size)):
+                    tried.append(dt / k)
+                    if dt >= sizer.target_s / 2:
+                        break
+                    yield
+                self._per_sample = min(tried[-2:])
+            per = self._per_sample
+            n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
+            x, y = x_all[:n], y_all[:n]
+            self._n_used = n
+            side = int(np.clip(np.sqrt(SURFACE_BUDGET_S / (per * n)), 11, 41))
+            w1, w2 = np.linspace(*xr, side), np.linspace(*yr, side)
+            surface = np.full((side, side), np.nan)
+            pending["grid"] = surface
+            points = grid_points(w1, w2)
+            slow = not self._sync(n)
+            if slow:  # the curve and the tangent come first, in the same pieces
+                step = 1e-3 * max(1.0, abs(w))
+                xs = np.linspace(*xr, 21)
+                line = np.concatenate([[w - step, w, w + step], xs])
+                points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1),
+                                         points])
+            n_line = len(points) - side * side
+            costs = np.full(n_line, np.nan)
+            for (p, _, cost), _ in self._timed(iter_cost_pieces(clone, x, y, picks, points,
+                                                                lambda: sizer.size)):
+                if cost is not None:
+                    if p < n_line:
+                        costs[p] = cost
+                        if p == n_line - 1:
+                            self._line = {"xs": xs, "ys": costs[3:], "w": w,
+                                          "cost": costs[1],
+                                          "slope": (costs[2] - costs[0]) / (2 * step)}
+                            self._draw_line()
+                    else:
+                        surface[divmod(p - n_line, side)] = cost
+                yield
+
+        self.status.setText("Computing the landscape…")
+        self.job.start(work())
+
+    def _on_surface_done(self) -> None:
+        self._surface = self._pending
+        self._surface_time = time.perf_counter()
+        self._draw_surface()
+        self._draw_line()
+
+    def _draw_surface(self) -> None:
+        s = self._surface
+        if s is None:
+            return
+        grid = s["grid"]
+        n = grid.shape[0]
+        rgba, log = landscape_rgba(_upsample(grid, max(2, 200 // n)))
+        (x0, x1), (y0, y1) = s["xr"], s["yr"]
+        set_picture(self.image, rgba, QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.map.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        lo, hi = float(np.nanmin(grid)), float(np.nanmax(grid))
+        scale = " (log scale)" if log else ""
+        self.legend.set_labels([fmt(lo), "", fmt(hi)], f"cost over this area{scale}")
+
+    def _draw_line(self) -> None:
+        """The cost against the horizontal weight, the tangent and the ball on it."""
+        line = self._line
+        if line is None:
+            return
+        xs, ys, w, cost, slope = (line[k] for k in ("xs", "ys", "w", "cost", "slope"))
+        lo, hi = float(xs[0]), float(xs[-1])
+        self.curve.setData(xs, ys)
+        half = 0.22 * (hi - lo)
+        self.tangent.setData([w - half, w + half], [cost - slope * half, cost + slope * half])
+        self.ball_1d.setData([w], [cost])
+        finite = ys[np.isfinite(ys)]
+        if finite.size:
+            top, bottom = max(float(finite.max()), cost), min(float(finite.min()), cost)
+            pad = 0.08 * ((top - bottom) or 1.0)
+            self.curve_plot.setRange(xRange=(lo, hi), yRange=(bottom - pad, top + pad),
+                                     padding=0)
+        lr = getattr(getattr(self.session.training, "config", None), "lr", None)
+        name = self.pick_x.currentText()
+        if abs(slope) < 1e-9:
+            how = "the ground is flat here, so gradient descent leaves it where it is."
+        elif slope > 0:
+            how = "a larger weight costs more, so gradient descent makes it smaller."
+        else:
+            how = "a larger weight costs less, so gradient descent makes it larger."
+        text = (f"Cost now <b>{fmt(cost)}</b>. Gradient (slope) along {name}: "
+                f"<b>{fmt(slope)}</b>: {how}")
+        if lr:
+            text += f" Next step ≈ −{fmt(lr)} × {fmt(slope)} = <b>{fmt(-lr * slope)}</b>."
+        n, total = self._n_used, len(self._sample[0]) if self._sample else 0
+        if n and n < total:
+            text += (f"<br><i>To stay quick with this network, the cost here is averaged "
+                     f"over only {n} of {total} samples, so the landscape is approximate."
+                     f"</i>")
+        if self.job.running:
+            text += " <i>Computing the landscape…</i>"
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {INK if np.isfinite(cost) else GREY};")

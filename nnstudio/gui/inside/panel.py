@@ -1,0 +1,81 @@
+"""The Inside page: one tab per view of what happens inside the network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+
+def view_classes() -> list[tuple[str, str, type]]:
+    """(objectName, tab title, class) of every view, in tab order."""
+    from nnstudio.gui.inside.boundary import DecisionBoundaryView
+    from nnstudio.gui.inside.conv import ConvolutionView
+    from nnstudio.gui.inside.cost import CostSurfaceView
+    from nnstudio.gui.inside.evaluation import EvaluationView
+    from nnstudio.gui.inside.weights import WeightsView
+
+    return [
+        ("boundaryView", "Decision boundary", DecisionBoundaryView),
+        ("costView", "Cost surface", CostSurfaceView),
+        ("convView", "Convolution", ConvolutionView),
+        ("evaluationView", "Mistakes", EvaluationView),
+        ("weightsView", "Weights", WeightsView),
+    ]
+
+
+class InsightPanel(QWidget):
+    """The "Inside" page. Only the view on screen redraws; the others just take notes.
+
+    Parameters
+    ----------
+    session : Session
+    """
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("insightPanel")
+        self.session = session
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("insightTabs")
+        self.tabs.setDocumentMode(True)
+        layout.addWidget(self.tabs)
+        self.views: dict[str, Any] = {}
+        for name, title, cls in view_classes():
+            view = cls(session)
+            view.setObjectName(name)
+            self.views[name] = view
+            self.tabs.addTab(view, title)
+        self._chosen = False
+        self.tabs.tabBarClicked.connect(self._on_tab_clicked)
+        session.designReplaced.connect(self._pick_fitting_view)
+        self._pick_fitting_view()
+
+    def _on_tab_clicked(self, _index: int) -> None:
+        self._chosen = True
+
+    def show_view(self, name: str) -> None:
+        """Bring the view with objectName ``name`` to the front."""
+        self.tabs.setCurrentWidget(self.views[name])
+
+    def fitting_view(self) -> str:
+        """The view that suits the current design best (a new design opens on it)."""
+        net = self.session.network
+        if net is None:
+            return "evaluationView"
+        kinds = {n.kind for n in net.design.nodes.values()}
+        size = 1
+        for s in net.input_shape:
+            size *= int(s)
+        if "Conv2D" in kinds:
+            return "convView"
+        if size == 2:
+            return "boundaryView"
+        if net.n_params <= 64:
+            return "costView"
+        return "evaluationView"
+
+    def _pick_fitting_view(self) -> None:
+        self.show_view(self.fitting_view())

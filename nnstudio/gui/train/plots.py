@@ -1,0 +1,689 @@
+"""Live training curves drawn with pyqtgraph.
+
+The plots follow pyqtgraph's ``scrollingPlots`` habits: every curve is created once; metrics
+are appended into NumPy buffers that grow by doubling; a 20 Hz timer (:data:`FPS`) calls
+``setData`` on the filled slice only when something new arrived; ``clipToView``, downsampling
+and no antialiasing on the per-batch curves keep long runs cheap to draw. Nothing here ever
+runs once per training batch.
+
+The x axis is in epochs (fractional during an epoch), so runs with different batch sizes line up.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+BLUE = "#0877bd"  # training
+ORANGE = "#f59322"  # validation
+GREY = "#9aa3ab"  # earlier runs
+LR_COLOR = "#6a4c93"
+TEXT = "#333333"
+
+READOUT_HINT = "Hover over a plot to read the values under the mouse."
+#: at most this many earlier runs stay visible as faded curves
+MAX_EARLIER_RUNS = 6
+#: plot redraws per second at most: smooth to the eye, and a third less painting than 30
+#: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
+FPS = 20.0
+
+
+class Series:
+    """An append-only (x, y) series in NumPy buffers that double when full.
+
+    Parameters
+    ----------
+    capacity : int
+        Initial number of points the buffers hold.
+    """
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._x = np.empty(capacity, np.float64)
+        self._y = np.empty(capacity, np.float64)
+        self.n = 0
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append points; ``x`` and ``y`` have shape (k,)."""
+        k = len(x)
+        if k == 0:
+            return
+        need = self.n + k
+        if need > len(self._x):
+            cap = max(need, 2 * len(self._x))
+            for name in ("_x", "_y"):
+                old = getattr(self, name)
+                new = np.empty(cap, np.float64)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self._x[self.n : need] = x
+        self._y[self.n : need] = y
+        self.n = need
+
+    @property
+    def x(self) -> np.ndarray:
+        """The filled part of the x buffer, shape (n,) (a view: copy before keeping it)."""
+        return self._x[: self.n]
+
+    @property
+    def y(self) -> np.ndarray:
+        """The filled part of the y buffer, shape (n,)."""
+        return self._y[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+class Smoother:
+    """Debiased EMA that can be fed chunk by chunk."""
+
+    def __init__(self, weight: float = 0.9) -> None:
+        self.weight = weight
+        self.reset()
+
+    def reset(self) -> None:
+        self._acc = 0.0
+        self._n = 0
+
+    def feed(self, values: np.ndarray) -> np.ndarray:
+        """Smoothed values for the chunk ``values`` of shape (k,)."""
+        w = self.weight
+        out = np.empty(len(values), np.float64)
+        acc, n = self._acc, self._n
+        for i, v in enumerate(values.tolist()):
+            if v == v:
+                acc = acc * w + (1.0 - w) * v
+                n += 1
+            out[i] = acc / (1.0 - w**n) if n else math.nan
+        self._acc, self._n = acc, n
+        return out
+
+
+def _nice_ceil(v: float) -> float:
+    """The next round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) >= v (v > 0)."""
+    if v <= 0:
+        return 1.0
+    e = math.floor(math.log10(v))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * 10.0**e >= v:
+            return m * 10.0**e
+    return 10.0 ** (e + 1)
+
+
+class _Ranger:
+    """Sets a plot's view range with hysteresis instead of pyqtgraph's per-frame auto range.
+
+    Auto range changes the range at every new point, which regenerates the axes (ticks, text,
+    grid) in Python at every frame. Here the range only moves when the data leave it or fill
+    less than half of it, so most frames repaint the curves alone. Once the person zooms or
+    pans, the plot is left alone until they press pyqtgraph's "A" (auto) button.
+    """
+
+    def __init__(self, plot: pg.PlotWidget, *, set_x: bool, y_limits: tuple | None = None):
+        self.item = plot.getPlotItem()
+        self.vb = self.item.getViewBox()
+        self.set_x, self.y_limits = set_x, y_limits
+        self.manual = False
+        self.x1: float | None = None
+        self.y: tuple[float, float] | None = None
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._on_manual)
+
+    def _on_manual(self, *_args: object) -> None:
+        self.manual = True
+
+    def reset(self) -> None:
+        self.manual = False
+        self.x1 = None
+        self.y = None
+
+    def update(self, x_max: float, y_lo: float, y_hi: float) -> None:
+        if any(self.vb.autoRangeEnabled()):  # the person pressed "A": back to automatic
+            self.vb.disableAutoRange()
+            self.reset()
+        if self.manual:
+            return
+        if self.set_x and math.isfinite(x_max) and x_max > 0:
+            if self.x1 is None or x_max > 0.97 * self.x1 or x_max < 0.3 * self.x1:
+                self.x1 = _nice_ceil(x_max * 1.15)
+                self.vb.setXRange(0.0, self.x1, padding=0.0)
+        if self.y_limits is not None:
+            if self.y is None and not self.manual:
+                self.y = self.y_limits
+                self.vb.setYRange(*self.y_limits, padding=0.0)
+            return
+        log = bool(self.item.ctrl.logYCheck.isChecked()) if hasattr(self.item, "ctrl") else False
+        if log:
+            if not (y_hi > 0):
+                return
+            y_lo = math.log10(y_lo) if y_lo > 0 else math.log10(y_hi) - 1
+            y_hi = math.log10(y_hi)
+        if not (math.isfinite(y_lo) and math.isfinite(y_hi)):
+            return
+        span = max(y_hi - y_lo, abs(y_hi) * 0.05, 1e-9)
+        cur = self.y
+        if cur is not None and cur[0] <= y_lo and y_hi <= cur[1] and span >= 0.45 * (
+            cur[1] - cur[0]
+        ):
+            return
+        self.y = (y_lo - 0.08 * span, y_hi + 0.12 * span)
+        self.vb.setYRange(*self.y, padding=0.0)
+
+
+def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.QtGui.QPen:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    pen = pg.mkPen(c, width=width)
+    if dash:
+        pen.setStyle(pg.QtCore.Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    return pen
+
+
+def _fast_curve(curve: pg.PlotDataItem, smooth: bool = False) -> None:
+    """Make a per-batch curve cheap to paint however long the run.
+
+    Only what is in view is drawn, without antialiasing: an antialiased curve of 10,000
+    batches took 130 ms to paint, one without 4 ms (measured offscreen, 900 px wide), and
+    every millisecond of painting is a millisecond the window cannot answer. A raw curve is
+    peak-downsampled to about two points per pixel (its envelope looks the same); a smoothed
+    one needs only a point every two pixels (a third less painting for its wide pen).
+    """
+    curve.setClipToView(True)
+    # pyqtgraph's default draws up to 5 points a pixel
+    if smooth:
+        curve.setDownsampling(auto=True, method="subsample")
+        curve.opts["autoDownsampleFactor"] = 0.5
+    else:
+        curve.setDownsampling(auto=True, method="peak")
+        curve.opts["autoDownsampleFactor"] = 1.0
+
+
+def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background="w")
+    w.setObjectName(object_name)
+    w.setMinimumHeight(120)
+    w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    item = w.getPlotItem()
+    item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
+    # no grid: its lines are replayed across the whole plot at every frame (slow when
+    # antialiased); the axes' ticks are enough to read values, the hover readout is exact
+    item.setLabel("bottom", "epoch", color=TEXT)
+    item.setLabel("left", y_label, color=TEXT)
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, mode="peak")
+    item.setMenuEnabled(True)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen("#888888"))
+        axis.setTextPen(pg.mkPen(TEXT))
+        axis.enableAutoSIPrefix(False)
+    item.getViewBox().setMouseEnabled(x=True, y=True)
+    return w
+
+
+class _Run:
+    """Buffers of one training curve (one run)."""
+
+    def __init__(self, smoothing: float) -> None:
+        self.batch_cost = Series()
+        self.batch_cost_smooth = Series()
+        self.batch_acc = Series()
+        self.batch_acc_smooth = Series()
+        self.batch_lr = Series()
+        self.batch_index = Series()
+        self.epoch_cost = Series()
+        self.epoch_val_cost = Series()
+        self.epoch_acc = Series()
+        self.epoch_val_acc = Series()
+        self.cost_smoother = Smoother(smoothing)
+        self.acc_smoother = Smoother(smoothing)
+
+    @property
+    def empty(self) -> bool:
+        return self.batch_cost.n == 0 and self.epoch_cost.n == 0
+
+
+class TrainingPlots(QWidget):
+    """Cost, accuracy and learning-rate plots of the current run and earlier ones.
+
+    Feed it with :meth:`add_snapshot` (any number of times a second: it only buffers);
+    it redraws at most ``fps`` times a second.
+
+    Signals
+    -------
+    hovered(str)
+        A one-line readout of the values under the mouse ("" when it leaves).
+    """
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, fps: float | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPlots")
+        self._smoothing = 0.9
+        self._run = _Run(self._smoothing)
+        self._run_label = "run 1"
+        self._earlier: list[tuple[str, list[pg.PlotDataItem]]] = []
+        self._dirty = False
+        self._force = False
+        self._drawn = (0, 0)
+        self._show_raw = True
+        self.redraws = 0
+
+        self.loss_plot = _make_plot("lossPlot", "Cost (lower is better)", "cost")
+        self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy %")
+        self.lr_plot = _make_plot("lrPlot", "Learning rate", "lr")
+        # not X-linked: pyqtgraph aligns linked views by screen position, and these differ in
+        # width; the rangers give all three the same epoch range instead
+        self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
+
+        lp = self.loss_plot.getPlotItem()
+        self._legend = lp.addLegend(
+            offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
+        )
+        self.c_raw = lp.plot(pen=_pen(BLUE, 1, 60), name="cost per batch", antialias=False)
+        self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed", antialias=False)
+        self.c_epoch = lp.plot(
+            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            symbolPen=None, name="training cost per epoch",
+        )
+        self.c_val = lp.plot(
+            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            name="validation cost",
+        )
+        ap = self.acc_plot.getPlotItem()
+        ap.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=(255, 255, 255, 200))
+        self.a_smooth = ap.plot(pen=_pen(BLUE, 2), name="training, smoothed", antialias=False)
+        self.a_epoch = ap.plot(
+            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            symbolPen=None, name="training per epoch",
+        )
+        self.a_val = ap.plot(
+            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            name="validation",
+        )
+        self.l_curve = self.lr_plot.getPlotItem().plot(pen=_pen(LR_COLOR, 2), antialias=False)
+        for c in (self.c_raw, self.l_curve):
+            _fast_curve(c)
+        for c in (self.c_smooth, self.a_smooth):
+            _fast_curve(c, smooth=True)
+
+        self._rangers = {
+            "loss": _Ranger(self.loss_plot, set_x=True),
+            "acc": _Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
+            "lr": _Ranger(self.lr_plot, set_x=True),
+        }
+        self._earlier_bounds: list[tuple[float, float, float]] = []
+        self._cursors = []
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#777777", 1, 120, dash=True))
+            line.setVisible(False)
+            w.getPlotItem().addItem(line, ignoreBounds=True)
+            self._cursors.append(line)
+            w.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        self.readout = QLabel(READOUT_HINT)
+        self.readout.setObjectName("plotReadout")
+        font = QFont(self.readout.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF()))
+        self.readout.setFont(font)
+        self.readout.setStyleSheet(f"color: {TEXT};")
+        self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.loss_plot, 5)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(self.acc_plot, 3)
+        row.addWidget(self.lr_plot, 2)
+        layout.addLayout(row, 3)
+        layout.addWidget(self.readout)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, int(1000 / (fps or FPS))))
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    # ------------------------------------------------------------------ data in
+    @property
+    def n_points(self) -> int:
+        """Per-batch points of the current run."""
+        return self._run.batch_cost.n
+
+    @property
+    def n_epoch_points(self) -> int:
+        return self._run.epoch_cost.n
+
+    @property
+    def n_earlier_runs(self) -> int:
+        return len(self._earlier)
+
+    def add_snapshot(self, snap: object) -> None:
+        """Buffer the metrics of a training snapshot (see ``nnstudio.gui.train.snapshot.Snapshot``).
+
+        Uses ``snap.batch_x`` (fractional epochs, shape (k,)) when present, otherwise derives
+        the x position from ``batch_index`` and ``n_batches``.
+        """
+        loss = np.asarray(getattr(snap, "batch_loss", ()), np.float64)
+        k = len(loss)
+        r = self._run
+        if k:
+            x = getattr(snap, "batch_x", None)
+            if x is None or len(x) != k:
+                nb = max(1, int(getattr(snap, "n_batches", 1) or 1))
+                x = (np.asarray(snap.batch_index, np.float64) + 1.0) / nb
+            x = np.asarray(x, np.float64)
+            acc = np.asarray(getattr(snap, "batch_accuracy", np.full(k, np.nan)), np.float64)
+            if len(acc) != k:
+                acc = np.full(k, np.nan)
+            lr = np.asarray(getattr(snap, "batch_lr", np.full(k, np.nan)), np.float64)
+            if len(lr) != k:
+                lr = np.full(k, np.nan)
+            r.batch_cost.extend(x, loss)
+            r.batch_cost_smooth.extend(x, r.cost_smoother.feed(loss))
+            r.batch_acc.extend(x, acc * 100.0)
+            r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc * 100.0))
+            r.batch_lr.extend(x, lr)
+            r.batch_index.extend(x, np.asarray(snap.batch_index, np.float64))
+        epoch_x = getattr(snap, "epoch_x", None)
+        for i, info in enumerate(getattr(snap, "epochs", []) or []):
+            ex = float(epoch_x[i]) if epoch_x is not None and i < len(epoch_x) else (
+                float(info.epoch) + 1.0
+            )
+            xs = np.array([ex])
+            r.epoch_cost.extend(xs, np.array([_num(info.train_loss)]))
+            r.epoch_val_cost.extend(xs, np.array([_num(info.val_loss)]))
+            r.epoch_acc.extend(xs, np.array([_num(info.train_accuracy) * 100.0]))
+            r.epoch_val_acc.extend(xs, np.array([_num(info.val_accuracy) * 100.0]))
+        if k or getattr(snap, "epochs", None):
+            self._dirty = True
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Push the buffers into the curves if anything new arrived (the :data:`FPS` timer)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        r = self._run
+        n_b, n_e = r.batch_cost.n, r.epoch_cost.n
+        if n_b != self._drawn[0] or self._force:
+            if self._show_raw:
+                self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
+            self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
+            self.a_smooth.setData(*_finite(r.batch_acc_smooth))
+            self.l_curve.setData(*_finite(r.batch_lr, positive=True))
+        if n_e != self._drawn[1] or self._force:
+            self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
+            self.c_val.setData(*_finite(r.epoch_val_cost))
+            self.a_epoch.setData(*_finite(r.epoch_acc))
+            self.a_val.setData(*_finite(r.epoch_val_acc))
+        self._drawn = (n_b, n_e)
+        self._force = False
+        self._update_ranges()
+
+    def _update_ranges(self) -> None:
+        r = self._run
+        x_max = max([*(b[0] for b in self._earlier_bounds),
+                     r.batch_cost.x[-1] if r.batch_cost.n else 0.0,
+                     r.epoch_cost.x[-1] if r.epoch_cost.n else 0.0])
+        ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
+        if self._show_raw:
+            ys.append(r.batch_cost.y)
+        lo, hi = _bounds(ys)
+        for _x, elo, ehi in self._earlier_bounds:
+            lo, hi = min(lo, elo), max(hi, ehi)
+        if math.isfinite(lo):
+            self._rangers["loss"].update(x_max, lo, hi)
+        self._rangers["acc"].update(x_max, 0.0, 100.0)
+        _llo, lhi = _bounds([r.batch_lr.y])
+        if math.isfinite(lhi) and lhi > 0:
+            self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
+
+    def set_log_scale(self, on: bool) -> None:
+        """Cost axis in log scale (helps once the cost gets small)."""
+        self.loss_plot.getPlotItem().setLogMode(y=bool(on))
+        self._rangers["loss"].reset()
+        self._dirty = self._force = True
+        self.refresh()
+
+    def set_show_raw(self, on: bool) -> None:
+        """Show or hide the faded per-batch cost."""
+        self._show_raw = bool(on)
+        if on:
+            self.c_raw.setData(self._run.batch_cost.x, self._run.batch_cost.y)
+        else:
+            self.c_raw.setData([], [])
+        self.c_raw.setVisible(self._show_raw)
+
+    def set_smoothing(self, weight: float) -> None:
+        """Change the EMA weight in [0, 0.999] and re-smooth the current run."""
+        weight = float(min(max(weight, 0.0), 0.999))
+        self._smoothing = weight
+        r = self._run
+        r.cost_smoother = Smoother(weight)
+        r.acc_smoother = Smoother(weight)
+        x = r.batch_cost.x.copy()
+        cost = r.batch_cost.y.copy()
+        acc = r.batch_acc.y.copy()
+        r.batch_cost_smooth.clear()
+        r.batch_acc_smooth.clear()
+        r.batch_cost_smooth.extend(x, r.cost_smoother.feed(cost))
+        r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc))
+        self._dirty = self._force = True
+        self.refresh()
+
+    # ------------------------------------------------------------------ runs
+    def new_run(self, label: str | None = None) -> None:
+        """Keep the current curves as faded "earlier run" curves and start empty ones."""
+        r = self._run
+        if not r.empty:
+            name = self._run_label
+            items: list[pg.PlotDataItem] = []
+            lp = self.loss_plot.getPlotItem()
+            sx, sy = r.batch_cost_smooth.x.copy(), r.batch_cost_smooth.y.copy()
+            if len(sx) == 0:
+                sx, sy = r.epoch_cost.x.copy(), r.epoch_cost.y.copy()
+            c = pg.PlotDataItem(sx, sy, pen=_pen(GREY, 1.5, 140), antialias=False)
+            lp.addItem(c)
+            _fast_curve(c, smooth=True)
+            items.append(c)
+            vx, vy = _finite(r.epoch_val_cost)
+            if len(vx):
+                v = pg.PlotDataItem(vx, vy, pen=_pen(ORANGE, 1.2, 90, dash=True))
+                lp.addItem(v)
+                items.append(v)
+            ax, ay = _finite(r.batch_acc_smooth)
+            if len(ax):
+                a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140), antialias=False)
+                self.acc_plot.getPlotItem().addItem(a)
+                _fast_curve(a, smooth=True)
+                items.append(a)
+            for it in items:
+                it.setZValue(-10)
+            self._earlier.append((name, items))
+            lo, hi = _bounds([sy, vy])
+            x_end = float(sx[-1]) if len(sx) else 0.0
+            self._earlier_bounds.append((x_end, lo, hi) if math.isfinite(lo) else (x_end, hi, hi))
+            while len(self._earlier) > MAX_EARLIER_RUNS:
+                self._remove_items(self._earlier.pop(0)[1])
+                self._earlier_bounds.pop(0)
+            self._legend_earlier()
+        self._run = _Run(self._smoothing)
+        n = len(self._earlier) + 1
+        self._run_label = label or f"run {n}"
+        self._reset_ranges()
+        self.refresh()
+
+    def _reset_ranges(self) -> None:
+        for ranger in self._rangers.values():
+            ranger.reset()
+        self._dirty = self._force = True
+
+    def clear_earlier(self) -> None:
+        """Remove the faded curves of earlier runs."""
+        for _, items in self._earlier:
+            self._remove_items(items)
+        self._earlier.clear()
+        self._earlier_bounds.clear()
+        self._legend_earlier()
+        self._reset_ranges()
+        self.refresh()
+
+    def _remove_items(self, items: list[pg.PlotDataItem]) -> None:
+        for it in items:
+            vb = it.getViewBox()
+            if vb is not None:
+                vb.removeItem(it)
+
+    def _legend_earlier(self) -> None:
+        try:
+            self._legend.removeItem("earlier runs")
+        except Exception:  # noqa: BLE001 - pyqtgraph raises differently across versions
+            pass
+        if self._earlier:
+            self._legend.addItem(
+                pg.PlotDataItem([], [], pen=_pen(GREY, 1.5, 140)), "earlier runs"
+            )
+
+    # ------------------------------------------------------------------ hover
+    def _on_mouse_moved(self, pos: object) -> None:
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            vb = w.getPlotItem().getViewBox()
+            if w.scene() is not None and vb.sceneBoundingRect().contains(pos):
+                x = vb.mapSceneToView(pos).x()
+                self._show_readout(x)
+                return
+        self._hide_readout()
+
+    def _hide_readout(self) -> None:
+        for line in self._cursors:
+            line.setVisible(False)
+        self.readout.setText(READOUT_HINT)
+        self.hovered.emit("")
+
+    def _show_readout(self, x: float) -> None:
+        text = self.readout_at(x)
+        for line in self._cursors:
+            line.setPos(x)
+            line.setVisible(bool(text))
+        self.readout.setText(text or READOUT_HINT)
+        self.hovered.emit(text)
+
+    def readout_at(self, x: float) -> str:
+        """The values of the current run nearest to epoch position ``x`` as one line."""
+        r = self._run
+        parts: list[str] = []
+        if r.batch_cost.n:
+            i = _nearest(r.batch_cost.x, x)
+            parts.append(f"epoch {r.batch_cost.x[i]:.2f}")
+            parts.append(f"batch {int(r.batch_index.y[i]) + 1}")
+            parts.append(f"cost {_fmt(r.batch_cost.y[i])}")
+            parts.append(f"smoothed {_fmt(r.batch_cost_smooth.y[i])}")
+            acc = r.batch_acc_smooth.y[i]
+            if acc == acc:
+                parts.append(f"accuracy {acc:.1f}%")
+            lr = r.batch_lr.y[i]
+            if lr == lr:
+                parts.append(f"lr {lr:.3g}")
+        if r.epoch_cost.n:
+            j = _nearest(r.epoch_cost.x, x)
+            if abs(r.epoch_cost.x[j] - x) < 0.5 or not parts:
+                parts.append(f"| end of epoch {int(round(r.epoch_cost.x[j]))}: "
+                             f"train {_fmt(r.epoch_cost.y[j])}")
+                v = r.epoch_val_cost.y[j]
+                if v == v:
+                    parts.append(f"validation {_fmt(v)}")
+        return " · ".join(parts).replace("· |", "|")
+
+    # ------------------------------------------------------------------ export
+    def export_png(self, path: str | Path) -> None:
+        """Save the three plots as one PNG image."""
+        self.refresh()
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write the image {path}")
+
+    def export_csv(self, path: str | Path) -> None:
+        """Save the current run's metrics as CSV: one row per batch and one per epoch."""
+        r = self._run
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["kind", "epoch", "batch", "cost", "cost_smoothed", "accuracy",
+                        "learning_rate", "validation_cost", "validation_accuracy"])
+            for i in range(r.batch_cost.n):
+                w.writerow(["batch", f"{r.batch_cost.x[i]:.6g}", int(r.batch_index.y[i]) + 1,
+                            _csv(r.batch_cost.y[i]), _csv(r.batch_cost_smooth.y[i]),
+                            _csv(r.batch_acc.y[i] / 100.0), _csv(r.batch_lr.y[i]), "", ""])
+            for j in range(r.epoch_cost.n):
+                w.writerow(["epoch", f"{r.epoch_cost.x[j]:.6g}", "", _csv(r.epoch_cost.y[j]),
+                            "", _csv(r.epoch_acc.y[j] / 100.0), "",
+                            _csv(r.epoch_val_cost.y[j]), _csv(r.epoch_val_acc.y[j] / 100.0)])
+        tmp.replace(path)
+
+    # ------------------------------------------------------------------ current values
+    def latest(self) -> dict[str, float]:
+        """Latest smoothed cost/accuracy and last epoch values (NaN when unknown)."""
+        r = self._run
+        nan = math.nan
+        return {
+            "cost": r.batch_cost_smooth.y[-1] if r.batch_cost_smooth.n else nan,
+            "accuracy": r.batch_acc_smooth.y[-1] if r.batch_acc_smooth.n else nan,
+            "val_cost": r.epoch_val_cost.y[-1] if r.epoch_val_cost.n else nan,
+            "val_accuracy": r.epoch_val_acc.y[-1] if r.epoch_val_acc.n else nan,
+            "epoch_cost": r.epoch_cost.y[-1] if r.epoch_cost.n else nan,
+        }
+
+
+def _num(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _bounds(arrays: list[np.ndarray]) -> tuple[float, float]:
+    """(min, max) of the finite values of all arrays; (nan, nan) when there are none."""
+    lo, hi = math.inf, -math.inf
+    for a in arrays:
+        if len(a):
+            finite = a[np.isfinite(a)]
+            if len(finite):
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return (lo, hi) if lo <= hi else (math.nan, math.nan)
+
+
+def _finite(s: Series, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    x, y = s.x, s.y
+    ok = np.isfinite(y)
+    if positive:
+        ok &= y > 0
+    if ok.all():
+        return x, y
+    return x[ok], y[ok]
+
+
+def _nearest(xs: np.ndarray, x: float) -> int:
+    i = int(np.searchsorted(xs, x))
+    if i <= 0:
+        return 0
+    if i >= len(xs):
+        return len(xs) - 1
+    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "–"
+    return f"{v:.4f}" if abs(v) < 100 else f"{v:.4g}"
+
+
+def _csv(v: float) -> str:
+    return "" if v != v else f"{v:.6g}"

@@ -1,0 +1,346 @@
+"""The Train page: big current numbers, live cost/accuracy/learning-rate curves, exports."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.gui.train.controller import TrainSnapshot
+from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
+
+HINT_STYLE = "color: #6b6b6b; font-style: italic;"
+
+
+def snapshot_from_history(history: Any) -> TrainSnapshot | None:
+    """The metrics of a saved core ``History`` as one snapshot (for a loaded model's curve).
+
+    Batches of epoch ``e`` (1-based) are spread evenly over ``(e - 1, e]`` on the epoch axis.
+    """
+    try:
+        loss = np.asarray(history.batch_loss, np.float32).copy()
+        acc = np.asarray(history.batch_accuracy, np.float32).copy()
+        lr = np.asarray(history.batch_lr, np.float32).copy()
+        ep = np.asarray(history.batch_epoch, np.float64)
+        epochs = list(history.epochs)
+    except AttributeError:
+        return None
+    n = len(loss)
+    bx = np.zeros(n, np.float64)
+    if n:
+        first = float(ep[0]) if np.isfinite(ep[0]) else 1.0
+        for e in np.unique(ep):
+            idx = np.nonzero(ep == e)[0]
+            bx[idx] = (e - first) + (np.arange(len(idx)) + 1.0) / len(idx)
+        offset = first - 1.0
+    else:
+        offset = float(epochs[0].epoch - 1) if epochs else 0.0
+    snap = TrainSnapshot(
+        batch_loss=loss, batch_accuracy=acc, batch_lr=lr,
+        batch_index=np.arange(n, dtype=np.int64), epochs=epochs, batch_x=bx,
+        epoch_x=np.array([float(e.epoch) - offset for e in epochs], np.float64),
+    )
+    if epochs:
+        snap.epoch = int(epochs[-1].epoch) - 1
+        snap.elapsed = float(epochs[-1].elapsed or 0.0)
+    return snap
+
+
+class Readout(QFrame):
+    """A caption over one big number, like a dashboard card."""
+
+    def __init__(self, object_name: str, caption: str, color: str = "#222222",
+                 tooltip: str = "") -> None:
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            f"QFrame#{object_name} {{ background: #ffffff; border: 1px solid #e2e5e8;"
+            " border-radius: 6px; }"
+        )
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(0)
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet("color: #6b6b6b; border: none;")
+        self.value = QLabel("–")
+        self.value.setObjectName(object_name + "Value")
+        font = self.value.font()
+        font.setPointSizeF(20)
+        font.setBold(False)
+        self.value.setFont(font)
+        self.value.setStyleSheet(f"color: {color}; border: none;")
+        self.detail = QLabel("")
+        self.detail.setStyleSheet("color: #8a8a8a; border: none;")
+        lay.addWidget(self.caption)
+        lay.addWidget(self.value)
+        lay.addWidget(self.detail)
+        if tooltip:
+            self.setToolTip(tooltip)
+
+    def set(self, text: str, detail: str = "") -> None:
+        self.value.setText(text)
+        self.detail.setText(detail)
+
+    def text(self) -> str:
+        return self.value.text()
+
+
+class TrainView(QWidget):
+    """The Train page (objectName ``trainView``): what training is doing right now.
+
+    Parameters
+    ----------
+    session : Session
+        ``session.training`` is the window's TrainingController (may be None in tools).
+    """
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainView")
+        self.session = session
+        self.controller = session.training
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 6)
+        lay.setSpacing(6)
+
+        cards = QHBoxLayout()
+        cards.setSpacing(8)
+        self.epoch_card = Readout("epochReadout", "Epoch", tooltip="One epoch = one pass over "
+                                  "all training samples.")
+        self.cost_card = Readout("costReadout", "Training cost", BLUE,
+                                 "The cost on the batches trained on (smoothed). Lower is "
+                                 "better.")
+        self.val_cost_card = Readout("valCostReadout", "Validation cost", ORANGE,
+                                     "The cost on held-out data at the end of the last epoch: "
+                                     "how well the network does on samples it never trained on.")
+        self.acc_card = Readout("accuracyReadout", "Training accuracy", BLUE)
+        self.val_acc_card = Readout("valAccuracyReadout", "Validation accuracy", ORANGE)
+        self.speed_card = Readout("speedReadout", "Speed", "#444444")
+        for c in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
+                  self.val_acc_card, self.speed_card):
+            cards.addWidget(c, 1)
+        lay.addLayout(cards)
+
+        self.message = QLabel("")
+        self.message.setObjectName("trainMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.message)
+
+        tools = QHBoxLayout()
+        tools.setSpacing(10)
+        self.log_check = QCheckBox("Log scale")
+        self.log_check.setObjectName("logScaleCheck")
+        self.log_check.setToolTip("Show the cost on a logarithmic axis: small costs become "
+                                  "readable.")
+        self.raw_check = QCheckBox("Every batch")
+        self.raw_check.setObjectName("rawCheck")
+        self.raw_check.setChecked(True)
+        self.raw_check.setToolTip("Show the noisy cost of every mini-batch behind the "
+                                  "smoothed line.")
+        smooth_label = QLabel("Smoothing")
+        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smooth_slider.setObjectName("smoothingSlider")
+        self.smooth_slider.setRange(0, 99)
+        self.smooth_slider.setValue(90)
+        self.smooth_slider.setFixedWidth(110)
+        self.smooth_slider.setToolTip("How much the bold line averages the noisy batches.")
+        self.png_button = QPushButton("Export PNG…")
+        self.png_button.setObjectName("exportPngButton")
+        self.csv_button = QPushButton("Export CSV…")
+        self.csv_button.setObjectName("exportCsvButton")
+        self.clear_button = QPushButton("Clear earlier runs")
+        self.clear_button.setObjectName("clearRunsButton")
+        self.clear_button.setToolTip("Remove the grey curves of earlier runs.")
+        for w in (self.log_check, self.raw_check, smooth_label, self.smooth_slider):
+            tools.addWidget(w)
+        tools.addStretch(1)
+        for w in (self.clear_button, self.png_button, self.csv_button):
+            tools.addWidget(w)
+        lay.addLayout(tools)
+
+        self.plots = TrainingPlots(self)
+        lay.addWidget(self.plots, 1)
+
+        hint = QLabel(
+            "The faint line is the cost of each mini-batch, the bold line its moving average; "
+            "squares mark the end of each epoch. When the orange validation cost rises while "
+            "the blue training cost keeps falling, the network is memorising its training "
+            "samples (overfitting)."
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet(HINT_STYLE)
+        lay.addWidget(hint)
+
+        self.log_check.toggled.connect(self.plots.set_log_scale)
+        self.raw_check.toggled.connect(self.plots.set_show_raw)
+        self.smooth_slider.valueChanged.connect(lambda v: self.plots.set_smoothing(v / 100.0))
+        self.png_button.clicked.connect(self.export_png_dialog)
+        self.csv_button.clicked.connect(self.export_csv_dialog)
+        self.clear_button.clicked.connect(self.plots.clear_earlier)
+
+        session.snapshotApplied.connect(self._on_snapshot)
+        session.trainingStateChanged.connect(self._on_state)
+        session.designReplaced.connect(self._on_design_replaced)
+        session.datasetChanged.connect(self._update_message)
+        session.modelChanged.connect(self._update_message)
+        if self.controller is not None:
+            self.controller.newCurve.connect(self._on_new_curve)
+            self.controller.errored.connect(self._on_error)
+            self.controller.waitingForData.connect(lambda _on: self._update_message())
+        self._error: str | None = None
+        self._epochs_total = 0
+        self._load_history()
+        self._update_message()
+
+    # ------------------------------------------------------------------ updates
+    @Slot(object)
+    def _on_snapshot(self, snap: Any) -> None:
+        self.plots.add_snapshot(snap)
+        total = int(getattr(snap, "epochs_total", 0) or 0)
+        if total:
+            self._epochs_total = total
+        n_b = int(getattr(snap, "n_batches", 0) or 0)
+        epoch = int(getattr(snap, "epoch", 0)) + 1
+        of = f" of {self._epochs_total}" if self._epochs_total else ""
+        detail = f"batch {snap.batch:,} of {n_b:,}" if n_b else ""
+        self.epoch_card.set(f"{epoch}{of}", detail)
+        sps = float(getattr(snap, "samples_per_second", 0.0) or 0.0)
+        if sps > 0:
+            self.speed_card.set(f"{sps:,.0f}", "samples per second")
+        self._update_numbers()
+
+    def _update_numbers(self) -> None:
+        v = self.plots.latest()
+        self.cost_card.set(_fmt(v["cost"]), _epoch_detail(v["epoch_cost"]))
+        self.val_cost_card.set(_fmt(v["val_cost"]), "at the last epoch end")
+        self.acc_card.set(_pct(v["accuracy"]), "smoothed")
+        self.val_acc_card.set(_pct(v["val_accuracy"]), "at the last epoch end")
+
+    @Slot(str)
+    def _on_new_curve(self, label: str) -> None:
+        self.plots.new_run(label)
+        self._epochs_total = 0
+        for card in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
+                     self.val_acc_card, self.speed_card):
+            card.set("–")
+
+    @Slot()
+    def _on_design_replaced(self) -> None:
+        self._on_new_curve("")
+        self._load_history()
+
+    def _load_history(self) -> None:
+        h = self.session.history
+        if h is None:
+            return
+        snap = snapshot_from_history(h)
+        if snap is None or (len(snap.batch_loss) == 0 and not snap.epochs):
+            return
+        self.plots.add_snapshot(snap)
+        self.plots.refresh()
+        if snap.epochs:
+            self.epoch_card.set(str(snap.epoch + 1), "trained so far")
+        self._update_numbers()
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        if state in ("running",):
+            self._error = None
+        self._update_message()
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self._error = message
+        self._update_message()
+
+    @Slot()
+    def _update_message(self) -> None:
+        s = self.session
+        c = self.controller
+        if self._error:
+            self._set_message(self._error, error=True)
+            return
+        state = s.training_state
+        if c is not None and c.waiting_for_data:
+            self._set_message("Loading the data… training starts as soon as it is ready.")
+        elif state == "running":
+            self._set_message("Training… Pause (Space) to look closely, Stop to keep the "
+                              "weights as they are.")
+        elif state == "paused":
+            self._set_message("Paused. Play (Space) continues; Step trains one batch at a time.")
+        elif s.network is None:
+            why = c.check_ready() if c is not None else None
+            self._set_message(why or "The design is not complete yet.", error=True)
+        elif s.dataset is None:
+            loading = c is not None and c.loader.busy
+            self._set_message("Loading the data…" if loading else
+                              "Choose data in the Training panel to train on.")
+        else:
+            problem = c.check_ready() if c is not None else None
+            if problem:
+                self._set_message(problem, error=True)
+            elif state == "finished":
+                self._set_message("Training finished. Play trains more epochs from here; "
+                                  "Reset starts again from random weights.")
+            elif state == "stopped":
+                self._set_message("Stopped. Play continues from the current weights.")
+            else:
+                self._set_message(f"Press Play (Space) to train on “{s.dataset.name}”.")
+
+    def _set_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(
+            "color: #b4441b; font-weight: 600;" if error else "color: #444444;"
+        )
+
+    # ------------------------------------------------------------------ export
+    def export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the plots as PNG",
+                                              "training.png", "PNG image (*.png)")
+        if path:
+            self._export(self.plots.export_png, path)
+
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the metrics as CSV",
+                                              "training.csv", "CSV table (*.csv)")
+        if path:
+            self._export(self.plots.export_csv, path)
+
+    def _export(self, fn: Any, path: str) -> None:
+        try:
+            fn(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc}")
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "–"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3f}" if abs(v) >= 0.01 else f"{v:.2e}"
+
+
+def _pct(v: float) -> str:
+    return "–" if v != v else f"{v:.1f} %"
+
+
+def _epoch_detail(v: float) -> str:
+    return "smoothed" if v != v or not math.isfinite(v) else f"last epoch {_fmt(v)}"

@@ -1,5 +1,0 @@
-"""The Inside page: views that make what happens inside a network visible."""
-
-from nnstudio.gui.views.panel import InsightPanel
-
-__all__ = ["InsightPanel"]

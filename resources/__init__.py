@@ -1,1 +1,0 @@
-"""Resources shipped with nnstudio: the default model, example designs, lesson texts."""
