@@ -33,6 +33,7 @@ from nnstudio.core.modelfile import LoadedModel, ModelFileError, load_model, sav
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
 from nnstudio.data.dataset import DataError
+from nnstudio.fileio import check_writable
 from nnstudio.resources import default_model_path
 
 
@@ -168,9 +169,39 @@ class _Progress:
 
 
 # ---------------------------------------------------------------------- commands
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be written, before any minutes of training."""
+    if out.is_dir():
+        raise UsageError(f"--out '{out}' is a folder: give a file name such as model.npz")
+    if not out.parent.exists():
+        raise UsageError(f"the folder of --out '{out}' does not exist")
+    try:
+        check_writable(out)
+    except OSError as err:
+        raise UsageError(f"--out '{out}' cannot be written: {err.strerror or err}; choose "
+                         "another file or folder") from None
+
+
+def _keep_unsaved(out: Path, network, history, meta: dict) -> Path:
+    """Save a model that could not be written to ``out`` in the user's data folder."""
+    from nnstudio.data.cache import data_dir
+
+    folder = data_dir() / "unsaved models"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{out.stem or 'model'}-{stamp}.npz"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{out.stem or 'model'}-{stamp}-{n}.npz"
+    return save_model(path, network, history, meta)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from nnstudio.core.network import Network
 
+    out = Path(args.out)
+    _check_out(out)
     design = _design(args.design)
     design.check()
     network = Network(design, seed=args.seed)
@@ -184,11 +215,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                          optimizer=args.optimizer, weight_decay=args.weight_decay,
                          val_split=args.val_split, seed=args.seed,
                          augment_shift=args.augment_shift)
-    out = Path(args.out)
-    if out.is_dir():
-        raise UsageError(f"--out '{out}' is a folder: give a file name such as model.npz")
-    if not out.parent.exists():
-        raise UsageError(f"the folder of --out '{out}' does not exist")
     trainer = Trainer(network, x, y, config)
     err = sys.stderr
     err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
@@ -209,7 +235,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     meta = {"classes": list(ds.classes), "data": args.data, "dataset": ds.name,
             "task": ds.task, "image_size": size, "config": asdict(config),
             "metrics": {} if last is None else asdict(last)}
-    save_model(out, network, history, meta)
+    try:
+        save_model(out, network, history, meta)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        try:
+            kept = _keep_unsaved(out, network, history, meta)
+        except OSError as again:
+            err.write(f"nnstudio: could not save the model to '{out}' ({reason}), nor in the "
+                      f"data folder ({again.strerror or again}); the result is lost\n")
+            return 1
+        err.write(f"nnstudio: could not save the model to '{out}' ({reason}); it is kept in "
+                  f"'{kept}': move it where you want it\n")
+        return 2
     err.write(f"saved {out}\n")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
@@ -227,3 +228,52 @@ def test_progress_line_on_a_terminal():
     quiet = io.StringIO()
     cli._Progress(quiet).batch(BatchInfo(1, 5, 10, 0.5, None, 1e-3, 32, 160, 0.5, 2))
     assert quiet.getvalue() == ""
+
+
+def test_an_unwritable_out_is_refused_before_training(idx_dir, tmp_path, capsys, monkeypatch):
+    def must_not_train(self, on_batch=None, on_epoch=None):
+        raise AssertionError("trained although --out cannot be written")
+
+    monkeypatch.setattr(cli.Trainer, "run", must_not_train)
+    out = tmp_path / "kept.npz"
+    out.write_bytes(b"someone's file")
+    out.chmod(0o444)
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(out)])
+    one_line_error(capsys, code, "cannot be written", "write-protected", str(out))
+    assert out.read_bytes() == b"someone's file"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="the administrator may write any folder")
+def test_a_read_only_folder_is_refused_before_training(idx_dir, tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(folder / "m.npz")])
+    folder.chmod(0o755)
+    one_line_error(capsys, code, "cannot be written")
+
+
+def test_a_failed_save_keeps_the_model_in_the_data_folder(idx_dir, tmp_path, capsys,
+                                                          monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
+    out_dir = tmp_path / "usb-stick"
+    out_dir.mkdir()
+    real_run = cli.Trainer.run
+
+    def run_then_unplug(self, on_batch=None, on_epoch=None):
+        history = real_run(self, on_batch=on_batch, on_epoch=on_epoch)
+        out_dir.rmdir()  # the destination disappears while training
+        return history
+
+    monkeypatch.setattr(cli.Trainer, "run", run_then_unplug)
+    code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
+                     "--out", str(out_dir / "m.npz")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    line = err.strip().splitlines()[-1]
+    assert "could not save" in line and "kept in" in line
+    kept = list((tmp_path / "user" / "unsaved models").glob("m-*.npz"))
+    assert len(kept) == 1 and str(kept[0]) in line
+    assert load_model(kept[0]).design.name == "mlp"
