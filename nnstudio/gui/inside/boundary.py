@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from nnstudio.core.inspect import plane_bounds, plane_grid
+from nnstudio.core.insight.plane import plane_bounds, plane_grid
 from nnstudio.gui.inside.base import InsightView, held_out_indices
 from nnstudio.gui.inside.style import (
     BLUE,

@@ -24,7 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from nnstudio.core.inspect import (
+from nnstudio.core.insight.cost import (
     Pick,
     cost_curve,
     cost_slope,

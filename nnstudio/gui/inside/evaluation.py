@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core.inspect import confusion_matrix, per_class_accuracy, predicted_classes
+from nnstudio.core.insight.evaluation import confusion_matrix, per_class_accuracy, predicted_classes
 from nnstudio.gui.inside.base import (
     ChunkedJob,
     InsightView,

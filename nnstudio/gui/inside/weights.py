@@ -24,13 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core.inspect import (
-    HealthAccumulator,
-    HistogramHistory,
-    NeuronHealth,
-    checked_layers,
-    layer_update_ratios,
-)
+from nnstudio.core.insight.health import HealthAccumulator, NeuronHealth, checked_layers
+from nnstudio.core.insight.weights import HistogramHistory, layer_update_ratios
 from nnstudio.gui.inside.base import (
     ChunkedJob,
     InsightView,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from nnstudio.core import inspect as ins
+from nnstudio.core import insight as ins
 
 
 @dataclass
