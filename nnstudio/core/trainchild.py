@@ -1,10 +1,12 @@
 """The training child process: runs core :class:`Trainer` runs asked for through a pipe.
 
-Started by :class:`nnstudio.core.trainproc.TrainingProcess` (see there for the protocol).
-The main thread trains, one run at a time; a listener thread receives the parent's commands
-and applies them to the run's :class:`TrainControl` at once (pause, step, stop, live learning
-rate and batch size take effect between batches). The parent's end of the pipe closing
-(the parent ended) stops the run and ends the process.
+Started by :class:`nnstudio.core.trainproc.TrainingProcess`; the messages are those of
+:mod:`nnstudio.core.trainprotocol`. The main thread trains, one run at a time; a listener
+thread receives the parent's commands and applies them to the run's :class:`TrainControl` at
+once (pause, step, stop, live learning rate and batch size take effect between batches); a
+heartbeat thread says every ``HEARTBEAT_S`` seconds that a run is active, so the parent
+notices a child that stopped responding. The parent's end of the pipe closing (the parent
+ended) stops the run and ends the process.
 """
 
 from __future__ import annotations
@@ -16,12 +18,26 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from nnstudio.core.training import TrainControl
+from nnstudio.core.trainprotocol import (
+    HEARTBEAT_S,
+    MAX_CACHED_DATASETS,
+    Control,
+    EpochEnd,
+    Failed,
+    Finished,
+    Heartbeat,
+    Hello,
+    Metrics,
+    Progress,
+    Run,
+    RunSpec,
+    Shutdown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +88,7 @@ class _Reporter:
         self.acc: list[float] = []
         self.lr: list[float] = []
         self.pos: list[float] = []
-        self.epochs: list[dict] = []
+        self.epochs: list[EpochEnd] = []
 
     def _pos(self, epoch: int, batch: int, n_batches: int) -> float:
         return (epoch - self.first_epoch) + batch / max(n_batches, 1)
@@ -93,9 +109,7 @@ class _Reporter:
             self.emit(with_weights=now - self.last_weights >= 1.0 / WEIGHTS_HZ, rate=True)
 
     def on_epoch(self, info: Any) -> None:
-        d = asdict(info)
-        d["epoch_pos"] = self._pos(info.epoch, 1, 1)
-        self.epochs.append(d)
+        self.epochs.append(EpochEnd(info, self._pos(info.epoch, 1, 1)))
         self.emit(with_weights=True)  # validation numbers just arrived: show them at once
 
     def flush(self) -> None:
@@ -109,15 +123,13 @@ class _Reporter:
         if k == 0 and not self.epochs and not with_weights:
             return
         seq = self.seq()  # before the state: a state newer than seq is only conservative
-        msg: dict[str, Any] = {
-            "type": "snapshot", "run": self.run_id, "seq": seq, "state": self.control.state,
-            "loss": np.array(self.loss, np.float32), "acc": np.array(self.acc, np.float32),
-            "lr": np.array(self.lr, np.float32),
-            "index": np.arange(self.global0 + self.emitted, self.global0 + self.emitted + k,
-                               dtype=np.int64),
-            "pos": np.array(self.pos, np.float64), "epochs": self.epochs,
-            "progress": None, "weights": None, "grad_norms": {}, "update_ratios": {},
-        }
+        msg = Metrics(
+            run=self.run_id, seq=seq, state=self.control.state,
+            loss=np.array(self.loss, np.float32), acc=np.array(self.acc, np.float32),
+            lr=np.array(self.lr, np.float32),
+            index=np.arange(self.global0 + self.emitted, self.global0 + self.emitted + k,
+                            dtype=np.int64),
+            pos=np.array(self.pos, np.float64), epochs=self.epochs)
         info = self.last
         if info is not None:
             dt = info.elapsed - self.rate_t if self.rate_t < info.elapsed else 0.0
@@ -129,13 +141,13 @@ class _Reporter:
                 self.rate_t, self.rate_n = info.elapsed, info.samples_seen
             elif self.rate == 0 and info.elapsed > 0:
                 self.rate = info.samples_seen / info.elapsed
-            msg["progress"] = {"epoch": info.epoch - 1, "batch": info.batch,
-                               "n_batches": info.n_batches, "samples_seen": info.samples_seen,
-                               "elapsed": info.elapsed, "epochs_total": info.epochs,
-                               "samples_per_second": self.rate}
+            msg.progress = Progress(
+                epoch=info.epoch - 1, batch=info.batch, n_batches=info.n_batches,
+                samples_seen=info.samples_seen, elapsed=info.elapsed, epochs_total=info.epochs,
+                samples_per_second=self.rate)
         if with_weights:
             weights = self.trainer.network.get_weights()
-            msg["weights"] = weights
+            msg.weights = weights
             self._stats(msg, weights)
             self.last_weights = now
         self.emitted += k
@@ -143,16 +155,16 @@ class _Reporter:
         self.last_emit = now
         self.send(msg)
 
-    def _stats(self, msg: dict, weights: dict[str, np.ndarray]) -> None:
+    def _stats(self, msg: Metrics, weights: dict[str, np.ndarray]) -> None:
         """Gradient norms of the last batch; |Δw|/|w| per batch since the last weight copy."""
         for p in self.trainer.params:
-            msg["grad_norms"][p.name] = float(np.linalg.norm(p.grad))
+            msg.grad_norms[p.name] = float(np.linalg.norm(p.grad))
         k = max(self.batches_since_w, 1)
         for name, w in weights.items():
             prev = self.prev_w.get(name)
             if prev is not None and prev.shape == w.shape:
                 denom = float(np.linalg.norm(prev)) + 1e-12
-                msg["update_ratios"][name] = float(np.linalg.norm(w - prev)) / denom / k
+                msg.update_ratios[name] = float(np.linalg.norm(w - prev)) / denom / k
         self.prev_w = weights
         self.batches_since_w = 0
 
@@ -165,39 +177,44 @@ class _Child:
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.lock = threading.Lock()
+        self.send_lock = threading.Lock()
         self.run_id = 0
+        self.active = 0      # the run received and not yet ended (heartbeats while set)
         self.control: _HookedControl | None = None
         self.seq = 0
-        self.closing = False
+        self.closing = threading.Event()
 
     # ------------------------------------------------------------ listener thread
     def listen(self) -> None:
         try:
             while True:
                 msg = self.conn.recv()
-                name, run_id, arg, seq = msg
-                if name == "shutdown":
+                if isinstance(msg, Shutdown):
                     break
-                if name == "run":
+                if isinstance(msg, Run):
                     control = _HookedControl()
-                    if arg["start"] == "step_batch":
+                    if msg.spec.start == "step_batch":
                         control.step_batch(1)
-                    elif arg["start"] == "step_epoch":
+                    elif msg.spec.start == "step_epoch":
                         control.step_epoch()
                     with self.lock:
                         if self.control is not None:
                             self.control.stop()  # a new run replaces an unfinished one
-                        self.run_id, self.control, self.seq = run_id, control, seq
-                    self.jobs.put((run_id, arg))
+                        self.run_id, self.control, self.seq = msg.run, control, msg.seq
+                        self.active = msg.run
+                    self.jobs.put((msg.run, msg.spec))
                     continue
-                with self.lock:
-                    if run_id == self.run_id and self.control is not None:
-                        self._apply(self.control, name, arg)
-                    self.seq = seq
+                if isinstance(msg, Control):
+                    with self.lock:
+                        if msg.run == self.run_id and self.control is not None:
+                            self._apply(self.control, msg.name, msg.arg)
+                        self.seq = msg.seq
+                else:
+                    log.warning("ignored an unknown message %r", type(msg).__name__)
         except (EOFError, OSError):
             pass  # the parent is gone
         finally:
-            self.closing = True
+            self.closing.set()
             with self.lock:
                 if self.control is not None:
                     self.control.stop()
@@ -223,40 +240,53 @@ class _Child:
         except ValueError as exc:  # a bad value changes nothing
             log.warning("ignored %s(%r): %s", name, arg, exc)
 
+    # ------------------------------------------------------------ heartbeat thread
+    def beat(self) -> None:
+        """Say every HEARTBEAT_S seconds that the current run is active."""
+        while not self.closing.wait(HEARTBEAT_S):
+            run = self.active
+            if run:
+                try:
+                    self.send(Heartbeat(run))
+                except (BrokenPipeError, EOFError, OSError):
+                    return  # the parent is gone
+
     # ------------------------------------------------------------ main thread
-    def send(self, msg: dict) -> None:
-        self.conn.send(msg)
+    def send(self, msg: Any) -> None:
+        with self.send_lock:
+            self.conn.send(msg)
 
     def serve(self) -> None:
         while True:
             job = self.jobs.get()
-            if job is None or self.closing:
+            if job is None or self.closing.is_set():
                 return
             run_id, spec = job
             try:
                 self.train(run_id, spec)
             except (BrokenPipeError, EOFError, OSError):
                 return  # the parent is gone
+            finally:
+                with self.lock:
+                    if self.active == run_id:
+                        self.active = 0
 
-    def _dataset(self, spec: dict) -> tuple[np.ndarray, np.ndarray]:
-        token, header = spec["token"], spec.get("data")
-        if header is not None:
-            xs, xt, ys, yt = header
-            x = np.empty(xs, np.dtype(xt))
-            y = np.empty(ys, np.dtype(yt))
+    def _dataset(self, spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:
+        if spec.data is not None:
+            x, y = spec.data.empty()
             for arr in (x, y):
                 if arr.nbytes:
                     self.data.recv_bytes_into(arr.reshape(-1).view(np.uint8))
                 else:
                     self.data.recv_bytes()
-            self.cache[token] = (x, y)
-            while len(self.cache) > _max_cached():
+            self.cache[spec.token] = (x, y)
+            while len(self.cache) > MAX_CACHED_DATASETS:
                 self.cache.pop(next(iter(self.cache)))
         else:
-            self.cache[token] = self.cache.pop(token)  # most recently used last
-        return self.cache[token]
+            self.cache[spec.token] = self.cache.pop(spec.token)  # most recently used last
+        return self.cache[spec.token]
 
-    def train(self, run_id: int, spec: dict) -> None:
+    def train(self, run_id: int, spec: RunSpec) -> None:
         from nnstudio.core.graph import Design, DesignError
         from nnstudio.core.network import Network, NotTrainableError
         from nnstudio.core.training import History, TrainConfig, Trainer, TrainingDiverged
@@ -264,7 +294,7 @@ class _Child:
         x, y = self._dataset(spec)  # read even for a run that is already stopped
         with self.lock:
             control = self.control if run_id == self.run_id else None
-        if control is None or self.closing:
+        if control is None or self.closing.is_set():
             return  # replaced by a newer run, or the parent is gone
         trainer = network = reporter = None
 
@@ -281,28 +311,26 @@ class _Child:
                     reporter.emit(with_weights=False)
                 except Exception:  # noqa: BLE001
                     log.exception("could not send the last metrics")
-            self.send({"type": "error", "run": run_id, "kind": kind, "message": message,
-                       "weights": weights, "detail": traceback.format_exc()})
+            self.send(Failed(run_id, kind, message, weights, traceback.format_exc()))
 
         try:
             try:
-                network = Network(Design.from_json(spec["design"]), seed=spec["seed"])
-                network.set_weights(spec["weights"])
+                network = Network(Design.from_json(spec.design_json), seed=spec.seed)
+                network.set_weights(spec.weights)
             except (DesignError, ValueError) as exc:
                 error("design", f"The design cannot be trained: {exc}", None)
                 return
-            history = History.from_dict(spec["history"]) if spec["history"] else None
-            trainer = Trainer(network, x, y, TrainConfig(**spec["config"]), control=control,
+            history = History.from_dict(spec.history) if spec.history else None
+            trainer = Trainer(network, x, y, TrainConfig(**spec.config), control=control,
                               history=history)
             reporter = _Reporter(self.send, run_id, trainer, control, lambda: self.seq,
-                                 spec.get("fail"))
+                                 spec.fail)
             control.before_block = reporter.flush
             hist = trainer.run(on_batch=reporter.on_batch, on_epoch=reporter.on_epoch)
             control.before_block = None
             reporter.emit(with_weights=True)
-            self.send({"type": "finished", "run": run_id, "weights": network.get_weights(),
-                       "history": hist.to_dict(), "stopped": bool(trainer.stopped),
-                       "cached": spec.get("data") is None})
+            self.send(Finished(run_id, network.get_weights(), hist.to_dict(),
+                               bool(trainer.stopped), spec.data is None))
         except (BrokenPipeError, EOFError):
             raise
         except TrainingDiverged as exc:
@@ -319,12 +347,6 @@ class _Child:
                   "kept.", weights_or_none())
         finally:
             control.before_block = None
-
-
-def _max_cached() -> int:
-    from nnstudio.core.trainproc import MAX_CACHED_DATASETS
-
-    return MAX_CACHED_DATASETS
 
 
 def main_fds(cmd_fd: int, data_fd: int, threads: int) -> None:
@@ -351,12 +373,20 @@ def child_main(conn: Any, data: Any, threads: int) -> None:
             os.nice(NICENESS)
         except OSError:
             pass
+    import nnstudio
+
     child = _Child(conn, data)
+    try:
+        child.send(Hello(os.getpid(), os.path.dirname(os.path.abspath(nnstudio.__file__))))
+    except (BrokenPipeError, EOFError, OSError):
+        return  # the parent is gone already
     listener = threading.Thread(target=child.listen, name="nnstudio-commands", daemon=True)
     listener.start()
+    threading.Thread(target=child.beat, name="nnstudio-heartbeat", daemon=True).start()
     try:
         child.serve()
     finally:
+        child.closing.set()
         for c in (conn, data):
             try:
                 c.close()

@@ -20,51 +20,60 @@ multiprocessing's ``spawn``. Its methods split in two:
   up to ``timeout`` for the child's next message. One thread calls it (a bridge thread in the
   GUI); while it waits the GIL is released.
 
-Messages from the child are dicts with a ``"type"``:
+The messages both ways are the dataclasses of :mod:`nnstudio.core.trainprotocol`. The handle
+adds two of its own: :class:`~nnstudio.core.trainprotocol.Exited` when the child is gone and
+:class:`~nnstudio.core.trainprotocol.Unresponsive` when a child with an active run has sent
+nothing (not even its heartbeat) for ``stall_s`` seconds. The child stops and exits when the
+parent's end of the pipe closes (the parent ended), so no child outlives it.
 
-``"snapshot"``
-    Throttled metrics (``loss``, ``acc``, ``lr`` arrays of the batches since the previous
-    message, ``index`` global batch numbers, ``pos`` positions on the epoch axis counted from
-    the run's start, ``epochs`` finished epochs as dicts with ``epoch_pos``), ``progress``
-    (where the run is, samples per second), ``state`` of the loop with ``seq`` (the last
-    command applied), and at most a few times a second ``weights`` with ``grad_norms`` and
-    ``update_ratios``.
-``"finished"``
-    ``weights`` (final), ``history`` (``History.to_dict()``), ``stopped``.
-``"error"``
-    ``kind`` (``"diverged"``, ``"not_trainable"``, ``"design"``, ``"data"``, ``"other"``),
-    ``message`` (a sentence for the person), ``weights`` (the last good ones, or None),
-    ``detail`` (a traceback for the log).
-``"exit"``
-    The child is gone (``exitcode``); the next run starts a new one.
-
-Every message but ``"exit"`` carries ``run``, the id :meth:`run` returned. The child stops and
-exits when the parent's end of the pipe closes (the parent ended), so no child outlives it.
+The child is started so that it runs exactly the parent's ``nnstudio``: an isolated
+interpreter (``-I``: neither the working folder nor ``PYTHONPATH`` count) whose ``sys.path``
+is the parent's, with the parent's package folder first.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 from nnstudio.core.threads import training_threads
+from nnstudio.core.trainprotocol import (
+    MAX_CACHED_DATASETS,
+    STALL_S,
+    STARTUP_S,
+    ChildMessage,
+    Control,
+    DataHeader,
+    Exited,
+    Failed,
+    Finished,
+    Heartbeat,
+    Hello,
+    Run,
+    RunSpec,
+    Shutdown,
+    Unresponsive,
+)
 
-__all__ = ["MAX_CACHED_DATASETS", "TrainingProcess"]
+__all__ = ["MAX_CACHED_DATASETS", "TrainingProcess", "child_command"]
 
-#: datasets the child keeps (e.g. the training data and a fine-tuning set)
-MAX_CACHED_DATASETS = 2
+#: the package folder the parent imported ``nnstudio`` from (the child must use the same)
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _start_spawn(threads: int) -> tuple[Any, Any, Any]:
     """Start the child with multiprocessing's ``spawn`` method (platforms without fd passing).
 
-    The parent's main module must have the ``if __name__ == "__main__":`` guard."""
+    The parent's main module must have the ``if __name__ == "__main__":`` guard; spawn gives
+    the child the parent's ``sys.path``."""
     ctx = multiprocessing.get_context("spawn")
     conn, child_conn = ctx.Pipe(duplex=True)
     data_r, data_w = ctx.Pipe(duplex=False)
@@ -107,6 +116,26 @@ class _Popen:
         self.popen.kill()
 
 
+def child_path() -> list[str]:
+    """The ``sys.path`` of the child: the parent's package folder first, then the parent's
+    own path without the working-folder entries (``""``)."""
+    paths = [PACKAGE_ROOT]
+    for p in sys.path:
+        if p and os.path.abspath(p) not in paths:
+            paths.append(os.path.abspath(p))
+    return paths
+
+
+def child_command(cmd_fd: int, data_fd: int, threads: int) -> list[str]:
+    """The command line of a POSIX child: an isolated interpreter (``-I``: no working
+    folder, no ``PYTHON*`` variables, no user site) given the parent's path explicitly."""
+    code = ("import sys, json; sys.path[:] = json.loads(sys.argv[4]); "
+            "from nnstudio.core.trainchild import main_fds; "
+            "main_fds(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
+    return [sys.executable, "-I", "-c", code, str(cmd_fd), str(data_fd), str(threads),
+            json.dumps(child_path())]
+
+
 def _start_posix(threads: int) -> tuple[Any, Any, Any]:
     """Start the child as a fresh interpreter (fork + exec at once: nothing of a Qt parent is
     copied) that inherits only its two pipe ends.
@@ -124,14 +153,9 @@ def _start_posix(threads: int) -> tuple[Any, Any, Any]:
     env = dict(os.environ)
     if user_limit(env) is None:
         env.update({var: str(threads) for var in THREAD_VARS})
-    # the same nnstudio as the parent's, installed or not
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    code = ("import sys; from nnstudio.core.trainchild import main_fds; "
-            "main_fds(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
     try:
         popen = subprocess.Popen(
-            [sys.executable, "-c", code, str(child_sock.fileno()), str(data_r), str(threads)],
+            child_command(child_sock.fileno(), data_r, threads),
             pass_fds=(child_sock.fileno(), data_r), env=env, stdin=subprocess.DEVNULL)
     except BaseException:
         for fd in (data_r, data_w):
@@ -153,10 +177,14 @@ class TrainingProcess:
     threads : int, optional
         BLAS and engine threads of the child; default: all cores but one
         (:func:`nnstudio.core.threads.training_threads`), so a core stays free for the GUI.
+    stall_s : float
+        Seconds of silence of a child with an active run before :meth:`recv` reports it
+        :class:`~nnstudio.core.trainprotocol.Unresponsive`.
     """
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, stall_s: float = STALL_S) -> None:
         self.threads = int(threads or training_threads())
+        self.stall_s = float(stall_s)
         self._proc: Any = None
         self._conn: Any = None           # duplex: commands out, messages in
         self._data: Any = None           # datasets out (raw bytes)
@@ -169,6 +197,11 @@ class TrainingProcess:
         self._cached: list[str] = []     # dataset tokens the child holds, oldest first
         self._run_id = 0
         self._seq = 0
+        self._active = 0                 # the run sent and not yet ended (0: none)
+        self._heard = time.monotonic()   # last sign of life of the child
+        self._stalled = False            # Unresponsive was reported, nothing heard since
+        #: what the child said first (which nnstudio it runs); None before it did
+        self.hello: Hello | None = None
         #: how many datasets were sent to a child (tests: a cached one is not resent)
         self.datasets_sent = 0
         #: how many child processes were started
@@ -191,6 +224,22 @@ class TrainingProcess:
         before the child applied it (its ``state`` may be out of date)."""
         return self._seq
 
+    @property
+    def silent_s(self) -> float:
+        """Seconds since the child last sent anything while a run is active, else 0."""
+        if not self._active or self._conn is None:
+            return 0.0
+        return max(0.0, time.monotonic() - self._heard)
+
+    @property
+    def responsive(self) -> bool:
+        """False when a child with an active run has been silent past its limit
+        (``stall_s``; a child that has not said hello yet gets longer to start)."""
+        if not self._active or self._conn is None:
+            return True
+        limit = self.stall_s if self.hello is not None else max(self.stall_s, STARTUP_S)
+        return self.silent_s < limit
+
     # ------------------------------------------------------------ commands (any thread)
     def run(self, *, design_json: str, weights: dict, config: dict, x: Any, y: Any,
             token: str, history: dict | None = None, mode: str = "train",
@@ -200,39 +249,19 @@ class TrainingProcess:
 
         Parameters
         ----------
-        design_json : str
-            ``Design.to_json()`` of the network to train.
-        weights : dict of str to ndarray
-            Starting weights (``Network.get_weights()``).
-        config : dict
-            ``dataclasses.asdict(TrainConfig)``.
+        design_json, weights, config, token, history, mode, start, seed, fail
+            The :class:`~nnstudio.core.trainprotocol.RunSpec` of the run (a fine-tuning
+            run starts a history of its own: ``history`` is ignored).
         x, y : ndarray
             Samples (N, *sample_shape) float32 and targets (N,) int64 or (N, k) float32.
             Sent once per ``token``: a later run naming a token the child still holds sends
             nothing.
-        token : str
-            Names this dataset; a new dataset needs a new token.
-        history : dict, optional
-            ``History.to_dict()`` of earlier training to continue (epochs numbered on).
-        mode : {"train", "fine_tune"}
-            A fine-tuning run starts a history of its own (``history`` is ignored).
-        start : {"run", "step_batch", "step_epoch"}
-            Run freely, or train one batch / to the epoch's end and pause.
-        seed : int
-            Seed of the child's network (dropout masks).
-        fail : (int, str), optional
-            Raise an unexpected error with this message after this many batches (tests of
-            the error path).
         """
-        if mode not in ("train", "fine_tune"):
-            raise ValueError(f"unknown mode {mode!r}")
-        if start not in ("run", "step_batch", "step_epoch"):
-            raise ValueError(f"unknown start {start!r}")
+        spec = RunSpec(design_json=design_json, weights=weights, config=dict(config),
+                       token=str(token), history=None if mode == "fine_tune" else history,
+                       mode=mode, start=start, seed=int(seed),
+                       fail=None if fail is None else (int(fail[0]), str(fail[1])))
         self._run_id += 1
-        spec = {"design": design_json, "weights": weights, "config": dict(config),
-                "history": None if mode == "fine_tune" else history, "mode": mode,
-                "start": start, "seed": int(seed), "token": str(token),
-                "fail": None if fail is None else (int(fail[0]), str(fail[1]))}
         self._put(("run", self._run_id, spec), data=(x, y))
         return self._run_id
 
@@ -253,7 +282,7 @@ class TrainingProcess:
         self._command("step_epoch")
 
     def stop(self) -> None:
-        """End the current run before its next batch (it sends ``finished``)."""
+        """End the current run before its next batch (it sends ``Finished``)."""
         self._command("stop")
 
     def set_lr(self, lr: float) -> None:
@@ -295,13 +324,18 @@ class TrainingProcess:
             proc, conn, data_w = _start_spawn(self.threads)
         self._proc, self._conn, self._data = proc, conn, data_w
         self._cached = []
+        self.hello = None
+        self._heard = time.monotonic()
         self.starts += 1
 
-    def recv(self, timeout: float = 0.1) -> dict | None:
+    def recv(self, timeout: float = 0.1) -> ChildMessage | None:
         """Send what was queued, then wait up to ``timeout`` s for a message from the child.
 
         Returns the message, or None when none came. A child that died gives
-        ``{"type": "exit", "exitcode": ...}`` (once); the next queued run starts a new one.
+        :class:`~nnstudio.core.trainprotocol.Exited` (once); the next queued run starts a new
+        one. A child with an active run that stays silent past ``stall_s`` gives
+        :class:`~nnstudio.core.trainprotocol.Unresponsive` (once), and the first heartbeat
+        after that is handed on too (it is back); other heartbeats are not.
         """
         from multiprocessing.connection import wait
 
@@ -325,10 +359,33 @@ class TrainingProcess:
                 return exit_msg
         if self._conn is not None and self._conn.poll(0):
             try:
-                return self._conn.recv()
+                msg = self._conn.recv()
             except (EOFError, OSError):
                 return self._lost()
-        return None
+            return self._heard_from(msg)
+        return self._check_stall()
+
+    def _heard_from(self, msg: Any) -> ChildMessage | None:
+        self._heard = time.monotonic()
+        was_stalled, self._stalled = self._stalled, False
+        if isinstance(msg, Hello):
+            self.hello = msg
+            return None
+        if isinstance(msg, Finished | Failed) and msg.run == self._active:
+            self._active = 0
+        if isinstance(msg, Heartbeat) and not was_stalled:
+            return None
+        return msg
+
+    def _check_stall(self) -> Unresponsive | None:
+        if self._stalled or not self._active or self._conn is None:
+            return None
+        if self.responsive:
+            return None
+        if not self.alive:
+            return self._lost()
+        self._stalled = True
+        return Unresponsive(self._active, self.silent_s)
 
     def _drain_wake(self) -> None:
         try:
@@ -337,7 +394,7 @@ class TrainingProcess:
         except (BlockingIOError, OSError):
             pass
 
-    def _flush(self) -> dict | None:
+    def _flush(self) -> Exited | None:
         """Send every queued command (starting the child for a run)."""
         while self._queue:
             msg, seq, data = self._queue[0]
@@ -349,45 +406,45 @@ class TrainingProcess:
             try:
                 with self._send_lock:
                     if msg[0] == "run":
-                        self._send_run(msg, seq, data)
+                        self._send_run(msg[1], msg[2], seq, data)
                     else:
-                        self._conn.send((*msg, seq))
+                        self._conn.send(Control(msg[0], msg[1], msg[2], seq))
             except (BrokenPipeError, EOFError, OSError):
                 self._queue.popleft()
                 return self._lost()
             self._queue.popleft()
         return None
 
-    def _send_run(self, msg: tuple, seq: int, data: tuple) -> None:
+    def _send_run(self, run_id: int, spec: RunSpec, seq: int, data: tuple) -> None:
         """Send a run; its dataset follows as raw bytes unless the child holds its token."""
+        import dataclasses
+
         import numpy as np
 
-        spec = dict(msg[2])
-        token = spec["token"]
-        if token in self._cached:  # the child moves it to the end of its cache too
-            self._cached.remove(token)
-            self._cached.append(token)
-            spec["data"] = None
-            self._conn.send((msg[0], msg[1], spec, seq))
+        self._active, self._heard, self._stalled = run_id, time.monotonic(), False
+        if spec.token in self._cached:  # the child moves it to the end of its cache too
+            self._cached.remove(spec.token)
+            self._cached.append(spec.token)
+            self._conn.send(Run(run_id, dataclasses.replace(spec, data=None), seq))
             return
         x = np.ascontiguousarray(data[0])
         y = np.ascontiguousarray(data[1])
-        spec["data"] = (x.shape, x.dtype.str, y.shape, y.dtype.str)
-        self._conn.send((msg[0], msg[1], spec, seq))
+        self._conn.send(Run(run_id, dataclasses.replace(spec, data=DataHeader.of(x, y)), seq))
         self._data.send_bytes(x)  # raw bytes, no pickled copy
         self._data.send_bytes(y)
-        self._cached.append(token)
+        self._heard = time.monotonic()  # sending a big dataset takes a while
+        self._cached.append(spec.token)
         del self._cached[:-MAX_CACHED_DATASETS]
         self.datasets_sent += 1
 
-    def _lost(self) -> dict:
+    def _lost(self) -> Exited:
         code = None
         if self._proc is not None:
             self._proc.join(1.0)
             code = self._proc.exitcode
         self._close_pipes()
         self._proc = None
-        return {"type": "exit", "exitcode": code}
+        return Exited(code)
 
     def _close_pipes(self) -> None:
         for c in (self._conn, self._data):
@@ -398,13 +455,16 @@ class TrainingProcess:
                     pass
         self._conn = self._data = None
         self._cached = []
+        self._active = 0
+        self._stalled = False
 
     # ------------------------------------------------------------ ending
     def shutdown(self, timeout: float = 2.0) -> bool:
         """Stop any run and end the child: ask, wait ``timeout`` s, then terminate, then kill.
 
-        Returns True when the child ended on request. The handle can start a new child
-        afterwards (a later :meth:`run`).
+        A child known not to respond (silent during a run) is killed at once. Returns True
+        when the child ended on request. The handle can start a new child afterwards (a
+        later :meth:`run`).
         """
         got = self._start_lock.acquire(timeout=timeout)  # a start in progress ends first
         try:
@@ -413,15 +473,25 @@ class TrainingProcess:
             if got:
                 self._start_lock.release()
 
+    def kill(self) -> None:
+        """End the child at once (it does not respond); the next run starts a new one."""
+        proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join(2.0)
+
     def _shutdown(self, timeout: float) -> bool:
         proc = self._proc
         self._queue.clear()
         clean = True
-        if proc is not None:
+        if proc is not None and not self.responsive and proc.is_alive():
+            self.kill()  # it would not hear the request
+            clean = False
+        if proc is not None and proc.is_alive():
             if self._send_lock.acquire(timeout=0.5):
                 try:
                     if self._conn is not None:
-                        self._conn.send(("shutdown", 0, None, self._seq))
+                        self._conn.send(Shutdown(self._seq))
                 except (BrokenPipeError, EOFError, OSError):
                     pass
                 finally:

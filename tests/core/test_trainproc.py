@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from nnstudio.core.graph import Design
 from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
+from nnstudio.core.trainprotocol import Exited, Failed, Finished, Heartbeat, Metrics, Unresponsive
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,45 +60,49 @@ def start(proc: TrainingProcess, design: Design | None = None, token: str = "blo
                     token=token), weights
 
 
-def messages(proc: TrainingProcess, run_id: int, until, timeout: float = 20.0) -> list[dict]:
+def messages(proc: TrainingProcess, run_id: int, until, timeout: float = 20.0) -> list:
     """Messages of ``run_id`` up to and including the first for which ``until(msg)``."""
-    out: list[dict] = []
+    out: list = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         msg = proc.recv(0.1)
-        if msg is None or (msg.get("run") != run_id and msg["type"] != "exit"):
+        if msg is None or (getattr(msg, "run", None) != run_id and not isinstance(msg, Exited)):
             continue
         out.append(msg)
         if until(msg):
             return out
-    raise AssertionError(f"timed out; got {[m['type'] for m in out]}")
+    raise AssertionError(f"timed out; got {[type(m).__name__ for m in out]}")
 
 
-def is_end(msg: dict) -> bool:
-    return msg["type"] in ("finished", "error", "exit")
+def is_end(msg) -> bool:
+    return isinstance(msg, Finished | Failed | Exited)
 
 
-def n_batches(msgs: list[dict]) -> int:
-    return sum(len(m["loss"]) for m in msgs if m["type"] == "snapshot")
+def is_metrics(msg) -> bool:
+    return isinstance(msg, Metrics) and len(msg.loss) > 0
+
+
+def n_batches(msgs: list) -> int:
+    return sum(len(m.loss) for m in msgs if isinstance(m, Metrics))
 
 
 def test_trains_and_sends_metrics_and_final_weights(proc):
     run_id, before = start(proc)
     msgs = messages(proc, run_id, is_end)
     end = msgs[-1]
-    assert end["type"] == "finished", end.get("message")
-    assert not end["stopped"]
-    snaps = [m for m in msgs if m["type"] == "snapshot"]
+    assert isinstance(end, Finished), getattr(end, "message", "")
+    assert not end.stopped
+    snaps = [m for m in msgs if isinstance(m, Metrics)]
     n = n_batches(msgs)
-    assert n == len(end["history"]["batch_loss"]) == 2 * int(np.ceil(900 / 16))
-    index = np.concatenate([m["index"] for m in snaps])
+    assert n == len(end.history["batch_loss"]) == 2 * int(np.ceil(900 / 16))
+    index = np.concatenate([m.index for m in snaps])
     assert np.array_equal(index, np.arange(n))
-    epochs = [e for m in snaps for e in m["epochs"]]
-    assert [e["epoch"] for e in epochs] == [1, 2]
-    assert epochs[-1]["val_accuracy"] > 0.8
-    assert any(m["weights"] for m in snaps) and snaps[-1]["grad_norms"]
-    assert snaps[-1]["progress"]["samples_seen"] == 2 * 900
-    after = end["weights"]
+    epochs = [e.info for m in snaps for e in m.epochs]
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert epochs[-1].val_accuracy > 0.8
+    assert any(m.weights for m in snaps) and snaps[-1].grad_norms
+    assert snaps[-1].progress.samples_seen == 2 * 900
+    after = end.weights
     assert set(after) == set(before) and all(v.dtype == np.float32 for v in after.values())
     assert any(not np.allclose(before[k], after[k]) for k in before)
 
@@ -106,36 +112,36 @@ def test_dataset_is_sent_once_per_token(proc):
     for _ in range(2):
         run_id, _ = start(proc, epochs=1)
         end = messages(proc, run_id, is_end)[-1]
-        assert end["type"] == "finished"
+        assert isinstance(end, Finished)
     assert proc.datasets_sent == sent + (0 if sent else 1)
-    assert end["cached"]
+    assert end.cached
     run_id, _ = start(proc, token="other", x=X[:500], y=Y[:500], epochs=1)
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "finished" and not end["cached"]
+    assert isinstance(end, Finished) and not end.cached
     assert proc.datasets_sent == max(sent, 1) + 1
     assert proc.starts == 1
 
 
 def test_pause_step_lr_and_stop_round_trip(proc):
     run_id, _ = start(proc, epochs=1000)
-    messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["loss"]) > 0)
+    messages(proc, run_id, is_metrics)
     proc.pause()
     seq = proc.last_seq
-    messages(proc, run_id, lambda m: m["type"] == "snapshot" and m["seq"] >= seq
-             and m["state"] == "paused")
+    messages(proc, run_id, lambda m: isinstance(m, Metrics) and m.seq >= seq
+             and m.state == "paused")
     quiet = [m for m in (proc.recv(0.1) for _ in range(3)) if m is not None]
     assert n_batches(quiet) == 0, "a paused run kept training"
     proc.step_batch(1)
-    msgs = messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["loss"]) > 0)
+    msgs = messages(proc, run_id, is_metrics)
     assert n_batches(msgs) == 1
     proc.set_lr(0.05)
     proc.resume()
-    msgs = messages(proc, run_id, lambda m: m["type"] == "snapshot" and len(m["lr"]) > 0
-                    and m["lr"][-1] == pytest.approx(0.05))
+    msgs = messages(proc, run_id, lambda m: isinstance(m, Metrics) and len(m.lr) > 0
+                    and m.lr[-1] == pytest.approx(0.05))
     proc.stop()
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "finished" and end["stopped"]
-    assert end["history"]["batch_lr"][-1] == pytest.approx(0.05)
+    assert isinstance(end, Finished) and end.stopped
+    assert end.history["batch_lr"][-1] == pytest.approx(0.05)
 
 
 def test_errors_arrive_as_messages(proc):
@@ -145,24 +151,24 @@ def test_errors_arrive_as_messages(proc):
     run_id = proc.run(design_json=design.to_json(), weights=weights, config=config, x=X, y=Y,
                       token="blobs", fail=(3, "simulated failure"))
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "error" and end["kind"] == "other"
-    assert "simulated failure" in end["message"] and "RuntimeError" in end["detail"]
-    assert end["weights"] is not None
+    assert isinstance(end, Failed) and end.kind == "other"
+    assert "simulated failure" in end.message and "RuntimeError" in end.detail
+    assert end.weights is not None
 
     step = tiny_design("step")
     run_id, _ = start(proc, design=step)
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "error" and end["kind"] == "not_trainable"
-    assert "perceptron" in end["message"] or "sigmoid" in end["message"]
+    assert isinstance(end, Failed) and end.kind == "not_trainable"
+    assert "perceptron" in end.message or "sigmoid" in end.message
 
     run_id = proc.run(design_json=design.to_json(), weights={"fc1/W": np.zeros((3, 3))},
                       config=config, x=X, y=Y, token="blobs")
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "error" and end["kind"] == "design"
+    assert isinstance(end, Failed) and end.kind == "design"
 
     run_id, _ = start(proc, token="bad", x=X, y=Y[:10])
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "error" and end["kind"] == "data" and "targets" in end["message"]
+    assert isinstance(end, Failed) and end.kind == "data" and "targets" in end.message
 
     line = Design("line")
     line.add_node("Input", {"shape": [2]}, node_id="in")
@@ -175,8 +181,8 @@ def test_errors_arrive_as_messages(proc):
                       y=(steep.sum(1, keepdims=True) * 1e3).astype(np.float32), lr=10.0,
                       optimizer="sgd")
     end = messages(proc, run_id, is_end)[-1]
-    assert end["type"] == "error" and end["kind"] == "diverged"
-    assert "learning rate" in end["message"]
+    assert isinstance(end, Failed) and end.kind == "diverged"
+    assert "learning rate" in end.message
     assert proc.alive, "an error in a run must not end the process"
 
 
@@ -200,7 +206,7 @@ def test_child_exits_when_the_parent_dies():
         "run_id, _ = start(p, epochs=100000)\n"
         "while True:\n"
         "    m = p.recv(0.1)\n"
-        "    if m and m['type'] == 'snapshot':\n"
+        "    if type(m).__name__ == 'Metrics':\n"
         "        break\n"
         "print(p.pid, flush=True)\n"
         "time.sleep(60)\n"
@@ -220,3 +226,70 @@ def test_child_exits_when_the_parent_dies():
     if state not in (None, "Z"):
         os.kill(child, 9)
     assert state in (None, "Z"), "the training child outlived its parent"
+
+
+def test_a_paused_run_keeps_its_heartbeat(proc, monkeypatch):
+    monkeypatch.setattr(proc, "stall_s", 1.0)
+    run_id, _ = start(proc, epochs=1000)
+    messages(proc, run_id, is_metrics)
+    proc.pause()
+    seq = proc.last_seq
+    messages(proc, run_id, lambda m: isinstance(m, Metrics) and m.seq >= seq
+             and m.state == "paused")
+    quiet_until = time.monotonic() + proc.stall_s + 0.5
+    while time.monotonic() < quiet_until:
+        msg = proc.recv(0.1)
+        assert not isinstance(msg, Unresponsive), "a paused child counted as not responding"
+    assert proc.responsive and proc.silent_s < 1.0
+    proc.stop()
+    assert isinstance(messages(proc, run_id, is_end)[-1], Finished)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX job control")
+def test_a_stopped_child_is_noticed_within_seconds_and_ended_at_once():
+    p = TrainingProcess(threads=1, stall_s=1.0)
+    try:
+        run_id, _ = start(p, epochs=100000)
+        messages(p, run_id, is_metrics)
+        pid = p.pid
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        msgs = messages(p, run_id, lambda m: isinstance(m, Unresponsive), timeout=10)
+        noticed = time.monotonic() - t0
+        assert noticed < p.stall_s + 1.5, f"noticed after {noticed:.1f} s"
+        assert msgs[-1].silent_s >= p.stall_s and not p.responsive
+        os.kill(pid, signal.SIGCONT)  # it comes back: the next sign of life is handed on
+        back = messages(p, run_id, lambda m: isinstance(m, Heartbeat | Metrics), timeout=10)
+        assert back and p.responsive
+        os.kill(pid, signal.SIGSTOP)
+        messages(p, run_id, lambda m: isinstance(m, Unresponsive), timeout=10)
+        t0 = time.monotonic()
+        assert not p.shutdown(timeout=5.0)  # not on request: it was killed
+        assert time.monotonic() - t0 < 1.0, "ending a stopped child waited"
+        assert not p.alive
+        assert _state(pid) in (None, "Z")
+    finally:
+        if p.alive:
+            os.kill(p.pid, signal.SIGCONT)
+        p.close()
+
+
+def test_the_child_runs_the_parents_nnstudio_not_the_working_folders(tmp_path, monkeypatch):
+    broken = tmp_path / "nnstudio"
+    (broken / "core").mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('a different, broken nnstudio')\n")
+    (broken / "core" / "__init__.py").write_text("")
+    (broken / "core" / "trainchild.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    p = TrainingProcess(threads=1)
+    try:
+        run_id, _ = start(p, epochs=1)
+        end = messages(p, run_id, is_end)[-1]
+        assert isinstance(end, Finished), end
+        import nnstudio
+
+        assert p.hello is not None
+        assert Path(p.hello.package) == Path(nnstudio.__file__).resolve().parent
+    finally:
+        p.close()
