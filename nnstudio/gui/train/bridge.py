@@ -15,6 +15,8 @@ import sys
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from nnstudio.core.trainprotocol import Exited, Failed, Finished
+
 log = logging.getLogger(__name__)
 
 #: the longest the interpreter lets one thread hold the GIL (seconds); Python's default
@@ -69,18 +71,16 @@ class TrainBridge(QObject):
                 msg = self.process.recv(POLL_S)
                 if msg is None:
                     continue
-                kind = msg.get("type")
-                if kind != "exit" and msg.get("run") != self.run_id:
+                if not isinstance(msg, Exited) and msg.run != self.run_id:
                     continue  # the end of an earlier run
                 self.message.emit(msg)
-                if kind in ("finished", "error", "exit"):
+                if isinstance(msg, Finished | Failed | Exited):
                     break
         except Exception as exc:  # noqa: BLE001 - the person must hear of it
             log.exception("the training bridge failed")
-            self.message.emit({"type": "error", "run": self.run_id, "kind": "other",
-                               "message": "Training stopped because the connection to the "
-                               f"training process failed ({type(exc).__name__}: {exc}).",
-                               "weights": None})
+            self.message.emit(Failed(self.run_id, "other", "Training stopped because the "
+                                     "connection to the training process failed "
+                                     f"({type(exc).__name__}: {exc})."))
         finally:
             thread = QThread.currentThread()
             if thread is not None:

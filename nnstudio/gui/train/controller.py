@@ -29,6 +29,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from nnstudio.core.graph import DesignError
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
+from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished, Metrics
 from nnstudio.gui.train.bridge import TrainBridge, configure_threading
 from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch
 from nnstudio.gui.train.receive import TrainSnapshot, snapshot_from_message
@@ -360,32 +361,31 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------ from the training process
     @Slot(object)
-    def _on_message(self, msg: dict) -> None:
+    def _on_message(self, msg: ChildMessage) -> None:
         if self.sender() is not self._bridge or self._bridge is None:
             return  # a run the controller gave up on (closing)
-        kind = msg.get("type")
-        if kind == "snapshot":
-            self._on_snapshot(msg)
-        elif kind == "finished":
-            history = History.from_dict(msg["history"])
-            self._store_weights(msg["weights"], history)
-            self._set_state("stopped" if msg["stopped"] else "finished")
+        if isinstance(msg, Metrics):
+            self._on_metrics(msg)
+        elif isinstance(msg, Finished):
+            history = History.from_dict(msg.history)
+            self._store_weights(msg.weights, history)
+            self._set_state("stopped" if msg.stopped else "finished")
             self.finished.emit(history)
-        elif kind == "error":
-            if msg.get("kind") == "other":
-                log.warning("training failed: %s\n%s", msg.get("message"), msg.get("detail"))
-            if msg.get("weights"):
-                self._store_weights(msg["weights"], None)
+        elif isinstance(msg, Failed):
+            if msg.kind == "other":
+                log.warning("training failed: %s\n%s", msg.message, msg.detail)
+            if msg.weights:
+                self._store_weights(msg.weights, None)
             self._set_state("error")
-            self._error(str(msg.get("message")))
-        elif kind == "exit":
+            self._error(msg.message)
+        elif isinstance(msg, Exited):
             self._set_state("error")
             self._error(
                 "The training process ended unexpectedly (exit code "
-                f"{msg.get('exitcode')}). The weights of the last update shown were kept; "
+                f"{msg.exitcode}). The weights of the last update shown were kept; "
                 "press Play to go on training.")
 
-    def _on_snapshot(self, msg: dict) -> None:
+    def _on_metrics(self, msg: Metrics) -> None:
         snap = snapshot_from_message(msg, self._run_x0)
         if len(snap.batch_x):
             self._x_end = float(snap.batch_x[-1])
@@ -397,7 +397,7 @@ class TrainingController(QObject):
             snap.weights = {}
             self.session.snapshotApplied.emit(snap)
         # the loop's own state counts only once it has seen every command sent
-        if msg.get("seq", -1) >= self.process.last_seq and msg.get("state") == "paused":
+        if msg.seq >= self.process.last_seq and msg.state == "paused":
             self._run_state = "paused"
             self._set_state("paused")
 

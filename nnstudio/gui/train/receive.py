@@ -1,24 +1,20 @@
 """Turning the training process's messages into the snapshots the pages draw.
 
-The child process (:mod:`nnstudio.core.trainproc`) sends plain dicts of NumPy arrays; on the
-GUI thread :func:`snapshot_from_message` makes a :class:`TrainSnapshot` of one, placing its
-batches and epochs on the plots' epoch axis.
+The child process sends :class:`~nnstudio.core.trainprotocol.Metrics` messages of NumPy
+arrays; on the GUI thread :func:`snapshot_from_message` makes a :class:`TrainSnapshot` of one,
+placing its batches and epochs on the plots' epoch axis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from nnstudio.core.training import EpochInfo
+from nnstudio.core.trainprotocol import Metrics
 from nnstudio.gui.train.snapshot import Snapshot
 
-__all__ = ["TrainSnapshot", "epoch_info", "snapshot_from_message"]
-
-_EPOCH_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
-                 "elapsed", "epochs")
+__all__ = ["TrainSnapshot", "snapshot_from_message"]
 
 
 @dataclass
@@ -41,41 +37,35 @@ class TrainSnapshot(Snapshot):
     epochs_total: int = 0
 
 
-def epoch_info(d: dict) -> EpochInfo:
-    """The core ``EpochInfo`` of one epoch dict sent by the training process."""
-    return EpochInfo(**{k: d[k] for k in _EPOCH_FIELDS if k in d})
-
-
-def snapshot_from_message(msg: dict, x_offset: float = 0.0) -> TrainSnapshot:
-    """A :class:`TrainSnapshot` of one ``"snapshot"`` message.
+def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> TrainSnapshot:
+    """A :class:`TrainSnapshot` of one metrics message.
 
     Parameters
     ----------
-    msg : dict
-        The message (see :mod:`nnstudio.core.trainproc`); its arrays are used, not copied
-        (they came through a pipe: nobody else holds them).
+    msg : Metrics
+        The message; its arrays are used, not copied (they came through a pipe: nobody
+        else holds them).
     x_offset : float
         Where the run started on the plots' epoch axis (a continued curve goes on from its
         end).
     """
-    epochs = msg.get("epochs") or []
     snap = TrainSnapshot(
-        batch_loss=msg["loss"], batch_accuracy=msg["acc"], batch_lr=msg["lr"],
-        batch_index=msg["index"], epochs=[epoch_info(e) for e in epochs],
-        batch_x=msg["pos"] + x_offset,
-        epoch_x=np.array([e["epoch_pos"] for e in epochs], np.float64) + x_offset,
+        batch_loss=msg.loss, batch_accuracy=msg.acc, batch_lr=msg.lr,
+        batch_index=msg.index, epochs=[e.info for e in msg.epochs],
+        batch_x=msg.pos + x_offset,
+        epoch_x=np.array([e.pos for e in msg.epochs], np.float64) + x_offset,
     )
-    progress: dict[str, Any] | None = msg.get("progress")
-    if progress:
-        snap.epoch = int(progress["epoch"])
-        snap.batch = int(progress["batch"])
-        snap.n_batches = int(progress["n_batches"])
-        snap.samples_seen = int(progress["samples_seen"])
-        snap.elapsed = float(progress["elapsed"])
-        snap.epochs_total = int(progress["epochs_total"])
-        snap.samples_per_second = float(progress["samples_per_second"])
-    if msg.get("weights"):
-        snap.weights = msg["weights"]
-        snap.grad_norms = dict(msg.get("grad_norms") or {})
-        snap.update_ratios = dict(msg.get("update_ratios") or {})
+    progress = msg.progress
+    if progress is not None:
+        snap.epoch = progress.epoch
+        snap.batch = progress.batch
+        snap.n_batches = progress.n_batches
+        snap.samples_seen = progress.samples_seen
+        snap.elapsed = progress.elapsed
+        snap.epochs_total = progress.epochs_total
+        snap.samples_per_second = progress.samples_per_second
+    if msg.weights:
+        snap.weights = msg.weights
+        snap.grad_norms = dict(msg.grad_norms)
+        snap.update_ratios = dict(msg.update_ratios)
     return snap
