@@ -35,7 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from nnstudio.core.graph import Design  # noqa: E402
+from nnstudio.core.design import Design  # noqa: E402
 from nnstudio.core.templates import get_template  # noqa: E402
 from nnstudio.data.dataset import Dataset  # noqa: E402
 from nnstudio.gui.inside import InsightPanel  # noqa: E402

@@ -28,7 +28,7 @@ from typing import TextIO
 import numpy as np
 
 from nnstudio import __version__
-from nnstudio.core.graph import Design, DesignError, format_shape
+from nnstudio.core.design import Design, DesignError, format_shape, load_design, save_design
 from nnstudio.core.modelfile import LoadedModel, ModelFileError, load_model, save_model
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
@@ -73,7 +73,7 @@ def _design(spec: str) -> Design:
     if not path.exists():
         raise DesignError(f"'{spec}' is neither a template ({', '.join(TEMPLATES)}) "
                           "nor an existing design file")
-    return Design.load(path)
+    return load_design(path)
 
 
 def _input_size(design: Design) -> int:
@@ -277,7 +277,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 def cmd_export_design(args: argparse.Namespace) -> int:
     design = _design(args.source)
-    design.save(args.out)
+    save_design(design, args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -36,9 +36,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from nnstudio.core.limits import format_bytes
+
 __all__ = [
     "atomic_write", "check_writable", "clean_leftovers", "is_write_protected", "leftovers",
-    "temp_name",
+    "read_limited", "regular_file", "temp_name",
 ]
 
 #: Marker in the names of temporary files, so leftovers of killed saves can be found.
@@ -298,3 +300,48 @@ def _copy_bytes(src: Path, target: Path) -> None:
         fout.truncate()
         fout.flush()
         os.fsync(fout.fileno())
+
+
+def regular_file(path: str | os.PathLike, limit: int, what: str) -> os.stat_result:
+    """Check that ``path`` is a regular file of at most ``limit`` bytes, without opening it
+    (a pipe would block a reader forever); ``what`` names it in messages ("Model file").
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, ValueError, OSError
+        With a message that names ``path`` and says what to do.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} '{path}' does not exist") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"'{path}' is a folder, not a {what.lower()}")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"'{path}' is not a regular file (a pipe or a device?): open a "
+                         f"{what.lower()} saved on disk")
+    if st.st_size > limit:
+        raise ValueError(f"'{path.name}' is {format_bytes(st.st_size)}, limit "
+                         f"{format_bytes(limit)}: it is not a {what.lower()} nnstudio can open")
+    return st
+
+
+def read_limited(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of the regular file ``path``, refusing pipes, devices and files over
+    ``limit`` bytes without blocking on them (see :func:`regular_file`).
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, ValueError, OSError
+        With a message that names ``path`` and says what to do.
+    """
+    path = Path(path)
+    regular_file(path, limit, what)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"'{path.name}' is larger than {format_bytes(limit)}: it is not a "
+                         f"{what.lower()} nnstudio can open")
+    return data

@@ -7,7 +7,7 @@ key                         content
 ==========================  =====================================================
 ``format``                  the string ``"nnstudio-model"``
 ``version``                 format version (int); newer files are refused clearly
-``design``                  the design as JSON text (:meth:`Design.to_json`)
+``design``                  the design as JSON text (:func:`~nnstudio.core.design.design_to_json`)
 ``meta``                    JSON text: ``format_version``, ``nnstudio_version``,
                             ``saved_at``, ``classes`` and whatever the caller adds
 ``weights/<node>/<name>``   float32 parameter arrays, e.g. ``weights/fc1/W``
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio import __version__
-from nnstudio.core.graph import Design, DesignError
+from nnstudio.core.design import Design, DesignError, design_from_json, design_to_json
 from nnstudio.core.training import History
 from nnstudio.fileio import atomic_write
 
@@ -89,7 +89,7 @@ def save_model(path: str | os.PathLike, network, history: History | None = None,
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "version": np.array(FORMAT_VERSION, dtype=np.int64),
-        "design": np.array(network.design.to_json()),
+        "design": np.array(design_to_json(network.design)),
         "meta": np.array(meta_text),
     }
     for name, value in network.get_weights().items():
@@ -156,7 +156,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     if not isinstance(meta, dict):
         raise ModelFileError(f"'{name}' has unreadable facts (meta is not a JSON object)")
     try:
-        design = Design.from_json(design_text)
+        design = design_from_json(design_text)
     except DesignError as err:
         raise ModelFileError(f"'{name}' holds a design nnstudio cannot use: {err}") from None
     from nnstudio.core.network import Network

@@ -1,6 +1,6 @@
 """A design compiled into runnable layers: forward, backward, parameters.
 
-:class:`Network` takes a :class:`~nnstudio.core.graph.Design`, checks it, and builds one
+:class:`Network` takes a :class:`~nnstudio.core.design.Design`, checks it, and builds one
 layer per node in topological order, so any DAG works: merges (Add, Concatenate) take
 several inputs, and the gradients of a node whose output feeds several nodes are summed.
 
@@ -37,7 +37,7 @@ import numpy as np
 from . import losses, parallel
 from .conv import Conv2D, MaxPool2D
 from .convpool import PooledConv
-from .graph import Design, DesignError
+from .design import Design, DesignError
 from .layers import (
     ActivationLayer,
     Add,

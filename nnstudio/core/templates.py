@@ -1,12 +1,12 @@
 """Built-in designs to start from: the lessons' networks and the usual MNIST classifiers.
 
 Every template is a chain laid out left to right, built by :func:`get_template`, which
-returns a fresh :class:`~nnstudio.core.graph.Design` each call.
+returns a fresh :class:`~nnstudio.core.design.Design` each call.
 """
 
 from __future__ import annotations
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 
 #: Template name -> one-line description, in the order choosers show them.
 TEMPLATES: dict[str, str] = {

@@ -287,7 +287,7 @@ class _Child:
         return self.cache[spec.token]
 
     def train(self, run_id: int, spec: RunSpec) -> None:
-        from nnstudio.core.graph import Design, DesignError
+        from nnstudio.core.design import DesignError, design_from_json
         from nnstudio.core.network import Network, NotTrainableError
         from nnstudio.core.training import History, TrainConfig, Trainer, TrainingDiverged
 
@@ -315,7 +315,7 @@ class _Child:
 
         try:
             try:
-                network = Network(Design.from_json(spec.design_json), seed=spec.seed)
+                network = Network(design_from_json(spec.design_json), seed=spec.seed)
                 network.set_weights(spec.weights)
             except (DesignError, ValueError) as exc:
                 error("design", f"The design cannot be trained: {exc}", None)

@@ -104,7 +104,7 @@ class RunSpec:
     Attributes
     ----------
     design_json : str
-        ``Design.to_json()`` of the network.
+        ``design_to_json(design)`` of the network.
     weights : dict of str to ndarray
         Starting weights (``Network.get_weights()``).
     config : dict

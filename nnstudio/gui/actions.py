@@ -234,7 +234,7 @@ def maybe_save(win: MainWindow) -> bool:
 def new_design(win: MainWindow) -> None:
     if _busy(win) or not maybe_save(win):
         return
-    from nnstudio.core.graph import Design
+    from nnstudio.core.design import Design
 
     design = Design("untitled")
     try:
@@ -278,9 +278,9 @@ def open_path(win: MainWindow, path: str | Path, *, ask: bool = True) -> bool:
             win.session.set_design(m.design, path=path, weights=m.network.get_weights(),
                                    history=m.history, meta=m.meta)
         else:
-            from nnstudio.core.graph import Design
+            from nnstudio.core.design import load_design
 
-            win.session.set_design(Design.load(path), path=path)
+            win.session.set_design(load_design(path), path=path)
     except (OSError, ValueError) as exc:  # ModelFileError, DesignError are ValueErrors
         win.show_error("Could not open the file", f"{path.name}: {exc}", name="openErrorBox")
         return False
@@ -354,7 +354,9 @@ def write_file(win: MainWindow, path: str | Path, *, remember: bool = True) -> b
                 meta["data"] = win.controller.dataset_spec
             save_model(path, s.network, s.history, meta)
         else:
-            s.design.save(path)
+            from nnstudio.core.design import save_design
+
+            save_design(s.design, path)
     except (OSError, ValueError) as exc:
         win.show_error("Could not save", f"{path}: {exc}", name="saveErrorBox")
         return False

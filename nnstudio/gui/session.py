@@ -20,7 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from nnstudio.core.graph import Design, DesignError, DesignEvent
+from nnstudio.core.design import Design, DesignError, DesignEvent
 from nnstudio.core.network import Network
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nnstudio import cli
-from nnstudio.core.graph import Design
+from nnstudio.core.design import load_design
 from nnstudio.core.modelfile import load_model
 from nnstudio.data.idx import write_idx
 
@@ -86,9 +86,9 @@ def test_info_templates_and_export(model, tmp_path, capsys):
     out = capsys.readouterr().out
     assert all(name in out for name in ("perceptron", "linear", "mlp", "cnn"))
     assert cli.main(["export-design", "cnn", str(tmp_path / "cnn.json")]) == 0
-    assert Design.load(tmp_path / "cnn.json").analyze().total_params == 206_922
+    assert load_design(tmp_path / "cnn.json").analyze().total_params == 206_922
     assert cli.main(["export-design", str(model), str(tmp_path / "from_model.json")]) == 0
-    assert Design.load(tmp_path / "from_model.json").name == "mlp"
+    assert load_design(tmp_path / "from_model.json").name == "mlp"
 
 
 def test_train_from_a_design_file(idx_dir, tmp_path, capsys):

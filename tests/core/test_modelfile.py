@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from nnstudio.core.design import design_to_dict
 from nnstudio.core.modelfile import FORMAT_VERSION, ModelFileError, load_model, save_model
 from nnstudio.core.network import Network
 from nnstudio.core.templates import get_template
@@ -30,7 +31,7 @@ def saved(tmp_path):
 def test_round_trip(saved):
     path, net, hist = saved
     model = load_model(path)
-    assert model.design.to_dict() == net.design.to_dict()
+    assert design_to_dict(model.design) == design_to_dict(net.design)
     for key, value in net.get_weights().items():
         np.testing.assert_array_equal(model.network.get_weights()[key], value)
     assert model.classes == [str(i) for i in range(10)]

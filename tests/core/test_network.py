@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gradcheck import assert_close, numeric_grad
 
-from nnstudio.core.graph import Design, DesignError
+from nnstudio.core.design import Design, DesignError
 from nnstudio.core.network import Network, NotTrainableError
 from nnstudio.core.optimizers import make_optimizer
 from nnstudio.core.templates import TEMPLATES, get_template

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design, design_to_json
 from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
@@ -56,7 +56,7 @@ def start(proc: TrainingProcess, design: Design | None = None, token: str = "blo
     design = design or tiny_design()
     weights = Network(design).get_weights()
     config = dataclasses.asdict(TrainConfig(**{"epochs": 2, "batch_size": 16, **cfg}))
-    return proc.run(design_json=design.to_json(), weights=weights, config=config, x=x, y=y,
+    return proc.run(design_json=design_to_json(design), weights=weights, config=config, x=x, y=y,
                     token=token), weights
 
 
@@ -148,7 +148,7 @@ def test_errors_arrive_as_messages(proc):
     design = tiny_design()
     weights = Network(design).get_weights()
     config = dataclasses.asdict(TrainConfig(epochs=1, batch_size=16))
-    run_id = proc.run(design_json=design.to_json(), weights=weights, config=config, x=X, y=Y,
+    run_id = proc.run(design_json=design_to_json(design), weights=weights, config=config, x=X, y=Y,
                       token="blobs", fail=(3, "simulated failure"))
     end = messages(proc, run_id, is_end)[-1]
     assert isinstance(end, Failed) and end.kind == "other"
@@ -161,7 +161,7 @@ def test_errors_arrive_as_messages(proc):
     assert isinstance(end, Failed) and end.kind == "not_trainable"
     assert "perceptron" in end.message or "sigmoid" in end.message
 
-    run_id = proc.run(design_json=design.to_json(), weights={"fc1/W": np.zeros((3, 3))},
+    run_id = proc.run(design_json=design_to_json(design), weights={"fc1/W": np.zeros((3, 3))},
                       config=config, x=X, y=Y, token="blobs")
     end = messages(proc, run_id, is_end)[-1]
     assert isinstance(end, Failed) and end.kind == "design"

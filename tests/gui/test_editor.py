@@ -11,7 +11,12 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from nnstudio.core.graph import Design  # noqa: E402
+from nnstudio.core.design import (  # noqa: E402
+    Design,
+    design_from_json,
+    design_to_dict,
+    design_to_json,
+)
 from nnstudio.core.templates import get_template  # noqa: E402
 from nnstudio.gui.design import EditorPanel  # noqa: E402
 from nnstudio.gui.design.items import CARD_H, CARD_W  # noqa: E402
@@ -200,7 +205,7 @@ def test_rubber_band_selects_several_cards(qtbot):
 def test_delete_key_removes_layer_and_links_and_undo_restores_them(qtbot):
     panel = make_panel(qtbot, get_template("mlp"))
     design, stack = panel.session.design, panel.session.undo_stack
-    before = design.to_dict()
+    before = design_to_dict(design)
     click(panel, card_centre(panel, "fc2"))
     QTest.keyClick(panel.view, Qt.Key.Key_Delete)
     assert "fc2" not in design.nodes and "fc2" not in panel.scene.nodes
@@ -208,7 +213,7 @@ def test_delete_key_removes_layer_and_links_and_undo_restores_them(qtbot):
     assert not panel.session.analysis.ok  # fc3 lost its input: shown as a problem
     assert panel.scene.nodes["fc3"].info.error
     stack.undo()
-    assert same_design(design.to_dict(), before)
+    assert same_design(design_to_dict(design), before)
     assert set(panel.scene.links) == {(lk.src, lk.dst) for lk in design.links}
     stack.redo()
     assert "fc2" not in design.nodes
@@ -302,14 +307,14 @@ def test_save_and_open_round_trip(qtbot, tmp_path):
     drag(panel, out_port(panel, "input"), in_port(panel, "fc1"))
     drag(panel, out_port(panel, "fc1"), in_port(panel, "output"))
     path = tmp_path / "net.json"
-    path.write_text(session.design.to_json(), encoding="utf-8")
-    saved = session.design.to_dict()
+    path.write_text(design_to_json(session.design), encoding="utf-8")
+    saved = design_to_dict(session.design)
     session.set_design(get_template("cnn"))
     assert "conv1" in panel.scene.nodes
-    session.set_design(Design.from_json(path.read_text(encoding="utf-8")), path=path)
+    session.set_design(design_from_json(path.read_text(encoding="utf-8")), path=path)
     assert set(panel.scene.nodes) == {"input", "fc1", "output"}
     assert set(panel.scene.links) == {("input", "fc1"), ("fc1", "output")}
-    assert session.design.to_dict() == saved
+    assert design_to_dict(session.design) == saved
     for n, node in session.design.nodes.items():
         assert panel.scene.nodes[n].pos() == QPointF(*node.pos)
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 

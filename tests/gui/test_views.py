@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.core.templates import get_template
 from nnstudio.core.training import TrainConfig, Trainer
 from nnstudio.data.dataset import Dataset

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 

@@ -1,6 +1,6 @@
 """The network-diagram editor: the Design page.
 
-Three parts, as in the Orange canvas: the design model (``nnstudio.core.graph``, no graphics),
+Three parts, as in the Orange canvas: the design model (``nnstudio.core.design``, no graphics),
 the scene items (:mod:`.items`, :mod:`.scene`, :mod:`.view`: no model imports) and the
 controller (:mod:`.controller`) that mirrors the model into the scene and turns requests into
 undoable commands (:mod:`.commands`). :class:`EditorPanel` puts them together with the palette,

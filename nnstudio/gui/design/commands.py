@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from nnstudio.core.graph import Design, Link
+from nnstudio.core.design import Design, Link
 
 
 class AddNodeCommand(QUndoCommand):

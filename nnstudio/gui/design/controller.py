@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 
-from nnstudio.core.graph import (
+from nnstudio.core.design import (
     Analysis,
     Design,
     DesignError,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core.graph import ACTIVATIONS, LOSSES, ParamError, format_shape, validate_params
+from nnstudio.core.design import ACTIVATIONS, LOSSES, ParamError, format_shape, validate_params
 from nnstudio.gui.design import theme
 from nnstudio.gui.design.controller import EditorController
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from nnstudio.core.graph import DesignError
+from nnstudio.core.design import DesignError
 from nnstudio.gui.design import theme
 from nnstudio.gui.session import Session
 

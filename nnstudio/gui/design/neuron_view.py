@@ -17,7 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.gui.design import theme
 from nnstudio.gui.design.neuron_detail import NeuronDetail, weight_image
 from nnstudio.gui.session import Session

@@ -50,7 +50,7 @@ def why_unusable(session: Any) -> str | None:
         return "There is no model yet. Open one or pick a template on the Design page."
     shape = tuple(network.input_shape)
     if image_side(network) is None:
-        from nnstudio.core.graph import format_shape
+        from nnstudio.core.design import format_shape
 
         return (f"This network reads {format_shape(shape)} numbers, not a picture, so it "
                 "cannot read drawings. Pick an image design (e.g. the CNN or MLP template) "

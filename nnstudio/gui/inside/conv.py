@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QWidget
 
-from nnstudio.core.graph import format_shape
+from nnstudio.core.design import format_shape
 from nnstudio.gui.inside.base import InsightView
 from nnstudio.gui.inside.style import (
     DIVERGING,

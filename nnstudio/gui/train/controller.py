@@ -26,7 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from nnstudio.core.graph import DesignError
+from nnstudio.core.design import DesignError, design_to_json
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
 from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished, Metrics
@@ -304,7 +304,7 @@ class TrainingController(QObject):
             history = s.history.to_dict()
         process = self.process
         run_id = process.run(
-            design_json=s.design.to_json(), weights=s.network.get_weights(),
+            design_json=design_to_json(s.design), weights=s.network.get_weights(),
             config=asdict(cfg), x=ds.x, y=ds.y, token=self._token(ds), history=history,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",

@@ -22,7 +22,7 @@ def data_mismatch(network: Any, dataset: Any) -> str | None:
     in_shape = tuple(network.input_shape)
     need = int(np.prod(in_shape))
     have = int(np.prod(dataset.sample_shape))
-    from nnstudio.core.graph import format_shape
+    from nnstudio.core.design import format_shape
 
     if need != have:
         return (

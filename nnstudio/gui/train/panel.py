@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core.graph import format_shape
+from nnstudio.core.design import format_shape
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 ERROR_STYLE = "color: #b4441b;"

@@ -1,29 +1,83 @@
 """Shape inference and validation of a design: what flows on every link, and what cannot work.
 
-:func:`analyze_design` walks a :class:`~nnstudio.core.graph.Design` in topological order and
-works out each node's output shape and parameter count, collecting a typed, person-readable
-:class:`~nnstudio.core.graph.DesignError` per node that cannot work (with the fix to apply).
-It never raises; ``Design.analyze()`` calls it and caches the result until the next edit.
+:func:`analyze_design` walks a :class:`~nnstudio.core.design.model.Design` in topological
+order and works out each node's output shape and parameter count, collecting a typed,
+person-readable :class:`~nnstudio.core.design.errors.DesignError` per node that cannot work
+(with the fix to apply), and whether training it would fit in memory
+(:func:`~nnstudio.core.limits.memory_limit`). It never raises; ``Design.analyze()`` calls it
+and caches the result until the next edit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from math import isqrt, prod
+from typing import TYPE_CHECKING
 
-from nnstudio.core.graph import (
-    MERGE_KINDS,
-    Analysis,
+from nnstudio.core.design.errors import (
     CycleError,
-    Design,
     DesignError,
     LinkError,
-    Node,
     ParamError,
     ShapeError,
-    format_shape,
 )
+from nnstudio.core.design.nodes import Node, topological_order
+from nnstudio.core.design.params import MERGE_KINDS, format_shape
+from nnstudio.core.limits import format_bytes, memory_limit
 
-__all__ = ["analyze_design"]
+if TYPE_CHECKING:
+    from nnstudio.core.design.model import Design
+
+__all__ = ["Analysis", "analyze_design", "training_bytes"]
+
+
+@dataclass
+class Analysis:
+    """The result of :meth:`Design.analyze`: everything the editor shows about a design.
+
+    Attributes
+    ----------
+    shapes : dict
+        Output shape per node id, ``None`` where it cannot be known.
+    input_shapes : dict
+        Shapes arriving at each node, in input order.
+    param_counts : dict
+        Trainable parameters per node id.
+    errors : dict
+        The first problem per node id.
+    design_errors : list
+        Problems of the whole design (no Input, no Output, ...).
+    total_params : int
+        Sum of ``param_counts``.
+    memory_bytes : int
+        Training memory estimate for one sample with Adam, float32: parameters, their
+        gradients and two optimizer moments (4 numbers per parameter), plus every node's
+        output and its gradient. Multiply the activation part by the batch size for a
+        batch; see :meth:`Design.memory_estimate`.
+    ok : bool
+        True when there are no errors and every shape is known.
+    """
+
+    shapes: dict[str, tuple[int, ...] | None] = field(default_factory=dict)
+    input_shapes: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
+    param_counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, DesignError] = field(default_factory=dict)
+    design_errors: list[DesignError] = field(default_factory=list)
+    total_params: int = 0
+    memory_bytes: int = 0
+    ok: bool = False
+    activation_values: int = 0
+
+    def first_error(self) -> DesignError | None:
+        """The error to show first: design-wide errors, then node errors in order."""
+        if self.design_errors:
+            return self.design_errors[0]
+        return next(iter(self.errors.values()), None)
+
+    def all_errors(self) -> list[DesignError]:
+        """Every error, design-wide first."""
+        return [*self.design_errors, *self.errors.values()]
+
 
 
 def _suggest_image_shape(n: int) -> list[int] | None:
@@ -137,6 +191,13 @@ def _infer(design: Design, node: Node, srcs: list[str], shapes: list[tuple[int, 
     raise ParamError(f"'{kind}' is not a layer kind", nid)  # pragma: no cover
 
 
+def training_bytes(params: int, activations: int, batch_size: int = 1,
+                   per_param: int = 4) -> int:
+    """Training memory in bytes (float32): ``per_param`` numbers per parameter (value,
+    gradient and two Adam moments) and every node's output and gradient per sample."""
+    return 4 * (per_param * params + 2 * batch_size * activations)
+
+
 def analyze_design(design: Design) -> Analysis:
     """Shape inference and validation of a whole design (see :meth:`Design.analyze`)."""
     res = Analysis()
@@ -159,7 +220,7 @@ def analyze_design(design: Design) -> Analysis:
                 f"The design has {len(found)} {kind} nodes ({names})", found[1],
                 f"keep exactly one {kind}"))
 
-    order, stuck = design._kahn()
+    order, stuck = topological_order(nodes, design.links)
     shapes = res.shapes
     for nid in order:
         node = nodes[nid]
@@ -190,7 +251,14 @@ def analyze_design(design: Design) -> Analysis:
 
     res.total_params = sum(res.param_counts.values())
     res.activation_values = sum(prod(s) for s in shapes.values() if s is not None)
-    res.memory_bytes = 4 * (4 * res.total_params + 2 * res.activation_values)
+    res.memory_bytes = training_bytes(res.total_params, res.activation_values)
+    limit = memory_limit()
+    if res.memory_bytes > limit:
+        biggest = max(res.param_counts, key=lambda n: res.param_counts[n], default=None)
+        res.design_errors.append(DesignError(
+            f"The design needs {format_bytes(res.memory_bytes)} of memory to train, limit "
+            f"{format_bytes(limit)} ({res.total_params:,} parameters)", biggest,
+            "use fewer units or filters, or a smaller Input"))
     res.ok = (bool(nodes) and not res.errors and not res.design_errors
               and all(s is not None for s in shapes.values()))
     return res
