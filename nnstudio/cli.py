@@ -259,12 +259,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     x, y = _fit_data(model.network, ds, f"The data '{args.data}'")
     result = model.network.evaluate(x, y)
     loss, acc, n = float(result["loss"]), result.get("accuracy"), int(result["n"])
+    errors = None
+    if ds.task == "regression" and int(np.prod(model.network.output_shape)) == 1:
+        from nnstudio.core.insight.regression import float64_predictor, regression_errors
+
+        errors = regression_errors(ds, float64_predictor(model.network))
     if args.json:
-        print(json.dumps({"accuracy": None if acc is None else float(acc), "loss": loss,
-                          "n": n, "model": args.model, "data": args.data}))
+        out = {"accuracy": None if acc is None else float(acc), "loss": loss, "n": n,
+               "model": args.model, "data": args.data}
+        if errors is not None:
+            out["error"] = {"target": errors.target, "unit": errors.unit,
+                            "mean_absolute": errors.mae, "root_mean_square": errors.rmse,
+                            "cost": errors.cost}
+        print(json.dumps(out))
     else:
         acc_text = "" if acc is None else f"  accuracy {100 * float(acc):.2f}%"
         print(f"loss {loss:.4f}{acc_text}  (n = {n:,})")
+        if errors is not None:
+            from nnstudio.core.insight.regression import format_value as fv
+
+            unit = errors.unit
+            print(f"error in {errors.target}: {fv(errors.mae, unit)} on average, root mean "
+                  f"square {fv(errors.rmse, unit)}; cost J = 1/m Σ (y − ŷ)² = "
+                  f"{fv(errors.cost, unit + '²' if unit else '')}")
     return 0
 
 

@@ -65,13 +65,17 @@ class Optimizer:
         self._groups: list[tuple[np.ndarray, np.ndarray, list[slice]]] = []
         vs = _flat_span([p.value for p in self.params])
         gs = _flat_span([p.grad for p in self.params])
+        #: per parameter: (group index, offset into the group's flat arrays)
+        self._places: list[tuple[int, int]] = []
         if vs is not None and gs is not None and vs[1] == gs[1] and vs[0].size == gs[0].size:
             nodecay = [slice(o, o + p.value.size) for o, p in zip(vs[1], self.params,
                                                                      strict=True)
                        if not p.is_weight]
             self._groups.append((vs[0], gs[0], nodecay))
+            self._places = [(0, o) for o in vs[1]]
         else:
             for p in self.params:
+                self._places.append((len(self._groups), 0))
                 v, g = p.value.reshape(-1), p.grad.reshape(-1)
                 if not (np.shares_memory(v, p.value) and np.shares_memory(g, p.grad)):
                     raise ValueError(f"Parameter {p.name} must be contiguous to be updated "
@@ -115,6 +119,27 @@ class Optimizer:
                 k = f"{key}/{i}"
                 if k in state:
                     np.copyto(a, state[k])
+
+    def param_state(self) -> dict[str, dict[str, np.ndarray]]:
+        """Copies of the state of every parameter, in its shape: ``{"dense1/W":
+        {"m1": (3, 1), "v2": (3, 1)}, ...}`` for Adam, ``{"velocity": ...}`` for momentum,
+        empty dicts for plain SGD. With :attr:`t`, this is all a next step depends on."""
+        arrays = self._state_arrays()
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for p, (g, off) in zip(self.params, self._places, strict=True):
+            out[p.name] = {key: arrs[g][off:off + p.value.size].reshape(p.value.shape).copy()
+                           for key, arrs in arrays.items()}
+        return out
+
+    def load_param_state(self, state: dict[str, dict[str, np.ndarray]], t: int) -> None:
+        """Restore what :meth:`param_state` returned (parameters matched by name; missing
+        ones keep their state) and the step count ``t``."""
+        self.t = int(t)
+        arrays = self._state_arrays()
+        for p, (g, off) in zip(self.params, self._places, strict=True):
+            for key, value in state.get(p.name, {}).items():
+                if key in arrays:
+                    arrays[key][g][off:off + p.value.size] = np.asarray(value).reshape(-1)
 
     def _state_arrays(self) -> dict[str, list[np.ndarray]]:
         return {}

@@ -108,7 +108,8 @@ def car_prices(n: int = 3, seed: int = 0, standardize: bool = True) -> Dataset:
     rx = np.asarray(raw_x, dtype=np.float64)
     ry = np.asarray(raw_y, dtype=np.float64)[:, None]
     meta = {"raw_x": rx.tolist(), "raw_y": ry[:, 0].tolist(), "standardized": standardize,
-            "names": list(EXAMPLE_CARS) + [f"car {i + 4}" for i in range(extra)]}
+            "names": list(EXAMPLE_CARS) + [f"car {i + 4}" for i in range(extra)],
+            "unit": "$", "target": "price"}
     x, y = rx, ry
     if standardize:
         xs, ys = Standardizer.fit(rx, CAR_FEATURES), Standardizer.fit(ry, ["price"])

@@ -7,7 +7,8 @@ Grammar (``load_source(spec)``)::
     fashion-mnist[:train|:test]   Fashion-MNIST clothing images (downloaded once)
     idx:DIR                       an IDX image/label pair in a folder
     toy:NAME[:n=N][:noise=F]      2-D toy sets: circle, xor, gaussians, spiral, plane
-    cars[:N]                      car prices (three features); N > 3 adds generated cars
+    cars[:N][:raw]                car prices (three features); N > 3 adds generated cars;
+                                  raw = dollars and stars as they are, not standardised
     perceptron[:KIND]             2-D sets for a perceptron: and, or, separable, xor
     3v7[:SPEC]                    3s and 7s of another digit source (default synthetic:6000)
     csv:FILE:label=COL[:task=T][:drop=A,B]
@@ -39,6 +40,7 @@ SOURCES: list[tuple[str, str]] = [
     ("mine", "Your own drawn digits"),
     ("3v7", "Only 3s and 7s: the two-class digit lesson"),
     ("cars", "Car prices from three features (the three example cars)"),
+    ("cars:raw", "Car prices, the three example cars in dollars, not standardised"),
     ("cars:200", "Car prices, 200 generated cars with the same features"),
     ("perceptron", "Two inputs, step neuron: the AND example"),
     ("perceptron:separable", "A 2-D set a single perceptron can separate"),
@@ -142,10 +144,13 @@ def _toy(args: list[str], spec: str) -> Dataset:
 def _cars(args: list[str], spec: str) -> Dataset:
     from .lessons import car_prices
 
+    raw = bool(args) and args[-1] == "raw"
+    if raw:
+        args = args[:-1]
     n = _int(args[0], "the number of cars", spec) if args else 3
     if len(args) > 1:
-        raise DataError(f"data source {spec!r}: use cars or cars:N")
-    return car_prices(n)
+        raise DataError(f"data source {spec!r}: use cars, cars:N, cars:raw or cars:N:raw")
+    return car_prices(n, standardize=not raw)
 
 
 def _perceptron(args: list[str], spec: str) -> Dataset:

@@ -277,3 +277,29 @@ def test_a_failed_save_keeps_the_model_in_the_data_folder(idx_dir, tmp_path, cap
     kept = list((tmp_path / "user" / "unsaved models").glob("m-*.npz"))
     assert len(kept) == 1 and str(kept[0]) in line
     assert load_model(kept[0]).design.name == "mlp"
+
+
+def test_evaluate_of_a_regression_model_speaks_dollars(tmp_path, capsys):
+    from nnstudio.core.modelfile import save_model
+    from nnstudio.core.network import Network
+    from nnstudio.core.templates import get_template
+    from nnstudio.core.training import History
+
+    net = Network(get_template("linear"))
+    net.set_weights({"fc1/W": np.ones((3, 1), np.float32), "fc1/b": np.zeros(1, np.float32)})
+    ones = tmp_path / "ones.npz"
+    save_model(ones, net, History(), {"task": "regression", "data": "cars:raw"})
+    assert cli.main(["evaluate", str(ones), "--data", "cars:raw"]) == 0
+    out = capsys.readouterr().out
+    assert "error in price: $14,662.3 on average" in out
+    assert "cost J = 1/m Σ (y − ŷ)² = 260,701,318.9 $²" in out
+    # a model trained on standardised prices still reports dollars
+    trained = tmp_path / "cars.npz"
+    assert cli.main(["train", "--design", "linear", "--data", "cars:200", "--epochs", "40",
+                     "--optimizer", "sgd", "--lr", "0.05", "--out", str(trained)]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(trained), "--data", "cars:200", "--json"]) == 0
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["target"] == "price" and error["unit"] == "$"
+    assert 500 < error["mean_absolute"] < 10_000          # dollars, not standard deviations
+    assert error["root_mean_square"] ** 2 == pytest.approx(error["cost"])
