@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .layers import Param
 from .parallel import for_chunks
 
-__all__ = ["SGD", "Adam", "Momentum", "OPTIMIZERS", "Optimizer", "make_optimizer"]
+__all__ = ["SGD", "Adam", "Momentum", "OPTIMIZERS", "Optimizer", "OptimizerState",
+           "make_optimizer"]
 
 
 def _flat_span(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
@@ -266,3 +268,33 @@ def make_optimizer(name: str, params: Iterable[Param], lr: float, weight_decay: 
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
         raise ValueError(f"Weight decay must be zero or positive, got {weight_decay}")
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, **kw)
+
+
+@dataclass
+class OptimizerState:
+    """What an optimizer remembers, per parameter (copies; see ``Optimizer.param_state``).
+
+    Attributes
+    ----------
+    name : str
+        ``"sgd"``, ``"momentum"`` or ``"adam"``.
+    t : int
+        Steps taken so far in the run (0: a new run).
+    params : dict of str to dict of str to ndarray
+        Parameter name -> state arrays in the parameter's shape.
+    """
+
+    name: str
+    t: int = 0
+    params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, optimizer) -> OptimizerState:
+        """The state of a live optimizer, copied."""
+        return cls(optimizer.name, int(optimizer.t), optimizer.param_state())
+
+    def for_scalar(self, name: str, flat: int) -> dict[str, np.ndarray]:
+        """The state of one scalar of parameter ``name`` (flat index), as 1-element arrays."""
+        arrays = self.params.get(name, {})
+        return {k: np.asarray(v, np.float64).reshape(-1)[flat:flat + 1] for k, v in
+                arrays.items()}

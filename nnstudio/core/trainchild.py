@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from nnstudio.core.optimizers import OptimizerState
 from nnstudio.core.training import TrainControl
 from nnstudio.core.trainprotocol import (
     HEARTBEAT_S,
     MAX_CACHED_DATASETS,
+    OPTIMIZER_STATE_MAX,
     Control,
     EpochEnd,
     Failed,
@@ -149,6 +151,8 @@ class _Reporter:
             weights = self.trainer.network.get_weights()
             msg.weights = weights
             self._stats(msg, weights)
+            if self.trainer.network.n_params <= OPTIMIZER_STATE_MAX:
+                msg.optimizer = OptimizerState.of(self.trainer.optimizer)
             self.last_weights = now
         self.emitted += k
         self._reset()

@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nnstudio.core.optimizers import OptimizerState
 from nnstudio.core.training import EpochInfo
 
 __all__ = [
@@ -234,6 +235,10 @@ class Metrics:
         Gradient norm of each parameter at the last batch (with ``weights``).
     update_ratios : dict of str to float
         |Δw|/|w| per batch since the previous weight copy (with ``weights``).
+    optimizer : OptimizerState or None
+        What the optimizer remembers (velocities, running averages, step count), with
+        ``weights`` for networks of at most ``OPTIMIZER_STATE_MAX`` parameters: the views
+        predict its next step from it.
     """
 
     run: int
@@ -249,6 +254,11 @@ class Metrics:
     weights: dict[str, np.ndarray] | None = None
     grad_norms: dict[str, float] = field(default_factory=dict)
     update_ratios: dict[str, float] = field(default_factory=dict)
+    optimizer: OptimizerState | None = None
+
+
+#: networks with at most this many parameters send their optimizer's state with the weights
+OPTIMIZER_STATE_MAX = 200_000
 
 
 @dataclass

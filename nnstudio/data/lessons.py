@@ -109,7 +109,7 @@ def car_prices(n: int = 3, seed: int = 0, standardize: bool = True) -> Dataset:
     ry = np.asarray(raw_y, dtype=np.float64)[:, None]
     meta = {"raw_x": rx.tolist(), "raw_y": ry[:, 0].tolist(), "standardized": standardize,
             "names": list(EXAMPLE_CARS) + [f"car {i + 4}" for i in range(extra)],
-            "unit": "$", "target": "price"}
+            "unit": "$", "target": "price", "item": "car"}
     x, y = rx, ry
     if standardize:
         xs, ys = Standardizer.fit(rx, CAR_FEATURES), Standardizer.fit(ry, ["price"])

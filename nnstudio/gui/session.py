@@ -22,6 +22,7 @@ from PySide6.QtGui import QUndoStack
 
 from nnstudio.core.design import Design, DesignError, DesignEvent
 from nnstudio.core.network import Network
+from nnstudio.core.optimizers import OptimizerState
 
 if TYPE_CHECKING:
     from nnstudio.data.dataset import Dataset
@@ -73,6 +74,8 @@ class Session(QObject):
         self.meta: dict[str, Any] = {}
         self.history: Any = None
         self.network: Network | None = None
+        #: what the live run's optimizer remembers (None: no run, the next starts fresh)
+        self.optimizer_state: OptimizerState | None = None
         #: the window's TrainingController (nnstudio.gui.train.controller); set by the main window
         self.training: Any = None
         self._dirty = False
@@ -170,6 +173,8 @@ class Session(QObject):
         """Fold a training snapshot (copied in the worker) into the GUI's network."""
         if self.network is not None and snapshot.weights:
             self.network.set_weights(snapshot.weights)
+            if snapshot.optimizer is not None:
+                self.optimizer_state = snapshot.optimizer
         self.snapshotApplied.emit(snapshot)
 
     def predict(self, x: np.ndarray) -> np.ndarray | None:
@@ -197,6 +202,8 @@ class Session(QObject):
     def set_training_state(self, state: str) -> None:
         if state != self.training_state:
             self.training_state = state
+            if state not in ("running", "paused"):
+                self.optimizer_state = None   # the next run starts a fresh optimizer
             self.trainingStateChanged.emit(state)
 
     # ------------------------------------------------------------------ saving

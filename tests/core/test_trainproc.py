@@ -101,6 +101,11 @@ def test_trains_and_sends_metrics_and_final_weights(proc):
     assert [e.epoch for e in epochs] == [1, 2]
     assert epochs[-1].val_accuracy > 0.8
     assert any(m.weights for m in snaps) and snaps[-1].grad_norms
+    done = np.cumsum([len(m.loss) for m in snaps])
+    for m, batches in zip(snaps, done, strict=True):     # the optimizer's memory comes along
+        if m.weights:
+            assert m.optimizer.name == "adam" and m.optimizer.t == batches
+            assert m.optimizer.params["fc1/W"]["m1"].shape == m.weights["fc1/W"].shape
     assert snaps[-1].progress.samples_seen == 2 * 900
     after = end.weights
     assert set(after) == set(before) and all(v.dtype == np.float32 for v in after.values())

@@ -9,44 +9,12 @@ fresh state a new run starts with), so what a view predicts is what training wil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from nnstudio.core.layers import Param
-from nnstudio.core.optimizers import make_optimizer
+from nnstudio.core.optimizers import OptimizerState, make_optimizer
 
 __all__ = ["OptimizerState", "describe_rule", "next_step"]
-
-
-@dataclass
-class OptimizerState:
-    """What an optimizer remembers, per parameter (copies; see ``Optimizer.param_state``).
-
-    Attributes
-    ----------
-    name : str
-        ``"sgd"``, ``"momentum"`` or ``"adam"``.
-    t : int
-        Steps taken so far in the run (0: a new run).
-    params : dict of str to dict of str to ndarray
-        Parameter name -> state arrays in the parameter's shape.
-    """
-
-    name: str
-    t: int = 0
-    params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, optimizer) -> OptimizerState:
-        """The state of a live optimizer, copied."""
-        return cls(optimizer.name, int(optimizer.t), optimizer.param_state())
-
-    def for_scalar(self, name: str, flat: int) -> dict[str, np.ndarray]:
-        """The state of one scalar of parameter ``name`` (flat index), as 1-element arrays."""
-        arrays = self.params.get(name, {})
-        return {k: np.asarray(v, np.float64).reshape(-1)[flat:flat + 1] for k, v in
-                arrays.items()}
 
 
 def next_step(optimizer: str, lr: float, grad: np.ndarray, *, value: np.ndarray | None = None,

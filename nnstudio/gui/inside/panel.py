@@ -12,6 +12,7 @@ def view_classes() -> list[tuple[str, str, type]]:
     from nnstudio.gui.inside.boundary import DecisionBoundaryView
     from nnstudio.gui.inside.conv import ConvolutionView
     from nnstudio.gui.inside.cost import CostSurfaceView
+    from nnstudio.gui.inside.estimates import EstimatesView
     from nnstudio.gui.inside.evaluation import EvaluationView
     from nnstudio.gui.inside.weights import WeightsView
 
@@ -20,6 +21,7 @@ def view_classes() -> list[tuple[str, str, type]]:
         ("costView", "Cost surface", CostSurfaceView),
         ("convView", "Convolution", ConvolutionView),
         ("evaluationView", "Mistakes", EvaluationView),
+        ("estimatesView", "Estimates", EstimatesView),
         ("weightsView", "Weights", WeightsView),
     ]
 
@@ -75,6 +77,8 @@ class InsightPanel(QWidget):
             return "boundaryView"
         if net.n_params <= 64:
             return "costView"
+        if net.task == "regression":
+            return "estimatesView"
         return "evaluationView"
 
     def _pick_fitting_view(self) -> None:

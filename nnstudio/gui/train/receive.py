@@ -68,4 +68,5 @@ def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> TrainSnapshot:
         snap.weights = msg.weights
         snap.grad_norms = dict(msg.grad_norms)
         snap.update_ratios = dict(msg.update_ratios)
+        snap.optimizer = msg.optimizer
     return snap

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnstudio.core.optimizers import OptimizerState
+
 
 @dataclass
 class Snapshot:
@@ -36,6 +38,8 @@ class Snapshot:
         Seconds since the run started, pauses excluded.
     grad_norms, update_ratios : dict of str to float
         Per parameter at the last batch: the gradient's L2 norm and ``|Δw| / |w|``.
+    optimizer : OptimizerState or None
+        What the run's optimizer remembers now (with ``weights``, small networks only).
     """
 
     weights: dict[str, np.ndarray] = field(default_factory=dict)
@@ -52,3 +56,4 @@ class Snapshot:
     elapsed: float = 0.0
     grad_norms: dict[str, float] = field(default_factory=dict)
     update_ratios: dict[str, float] = field(default_factory=dict)
+    optimizer: OptimizerState | None = None
