@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from nnstudio.core.templates import get_template
+from nnstudio.data.dataset import Dataset
 from nnstudio.data.sources import load_source
 from nnstudio.gui.inside.estimates import EstimatesView
 from nnstudio.gui.session import Session
@@ -67,3 +68,80 @@ def test_estimates_speak_of_regression_only(qtbot) -> None:
     s.set_dataset(load_source("toy:circle"))
     view.refresh_now()
     assert "regression" in view.message
+
+
+def _digits(n: int = 60) -> Dataset:
+    rng = np.random.default_rng(0)
+    return Dataset("digits", rng.random((n, 8, 8), dtype=np.float32),
+                   rng.integers(0, 3, n), "classification", ["0", "1", "2"])
+
+
+def test_regression_errors_speak_of_estimates_and_dollars(qtbot) -> None:
+    from nnstudio.core.network import Network
+    from nnstudio.core.training import TrainConfig, Trainer
+    from nnstudio.gui.inside import InsightPanel
+
+    ds = load_source("cars:200")
+    s = Session(get_template("linear"))
+    s.set_dataset(ds)
+    net = Network(s.design)
+    Trainer(net, ds.x, ds.y, TrainConfig(epochs=30, batch_size=16, lr=0.05,
+                                         optimizer="sgd")).run()
+    s.set_weights(net.get_weights())
+    panel = InsightPanel(s)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 640)
+    panel.show()
+    tabs = panel.tabs
+    assert tabs.tabText(tabs.indexOf(panel.views["evaluationView"])) == "Errors"
+    view = panel.views["evaluationView"]
+    panel.show_view("evaluationView")
+    view.refresh_now()
+    view.job.run_to_end()
+    hint = view.hint_label.text() + view.summary.text()
+    assert "image" not in hint and "class" not in hint and "mistake" not in hint.lower()
+    assert "Average error <b>$" in view.summary.text() and "test cars" in view.summary.text()
+    assert view.cm_plot.getAxis("bottom").labelText.startswith("estimated price")
+    assert view.bar_plot.getAxis("bottom").labelText.startswith("error: true − estimate")
+    assert not view.gallery.isVisible() and not view.all_mistakes.isVisible()
+    assert view.title_label.text() == "Errors"
+    assert len(view.bars.opts["height"]) > 0
+    panel.grab().save("/tmp/errors_regression.png")
+    # back to digits: the words of classification come back
+    s.set_design(get_template("mlp"))
+    s.set_dataset(_digits())
+    assert tabs.tabText(tabs.indexOf(view)) == "Mistakes"
+
+
+def test_a_new_task_clears_the_curves_of_the_old_one(qtbot) -> None:
+    from nnstudio.gui.train.view import TrainView
+
+    s = Session(get_template("mlp"))
+    s.set_dataset(_digits())
+    view = TrainView(s)
+    qtbot.addWidget(view)
+    view.show()
+    for i in range(3):
+        s.apply_snapshot(Snapshot(batch_loss=np.array([2.0 - i / 10], np.float32),
+                                  batch_accuracy=np.array([0.3], np.float32),
+                                  batch_index=np.array([i])))
+    view.plots.new_run("second run")
+    s.apply_snapshot(Snapshot(batch_loss=np.array([1.0], np.float32),
+                              batch_accuracy=np.array([0.5], np.float32),
+                              batch_index=np.array([3])))
+    assert view.plots.n_points == 1 and view.plots.n_earlier_runs == 1
+    assert view.acc_card.isVisible() and view.plots.acc_plot.isVisible()
+    s.set_design(get_template("linear"))
+    s.set_dataset(load_source("cars"))
+    assert view.plots.n_points == 0 and view.plots.n_earlier_runs == 0
+    assert "cleared" in view.message.text() and "digits" in view.message.text()
+    assert not view.acc_card.isVisible() and not view.plots.acc_plot.isVisible()
+    assert "mean squared error" in view.cost_card.toolTip()
+    # the same task on other data keeps its curves
+    s.apply_snapshot(Snapshot(batch_loss=np.array([0.5], np.float32),
+                              batch_accuracy=np.array([np.nan], np.float32),
+                              batch_index=np.array([0])))
+    s.set_dataset(load_source("cars:raw"))
+    assert view.plots.n_points == 1
+    qtbot.wait(50)
+    view.grab().save("/tmp/train_regression.png")

@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = ["EstimateRow", "EstimateTable", "RegressionErrors", "estimate_table",
            "float64_predictor", "format_value", "network_inputs", "regression_errors",
-           "target_name"]
+           "target_name", "to_target_units"]
 
 #: A function from network inputs, float64 (N, k), to network outputs, (N, 1).
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -161,6 +161,14 @@ def network_inputs(dataset) -> np.ndarray:
     if xs is not None and xs[0].shape == (rx.shape[1],):
         return (rx - xs[0]) / xs[1]
     return rx
+
+
+def to_target_units(dataset, values: np.ndarray) -> np.ndarray:
+    """Network outputs or targets of ``dataset`` (M, 1), in the target's own units (float64,
+    (M, 1)): the dataset's scaling undone, when it has one."""
+    out = np.asarray(values, np.float64).reshape(len(values), -1)
+    ys = _scaler(dataset.meta, "y_scaler")
+    return out * ys[1] + ys[0] if ys is not None else out
 
 
 def _to_units(dataset, out: np.ndarray) -> np.ndarray:

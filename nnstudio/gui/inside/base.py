@@ -257,7 +257,7 @@ class InsightView(QWidget):
         outer.setContentsMargins(10, 8, 10, 8)
         outer.setSpacing(4)
         head = QHBoxLayout()
-        title = QLabel(self.title)
+        title = self.title_label = QLabel(self.title)
         font = QFont(title.font())
         font.setPointSizeF(12)
         font.setBold(True)

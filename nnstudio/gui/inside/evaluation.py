@@ -128,6 +128,11 @@ class EvaluationView(InsightView):
             "the right answers, everything else is a mistake (click a square to see those "
             "images). The bars give the accuracy for each class. Click a picture below to put "
             "it on the Draw page and see what the network thinks.")
+    #: the hint for a network that estimates numbers
+    regression_hint = ("The network estimates every test sample it never trained on. Left: "
+                       "its estimate against the true value; a dot on the dashed line is "
+                       "exact, a dot above it an estimate too high. Right: how many samples "
+                       "are off by how much (true − estimate), in the data's own units.")
 
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=2000)
@@ -257,6 +262,7 @@ class EvaluationView(InsightView):
                               "Training panel), so it cannot be checked on it.")
             return
         self.show_body()
+        self._set_mode("regression" if ds.task == "regression" else "classification")
         if self.job.running:
             self.schedule()
             return
@@ -314,12 +320,7 @@ class EvaluationView(InsightView):
         r = self._result
         cm, k = r["cm"], r["k"]
         names = self._names(k)
-        if self._mode != "classification":
-            self._mode = "classification"
-            self.cm_plot.invertY(True)
-            self.cm_plot.setAspectLocked(True)
-            style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true class")
-            self._tick_names = None
+        self._set_mode("classification")
         if names != self._tick_names:
             self._tick_names = names
             ticks = [list(enumerate(names))]
@@ -363,31 +364,64 @@ class EvaluationView(InsightView):
         return (f"<br>Without any learning, comparing each image with the average 3 and the "
                 f"average 7 (pixel similarity) gets <b>{acc:.1%}</b>.")
 
+    def _set_mode(self, mode: str) -> None:
+        """Switch the words and the widgets between classification and regression."""
+        if self._mode == mode:
+            return
+        self._mode = mode
+        regression = mode == "regression"
+        self.hint_label.setText(self.regression_hint if regression else self.hint)
+        self.title_label.setText("Errors" if regression else self.title)
+        for w in (self.gallery, self.all_mistakes, self.gallery_title):
+            w.setVisible(not regression)
+        self._tick_names = None
+        for plot in (self.cm_plot, self.bar_plot):
+            for ax in ("bottom", "left"):
+                plot.getAxis(ax).setTicks(None)
+        if regression:
+            self.cm_plot.invertY(False)
+            self.cm_plot.setAspectLocked(False)
+        else:
+            self.cm_plot.invertY(True)
+            self.cm_plot.setAspectLocked(True)
+            style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true class")
+            style_plot(self.bar_plot.getPlotItem(), "class", "right answers (%)")
+            self.mean_line.show()
+
     def _draw_regression(self, out: np.ndarray, y: np.ndarray) -> None:
+        from nnstudio.core.insight.regression import format_value, target_name, to_target_units
+
+        ds = self.session.dataset
+        self._set_mode("regression")
         self.cm_image.clear()
         self.cm_labels.set_cells([], QRectF())
         self.cm_frame.clear()
-        if self._mode != "regression":
-            self._mode = "regression"
-            self._tick_names = None
-            for ax in ("bottom", "left"):
-                self.cm_plot.getAxis(ax).setTicks(None)
-            style_plot(self.cm_plot.getPlotItem(), "the network's answer", "true value")
-            self.cm_plot.invertY(False)
-            self.cm_plot.setAspectLocked(False)
-        self.cm_scatter.setData(out[:, 0], y[:, 0])
-        lo = float(min(out[:, 0].min(), y[:, 0].min()))
-        hi = float(max(out[:, 0].max(), y[:, 0].max()))
+        est, true = to_target_units(ds, out[:, :1])[:, 0], to_target_units(ds, y)[:, 0]
+        unit, target = str(ds.meta.get("unit", "")), target_name(ds)
+        in_unit = f" ({unit})" if unit else ""
+        style_plot(self.cm_plot.getPlotItem(), f"estimated {target}{in_unit}",
+                   f"true {target}{in_unit}")
+        style_plot(self.bar_plot.getPlotItem(), f"error: true − estimate{in_unit}", "samples")
+        self.cm_scatter.setData(est, true)
+        lo, hi = float(min(est.min(), true.min())), float(max(est.max(), true.max()))
         self.cm_line.setData([lo, hi], [lo, hi])
         self.cm_plot.setRange(xRange=(lo, hi), yRange=(lo, hi))
-        err = np.abs(out[:, 0] - y[:, 0])
-        self.summary.setText(f"Average error <b>{err.mean():.4g}</b> on {len(y):,} "
-                             f"{self._kind} samples (dots on the dashed line are exact).")
-        self.bars.setOpts(x=[], height=[])
+        err = true - est
+        counts, edges = np.histogram(err, bins=min(20, max(3, len(err) // 3)))
+        self.bars.setOpts(x=(edges[:-1] + edges[1:]) / 2, height=counts,
+                          width=float(edges[1] - edges[0]) * 0.9)
+        self.mean_line.hide()
+        self.bar_plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.05)
+        self.bar_plot.setYRange(0, max(1, int(counts.max())), padding=0.05)
+        word = str(ds.meta.get("item", "sample"))
+        rmse = float(np.sqrt(np.mean(err * err)))
+        self.summary.setText(
+            f"Average error <b>{format_value(float(np.abs(err).mean()), unit)}</b> in "
+            f"{target} (root mean square {format_value(rmse, unit)}) on {len(y):,} "
+            f"{self._kind} {word}s of “{ds.name}”.")
         self.gallery_job.cancel()
         self.gallery.clear()
         self._gallery_key = None
-        self.gallery_title.setText("")
 
     def select_cell(self, cell: tuple[int, int] | None) -> None:
         """Show the samples of class ``cell[0]`` answered as ``cell[1]`` (None: all mistakes)."""

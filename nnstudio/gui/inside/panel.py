@@ -53,7 +53,15 @@ class InsightPanel(QWidget):
         self._chosen = False
         self.tabs.tabBarClicked.connect(self._on_tab_clicked)
         session.designReplaced.connect(self._pick_fitting_view)
+        session.datasetChanged.connect(self._name_tabs)
         self._pick_fitting_view()
+        self._name_tabs()
+
+    def _name_tabs(self) -> None:
+        """Regression has errors, not mistakes: the evaluation tab says which."""
+        ds = self.session.dataset
+        title = "Errors" if ds is not None and ds.task == "regression" else "Mistakes"
+        self.tabs.setTabText(self.tabs.indexOf(self.views["evaluationView"]), title)
 
     def _on_tab_clicked(self, _index: int) -> None:
         self._chosen = True

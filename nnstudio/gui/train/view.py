@@ -198,7 +198,7 @@ class TrainView(QWidget):
         session.snapshotApplied.connect(self._on_snapshot)
         session.trainingStateChanged.connect(self._on_state)
         session.designReplaced.connect(self._on_design_replaced)
-        session.datasetChanged.connect(self._update_message)
+        session.datasetChanged.connect(self._on_dataset_changed)
         session.modelChanged.connect(self._update_message)
         if self.controller is not None:
             self.controller.newCurve.connect(self._on_new_curve)
@@ -206,12 +206,21 @@ class TrainView(QWidget):
             self.controller.waitingForData.connect(lambda _on: self._update_message())
         self._error: str | None = None
         self._epochs_total = 0
+        self._curves_task: tuple | None = None   # the task the curves on the plots are of
+        self._curves_data = ""
+        self._note = ""
+        self._cost_tip = self.cost_card.toolTip()
         self._load_history()
+        self._fit_task()
         self._update_message()
 
     # ------------------------------------------------------------------ updates
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
+        ds = self.session.dataset
+        if ds is not None:
+            self._curves_task, self._curves_data = _task_of(ds), ds.name
+        self._note = ""
         self.plots.add_snapshot(snap)
         total = int(getattr(snap, "epochs_total", 0) or 0)
         if total:
@@ -242,9 +251,36 @@ class TrainView(QWidget):
             card.set("–")
 
     @Slot()
+    def _on_dataset_changed(self) -> None:
+        """Curves of another task (digits before car prices) are not comparable: clear them."""
+        ds = self.session.dataset
+        task = None if ds is None else _task_of(ds)
+        has_curves = self.plots.n_points or self.plots.n_earlier_runs
+        if task is not None and self._curves_task not in (None, task) and has_curves:
+            self._on_new_curve("")
+            self.plots.clear_earlier()
+            self._note = (f"The curves of earlier runs were cleared: they were for another "
+                          f"task (“{self._curves_data}”).")
+            self._curves_task = None
+        self._fit_task()
+        self._update_message()
+
+    def _fit_task(self) -> None:
+        """Regression has no accuracy: its cards and plot give way to the cost."""
+        ds, net = self.session.dataset, self.session.network
+        regression = (ds.task == "regression" if ds is not None
+                      else net is not None and net.task == "regression")
+        for w in (self.acc_card, self.val_acc_card, self.plots.acc_plot):
+            w.setVisible(not regression)
+        what = (" Here the cost is the mean squared error: the average of (true − estimate)²."
+                if regression else "")
+        self.cost_card.setToolTip(self._cost_tip + what)
+
+    @Slot()
     def _on_design_replaced(self) -> None:
         self._on_new_curve("")
         self._load_history()
+        self._fit_task()
 
     def _load_history(self) -> None:
         h = self.session.history
@@ -305,6 +341,8 @@ class TrainView(QWidget):
                 self._set_message(f"Press Play (Space) to train on “{s.dataset.name}”.")
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
+        if self._note and not error:
+            text = f"{text} {self._note}"
         self.message.setText(text)
         self.message.setStyleSheet(
             "color: #b4441b; font-weight: 600;" if error else "color: #444444;"
@@ -328,6 +366,11 @@ class TrainView(QWidget):
             fn(path)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc}")
+
+
+def _task_of(ds: Any) -> tuple:
+    """What makes two datasets the same task for the curves: task, classes, sample shape."""
+    return (ds.task, tuple(ds.classes), tuple(ds.x.shape[1:]))
 
 
 def _fmt(v: float) -> str:
