@@ -8,6 +8,8 @@
     nnstudio templates
     nnstudio export-design mlp design.json
     nnstudio info model.npz
+    nnstudio export model.npz --to onnx|pytorch|numpy --out PATH
+    nnstudio predict model.npz digit.png [--json] [--top K]
 
 Mistakes (bad arguments, missing or damaged files) print one line on stderr and exit 2;
 Ctrl-C while training saves nothing and exits 130.
@@ -235,6 +237,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     meta = {"classes": list(ds.classes), "data": args.data, "dataset": ds.name,
             "task": ds.task, "image_size": size, "config": asdict(config),
             "metrics": {} if last is None else asdict(last)}
+    from nnstudio.data.csvdata import column_encoding
+
+    if (columns := column_encoding(ds)) is not None:
+        meta["columns"] = columns           # how predict encodes new rows
     try:
         save_model(out, network, history, meta)
     except OSError as exc:
@@ -390,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="describe a model file")
     p.add_argument("model", help="model file, or 'default'")
     p.set_defaults(func=cmd_info)
+
+    from nnstudio.export.cli import add_commands
+
+    add_commands(sub)                       # export, predict
     return parser
 
 

@@ -206,3 +206,76 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
         f"{len(header) - 1 - len(drop)} columns",
         meta=meta,
     )
+
+
+def column_encoding(ds: Dataset) -> dict | None:
+    """How a table's columns became the network's inputs, to store in a model file.
+
+    Returns
+    -------
+    dict or None
+        ``{"label", "features", "categories", "x_scaler", "y_scaler", "dropped"}``
+        (``features`` are the input names in order, e.g. ``"Age"``, ``"Geography=France"``),
+        or None for data that is not a table.
+    """
+    m = ds.meta
+    if not ds.feature_names or ("x_scaler" not in m and not m.get("categories")):
+        return None
+    return {"label": m.get("label"), "features": list(ds.feature_names),
+            "categories": dict(m.get("categories") or {}), "x_scaler": m.get("x_scaler"),
+            "y_scaler": m.get("y_scaler"), "dropped": list(m.get("dropped") or [])}
+
+
+def encode_table(path: str | os.PathLike, encoding: dict) -> tuple[np.ndarray, list[int]]:
+    """Read the rows of a CSV file and encode them as a model's stored encoding says.
+
+    Parameters
+    ----------
+    path : path
+        A CSV file with a header row naming at least the model's input columns (the label
+        column may be there or not).
+    encoding : dict
+        What :func:`column_encoding` returned when the model was trained.
+
+    Returns
+    -------
+    (x, rows) : float32 (N, F) inputs, and each sample's row number in the file (the
+        header is row 1).
+
+    Raises
+    ------
+    DataError
+        A missing column, a value that is not a number, a category the model never saw.
+    """
+    path = Path(path)
+    header, rows = _read_rows(path)
+    features = list(encoding["features"])
+    cats = encoding.get("categories") or {}
+    scaler = encoding.get("x_scaler") or {"names": [], "mean": [], "std": []}
+    stats = {n: (m, s) for n, m, s in zip(scaler["names"], scaler["mean"], scaler["std"],
+                                          strict=True)}
+    needed = list(cats) + [n for n in features if n.partition("=")[0] not in cats]
+    missing = [c for c in dict.fromkeys(needed) if c not in header]
+    if missing:
+        raise DataError(f"{path} has no column {missing[0]!r}, which the model needs; its "
+                        f"columns are: {', '.join(header)}")
+    col = {h: i for i, h in enumerate(header)}
+    x = np.zeros((len(rows), len(features)), np.float32)
+    for j, name in enumerate(features):
+        base, _, value = name.partition("=")
+        for r, row in enumerate(rows):
+            if base not in cats:
+                v = _number(row[col[name]])
+                if v is None:
+                    raise DataError(f"{path}: row {r + 2}, column {name!r}: "
+                                    f"{row[col[name]]!r} is not a number; fix it")
+                mean, std = stats.get(name, (0.0, 1.0))
+                x[r, j] = (v - mean) / std
+            else:
+                got = row[col[base]]
+                if got not in cats[base]:
+                    raise DataError(f"{path}: row {r + 2}, column {base!r}: {got!r} is not "
+                                    f"one of the values the model knows "
+                                    f"({', '.join(cats[base])})")
+                x[r, j] = float(got == value)
+    return x, list(range(2, len(rows) + 2))

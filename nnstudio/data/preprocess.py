@@ -7,6 +7,9 @@ the scaling integrates pixel areas (no nearest-neighbour jaggies) and the centri
 sub-pixel precision inside the same resampling, so it adds no blur.
 
 :func:`downsample` shrinks digit images (e.g. 28×28 -> 16×16) by area averaging.
+:func:`picture_to_ink` turns a photo, scan or screenshot of a digit (either polarity) into
+white ink on black, as the Draw page does with a dropped picture and ``nnstudio predict``
+with an image file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from .dataset import Dataset
 MNIST_CENTRE = 14.0
 MNIST_BOX = 20
 MNIST_SIZE = 28
+#: longest side a picture is reduced to before its ink is analysed
+PICTURE_MAX_SIDE = 512
+
+
+class NoInkError(ValueError):
+    """A picture that holds no visible digit (empty, transparent or one flat colour)."""
 
 
 def resample_matrix(n_in: int, n_out: int, scale: float, offset: float) -> np.ndarray:
@@ -178,3 +187,69 @@ def downsample_dataset(ds: Dataset, size: int = 16) -> Dataset:
         description=f"{ds.description} (shrunk to {size}×{size} by area averaging)".strip(),
         meta=dict(ds.meta),
     )
+
+
+def shrink_picture(image: np.ndarray, max_side: int = PICTURE_MAX_SIDE) -> np.ndarray:
+    """An (H, W) or (H, W, C) picture whose longer side exceeds ``max_side``, shrunk by
+    area averaging to fit (aspect ratio kept); float64. Smaller pictures come back as is."""
+    a = np.asarray(image)
+    h, w = a.shape[:2]
+    if max(h, w) <= max_side:
+        return a
+    unit = 255.0 if a.dtype == np.uint8 else 1.0
+    scale = max_side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    ry = resample_matrix(h, nh, nh / h, 0.0)
+    rx = resample_matrix(w, nw, nw / w, 0.0)
+    f = a.astype(np.float64) / unit
+    if f.ndim == 2:
+        return ry @ f @ rx.T
+    return np.einsum("ih,hwc,jw->ijc", ry, f, rx, optimize=True)
+
+
+def picture_to_ink(image: np.ndarray, name: str = "the image") -> np.ndarray:
+    """Turn a picture of a digit into white ink on black, padded to a square.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1]. An opaque picture is
+        judged by brightness, one with varying alpha by its alpha; the polarity (dark ink on
+        light paper or the reverse) is guessed from the border.
+    name : str
+        What to call the picture in error messages.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (S, S) in [0, 1], the ink centred in a black square; background mapped to
+        0, the brightest ink to 1, faint paper texture and JPEG noise removed.
+
+    Raises
+    ------
+    NoInkError
+        The picture is empty, fully transparent, or almost one flat colour.
+    """
+    a = np.asarray(image)
+    if a.size == 0 or a.shape[0] < 1 or a.shape[1] < 1:
+        raise NoInkError(f"{name} is empty.")
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3]
+        if alpha.min() == alpha.max() == 0:
+            raise NoInkError(f"{name} is fully transparent: there is no digit in it.")
+        if alpha.min() == alpha.max():
+            a = a[..., :3]  # opaque: judge by brightness, not by alpha
+    ink = as_grey(a, invert=None)  # white on black; polarity guessed from the border
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    background = float(np.median(border))
+    top = float(np.percentile(ink, 99.5))
+    if top - background < 0.15:
+        raise NoInkError(f"{name} has no visible digit (it is almost one flat colour).")
+    ink = np.clip((ink - background) / (top - background), 0.0, 1.0)
+    ink[ink < 0.12] = 0.0  # paper texture and JPEG noise are not ink
+    h, w = ink.shape
+    side = max(h, w)
+    out = np.zeros((side, side), dtype=np.float32)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    out[y0 : y0 + h, x0 : x0 + w] = ink
+    return out

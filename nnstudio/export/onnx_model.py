@@ -73,12 +73,13 @@ def _tensor(name: str, value: np.ndarray):
 def _convert(helper, step: Step, names: dict[str, str], nodes: list, inits: list) -> str:
     """Append the ONNX nodes of one design node; returns the name of its output tensor."""
     x = [names[s] for s in step.inputs]
-    out = step.id
+    # a layer's tensor is named by its id; internal tensors use '/', which ids cannot hold
+    out = step.id if step.id not in (INPUT_NAME, OUTPUT_NAME) else f"{step.id}/y"
     kind = step.kind
     if kind == "Input":
         return INPUT_NAME
     if kind in ("Dense", "Conv2D"):
-        w, b = f"{step.id}.W", f"{step.id}.b"
+        w, b = f"{step.id}/W", f"{step.id}/b"
         inits += [_tensor(w, step.weights["W"]), _tensor(b, step.weights["b"])]
         pre = f"{step.id}/z"
         if kind == "Dense":
@@ -96,7 +97,7 @@ def _convert(helper, step: Step, names: dict[str, str], nodes: list, inits: list
     elif kind == "Flatten":
         nodes.append(helper.make_node("Flatten", x, [out], name=step.id, axis=1))
     elif kind == "Dropout":
-        ratio = f"{step.id}.ratio"
+        ratio = f"{step.id}/ratio"
         inits.append(_tensor(ratio, np.array(step.params["rate"], np.float32)))
         nodes.append(helper.make_node("Dropout", [x[0], ratio], [out], name=step.id))
     elif kind == "Activation":

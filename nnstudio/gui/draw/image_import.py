@@ -13,10 +13,10 @@ import numpy as np
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QImage, QImageReader
 
-from nnstudio.data.preprocess import as_grey
+from nnstudio.data.preprocess import PICTURE_MAX_SIDE, NoInkError, picture_to_ink
 
 #: longest side an imported picture is reduced to before it is analysed
-MAX_SIDE = 512
+MAX_SIDE = PICTURE_MAX_SIDE
 
 
 class ImageImportError(ValueError):
@@ -66,26 +66,10 @@ def image_to_ink(image: QImage, name: str = "the image") -> np.ndarray:
             Qt.TransformationMode.SmoothTransformation,
         )
     rgba = qimage_to_array(image)
-    if rgba[..., 3].min() == rgba[..., 3].max() == 0:
-        raise ImageImportError(f"{name} is fully transparent: there is no digit in it.")
-    if rgba[..., 3].min() == rgba[..., 3].max():
-        rgba = rgba[..., :3]  # opaque: judge by brightness, not by alpha
-    ink = as_grey(rgba, invert=None)  # white on black; polarity guessed from the border
-    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
-    background = float(np.median(border))
-    top = float(np.percentile(ink, 99.5))
-    if top - background < 0.15:
-        raise ImageImportError(
-            f"{name} has no visible digit (it is almost one flat colour)."
-        )
-    ink = np.clip((ink - background) / (top - background), 0.0, 1.0)
-    ink[ink < 0.12] = 0.0  # paper texture and JPEG noise are not ink
-    h, w = ink.shape
-    side = max(h, w)
-    out = np.zeros((side, side), dtype=np.float32)
-    y0, x0 = (side - h) // 2, (side - w) // 2
-    out[y0 : y0 + h, x0 : x0 + w] = ink
-    return out
+    try:
+        return picture_to_ink(rgba, name)
+    except NoInkError as err:
+        raise ImageImportError(str(err)) from None
 
 
 def load_image_file(path: str | Path) -> np.ndarray:

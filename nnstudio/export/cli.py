@@ -1,0 +1,213 @@
+"""``nnstudio export`` and ``nnstudio predict``: the command-line side of this package.
+
+::
+
+    nnstudio export MODEL --to onnx|pytorch|numpy --out PATH
+    nnstudio predict MODEL INPUT... [--json] [--top K]
+
+MODEL is a model file or ``default`` (the shipped model). Pictures go through the Draw
+page's preprocessing (:func:`~nnstudio.data.preprocess.picture_to_ink`, then MNIST framing);
+CSV rows through the column encoding stored in the model file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .common import PARITY_TOLERANCE, TARGETS, preprocessing
+
+__all__ = ["add_commands", "cmd_export", "cmd_predict", "prepare_inputs", "probabilities"]
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def add_commands(sub) -> None:
+    """Register ``export`` and ``predict`` on the ``nnstudio`` subparsers ``sub``."""
+    p = sub.add_parser("export", help="write a model as ONNX, PyTorch code or NumPy code, "
+                       "checked against nnstudio")
+    p.add_argument("model", help="model file, or 'default' for the shipped model")
+    p.add_argument("--to", required=True, choices=TARGETS, help="what to write")
+    p.add_argument("--out", required=True, help="the .onnx file, or the folder for pytorch "
+                   "and numpy")
+    p.add_argument("--no-check", action="store_true",
+                   help="skip running the export to compare it with nnstudio")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("predict", help="the model's answer for picture files or CSV rows")
+    p.add_argument("model", help="model file, or 'default' for the shipped model")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="PNG/JPEG/PGM pictures (any size, either polarity) or CSV files")
+    p.add_argument("--json", action="store_true", help="one JSON object per input and line")
+    p.add_argument("--top", type=int, default=3, metavar="K",
+                   help="how many of the most likely classes to show (default 3)")
+    p.set_defaults(func=cmd_predict)
+
+
+def _load(spec: str):
+    from nnstudio.cli import _load as load
+
+    return load(spec)
+
+
+# ---------------------------------------------------------------------- export
+def cmd_export(args: argparse.Namespace) -> int:
+    from .parity import export_model
+
+    model = _load(args.model)
+    result = export_model(model.network, args.to, args.out, model.meta,
+                          check=not args.no_check)
+    files = ", ".join(str(p) for p in result.paths)
+    print(f"wrote {args.to} export of '{model.design.name}': {files} "
+          f"({result.seconds:.2f} s)")
+    for old, new in result.renamed.items():
+        print(f"renamed layer '{old}' to '{new}' (not a Python name)")
+    if result.parity:
+        figures = ", ".join(f"{k} {v:.2e}" for k, v in result.parity.items())
+        print(f"parity with nnstudio on 16 inputs, max abs difference: {figures} "
+              f"(<= {PARITY_TOLERANCE:g}: ok)")
+    for check, why in result.skipped.items():
+        print(f"not checked with {check}: {why}")
+    if args.no_check:
+        print("parity not checked (--no-check)")
+    return 0
+
+
+# ---------------------------------------------------------------------- predict
+def _picture_input(path: Path, network, side: int) -> np.ndarray:
+    from nnstudio.data.preprocess import downsample, picture_to_ink, shrink_picture, to_mnist
+
+    from .images import read_picture
+
+    picture = shrink_picture(read_picture(path))
+    ink = picture_to_ink(picture, f"'{path}'")
+    img = to_mnist(ink)
+    if side != 28:
+        img = downsample(img, side)
+    return img.reshape(1, *network.input_shape)
+
+
+def _table_input(path: Path, network, meta: dict) -> tuple[np.ndarray, list[str]]:
+    from nnstudio.data.csvdata import _number, _read_rows, encode_table
+    from nnstudio.data.dataset import DataError
+
+    size = math.prod(network.input_shape)
+    encoding = meta.get("columns")
+    if encoding:
+        x, rows = encode_table(path, encoding)
+    else:
+        header, body = _read_rows(path)
+        if len(header) != size:
+            raise DataError(f"{path} has {len(header)} columns but the model takes {size} "
+                            "values and stores no column encoding: give exactly its input "
+                            "columns, or retrain it with 'nnstudio train --data csv:...'")
+        x = np.zeros((len(body), size), np.float32)
+        for r, row in enumerate(body):
+            for j, v in enumerate(row):
+                num = _number(v)
+                if num is None:
+                    raise DataError(f"{path}: row {r + 2}, column {header[j]!r}: {v!r} is "
+                                    "not a number; fix it")
+                x[r, j] = num
+        rows = list(range(2, len(body) + 2))
+    return x.reshape(len(x), *network.input_shape), [f"{path}:row {r}" for r in rows]
+
+
+def prepare_inputs(paths: list[str], network, meta: dict) -> tuple[np.ndarray, list[str]]:
+    """Read every input file into one batch for ``network``.
+
+    Returns
+    -------
+    (x, names) : float32 (N, *input_shape) and a name per sample (the file, or
+        ``file:row R`` for table rows).
+
+    Raises
+    ------
+    ValueError
+        The first file that cannot be used, with what is wrong.
+    """
+    from nnstudio.data.dataset import DataError
+
+    prep = preprocessing(meta, tuple(network.input_shape))
+    xs, names = [], []
+    for text in paths:
+        path = Path(text)
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            if not path.is_file():
+                raise DataError(f"'{path}' is not a file that can be read")
+            x, rows = _table_input(path, network, meta)
+            xs.append(x)
+            names += rows
+        elif prep["kind"] != "image":
+            raise DataError(f"'{path}': this model takes {math.prod(network.input_shape)} "
+                            "values, not a picture; give a CSV file of its input columns")
+        else:
+            xs.append(_picture_input(path, network, int(prep["image_size"])))
+            names.append(str(path))
+    return np.concatenate(xs).astype(np.float32), names
+
+
+def probabilities(out: np.ndarray) -> np.ndarray:
+    """Classifier outputs (N, k) as probabilities (N, max(k, 2)): a softmax head passes
+    through, one sigmoid output p becomes (1 - p, p), anything else goes through softmax."""
+    y = np.asarray(out, dtype=np.float64).reshape(len(out), -1)
+    if y.shape[1] == 1:
+        p = np.clip(y[:, 0], 0.0, 1.0)
+        return np.stack([1.0 - p, p], axis=1)
+    if (y < -1e-6).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-3):
+        z = np.exp(y - y.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+    return y
+
+
+def _regression_values(out: np.ndarray, meta: dict) -> tuple[np.ndarray, list[str]]:
+    """Outputs in the target's own units (the stored scaler undone) and the target names."""
+    scaler = (meta.get("columns") or {}).get("y_scaler") or meta.get("y_scaler")
+    y = np.asarray(out, dtype=np.float64).reshape(len(out), -1)
+    if scaler:
+        y = y * np.asarray(scaler["std"]) + np.asarray(scaler["mean"])
+        return y, list(scaler.get("names") or [])
+    return y, []
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from nnstudio.cli import UsageError
+
+    if args.top < 1:
+        raise UsageError("--top must be a whole number >= 1")
+    model = _load(args.model)
+    network = model.network
+    x, names = prepare_inputs(args.inputs, network, model.meta)
+    out = network.predict(x)
+    if network.task == "regression":
+        values, targets = _regression_values(out, model.meta)
+        for name, row in zip(names, values, strict=True):
+            label = targets[0] if len(targets) == 1 else "value"
+            if args.json:
+                answer = float(row[0]) if len(row) == 1 else [float(v) for v in row]
+                print(json.dumps({"input": name, "answer": answer, "probabilities": None,
+                                  "target": targets or None}))
+            else:
+                print(f"{name}: {label} = " + ", ".join(f"{v:,.6g}" for v in row))
+        return 0
+    probs = probabilities(out)
+    classes = model.classes if len(model.classes) == probs.shape[1] else [
+        str(i) for i in range(probs.shape[1])]
+    for name, p in zip(names, probs, strict=True):
+        order = np.argsort(-p, kind="stable")[:args.top]
+        answer = classes[int(order[0])]
+        if args.json:
+            print(json.dumps({"input": name, "answer": answer,
+                              "probabilities": {c: round(float(v), 6)
+                                                for c, v in zip(classes, p, strict=True)},
+                              "top": [[classes[int(i)], round(float(p[i]), 6)]
+                                      for i in order]}))
+        else:
+            top = ", ".join(f"{classes[int(i)]} {100 * p[i]:.1f}%" for i in order)
+            print(f"{name}: {answer} ({100 * p[order[0]]:.1f}%)  [{top}]")
+    return 0
+
