@@ -211,6 +211,12 @@ def parity_inputs(input_shape: tuple[int, ...], n: int = 16, seed: int = 0) -> n
     return rng.standard_normal(shape).astype(np.float32)
 
 
+def doc_name(network) -> str:
+    """The design's name, safe to put inside the docstrings of generated code."""
+    text = re.sub(r"[\\\"'{}\s]+", " ", str(network.design.name)).strip()
+    return text or "untitled"
+
+
 def model_facts(network, meta: dict) -> dict[str, Any]:
     """Facts every export records: classes, task, loss, preprocessing, the design."""
     return {

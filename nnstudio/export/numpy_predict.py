@@ -18,7 +18,7 @@ import numpy as np
 
 from nnstudio import __version__
 
-from .common import ExportError, Step, graph_steps, model_facts, python_names
+from .common import ExportError, Step, doc_name, graph_steps, model_facts, python_names
 
 __all__ = ["check_numpy", "export_numpy", "predict_source"]
 
@@ -180,7 +180,7 @@ def predict_source(network, meta: dict | None = None) -> str:
     prep = facts["preprocessing"]
     pixels = (f"(pixels {prep['pixels']}, {prep['recipe']})" if prep["kind"] == "image"
               else "(columns encoded as FACTS['preprocessing'] describes)")
-    fmt = {"design": network.design.name, "version": __version__,
+    fmt = {"design": doc_name(network), "version": __version__,
            "in_shape": ", ".join(map(str, network.input_shape)),
            "out_shape": ", ".join(map(str, network.output_shape)), "pixels": pixels,
            "input_shape": tuple(network.input_shape), "classes": json.dumps(facts["classes"]),

@@ -67,7 +67,7 @@ def _activation(helper, nodes: list, name: str, src: str, dst: str, step: Step,
 def _tensor(name: str, value: np.ndarray):
     from onnx import numpy_helper
 
-    return numpy_helper.from_array(np.ascontiguousarray(value, dtype=np.float32), name)
+    return numpy_helper.from_array(np.array(value, dtype=np.float32, order="C"), name)
 
 
 def _convert(helper, step: Step, names: dict[str, str], nodes: list, inits: list) -> str:

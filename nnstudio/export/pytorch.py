@@ -21,7 +21,15 @@ import numpy as np
 
 from nnstudio import __version__
 
-from .common import ExportError, Step, graph_steps, head_is_fused, model_facts, python_names
+from .common import (
+    ExportError,
+    Step,
+    doc_name,
+    graph_steps,
+    head_is_fused,
+    model_facts,
+    python_names,
+)
 from .safetensors_io import write_safetensors
 from .train_script import train_script
 
@@ -185,8 +193,8 @@ def model_source(network, meta: dict | None = None) -> tuple[str, dict[str, str]
     output = {"softmax": "class probabilities (softmax)", "sigmoid": "probabilities (sigmoid)"
               }.get(head_act or "", "outputs" if network.task == "regression" else "scores")
     text = _HEADER.format(
-        title=f"The nnstudio design '{network.design.name}' as a PyTorch module.",
-        version=__version__, design=network.design.name,
+        title=f"The nnstudio design '{doc_name(network)}' as a PyTorch module.",
+        version=__version__, design=doc_name(network),
         in_shape=", ".join(map(str, network.input_shape)),
         out_shape=", ".join(map(str, network.output_shape)), pixels=pixels, output=output,
         renamed=("; renamed (not Python names): "
@@ -195,7 +203,7 @@ def model_source(network, meta: dict | None = None) -> tuple[str, dict[str, str]
         loss=network.loss_name, fused=fused,
         layer_ids=json.dumps({names[s.id]: s.id for s in steps}))
     text += f"class {cls}(nn.Module):\n"
-    text += f'    """{network.design.name}: {len(steps)} nodes, mirrored one by one."""\n\n'
+    text += f'    """{doc_name(network)}: {len(steps)} nodes, mirrored one by one."""\n\n'
     text += "    def __init__(self) -> None:\n        super().__init__()\n"
     text += "\n".join(init) + "\n\n"
     text += "    def scores(self, x: torch.Tensor) -> torch.Tensor:\n"

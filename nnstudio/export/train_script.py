@@ -14,9 +14,16 @@ from dataclasses import asdict
 
 from nnstudio.core.training import TrainConfig
 
-from .common import graph_steps, python_names
+from .common import doc_name, graph_steps, python_names
 
 __all__ = ["train_script"]
+
+
+def _literal(text: str) -> str:
+    """``text`` as a Python string literal: raw triple quotes when that is safe, else repr."""
+    if '"""' in text or text.endswith('"') or text.startswith('"') or "\\" in text:
+        return repr(text)
+    return f'r"""{text}"""'
 
 
 def train_script(network, meta: dict) -> str:
@@ -29,14 +36,14 @@ def train_script(network, meta: dict) -> str:
             if k in meta}
     trainable = network.trainable()
     replace = {
-        "@DESIGN@": network.design.to_json(),
-        "@META@": json.dumps(keep),
-        "@CONFIG@": json.dumps({k: config[k] for k in ("epochs", "batch_size", "lr",
-                                                       "optimizer", "weight_decay",
-                                                       "val_split", "seed")}),
-        "@LAYERS@": json.dumps(layers),
-        "@NOT_TRAINABLE@": json.dumps(None if trainable else network.reason_not_trainable),
-        "@NAME@": network.design.name,
+        "@DESIGN@": _literal(network.design.to_json()),
+        "@META@": _literal(json.dumps(keep)),
+        "@CONFIG@": _literal(json.dumps({k: config[k] for k in (
+            "epochs", "batch_size", "lr", "optimizer", "weight_decay", "val_split", "seed")})),
+        "@LAYERS@": _literal(json.dumps(layers)),
+        "@NOT_TRAINABLE@": _literal(json.dumps(None if trainable
+                                               else network.reason_not_trainable)),
+        "@NAME@": doc_name(network),
     }
     text = TEMPLATE
     for key, value in replace.items():
@@ -81,12 +88,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from model import INPUT_SHAPE, LOSS, Model, load_weights  # noqa: E402
 
-DESIGN_JSON = r"""@DESIGN@"""
-META = json.loads(r"""@META@""")
-CONFIG = json.loads(r"""@CONFIG@""")
+DESIGN_JSON = @DESIGN@
+META = json.loads(@META@)
+CONFIG = json.loads(@CONFIG@)
 #: attribute -> [layer id, kind] for the layers with weights
-LAYERS = json.loads(r"""@LAYERS@""")
-NOT_TRAINABLE = json.loads(r"""@NOT_TRAINABLE@""")
+LAYERS = json.loads(@LAYERS@)
+NOT_TRAINABLE = json.loads(@NOT_TRAINABLE@)
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 
 
