@@ -187,15 +187,14 @@ def preprocessing(meta: dict, input_shape: tuple[int, ...]) -> dict[str, Any]:
     (standardised numbers, one-hot text) when the model file holds it.
     """
     info: dict[str, Any] = {"input_shape": list(input_shape), "dtype": "float32"}
-    side = meta.get("image_size")
     size = math.prod(input_shape)
-    if len(input_shape) == 3 or size in (784, 256) or side:
-        side = int(side or math.isqrt(size // (input_shape[0] if len(input_shape) == 3 else 1)))
+    if meta.get("columns"):
+        info.update(kind="table", columns=meta["columns"])
+    elif len(input_shape) == 3 or size in (784, 256):
+        side = input_shape[-1] if len(input_shape) == 3 else math.isqrt(size)
         info.update(kind="image", pixels="0..1, white ink on black", image_size=side,
                     recipe=f"ink bounding box scaled to {round(20 * side / 28)} pixels, centre "
                     f"of mass at the centre of a {side}x{side} image (MNIST framing)")
-    elif meta.get("columns"):
-        info.update(kind="table", columns=meta["columns"])
     else:
         info.update(kind="values")
     return info
