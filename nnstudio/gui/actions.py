@@ -29,6 +29,7 @@ class Actions:
     save_as: QAction
     export_design: QAction
     export_model: QAction
+    export_tools: QAction
     export_png: QAction
     export_csv: QAction
     quit: QAction
@@ -84,6 +85,10 @@ def build_actions(win: MainWindow) -> Actions:
                               lambda: export_design(win)),
         export_model=_action(win, "&Model with weights (.npz)…", "actionExportModel",
                              lambda: save_as(win, MODEL_FILTER, export=True)),
+        export_tools=_action(win, "Model for other &tools (ONNX, PyTorch, NumPy)…",
+                             "actionExportTools", lambda: _export_for_tools(win),
+                             tip="Write the model as ONNX, PyTorch code or NumPy code, "
+                             "checked against nnstudio"),
         export_png=_action(win, "Training plots as &PNG…", "actionExportPng",
                            lambda: win.train_view and win.train_view.export_png_dialog()),
         export_csv=_action(win, "Training metrics as &CSV…", "actionExportCsv",
@@ -149,7 +154,7 @@ def build_menus(win: MainWindow) -> None:
     f.addAction(a.save_as)
     export = f.addMenu("&Export")
     export.setObjectName("menuExport")
-    for act in (a.export_design, a.export_model, a.export_png, a.export_csv):
+    for act in (a.export_design, a.export_model, a.export_tools, a.export_png, a.export_csv):
         export.addAction(act)
     f.addSeparator()
     f.addAction(a.quit)
@@ -352,6 +357,11 @@ def write_file(win: MainWindow, path: str | Path, *, remember: bool = True) -> b
                 meta["classes"] = list(s.dataset.classes)
             if win.controller.dataset_spec:
                 meta["data"] = win.controller.dataset_spec
+            if s.dataset is not None:
+                from nnstudio.data.csvdata import column_encoding
+
+                if (columns := column_encoding(s.dataset)) is not None:
+                    meta["columns"] = columns       # how predict encodes new rows
             save_model(path, s.network, s.history, meta)
         else:
             from nnstudio.core.design import save_design
@@ -367,6 +377,12 @@ def write_file(win: MainWindow, path: str | Path, *, remember: bool = True) -> b
         win.add_recent(path)
     win.statusBar().showMessage(f"Saved {path}", 5000)
     return True
+
+
+def _export_for_tools(win: MainWindow) -> None:
+    from nnstudio.gui.export_dialog import open_export_dialog
+
+    open_export_dialog(win)
 
 
 def reset(win: MainWindow) -> None:

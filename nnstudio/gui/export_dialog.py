@@ -1,0 +1,226 @@
+"""File > Export > Model for other tools: ONNX, PyTorch code or NumPy code, checked.
+
+The dialog chooses the target and where to write it; the export itself (with its parity
+check, which imports onnx or torch and can take seconds) runs in a ``QThread`` worker on a
+*copy* of the network, and reports started / result / error / finished back to the dialog
+on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: target -> (what the person sees, what the path names)
+TARGETS = {
+    "onnx": ("ONNX file (.onnx): Netron, onnxruntime, other frameworks", "file"),
+    "pytorch": ("PyTorch folder: model.py, model.safetensors, train.py", "folder"),
+    "numpy": ("NumPy folder: predict.py and weights, nothing else needed", "folder"),
+}
+
+
+class ExportWorker(QObject):
+    """Runs :func:`nnstudio.export.parity.export_model` off the GUI thread.
+
+    Signals: ``started()``, ``result(object)`` (an ``ExportResult``), ``error(str)``,
+    ``finished()``.
+    """
+
+    started = Signal()
+    result = Signal(object)
+    error = Signal(str)
+    finished = Signal()
+
+    def __init__(self, network: Any, target: str, out: Path, meta: dict) -> None:
+        super().__init__()
+        self.network, self.target, self.out, self.meta = network, target, out, meta
+
+    @Slot()
+    def run(self) -> None:
+        self.started.emit()
+        try:
+            from nnstudio.export.parity import export_model
+
+            self.result.emit(export_model(self.network, self.target, self.out, self.meta))
+        except Exception as exc:  # noqa: BLE001 - every failure is shown in the dialog
+            self.error.emit(str(exc) or type(exc).__name__)
+        finally:
+            self.finished.emit()
+            QThread.currentThread().quit()
+
+
+def _network_copy(network: Any) -> Any:
+    """An independent copy of ``network`` (design and weights) for the worker thread."""
+    from nnstudio.core.network import Network
+
+    copy = Network(network.design, seed=network.seed)
+    copy.set_weights(network.get_weights())
+    return copy
+
+
+class ExportDialog(QDialog):
+    """Choose a target and a path, export with a parity check, show the figures."""
+
+    def __init__(self, network: Any, meta: dict, base_name: str, folder: Path,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle("Export the model for other tools")
+        self.network, self.meta = network, dict(meta)
+        self.base_name, self.folder = base_name or "model", folder
+        self.thread: QThread | None = None
+        self.worker: ExportWorker | None = None
+        self.last_result: Any = None
+
+        self.target = QComboBox(objectName="exportTarget")
+        for key, (text, _) in TARGETS.items():
+            self.target.addItem(text, key)
+        self.path = QLineEdit(objectName="exportPath")
+        self.browse = QPushButton("Choose…", objectName="exportBrowse")
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(self.browse)
+        form = QFormLayout()
+        form.addRow("Export as", self.target)
+        form.addRow("Write to", row)
+        self.status = QLabel("After writing, the export is run and its answers are compared "
+                             "with nnstudio's own.", objectName="exportStatus")
+        self.status.setWordWrap(True)
+        self.status.setMinimumWidth(460)
+        self.buttons = QDialogButtonBox(objectName="exportButtons")
+        self.export_button = self.buttons.addButton("Export",
+                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setObjectName("exportRun")
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+        self.target.currentIndexChanged.connect(self._target_changed)
+        self.browse.clicked.connect(self._choose)
+        self.export_button.clicked.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        self._target_changed()
+
+    # ------------------------------------------------------------------ choices
+    def current_target(self) -> str:
+        return str(self.target.currentData())
+
+    def _default_path(self, target: str) -> Path:
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.base_name)
+        suffix = ".onnx" if target == "onnx" else f"-{target}"
+        return self.folder / f"{name}{suffix}"
+
+    @Slot()
+    def _target_changed(self) -> None:
+        self.path.setText(str(self._default_path(self.current_target())))
+
+    @Slot()
+    def _choose(self) -> None:
+        target = self.current_target()
+        if TARGETS[target][1] == "file":
+            path, _ = QFileDialog.getSaveFileName(self, "Export as ONNX", self.path.text(),
+                                                  "ONNX models (*.onnx)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, f"Folder for the {target} export",
+                                                    str(Path(self.path.text()).parent))
+        if path:
+            self.path.setText(path)
+
+    # ------------------------------------------------------------------ running
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None
+
+    @Slot()
+    def start(self) -> None:
+        """Export to the chosen target and path in a worker thread."""
+        if self.busy:
+            return
+        text = self.path.text().strip()
+        if not text:
+            self.status.setText("Give a file or folder to write to.")
+            return
+        target = self.current_target()
+        worker = ExportWorker(_network_copy(self.network), target, Path(text), self.meta)
+        thread = QThread(self)
+        thread.setObjectName(f"export {target}")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.started.connect(self._on_started)
+        worker.result.connect(self._on_result)
+        worker.error.connect(self._on_error)
+        thread.finished.connect(self._on_finished)
+        self.thread, self.worker = thread, worker
+        thread.start()
+
+    @Slot()
+    def _on_started(self) -> None:
+        self.export_button.setEnabled(False)
+        self.status.setText("Exporting and checking…")
+
+    @Slot(object)
+    def _on_result(self, result: Any) -> None:
+        self.last_result = result
+        figures = ", ".join(f"{k} {v:.1e}" for k, v in result.parity.items())
+        lines = [f"Wrote {', '.join(p.name for p in result.paths)} in {result.seconds:.1f} s.",
+                 f"Same answers as nnstudio: largest difference {figures}."]
+        lines += [f"Not checked with {k}: {why}." for k, why in result.skipped.items()]
+        lines += [f"Layer '{k}' is called {v} in the code." for k, v in result.renamed.items()]
+        self.status.setText("\n".join(lines))
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.last_result = None
+        self.status.setText(f"Could not export: {message}")
+
+    @Slot()
+    def _on_finished(self) -> None:
+        if self.thread is not None:
+            self.thread.deleteLater()
+        self.thread = self.worker = None
+        self.export_button.setEnabled(True)
+
+    def done(self, code: int) -> None:
+        if self.thread is not None:             # closing: let the export end first
+            self.thread.wait(60000)
+        super().done(code)
+
+
+def open_export_dialog(win: Any) -> ExportDialog | None:
+    """Show the dialog for the window's current model (a message when there is none)."""
+    s = win.session
+    if s.network is None:
+        win.show_error("Nothing to export", "The design is not valid yet, so there is no "
+                       "model to export. Fix the marked layers on the Design page first.",
+                       name="exportErrorBox")
+        return None
+    meta = dict(s.meta)
+    if s.dataset is not None:
+        from nnstudio.data.csvdata import column_encoding
+
+        if s.dataset.classes:
+            meta["classes"] = list(s.dataset.classes)
+        if (columns := column_encoding(s.dataset)) is not None:
+            meta["columns"] = columns
+    folder = Path(s.path).parent if getattr(s, "path", None) else Path.home()
+    dialog = ExportDialog(s.network, meta, s.design.name, folder, win)
+    win.export_dialog = dialog
+    dialog.open()
+    return dialog
