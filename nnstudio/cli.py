@@ -305,29 +305,44 @@ def cmd_export_design(args: argparse.Namespace) -> int:
     return 0
 
 
+def printable(value: object, limit: int = 200) -> str:
+    """``value`` as text safe for a terminal: control characters and escape sequences
+    are shown as ``\\x1b``-style escapes, and very long text is cut."""
+    text = str(value)
+    cut = len(text) > limit
+    text = text[:limit]
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                  for c in text)
+    return out + ("…" if cut else "")
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = _load(args.model)
     design, meta = model.design, model.meta
     result = design.analyze()
-    print(f"model     {model.path}")
-    print(f"design    {design.name}: {len(design.nodes)} nodes, {result.total_params:,} "
-          "parameters")
+    print(f"model     {printable(model.path, 1000)}")
+    print(f"design    {printable(design.name)}: {len(design.nodes)} nodes, "
+          f"{result.total_params:,} parameters")
     for nid in design.topo_order():
         node = design.nodes[nid]
         count = result.param_counts.get(nid, 0)
-        print(f"  {nid:<12} {node.kind:<12} {format_shape(result.shapes.get(nid)):<12} "
-              f"{count:>10,}")
+        print(f"  {printable(nid):<12} {node.kind:<12} "
+              f"{format_shape(result.shapes.get(nid)):<12} {count:>10,}")
     if model.classes:
-        print(f"classes   {', '.join(model.classes)}")
+        print(f"classes   {printable(', '.join(map(str, model.classes)), 1000)}")
     for key in ("data", "saved_at", "nnstudio_version"):
         if key in meta:
-            print(f"{key:<9} {meta[key]}")
+            print(f"{key:<9} {printable(meta[key])}")
     epochs = model.history.epochs
     if epochs:
         last = epochs[-1]
         acc = "" if last.val_accuracy is None else f", val_acc {100 * last.val_accuracy:.2f}%"
         print(f"trained   {len(epochs)} epoch(s), {len(model.history):,} batches; last loss "
               f"{last.train_loss:.4f}{acc}")
+    trimmed = meta.get("history_trimmed")
+    if isinstance(trimmed, dict) and "epoch_epoch" in trimmed:
+        print(f"          (the file holds {printable(trimmed['epoch_epoch'])} epochs; the "
+              "last ones were read)")
     return 0
 
 
@@ -442,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
             text = str(err.args[0])
         if isinstance(err, OSError) and err.strerror:
             text = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
-        print(f"nnstudio: {text}", file=sys.stderr)
+        print(f"nnstudio: {printable(text, 2000)}", file=sys.stderr)
         return 2
     except Exception as err:  # a bug: one line unless NNSTUDIO_DEBUG asks for the traceback
         if os.environ.get("NNSTUDIO_DEBUG"):

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from nnstudio.core.limits import format_bytes
+from nnstudio.limits import format_bytes
 
 __all__ = [
     "atomic_write", "check_writable", "clean_leftovers", "is_write_protected", "leftovers",

@@ -11,16 +11,23 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from .dataset import DataError, Dataset, read_file_bytes
+from nnstudio.limits import TooBigError, check_size, format_bytes
+
+from .dataset import DataError, Dataset, open_data_file, read_file_bytes
 from .lessons import Standardizer
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 MAX_CATEGORIES = 50  # more distinct text values than this looks like a name or an id
 MAX_CLASSES = 20  # an integer label with at most this many values is taken as classes
+#: The most columns a table may have.
+MAX_COLUMNS = 10_000
+#: Memory per byte of CSV text while it is read (text, cells as Python strings, numbers).
+BYTES_PER_CSV_BYTE = 40
 
 
 def _number(text: str) -> float | None:
@@ -32,6 +39,12 @@ def _number(text: str) -> float | None:
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    size = open_data_file(path, "is a folder; give a .csv file")
+    try:
+        check_size(size * BYTES_PER_CSV_BYTE, f"{path} ({format_bytes(size)}) read as a table",
+                   "use a smaller table")
+    except TooBigError as exc:
+        raise DataError(str(exc)) from None
     raw = read_file_bytes(path, "is a folder; give a .csv file")
     try:
         text = raw.decode("utf-8-sig")
@@ -48,23 +61,42 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect)]
+    # newline="" lets the reader see \r, \n and \r\n line endings alike (old Mac files)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if len(row) > MAX_COLUMNS:
+                raise DataError(f"{path}: row {reader.line_num} has {len(row):,} columns; "
+                                f"nnstudio reads tables of up to {MAX_COLUMNS:,} columns. "
+                                "Leave out the columns you do not need")
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise DataError(f"{path}: row {reader.line_num} has a value longer than "
+                            f"{csv.field_size_limit() // 1024:,} KB; a table cell this long "
+                            "is not a number or a category: fix or remove it") from None
+        raise DataError(f"{path}: row {reader.line_num} cannot be read as CSV ({exc}); "
+                        "export the table as CSV again") from None
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise DataError(f"{path} has no header row (its first row is empty or only "
+                        "separators); the first row must name the columns")
     header = [h.strip() for h in rows[0]]
     for i, h in enumerate(header):
         if not h:
             raise DataError(f"{path}: column {i + 1} has no name in the header row; name it")
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted(h for h, k in Counter(header).items() if k > 1)
     if dupes:
-        raise DataError(f"{path}: the header names column {dupes[0]!r} more than once; "
+        raise DataError(f"{path}: the header names column {dupes[0][:80]!r} more than once; "
                         "give every column a different name")
     body = rows[1:]
     if not body:
         raise DataError(f"{path} has a header but no data rows")
     for r, row in enumerate(body, start=2):
         if not any(c.strip() for c in row):
-            raise DataError(f"{path}: row {r} is empty; delete it")
+            raise DataError(f"{path}: row {r} is empty (or only separators); delete it")
         if len(row) != len(header):
             raise DataError(f"{path}: row {r} has {len(row)} values but the header has "
                             f"{len(header)} columns; fix that row (a stray separator or "
@@ -105,7 +137,9 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
     header, rows = _read_rows(path)
     label = header[-1] if label is None else label.strip()
     if label not in header:
-        raise DataError(f"{path} has no column {label!r}; its columns are: {', '.join(header)}")
+        shown = ", ".join(header[:20]) + (f", ... ({len(header):,} in all)"
+                                          if len(header) > 20 else "")
+        raise DataError(f"{path} has no column {label[:80]!r}; its columns are: {shown}")
     drop = [d.strip() for d in (drop or []) if d.strip()]
     for d in drop:
         if d not in header:
@@ -190,7 +224,8 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
     x = np.concatenate(parts, axis=1)
     if numeric_names:
         xs = Standardizer.fit(np.stack(numeric_cols, 1), numeric_names)
-        cols = [names.index(n) for n in numeric_names]
+        position = {n: i for i, n in enumerate(names)}
+        cols = [position[n] for n in numeric_names]
         x[:, cols] = xs.transform(x[:, cols])
         meta["x_scaler"] = xs.to_dict()
     meta["categories"] = categories

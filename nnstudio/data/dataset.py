@@ -6,10 +6,14 @@ what the task is, what the classes are called, and what the features mean.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from nnstudio.limits import format_bytes
 
 TASKS = ("classification", "regression")
 
@@ -21,16 +25,39 @@ class DataError(ValueError):
     """
 
 
-def read_file_bytes(path: Path, folder_message: str) -> bytes:
+def open_data_file(path: Path, folder_message: str) -> int:
+    """Check that ``path`` is a regular file a person named and return its size in bytes.
+
+    A pipe or device is refused without opening it (it would block the reader forever),
+    and a folder gets ``folder_message``, e.g. ``"is a folder; give a .csv file"``.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; check the path") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{path} {folder_message}")
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{path} is not a regular file (a pipe or a device?); give a data "
+                        "file saved on disk")
+    return st.st_size
+
+
+def read_file_bytes(path: Path, folder_message: str, limit: int | None = None) -> bytes:
     """The bytes of a file a person named, or a :class:`DataError` that says what is wrong.
 
     ``folder_message`` is the sentence for a folder given where a file was expected, e.g.
-    ``"is a folder; give a .csv file"`` (it follows the path).
+    ``"is a folder; give a .csv file"`` (it follows the path). ``limit`` refuses larger files.
     """
+    size = open_data_file(path, folder_message)
+    if limit is not None and size > limit:
+        raise DataError(f"{path} is {format_bytes(size)}, limit {format_bytes(limit)}: it is "
+                        "too big to read")
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; check the path") from None
+        with open(path, "rb") as fh:
+            return fh.read()
     except IsADirectoryError:
         raise DataError(f"{path} {folder_message}") from None
     except OSError as exc:

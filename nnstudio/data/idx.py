@@ -9,6 +9,7 @@ what to do.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import re
 import zlib
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nnstudio.fileio import atomic_write
+from nnstudio.limits import TooBigError, check_size, format_bytes
 
 from .dataset import DIGIT_CLASSES, DataError, Dataset, read_file_bytes
 
@@ -33,6 +35,8 @@ _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_ITEMS = 2**31  # sanity limit against absurd headers (foreign files)
+#: The most classes a labels file may have (its largest label + 1).
+MAX_CLASSES = 10_000
 
 _FIX = (
     "get an unmodified copy (e.g. re-download it, or delete the cached file so it is "
@@ -40,15 +44,67 @@ _FIX = (
 )
 
 
+def _header_size(head: bytes | bytearray) -> int | None:
+    """The file size an IDX header announces: None while more bytes are needed, -1 when
+    the bytes are not an IDX header (:func:`parse_idx` then says what is wrong)."""
+    if len(head) < 4:
+        return None
+    if head[0] or head[1] or head[2] not in IDX_DTYPES or head[3] == 0:
+        return -1
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    dims = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big", signed=True) for i in range(ndim)]
+    if any(d < 0 for d in dims):
+        return -1
+    return 4 + 4 * ndim + math.prod(dims) * IDX_DTYPES[head[2]].itemsize
+
+
+def _inflate(raw: bytes, chunk: int = 1 << 20):
+    """Decompress gzip data (one or more members) in pieces of at most ``chunk`` bytes."""
+    rest = raw
+    while rest:
+        unz = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        data = rest
+        while not unz.eof:
+            piece = unz.decompress(data, chunk)
+            data = unz.unconsumed_tail
+            if piece:
+                yield piece
+            elif not data:
+                break
+        if not unz.eof:
+            raise EOFError("the compressed data ends early")
+        rest = unz.unused_data
+
+
+def _gunzip(raw: bytes, path: Path) -> bytes:
+    """Decompress gzip data, never more than its IDX header announces (+1 byte to notice
+    extra data), refusing clearly when that exceeds the memory limit (a gzip 'bomb')."""
+    out = bytearray()
+    want: int | None = None
+    try:
+        for piece in _inflate(raw):
+            out += piece
+            if want is None:
+                want = _header_size(out)
+                if want is not None and want >= 0:
+                    check_size(want, f"{path} (gzip, {format_bytes(len(raw))}) unpacked",
+                               "it is damaged or not an IDX file")
+            if want is not None and len(out) > max(want, 1028):
+                break
+    except (EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: the gzip data is truncated or damaged ({exc}); {_FIX}"
+                        ) from None
+    except TooBigError as exc:
+        raise DataError(str(exc)) from None
+    return bytes(out[: max(want or 0, 1028) + 1])
+
+
 def _read_bytes(path: Path) -> bytes:
     raw = read_file_bytes(path, "is a folder, not an IDX file")
     if raw[:2] == _GZIP_MAGIC:
-        try:
-            return gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise DataError(
-                f"{path}: the gzip data is truncated or damaged ({exc}); {_FIX}"
-            ) from None
+        return _gunzip(raw, path)
     if path.suffix == ".gz":
         raise DataError(
             f"{path} is named .gz but is not gzip-compressed; it is probably not an IDX "
@@ -91,14 +147,21 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     header = 4 + 4 * ndim
     if len(data) < header:
         raise DataError(f"{name} is truncated inside its header; {_FIX}")
-    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
+    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big", signed=True)
+                 for i in range(ndim))
     if any(d < 0 for d in dims):
         raise DataError(f"{name}: the IDX header has a negative dimension {dims}; damaged file")
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(dims, dtype=np.int64))
+    count = math.prod(dims)
     if count > _MAX_ITEMS:
-        raise DataError(f"{name}: the IDX header declares an implausible size {dims}")
+        raise DataError(f"{name}: the IDX header declares an implausible size "
+                        f"{dims if ndim <= 8 else f'of {ndim} dimensions'}; damaged file")
     expected = header + count * dtype.itemsize
+    try:
+        check_size(count * 4, f"{name} (shape {dims if ndim <= 8 else ndim})",
+                   "it is damaged, or too big for this computer")
+    except TooBigError as exc:
+        raise DataError(str(exc)) from None
     if len(data) < expected:
         raise DataError(
             f"{name} is truncated: its header announces shape {dims} ({expected:,} bytes) but "
@@ -109,8 +172,11 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"{name} has {len(data) - expected:,} bytes more than its header announces "
             f"(shape {dims}); it is damaged or not an IDX file; {_FIX}"
         )
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="))
+    try:
+        arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(dims)
+        return arr.astype(dtype.newbyteorder("="))
+    except (ValueError, MemoryError) as exc:
+        raise DataError(f"{name}: cannot be decoded ({exc}); {_FIX}") from None
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -221,6 +287,11 @@ def load_idx_pair(
     if labels.size and labels.min() < 0:
         raise DataError(f"{labels_path}: labels must be >= 0, found {int(labels.min())}")
     n_classes = int(labels.max()) + 1 if labels.size else 10
+    if n_classes > MAX_CLASSES:
+        raise DataError(
+            f"{labels_path}: holds label {n_classes - 1:,}, so {n_classes:,} classes; "
+            f"nnstudio works with at most {MAX_CLASSES:,} classes. The file is damaged or "
+            "not a labels file")
     if classes is None:
         classes = DIGIT_CLASSES if n_classes <= 10 else [str(i) for i in range(n_classes)]
     elif n_classes > len(classes):

@@ -3,7 +3,9 @@
 The canvas adds digits one at a time (already framed as 28×28, see
 :func:`nnstudio.data.preprocess.to_mnist`); they can be listed, deleted, and used as a dataset
 alone or merged with another. Everything lives in one ``.npz`` file written atomically, so a
-crash never loses what was there; a damaged file is never overwritten.
+crash never loses what was there. A damaged file is never overwritten or deleted: it is
+moved aside (``my_digits.damaged-<time>.npz``), :attr:`UserDigits.problem` says where, and
+a new collection starts.
 """
 
 from __future__ import annotations
@@ -49,28 +51,54 @@ class UserDigits:
         self._labels = np.zeros(0, dtype=np.int64)
         self._ids = np.zeros(0, dtype=np.int64)
         self._created = np.zeros(0, dtype=np.float64)
+        #: Where a damaged digits file was moved (None when it was fine), and what happened.
+        self.set_aside: Path | None = None
+        self.problem: str | None = None
         self._load()
 
     # ------------------------------------------------------------ storage
     def _load(self) -> None:
-        if not self.path.exists():
+        if not self.path.exists() and not self.path.is_symlink():
             return
         try:
+            if not self.path.is_file():
+                raise ValueError("it is not a regular file")
             with np.load(self.path, allow_pickle=False) as f:
                 images, labels = f["images"], f["labels"]
                 ids, created = f["ids"], f["created"]
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise DataError(
-                f"{self.path}: your digits file is damaged ({exc}); move it away to start a "
-                "new collection (nnstudio never overwrites it)"
-            ) from None
-        n = len(labels)
-        if images.shape != (n, 28, 28) or ids.shape != (n,) or created.shape != (n,):
-            raise DataError(f"{self.path}: your digits file is inconsistent; move it away to "
-                            "start a new collection")
+            n = len(labels)
+            if images.shape != (n, 28, 28) or ids.shape != (n,) or created.shape != (n,) \
+                    or labels.ndim != 1:
+                raise ValueError("its arrays do not match")
+            labels = labels.astype(np.int64)
+            if n and (labels.min() < 0 or labels.max() > 9):
+                raise ValueError("it holds labels outside 0-9")
+        except Exception as exc:  # noqa: BLE001 - any damage (BadZipFile, zlib.error, ...)
+            self._set_aside(exc)
+            return
         self._images = images.astype(np.uint8)
-        self._labels, self._ids = labels.astype(np.int64), ids.astype(np.int64)
+        self._labels, self._ids = labels, ids.astype(np.int64)
         self._created = created.astype(np.float64)
+
+    def _set_aside(self, exc: BaseException) -> None:
+        """Move a damaged digits file aside (never delete it) and remember where."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.folder / f"my_digits.damaged-{stamp}.npz"
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.folder / f"my_digits.damaged-{stamp}-{n}.npz"
+        reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+        try:
+            os.replace(self.path, target)
+        except OSError as err:
+            raise DataError(
+                f"{self.path}: your digits file is damaged ({reason}) and cannot be moved "
+                f"aside ({err.strerror or err}); move it away to start a new collection "
+                "(nnstudio never overwrites it)") from None
+        self.set_aside = target
+        self.problem = (f"Your digits file was damaged ({reason}). It was moved to "
+                        f"{target}, untouched, and a new collection was started.")
 
     def _save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -158,8 +186,9 @@ class UserDigits:
         """The stored digits as a dataset (x (N, 28, 28) float32, y int64), optionally
         followed by the samples of ``merge_with``."""
         if not len(self) and merge_with is None:
+            note = f" ({self.problem})" if self.problem else ""
             raise DataError("you have no digits of your own yet: draw some on the canvas and "
-                            "add them with a label")
+                            f"add them with a label{note}")
         ds = Dataset(
             name="my digits",
             x=self._images.astype(np.float32) / np.float32(255),

@@ -289,14 +289,17 @@ def synthetic_digits(n: int = 60000, seed: int = 0, cache: bool = True,
     n = int(n)
     path = cache_path(n, seed)
     x = y = None
-    if cache and n >= CACHE_MIN and path.exists():
+    if cache and n >= CACHE_MIN and path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
                 xq, y = f["x"], f["y"]
-            if xq.shape == (n, SIZE, SIZE) and y.shape == (n,):
+            if xq.shape == (n, SIZE, SIZE) and y.shape == (n,) and xq.dtype == np.uint8 \
+                    and np.issubdtype(y.dtype, np.integer) and (y.size == 0 or (
+                        0 <= int(y.min()) and int(y.max()) <= 9)):
                 x = xq.astype(np.float32) * np.float32(1 / 255)
-        except (OSError, ValueError, KeyError):
-            x = None  # damaged cache: generate again
+                y = y.astype(np.int64)
+        except Exception:  # noqa: BLE001 - any damage (BadZipFile, zlib.error, ...)
+            x = None  # damaged cache: generate it again and replace the file
     if x is None:
         x, y = generate_all(n, seed, progress)
         if cache and n >= CACHE_MIN:

@@ -303,3 +303,18 @@ def test_evaluate_of_a_regression_model_speaks_dollars(tmp_path, capsys):
     assert error["target"] == "price" and error["unit"] == "$"
     assert 500 < error["mean_absolute"] < 10_000          # dollars, not standard deviations
     assert error["root_mean_square"] ** 2 == pytest.approx(error["cost"])
+
+
+def test_info_escapes_terminal_control_characters_from_the_file(tmp_path, capsys):
+    from nnstudio.core.modelfile import save_model
+    from nnstudio.core.network import Network
+    from nnstudio.core.templates import get_template
+
+    design = get_template("mlp")
+    design.name = "evil\x1b]0;owned\x07\x1b[2J"
+    path = tmp_path / "evil\x1b[31m.npz"
+    save_model(path, Network(design), meta={"classes": ["a\rb", "\x9bc"], "data": "x\x1b[1A"})
+    assert cli.main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out and "\x9b" not in out
+    assert "evil\\x1b]0;owned\\x07" in out and "a\\rb" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -139,3 +140,94 @@ def test_bad_design_and_mismatched_weights(saved):
     rewrite(path, design=np.array('{"nodes": [{"id": "x", "kind": "Blob"}]}'))
     with pytest.raises(ModelFileError, match="design nnstudio cannot use"):
         load_model(path)
+
+
+# ---------------------------------------------------------------------- hostile files
+def _zip_with(path, members: dict[str, bytes], compress=zipfile.ZIP_DEFLATED) -> None:
+    with zipfile.ZipFile(path, "w", compress) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _npy(array) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def test_a_pipe_named_like_a_model_does_not_block(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        load_model(fifo)
+
+
+def test_a_weights_bomb_is_refused_with_the_size_and_the_limit(saved, tmp_path, monkeypatch):
+    path, _, _ = saved
+    members = _members(path)
+    members["weights/fc1/W.npy"] = _npy(np.zeros((64, 1 << 18), np.float32))  # 64 MiB
+    bomb = tmp_path / "bomb.npz"
+    _zip_with(bomb, members)
+    assert bomb.stat().st_size < 1 << 20
+    monkeypatch.setenv("NNSTUDIO_MEMORY_LIMIT_GB", "0.03")
+    with pytest.raises(ModelFileError, match=r"needs 64\.\d MB, limit 30\.7 MB"):
+        load_model(bomb)
+
+
+def test_a_header_that_claims_more_than_the_file_holds(saved, tmp_path):
+    path, _, _ = saved
+    members = _members(path)
+    text = _npy(np.array("x" * 10))
+    header_len = text.index(b"\n") + 1
+    fake = text[:header_len].replace(b"<U10", b"<U" + str(1 << 28).encode())
+    fake = fake[:-1].rstrip(b" ")[: header_len - 1].ljust(header_len - 1) + b"\n"
+    members["design.npy"] = fake + text[header_len:]
+    lie = tmp_path / "lie.npz"
+    _zip_with(lie, members)
+    with pytest.raises(ModelFileError, match="claims 1.0 GB"):
+        load_model(lie)
+
+
+def test_a_design_text_over_the_limit_is_refused(saved, tmp_path, monkeypatch):
+    from nnstudio.core import modelfile
+
+    path, _, _ = saved
+    monkeypatch.setattr(modelfile, "MAX_TEXT_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="'design' is .* limit 1,000 bytes"):
+        load_model(path)
+
+
+def test_a_million_epochs_of_history_are_trimmed(saved, tmp_path):
+    path, _, _ = saved
+    n = 1_000_000
+    rewrite(path, **{"history/epoch_epoch": np.arange(1, n + 1, dtype=np.float64),
+                     "history/epoch_train_loss": np.linspace(2, 0.1, n)})
+    model = load_model(path)
+    assert len(model.history.epochs) == 10_000
+    assert model.history.epochs[-1].epoch == n
+    assert model.meta["history_trimmed"]["epoch_epoch"] == n
+
+
+@pytest.mark.parametrize("damage", ["deep meta", "weights as text", "version as text",
+                                    "negative shape"])
+def test_damage_becomes_a_model_file_error(saved, tmp_path, damage):
+    path, _, _ = saved
+    members = _members(path)
+    if damage == "deep meta":
+        members["meta.npy"] = _npy(np.array("[" * 50_000 + "]" * 50_000))
+    elif damage == "weights as text":
+        members["weights/fc1/W.npy"] = _npy(np.array("not numbers"))
+    elif damage == "version as text":
+        members["version.npy"] = _npy(np.array("one"))
+    else:
+        good = members["weights/fc1/b.npy"]
+        members["weights/fc1/b.npy"] = good.replace(b"'shape': (", b"'shape': (-", 1)
+    bad = tmp_path / "bad.npz"
+    _zip_with(bad, members)
+    with pytest.raises(ModelFileError, match="bad.npz"):
+        load_model(bad)

@@ -103,3 +103,51 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
         load_csv(binary)
     with pytest.raises(DataError, match="needs a file"):
         load_source("csv:")
+
+
+# ---------------------------------------------------------------------- hostile files
+@pytest.mark.parametrize("text, message", [
+    (",,,,\n", "no header row"),
+    (",,,,\n,,,,\n", "no header row"),
+    ("a,b\n,\n1,2\n", "row 2 is empty"),
+    ("a,b,label\n1,2,x\n3,4,y\n" + "5," * 20_000 + "x\n", "20,001 columns"),
+    ("a,label\n" + "1" * 200_000 + ",x\n2,y\n", "row 2 has a value longer than 128 KB"),
+])
+def test_hostile_tables_give_clear_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        load_csv(path)
+
+
+def test_cr_only_line_endings_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"a,b,label\r1,2,x\r3,4,y\r5,6,x\r")
+    ds = load_csv(path)
+    assert ds.n == 3 and ds.classes == ["x", "y"]
+
+
+def test_a_header_of_a_million_columns_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n" + "1," * 999_999 + "1\n")
+    with pytest.raises(DataError, match="1,000,000 columns.*up to 10,000"):
+        load_csv(path)
+
+
+def test_a_wide_table_loads(tmp_path: Path) -> None:
+    n = 3000  # names are checked for duplicates and looked up by a dict, not by scanning
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(n)) + "\n"
+                    + ",".join(str(i % 7) for i in range(n - 1)) + ",1\n"
+                    + ",".join(str(i % 5) for i in range(n - 1)) + ",2\n")
+    ds = load_csv(path)
+    assert ds.x.shape == (2, n - 1)
+
+
+def test_a_pipe_named_like_a_csv_file_does_not_block(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "table.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        load_csv(fifo)

@@ -147,3 +147,56 @@ def test_missing_things(tmp_path: Path) -> None:
         read_idx(tmp_path)
     with pytest.raises(DataError, match="needs a folder"):
         load_source("idx:")
+
+
+# ---------------------------------------------------------------------- hostile files
+def test_a_gzip_bomb_is_refused_before_it_unpacks(tmp_path: Path, monkeypatch) -> None:
+    n = 80_000  # 80,000 blank 28×28 images: 63 MB unpacked, about 60 KB packed
+    header = bytes([0, 0, 8, 3]) + np.array([n, 28, 28], ">i4").tobytes()
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    bomb.write_bytes(gzip.compress(header + bytes(n * 784), mtime=0))
+    assert bomb.stat().st_size < 200_000
+    monkeypatch.setenv("NNSTUDIO_MEMORY_LIMIT_GB", "0.03")
+    with pytest.raises(DataError, match=r"train-images.*unpacked needs 59\.8 MB, limit 30\.7 MB"):
+        read_idx(bomb)
+    monkeypatch.delenv("NNSTUDIO_MEMORY_LIMIT_GB")
+    assert read_idx(bomb).shape == (n, 28, 28)
+
+
+def test_gzip_is_never_unpacked_beyond_what_the_header_announces(tmp_path: Path) -> None:
+    header = bytes([0, 0, 8, 1]) + np.array([4], ">i4").tobytes()
+    extra = tmp_path / "x-labels-idx1-ubyte.gz"
+    extra.write_bytes(gzip.compress(header + bytes([1, 2, 3, 4]) + bytes(50_000_000), mtime=0))
+    with pytest.raises(DataError, match="bytes more than its header announces"):
+        read_idx(extra)
+    members = tmp_path / "y-labels-idx1-ubyte.gz"  # two gzip members, like `cat a.gz b.gz`
+    members.write_bytes(gzip.compress(header + b"\x01\x02", mtime=0)
+                        + gzip.compress(b"\x03\x04", mtime=0))
+    assert read_idx(members).tolist() == [1, 2, 3, 4]
+
+
+def test_a_labels_file_claiming_two_billion_classes(tmp_path: Path) -> None:
+    img = tmp_path / "t-images-idx3-ubyte"
+    lab = tmp_path / "t-labels-idx1-ubyte"
+    write_idx(img, np.zeros((3, 28, 28), np.uint8))
+    write_idx(lab, np.array([0, 1, 2**31 - 1], np.int32))
+    with pytest.raises(DataError, match=r"t-labels-idx1-ubyte.*2,147,483,648 classes.*10,000"):
+        load_idx_pair(img, lab)
+
+
+def test_a_pipe_named_like_an_idx_file_does_not_block(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "train-images-idx3-ubyte"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        read_idx(fifo)
+
+
+def test_headers_that_overflow_name_the_file() -> None:
+    dims = np.array([2**31 - 1] * 4, ">i4").tobytes()
+    with pytest.raises(DataError, match="big.idx: the IDX header declares an implausible"):
+        parse_idx(bytes([0, 0, 8, 4]) + dims, name="big.idx")
+    huge = bytes([0, 0, 8, 255]) + np.full(255, 2, ">i4").tobytes()
+    with pytest.raises(DataError, match="wide.idx"):
+        parse_idx(huge, name="wide.idx")

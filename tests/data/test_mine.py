@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -64,10 +65,29 @@ def test_bad_inputs(data_dir: Path) -> None:
         load_source("mine")
 
 
-def test_damaged_file_is_never_overwritten(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True)
+@pytest.mark.parametrize("damage", ["garbage", "truncated zip", "bad labels"])
+def test_a_damaged_file_is_set_aside_untouched_and_reported(data_dir: Path, damage) -> None:
+    store = UserDigits()
+    for k in range(3):
+        store.add(np.full((28, 28), 0.5, np.float32), k)
     path = data_dir / "my_digits.npz"
-    path.write_bytes(b"garbage")
-    with pytest.raises(DataError, match="damaged"):
-        UserDigits()
-    assert path.read_bytes() == b"garbage"
+    good = path.read_bytes()
+    if damage == "garbage":
+        bad = b"garbage"
+    elif damage == "truncated zip":
+        bad = good[: len(good) // 2]  # a zip whose directory is gone: BadZipFile
+    else:
+        buf = io.BytesIO()
+        with np.load(path) as f:
+            np.savez(buf, images=f["images"], labels=np.array([1, 2, 99]), ids=f["ids"],
+                     created=f["created"])
+        bad = buf.getvalue()
+    path.write_bytes(bad)
+    store = UserDigits()
+    assert store.set_aside is not None and store.set_aside.read_bytes() == bad
+    assert str(store.set_aside) in store.problem and "damaged" in store.problem
+    assert len(store) == 0 and not path.exists()
+    with pytest.raises(DataError, match="moved to"):
+        store.as_dataset()
+    store.add(np.zeros((28, 28), np.float32), 4)  # a new collection; the old file stays
+    assert len(UserDigits()) == 1 and store.set_aside.read_bytes() == bad

@@ -70,6 +70,12 @@ def test_cache(cache: Path, monkeypatch) -> None:
     assert np.array_equal(ds.x, again.x) and np.array_equal(ds.y, again.y)
     path.write_bytes(b"damaged")  # a damaged cache is regenerated
     assert np.array_equal(synthetic_digits(300, seed=9).x, ds.x)
+    good = path.read_bytes()
+    for bad in (good[: len(good) // 2],            # zip directory gone: BadZipFile
+                good[:60] + b"\xff" * 40 + good[100:]):  # damaged member header
+        path.write_bytes(bad)
+        assert np.array_equal(synthetic_digits(300, seed=9).y, ds.y)
+        assert path.read_bytes() == good  # the damaged cache was replaced by a good one
 
 
 def test_styles_compile() -> None:

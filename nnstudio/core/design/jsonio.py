@@ -22,8 +22,8 @@ from typing import Any
 
 from nnstudio.core.design.errors import DesignError
 from nnstudio.core.design.model import Design
-from nnstudio.core.limits import format_bytes
 from nnstudio.fileio import atomic_write, read_limited
+from nnstudio.limits import format_bytes
 
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_DESIGN_BYTES", "MAX_NODES", "design_from_dict",

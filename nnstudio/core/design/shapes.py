@@ -4,7 +4,7 @@
 order and works out each node's output shape and parameter count, collecting a typed,
 person-readable :class:`~nnstudio.core.design.errors.DesignError` per node that cannot work
 (with the fix to apply), and whether training it would fit in memory
-(:func:`~nnstudio.core.limits.memory_limit`). It never raises; ``Design.analyze()`` calls it
+(:func:`~nnstudio.limits.memory_limit`). It never raises; ``Design.analyze()`` calls it
 and caches the result until the next edit.
 """
 
@@ -23,7 +23,7 @@ from nnstudio.core.design.errors import (
 )
 from nnstudio.core.design.nodes import Node, topological_order
 from nnstudio.core.design.params import MERGE_KINDS, format_shape
-from nnstudio.core.limits import format_bytes, memory_limit
+from nnstudio.limits import format_bytes, memory_limit
 
 if TYPE_CHECKING:
     from nnstudio.core.design.model import Design
