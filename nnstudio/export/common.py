@@ -7,7 +7,6 @@ the same view of it: per node its kind, parameters, inputs, output shape and wei
 
 from __future__ import annotations
 
-import json
 import keyword
 import math
 import re
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio import __version__
-from nnstudio.core.graph import DesignError
+from nnstudio.core.design import DesignError, design_to_dict
 
 __all__ = [
     "PARITY_TOLERANCE", "TARGETS", "ExportError", "ExportResult", "Step", "graph_steps",
@@ -227,6 +226,6 @@ def model_facts(network, meta: dict) -> dict[str, Any]:
         "input_shape": list(network.input_shape),
         "output_shape": list(network.output_shape),
         "preprocessing": preprocessing(meta, tuple(network.input_shape)),
-        "design": json.loads(network.design.to_json()),
+        "design": design_to_dict(network.design),
         "y_scaler": (meta.get("columns") or {}).get("y_scaler") or meta.get("y_scaler"),
     }

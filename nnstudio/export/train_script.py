@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from nnstudio.core.design import design_to_json
 from nnstudio.core.training import TrainConfig
 
 from .common import doc_name, graph_steps, python_names
@@ -36,7 +37,7 @@ def train_script(network, meta: dict) -> str:
             if k in meta}
     trainable = network.trainable()
     replace = {
-        "@DESIGN@": _literal(network.design.to_json()),
+        "@DESIGN@": _literal(design_to_json(network.design)),
         "@META@": _literal(json.dumps(keep)),
         "@CONFIG@": _literal(json.dumps({k: config[k] for k in (
             "epochs", "batch_size", "lr", "optimizer", "weight_decay", "val_split", "seed")})),

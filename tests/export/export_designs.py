@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.core.network import Network
 from nnstudio.core.templates import TEMPLATES, get_template
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from nnstudio import cli
+from nnstudio.core.design import save_design
 from nnstudio.core.templates import chain
 from nnstudio.data.idx import read_idx
 
@@ -104,11 +105,11 @@ def table_models(tmp_path_factory):
         a, t = rng.uniform(40, 120), rng.choice(["north", "south"])
         reg_rows.append(f"{a:.1f},{t},{3000 * a + (40000 if t == 'north' else 0):.0f}")
     cls_csv, reg_csv = _csv(folder / "c.csv", cls_rows), _csv(folder / "r.csv", reg_rows)
-    chain("c", [3], [("h", "Dense", {"units": 8, "activation": "tanh"}),
-                     ("s", "Dense", {"units": 2, "activation": "softmax"})],
-          "cross_entropy").save(folder / "c.json")
-    chain("r", [3], [("fit", "Dense", {"units": 1, "activation": "linear"})],
-          "mse").save(folder / "r.json")
+    save_design(chain("c", [3], [("h", "Dense", {"units": 8, "activation": "tanh"}),
+                                 ("s", "Dense", {"units": 2, "activation": "softmax"})],
+                      "cross_entropy"), folder / "c.json")
+    save_design(chain("r", [3], [("fit", "Dense", {"units": 1, "activation": "linear"})],
+                      "mse"), folder / "r.json")
     for name, csv_file, label, epochs in (("c", cls_csv, "label", 30), ("r", reg_csv, "price",
                                                                          60)):
         assert cli.main(["train", "--design", str(folder / f"{name}.json"), "--data",

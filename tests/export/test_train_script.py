@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from nnstudio import cli
+from nnstudio.core.design import save_design
 from nnstudio.core.modelfile import load_model
 from nnstudio.core.network import Network
 from nnstudio.core.templates import get_template
@@ -69,9 +70,10 @@ def test_train_script_learns_a_table_from_csv(tmp_path, capsys):
     design = tmp_path / "d.json"
     from nnstudio.core.templates import chain
 
-    chain("table", [3], [("hidden", "Dense", {"units": 8, "activation": "tanh"}),
-                         ("scores", "Dense", {"units": 2, "activation": "softmax"})],
-          "cross_entropy").save(design)
+    table = chain("table", [3], [("hidden", "Dense", {"units": 8, "activation": "tanh"}),
+                                 ("scores", "Dense", {"units": 2, "activation": "softmax"})],
+                  "cross_entropy")
+    save_design(table, design)
     assert cli.main(["train", "--design", str(design), "--data", f"csv:{csv_file}:label=label",
                      "--epochs", "1", "--out", str(model_file)]) == 0
     loaded = load_model(model_file)
