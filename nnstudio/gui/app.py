@@ -38,9 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow()
     files = [a for a in args[1:] if not a.startswith("-")]
     if files:
-        from nnstudio.gui.actions import open_path
 
-        open_path(window, files[0], ask=False)
+        window.commands.open_path(files[0], ask=False)
     window.show()
     # the training process starts while the person looks at the window
     QTimer.singleShot(300, window.controller.warm_up)

@@ -15,15 +15,16 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QTabWidget,
     QWidget,
 )
 
+from nnstudio.gui.actions import WindowCommands
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.controller import TrainingController
+from nnstudio.gui.train.view import TrainView
 from nnstudio.resources import default_model_path
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,6 @@ class MainWindow(QMainWindow):
         self.controller = TrainingController(self.session, self)
         self._closing = False
 
-        from nnstudio.gui import actions as window_actions
-
-        self.actions_ = window_actions.build_actions(self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
@@ -94,9 +92,10 @@ class MainWindow(QMainWindow):
 
         self.training_panel = TrainingPanel(self.session, None, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.training_panel)
-        window_actions.build_toolbar(self)
-        window_actions.build_menus(self)
-        window_actions.build_status_bar(self)
+        #: actions, menus, toolbar, status bar and the file commands behind them
+        self.commands = WindowCommands(self)
+        self.actions_ = self.commands.actions
+        self.status = self.commands.status
 
         s = self.session
         s.dirtyChanged.connect(self._update_title)
@@ -125,31 +124,17 @@ class MainWindow(QMainWindow):
     def _build_pages(self) -> None:
         from nnstudio.gui.pages import page_factories
 
-        try:
-            factories = page_factories()
-        except Exception:  # noqa: BLE001 - a page still being written must not stop the app
-            log.exception("the page list could not be loaded")
-            factories = []
-        names = {n for n, _t, _f in factories}
-        if "trainPage" not in names:
-            from nnstudio.gui.train.view import TrainView
-
-            factories.append(("trainPage", "Train", TrainView))
-        for name, title, factory in factories:
-            try:
-                page = factory(self.session)
-            except Exception as exc:  # noqa: BLE001
-                log.exception("the %s page could not be built", title)
-                page = QLabel(f"The {title} page could not be built: {exc}")
-                page.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                page.setWordWrap(True)
+        for name, title, factory in page_factories():
+            page = factory(self.session)
             page.setObjectName(name)
             self.pages[name] = page
             self.tabs.addTab(page, title)
 
     @property
-    def train_view(self) -> Any:
-        return self.pages.get("trainPage")
+    def train_view(self) -> TrainView:
+        page = self.pages["trainPage"]
+        assert isinstance(page, TrainView)
+        return page
 
     def _load_initial_data(self, spec: str) -> None:
         if self.session.dataset is None and not self._closing:
@@ -181,9 +166,9 @@ class MainWindow(QMainWindow):
         a.play_pause.setText("Pause" if running else "Play")
         labels = {"idle": "Ready", "running": "Training", "paused": "Paused",
                   "finished": "Finished", "stopped": "Stopped", "error": "Error"}
-        self.state_label.setText(labels.get(state, state))
+        self.status.state.setText(labels.get(state, state))
         colors = {"running": "#0877bd", "paused": "#8a5a12", "error": "#b4441b"}
-        self.state_label.setStyleSheet(
+        self.status.state.setStyleSheet(
             f"color: {colors.get(state, '#444444')}; font-weight: 600; padding: 0 6px;"
         )
         if state in ("finished", "stopped"):
@@ -202,14 +187,14 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap: Any) -> None:
         total = int(getattr(snap, "epochs_total", 0) or 0)
         epoch = int(snap.epoch) + 1
-        self.epoch_label.setText(f"Epoch {epoch}" + (f" of {total}" if total else ""))
+        self.status.epoch.setText(f"Epoch {epoch}" + (f" of {total}" if total else ""))
         if snap.n_batches:
-            self.batch_label.setText(f"Batch {snap.batch:,} of {snap.n_batches:,}")
+            self.status.batch.setText(f"Batch {snap.batch:,} of {snap.n_batches:,}")
         if snap.samples_per_second:
-            self.speed_label.setText(f"{snap.samples_per_second:,.0f} samples/s")
+            self.status.speed.setText(f"{snap.samples_per_second:,.0f} samples/s")
         m, sec = divmod(int(snap.elapsed), 60)
         h, m = divmod(m, 60)
-        self.time_label.setText(f"{h:d}:{m:02d}:{sec:02d}" if h else f"{m:d}:{sec:02d}")
+        self.status.elapsed.setText(f"{h:d}:{m:02d}:{sec:02d}" if h else f"{m:d}:{sec:02d}")
 
     @Slot(bool)
     def _on_waiting(self, waiting: bool) -> None:
@@ -289,14 +274,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        from nnstudio.gui import actions as window_actions
 
         if not self._closing:
             if self.controller.running:
                 # end the run first so its final weights reach the session and can be saved
                 self.controller.stop()
                 self.controller.wait_idle(10000)
-            if not window_actions.maybe_save(self):
+            if not self.commands.maybe_save():
                 event.ignore()
                 return
         self._closing = True

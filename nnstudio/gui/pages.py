@@ -16,17 +16,14 @@ PageFactory = Callable[[Session], QWidget]
 
 def page_factories() -> list[tuple[str, str, PageFactory]]:
     """(objectName, tab title, factory) for every page, in tab order."""
-    pages: list[tuple[str, str, PageFactory]] = []
-    from nnstudio.gui.draw.page import DrawPanel
-
-    pages.insert(0, ("drawPage", "Draw", DrawPanel))
     from nnstudio.gui.design import EditorPanel
-
-    pages.append(("designPage", "Design", EditorPanel))
+    from nnstudio.gui.draw.page import DrawPanel
+    from nnstudio.gui.inside import InsightPanel
     from nnstudio.gui.train.view import TrainView
 
-    pages.append(("trainPage", "Train", TrainView))
-    from nnstudio.gui.inside import InsightPanel
-
-    pages.append(("insidePage", "Inside", InsightPanel))
-    return pages
+    return [
+        ("drawPage", "Draw", DrawPanel),
+        ("designPage", "Design", EditorPanel),
+        ("trainPage", "Train", TrainView),
+        ("insidePage", "Inside", InsightPanel),
+    ]

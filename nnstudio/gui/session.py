@@ -26,6 +26,7 @@ from nnstudio.core.optimizers import OptimizerState
 
 if TYPE_CHECKING:
     from nnstudio.data.dataset import Dataset
+    from nnstudio.gui.train.controller import TrainingController
     from nnstudio.gui.train.snapshot import Snapshot
 
 
@@ -77,7 +78,7 @@ class Session(QObject):
         #: what the live run's optimizer remembers (None: no run, the next starts fresh)
         self.optimizer_state: OptimizerState | None = None
         #: the window's TrainingController (nnstudio.gui.train.controller); set by the main window
-        self.training: Any = None
+        self.training: TrainingController | None = None
         self._dirty = False
         self._design = design
         self._unsubscribe = design.subscribe(self._on_design_event)

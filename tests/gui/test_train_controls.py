@@ -80,7 +80,7 @@ def test_play_trains_and_plots_receive_points(window, qtbot):
     assert any(not np.allclose(before[k], after[k]) for k in before)
     assert w.session.history is not None and len(w.session.history.epochs) == 3
     assert w.session.dirty and w.isWindowModified()
-    assert "Epoch 3" in w.epoch_label.text()
+    assert "Epoch 3" in w.status.epoch.text()
     assert w.train_view.acc_card.text().endswith("%")
 
 

@@ -107,7 +107,8 @@ def test_actions_menus_and_shortcuts(window):
     assert "Ctrl+Shift+S" in keys("actionSaveAs")
     assert QKeySequence("Ctrl+Z").toString() in keys("actionUndo")
     assert "Ctrl+Shift+Z" in keys("actionRedo")
-    menus = [m.title().replace("&", "") for m in w.menuBar().findChildren(type(w.recent_menu))
+    menus = [m.title().replace("&", "")
+             for m in w.menuBar().findChildren(type(w.commands.recent_menu))
              if m.parent() is w.menuBar()]
     for title in ("File", "Edit", "Train", "View", "Help"):
         assert title in menus
@@ -131,36 +132,34 @@ def test_dirty_marker_in_title(window):
 
 
 def test_open_bad_files_shows_a_clear_message(window, tmp_path):
-    from nnstudio.gui.actions import open_path
 
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"not a zip at all")
     design_before = w_design = window.session.design
-    assert not open_path(window, bad, ask=False)
+    assert not window.commands.open_path(bad, ask=False)
     assert "broken.npz" in window.last_error
     assert window.session.design is design_before is w_design
     junk = tmp_path / "junk.json"
     junk.write_text("{ nope", encoding="utf-8")
-    assert not open_path(window, junk, ask=False)
+    assert not window.commands.open_path(junk, ask=False)
     assert "junk.json" in window.last_error
 
 
 def test_save_and_open_design_and_model(window, tmp_path):
-    from nnstudio.gui.actions import open_path, write_file
 
     w = window
     w.session.set_dirty(True)
     model = tmp_path / "m.npz"
-    assert write_file(w, model)
+    assert w.commands.write_file(model)
     assert not w.session.dirty and w.session.path == model
     weights = w.session.network.get_weights()
     js = tmp_path / "d.json"
-    assert write_file(w, js, remember=False)
+    assert w.commands.write_file(js, remember=False)
     w.session.reset_weights(seed=5)
-    assert open_path(w, model, ask=False)
+    assert w.commands.open_path(model, ask=False)
     loaded = w.session.network.get_weights()
     assert all(np.allclose(weights[k], loaded[k]) for k in weights)
-    assert open_path(w, js, ask=False)
+    assert w.commands.open_path(js, ask=False)
     assert set(w.session.design.nodes) == {"in", "fc1", "fc2", "out"}
     assert w.recent_files()[0].endswith("d.json")
 
@@ -194,18 +193,6 @@ def test_garbage_settings_are_ignored(qtbot, tmp_path):
     w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
     qtbot.addWidget(w)
     assert w.tabs.count() >= 1
-
-
-def test_window_works_without_other_pages(qtbot, tmp_path, monkeypatch):
-    from nnstudio.gui import MainWindow, pages
-
-    def broken():
-        raise ImportError("a page that is still being written")
-
-    monkeypatch.setattr(pages, "page_factories", broken)
-    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
-    qtbot.addWidget(w)
-    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Train"]
 
 
 def test_dataset_loading_in_background_with_cancel(window, qtbot):

@@ -88,14 +88,7 @@ def describe(node: Node, analysis: Analysis) -> str:
 
 def link_error(design: Design, src: str, dst: str) -> DesignError | None:
     """The error ``design.connect(src, dst)`` would raise, without changing the design."""
-    check = getattr(design, "can_connect", None)
-    if check is not None:
-        return check(src, dst)
-    try:
-        design.copy().connect(src, dst)
-    except DesignError as err:
-        return err
-    return None
+    return design.can_connect(src, dst)
 
 
 class EditorController(QObject):

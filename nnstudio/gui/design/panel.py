@@ -253,14 +253,10 @@ class EditorPanel(QWidget):
     def refresh_summary(self) -> None:
         analysis = self.session.analysis
         batch = 64
-        training = getattr(self.session, "training", None)
-        config = getattr(training, "config", None)
-        if config is not None and getattr(config, "batch_size", None):
-            batch = int(config.batch_size)
-        estimate = getattr(self.session.design, "memory_estimate", None)
-        memory = estimate(batch_size=batch) if estimate else analysis.memory_bytes
-        errors = analysis.all_errors() if hasattr(analysis, "all_errors") else \
-            [*analysis.design_errors, *analysis.errors.values()]
+        if self.session.training is not None:
+            batch = int(self.session.training.config.batch_size)
+        memory = self.session.design.memory_estimate(batch_size=batch)
+        errors = analysis.all_errors()
         status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if analysis.ok else
                   f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
                   f"{'s' if len(errors) > 1 else ''}</span>")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.data.preprocess import downsample, to_mnist
+from nnstudio.gui.session import Session
 
 
 def image_side(network: Any) -> int | None:
@@ -34,7 +35,7 @@ def image_side(network: Any) -> int | None:
     return side if side >= 8 else None
 
 
-def why_unusable(session: Any) -> str | None:
+def why_unusable(session: Session) -> str | None:
     """Why the session's model cannot classify drawings (None when it can)."""
     network = session.network
     if network is None:
@@ -99,7 +100,7 @@ def to_probabilities(out: np.ndarray) -> np.ndarray:
     return y
 
 
-def class_names(session: Any, k: int) -> list[str]:
+def class_names(session: Session, k: int) -> list[str]:
     """Names for k output classes: the session's when they fit, else '0', '1', ..."""
     try:
         names = list(session.class_names)
@@ -108,7 +109,7 @@ def class_names(session: Any, k: int) -> list[str]:
     return names if len(names) == k else [str(i) for i in range(k)]
 
 
-def classify(session: Any, images: np.ndarray) -> np.ndarray | None:
+def classify(session: Session, images: np.ndarray) -> np.ndarray | None:
     """Probabilities (N, k) for network-ready images (N, side, side); None without a model."""
     if session.network is None or len(images) == 0:
         return None

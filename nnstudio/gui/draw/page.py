@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.data.mine import UserDigits
 from nnstudio.gui.draw.canvas import DigitCanvas
 from nnstudio.gui.draw.model import (
     class_names,
@@ -37,6 +38,7 @@ from nnstudio.gui.draw.model import (
 from nnstudio.gui.draw.prediction_view import PredictionView
 from nnstudio.gui.draw.probes import ProbeStrip
 from nnstudio.gui.draw.teach import TeachPanel
+from nnstudio.gui.session import Session
 
 DEFAULT_HELP = ("Draw a digit with the mouse, a pen or a finger; the answer updates while you "
                 "draw. Point at anything on this page to learn what it is.")
@@ -66,7 +68,8 @@ class DrawPanel(QWidget):
         Where the person's labelled digits are kept (the default store when None).
     """
 
-    def __init__(self, session: Any, parent: QWidget | None = None, store: Any = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None,
+                 store: UserDigits | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("drawPage")
         self.setStyleSheet(_STYLE)

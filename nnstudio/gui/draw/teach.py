@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.data.dataset import Dataset
+from nnstudio.data.mine import UserDigits
 from nnstudio.gui.draw.model import image_side, why_unusable
+from nnstudio.gui.session import Session
 
 #: how many standard test digits score the model before and after fine-tuning
 TEST_SIZE = 2000
@@ -128,8 +130,9 @@ class TeachPanel(QWidget):
 
     message = Signal(str, str)
 
-    def __init__(self, session: Any, current: Callable[[], tuple[np.ndarray, int | None] | None],
-                 store: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session,
+                 current: Callable[[], tuple[np.ndarray, int | None] | None],
+                 store: UserDigits | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("teachPanel")
         self.session = session
@@ -214,27 +217,16 @@ class TeachPanel(QWidget):
 
     # ------------------------------------------------------------------ the store
     @property
-    def store(self) -> Any:
+    def store(self) -> UserDigits:
         if self._store is None:
-            from nnstudio.data.mine import UserDigits
-
             self._store = UserDigits()
         return self._store
 
     def count(self) -> int:
-        try:
-            return int(len(self.store))
-        except TypeError:
-            return len(self.store.list())
+        return len(self.store)
 
     def _counts_per_label(self) -> np.ndarray:
-        if hasattr(self.store, "counts"):
-            return np.asarray(self.store.counts())[:10]
-        try:
-            ds = self.store.as_dataset()
-        except ValueError:
-            return np.zeros(10, dtype=np.int64)
-        return np.bincount(np.asarray(ds.y, dtype=np.int64), minlength=10)[:10]
+        return np.asarray(self.store.counts())[:10]
 
     def add_current(self, label: int) -> None:
         """Keep the canvas drawing with ``label`` in the person's digits."""
@@ -259,7 +251,7 @@ class TeachPanel(QWidget):
 
     def take_back_last(self) -> None:
         """Remove the digit added last (this session) from the store."""
-        if self._last_added is None or not hasattr(self.store, "delete"):
+        if self._last_added is None:
             return
         try:
             self.store.delete(self._last_added)
@@ -292,8 +284,6 @@ class TeachPanel(QWidget):
             return "Fine-tuning is under way."
         if n == 0:
             return "Add some of your digits first (the 0–9 buttons)."
-        if getattr(self.session, "training", None) is None:
-            return "Training is not available in this window."
         if self.session.is_training:
             return "Wait until the current training run finishes."
         return why_unusable(self.session)
@@ -351,9 +341,7 @@ class TeachPanel(QWidget):
             self._awaiting_finish = True
             training = self.session.training
             training.finished.connect(self._fine_tune_finished, Qt.ConnectionType.UniqueConnection)
-            if hasattr(training, "errored"):
-                training.errored.connect(self._fine_tune_failed,
-                                         Qt.ConnectionType.UniqueConnection)
+            training.errored.connect(self._fine_tune_failed, Qt.ConnectionType.UniqueConnection)
             training.fine_tune(dataset, epochs=int(self.epochs.value()))
         except Exception as err:  # noqa: BLE001 - reported to the person
             self._awaiting_finish = False

@@ -23,6 +23,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from nnstudio.gui.inside.style import INK, hint_label, message_label
+from nnstudio.gui.session import Session
 
 #: Share of the GUI thread's time a background job takes at most while training runs.
 TRAINING_DUTY = 0.5
@@ -241,7 +242,7 @@ class InsightView(QWidget):
     title = ""
     hint = ""
 
-    def __init__(self, session: Any, parent: QWidget | None = None,
+    def __init__(self, session: Session, parent: QWidget | None = None,
                  min_interval_ms: int = 100) -> None:
         super().__init__(parent)
         self.session = session
@@ -455,7 +456,7 @@ def clone_network(network: Any, cache: dict) -> Any:
             return done.value
 
 
-def held_out_indices(n: int, session: Any) -> np.ndarray:
+def held_out_indices(n: int, session: Session) -> np.ndarray:
     """Indices of the samples training keeps aside for validation (as the Trainer picks them).
 
     Uses the training controller's configuration when there is one, else the defaults.

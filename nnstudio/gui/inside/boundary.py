@@ -32,6 +32,7 @@ from nnstudio.gui.inside.style import (
     symmetric_rgba,
     to_rgba,
 )
+from nnstudio.gui.session import Session
 
 GRID = 100          # points per side of the output picture
 NEURON_STEP = 3     # the small neuron pictures use every third grid point (34 × 34)
@@ -64,7 +65,7 @@ class DecisionBoundaryView(InsightView):
             "boundary. The small squares show what each hidden neuron answers over the same "
             "plane: the network mixes these with its weights.")
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=100)
         self.setObjectName("boundaryView")
         row = QHBoxLayout()

@@ -22,6 +22,7 @@ from nnstudio.gui.inside.style import (
     symmetric_rgba,
     to_rgba,
 )
+from nnstudio.gui.session import Session
 
 MAX_FILTERS = 32      # filters drawn per layer
 MAX_CHANNELS = 16     # input channels drawn per filter (deeper layers)
@@ -65,7 +66,7 @@ class ConvolutionView(InsightView):
             "where the image contains the pattern the filter looks for. Pooling then shrinks "
             "the maps, and the next layer looks for patterns of patterns.")
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=250)
         self.setObjectName("convView")
         self.graphics = pg.GraphicsLayoutWidget()

@@ -54,6 +54,7 @@ from nnstudio.gui.inside.style import (
     style_plot,
     to_rgba,
 )
+from nnstudio.gui.session import Session
 
 SAMPLES = 256          # samples the cost is averaged over at most
 MIN_SAMPLES = 8        # ... and at least (slow networks)
@@ -119,7 +120,7 @@ class CostSurfaceView(InsightView):
             "tangent is the gradient, and each step moves the weight by −(learning rate × "
             "gradient).")
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=150)
         self.setObjectName("costView")
         pick_row = QHBoxLayout()

@@ -46,6 +46,7 @@ from nnstudio.gui.inside.style import (
     thumbnail,
     to_rgba,
 )
+from nnstudio.gui.session import Session
 
 MAX_TEST = 2000       # test samples evaluated at most
 MAX_TEST_TRAINING = 300  # ... while training runs (the rest follows when it stops)
@@ -134,7 +135,7 @@ class EvaluationView(InsightView):
                        "exact, a dot above it an estimate too high. Right: how many samples "
                        "are off by how much (true − estimate), in the data's own units.")
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=2000)
         self.setObjectName("evaluationView")
         top = QHBoxLayout()

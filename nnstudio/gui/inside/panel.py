@@ -6,6 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from nnstudio.gui.session import Session
+
 
 def view_classes() -> list[tuple[str, str, type]]:
     """(objectName, tab title, class) of every view, in tab order."""
@@ -34,7 +36,7 @@ class InsightPanel(QWidget):
     session : Session
     """
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("insightPanel")
         self.session = session

@@ -46,6 +46,7 @@ from nnstudio.gui.inside.style import (
     style_plot,
     to_rgba,
 )
+from nnstudio.gui.session import Session
 
 MAX_LAYERS = 6
 RECORD_S = 0.2        # shortest time between two recorded histograms
@@ -68,7 +69,7 @@ class WeightsView(InsightView):
             "neuron outputs 0 for every sample, so its gradient is 0; a “saturated” sigmoid "
             "or tanh neuron sits at its limit, where the gradient is almost 0.")
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=200)
         self.setObjectName("weightsView")
         row = QHBoxLayout()

@@ -30,6 +30,7 @@ from nnstudio.core.design import DesignError, design_to_json
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
 from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished, Metrics
+from nnstudio.gui.session import Session
 from nnstudio.gui.train.bridge import TrainBridge, configure_threading
 from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch
 from nnstudio.gui.train.receive import TrainSnapshot, snapshot_from_message
@@ -83,7 +84,7 @@ class TrainingController(QObject):
     dataCancelled = Signal()
     waitingForData = Signal(bool)
 
-    def __init__(self, session: Any, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
         configure_threading()
         self.session = session

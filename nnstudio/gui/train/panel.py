@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QValidator
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.design import format_shape
+from nnstudio.gui.session import Session
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 ERROR_STYLE = "color: #b4441b;"
@@ -150,7 +150,7 @@ class TrainingPanel(QDockWidget):
         Train actions shown as buttons at the top (Play, Pause, Step, ...).
     """
 
-    def __init__(self, session: Any, actions: list[QAction] | None = None,
+    def __init__(self, session: Session, actions: list[QAction] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
         self.setObjectName("trainingPanel")
@@ -328,7 +328,7 @@ class TrainingPanel(QDockWidget):
         self.shift_spin.setRange(0, 4)
         self.shift_spin.setSuffix(" px")
         self.shift_spin.setSpecialValueText("off")
-        self.shift_spin.setValue(int(getattr(cfg, "augment_shift", 0)))
+        self.shift_spin.setValue(int(cfg.augment_shift))
         self.shift_spin.setToolTip("Shift each training image by up to this many pixels at "
                                    "random: the network learns digits anywhere, not one spot.")
         self.shift_spin.valueChanged.connect(self._apply)
@@ -353,8 +353,7 @@ class TrainingPanel(QDockWidget):
         cfg.weight_decay = float(self.l2_spin.value())
         cfg.val_split = self.val_spin.value() / 100.0
         cfg.seed = int(self.seed_spin.value())
-        if hasattr(cfg, "augment_shift"):
-            cfg.augment_shift = int(self.shift_spin.value())
+        cfg.augment_shift = int(self.shift_spin.value())
 
     @Slot(float)
     def _on_lr(self, value: float) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.gui.session import Session
 from nnstudio.gui.train.controller import TrainSnapshot
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
 
@@ -109,7 +110,7 @@ class TrainView(QWidget):
         ``session.training`` is the window's TrainingController (may be None in tools).
     """
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainView")
         self.session = session
