@@ -295,6 +295,22 @@ class History:
         return hist
 
 
+def split_indices(n: int, val_split: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation samples of ``n``, as the :class:`Trainer` holds them out.
+
+    ``round(n * val_split)`` samples, at most ``n - 1``, drawn by one permutation of ``rng``
+    (a generator seeded with the run's seed); both index arrays are sorted.
+
+    Returns
+    -------
+    train_idx, val_idx : (n - k,) and (k,) int arrays
+    """
+    order = rng.permutation(n)
+    n_val = max(0, min(int(round(n * val_split)), n - 1))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
 def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
     """Shift each image by a random whole number of pixels in [-max_shift, max_shift].
 
@@ -352,17 +368,15 @@ class Trainer:
         if len(self.x) == 0:
             raise ValueError("There are no samples to train on")
         self._rng = np.random.default_rng(config.seed)
-        order = self._rng.permutation(len(self.x))
+        train_idx, val_idx = split_indices(len(self.x), config.val_split, self._rng)
         if x_val is not None and y_val is not None:
             self.train_idx = np.arange(len(self.x))
             self.x_val = np.ascontiguousarray(x_val, dtype=np.float32)
             self.y_val = np.asarray(y_val)
         else:
-            n_val = min(int(round(len(self.x) * config.val_split)), len(self.x) - 1)
-            self.train_idx = np.sort(order[n_val:])
-            val_idx = np.sort(order[:n_val])
-            self.x_val = self.x[val_idx] if n_val else None
-            self.y_val = self.y[val_idx] if n_val else None
+            self.train_idx = train_idx
+            self.x_val = self.x[val_idx] if len(val_idx) else None
+            self.y_val = self.y[val_idx] if len(val_idx) else None
         self.params = network.parameters()
         self.optimizer = make_optimizer(config.optimizer, self.params, lr=config.lr,
                                         weight_decay=config.weight_decay)

@@ -6,9 +6,10 @@ for training and the image currently on the digit canvas. Panels take the sessio
 constructor, read its state, then subscribe to its signals; they change it only through its
 methods, so every panel sees every change.
 
-Training never touches these objects from the worker thread: the worker emits copied
-:class:`~nnstudio.gui.train.snapshot.Snapshot` objects which :meth:`Session.apply_snapshot` folds in
-on the GUI thread.
+Training runs in a separate process and never touches these objects: the training controller
+(:mod:`nnstudio.gui.train.controller`) receives copied
+:class:`~nnstudio.gui.train.snapshot.Snapshot` objects, which :meth:`Session.apply_snapshot` folds
+in on the GUI thread.
 """
 
 from __future__ import annotations

@@ -245,3 +245,21 @@ def test_explicit_validation_data_and_no_split():
     trainer = Trainer(tiny_net(), x, y, TrainConfig(epochs=1), x_val=xv, y_val=yv)
     trainer.run()
     assert len(trainer.train_idx) == 200 and trainer.history.epochs[0].val_accuracy is not None
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 101])
+def test_the_views_hold_out_exactly_the_samples_the_trainer_holds_out(n):
+    """The Inside views mark as held out the very samples the Trainer validates on."""
+    from nnstudio.core.training import split_indices
+
+    x, y = blobs(n, seed=3)
+    x = x + np.arange(n, dtype=np.float32)[:, None]     # every sample unique
+    config = TrainConfig(epochs=1, val_split=0.2, seed=11)
+    trainer = Trainer(tiny_net(), x, y, config)
+    train_idx, val_idx = split_indices(n, config.val_split, np.random.default_rng(config.seed))
+    assert np.array_equal(trainer.train_idx, train_idx)
+    if trainer.x_val is None:
+        assert len(val_idx) == 0
+    else:
+        assert np.array_equal(trainer.x_val, x[val_idx])
+    assert sorted([*train_idx, *val_idx]) == list(range(n))

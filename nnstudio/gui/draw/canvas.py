@@ -9,8 +9,6 @@ network.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -90,7 +88,6 @@ class DigitCanvas(QWidget):
         self._array_cache: dict[int, np.ndarray] = {}
         self._committed: dict[int, QImage] = {}  # the finished items rendered per size
         self._screen: QPixmap | None = None  # the finished items as shown on screen
-        self._last_emit = 0.0
         self._pending = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -331,7 +328,6 @@ class DigitCanvas(QWidget):
             self._timer.start(self.throttle_ms)
         else:
             self._timer.stop()
-        self._last_emit = time.perf_counter()
         self.changed.emit()
 
     def _flush(self) -> None:

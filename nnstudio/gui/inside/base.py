@@ -66,21 +66,12 @@ class PieceSizer:
         self.size = int(np.clip(start, self.lo, self.hi))
         self.ceiling = self.hi
         self._good = 0
-        self._recent: deque[tuple[int, float]] = deque(maxlen=16)
-
-    @property
-    def per_unit_s(self) -> float | None:
-        """Seconds per unit over the recent pieces (None before any)."""
-        if not self._recent:
-            return None
-        return sum(t for _, t in self._recent) / sum(k for k, _ in self._recent)
 
     def record(self, units: int, seconds: float) -> None:
         """A piece of ``units`` units took ``seconds``: learn, and size the next piece."""
         if units <= 0:
             return
         seconds = max(float(seconds), 1e-9)
-        self._recent.append((int(units), seconds))
         if seconds > 1.3 * self.target_s:
             self.ceiling = max(self.lo, units - 1)
             self._good = 0
@@ -140,7 +131,6 @@ class ChunkedJob(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)
-        self.busy_ms = 0.0          # work time of the current or last run
         self.pieces = 0             # pieces of the current or last run
         self.longest_tick_ms = 0.0  # the longest single turn of the last run
         self.longest_step_ms = 0.0  # the longest single piece of work since created
@@ -155,7 +145,6 @@ class ChunkedJob(QObject):
         """Cancel what runs and start ``gen``."""
         self.cancel()
         self._gen = gen
-        self.busy_ms = 0.0
         self.pieces = 0
         self.longest_tick_ms = 0.0
         self._timer.setInterval(0)
@@ -219,7 +208,6 @@ class ChunkedJob(QObject):
         self.longest_step_ms = max(self.longest_step_ms, ms)
 
     def _account(self, ms: float) -> None:
-        self.busy_ms += ms
         self.turn_ms.append(ms)
         self.longest_tick_ms = max(self.longest_tick_ms, ms)
 
@@ -461,14 +449,10 @@ def held_out_indices(n: int, session: Session) -> np.ndarray:
 
     Uses the training controller's configuration when there is one, else the defaults.
     """
-    from nnstudio.core.training import TrainConfig
+    from nnstudio.core.training import TrainConfig, split_indices
 
-    config = getattr(getattr(session, "training", None), "config", None) or TrainConfig()
-    if n < 2:
-        return np.arange(n)
-    order = np.random.default_rng(config.seed).permutation(n)
-    n_val = min(int(round(n * config.val_split)), n - 1)
-    return np.sort(order[:n_val]) if n_val else np.arange(0)
+    config = session.training.config if session.training is not None else TrainConfig()
+    return split_indices(n, config.val_split, np.random.default_rng(config.seed))[1]
 
 
 def network_fits_dataset(network: Any, dataset: Any) -> bool:

@@ -52,8 +52,6 @@ class InsightPanel(QWidget):
             view.setObjectName(name)
             self.views[name] = view
             self.tabs.addTab(view, title)
-        self._chosen = False
-        self.tabs.tabBarClicked.connect(self._on_tab_clicked)
         session.designReplaced.connect(self._pick_fitting_view)
         session.datasetChanged.connect(self._name_tabs)
         self._pick_fitting_view()
@@ -64,9 +62,6 @@ class InsightPanel(QWidget):
         ds = self.session.dataset
         title = "Errors" if ds is not None and ds.task == "regression" else "Mistakes"
         self.tabs.setTabText(self.tabs.indexOf(self.views["evaluationView"]), title)
-
-    def _on_tab_clicked(self, _index: int) -> None:
-        self._chosen = True
 
     def show_view(self, name: str) -> None:
         """Bring the view with objectName ``name`` to the front."""

@@ -18,8 +18,6 @@ BLUE = "#0877bd"
 ZERO = "#e8eaeb"
 INK = "#333333"
 GREY = "#777777"
-BACKGROUND = "#ffffff"
-PANEL = "#fafafa"
 #: colours of classes 0, 1, ... when there are more than two
 CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]

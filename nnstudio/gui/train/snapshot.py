@@ -1,4 +1,9 @@
-"""What the training thread hands to the GUI: copies, never live arrays."""
+"""What training hands to the pages: copies, never live arrays.
+
+The training process sends messages over a pipe; the bridge thread in the window
+(:mod:`nnstudio.gui.train.bridge`) receives them and :mod:`nnstudio.gui.train.receive` turns them
+into these snapshots, which reach the GUI thread by queued signals.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,16 @@ from nnstudio.core.optimizers import OptimizerState
 
 @dataclass
 class Snapshot:
-    """The state of a training run at one moment, copied in the worker thread.
+    """The state of a training run at one moment, copied out of the training process.
 
-    The worker emits at most ~30 snapshots a second; each carries every metric that came in
-    since the previous one, so nothing is lost by throttling.
+    At most ~30 snapshots a second reach the GUI; each carries every metric that came in since
+    the previous one, so nothing is lost by throttling.
 
     Attributes
     ----------
     weights : dict of str to ndarray
-        Copies of every parameter, keys ``"node_id/W"``, ``"node_id/b"``. May be empty when the
-        worker decided weights were not needed for this snapshot.
+        Copies of every parameter, keys ``"node_id/W"``, ``"node_id/b"``. May be empty when
+        the training process sent no weights with this snapshot (at most ~4 a second).
     batch_loss, batch_accuracy, batch_lr : ndarray, shape (k,)
         The per-batch metrics of the k batches since the previous snapshot (accuracy is NaN
         for regression).
