@@ -145,3 +145,65 @@ def test_a_new_task_clears_the_curves_of_the_old_one(qtbot) -> None:
     assert view.plots.n_points == 1
     qtbot.wait(50)
     view.grab().save("/tmp/train_regression.png")
+
+
+def _cost_view(qtbot, optimizer: str, lr: float):
+    from nnstudio.gui.inside.cost import CostSurfaceView
+    from nnstudio.gui.train.controller import TrainingController
+
+    s = Session(get_template("linear"))
+    s.set_dataset(load_source("cars:20"))
+    controller = TrainingController(s)
+    controller.config.optimizer, controller.config.lr = optimizer, lr
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    view.resize(1000, 520)
+    view.refresh_now()
+    view.job.run_to_end()
+    view.refresh_now()
+    return s, view
+
+
+def test_the_cost_surface_predicts_the_step_of_the_optimizer_in_use(qtbot) -> None:
+    from nnstudio.core.insight.steps import OptimizerState
+    from nnstudio.core.network import Network
+    from nnstudio.core.training import TrainConfig, Trainer
+
+    s, view = _cost_view(qtbot, "sgd", 0.05)
+    slope = view.line.slope
+    shown = f"({slope:.4g})" if slope < 0 else f"{slope:.4g}"
+    assert f"Next step = −0.05 × {shown} = <b>{-0.05 * slope:.4g}</b>" in view.status.text()
+    # Adam, fresh: about the learning rate whatever the slope, and said plainly
+    s, view = _cost_view(qtbot, "adam", 1e-3)
+    text = view.status.text()
+    assert "Adam is not plain gradient descent" in text
+    step = "-0.001" if view.line.slope > 0 else "0.001"
+    assert f"next step at the start of a new run is <b>{step}</b>" in text
+    # Adam in the middle of a run: the step from its real memory, as the optimizer takes it
+    ds = s.dataset
+    net = Network(s.design)
+    net.set_weights(s.network.get_weights())
+    trainer = Trainer(net, ds.x, ds.y, TrainConfig(epochs=2, batch_size=5, lr=1e-3,
+                                                   optimizer="adam", val_split=0))
+    trainer.run()
+    s.set_training_state("paused")
+    s.apply_snapshot(Snapshot(weights=net.get_weights(),
+                              optimizer=OptimizerState.of(trainer.optimizer)))
+    view.refresh_now()
+    view.job.run_to_end()
+    view.refresh_now()
+    text = view.status.text()
+    assert f"after {trainer.optimizer.t} steps of this run" in text
+    name, flat = view.landscape.picks[0]
+    for p in net.parameters():                          # what the real optimizer does
+        p.grad[...] = 0
+    param = next(p for p in net.parameters() if p.name == name)
+    param.grad.reshape(-1)[flat] = view.line.slope
+    before = float(param.value.reshape(-1)[flat])
+    trainer.optimizer.step()
+    moved = float(param.value.reshape(-1)[flat]) - before
+    shown = float(text.split("steps of this run is <b>")[1].split("</b>")[0])
+    assert shown == pytest.approx(moved, rel=2e-3)
+    view.grab().save("/tmp/cost_adam.png")
+    s.set_training_state("stopped")
+    assert s.optimizer_state is None                    # the next run starts fresh

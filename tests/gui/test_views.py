@@ -210,22 +210,22 @@ def test_cost_surface_follows_training_downhill(qtbot) -> None:
     assert "age" in view.pick_x.currentText()
     assert "bias" in view.pick_y.currentText()
     n = train_with_snapshots(s, epochs=3, lr=0.05)
-    assert view._trace_n == n + 1
+    assert len(view.trace) == n + 1
     draw(view)
-    grid = view._surface["grid"]
+    grid = view.landscape.grid
     assert np.isfinite(grid).all()
-    path = view._path()
-    (x0, x1), (y0, y1) = view._surface["xr"], view._surface["yr"]
+    path = view.weight_path()
+    (x0, x1), (y0, y1) = view.landscape.xr, view.landscape.yr
     assert x0 <= path[:, 0].min() and path[:, 0].max() <= x1
     assert y0 <= path[:, 1].min() and path[:, 1].max() <= y1
     # the ball went downhill: the cost now is lower than where it started
-    assert view._line["cost"] < grid.max()
+    assert view.line.cost < grid.max()
     w = s.network.get_weights()["dense1/W"].ravel()[0] if "dense1/W" in s.network.get_weights() \
         else next(iter(s.network.get_weights().values())).ravel()[0]
-    assert view._line["w"] == pytest.approx(float(w), abs=1e-5)
+    assert view.line.w == pytest.approx(float(w), abs=1e-5)
     view.pick_y.setCurrentIndex(2)
     draw(view)
-    assert view._surface["picks"][1] == view._picks[2][0]
+    assert view.landscape.picks[1] == view._picks[2][0]
 
 
 def test_cost_surface_needs_data_that_fits(qtbot) -> None:
@@ -466,8 +466,8 @@ def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> N
     view.refresh_now()
     view.job.cancel()
     view._per_sample = 0.050                # as if one sample took 50 ms
-    view._surface = None
+    view.landscape = None
     draw(view)
     assert view._n_used == MIN_SAMPLES
     assert f"only {MIN_SAMPLES} of 120 samples" in view.status.text()
-    assert np.isfinite(view._surface["grid"]).all()
+    assert np.isfinite(view.landscape.grid).all()

@@ -41,6 +41,16 @@ from nnstudio.gui.inside.base import (
     clone_steps,
     network_fits_dataset,
 )
+from nnstudio.gui.inside.cost_parts import (
+    CostLine,
+    Landscape,
+    WeightPath,
+    default_second,
+    landscape_rgba,
+    pick_label,
+    step_sentence,
+    upsample,
+)
 from nnstudio.gui.inside.style import (
     BLUE,
     COST,
@@ -52,60 +62,22 @@ from nnstudio.gui.inside.style import (
     image_item,
     set_picture,
     style_plot,
-    to_rgba,
 )
 from nnstudio.gui.session import Session
 
 SAMPLES = 256          # samples the cost is averaged over at most
 MIN_SAMPLES = 8        # ... and at least (slow networks)
 PER_PARAM = 16         # scalar weights listed per parameter
-MAX_TRACE = 4000       # snapshots of the path kept (halved when full)
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
 EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
 SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
 PIECE_MS = 6.0         # aim for pieces of background work of about this long
 REFRESH_S = 2.5        # while training, recompute the landscape at most this often
-BANDS = 14
 
 
 def _live_weights(network: Any) -> dict[str, np.ndarray]:
     """The network's parameters by name, without copying (read them at once)."""
     return {} if network is None else {p.name: p.value for p in network.parameters()}
-
-
-def _upsample(a: np.ndarray, factor: int) -> np.ndarray:
-    """Bilinear enlargement of a (h, w) array to ((h-1)*f+1, (w-1)*f+1)."""
-    h, w = a.shape
-    ys = np.linspace(0, h - 1, (h - 1) * factor + 1)
-    xs = np.linspace(0, w - 1, (w - 1) * factor + 1)
-    rows = np.stack([np.interp(xs, np.arange(w), r) for r in a])            # (h, W)
-    return np.stack([np.interp(ys, np.arange(h), c) for c in rows.T], 1)    # (H, W)
-
-
-def landscape_rgba(surface: np.ndarray, bands: int = BANDS) -> tuple[np.ndarray, bool]:
-    """Colour a cost grid in bands with darker contour lines; log scale for wide ranges.
-
-    Returns
-    -------
-    (rgba uint8 (H, W, 4), log_scale used)
-    """
-    s = np.asarray(surface, dtype=np.float64)
-    finite = s[np.isfinite(s)]
-    if finite.size == 0:
-        return np.full((*s.shape, 4), 255, np.uint8), False
-    lo, hi = float(finite.min()), float(finite.max())
-    log = lo >= 0 and hi > 50 * max(lo, 1e-12)
-    if log:
-        s = np.log10(np.maximum(s, max(lo, 1e-12)))
-        lo, hi = float(np.log10(max(lo, 1e-12))), float(np.log10(hi))
-    t = (s - lo) / ((hi - lo) or 1.0)
-    band = np.floor(np.clip(t, 0, 0.9999) * bands)
-    rgba = to_rgba((band + 0.5) / bands, 0.0, 1.0, COST)
-    edge = np.zeros(s.shape, bool)
-    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-    edge[1:, :] |= band[1:, :] != band[:-1, :]
-    rgba[edge, :3] = (rgba[edge, :3] * 0.72).astype(np.uint8)
-    return rgba, log
 
 
 class CostSurfaceView(InsightView):
@@ -117,8 +89,9 @@ class CostSurfaceView(InsightView):
             "all other weights kept as they are now: dark is high, light is low. The line is "
             "the path these two weights took while training and the ball is where they are "
             "now. Gradient descent rolls the ball downhill: on the right, the slope of the "
-            "tangent is the gradient, and each step moves the weight by −(learning rate × "
-            "gradient).")
+            "tangent is the gradient. Plain gradient descent (sgd) moves the weight by "
+            "−(learning rate × gradient) each step; momentum and Adam step differently, and "
+            "the text below gives the step of the optimizer chosen for training.")
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=150)
@@ -189,17 +162,18 @@ class CostSurfaceView(InsightView):
         self._now_cache: dict = {}
         self._picks: list[tuple[Pick, str]] = []
         self._pick_key: tuple | None = None
-        self._trace = np.zeros((0, 0), np.float32)
-        self._trace_n = 0
+        self.trace = WeightPath()             # the chosen weights at every snapshot
         self._sample: tuple[np.ndarray, np.ndarray] | None = None
-        self._surface: dict | None = None
+        #: the landscape drawn (None: none yet or out of date)
+        self.landscape: Landscape | None = None
         self._surface_time = 0.0
         self._sizer = PieceSizer(PIECE_MS)    # sizes the pieces of work
         self._per_sample: float | None = None  # seconds for one more sample in an evaluation
         self._n_used = 0                      # samples the landscape is averaged over
         self._weights_at_surface: np.ndarray | None = None
-        self._pending: dict | None = None
-        self._line: dict | None = None
+        self._pending: Landscape | None = None  # the landscape being computed
+        #: the cost along the first weight with its slope (None until computed)
+        self.line: CostLine | None = None
         self._axis_names: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ choices
@@ -211,7 +185,8 @@ class CostSurfaceView(InsightView):
         if key == self._pick_key:
             return
         self._pick_key = key
-        self._picks = [(p, self._label(p, text)) for p, text in picks]
+        net, ds = self.session.network, self.session.dataset
+        self._picks = [(p, pick_label(p, text, net, ds)) for p, text in picks]
         for combo in (self.pick_x, self.pick_y):
             combo.blockSignals(True)
             combo.clear()
@@ -220,35 +195,8 @@ class CostSurfaceView(InsightView):
             combo.blockSignals(False)
         if len(self._picks) >= 2:
             self.pick_x.setCurrentIndex(0)
-            self.pick_y.setCurrentIndex(self._default_second())
+            self.pick_y.setCurrentIndex(default_second([p for p, _ in self._picks]))
         self._reset_trace()
-
-    def _label(self, pick: Pick, text: str) -> str:
-        """Name input features where the layer reads the input directly (the car lesson)."""
-        net, ds = self.session.network, self.session.dataset
-        node, _, kind = pick[0].rpartition("/")
-        if net is None or ds is None or not ds.feature_names or kind != "W":
-            return text
-        design = net.design
-        if node not in design.nodes or design.nodes[node].kind != "Dense":
-            return text
-        src = design.inputs_of(node)
-        if not src or design.nodes[src[0]].kind != "Input":
-            return text
-        units = int(design.nodes[node].params.get("units", 1))
-        i, j = divmod(pick[1], units)
-        if i >= len(ds.feature_names):
-            return text
-        to = f" → {j}" if units > 1 else ""
-        return f"{node} weight of “{ds.feature_names[i]}”{to}"
-
-    def _default_second(self) -> int:
-        """The first bias of the first picked weight's layer, else the next weight."""
-        first = self._picks[0][0][0].rpartition("/")[0]
-        for i, ((name, _), _) in enumerate(self._picks):
-            if name == f"{first}/b":
-                return i
-        return 1
 
     def _current_picks(self) -> list[Pick] | None:
         i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
@@ -257,15 +205,14 @@ class CostSurfaceView(InsightView):
         return [self._picks[i][0], self._picks[j][0]]
 
     def _on_pick(self) -> None:
-        self._surface = None
-        self._line = None
+        self.landscape = None
+        self.line = None
         self.job.cancel()
         self.schedule()
 
     # ------------------------------------------------------------------ path
     def _reset_trace(self) -> None:
-        self._trace = np.zeros((64, len(self._picks)), np.float32)
-        self._trace_n = 0
+        self.trace = WeightPath(len(self._picks))
         net = self.session.network
         if net is not None and self._picks:
             self._append(_live_weights(net))
@@ -279,17 +226,8 @@ class CostSurfaceView(InsightView):
 
     def _append(self, weights: dict[str, np.ndarray]) -> None:
         row = self._values(weights)
-        if row is None or len(row) != self._trace.shape[1]:
-            return
-        if self._trace_n == len(self._trace):
-            if len(self._trace) >= MAX_TRACE:
-                keep = self._trace[: self._trace_n : 2]
-                self._trace[: len(keep)] = keep
-                self._trace_n = len(keep)
-            else:
-                self._trace = np.concatenate([self._trace, np.zeros_like(self._trace)])
-        self._trace[self._trace_n] = row
-        self._trace_n += 1
+        if row is not None and len(row) == self.trace.width:
+            self.trace.append(row)
 
     def record(self, snapshot: Any) -> None:
         if snapshot.weights and self._picks:
@@ -297,8 +235,8 @@ class CostSurfaceView(InsightView):
 
     def model_changed(self) -> None:
         self.job.cancel()
-        self._surface = None
-        self._line = None
+        self.landscape = None
+        self.line = None
         self._sample = None
         self._sizer = PieceSizer(PIECE_MS)
         self._per_sample = None
@@ -313,7 +251,7 @@ class CostSurfaceView(InsightView):
 
     def dataset_changed(self) -> None:
         self.job.cancel()
-        self._surface = None
+        self.landscape = None
         self._sample = None
         self._sizer = PieceSizer(PIECE_MS)
         self._per_sample = None
@@ -383,7 +321,7 @@ class CostSurfaceView(InsightView):
             self.map.setLabel("bottom", px)
             self.map.setLabel("left", py)
             self.curve_plot.setLabel("bottom", px)
-        path = self._path()
+        path = self.weight_path()
         self.path.setData(path[:, 0], path[:, 1])
         self.start.setData([path[0, 0]], [path[0, 1]])
         self.ball.setData([path[-1, 0]], [path[-1, 1]])
@@ -397,114 +335,110 @@ class CostSurfaceView(InsightView):
             lo, hi = self._x_range(path)
             xs = np.linspace(lo, hi, 41)
             cost, slope = cost_slope(clone, data[0], data[1], picks[0])
-            self._line = {"xs": xs, "ys": cost_curve(clone, data[0], data[1], picks[0], xs),
-                          "w": float(path[-1, 0]), "cost": cost, "slope": slope}
+            self.line = CostLine(xs, cost_curve(clone, data[0], data[1], picks[0], xs),
+                                 float(path[-1, 0]), cost, slope)
         self._draw_line()
         if self._needs_surface(path):
             self._start_surface(net, data, picks, path)
 
     def _x_range(self, path: np.ndarray) -> tuple[float, float]:
-        s = self._pending if self.job.running else self._surface
-        if s is not None:
-            return s["xr"]
+        land = self._pending if self.job.running else self.landscape
+        if land is not None:
+            return land.xr
         return span_around(path[-1, 0], path[:, 0], min_half=0.5)
 
-    def _path(self) -> np.ndarray:
+    def weight_path(self) -> np.ndarray:
+        """The path of the two chosen weights, float64 (T, 2): across, up."""
         i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
-        if self._trace_n == 0:
+        if len(self.trace) == 0:
             self._append(_live_weights(self.session.network))
-        trace = self._trace[: self._trace_n]
-        return trace[:, [i, j]].astype(np.float64)
+        return self.trace.columns(i, j)
 
     def _needs_surface(self, path: np.ndarray) -> bool:
-        s = self._pending if self.job.running else self._surface
-        if s is None or s["picks"] != self._current_picks():
+        land = self._pending if self.job.running else self.landscape
+        if land is None or land.picks != self._current_picks():
             return True
-        x, y = path[-1]
-        (x0, x1), (y0, y1) = s["xr"], s["yr"]
-        mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
-        if not (x0 + mx <= x <= x1 - mx and y0 + my <= y <= y1 - my):
+        if not land.holds(*path[-1]):
             return True
         if self.job.running:
             return False
         weights_moved = self._weights_at_surface is not None and not np.array_equal(
-            self._weights_at_surface, self._trace[self._trace_n - 1])
+            self._weights_at_surface, self.trace.last)
         wait = REFRESH_S * (1 if self._sync(self._n_used) else 3)
         return weights_moved and time.perf_counter() - self._surface_time > wait
 
     def _start_surface(self, net: Any, data: tuple, picks: list[Pick],
                        path: np.ndarray) -> None:
         """Start computing the landscape (and, for slow networks, the curve and tangent)."""
-        xr = span_around(path[-1, 0], path[:, 0], min_half=0.5)
-        yr = span_around(path[-1, 1], path[:, 1], min_half=0.5)
-        pending = {"xr": xr, "yr": yr, "grid": None, "picks": picks}
-        self._pending = pending
-        self._weights_at_surface = self._trace[self._trace_n - 1].copy()
-        x_all, y_all = data
-        w, wy = float(path[-1, 0]), float(path[-1, 1])
-        sizer = self._sizer
-        cache = self._job_cache
-
-        def work():
-            clone = yield from clone_steps(net, cache)   # the weights of now, kept apart
-            if self._per_sample is None:        # learn what one more sample costs:
-                tried = []                       # growing pieces until one takes a while
-                for (_, k, _), dt in self._timed(iter_cost_pieces(
-                        clone, x_all, y_all, picks, [[w, wy]], lambda: sizer.size)):
-                    tried.append(dt / k)
-                    if dt >= sizer.target_s / 2:
-                        break
-                    yield
-                self._per_sample = min(tried[-2:])
-            per = self._per_sample
-            n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
-            x, y = x_all[:n], y_all[:n]
-            self._n_used = n
-            side = int(np.clip(np.sqrt(SURFACE_BUDGET_S / (per * n)), 11, 41))
-            w1, w2 = np.linspace(*xr, side), np.linspace(*yr, side)
-            surface = np.full((side, side), np.nan)
-            pending["grid"] = surface
-            points = grid_points(w1, w2)
-            slow = not self._sync(n)
-            if slow:  # the curve and the tangent come first, in the same pieces
-                step = 1e-3 * max(1.0, abs(w))
-                xs = np.linspace(*xr, 21)
-                line = np.concatenate([[w - step, w, w + step], xs])
-                points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1),
-                                         points])
-            n_line = len(points) - side * side
-            costs = np.full(n_line, np.nan)
-            for (p, _, cost), _ in self._timed(iter_cost_pieces(clone, x, y, picks, points,
-                                                                lambda: sizer.size)):
-                if cost is not None:
-                    if p < n_line:
-                        costs[p] = cost
-                        if p == n_line - 1:
-                            self._line = {"xs": xs, "ys": costs[3:], "w": w,
-                                          "cost": costs[1],
-                                          "slope": (costs[2] - costs[0]) / (2 * step)}
-                            self._draw_line()
-                    else:
-                        surface[divmod(p - n_line, side)] = cost
-                yield
-
+        land = Landscape(picks, span_around(path[-1, 0], path[:, 0], min_half=0.5),
+                         span_around(path[-1, 1], path[:, 1], min_half=0.5))
+        self._pending = land
+        self._weights_at_surface = self.trace.last.copy()
         self.status.setText("Computing the landscape…")
-        self.job.start(work())
+        self.job.start(self._surface_work(net, data, land, float(path[-1, 0]),
+                                          float(path[-1, 1])))
+
+    def _learn_sample_cost(self, clone: Any, x: np.ndarray, y: np.ndarray, picks: list[Pick],
+                           at: list[float]):
+        """Evaluate growing pieces until one takes a while: the cost of one more sample."""
+        sizer, tried = self._sizer, []
+        for (_, k, _), dt in self._timed(iter_cost_pieces(clone, x, y, picks, [at],
+                                                          lambda: sizer.size)):
+            tried.append(dt / k)
+            if dt >= sizer.target_s / 2:
+                break
+            yield
+        self._per_sample = min(tried[-2:])
+
+    def _surface_work(self, net: Any, data: tuple, land: Landscape, w: float, wy: float):
+        """The job computing ``land`` in pieces: a generator for :class:`ChunkedJob`."""
+        clone = yield from clone_steps(net, self._job_cache)  # the weights of now, kept apart
+        x_all, y_all = data
+        picks = land.picks
+        if self._per_sample is None:
+            yield from self._learn_sample_cost(clone, x_all, y_all, picks, [w, wy])
+        per = self._per_sample
+        n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
+        x, y = x_all[:n], y_all[:n]
+        self._n_used = n
+        side = int(np.clip(np.sqrt(SURFACE_BUDGET_S / (per * n)), 11, 41))
+        w1, w2 = np.linspace(*land.xr, side), np.linspace(*land.yr, side)
+        land.grid = np.full((side, side), np.nan)
+        points = grid_points(w1, w2)
+        step = 1e-3 * max(1.0, abs(w))
+        xs = np.linspace(*land.xr, 21)
+        if not self._sync(n):  # slow networks: the curve and the tangent come first
+            line = np.concatenate([[w - step, w, w + step], xs])
+            points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1), points])
+        n_line = len(points) - side * side
+        costs = np.full(n_line, np.nan)
+        sizer = self._sizer
+        for (p, _, cost), _ in self._timed(iter_cost_pieces(clone, x, y, picks, points,
+                                                            lambda: sizer.size)):
+            if cost is not None:
+                if p >= n_line:
+                    land.grid[divmod(p - n_line, side)] = cost
+                else:
+                    costs[p] = cost
+                    if p == n_line - 1:
+                        self.line = CostLine(xs, costs[3:], w, float(costs[1]),
+                                             float((costs[2] - costs[0]) / (2 * step)))
+                        self._draw_line()
+            yield
 
     def _on_surface_done(self) -> None:
-        self._surface = self._pending
+        self.landscape = self._pending
         self._surface_time = time.perf_counter()
         self._draw_surface()
         self._draw_line()
 
     def _draw_surface(self) -> None:
-        s = self._surface
-        if s is None:
+        land = self.landscape
+        if land is None or land.grid is None:
             return
-        grid = s["grid"]
-        n = grid.shape[0]
-        rgba, log = landscape_rgba(_upsample(grid, max(2, 200 // n)))
-        (x0, x1), (y0, y1) = s["xr"], s["yr"]
+        grid = land.grid
+        rgba, log = landscape_rgba(upsample(grid, max(2, 200 // grid.shape[0])))
+        (x0, x1), (y0, y1) = land.xr, land.yr
         set_picture(self.image, rgba, QRectF(x0, y0, x1 - x0, y1 - y0))
         self.map.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         lo, hi = float(np.nanmin(grid)), float(np.nanmax(grid))
@@ -513,10 +447,10 @@ class CostSurfaceView(InsightView):
 
     def _draw_line(self) -> None:
         """The cost against the horizontal weight, the tangent and the ball on it."""
-        line = self._line
+        line = self.line
         if line is None:
             return
-        xs, ys, w, cost, slope = (line[k] for k in ("xs", "ys", "w", "cost", "slope"))
+        xs, ys, w, cost, slope = line.xs, line.ys, line.w, line.cost, line.slope
         lo, hi = float(xs[0]), float(xs[-1])
         self.curve.setData(xs, ys)
         half = 0.22 * (hi - lo)
@@ -528,7 +462,6 @@ class CostSurfaceView(InsightView):
             pad = 0.08 * ((top - bottom) or 1.0)
             self.curve_plot.setRange(xRange=(lo, hi), yRange=(bottom - pad, top + pad),
                                      padding=0)
-        lr = getattr(getattr(self.session.training, "config", None), "lr", None)
         name = self.pick_x.currentText()
         if abs(slope) < 1e-9:
             how = "the ground is flat here, so gradient descent leaves it where it is."
@@ -537,9 +470,7 @@ class CostSurfaceView(InsightView):
         else:
             how = "a larger weight costs less, so gradient descent makes it larger."
         text = (f"Cost now <b>{fmt(cost)}</b>. Gradient (slope) along {name}: "
-                f"<b>{fmt(slope)}</b>: {how}")
-        if lr:
-            text += f" Next step ≈ −{fmt(lr)} × {fmt(slope)} = <b>{fmt(-lr * slope)}</b>."
+                f"<b>{fmt(slope)}</b>: {how} {self.step_text(slope, w)}")
         n, total = self._n_used, len(self._sample[0]) if self._sample else 0
         if n and n < total:
             text += (f"<br><i>To stay quick with this network, the cost here is averaged "
@@ -549,3 +480,11 @@ class CostSurfaceView(InsightView):
             text += " <i>Computing the landscape…</i>"
         self.status.setText(text)
         self.status.setStyleSheet(f"color: {INK if np.isfinite(cost) else GREY};")
+
+    def step_text(self, slope: float, w: float) -> str:
+        """The next step of the weight across, as the optimizer in use will take it."""
+        config = getattr(self.session.training, "config", None)
+        picks = self._current_picks()
+        if config is None or picks is None or not np.isfinite(slope):
+            return ""
+        return step_sentence(config, self.session.optimizer_state, picks[0], slope, w)
