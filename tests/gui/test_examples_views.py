@@ -207,3 +207,36 @@ def test_the_cost_surface_predicts_the_step_of_the_optimizer_in_use(qtbot) -> No
     view.grab().save("/tmp/cost_adam.png")
     s.set_training_state("stopped")
     assert s.optimizer_state is None                    # the next run starts fresh
+
+
+def test_the_ball_rolls_with_the_chosen_learning_rate(qtbot) -> None:
+    from PySide6.QtTest import QTest
+
+    from nnstudio.gui.inside.roll import RollView
+
+    view = RollView(Session(get_template("linear")))
+    qtbot.addWidget(view)
+    view.resize(1000, 520)
+    view.show()
+
+    def roll_with(rate: str, start: str) -> str:
+        for box, text in ((view.rate, rate), (view.start, start)):
+            box.lineEdit().selectAll()
+            QTest.keyClicks(box.lineEdit(), text)
+            QTest.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+        qtbot.mouseClick(view.roll_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not view.rolling, timeout=8000)
+        return view.verdict.text()
+
+    assert "moved only" in roll_with("0.002", "-0.3")          # crawls
+    assert "global minimum" in roll_with("0.1", "-0.3")
+    assert abs(view.path[-1] + 2.35) < 0.01
+    assert "jumping from one side of the valley" in roll_with("0.5", "-0.3")
+    assert "flew off the curve" in roll_with("1", "-0.3")
+    text = roll_with("0.05", "3.2")                              # the wrong side of the hill
+    assert "a local minimum" in text and "w = 2.10" in text and "w = -2.35" in text
+    view.grab().save("/tmp/roll_local.png")
+    # one step at a time shows the arithmetic
+    qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
+    assert view.verdict.text().startswith("Step 1: slope") and len(view.path) == 2

@@ -16,11 +16,13 @@ def view_classes() -> list[tuple[str, str, type]]:
     from nnstudio.gui.inside.cost import CostSurfaceView
     from nnstudio.gui.inside.estimates import EstimatesView
     from nnstudio.gui.inside.evaluation import EvaluationView
+    from nnstudio.gui.inside.roll import RollView
     from nnstudio.gui.inside.weights import WeightsView
 
     return [
         ("boundaryView", "Decision boundary", DecisionBoundaryView),
         ("costView", "Cost surface", CostSurfaceView),
+        ("rollView", "Rolling ball", RollView),
         ("convView", "Convolution", ConvolutionView),
         ("evaluationView", "Mistakes", EvaluationView),
         ("estimatesView", "Estimates", EstimatesView),
