@@ -165,7 +165,10 @@ def test_every_view_copes_without_model_data_or_fit(qtbot, design) -> None:
         draw(view)
     if design == "invalid":
         assert s.network is None
-        assert all(v.message for v in panel.views.values())
+        # every view that looks at the network says why it cannot; the rolling ball's
+        # curve does not depend on it
+        assert all(v.message for k, v in panel.views.items() if k != "rollView")
+        assert panel.views["rollView"].message == ""
 
 
 # ---------------------------------------------------------------------- decision boundary
