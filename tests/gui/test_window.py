@@ -222,12 +222,12 @@ def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
 
 
 def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
-    from nnstudio.gui.train.controller import TrainSnapshot
+    from nnstudio.gui.train.snapshot import Snapshot
 
     w = window
     view = w.train_view
     k = 200
-    snap = TrainSnapshot(
+    snap = Snapshot(
         batch_loss=np.linspace(2, 0.1, k).astype(np.float32),
         batch_accuracy=np.linspace(0.1, 0.9, k).astype(np.float32),
         batch_lr=np.full(k, 1e-3, np.float32), batch_index=np.arange(k),

@@ -6,12 +6,12 @@ and the pages talk to. The training itself computes in a child process
 never holds the window's GIL. For each run a :class:`~nnstudio.gui.train.bridge.TrainBridge`
 on a fresh ``QThread`` pumps the pipe; the child's messages (copies: at most ~30 metric
 messages a second with every batch since the last, weight copies a few times a second)
-become :class:`~nnstudio.gui.train.receive.TrainSnapshot` objects folded into the session on
+become :class:`~nnstudio.gui.train.snapshot.Snapshot` objects folded into the session on
 the GUI thread. Play/pause/step/stop and live learning-rate or batch-size changes are queued
 commands, applied by the child between batches.
 
 Also exported from here for callers: :class:`DatasetLoader` and :func:`data_mismatch`
-(:mod:`nnstudio.gui.train.data_loader`), :class:`TrainSnapshot`, :func:`configure_threading`.
+(:mod:`nnstudio.gui.train.data_loader`), :func:`configure_threading`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished, 
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.bridge import TrainBridge, configure_threading
 from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch
-from nnstudio.gui.train.receive import TrainSnapshot, snapshot_from_message
+from nnstudio.gui.train.receive import snapshot_from_message
 
-__all__ = ["DatasetLoader", "TrainSnapshot", "TrainingController", "configure_threading",
+__all__ = ["DatasetLoader", "TrainingController", "configure_threading",
            "copy_config", "data_mismatch"]
 
 log = logging.getLogger(__name__)

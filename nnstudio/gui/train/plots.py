@@ -11,15 +11,16 @@ The x axis is in epochs (fractional during an epoch), so runs with different bat
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
+from nnstudio.gui.train.snapshot import Snapshot
 
 BLUE = "#0877bd"  # training
 ORANGE = "#f59322"  # validation
@@ -33,76 +34,6 @@ MAX_EARLIER_RUNS = 6
 #: plot redraws per second at most: smooth to the eye, and a third less painting than 30
 #: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
 FPS = 20.0
-
-
-class Series:
-    """An append-only (x, y) series in NumPy buffers that double when full.
-
-    Parameters
-    ----------
-    capacity : int
-        Initial number of points the buffers hold.
-    """
-
-    def __init__(self, capacity: int = 512) -> None:
-        self._x = np.empty(capacity, np.float64)
-        self._y = np.empty(capacity, np.float64)
-        self.n = 0
-
-    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Append points; ``x`` and ``y`` have shape (k,)."""
-        k = len(x)
-        if k == 0:
-            return
-        need = self.n + k
-        if need > len(self._x):
-            cap = max(need, 2 * len(self._x))
-            for name in ("_x", "_y"):
-                old = getattr(self, name)
-                new = np.empty(cap, np.float64)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-        self._x[self.n : need] = x
-        self._y[self.n : need] = y
-        self.n = need
-
-    @property
-    def x(self) -> np.ndarray:
-        """The filled part of the x buffer, shape (n,) (a view: copy before keeping it)."""
-        return self._x[: self.n]
-
-    @property
-    def y(self) -> np.ndarray:
-        """The filled part of the y buffer, shape (n,)."""
-        return self._y[: self.n]
-
-    def clear(self) -> None:
-        self.n = 0
-
-
-class Smoother:
-    """Debiased EMA that can be fed chunk by chunk."""
-
-    def __init__(self, weight: float = 0.9) -> None:
-        self.weight = weight
-        self.reset()
-
-    def reset(self) -> None:
-        self._acc = 0.0
-        self._n = 0
-
-    def feed(self, values: np.ndarray) -> np.ndarray:
-        """Smoothed values for the chunk ``values`` of shape (k,)."""
-        w = self.weight
-        out = np.empty(len(values), np.float64)
-        acc, n = self._acc, self._n
-        for i, v in enumerate(values.tolist()):
-            if v == v:
-                acc = acc * w + (1.0 - w) * v
-                n += 1
-            out[i] = acc / (1.0 - w**n) if n else math.nan
-        self._acc, self._n = acc, n
-        return out
 
 
 def _nice_ceil(v: float) -> float:
@@ -228,28 +159,6 @@ def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
     return w
 
 
-class _Run:
-    """Buffers of one training curve (one run)."""
-
-    def __init__(self, smoothing: float) -> None:
-        self.batch_cost = Series()
-        self.batch_cost_smooth = Series()
-        self.batch_acc = Series()
-        self.batch_acc_smooth = Series()
-        self.batch_lr = Series()
-        self.batch_index = Series()
-        self.epoch_cost = Series()
-        self.epoch_val_cost = Series()
-        self.epoch_acc = Series()
-        self.epoch_val_acc = Series()
-        self.cost_smoother = Smoother(smoothing)
-        self.acc_smoother = Smoother(smoothing)
-
-    @property
-    def empty(self) -> bool:
-        return self.batch_cost.n == 0 and self.epoch_cost.n == 0
-
-
 class TrainingPlots(QWidget):
     """Cost, accuracy and learning-rate plots of the current run and earlier ones.
 
@@ -268,7 +177,7 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self.setObjectName("trainingPlots")
         self._smoothing = 0.9
-        self._run = _Run(self._smoothing)
+        self._run = RunCurves(self._smoothing)
         self._run_label = "run 1"
         self._earlier: list[tuple[str, list[pg.PlotDataItem]]] = []
         self._dirty = False
@@ -367,44 +276,9 @@ class TrainingPlots(QWidget):
     def n_earlier_runs(self) -> int:
         return len(self._earlier)
 
-    def add_snapshot(self, snap: object) -> None:
-        """Buffer the metrics of a training snapshot (see ``nnstudio.gui.train.snapshot.Snapshot``).
-
-        Uses ``snap.batch_x`` (fractional epochs, shape (k,)) when present, otherwise derives
-        the x position from ``batch_index`` and ``n_batches``.
-        """
-        loss = np.asarray(getattr(snap, "batch_loss", ()), np.float64)
-        k = len(loss)
-        r = self._run
-        if k:
-            x = getattr(snap, "batch_x", None)
-            if x is None or len(x) != k:
-                nb = max(1, int(getattr(snap, "n_batches", 1) or 1))
-                x = (np.asarray(snap.batch_index, np.float64) + 1.0) / nb
-            x = np.asarray(x, np.float64)
-            acc = np.asarray(getattr(snap, "batch_accuracy", np.full(k, np.nan)), np.float64)
-            if len(acc) != k:
-                acc = np.full(k, np.nan)
-            lr = np.asarray(getattr(snap, "batch_lr", np.full(k, np.nan)), np.float64)
-            if len(lr) != k:
-                lr = np.full(k, np.nan)
-            r.batch_cost.extend(x, loss)
-            r.batch_cost_smooth.extend(x, r.cost_smoother.feed(loss))
-            r.batch_acc.extend(x, acc * 100.0)
-            r.batch_acc_smooth.extend(x, r.acc_smoother.feed(acc * 100.0))
-            r.batch_lr.extend(x, lr)
-            r.batch_index.extend(x, np.asarray(snap.batch_index, np.float64))
-        epoch_x = getattr(snap, "epoch_x", None)
-        for i, info in enumerate(getattr(snap, "epochs", []) or []):
-            ex = float(epoch_x[i]) if epoch_x is not None and i < len(epoch_x) else (
-                float(info.epoch) + 1.0
-            )
-            xs = np.array([ex])
-            r.epoch_cost.extend(xs, np.array([_num(info.train_loss)]))
-            r.epoch_val_cost.extend(xs, np.array([_num(info.val_loss)]))
-            r.epoch_acc.extend(xs, np.array([_num(info.train_accuracy) * 100.0]))
-            r.epoch_val_acc.extend(xs, np.array([_num(info.val_accuracy) * 100.0]))
-        if k or getattr(snap, "epochs", None):
+    def add_snapshot(self, snap: Snapshot) -> None:
+        """Buffer the metrics of a training snapshot; drawn at the next :data:`FPS` tick."""
+        if self._run.add_snapshot(snap):
             self._dirty = True
 
     # ------------------------------------------------------------------ drawing
@@ -420,13 +294,13 @@ class TrainingPlots(QWidget):
             if self._show_raw:
                 self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
             self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
-            self.a_smooth.setData(*_finite(r.batch_acc_smooth))
-            self.l_curve.setData(*_finite(r.batch_lr, positive=True))
+            self.a_smooth.setData(*finite(r.batch_acc_smooth))
+            self.l_curve.setData(*finite(r.batch_lr, positive=True))
         if n_e != self._drawn[1] or self._force:
             self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
-            self.c_val.setData(*_finite(r.epoch_val_cost))
-            self.a_epoch.setData(*_finite(r.epoch_acc))
-            self.a_val.setData(*_finite(r.epoch_val_acc))
+            self.c_val.setData(*finite(r.epoch_val_cost))
+            self.a_epoch.setData(*finite(r.epoch_acc))
+            self.a_val.setData(*finite(r.epoch_val_acc))
         self._drawn = (n_b, n_e)
         self._force = False
         self._update_ranges()
@@ -439,13 +313,13 @@ class TrainingPlots(QWidget):
         ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
         if self._show_raw:
             ys.append(r.batch_cost.y)
-        lo, hi = _bounds(ys)
+        lo, hi = bounds(ys)
         for _x, elo, ehi in self._earlier_bounds:
             lo, hi = min(lo, elo), max(hi, ehi)
         if math.isfinite(lo):
             self._rangers["loss"].update(x_max, lo, hi)
         self._rangers["acc"].update(x_max, 0.0, 100.0)
-        _llo, lhi = _bounds([r.batch_lr.y])
+        _llo, lhi = bounds([r.batch_lr.y])
         if math.isfinite(lhi) and lhi > 0:
             self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
 
@@ -497,12 +371,12 @@ class TrainingPlots(QWidget):
             lp.addItem(c)
             _fast_curve(c, smooth=True)
             items.append(c)
-            vx, vy = _finite(r.epoch_val_cost)
+            vx, vy = finite(r.epoch_val_cost)
             if len(vx):
                 v = pg.PlotDataItem(vx, vy, pen=_pen(ORANGE, 1.2, 90, dash=True))
                 lp.addItem(v)
                 items.append(v)
-            ax, ay = _finite(r.batch_acc_smooth)
+            ax, ay = finite(r.batch_acc_smooth)
             if len(ax):
                 a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140), antialias=False)
                 self.acc_plot.getPlotItem().addItem(a)
@@ -511,14 +385,14 @@ class TrainingPlots(QWidget):
             for it in items:
                 it.setZValue(-10)
             self._earlier.append((name, items))
-            lo, hi = _bounds([sy, vy])
+            lo, hi = bounds([sy, vy])
             x_end = float(sx[-1]) if len(sx) else 0.0
             self._earlier_bounds.append((x_end, lo, hi) if math.isfinite(lo) else (x_end, hi, hi))
             while len(self._earlier) > MAX_EARLIER_RUNS:
                 self._remove_items(self._earlier.pop(0)[1])
                 self._earlier_bounds.pop(0)
             self._legend_earlier()
-        self._run = _Run(self._smoothing)
+        self._run = RunCurves(self._smoothing)
         n = len(self._earlier) + 1
         self._run_label = label or f"run {n}"
         self._reset_ranges()
@@ -584,11 +458,11 @@ class TrainingPlots(QWidget):
         r = self._run
         parts: list[str] = []
         if r.batch_cost.n:
-            i = _nearest(r.batch_cost.x, x)
+            i = nearest(r.batch_cost.x, x)
             parts.append(f"epoch {r.batch_cost.x[i]:.2f}")
             parts.append(f"batch {int(r.batch_index.y[i]) + 1}")
-            parts.append(f"cost {_fmt(r.batch_cost.y[i])}")
-            parts.append(f"smoothed {_fmt(r.batch_cost_smooth.y[i])}")
+            parts.append(f"cost {fmt(r.batch_cost.y[i])}")
+            parts.append(f"smoothed {fmt(r.batch_cost_smooth.y[i])}")
             acc = r.batch_acc_smooth.y[i]
             if acc == acc:
                 parts.append(f"accuracy {acc:.1f}%")
@@ -596,13 +470,13 @@ class TrainingPlots(QWidget):
             if lr == lr:
                 parts.append(f"lr {lr:.3g}")
         if r.epoch_cost.n:
-            j = _nearest(r.epoch_cost.x, x)
+            j = nearest(r.epoch_cost.x, x)
             if abs(r.epoch_cost.x[j] - x) < 0.5 or not parts:
                 parts.append(f"| end of epoch {int(round(r.epoch_cost.x[j]))}: "
-                             f"train {_fmt(r.epoch_cost.y[j])}")
+                             f"train {fmt(r.epoch_cost.y[j])}")
                 v = r.epoch_val_cost.y[j]
                 if v == v:
-                    parts.append(f"validation {_fmt(v)}")
+                    parts.append(f"validation {fmt(v)}")
         return " · ".join(parts).replace("· |", "|")
 
     # ------------------------------------------------------------------ export
@@ -614,76 +488,9 @@ class TrainingPlots(QWidget):
 
     def export_csv(self, path: str | Path) -> None:
         """Save the current run's metrics as CSV: one row per batch and one per epoch."""
-        r = self._run
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["kind", "epoch", "batch", "cost", "cost_smoothed", "accuracy",
-                        "learning_rate", "validation_cost", "validation_accuracy"])
-            for i in range(r.batch_cost.n):
-                w.writerow(["batch", f"{r.batch_cost.x[i]:.6g}", int(r.batch_index.y[i]) + 1,
-                            _csv(r.batch_cost.y[i]), _csv(r.batch_cost_smooth.y[i]),
-                            _csv(r.batch_acc.y[i] / 100.0), _csv(r.batch_lr.y[i]), "", ""])
-            for j in range(r.epoch_cost.n):
-                w.writerow(["epoch", f"{r.epoch_cost.x[j]:.6g}", "", _csv(r.epoch_cost.y[j]),
-                            "", _csv(r.epoch_acc.y[j] / 100.0), "",
-                            _csv(r.epoch_val_cost.y[j]), _csv(r.epoch_val_acc.y[j] / 100.0)])
-        tmp.replace(path)
+        self._run.write_csv(path)
 
     # ------------------------------------------------------------------ current values
     def latest(self) -> dict[str, float]:
         """Latest smoothed cost/accuracy and last epoch values (NaN when unknown)."""
-        r = self._run
-        nan = math.nan
-        return {
-            "cost": r.batch_cost_smooth.y[-1] if r.batch_cost_smooth.n else nan,
-            "accuracy": r.batch_acc_smooth.y[-1] if r.batch_acc_smooth.n else nan,
-            "val_cost": r.epoch_val_cost.y[-1] if r.epoch_val_cost.n else nan,
-            "val_accuracy": r.epoch_val_acc.y[-1] if r.epoch_val_acc.n else nan,
-            "epoch_cost": r.epoch_cost.y[-1] if r.epoch_cost.n else nan,
-        }
-
-
-def _num(v: float | None) -> float:
-    return math.nan if v is None else float(v)
-
-
-def _bounds(arrays: list[np.ndarray]) -> tuple[float, float]:
-    """(min, max) of the finite values of all arrays; (nan, nan) when there are none."""
-    lo, hi = math.inf, -math.inf
-    for a in arrays:
-        if len(a):
-            finite = a[np.isfinite(a)]
-            if len(finite):
-                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-    return (lo, hi) if lo <= hi else (math.nan, math.nan)
-
-
-def _finite(s: Series, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    x, y = s.x, s.y
-    ok = np.isfinite(y)
-    if positive:
-        ok &= y > 0
-    if ok.all():
-        return x, y
-    return x[ok], y[ok]
-
-
-def _nearest(xs: np.ndarray, x: float) -> int:
-    i = int(np.searchsorted(xs, x))
-    if i <= 0:
-        return 0
-    if i >= len(xs):
-        return len(xs) - 1
-    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
-
-
-def _fmt(v: float) -> str:
-    if v != v:
-        return "–"
-    return f"{v:.4f}" if abs(v) < 100 else f"{v:.4g}"
-
-
-def _csv(v: float) -> str:
-    return "" if v != v else f"{v:.6g}"
+        return self._run.latest()

@@ -1,44 +1,23 @@
 """Turning the training process's messages into the snapshots the pages draw.
 
 The child process sends :class:`~nnstudio.core.trainprotocol.Metrics` messages of NumPy
-arrays; on the GUI thread :func:`snapshot_from_message` makes a :class:`TrainSnapshot` of one,
+arrays; on the GUI thread :func:`snapshot_from_message` makes a
+:class:`~nnstudio.gui.train.snapshot.Snapshot` of one,
 placing its batches and epochs on the plots' epoch axis.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from nnstudio.core.trainprotocol import Metrics
 from nnstudio.gui.train.snapshot import Snapshot
 
-__all__ = ["TrainSnapshot", "snapshot_from_message"]
+__all__ = ["snapshot_from_message"]
 
 
-@dataclass
-class TrainSnapshot(Snapshot):
-    """A :class:`Snapshot` with plot positions.
-
-    Attributes
-    ----------
-    batch_x : ndarray, shape (k,)
-        Position of each batch on the plots' epoch axis (e.g. 2.25 = a quarter into the third
-        epoch of this curve), continuous across continued runs.
-    epoch_x : ndarray, shape (len(epochs),)
-        Position of each completed epoch on the same axis.
-    epochs_total : int
-        The epoch number the current run ends at.
-    """
-
-    batch_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    epoch_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    epochs_total: int = 0
-
-
-def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> TrainSnapshot:
-    """A :class:`TrainSnapshot` of one metrics message.
+def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> Snapshot:
+    """A :class:`Snapshot` of one metrics message.
 
     Parameters
     ----------
@@ -49,7 +28,7 @@ def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> TrainSnapshot:
         Where the run started on the plots' epoch axis (a continued curve goes on from its
         end).
     """
-    snap = TrainSnapshot(
+    snap = Snapshot(
         batch_loss=msg.loss, batch_accuracy=msg.acc, batch_lr=msg.lr,
         batch_index=msg.index, epochs=[e.info for e in msg.epochs],
         batch_x=msg.pos + x_offset,

@@ -45,6 +45,13 @@ class Snapshot:
         Per parameter at the last batch: the gradient's L2 norm and ``|Δw| / |w|``.
     optimizer : OptimizerState or None
         What the run's optimizer remembers now (with ``weights``, small networks only).
+    batch_x : ndarray, shape (k,)
+        Position of each batch on the plots' epoch axis (e.g. 2.25 = a quarter into the third
+        epoch of this curve), continuous across continued runs.
+    epoch_x : ndarray, shape (len(epochs),)
+        Position of each completed epoch on the same axis.
+    epochs_total : int
+        The epoch number the current run ends at (0 when unknown).
     """
 
     weights: dict[str, np.ndarray] = field(default_factory=dict)
@@ -62,3 +69,6 @@ class Snapshot:
     grad_norms: dict[str, float] = field(default_factory=dict)
     update_ratios: dict[str, float] = field(default_factory=dict)
     optimizer: OptimizerState | None = None
+    batch_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    epoch_x: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    epochs_total: int = 0

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.controller import TrainSnapshot
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
+from nnstudio.gui.train.snapshot import Snapshot
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 
 
-def snapshot_from_history(history: Any) -> TrainSnapshot | None:
+def snapshot_from_history(history: Any) -> Snapshot | None:
     """The metrics of a saved core ``History`` as one snapshot (for a loaded model's curve).
 
     Batches of epoch ``e`` (1-based) are spread evenly over ``(e - 1, e]`` on the epoch axis.
@@ -50,7 +50,7 @@ def snapshot_from_history(history: Any) -> TrainSnapshot | None:
         offset = first - 1.0
     else:
         offset = float(epochs[0].epoch - 1) if epochs else 0.0
-    snap = TrainSnapshot(
+    snap = Snapshot(
         batch_loss=loss, batch_accuracy=acc, batch_lr=lr,
         batch_index=np.arange(n, dtype=np.int64), epochs=epochs, batch_x=bx,
         epoch_x=np.array([float(e.epoch) - offset for e in epochs], np.float64),
