@@ -28,7 +28,7 @@ from .dataset import DIGIT_CLASSES, Dataset
 from .glyphs import CompiledStyle, compiled_styles
 
 #: bump when the generator changes, so old cached sets are not reused
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 CHUNK = 2000  # samples per independently seeded chunk
 SIZE = 28
 _TAPS = 4  # blur kernel half-width (pixels)
