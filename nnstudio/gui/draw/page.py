@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.data.dataset import DIGIT_CLASSES
+from nnstudio.data.digit_check import doubt_message
 from nnstudio.data.mine import UserDigits
 from nnstudio.gui.draw.canvas import DigitCanvas
 from nnstudio.gui.draw.model import (
@@ -301,8 +303,10 @@ class DrawPanel(QWidget):
             probs = classify(self.session, x[None])
             if probs is not None:
                 self.probs = probs[0]
-                self.prediction.show_result(self.probs, class_names(self.session,
-                                                                    len(self.probs)))
+                names = class_names(self.session, len(self.probs))
+                doubt = (doubt_message(self.img28, self.probs)
+                         if names == list(DIGIT_CLASSES) else None)
+                self.prediction.show_result(self.probs, names, doubt)
         if self.probs is None:
             self.prediction.show_result(None)
         self.prediction.set_preview(x)

@@ -134,8 +134,10 @@ class PredictionView(QFrame):
     """The answer beside the canvas (objectName ``predictionView``).
 
     Children tests and people address: ``predictedDigit`` (QLabel, just the top class, empty
-    when nothing is drawn), ``predictionConfidence``, ``probabilityBars``, ``mnistPreview``
-    and ``predictionHint`` (why there is no answer, e.g. no usable model).
+    when nothing is drawn, "?" when the drawing does not look like a digit),
+    ``predictionConfidence``, ``notADigit`` (why the drawing does not look like a digit),
+    ``probabilityBars``, ``mnistPreview`` and ``predictionHint`` (why there is no answer,
+    e.g. no usable model).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -170,6 +172,13 @@ class PredictionView(QFrame):
         self.hint.setStyleSheet("color: #8a5a00; background: #fff4e0; border: 1px solid #f5c77e;"
                                 " border-radius: 4px; padding: 6px;")
         self.hint.hide()
+        self.doubt = QLabel("")
+        self.doubt.setObjectName("notADigit")
+        self.doubt.setWordWrap(True)
+        self.doubt.setStyleSheet("color: #8a5a00; font-size: 10pt;")
+        self.doubt.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # room for two lines always, so that the bars never jump while drawing
+        self.doubt.setFixedHeight(2 * self.doubt.fontMetrics().lineSpacing() + 6)
 
         top = QGridLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -183,17 +192,28 @@ class PredictionView(QFrame):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(title)
         lay.addLayout(top)
+        lay.addWidget(self.doubt)
         lay.addWidget(self.hint)
         lay.addWidget(self.bars)
+
+    def doubt_text(self) -> str:
+        """Why the drawing does not look like a digit; empty when it does."""
+        return self.doubt.text()
 
     def set_classes(self, classes: list[str]) -> None:
         self._classes = list(classes)
         self.bars.set_values(None, self._classes)
 
-    def show_result(self, probs: np.ndarray | None, classes: list[str] | None = None) -> None:
-        """Show probabilities (k,) for the classes; ``None`` shows no answer."""
+    def show_result(self, probs: np.ndarray | None, classes: list[str] | None = None,
+                    doubt: str | None = None) -> None:
+        """Show probabilities (k,) for the classes; ``None`` shows no answer.
+
+        ``doubt`` is a sentence saying the drawing does not look like a digit: the answer is
+        then "?" with the sentence under it (the bars still show what the network thinks).
+        """
         if classes is not None:
             self._classes = list(classes)
+        self.doubt.setText((doubt or "") if probs is not None else "")
         if probs is None:
             self.digit.setText("")
             self.confidence.setText("")
@@ -201,13 +221,15 @@ class PredictionView(QFrame):
             return
         p = np.asarray(probs, dtype=np.float64)
         top = int(np.argmax(p))
-        self.digit.setText(self._classes[top] if top < len(self._classes) else str(top))
+        name = self._classes[top] if top < len(self._classes) else str(top)
+        self.digit.setText("?" if doubt else name)
         # long class names (e.g. "Trouser") need a smaller type than a single digit
         size = 64 if len(self.digit.text()) <= 2 else 26
         if size != self._digit_size:  # restyling is slow: only when the size changes
             self._digit_size = size
             self.digit.setStyleSheet(f"color: #0877bd; font-size: {size}pt; font-weight: 600;")
-        self.confidence.setText(f"{100 * p[top]:.0f}% sure")
+        self.confidence.setText(f"its guess: {name} ({100 * p[top]:.0f}%)" if doubt
+                                else f"{100 * p[top]:.0f}% sure")
         self.bars.set_values(p, self._classes)
 
     def set_preview(self, image: np.ndarray | None) -> None:
