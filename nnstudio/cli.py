@@ -367,12 +367,20 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _commands() -> tuple[str, ...]:
+    sub = next(a for a in build_parser()._actions  # noqa: SLF001 - argparse has no public API
+               if isinstance(a, argparse._SubParsersAction))
+    return tuple(sub.choices)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nnstudio``."""
     parser = _Parser(prog="nnstudio", description="A desktop neural-network studio. Without "
                      "a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"nnstudio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.epilog = ("Without a command: 'nnstudio [FILE] [--data SPEC]' opens the window, "
+                     "with a design or model file and the data to train on.")
 
     p = sub.add_parser("train", help="train a design on data and save the model")
     p.add_argument("--design", required=True,
@@ -418,14 +426,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _start_gui() -> int:
+def _start_gui(path: str | None = None, data: str | None = None) -> int:
     try:
         from nnstudio.gui.app import main as gui_main
     except ImportError as err:
         print(f"nnstudio: the window could not start: {err}", file=sys.stderr)
         return 2
-    result = gui_main()
+    kwargs = {k: v for k, v in (("path", path), ("data", data)) if v is not None}
+    result = gui_main([], **kwargs)
     return int(result or 0)
+
+
+def _window_args(argv: list[str]) -> tuple[str | None, str | None] | None:
+    """``nnstudio [FILE] [--data SPEC]``: (file, data) for the window, None for a command."""
+    commands = _commands()
+    if argv[0] in commands or argv[0] in ("-h", "--help", "--version"):
+        return None
+    p = _Parser(prog="nnstudio", description="Open the window, optionally with a design or "
+                "model file and a data source.")
+    p.add_argument("file", nargs="?", help="a design (.json) or model (.npz) to open")
+    p.add_argument("--data", help="data to train on, e.g. idx:DIR, synthetic:10000, cars")
+    args = p.parse_args(argv)
+    if args.file is not None:
+        f = Path(args.file)
+        if not f.exists() and f.suffix.lower() not in (".json", ".npz"):
+            raise UsageError(f"invalid choice '{args.file}': neither a command "
+                             f"({', '.join(commands)}) nor a design or model file")
+        if not f.is_file():
+            raise UsageError(f"{args.file}: no such file (to open a design or model, give a "
+                             f".json or .npz file; commands: {', '.join(commands)})")
+        if f.suffix.lower() not in (".json", ".npz"):
+            raise UsageError(f"{args.file}: the window opens designs (.json) and models (.npz)")
+    return args.file, args.data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         return _start_gui()
     parser = build_parser()
     try:
+        window = _window_args(argv)
+        if window is not None:
+            return _start_gui(*window)
         args = parser.parse_args(argv)
         if args.command is None:
             return _start_gui()

@@ -6,13 +6,19 @@ import sys
 from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, path: str | None = None,
+         data: str | None = None) -> int:
     """Open the studio window; returns the exit status.
 
     Parameters
     ----------
     argv : sequence of str, optional
-        Qt arguments, plus optionally one design (.json) or model (.npz) file to open.
+        Arguments for Qt (default: ``sys.argv[1:]``).
+    path : str, optional
+        A design (.json) or model (.npz) file to open in the window.
+    data : str, optional
+        A data source to load for training (as ``--data`` of ``nnstudio train``); the
+        generated digits of a first launch when omitted.
     """
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtGui import QGuiApplication
@@ -35,11 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from nnstudio.gui.main_window import MainWindow
 
-    window = MainWindow()
-    files = [a for a in args[1:] if not a.startswith("-")]
-    if files:
-
-        window.commands.open_path(files[0], ask=False)
+    window = MainWindow() if data is None else MainWindow(data=data)
+    if path is not None:
+        window.commands.open_path(path, ask=False)
     window.show()
     # the training process starts while the person looks at the window
     QTimer.singleShot(300, window.controller.warm_up)

@@ -178,7 +178,7 @@ def test_no_arguments_starts_the_window_or_says_why(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "nnstudio.gui.app", None)
     one_line_error(capsys, cli.main([]), "window could not start")
     fake = types.ModuleType("nnstudio.gui.app")
-    fake.main = lambda: 0
+    fake.main = lambda argv: 0
     monkeypatch.setitem(sys.modules, "nnstudio.gui.app", fake)
     assert cli.main([]) == 0
 
@@ -318,3 +318,20 @@ def test_info_escapes_terminal_control_characters_from_the_file(tmp_path, capsys
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out and "\x9b" not in out
     assert "evil\\x1b]0;owned\\x07" in out and "a\\rb" in out
+
+
+def test_a_file_and_data_open_in_the_window(monkeypatch, tmp_path, capsys):
+    """``nnstudio FILE --data SPEC`` opens the window with that file and that data."""
+    calls = []
+    fake = types.ModuleType("nnstudio.gui.app")
+    fake.main = lambda argv, **kwargs: calls.append(kwargs) or 0
+    monkeypatch.setitem(sys.modules, "nnstudio.gui.app", fake)
+    design = tmp_path / "mine.json"
+    assert cli.main(["export-design", "mlp", str(design)]) == 0
+    assert cli.main([str(design), "--data", "toy:circle"]) == 0
+    assert cli.main(["--data", "cars"]) == 0
+    assert calls == [{"path": str(design), "data": "toy:circle"}, {"data": "cars"}]
+    one_line_error(capsys, cli.main([str(tmp_path / "missing.npz")]), "no such file")
+    (tmp_path / "notes.txt").write_text("hello")
+    one_line_error(capsys, cli.main([str(tmp_path / "notes.txt")]), "opens designs")
+    assert len(calls) == 2
