@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QT_MODULES = {"PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6"}
 
 
-@pytest.mark.parametrize("layer", ["core", "data"])
+@pytest.mark.parametrize("layer", ["core", "data", "lessons"])
 def test_engine_and_data_do_not_import_qt_in_source(layer: str) -> None:
     offenders = []
     for path in sorted((ROOT / "nnstudio" / layer).rglob("*.py")):
@@ -32,8 +32,8 @@ def test_engine_and_data_do_not_import_qt_in_source(layer: str) -> None:
 
 def test_importing_core_and_data_loads_no_qt() -> None:
     code = (
-        "import sys, pkgutil, importlib, nnstudio.core, nnstudio.data\n"
-        "for pkg in (nnstudio.core, nnstudio.data):\n"
+        "import sys, pkgutil, importlib, nnstudio.core, nnstudio.data, nnstudio.lessons\n"
+        "for pkg in (nnstudio.core, nnstudio.data, nnstudio.lessons):\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
         "        importlib.import_module(m.name)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "

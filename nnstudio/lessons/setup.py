@@ -1,0 +1,280 @@
+"""What a step sets up, as plain values: design, weights, data, settings, page and view.
+
+No Qt here: these functions turn a directive's text into something the window applies
+(a :class:`~nnstudio.core.graph.Design`, a weight dict, a data source, settings) and raise
+``ValueError`` with a clear sentence for text that cannot work. The lesson checker calls
+them on every directive, so a broken lesson is found before anyone opens it.
+
+=========  ===================================================================
+key        value
+=========  ===================================================================
+design     ``template NAME`` · ``file NAME.json`` (next to the lesson) ·
+           ``default`` (the shipped digit model with its trained weights) ·
+           ``chain SHAPE LAYER ... [loss=LOSS]`` with layers ``dense:UNITS[:ACT]``,
+           ``conv:FILTERS:KERNEL[:ACT]``, ``pool:SIZE``, ``flatten``, ``dropout:RATE``
+weights    ``NODE/W = v v ...; NODE/b = v`` (values fill the array in order) · ``seed N``
+data       a data source as on the command line (``cars``, ``perceptron:xor``,
+           ``csv:FILE:label=COL`` with FILE next to the lesson or shipped), optionally
+           followed by ``size=16``
+settings   ``lr=0.01 batch=4 epochs=20 optimizer=sgd l2=0 val=20 shift=0 seed=0``
+page       ``draw``, ``design``, ``train``, ``inside`` (or an objectName)
+view       ``boundary``, ``cost``, ``conv``, ``evaluation``, ``weights``;
+           ``neurons`` / ``diagram`` switch the Design page's mode
+=========  ===================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+#: setup keys of a step, applied in this order when it opens
+SETUP_KEYS = ("design", "weights", "data", "settings", "page", "view")
+PAGES = {"draw": "drawPage", "design": "designPage", "train": "trainPage",
+         "inside": "insidePage", "lessons": "lessonPanel"}
+VIEWS = {"boundary": "boundaryView", "cost": "costView", "conv": "convView",
+         "evaluation": "evaluationView", "mistakes": "evaluationView",
+         "weights": "weightsView", "neurons": "neurons", "diagram": "diagram"}
+SETTINGS = {"lr": float, "batch": int, "epochs": int, "optimizer": str, "l2": float,
+            "val": int, "shift": int, "seed": int}
+DATA_SOURCES = ("synthetic", "mnist", "fashion-mnist", "idx", "toy", "cars", "perceptron",
+                "3v7", "csv", "mine")
+LAYERS = {"dense": "Dense", "conv": "Conv2D", "pool": "MaxPool2D", "flatten": "Flatten",
+          "dropout": "Dropout"}
+
+
+def check_setup(key: str, value: str, base: Path | None = None) -> None:
+    """Raise ValueError when the setup directive ``key: value`` cannot work."""
+    if key == "design":
+        build_design(value, base, check_files=base is not None)
+    elif key == "weights":
+        parse_weights(value)
+    elif key == "data":
+        parse_data(value, base)
+    elif key == "settings":
+        parse_settings(value)
+    elif key == "page":
+        page_name(value)
+    elif key == "view":
+        view_name(value)
+
+
+def page_name(value: str) -> str:
+    """``design`` -> ``designPage``."""
+    v = value.strip()
+    if v in PAGES:
+        return PAGES[v]
+    if v in PAGES.values():
+        return v
+    raise ValueError(f"unknown page {v!r}: use one of {', '.join(PAGES)}")
+
+
+def view_name(value: str) -> str:
+    """``cost`` -> ``costView``."""
+    v = value.strip()
+    if v in VIEWS:
+        return VIEWS[v]
+    if v in VIEWS.values():
+        return v
+    raise ValueError(f"unknown view {v!r}: use one of {', '.join(VIEWS)}")
+
+
+def parse_settings(value: str) -> dict[str, float | int | str]:
+    """``"lr=0.1 batch=4"`` -> {"lr": 0.1, "batch": 4}."""
+    out: dict[str, float | int | str] = {}
+    for part in value.split():
+        key, sep, raw = part.partition("=")
+        if not sep or key not in SETTINGS:
+            raise ValueError(f"settings are 'name=value' with names {', '.join(SETTINGS)} "
+                             f"(not {part!r})")
+        kind = SETTINGS[key]
+        try:
+            out[key] = kind(raw)
+        except ValueError:
+            raise ValueError(f"setting {key} takes a {kind.__name__}, not {raw!r}") from None
+        if kind is not str and out[key] < 0:
+            raise ValueError(f"setting {key} must not be negative")
+    if "optimizer" in out:
+        from nnstudio.core.training import OPTIMIZERS
+
+        if out["optimizer"] not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {out['optimizer']!r}: use one of "
+                             f"{', '.join(OPTIMIZERS)}")
+    if not out:
+        raise ValueError("settings: give at least one name=value")
+    return out
+
+
+def parse_weights(value: str) -> dict[str, list[float]] | int:
+    """``"n/W = 0.5 0.7; n/b = -0.5"`` -> {"n/W": [0.5, 0.7], "n/b": [-0.5]}; ``"seed 3"`` -> 3."""
+    v = value.strip()
+    m = re.fullmatch(r"seed\s+(\d+)", v)
+    if m:
+        return int(m.group(1))
+    out: dict[str, list[float]] = {}
+    for part in v.split(";"):
+        if not part.strip():
+            continue
+        name, sep, numbers = part.partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_]+/[A-Za-z0-9_]+", name):
+            raise ValueError(f"weights are 'node/W = 0.5 0.7; node/b = -0.5' or 'seed N' "
+                             f"(not {part.strip()!r})")
+        try:
+            out[name] = [float(x) for x in numbers.replace(",", " ").split()]
+        except ValueError:
+            raise ValueError(f"the values of {name} must be numbers") from None
+        if not out[name]:
+            raise ValueError(f"give {name} at least one value")
+    return out
+
+
+def fill_weights(current: dict[str, np.ndarray], values: dict[str, list[float]]
+                 ) -> dict[str, np.ndarray]:
+    """``current`` with the named arrays filled (in order) from ``values``.
+
+    Raises
+    ------
+    ValueError
+        A name the network lacks, or a number of values that does not fit.
+    """
+    out = {k: v.copy() for k, v in current.items()}
+    for name, vals in values.items():
+        if name not in out:
+            raise ValueError(f"the network has no weights named {name!r} (it has "
+                             f"{', '.join(out)})")
+        arr = out[name]
+        if len(vals) not in (1, arr.size):
+            raise ValueError(f"{name} holds {arr.size} numbers; {len(vals)} were given")
+        out[name] = np.broadcast_to(np.asarray(vals, arr.dtype), (arr.size,)).reshape(
+            arr.shape).copy()
+    return out
+
+
+def parse_data(value: str, base: Path | None = None) -> tuple[str, int]:
+    """``"cars size=16"`` -> ("cars", 16); a csv file is resolved next to the lesson or in the
+    shipped data folder."""
+    parts = value.split()
+    size = 28
+    if len(parts) == 2 and parts[1].startswith("size="):
+        if parts[1] not in ("size=16", "size=28"):
+            raise ValueError("size is size=16 or size=28")
+        size = int(parts[1][5:])
+        parts = parts[:1]
+    if len(parts) != 1:
+        raise ValueError(f"data is one source, optionally 'size=16' (not {value!r})")
+    spec = parts[0]
+    for piece in spec.split("+"):
+        head = piece.split(":")[0]
+        if head not in DATA_SOURCES:
+            raise ValueError(f"unknown data source {head!r}: use one of "
+                             f"{', '.join(DATA_SOURCES)}")
+    if spec.startswith("csv:"):
+        rest = spec[4:]
+        file, sep, opts = rest.partition(":")
+        if not sep or "label=" not in opts:
+            raise ValueError("a table is 'csv:FILE:label=COLUMN'")
+        path = resolve_file(file, base)
+        if path is None:
+            raise ValueError(f"the table {file!r} is neither next to the lesson nor shipped "
+                             "with nnstudio")
+        spec = f"csv:{path}:{opts}"
+    return spec, size
+
+
+def resolve_file(name: str, base: Path | None) -> Path | None:
+    """A file named by a lesson: absolute, next to the lesson, or in the shipped data."""
+    from nnstudio.resources import resource_path
+
+    p = Path(name)
+    if p.is_absolute():
+        return p if p.is_file() else None
+    for folder in ([base] if base is not None else []) + [resource_path("data"),
+                                                           resource_path("lessons")]:
+        if (folder / p).is_file():
+            return (folder / p).resolve()
+    return None
+
+
+def build_design(value: str, base: Path | None = None, *, check_files: bool = True):
+    """A fresh :class:`~nnstudio.core.graph.Design` for a ``design:`` value (None for
+    ``default``, which the window loads with its weights)."""
+    from nnstudio.core.graph import Design, DesignError
+    from nnstudio.core.templates import TEMPLATES, chain, get_template
+
+    words = value.split()
+    how = words[0] if words else ""
+    if words == ["default"]:
+        from nnstudio.resources import default_model_path
+
+        if check_files and not default_model_path().is_file():
+            raise ValueError("the shipped default model is missing")
+        return None
+    if how == "template":
+        if len(words) != 2 or words[1] not in TEMPLATES:
+            raise ValueError(f"'design: template NAME' takes one of {', '.join(TEMPLATES)}")
+        return get_template(words[1])
+    if how == "file":
+        if len(words) != 2:
+            raise ValueError("'design: file NAME.json' names one design file")
+        path = resolve_file(words[1], base)
+        if path is None:
+            if not check_files:
+                return None
+            raise ValueError(f"the design file {words[1]!r} is not next to the lesson")
+        try:
+            return Design.load(path)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"the design file {words[1]!r} cannot be used: {err}") from None
+    if how != "chain" or len(words) < 3:
+        raise ValueError("a design is 'template NAME', 'file NAME.json' or "
+                         "'chain SHAPE LAYER ... loss=LOSS' (e.g. 'chain 2 dense:4:tanh "
+                         "dense:1:sigmoid loss=binary_cross_entropy')")
+    try:
+        shape = [int(s) for s in words[1].split("x")]
+    except ValueError:
+        raise ValueError(f"the input shape is like 2, 784 or 1x16x16 (not {words[1]!r})") \
+            from None
+    loss, layers = "cross_entropy", []
+    for i, word in enumerate(words[2:], 1):
+        if word.startswith("loss="):
+            loss = word[5:]
+            continue
+        name, *args = word.split(":")
+        if name not in LAYERS:
+            raise ValueError(f"unknown layer {name!r}: use {', '.join(LAYERS)}")
+        kind = LAYERS[name]
+        try:
+            params = _layer_params(name, args)
+        except (ValueError, IndexError):
+            raise ValueError(f"layer {word!r} is not written right: e.g. dense:10:relu, "
+                             "conv:8:3:relu, pool:2, flatten, dropout:0.3") from None
+        layers.append((f"{kind.lower()}{i}", kind, params))
+    try:
+        design = chain("lesson", shape, layers, loss)
+        design.check()
+    except DesignError as err:
+        raise ValueError(f"this design cannot work: {err}") from None
+    return design
+
+
+def _layer_params(name: str, args: list[str]) -> dict:
+    if name == "dense":
+        params: dict = {"units": int(args[0])}
+        if len(args) > 1:
+            params["activation"] = args[1]
+        return params
+    if name == "conv":
+        params = {"filters": int(args[0]), "kernel_size": int(args[1]), "padding": "same"}
+        if len(args) > 2:
+            params["activation"] = args[2]
+        return params
+    if name == "pool":
+        return {"pool_size": int(args[0]) if args else 2}
+    if name == "dropout":
+        return {"rate": float(args[0])}
+    if args:
+        raise ValueError("flatten takes no arguments")
+    return {}
