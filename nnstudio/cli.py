@@ -416,6 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="design file to write (.json)")
     p.set_defaults(func=cmd_export_design)
 
+    from nnstudio.lessons.command import add_parser as add_lessons_parser
+
+    add_lessons_parser(sub)
+
     p = sub.add_parser("info", help="describe a model file")
     p.add_argument("model", help="model file, or 'default'")
     p.set_defaults(func=cmd_info)
