@@ -19,6 +19,7 @@ def page_factories() -> list[tuple[str, str, PageFactory]]:
     from nnstudio.gui.design import EditorPanel
     from nnstudio.gui.draw.page import DrawPanel
     from nnstudio.gui.inside import InsightPanel
+    from nnstudio.gui.lessons import LessonPage
     from nnstudio.gui.train.view import TrainView
 
     return [
@@ -26,4 +27,5 @@ def page_factories() -> list[tuple[str, str, PageFactory]]:
         ("designPage", "Design", EditorPanel),
         ("trainPage", "Train", TrainView),
         ("insidePage", "Inside", InsightPanel),
+        ("lessonPanel", "Lessons", LessonPage),
     ]

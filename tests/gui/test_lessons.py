@@ -1,0 +1,304 @@
+"""The Lessons page: every shipped lesson walked through the real window, step by step."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from nnstudio.core.graph import Design
+from nnstudio.data.dataset import Dataset
+from nnstudio.gui.session import Session
+from nnstudio.lessons.library import find_lessons
+
+LEFT = Qt.MouseButton.LeftButton
+NO_MOD = Qt.KeyboardModifier.NoModifier
+SHIPPED = [e.id for e in find_lessons()]
+
+
+def own_design() -> Design:
+    """The person's own work, which no lesson may touch."""
+    d = Design("my own design")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 5, "activation": "relu"}, node_id="hidden")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "hidden"), ("hidden", "fc2"), ("fc2", "out")):
+        d.connect(a, b)
+    return d
+
+
+def own_data() -> Dataset:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 60).astype(np.int64)
+    x = (rng.normal(size=(60, 2)) + y[:, None]).astype(np.float32)
+    return Dataset("my blobs", x, y, "classification", ["a", "b"])
+
+
+def make_window(folder):
+    from nnstudio.gui import MainWindow
+
+    session = Session(own_design())
+    session.set_dataset(own_data())
+    w = MainWindow(session, settings=QSettings(str(folder / "s.ini"),
+                                               QSettings.Format.IniFormat), data=None)
+    w.resize(1400, 900)
+    w.show()
+    w.pages["drawPage"].canvas.throttle_ms = 0
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    w = make_window(tmp_path)
+    qtbot.addWidget(w)
+    qtbot.waitExposed(w)
+    yield w
+    w.controller.shutdown(5000)
+
+
+@pytest.fixture(scope="module")
+def shared_window(qapp, tmp_path_factory):
+    """One window for walking all shipped lessons one after another (as a learner would)."""
+    folder = tmp_path_factory.mktemp("lessons")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NNSTUDIO_DATA_DIR", str(folder / "data"))
+        mp.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+        w = make_window(folder)
+        yield w
+        w.controller.shutdown(5000)
+        w.setWindowModified(False)
+        w.session.set_dirty(False)
+        w.close()
+        w.deleteLater()
+
+
+def page_of(window):
+    return window.pages["lessonPanel"]
+
+
+def open_lesson(qtbot, window, lesson_id: str):
+    page = page_of(window)
+    window.tabs.setCurrentWidget(page)
+    row = [e.id for e in page.entries].index(lesson_id)
+    page.list.setCurrentRow(row)
+    qtbot.mouseClick(page.start_button, LEFT)
+    assert page.runner.active
+    return page
+
+
+def settle(qtbot, window) -> None:
+    """Wait until the data a step asked for is loaded."""
+    c = window.controller
+    qtbot.waitUntil(lambda: not c.loader.busy and window.session.dataset is not None,
+                    timeout=20000)
+
+
+def draw_digit(qtbot, window) -> None:
+    """A "1" drawn with the mouse on the Draw page's canvas."""
+    panel = window.pages["drawPage"]
+    window.tabs.setCurrentWidget(panel)
+    canvas = panel.canvas
+    r = canvas.board_rect()
+
+    def at(x: float, y: float) -> QPoint:
+        return QPoint(int(r.x() + x * r.width()), int(r.y() + y * r.height()))
+
+    QTest.mousePress(canvas, LEFT, NO_MOD, at(0.52, 0.18))
+    for t in np.linspace(0, 1, 20):
+        QTest.mouseMove(canvas, at(0.52 - 0.05 * t, 0.18 + 0.64 * t))
+    QTest.mouseRelease(canvas, LEFT, NO_MOD, at(0.47, 0.82))
+
+
+def do_task_by_hand(qtbot, window, page, lesson_id: str, index: int) -> bool:
+    """Tasks a test does through the window's own widgets instead of "show me"."""
+    card = page.card
+    if (lesson_id, index) == ("02-perceptron", 0):
+        button = card.findChild(QPushButton, "stepAction")
+        for _ in range(20):
+            qtbot.mouseClick(button, LEFT)
+            if card.met:
+                break
+        return True
+    if (lesson_id, index) == ("08-convolution", 1):
+        draw_digit(qtbot, window)
+        inside = window.pages["insidePage"]
+        window.tabs.setCurrentWidget(inside)
+        inside.tabs.setCurrentWidget(inside.views["convView"])
+        return True
+    if (lesson_id, index) == ("10-handwriting", 0):
+        draw_panel = window.pages["drawPage"]
+        for label in (1, 1, 7, 1, 4):
+            draw_digit(qtbot, window)
+            qtbot.mouseClick(draw_panel.findChild(QPushButton, f"labelButton{label}"), LEFT)
+            card.refresh()
+        rng = np.random.default_rng(0)
+        draw_panel.teach.set_test_data(Dataset(  # a few scoring digits keep it quick
+            "test", rng.random((10, 28, 28), dtype=np.float32),
+            rng.integers(0, 10, 10).astype(np.int64), "classification",
+            [str(i) for i in range(10)]), "10 test digits")
+        return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson_id", SHIPPED)
+def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
+        qtbot, shared_window, lesson_id):
+    window = shared_window
+    s = window.session
+    mine, my_weights, my_data = s.design, s.network.get_weights(), s.dataset
+    my_config = asdict(window.controller.config)
+    page = open_lesson(qtbot, window, lesson_id)
+    try:
+        walk(qtbot, window, page, lesson_id)
+    finally:
+        page.leave()  # a failed walk must not leave the next lesson a borrowed window
+    # the last Next is "Finish": the person's own work is back, untouched
+    assert not page.runner.active and not window.findChild(QObject, "lessonDock").isVisible()
+    assert s.design is mine and s.dataset is my_data
+    assert s.network.get_weights().keys() == my_weights.keys()
+    for k, v in my_weights.items():
+        np.testing.assert_array_equal(s.network.get_weights()[k], v)
+    assert asdict(window.controller.config) == my_config
+    n = len(page.entries[page.list.currentRow()].lesson.steps)
+    assert page.list.currentItem().text().endswith(f"{n}/{n}")
+
+
+def walk(qtbot, window, page, lesson_id: str) -> None:
+    s = window.session
+    card, lesson = page.card, page.current.lesson
+    assert window.findChild(QObject, "lessonDock").isVisible()
+    for i, step in enumerate(lesson.steps):
+        assert card.index == i and card.title.text() == step.title
+        settle(qtbot, window)
+        assert not card.message.isVisible(), card.message.text()
+        assert page.runner.missing_names(step.lock + step.hide + lesson.lock) == []
+        card.refresh()
+        if step.checks:
+            assert not card.met, f"step {i + 1} is met before its task is done"
+        if not do_task_by_hand(qtbot, window, page, lesson_id, i):
+            if step.checks:
+                assert card.show_button.isEnabled()
+            qtbot.mouseClick(card.show_button, LEFT)
+        if step.checks:
+            try:
+                qtbot.waitUntil(lambda: card.met, timeout=40000)
+            except qtbot.TimeoutError:
+                pytest.fail(f"step {i + 1} not met: {[x.text() for x in card.check_labels]}"
+                            f" {card.message.text()}")
+            assert card.status.isVisible()
+            assert not card.message.isVisible(), card.message.text()
+            assert page.progress.done(lesson.id) >= {i}
+        qtbot.waitUntil(lambda: s.training_state != "running", timeout=20000)
+        qtbot.mouseClick(card.next_button, LEFT)
+    assert not page.runner.active  # Finish left the lesson
+
+
+def test_locks_and_leaving_give_back_the_persons_work_and_settings(qtbot, window):
+    s, panel = window.session, window.training_panel
+    s.set_dirty(True)
+    panel.findChild(QObject, "lrSpin").setValue(0.02)
+    page = open_lesson(qtbot, window, "01-neuron")
+    settle(qtbot, window)
+    chooser = window.findChild(QObject, "templateChooser")
+    data_list = window.findChild(QObject, "datasetCombo")
+    assert not chooser.isEnabled() and not data_list.isEnabled()
+    chooser.setEnabled(True)  # something else turns it on again: the lesson keeps it locked
+    page.card.refresh()
+    assert not chooser.isEnabled()
+    assert s.design.name == "perceptron" and not s.dirty
+    assert "Design: template perceptron" in page.card.setup_label.text()
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    assert chooser.isEnabled() and data_list.isEnabled()
+    assert s.design.name == "my own design" and s.dirty
+    assert window.controller.config.lr == pytest.approx(0.02)
+    assert panel.findChild(QObject, "lrSpin").value() == pytest.approx(0.02)
+    assert window.tabs.currentWidget() is page
+
+
+def test_progress_and_the_step_reached_are_kept_between_launches(qtbot, window):
+    page = open_lesson(qtbot, window, "01-neuron")
+    settle(qtbot, window)
+    qtbot.mouseClick(page.card.show_button, LEFT)
+    assert page.card.met
+    qtbot.mouseClick(page.card.next_button, LEFT)
+    assert page.card.index == 1
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    from nnstudio.lessons.library import Progress
+
+    again = Progress()  # what the next launch reads
+    assert again.done("01-neuron") == {0} and again.current("01-neuron") == 1
+    assert page.list.currentItem().text().endswith("1/3")
+    assert page.start_button.text() == "Continue"
+    qtbot.mouseClick(page.start_button, LEFT)
+    assert page.card.index == 1 and page.card.back_button.isEnabled()
+    qtbot.mouseClick(page.card.back_button, LEFT)
+    assert page.card.index == 0
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    qtbot.mouseClick(page.restart_button, LEFT)
+    assert page.card.index == 0 and Progress().done("01-neuron") == set()
+
+
+def test_hints_appear_one_after_another_while_the_step_is_not_met(qtbot, window):
+    page = open_lesson(qtbot, window, "01-neuron")
+    card, now = page.card, [0.0]
+    card.clock = lambda: now[0]
+    card.show_step(page.current.lesson, 0)
+    assert not card.hint.isVisible()
+    now[0] = 26.0
+    card.refresh()
+    assert card.hint.isVisible() and card.hint.text().count("Hint:") == 1
+    now[0] = 51.0
+    card.refresh()
+    assert card.hint.text().count("Hint:") == 2
+
+
+BROKEN = "---\ntitle: Mine\n---\n## One\ntask: x\ncheck: metric nonsense > 1\n"
+GOOD = ("---\ntitle: My lesson\norder: 1\n---\n## Set a learning rate\npage: train\n"
+        "task: Set the learning rate to 0.05.\n"
+        "check: widget lrSpin.value == 0.05 | Learning rate {value}\nshow: set lrSpin 0.05\n")
+
+
+def test_own_lessons_appear_and_a_broken_one_is_listed_without_harm(qtbot, window,
+                                                                    tmp_path):
+    folder = tmp_path / "data" / "lessons"
+    folder.mkdir(parents=True)
+    (folder / "broken.lesson.md").write_text(BROKEN, encoding="utf-8")
+    (folder / "mine.lesson.md").write_text(GOOD, encoding="utf-8")
+    page = page_of(window)
+    page.reload()
+    ids = [e.id for e in page.entries]
+    assert ids[-2:] == ["mine", "broken"]
+    page.list.setCurrentRow(ids.index("broken"))
+    assert "cannot be used" in page.list.currentItem().text()
+    assert "line 6: unknown metric 'nonsense'" in page.about.text()
+    assert not page.start_button.isEnabled() and not page.start_selected()
+    page.list.setCurrentRow(ids.index("mine"))
+    qtbot.mouseClick(page.start_button, LEFT)
+    assert window.tabs.currentWidget() is window.pages["trainPage"]
+    assert not page.card.met
+    window.findChild(QObject, "lrSpin").setValue(0.05)  # the learner does it by hand
+    page.card.refresh()
+    assert page.card.met and "Learning rate 0.05" in page.card.check_labels[0].text()
+
+
+def test_closing_the_window_during_a_lesson_asks_about_the_persons_own_work(
+        qtbot, window, monkeypatch):
+    asked = []
+
+    def answer(box):
+        asked.append(window.session.design.name)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
+    window.session.set_dirty(True)
+    open_lesson(qtbot, window, "03-cost")
+    window.close()
+    assert asked == ["my own design"]
