@@ -76,7 +76,7 @@ def _best(ctx: Context, attr: str, pick: Callable) -> float | None:
 #: window values: name -> description (the window supplies them in Context.values)
 WINDOW_VALUES: dict[str, str] = {
     "page": "the page on screen: draw, design, train, inside or lessons",
-    "view": "the Inside view on screen: boundary, cost, conv, evaluation, weights",
+    "view": "the Inside view on screen: boundary, cost, conv, evaluation, estimates, weights",
     "state": "training: idle, running, paused, finished, stopped or error",
 }
 

@@ -1,8 +1,8 @@
 """What a step sets up, as plain values: design, weights, data, settings, page and view.
 
 No Qt here: these functions turn a directive's text into something the window applies
-(a :class:`~nnstudio.core.graph.Design`, a weight dict, a data source, settings) and raise
-``ValueError`` with a clear sentence for text that cannot work. The lesson checker calls
+(a :class:`~nnstudio.core.design.Design`, a weight dict, a data source, settings) and
+raise ``ValueError`` with a clear sentence for text that cannot work. The lesson checker calls
 them on every directive, so a broken lesson is found before anyone opens it.
 
 =========  ===================================================================
@@ -18,7 +18,7 @@ data       a data source as on the command line (``cars``, ``perceptron:xor``,
            followed by ``size=16``
 settings   ``lr=0.01 batch=4 epochs=20 optimizer=sgd l2=0 val=20 shift=0 seed=0``
 page       ``draw``, ``design``, ``train``, ``inside`` (or an objectName)
-view       ``boundary``, ``cost``, ``conv``, ``evaluation``, ``weights``;
+view       ``boundary``, ``cost``, ``conv``, ``evaluation``, ``estimates``, ``weights``;
            ``neurons`` / ``diagram`` switch the Design page's mode
 =========  ===================================================================
 """
@@ -36,6 +36,7 @@ PAGES = {"draw": "drawPage", "design": "designPage", "train": "trainPage",
          "inside": "insidePage", "lessons": "lessonPanel"}
 VIEWS = {"boundary": "boundaryView", "cost": "costView", "conv": "convView",
          "evaluation": "evaluationView", "mistakes": "evaluationView",
+         "estimates": "estimatesView",
          "weights": "weightsView", "neurons": "neurons", "diagram": "diagram"}
 SETTINGS = {"lr": float, "batch": int, "epochs": int, "optimizer": str, "l2": float,
             "val": int, "shift": int, "seed": int}
@@ -199,9 +200,9 @@ def resolve_file(name: str, base: Path | None) -> Path | None:
 
 
 def build_design(value: str, base: Path | None = None, *, check_files: bool = True):
-    """A fresh :class:`~nnstudio.core.graph.Design` for a ``design:`` value (None for
+    """A fresh :class:`~nnstudio.core.design.Design` for a ``design:`` value (None for
     ``default``, which the window loads with its weights)."""
-    from nnstudio.core.graph import Design, DesignError
+    from nnstudio.core.design import DesignError, load_design
     from nnstudio.core.templates import TEMPLATES, chain, get_template
 
     words = value.split()
@@ -225,7 +226,7 @@ def build_design(value: str, base: Path | None = None, *, check_files: bool = Tr
                 return None
             raise ValueError(f"the design file {words[1]!r} is not next to the lesson")
         try:
-            return Design.load(path)
+            return load_design(path)
         except (OSError, ValueError) as err:
             raise ValueError(f"the design file {words[1]!r} cannot be used: {err}") from None
     if how != "chain" or len(words) < 3:

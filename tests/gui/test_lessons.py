@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from nnstudio.core.graph import Design
+from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 from nnstudio.lessons.library import find_lessons

@@ -30,6 +30,7 @@ from nnstudio.lessons.measures import Context, fit_targets
 from nnstudio.lessons.setup import (
     PAGES,
     SETUP_KEYS,
+    VIEWS,
     build_design,
     fill_weights,
     page_name,
@@ -324,8 +325,7 @@ class LessonRunner(QObject):
         view = inside.tabs.currentWidget() if hasattr(inside, "tabs") else None
         short_page = {v: k for k, v in PAGES.items()}.get(
             page.objectName() if page else "", "")
-        short_view = {"boundaryView": "boundary", "costView": "cost", "convView": "conv",
-                      "evaluationView": "evaluation", "weightsView": "weights"}.get(
+        short_view = {v: k for k, v in VIEWS.items() if k != "mistakes"}.get(
             view.objectName() if view else "", "")
         ink = 0
         if s.current_input is not None:
