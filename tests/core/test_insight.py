@@ -204,3 +204,17 @@ def test_health_accumulator_batch_by_batch_matches_the_whole_batch() -> None:
         assert part[node].saturated.tolist() == whole[node].saturated.tolist()
         assert part[node].dead.tolist() == whole[node].dead.tolist()
     assert part["fc1"].saturated.tolist() == [1]
+
+
+def test_row_history_keeps_the_whole_run_in_bounded_memory():
+    from nnstudio.core.insight.history import RowHistory
+
+    h = RowHistory(width=3, max_rows=8, start=2)
+    for step in range(100):
+        h.append(np.full(3, step, np.float32), step)
+        assert len(h) <= 8
+    steps = h.steps
+    assert steps[0] == 0 and steps[-1] == 99               # first and latest moments kept
+    assert np.all(np.diff(steps) > 0)                       # in order
+    assert np.array_equal(h.rows[:, 0], steps.astype(np.float32))   # rows follow their steps
+    assert h.rows.shape == (len(h), 3)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnstudio.core.insight.history import RowHistory
+
 __all__ = ["HistogramHistory", "layer_update_ratios"]
 
 
@@ -25,14 +27,12 @@ class HistogramHistory:
 
     def __init__(self, bins: int = 48, max_columns: int = 240) -> None:
         self.bins = int(bins)
-        self.max_columns = int(max_columns) // 2 * 2
-        self._counts = np.zeros((self.max_columns, self.bins), dtype=np.float32)
-        self._steps = np.zeros(self.max_columns, dtype=np.int64)
-        self._n = 0
+        self._columns = RowHistory(self.bins, max_columns, np.float32)
+        self.max_columns = self._columns.max_rows
         self.half_range = 0.0
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._columns)
 
     @property
     def edges(self) -> np.ndarray:
@@ -43,11 +43,11 @@ class HistogramHistory:
     @property
     def steps(self) -> np.ndarray:
         """The step (e.g. batch number) of each stored column, int64 shape (T,)."""
-        return self._steps[: self._n].copy()
+        return self._columns.steps
 
     def image(self) -> np.ndarray:
         """Share of weights per bin, float32 shape (T, bins); each column sums to 1."""
-        c = self._counts[: self._n]
+        c = self._columns.rows
         total = c.sum(axis=1, keepdims=True)
         return (c / np.maximum(total, 1)).astype(np.float32)
 
@@ -60,25 +60,18 @@ class HistogramHistory:
             self.half_range = max(top * 1.5, 1e-3)
         elif top > self.half_range:
             self._regrow(top * 1.5)
-        if self._n == self.max_columns:
-            keep = slice(0, self.max_columns, 2)
-            half = self.max_columns // 2
-            self._counts[:half] = self._counts[keep]
-            self._steps[:half] = self._steps[keep]
-            self._n = half
         counts, _ = np.histogram(np.clip(v, -self.half_range, self.half_range), self.edges)
-        self._counts[self._n] = counts
-        self._steps[self._n] = int(step)
-        self._n += 1
+        self._columns.append(counts, step)
 
     def _regrow(self, half_range: float) -> None:
         old_centres = (self.edges[:-1] + self.edges[1:]) / 2
         self.half_range = half_range
         idx = np.clip(np.searchsorted(self.edges, old_centres) - 1, 0, self.bins - 1)
-        new = np.zeros_like(self._counts[: self._n])
+        counts = self._columns.rows
+        new = np.zeros_like(counts)
         for old_bin, new_bin in enumerate(idx):
-            new[:, new_bin] += self._counts[: self._n, old_bin]
-        self._counts[: self._n] = new
+            new[:, new_bin] += counts[:, old_bin]
+        counts[:] = new
 
 
 def layer_update_ratios(update_ratios: dict[str, float]) -> dict[str, float]:

@@ -3,7 +3,7 @@
 - :class:`Landscape`: the cost over a grid of two weights (filled in while it is computed);
 - :class:`CostLine`: the cost along the first weight, with the slope at its current value;
 - :class:`WeightPath`: the values the chosen weights took while training, growing by
-  doubling and halved when full;
+  doubling and thinned out when full (:class:`~nnstudio.core.insight.history.RowHistory`);
 - :func:`landscape_rgba`: a grid of costs coloured in bands with contour lines;
 - :func:`pick_label`, :func:`default_second`: the weights offered, named for a person;
 - :func:`step_sentence`: the next step, as the optimizer in use takes it.
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.core.insight.cost import Pick
+from nnstudio.core.insight.history import RowHistory
 from nnstudio.core.insight.steps import OptimizerState, describe_rule, next_step
 from nnstudio.gui.inside.style import COST, to_rgba
 
@@ -77,35 +78,26 @@ class WeightPath:
     """The values of the chosen weights at every snapshot, float32 (T, k)."""
 
     def __init__(self, k: int = 0) -> None:
-        self._rows = np.zeros((64, k), np.float32)
-        self._n = 0
+        self._history = RowHistory(k, MAX_TRACE, np.float32)
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._history)
 
     @property
     def width(self) -> int:
-        return self._rows.shape[1]
+        return self._history.width
 
     def append(self, row: np.ndarray) -> None:
-        """Add the values of one moment (length :attr:`width`); halves the path when full."""
-        if self._n == len(self._rows):
-            if len(self._rows) >= MAX_TRACE:
-                keep = self._rows[: self._n: 2]
-                self._rows[: len(keep)] = keep
-                self._n = len(keep)
-            else:
-                self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
-        self._rows[self._n] = row
-        self._n += 1
+        """Add the values of one moment (length :attr:`width`); thinned out when full."""
+        self._history.append(row)
 
     @property
     def last(self) -> np.ndarray:
-        return self._rows[self._n - 1]
+        return self._history.rows[-1]
 
     def columns(self, i: int, j: int) -> np.ndarray:
         """The path of weights ``i`` and ``j``, float64 (T, 2)."""
-        return self._rows[: self._n][:, [i, j]].astype(np.float64)
+        return self._history.rows[:, [i, j]].astype(np.float64)
 
 
 def upsample(a: np.ndarray, factor: int) -> np.ndarray:
