@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -90,7 +91,7 @@ def test_pytorch_export_matches_nnstudio(name, tmp_path):
     assert result.parity["pytorch"] <= PARITY_TOLERANCE
 
 
-def test_pytorch_module_is_named_after_the_design(tmp_path):
+def test_pytorch_module_is_named_after_the_design(tmp_path, monkeypatch):
     torch = pytest.importorskip("torch")
     from nnstudio.export.pytorch import load_generated
 
@@ -104,7 +105,9 @@ def test_pytorch_module_is_named_after_the_design(tmp_path):
             "head"} <= attrs
     assert set(model.state_dict()) == set(state_dict_arrays(net))
     assert module.LAYER_IDS["conv_1"] == "conv 1"
-    # forward takes nnstudio's layout and returns probabilities
+    # forward takes nnstudio's layout and returns probabilities; the weights load without
+    # the safetensors package too
+    monkeypatch.setitem(sys.modules, "safetensors", None)
     model.load_state_dict(module.load_weights(tmp_path / "pt" / "model.safetensors"))
     model.eval()
     x = parity_inputs(net.input_shape, 4)
