@@ -1,0 +1,25 @@
+"""Taking a model out of nnstudio: ONNX, PyTorch code with weights and a training script,
+plain NumPy code; every export checked against nnstudio's own forward pass.
+
+=====================  ==================================================================
+module                 what it holds
+=====================  ==================================================================
+``common``             the graph as the exporters see it, safe names, errors, results
+``onnx_model``         ONNX (opset 17) through the ``onnx`` helper API, and its checks
+``pytorch``            ``model.py`` (one ``nn.Module``) and ``model.safetensors``
+``train_script``       the generated ``train.py`` (CPU, GPU, torchrun with DDP)
+``numpy_predict``      a dependency-free ``predict.py`` and ``weights.npz``
+``safetensors_io``     the safetensors format with NumPy alone
+``parity``             :func:`export_model`: write, then verify (max abs difference)
+``images``             picture files for ``nnstudio predict`` (PNG/PGM without Qt)
+``cli``                the ``export`` and ``predict`` commands
+=====================  ==================================================================
+
+No module here imports Qt at import time; only JPEG and other formats that no decoder here
+reads fall back to Pillow or Qt's image reader when ``nnstudio predict`` meets them.
+"""
+
+from nnstudio.export.common import PARITY_TOLERANCE, TARGETS, ExportError, ExportResult
+from nnstudio.export.parity import export_model
+
+__all__ = ["PARITY_TOLERANCE", "TARGETS", "ExportError", "ExportResult", "export_model"]
