@@ -76,8 +76,11 @@ def _best(ctx: Context, attr: str, pick: Callable) -> float | None:
 #: window values: name -> description (the window supplies them in Context.values)
 WINDOW_VALUES: dict[str, str] = {
     "page": "the page on screen: draw, design, train, inside or lessons",
-    "view": "the Inside view on screen: boundary, cost, conv, evaluation, estimates, weights",
+    "view": "the Inside view on screen: boundary, cost, roll, conv, evaluation, estimates, "
+            "weights",
     "state": "training: idle, running, paused, finished, stopped or error",
+    "ball": "where the Rolling ball view's ball came to rest: global, local, crawling, "
+            "bouncing or diverged (rolling while it moves, none before it rolled)",
 }
 
 #: metric name -> (unit, description)
@@ -285,7 +288,8 @@ class Measurer:
             if ctx.network is None:
                 return None
             return float(all(np.isfinite(p.value).all() for p in ctx.network.parameters()))
-        return ctx.values.get(name)
+        value = ctx.values.get(name)
+        return value() if callable(value) else value
 
     # ------------------------------------------------------------------ data passes
     def _weights_key(self, ctx: Context) -> tuple:

@@ -18,7 +18,8 @@ data       a data source as on the command line (``cars``, ``perceptron:xor``,
            followed by ``size=16``
 settings   ``lr=0.01 batch=4 epochs=20 optimizer=sgd l2=0 val=20 shift=0 seed=0``
 page       ``draw``, ``design``, ``train``, ``inside`` (or an objectName)
-view       ``boundary``, ``cost``, ``conv``, ``evaluation``, ``estimates``, ``weights``;
+view       ``boundary``, ``cost``, ``roll``, ``conv``, ``evaluation``, ``estimates``,
+           ``weights``;
            ``neurons`` / ``diagram`` switch the Design page's mode
 =========  ===================================================================
 """
@@ -36,7 +37,7 @@ PAGES = {"draw": "drawPage", "design": "designPage", "train": "trainPage",
          "inside": "insidePage", "lessons": "lessonPanel"}
 VIEWS = {"boundary": "boundaryView", "cost": "costView", "conv": "convView",
          "evaluation": "evaluationView", "mistakes": "evaluationView",
-         "estimates": "estimatesView",
+         "estimates": "estimatesView", "roll": "rollView",
          "weights": "weightsView", "neurons": "neurons", "diagram": "diagram"}
 SETTINGS = {"lr": float, "batch": int, "epochs": int, "optimizer": str, "l2": float,
             "val": int, "shift": int, "seed": int}

@@ -334,7 +334,7 @@ class LessonRunner(QObject):
                   "errors": self.errors, "runs": self.runs, "ink": ink,
                   "passes": self.passes, "changed_weights": self._changed_weights,
                   "my_digits": lambda: max(0, self._my_digits() - self._digits_at_open),
-                  "running": s.training_state == "running"}
+                  "running": s.training_state == "running", "ball": self._ball}
         return Context(network=s.network, design=s.design, dataset=s.dataset,
                        epochs=list(self.epochs), values=values, widget=self.widget_value)
 
@@ -349,6 +349,17 @@ class LessonRunner(QObject):
             except TypeError:
                 return None
         return value
+
+    def _ball(self) -> str:
+        """How the Rolling ball view's last roll ended, in one word."""
+        view = self.find("rollView")
+        if view is None or len(getattr(view, "path", ())) < 2:
+            return "none"
+        if view.rolling:
+            return "rolling"
+        from nnstudio.core.insight.roll import judge
+
+        return judge(view.path, view.rate.value()).kind
 
     def _weights(self) -> dict[str, np.ndarray]:
         net = self.window.session.network
