@@ -311,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     cuda = device.type == "cuda"
     if cuda and device.index is None:
         device = torch.device("cuda", local)
+    if cuda:
+        torch.cuda.set_device(device)
     if world > 1:
         dist.init_process_group("nccl" if cuda else "gloo")
     torch.manual_seed(args.seed)
