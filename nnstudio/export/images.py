@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.limits import TooBigError, check_size
+
 __all__ = ["ImageFileError", "decode_png", "decode_pnm", "read_picture"]
 
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
@@ -92,13 +94,19 @@ def decode_png(data: bytes) -> np.ndarray:
         raise ImageFileError(f"unsupported PNG (colour type {color}, bit depth {depth})")
     if interlace:
         raise ImageFileError("interlaced PNG")
-    try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as err:
-        raise ImageFileError(f"the PNG image data is damaged ({err})") from None
     channels = _CHANNELS[color]
     bits = channels * depth
     stride = (w * bits + 7) // 8
+    expected = h * (stride + 1)
+    try:  # the image and the unpacked rows, before unpacking anything (a zlib 'bomb')
+        check_size(2 * expected + h * w * 4, f"a {w:,}×{h:,} picture",
+                   "use a smaller picture")
+    except TooBigError as err:
+        raise ImageFileError(str(err)) from None
+    try:
+        raw = zlib.decompressobj().decompress(b"".join(idat), expected + 1)
+    except zlib.error as err:
+        raise ImageFileError(f"the PNG image data is damaged ({err})") from None
     rows = _unfilter(raw, h, stride, max(1, bits // 8))
     if depth == 16:
         img = rows.reshape(h, w * channels, 2)[..., 0]      # the high byte
@@ -142,10 +150,20 @@ def decode_pnm(data: bytes) -> np.ndarray:
             pos += 1
         if start == pos:
             raise ImageFileError("the PGM/PPM header is incomplete")
-        fields.append(int(data[start:pos]))
+        try:
+            fields.append(int(data[start:pos]))
+        except ValueError:
+            raise ImageFileError("the PGM/PPM header is not valid (a size is not a whole "
+                                 "number)") from None
     w, h = fields[0], fields[1]
     maxval = fields[2] if need == 3 else 1
     channels = 3 if kind in (3, 6) else 1
+    if w < 1 or h < 1 or not 1 <= maxval <= 65535:
+        raise ImageFileError(f"the PGM/PPM header is not valid (size {w}×{h}, maxval {maxval})")
+    try:
+        check_size(w * h * channels * 16, f"a {w:,}×{h:,} picture", "use a smaller picture")
+    except TooBigError as err:
+        raise ImageFileError(str(err)) from None
     if kind == 1:
         values = np.array([c - 48 for c in data[pos:] if c in (48, 49)][:w * h], np.int64)
     elif kind in (2, 3):
@@ -212,6 +230,8 @@ def read_picture(path: str | Path) -> np.ndarray:
         raise ImageFileError(f"'{path}' does not exist")
     if path.is_dir():
         raise ImageFileError(f"'{path}' is a folder, not a picture")
+    if not path.is_file():
+        raise ImageFileError(f"'{path}' is not a regular file (a pipe or a device?)")
     data = path.read_bytes()
     if not data:
         raise ImageFileError(f"'{path}' is empty")
@@ -230,5 +250,8 @@ def read_picture(path: str | Path) -> np.ndarray:
                 return image
     except ImageFileError as err:
         raise ImageFileError(f"'{path}': {err}") from None
+    except (struct.error, ValueError, IndexError, zlib.error) as err:
+        raise ImageFileError(f"'{path}' is damaged or not a picture this reader knows "
+                             f"({type(err).__name__}: {str(err)[:100]})") from None
     raise ImageFileError(f"'{path}' cannot be read here: PNG and PGM/PPM are always readable; "
                          "for JPEG and other formats install Pillow (pip install pillow)")

@@ -337,8 +337,13 @@ class WindowCommands:
 
                 self.win.session.set_design(load_design(path), path=path)
         except (OSError, ValueError) as exc:  # ModelFileError, DesignError are ValueErrors
-            self.win.show_error("Could not open the file", f"{path.name}: {exc}",
-                                name="openErrorBox")
+            text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
+            self.win.show_error("Could not open the file", text, name="openErrorBox")
+            return False
+        except Exception as exc:  # noqa: BLE001 - the person must always hear what happened
+            self.win.show_error("Could not open the file",
+                                f"{path.name} could not be opened ({type(exc).__name__}: "
+                                f"{str(exc)[:200]}). Nothing was changed.", name="openErrorBox")
             return False
         self.win.add_recent(path)
         self.win.statusBar().showMessage(f"Opened {path}", 5000)
