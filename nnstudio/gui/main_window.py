@@ -223,6 +223,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings
     def _restore_layout(self) -> None:
+        self._apply_saved_layout()
+        self._ensure_on_screen()      # also on a first launch: the screen may be small
+
+    def _apply_saved_layout(self) -> None:
         st = self.settings
         try:
             if int(st.value("window/version", 0) or 0) != SETTINGS_VERSION:
@@ -240,7 +244,6 @@ class MainWindow(QMainWindow):
                     self.tabs.setCurrentIndex(i)
         except (TypeError, ValueError):
             log.warning("ignoring unreadable window settings")
-        self._ensure_on_screen()
 
     def _ensure_on_screen(self) -> None:
         screen = QApplication.primaryScreen()

@@ -243,8 +243,10 @@ def test_invalid_design_refuses_with_the_reason(window, qtbot):
     w.session.set_design(d)
     with qtbot.waitSignal(w.controller.errored, timeout=2000) as blocker:
         w.actions_.play.trigger()
-    assert not w.controller.running
-    assert "cannot be trained" in blocker.args[0] or "Design" in blocker.args[0]
+    assert not w.controller.running and w.session.training_state != "running"
+    # the message names the layers at fault and says what to do
+    assert "Input 'in' is not connected" in blocker.args[0]
+    assert "Design page" in blocker.args[0]
 
 
 def test_mismatched_data_refuses_with_the_reason(window, qtbot):

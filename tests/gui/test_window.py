@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
 
 from nnstudio.core.design import Design
@@ -88,7 +88,18 @@ def test_plain_constructor_as_documented(qtbot):
     w = MainWindow()
     qtbot.addWidget(w)
     w.controller.shutdown(5000)
-    assert w.findChild(QTabWidget, "mainTabs").count() >= 1
+    tabs = w.findChild(QTabWidget, "mainTabs")
+    titles = [tabs.tabText(i) for i in range(tabs.count())]
+    assert titles[:4] == ["Draw", "Design", "Train", "Inside"]
+    # a first launch shows the cnn design with the shipped weights, nothing to save yet
+    from nnstudio.core.modelfile import load_model
+    from nnstudio.resources import default_model_path
+
+    shipped = load_model(default_model_path()).network.get_weights()
+    mine = w.session.network.get_weights()
+    assert mine.keys() == shipped.keys()
+    assert all(np.array_equal(mine[k], shipped[k]) for k in shipped)
+    assert not w.session.dirty and w.session.path is None
 
 
 def test_actions_menus_and_shortcuts(window):
@@ -98,15 +109,6 @@ def test_actions_menus_and_shortcuts(window):
               "actionReset", "actionNew", "actionOpen", "actionSave", "actionSaveAs",
               "actionUndo", "actionRedo"):
         assert n in names, n
-    def keys(name):
-        return [s.toString() for s in names[name].shortcuts()]
-
-    assert QKeySequence("Ctrl+N").toString() in keys("actionNew")
-    assert QKeySequence("Ctrl+O").toString() in keys("actionOpen")
-    assert QKeySequence("Ctrl+S").toString() in keys("actionSave")
-    assert "Ctrl+Shift+S" in keys("actionSaveAs")
-    assert QKeySequence("Ctrl+Z").toString() in keys("actionUndo")
-    assert "Ctrl+Shift+Z" in keys("actionRedo")
     menus = [m.title().replace("&", "")
              for m in w.menuBar().findChildren(type(w.commands.recent_menu))
              if m.parent() is w.menuBar()]
@@ -192,7 +194,11 @@ def test_garbage_settings_are_ignored(qtbot, tmp_path):
     st.sync()
     w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
     qtbot.addWidget(w)
-    assert w.tabs.count() >= 1
+    fresh = MainWindow(Session(tiny_design()), settings=ini(tmp_path / "new"), data=None)
+    qtbot.addWidget(fresh)
+    assert w.tabs.currentIndex() == 0                  # "x" is no tab: the first page
+    assert w.size() == fresh.size()                    # no geometry taken from garbage
+    assert w.saveState() == fresh.saveState()          # nor a dock layout
 
 
 def test_dataset_loading_in_background_with_cancel(window, qtbot):

@@ -1,0 +1,131 @@
+"""The window's keyboard shortcuts, pressed as a person presses them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from nnstudio.core.design import Design, load_design
+from nnstudio.data.dataset import Dataset
+from nnstudio.gui.session import Session
+
+pytest.importorskip("pytestqt")
+
+
+def _design() -> Design:
+    d = Design("keys")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    d.connect("in", "fc")
+    d.connect("fc", "out")
+    return d
+
+
+class _Step(QUndoCommand):
+    """An undoable edit that counts how often it was undone and redone."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__("a step")
+        self.log = log
+
+    def redo(self) -> None:
+        self.log.append("redo")
+
+    def undo(self) -> None:
+        self.log.append("undo")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from nnstudio.gui import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    rng = np.random.default_rng(0)
+    session = Session(_design())
+    session.set_dataset(Dataset("blobs", rng.normal(size=(40, 2)).astype(np.float32),
+                                rng.integers(0, 2, 40), "classification", ["a", "b"]))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(session, settings=settings, data=None)
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitExposed(w)
+    w.tabs.setFocus()
+    yield w
+    w.controller.shutdown(5000)
+
+
+def _press(qtbot, w, key: Qt.Key, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(w.focusWidget() or w, key, mods)
+    qtbot.wait(20)
+
+
+def test_ctrl_z_undoes_and_ctrl_shift_z_and_ctrl_y_redo(window, qtbot):
+    log: list[str] = []
+    window.session.undo_stack.push(_Step(log))
+    assert log == ["redo"]
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    _press(qtbot, window, Qt.Key.Key_Z, ctrl)
+    assert log == ["redo", "undo"]
+    _press(qtbot, window, Qt.Key.Key_Z, ctrl | Qt.KeyboardModifier.ShiftModifier)
+    assert log == ["redo", "undo", "redo"]
+    _press(qtbot, window, Qt.Key.Key_Z, ctrl)
+    _press(qtbot, window, Qt.Key.Key_Y, ctrl)
+    assert log == ["redo", "undo", "redo", "undo", "redo"]
+
+
+def test_ctrl_number_goes_to_each_page(window, qtbot):
+    for i in reversed(range(window.tabs.count())):
+        _press(qtbot, window, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentIndex() == i
+
+
+def test_ctrl_s_saves_and_ctrl_shift_s_saves_as(window, qtbot, tmp_path, monkeypatch):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(first), "Design only, no weights (*.json)"))
+    window.session.set_dirty(True)
+    _press(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # asks: no path yet
+    assert first.is_file() and not window.session.dirty
+    assert list(load_design(first).nodes) == ["in", "fc", "out"]
+    first.unlink()
+    window.session.set_dirty(True)
+    _press(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # saves in place
+    assert first.is_file() and not window.session.dirty
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(second), "Design only, no weights (*.json)"))
+    _press(qtbot, window, Qt.Key.Key_S,
+           Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert second.is_file() and window.session.path == second
+
+
+def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, monkeypatch):
+    from nnstudio.core.design import save_design
+    from nnstudio.core.templates import get_template
+
+    path = tmp_path / "mlp.json"
+    save_design(get_template("mlp"), path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    _press(qtbot, window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.path == path
+    assert len(window.session.design.nodes) == len(get_template("mlp").nodes)
+    _press(qtbot, window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.path is None
+    assert sorted(n.kind for n in window.session.design.nodes.values()) == ["Input", "Output"]
+
+
+def test_space_plays_and_pauses(window, qtbot):
+    c = window.controller
+    c.config.epochs = 200
+    _press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=30000)
+    _press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.training_state == "paused", timeout=15000)
+    _press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=15000)
+    c.stop()
+    qtbot.waitUntil(lambda: not c.running, timeout=15000)
