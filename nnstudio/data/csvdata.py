@@ -12,13 +12,15 @@ import csv
 import io
 import os
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from nnstudio.limits import TooBigError, check_size, format_bytes
 
-from .dataset import DataError, Dataset, open_data_file, read_file_bytes
+from .dataset import CancelFn, DataError, Dataset, check_cancel, open_data_file, read_file_bytes
 from .lessons import Standardizer
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
@@ -28,6 +30,8 @@ MAX_CLASSES = 20  # an integer label with at most this many values is taken as c
 MAX_COLUMNS = 10_000
 #: Memory per byte of CSV text while it is read (text, cells as Python strings, numbers).
 BYTES_PER_CSV_BYTE = 40
+CANCEL_ROWS = 4096  # rows read between two checks of a load's cancel callable
+T = TypeVar("T")
 
 
 def _number(text: str) -> float | None:
@@ -38,7 +42,16 @@ def _number(text: str) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+def _checked(items: Iterable[T], cancel: CancelFn | None, what: object) -> Iterator[T]:
+    """``items``, asking ``cancel`` every CANCEL_ROWS of them (a long load stays stoppable)."""
+    for i, item in enumerate(items):
+        if i % CANCEL_ROWS == 0:
+            check_cancel(cancel, what)
+        yield item
+
+
+def _read_rows(path: Path, cancel: CancelFn | None = None
+               ) -> tuple[list[str], list[list[str]]]:
     size = open_data_file(path, "is a folder; give a .csv file")
     try:
         check_size(size * BYTES_PER_CSV_BYTE, f"{path} ({format_bytes(size)}) read as a table",
@@ -46,6 +59,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     except TooBigError as exc:
         raise DataError(str(exc)) from None
     raw = read_file_bytes(path, "is a folder; give a .csv file")
+    check_cancel(cancel, path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -65,7 +79,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         rows = []
-        for row in reader:
+        for row in _checked(reader, cancel, path):
             rows.append(row)
             if len(row) > MAX_COLUMNS:
                 raise DataError(f"{path}: row {reader.line_num} has {len(row):,} columns; "
@@ -94,24 +108,24 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     body = rows[1:]
     if not body:
         raise DataError(f"{path} has a header but no data rows")
-    for r, row in enumerate(body, start=2):
+    for r, row in enumerate(_checked(body, cancel, path), start=2):
         if not any(c.strip() for c in row):
             raise DataError(f"{path}: row {r} is empty (or only separators); delete it")
         if len(row) != len(header):
             raise DataError(f"{path}: row {r} has {len(row)} values but the header has "
                             f"{len(header)} columns; fix that row (a stray separator or "
                             "a missing value?)")
-    return header, [[c.strip() for c in row] for row in body]
+    return header, [[c.strip() for c in row] for row in _checked(body, cancel, path)]
 
 
-def _column_kind(values: list[str]) -> str:
+def _column_kind(values: list[str], cancel: CancelFn | None = None, what: object = "") -> str:
     """'numeric' when most values are numbers, else 'categorical'."""
-    numbers = sum(_number(v) is not None for v in values)
+    numbers = sum(_number(v) is not None for v in _checked(values, cancel, what))
     return "numeric" if numbers >= 0.5 * len(values) else "categorical"
 
 
 def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None = None,
-             drop: list[str] | None = None) -> Dataset:
+             drop: list[str] | None = None, cancel: CancelFn | None = None) -> Dataset:
     """Load a table from a CSV file.
 
     Parameters
@@ -125,6 +139,9 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
         make a classification; other numbers a regression.
     drop : list of str or None
         Columns to leave out (names, ids, ...).
+    cancel : callable returning bool, or None
+        Asked every few thousand rows and between columns; True stops the load
+        (:class:`~nnstudio.data.dataset.LoadCancelled`).
 
     Returns
     -------
@@ -134,7 +151,7 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
         standardised targets (``meta["y_scaler"]`` undoes it).
     """
     path = Path(path)
-    header, rows = _read_rows(path)
+    header, rows = _read_rows(path, cancel)
     label = header[-1] if label is None else label.strip()
     if label not in header:
         shown = ", ".join(header[:20]) + (f", ... ({len(header):,} in all)"
@@ -149,7 +166,7 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
     columns = {h: [row[i] for row in rows] for i, h in enumerate(header)}
 
     def check_missing(name: str) -> None:
-        for r, v in enumerate(columns[name], start=2):
+        for r, v in enumerate(_checked(columns[name], cancel, path), start=2):
             if v.lower() in MISSING:
                 raise DataError(f"{path}: row {r}, column {name!r} is empty or missing "
                                 f"({v!r}); fill it in or delete the row")
@@ -157,7 +174,7 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
     # ------------------------------------------------------------------ label
     check_missing(label)
     lab = columns[label]
-    lab_numbers = [_number(v) for v in lab]
+    lab_numbers = [_number(v) for v in _checked(lab, cancel, path)]
     numeric_label = all(v is not None for v in lab_numbers)
     if task is None:
         if numeric_label:
@@ -195,11 +212,12 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
     for name in header:
         if name == label or name in drop:
             continue
+        check_cancel(cancel, path)
         check_missing(name)
         values = columns[name]
-        if _column_kind(values) == "numeric":
+        if _column_kind(values, cancel, path) == "numeric":
             nums = []
-            for r, v in enumerate(values, start=2):
+            for r, v in enumerate(_checked(values, cancel, path), start=2):
                 x = _number(v)
                 if x is None:
                     raise DataError(f"{path}: row {r}, column {name!r}: {v!r} is not a number "

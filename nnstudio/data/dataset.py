@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,20 @@ class DataError(ValueError):
 
     The message names the file, row or column involved and says what to do about it.
     """
+
+
+class LoadCancelled(DataError):
+    """Loading stopped because the caller asked it to (its ``cancel`` returned True)."""
+
+
+#: asked now and then during a long load: True means stop (raise :class:`LoadCancelled`)
+CancelFn = Callable[[], bool]
+
+
+def check_cancel(cancel: CancelFn | None, what: object) -> None:
+    """Raise :class:`LoadCancelled` when ``cancel()`` says so (``what``: the file or source)."""
+    if cancel is not None and cancel():
+        raise LoadCancelled(f"loading {what} was cancelled")
 
 
 def open_data_file(path: Path, folder_message: str) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 from nnstudio.fileio import atomic_write
 from nnstudio.limits import TooBigError, check_size, format_bytes
 
-from .dataset import DIGIT_CLASSES, DataError, Dataset, read_file_bytes
+from .dataset import DIGIT_CLASSES, CancelFn, DataError, Dataset, check_cancel, read_file_bytes
 
 #: IDX dtype code -> big-endian NumPy dtype
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -253,8 +253,12 @@ def load_idx_pair(
     name: str | None = None,
     classes: list[str] | None = None,
     description: str = "",
+    cancel: CancelFn | None = None,
 ) -> Dataset:
     """Load an images file and its labels file into an image classification dataset.
+
+    ``cancel()`` is asked between the steps of reading (each file, the conversion); True
+    stops the load (:class:`~nnstudio.data.dataset.LoadCancelled`).
 
     Returns
     -------
@@ -262,8 +266,11 @@ def load_idx_pair(
         x float32 (N, H, W) in [0, 1]; y int64 (N,).
     """
     images_path, labels_path = Path(images_path), Path(labels_path)
+    check_cancel(cancel, images_path)
     images = read_idx(images_path)
+    check_cancel(cancel, labels_path)
     labels = read_idx(labels_path)
+    check_cancel(cancel, images_path)
     if images.ndim != 3:
         raise DataError(
             f"{images_path}: expected images of shape (N, height, width) but the file holds "
@@ -315,6 +322,7 @@ def load_idx_dir(
     split: str | None = None,
     classes: list[str] | None = None,
     name: str | None = None,
+    cancel: CancelFn | None = None,
 ) -> Dataset:
     """Load the IDX image/label pair found in ``folder``.
 
@@ -326,6 +334,8 @@ def load_idx_dir(
     split : {"train", "test"} or None
         Which pair to use when the folder holds several (``train-*`` and ``t10k-*``).
         With ``None``: the only pair, or the training pair when there are several.
+    cancel : callable returning bool, or None
+        See :func:`load_idx_pair`.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -353,4 +363,5 @@ def load_idx_dir(
             names = ", ".join(p[0].name for p in pairs)
             raise DataError(f"{folder} has no {split or 'train'} images file among: {names}")
     images_path, labels_path = chosen[0]
-    return load_idx_pair(images_path, labels_path, name=name or folder.name, classes=classes)
+    return load_idx_pair(images_path, labels_path, name=name or folder.name, classes=classes,
+                         cancel=cancel)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .dataset import DataError, Dataset
+from .dataset import CancelFn, DataError, Dataset, check_cancel
 
 ProgressFn = Callable[[int, int], None]
 
@@ -108,17 +108,18 @@ def _synthetic(args: list[str], spec: str, size: int, progress: ProgressFn | Non
 
 
 def _downloaded(
-    name: str, args: list[str], spec: str, size: int, progress: ProgressFn | None
+    name: str, args: list[str], spec: str, size: int, progress: ProgressFn | None,
+    cancel: CancelFn | None = None,
 ) -> Dataset:
     from .download import load_known
 
     if len(args) > 1 or (args and args[0] not in ("train", "test")):
         raise DataError(f"data source {spec!r}: use {name}, {name}:train or {name}:test")
     split = args[0] if args else "train"
-    return _resize(load_known(name, split=split, progress=progress), size)
+    return _resize(load_known(name, split=split, progress=progress, cancel=cancel), size)
 
 
-def _idx(rest: str, spec: str, size: int) -> Dataset:
+def _idx(rest: str, spec: str, size: int, cancel: CancelFn | None = None) -> Dataset:
     from .idx import load_idx_dir
 
     if not rest.strip():
@@ -129,7 +130,7 @@ def _idx(rest: str, spec: str, size: int) -> Dataset:
         head, tail = rest.rsplit(":", 1)
         if tail in ("train", "test"):
             folder, split = Path(head).expanduser(), tail
-    return _resize(load_idx_dir(folder, split=split), size)
+    return _resize(load_idx_dir(folder, split=split, cancel=cancel), size)
 
 
 def _toy(args: list[str], spec: str) -> Dataset:
@@ -165,14 +166,15 @@ def _perceptron(args: list[str], spec: str) -> Dataset:
     return perceptron_set(kind)
 
 
-def _three_vs_seven(rest: str, spec: str, size: int, progress: ProgressFn | None) -> Dataset:
+def _three_vs_seven(rest: str, spec: str, size: int, progress: ProgressFn | None,
+                    cancel: CancelFn | None = None) -> Dataset:
     from .lessons import three_vs_seven
 
-    base = load_source(rest or "synthetic:6000", size=size, progress=progress)
+    base = load_source(rest or "synthetic:6000", size=size, progress=progress, cancel=cancel)
     return three_vs_seven(base)
 
 
-def _csv(rest: str, spec: str) -> Dataset:
+def _csv(rest: str, spec: str, cancel: CancelFn | None = None) -> Dataset:
     from .csvdata import load_csv
 
     parts = rest.split(":")
@@ -185,7 +187,8 @@ def _csv(rest: str, spec: str) -> Dataset:
         raise DataError("data source 'csv:' needs a file, e.g. csv:churn.csv:label=Exited")
     opts = _options(opts_parts, spec, {"label": str, "task": str, "drop": str})
     drop = [d for d in opts.get("drop", "").split(",") if d.strip()]
-    return load_csv(file, label=opts.get("label"), task=opts.get("task"), drop=drop)
+    return load_csv(file, label=opts.get("label"), task=opts.get("task"), drop=drop,
+                    cancel=cancel)
 
 
 def _mine(args: list[str], spec: str, size: int) -> Dataset:
@@ -196,7 +199,8 @@ def _mine(args: list[str], spec: str, size: int) -> Dataset:
     return _resize(UserDigits().as_dataset(), size)
 
 
-def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None) -> Dataset:
+def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None,
+                cancel: CancelFn | None = None) -> Dataset:
     """Load the data named by ``spec`` (see the module docstring for the grammar).
 
     Parameters
@@ -207,6 +211,10 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
         28 (default) or 16: side of digit images; ignored for non-image data.
     progress : callable(done, total) or None
         Called during long generations and downloads.
+    cancel : callable returning bool, or None
+        Asked at short intervals while files are read or downloaded; True stops the load
+        with :class:`~nnstudio.data.dataset.LoadCancelled` (a ``progress`` callback may
+        also raise to stop a generation).
 
     Returns
     -------
@@ -226,9 +234,11 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
         parts = [p for p in spec.split("+")]
         if any(not p.strip() for p in parts):
             raise DataError(f"data source {spec!r}: write merged sources as A+B")
-        merged = load_source(parts[0], size=size, progress=progress)
+        merged = load_source(parts[0], size=size, progress=progress, cancel=cancel)
         for part in parts[1:]:
-            merged = merged.merge(load_source(part, size=size, progress=progress))
+            check_cancel(cancel, spec)
+            merged = merged.merge(load_source(part, size=size, progress=progress,
+                                              cancel=cancel))
         return merged
     head, _, rest = spec.partition(":")
     head = head.strip().lower()
@@ -236,9 +246,9 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
     if head == "synthetic":
         return _synthetic(args, spec, size, progress)
     if head in ("mnist", "fashion-mnist"):
-        return _downloaded(head, args, spec, size, progress)
+        return _downloaded(head, args, spec, size, progress, cancel)
     if head == "idx":
-        return _idx(rest, spec, size)
+        return _idx(rest, spec, size, cancel)
     if head == "toy":
         return _toy(args, spec)
     if head == "cars":
@@ -246,9 +256,9 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
     if head == "perceptron":
         return _perceptron(args, spec)
     if head in ("3v7", "3vs7"):
-        return _three_vs_seven(rest, spec, size, progress)
+        return _three_vs_seven(rest, spec, size, progress, cancel)
     if head == "csv":
-        return _csv(rest, spec)
+        return _csv(rest, spec, cancel)
     if head == "mine":
         return _mine(args, spec, size)
     known = ", ".join(sorted({s.split(":")[0] for s, _ in SOURCES} | {"idx:DIR", "csv:FILE"}))
