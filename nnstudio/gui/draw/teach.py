@@ -1,19 +1,19 @@
 """Teach it your handwriting: label drawings, keep them, fine-tune the model on them.
 
 The person's digits live in the :mod:`nnstudio.data.mine` store. Fine-tuning runs in the
-training worker (the live plots show it) through ``session.training.fine_tune``; before and
-after, the model is scored on standard test digits in a background thread, so the cost of
-learning one person's handwriting (forgetting) is visible.
+training process (the live plots show it) through ``session.training.fine_tune``; before and
+after, the model is scored on standard test digits by a background
+:class:`~nnstudio.gui.worker.Worker`, so the cost of learning one person's handwriting
+(forgetting) is visible.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -29,6 +29,7 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.data.mine import UserDigits
 from nnstudio.gui.draw.model import image_side, why_unusable
 from nnstudio.gui.session import Session
+from nnstudio.gui.worker import Worker
 
 #: how many standard test digits score the model before and after fine-tuning
 TEST_SIZE = 2000
@@ -89,26 +90,13 @@ def score(network: Any, data: Dataset) -> float:
     return float(result["accuracy"] or 0.0)
 
 
-class _Bridge(QObject):
-    """Carries a background result back to the GUI thread."""
-
-    done = Signal(object, object)  # (callback, result or exception)
-
-
-def run_in_thread(job: Callable[[], Any], callback: Callable[[Any], None],
-                  bridge: _Bridge) -> threading.Thread:
-    """Run ``job`` in a daemon thread; ``callback(result_or_exception)`` on the GUI thread."""
-
-    def work() -> None:
-        try:
-            result = job()
-        except Exception as err:  # noqa: BLE001 - reported to the person
-            result = err
-        bridge.done.emit(callback, result)
-
-    thread = threading.Thread(target=work, daemon=True, name="nnstudio-score")
-    thread.start()
-    return thread
+def run_in_background(job: Callable[[], Any], callback: Callable[[Any], None]) -> Worker:
+    """Run ``job`` on a :class:`Worker`; ``callback(result_or_exception)`` on the GUI
+    thread."""
+    worker = Worker(job, name="score")
+    worker.result.connect(callback)
+    worker.error.connect(callback)
+    return worker.start()
 
 
 class TeachPanel(QWidget):
@@ -142,9 +130,8 @@ class TeachPanel(QWidget):
         self._test_data: tuple[Dataset, str] | None = None
         self._before: float | None = None
         self._awaiting_finish = False
-        self._bridge = _Bridge(self)
-        self._bridge.done.connect(lambda cb, res: cb(res))
-        self.thread: threading.Thread | None = None
+        #: the scoring in progress, if any
+        self.worker: Worker | None = None
 
         intro = QLabel("Is the answer wrong? Click the right digit: the drawing is kept with "
                        "that label. Click the answer's digit to keep it when it is right.")
@@ -280,7 +267,7 @@ class TeachPanel(QWidget):
         self.button.setToolTip(reason or "Fine-tune the current model on your digits")
 
     def _why_no_fine_tune(self, n: int) -> str | None:
-        if self._awaiting_finish or (self.thread is not None and self.thread.is_alive()):
+        if self._awaiting_finish or self.worker is not None:
             return "Fine-tuning is under way."
         if n == 0:
             return "Add some of your digits first (the 0–9 buttons)."
@@ -305,7 +292,7 @@ class TeachPanel(QWidget):
                 self._test_data = standard_test_data(self.test_source)
             return self._test_data
 
-        run_in_thread(load, callback, self._bridge)
+        run_in_background(load, callback)
 
     def _scoring_job(self) -> Callable[[], tuple[float, str]]:
         network = self.session.network
@@ -325,11 +312,11 @@ class TeachPanel(QWidget):
             self.message.emit(reason, "info")
             return
         self.result.setText("Scoring the model on standard test digits…")
-        self.thread = run_in_thread(self._scoring_job(), self._before_scored, self._bridge)
+        self.worker = run_in_background(self._scoring_job(), self._before_scored)
         self.update_state()
 
     def _before_scored(self, result: Any) -> None:
-        self.thread = None
+        self.worker = None
         if isinstance(result, Exception):
             self._before = None
             self.result.setText("")
@@ -368,7 +355,7 @@ class TeachPanel(QWidget):
             self.update_state()
             return
         self.result.setText(self.result.text().replace("Fine-tuning…", "Scoring after…"))
-        self.thread = run_in_thread(self._scoring_job(), self._after_scored, self._bridge)
+        self.worker = run_in_background(self._scoring_job(), self._after_scored)
         self.update_state()
 
     def _fine_tune_failed(self, text: str) -> None:
@@ -379,7 +366,7 @@ class TeachPanel(QWidget):
             self.update_state()
 
     def _after_scored(self, result: Any) -> None:
-        self.thread = None
+        self.worker = None
         if isinstance(result, Exception):
             self.message.emit(f"Could not score the model after fine-tuning: {result}", "error")
         else:

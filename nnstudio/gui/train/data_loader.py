@@ -1,8 +1,10 @@
 """Data for training: loading a source off the GUI thread, and checking it fits the network.
 
-:class:`DatasetLoader` runs ``nnstudio.data.sources.load_source`` (generation, downloads) in
-a ``QThread`` of its own and reports progress; a new load cancels the one in progress.
-:func:`data_mismatch` says in a sentence why a dataset cannot train a network.
+:class:`DatasetLoader` runs ``nnstudio.data.sources.load_source`` (generation, downloads,
+files) on a :class:`~nnstudio.gui.worker.Worker` and reports progress; a new load cancels the
+one in progress, and every reader checks for that at short intervals.
+:func:`data_mismatch` says in a sentence why a dataset cannot train a network,
+:func:`why_not_ready` why the session cannot train now.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+from nnstudio.gui.worker import Aborted, Worker, aborting, current_worker
 
 log = logging.getLogger(__name__)
 
@@ -63,55 +67,57 @@ def data_mismatch(network: Any, dataset: Any) -> str | None:
     return None
 
 
+def why_not_ready(session: Any, dataset: Any = None) -> str | None:
+    """Why ``session``'s network cannot train on ``dataset`` (default: the session's data)
+    now: a sentence saying what to do, or None."""
+    s = session
+    if s.network is None:
+        err = None
+        analysis = s.analysis
+        if analysis is not None:
+            errs = list(getattr(analysis, "design_errors", []))
+            errs += list(getattr(analysis, "errors", {}).values())
+            err = errs[0] if errs else None
+        why = str(err) if err else "the design is not complete"
+        return f"The design cannot be trained yet: {why} Fix it on the Design page."
+    trainable = getattr(s.network, "trainable", None)
+    if callable(trainable) and not trainable():
+        reason = getattr(s.network, "reason_not_trainable", None)
+        return str(reason or "This network cannot be trained by backpropagation.")
+    ds = dataset if dataset is not None else s.dataset
+    if ds is None:
+        return "There is no data to train on: choose a dataset in the Training panel."
+    return data_mismatch(s.network, ds)
+
+
 class _LoadCancelled(Exception):
     pass
 
 
-class _LoadWorker(QObject):
-    progress = Signal(int, int)
-    loaded = Signal(str, object)
-    failed = Signal(str, str)
-    cancelled = Signal(str)
+def _load(spec: str, size: int) -> Any:
+    """Load ``spec`` on a worker's thread, reporting (done, total) at most 20 times a
+    second and giving up at once when the worker is asked to stop."""
+    from nnstudio.data.sources import load_source
 
-    def __init__(self, spec: str, size: int) -> None:
-        super().__init__()
-        self.spec, self.size = spec, size
-        self.cancel_requested = False
-        self._last_progress = 0.0
+    worker = current_worker()
+    last = [0.0]
 
-    def _progress(self, done: int, total: int) -> None:
-        if self.cancel_requested:
+    def progress(done: int, total: int) -> None:
+        if worker is not None and worker.abort_requested:
             raise _LoadCancelled()
         now = time.perf_counter()
-        if now - self._last_progress > 0.05 or done >= total:
-            self._last_progress = now
-            self.progress.emit(int(done), int(total))
+        if worker is not None and (now - last[0] > 0.05 or done >= total):
+            last[0] = now
+            worker.report((int(done), int(total)))
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            from nnstudio.data.sources import load_source
-
-            ds = load_source(self.spec, size=self.size, progress=self._progress)
-            if self.cancel_requested:
-                self.cancelled.emit(self.spec)
-            else:
-                self.loaded.emit(self.spec, ds)
-        except _LoadCancelled:
-            self.cancelled.emit(self.spec)
-        except Exception as exc:  # noqa: BLE001 - shown to the person
-            if self.cancel_requested:
-                self.cancelled.emit(self.spec)
-            else:
-                if not isinstance(exc, ValueError | OSError):
-                    log.exception("loading %s failed", self.spec)
-                self.failed.emit(self.spec, str(exc) or type(exc).__name__)
-        finally:
-            QThread.currentThread().quit()
+    try:
+        return load_source(spec, size=size, progress=progress, cancel=aborting)
+    except _LoadCancelled:
+        raise Aborted() from None
 
 
 class DatasetLoader(QObject):
-    """Loads one data source at a time in a background thread.
+    """Loads one data source at a time in the background (a :class:`Worker`).
 
     Signals
     -------
@@ -126,83 +132,72 @@ class DatasetLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _LoadWorker | None = None
-        self._old: list[tuple[QThread, _LoadWorker]] = []
+        self._worker: Worker | None = None
+        self._old: list[Worker] = []     # cancelled loads still ending
         self.spec: str | None = None
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     def load(self, spec: str, size: int = 28) -> None:
         """Start loading ``spec`` (cancelling a load in progress)."""
         self.cancel()
-        worker = _LoadWorker(spec, size)
-        thread = QThread()
-        thread.setObjectName(f"load {spec}")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.loaded.connect(self._on_loaded)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self.spec = thread, worker, spec
+        worker = Worker(_load, spec, int(size), name=f"load {spec}")
+        worker.yielded.connect(lambda p, w=worker: self._on_progress(w, p))
+        worker.result.connect(lambda ds, w=worker: self._on_loaded(w, ds))
+        worker.error.connect(lambda exc, w=worker: self._on_failed(w, exc))
+        worker.aborted.connect(lambda w=worker: self.cancelled.emit(w.args[0]))
+        worker.finished.connect(lambda w=worker: self._on_finished(w))
+        self._worker, self.spec = worker, spec
         self.started.emit(spec)
-        thread.start()
+        worker.start()
 
     def cancel(self) -> None:
-        """Ask the current load to stop (it reports ``cancelled``)."""
-        if self._worker is not None and self._thread is not None:
-            self._worker.cancel_requested = True
-            # keep the old thread alive until it ends; a new load may start meanwhile
-            self._old.append((self._thread, self._worker))
-            self._thread = self._worker = None
+        """Ask the current load to stop (it reports ``cancelled`` soon after)."""
+        if self._worker is not None:
+            self._worker.quit()
+            # kept until it ends; a new load may start meanwhile
+            self._old.append(self._worker)
+            self._worker = None
 
-    def _sender_is_current(self) -> bool:
-        return self.sender() is self._worker
+    def _on_progress(self, worker: Worker, p: tuple[int, int]) -> None:
+        if worker is self._worker:
+            self.progress.emit(*p)
 
-    @Slot(str, object)
-    def _on_loaded(self, spec: str, ds: object) -> None:
-        if self._sender_is_current():
-            self.loaded.emit(spec, ds)
+    def _on_loaded(self, worker: Worker, ds: object) -> None:
+        if worker is self._worker:
+            self.loaded.emit(worker.args[0], ds)
 
-    @Slot(str, str)
-    def _on_failed(self, spec: str, message: str) -> None:
-        if self._sender_is_current():
-            self.failed.emit(spec, message)
+    def _on_failed(self, worker: Worker, exc: BaseException) -> None:
+        if worker is not self._worker:
+            return
+        spec = worker.args[0]
+        if not isinstance(exc, ValueError | OSError):
+            log.error("loading %s failed", spec, exc_info=exc)
+        self.failed.emit(spec, str(exc) or type(exc).__name__)
 
-    @Slot(str)
-    def _on_cancelled(self, spec: str) -> None:
-        self.cancelled.emit(spec)
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if thread is self._thread:
-            self._thread = self._worker = None
-        self._old = [(t, w) for t, w in self._old if t is not thread]
-        if isinstance(thread, QThread):
-            thread.deleteLater()
+    def _on_finished(self, worker: Worker) -> None:
+        if worker is self._worker:
+            self._worker = None
+        if worker in self._old:
+            self._old.remove(worker)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Cancel and wait for every loading thread; True when all ended."""
+        """Cancel the loads and wait for their threads to end; True when all ended."""
         self.cancel()
-        ok = True
-        for thread, _worker in list(self._old):
-            ok = thread.wait(timeout_ms) and ok
-        return ok
+        deadline = time.monotonic() + timeout_ms / 1000
+        return all(w.wait(max(0.0, deadline - time.monotonic())) for w in list(self._old))
 
     def wait(self, timeout_ms: int = 10000) -> bool:
-        """Tests and tools: wait (processing events) until the current load ended."""
+        """Tests and tools: wait (processing events) until every load ended."""
         deadline = time.monotonic() + timeout_ms / 1000
-        while self._thread is not None or self._old:
+        while self._worker is not None or self._old:
             if time.monotonic() > deadline:
                 return False
-            for t in [self._thread, *(t for t, _ in self._old)]:
-                if t is not None:
-                    t.wait(10)
+            for w in [self._worker, *self._old]:
+                if w is not None:
+                    w.wait(0.01)
             QCoreApplication.processEvents()
         QCoreApplication.processEvents()
         return True
