@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
             lambda spec: self.statusBar().showMessage(f"Data ready: {spec}", 5000)
         )
         self.controller.waitingForData.connect(self._on_waiting)
+        self.controller.unresponsive.connect(self._on_unresponsive)
+        self.controller.responsive.connect(self._on_responsive)
+        self._stall_box: QMessageBox | None = None
 
         self.resize(1400, 900)
         self.setMinimumSize(900, 600)
@@ -210,6 +213,41 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Training: " + message.split(". ")[0], 15000)
         self.show_error("Training", message, name="trainingErrorBox")
 
+    @Slot(str)
+    def _on_unresponsive(self, message: str) -> None:
+        """Say that the training process does not respond; offer to restart it."""
+        self.statusBar().showMessage("Training: the training process does not respond")
+        box = QMessageBox(QMessageBox.Icon.Warning, "The training process does not respond",
+                          message, QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("unresponsiveBox")
+        restart = box.addButton("Restart it", QMessageBox.ButtonRole.AcceptRole)
+        restart.setObjectName("restartTrainingButton")
+        box.addButton("Wait", QMessageBox.ButtonRole.RejectRole).setObjectName(
+            "waitTrainingButton")
+        restart.clicked.connect(self._restart_training)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r, b=box: self._forget_stall_box(b))
+        self._stall_box = box
+        if self.isVisible():
+            box.open()
+
+    def _forget_stall_box(self, box: QMessageBox) -> None:
+        if self._stall_box is box:
+            self._stall_box = None
+
+    @Slot()
+    def _restart_training(self) -> None:
+        self.controller.restart()
+        self.statusBar().showMessage("The training process was ended; the weights shown last "
+                                     "were kept. Play starts a new one.", 15000)
+
+    @Slot()
+    def _on_responsive(self) -> None:
+        box, self._stall_box = self._stall_box, None
+        if box is not None:
+            box.close()
+            self.statusBar().showMessage("The training process responds again.", 10000)
+
     def show_error(self, title: str, message: str, *, name: str = "errorBox") -> QMessageBox:
         """A window-modal message that does not block the caller (tests stay scriptable)."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, message,
@@ -289,4 +327,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.save_layout()
         self.controller.shutdown()
+        from nnstudio.gui.worker import stop_all
+
+        stop_all(2.0)  # scoring, loading: nothing runs on after the window
         super().closeEvent(event)

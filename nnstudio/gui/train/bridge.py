@@ -1,27 +1,30 @@
-"""The thread that connects the window to the training process.
+"""What connects the window to the training process.
 
 Training computes in a child process (:mod:`nnstudio.core.trainproc`); inside the window's
-process one ``QThread`` per run carries a :class:`TrainBridge`, which pumps the process
-handle: it sends what the GUI thread queued (the run, its data, pause/step/stop and live
-changes) and waits for the child's messages with the GIL released, then hands each message
-(already a private copy: it came through a pipe) to the GUI thread as a Qt signal. The GUI
-thread never blocks on the pipe.
+process one :class:`~nnstudio.gui.worker.Worker` per run runs :func:`pump`, which pumps the
+process handle: it sends what the GUI thread queued (the run, its data, pause/step/stop and
+live changes) and waits for the child's messages with the GIL released, then yields each
+message (already a private copy: it came through a pipe) to the GUI thread. The GUI thread
+never blocks on the pipe.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
-
-from nnstudio.core.trainprotocol import Exited, Failed, Finished
+from nnstudio.core.trainproc import TrainingProcess
+from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished
 
 log = logging.getLogger(__name__)
 
 #: the longest the interpreter lets one thread hold the GIL (seconds); Python's default
 SWITCH_INTERVAL = 0.005
-#: how long one wait for a message lasts before the bridge checks whether to give up
+#: how long one wait for a message lasts before the pump checks whether to give up
 POLL_S = 0.1
 
 _blas_configured = False
@@ -46,42 +49,43 @@ def configure_threading() -> None:
             set_blas_threads(1)
 
 
-class TrainBridge(QObject):
-    """Pumps a :class:`~nnstudio.core.trainproc.TrainingProcess` for one run, on its thread.
+class DatasetTokens:
+    """Names under which the training process caches datasets: the same arrays keep their
+    name, new arrays get a new one (the last four are remembered)."""
 
-    Signals
-    -------
-    message(object)
-        A message of the run (a dict; see :mod:`nnstudio.core.trainproc`). The last one is
-        ``"finished"``, ``"error"`` or ``"exit"``; then the thread ends.
+    _count = itertools.count(1)
+
+    def __init__(self) -> None:
+        self._known: list[tuple[Any, Any, str]] = []
+
+    def token(self, x: Any, y: Any) -> str:
+        for kx, ky, token in self._known:
+            if kx is x and ky is y:
+                return token
+        token = f"{os.getpid()}-{next(self._count)}"
+        self._known = [*self._known[-3:], (x, y, token)]
+        return token
+
+
+def pump(process: TrainingProcess, run_id: int) -> Iterator[ChildMessage | None]:
+    """Yield the messages of run ``run_id`` until it ends (a generator for a Worker).
+
+    Yields None every :data:`POLL_S` seconds while nothing comes, so that the worker can
+    stop it; the last message yielded is ``Finished``, ``Failed`` or ``Exited``. A failure
+    of the connection itself becomes a ``Failed`` message.
     """
-
-    message = Signal(object)
-
-    def __init__(self, process: object, run_id: int) -> None:
-        super().__init__()
-        self.process = process
-        self.run_id = run_id
-        self.abort = False  # set from the GUI thread: give up waiting (closing)
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            while not self.abort:
-                msg = self.process.recv(POLL_S)
-                if msg is None:
-                    continue
-                if not isinstance(msg, Exited) and msg.run != self.run_id:
-                    continue  # the end of an earlier run
-                self.message.emit(msg)
-                if isinstance(msg, Finished | Failed | Exited):
-                    break
-        except Exception as exc:  # noqa: BLE001 - the person must hear of it
-            log.exception("the training bridge failed")
-            self.message.emit(Failed(self.run_id, "other", "Training stopped because the "
-                                     "connection to the training process failed "
-                                     f"({type(exc).__name__}: {exc})."))
-        finally:
-            thread = QThread.currentThread()
-            if thread is not None:
-                thread.quit()
+    try:
+        while True:
+            msg = process.recv(POLL_S)
+            if msg is None:
+                yield None
+                continue
+            if not isinstance(msg, Exited) and msg.run != run_id:
+                continue  # the end of an earlier run
+            yield msg
+            if isinstance(msg, Finished | Failed | Exited):
+                return
+    except Exception as exc:  # noqa: BLE001 - the person must hear of it
+        log.exception("the connection to the training process failed")
+        yield Failed(run_id, "other", "Training stopped because the connection to the "
+                     f"training process failed ({type(exc).__name__}: {exc}).")

@@ -3,45 +3,47 @@
 :class:`TrainingController` lives on the GUI thread and is what the window, the training panel
 and the pages talk to. The training itself computes in a child process
 (:class:`~nnstudio.core.trainproc.TrainingProcess`, started on first use and reused), so it
-never holds the window's GIL. For each run a :class:`~nnstudio.gui.train.bridge.TrainBridge`
-on a fresh ``QThread`` pumps the pipe; the child's messages (copies: at most ~30 metric
-messages a second with every batch since the last, weight copies a few times a second)
+never holds the window's GIL. For each run a :class:`~nnstudio.gui.worker.Worker` pumps the
+pipe (:func:`~nnstudio.gui.train.bridge.pump`); the child's messages (copies: at most ~30
+metric messages a second with every batch since the last, weight copies a few times a second)
 become :class:`~nnstudio.gui.train.snapshot.Snapshot` objects folded into the session on
 the GUI thread. Play/pause/step/stop and live learning-rate or batch-size changes are queued
-commands, applied by the child between batches.
-
-Also exported from here for callers: :class:`DatasetLoader` and :func:`data_mismatch`
-(:mod:`nnstudio.gui.train.data_loader`), :func:`configure_threading`.
+commands, applied by the child between batches. A child that stops responding (no heartbeat)
+is reported with :attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart`
+ends it, and Stop, Reset and closing end it at once.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-import os
 import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from nnstudio.core.design import DesignError, design_to_json
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
-from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished, Metrics
+from nnstudio.core.trainprotocol import (
+    ChildMessage,
+    Exited,
+    Failed,
+    Finished,
+    Metrics,
+    Unresponsive,
+)
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.bridge import TrainBridge, configure_threading
-from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch
-from nnstudio.gui.train.receive import snapshot_from_message
+from nnstudio.gui.train.bridge import DatasetTokens, configure_threading, pump
+from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch, why_not_ready
+from nnstudio.gui.train.receive import apply_metrics
+from nnstudio.gui.worker import Worker, work
 
 __all__ = ["DatasetLoader", "TrainingController", "configure_threading",
            "copy_config", "data_mismatch"]
 
 log = logging.getLogger(__name__)
-
-_tokens = itertools.count(1)
-
 
 def copy_config(config: TrainConfig, **changes: Any) -> TrainConfig:
     """A copy of ``config`` with ``changes``."""
@@ -58,25 +60,32 @@ class TrainingController(QObject):
 
     Signals
     -------
-    started()
-        A run started (its thread is alive).
+    started(str)
+        A run started; the argument labels it ("" for training, "fine-tuning"). Its
+        metrics are placed from 0 on the epoch axis (the Train view continues its curve).
     finished(object)
         A run ended normally or was stopped; the argument is the core ``History``.
     errored(str)
         Training could not start or failed; a sentence saying what happened and what to do.
-    newCurve(str)
-        The next metrics start a fresh curve (after Reset, another design or other data); the
-        argument labels it ("run 2", "fine-tuning"). The plots keep the old curve faded.
+    wasReset()
+        The network got fresh random weights (the next metrics start a fresh curve).
+    unresponsive(str)
+        The training process stopped responding during a run (a sentence for the person);
+        :meth:`restart` ends it.
+    responsive()
+        It responds again (after ``unresponsive``).
     dataLoading(str), dataProgress(int, int), dataLoaded(str), dataFailed(str), dataCancelled()
         The dataset loader's progress (see :meth:`load_dataset`).
     waitingForData(bool)
         Play was pressed while the data is still loading: training starts when it arrives.
     """
 
-    started = Signal()
+    started = Signal(str)
     finished = Signal(object)
     errored = Signal(str)
-    newCurve = Signal(str)
+    wasReset = Signal()
+    unresponsive = Signal(str)
+    responsive = Signal()
     dataLoading = Signal(str)
     dataProgress = Signal(int, int)
     dataLoaded = Signal(str)
@@ -94,23 +103,18 @@ class TrainingController(QObject):
         self.dataset_spec: str | None = None
         self.image_size = 28
         self._process: TrainingProcess | None = None
-        self._thread: QThread | None = None
-        self._bridge: TrainBridge | None = None
-        self._run_id = 0
+        self._worker: Worker | None = None   # pumps the current run's messages
         self._run_state: str | None = None   # "running" | "paused" as last commanded
-        self._run_x0 = 0.0                   # where the run started on the epoch axis
-        self._datasets: list[tuple[Any, Any, str]] = []   # (x, y, token) sent lately
+        self._stop_requested = False         # Stop, Reset or closing asked the run to end
+        self._ending: str | None = None      # why the controller killed the child
+        #: True while the training process of the current run does not respond
+        self.stalled = False
+        self._tokens = DatasetTokens()
         #: tests of the error path: (n, message) makes runs fail after n batches
         self.fail_after: tuple[int, str] | None = None
-        self._mode = "idle"
         self._pending_start: str | None = None
-        self._x_end = 0.0           # where the current curve ended (epochs axis)
-        self._curve_has_data = False
-        self._curve_count = 1
-        self._want_new_curve = False
         self._fine_tuning = False
         self._scheduled: str | None = None
-        self._error_shown = False
         self.last_error: str | None = None
         self.loader = DatasetLoader(self)
         self.loader.started.connect(self.dataLoading)
@@ -118,9 +122,6 @@ class TrainingController(QObject):
         self.loader.loaded.connect(self._on_data_loaded)
         self.loader.failed.connect(self._on_data_failed)
         self.loader.cancelled.connect(self._on_data_cancelled)
-        session.designReplaced.connect(self._mark_new_curve)
-        session.datasetChanged.connect(self._mark_new_curve)
-        session.designEdited.connect(self._on_design_edited)
 
     # ------------------------------------------------------------ state
     @property
@@ -132,17 +133,13 @@ class TrainingController(QObject):
 
     def warm_up(self) -> None:
         """Start the training process in the background, so the first Play trains at once."""
-        import threading
-
-        if self.running:
-            return
-        process = self.process
-        threading.Thread(target=process.start, name="nnstudio-warm-up", daemon=True).start()
+        if not self.running:
+            work(self.process.start, name="warm-up")
 
     @property
     def running(self) -> bool:
         """True while a run is active (running or paused)."""
-        return self._thread is not None
+        return self._worker is not None
 
     @property
     def paused(self) -> bool:
@@ -210,7 +207,24 @@ class TrainingController(QObject):
         if self._pending_start is not None:
             self._cancel_pending()
         if self.running:
-            self.process.stop()
+            self._stop_requested = True
+            if self.stalled:  # it would not hear it: end it now
+                self._kill("stopped")
+            else:
+                self.process.stop()
+
+    @Slot()
+    def restart(self) -> None:
+        """End a training process that does not respond (the weights shown last are kept);
+        the next run starts a new one."""
+        if self.running:
+            self._kill("restarted")
+        elif self._process is not None:
+            self._process.shutdown(timeout=1.0)
+
+    def _kill(self, why: str) -> None:
+        self._ending = why
+        self.process.kill()  # the pump then sees the pipe close: Exited ends the run
 
     @Slot()
     def reset(self) -> None:
@@ -220,8 +234,7 @@ class TrainingController(QObject):
             self.stop()
             self.wait_idle(15000)
         self.session.reset_weights(seed=int(self.config.seed))
-        self._x_end = 0.0
-        self._begin_new_curve()
+        self.wasReset.emit()
         self._set_state("idle")
 
     def set_lr(self, lr: float) -> None:
@@ -243,11 +256,8 @@ class TrainingController(QObject):
             self.process.set_batch_size(batch_size)
 
     def fine_tune(self, dataset: Any, *, epochs: int = 3, lr: float | None = None) -> None:
-        """Train the current weights on ``dataset`` (e.g. the person's own digits).
-
-        Runs in the training process like any run (the plots show it as a new curve) and emits
-        ``finished`` at the end, or ``errored``.
-        """
+        """Train the current weights on ``dataset`` (e.g. the person's own digits), as a run
+        of its own (a new curve on the plots); ``finished`` at the end, or ``errored``."""
         if self.running:
             self._error("Training is already running: stop it before fine-tuning.")
             return
@@ -259,24 +269,7 @@ class TrainingController(QObject):
     # ------------------------------------------------------------ starting a run
     def check_ready(self, dataset: Any = None) -> str | None:
         """Why training cannot start now (a sentence saying what to do), or None."""
-        s = self.session
-        if s.network is None:
-            err = None
-            analysis = s.analysis
-            if analysis is not None:
-                errs = list(getattr(analysis, "design_errors", []))
-                errs += list(getattr(analysis, "errors", {}).values())
-                err = errs[0] if errs else None
-            why = str(err) if err else "the design is not complete"
-            return f"The design cannot be trained yet: {why} Fix it on the Design page."
-        trainable = getattr(s.network, "trainable", None)
-        if callable(trainable) and not trainable():
-            reason = getattr(s.network, "reason_not_trainable", None)
-            return str(reason or "This network cannot be trained by backpropagation.")
-        ds = dataset if dataset is not None else s.dataset
-        if ds is None:
-            return "There is no data to train on: choose a dataset in the Training panel."
-        return data_mismatch(s.network, ds)
+        return why_not_ready(self.session, dataset)
 
     def _start(self, mode: str, *, dataset: Any = None, config: TrainConfig | None = None,
                label: str | None = None) -> None:
@@ -298,73 +291,42 @@ class TrainingController(QObject):
             self._fine_tuning = False
             self._error(f"Check the training settings: {exc}")
             return
-        if label or self._want_new_curve:
-            self._begin_new_curve(label)
         history = None
         if not self._fine_tuning and isinstance(s.history, History):
             history = s.history.to_dict()
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
-            config=asdict(cfg), x=ds.x, y=ds.y, token=self._token(ds), history=history,
+            config=asdict(cfg), x=ds.x, y=ds.y, token=self._tokens.token(ds.x, ds.y),
+            history=history,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
             seed=int(cfg.seed), fail=self.fail_after)
-        bridge = TrainBridge(process, run_id)
-        thread = QThread()
-        thread.setObjectName("training")
-        bridge.moveToThread(thread)
-        thread.started.connect(bridge.run)
-        bridge.message.connect(self._on_message)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._bridge, self._run_id = thread, bridge, run_id
+        worker = Worker(pump, process, run_id, name="training")
+        worker.yielded.connect(lambda msg, w=worker: self._on_message(w, msg))
+        worker.error.connect(lambda exc, w=worker: self._on_message(
+            w, Failed(run_id, "other", f"Training stopped: {type(exc).__name__}: {exc}")))
+        worker.finished.connect(lambda w=worker: self._on_worker_finished(w))
+        self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
-        self._run_x0 = self._x_end
-        self._mode = mode
-        self._error_shown = False
+        self._stop_requested, self._ending, self.stalled = False, None, False
         self.last_error = None
         self._set_state("paused" if mode == "step_batch" else "running")
-        thread.start()
-        self.started.emit()
-
-    def _token(self, ds: Any) -> str:
-        """The name the training process caches ``ds``'s arrays under (new arrays: new name)."""
-        for x, y, token in self._datasets:
-            if x is ds.x and y is ds.y:
-                return token
-        token = f"{os.getpid()}-{next(_tokens)}"
-        self._datasets = [*self._datasets[-3:], (ds.x, ds.y, token)]
-        return token
+        worker.start()
+        self.started.emit(label or "")
 
     def _cancel_pending(self) -> None:
         if self._pending_start is not None:
             self._pending_start = None
             self.waitingForData.emit(False)
 
-    # ------------------------------------------------------------ curves
-    @Slot()
-    def _mark_new_curve(self) -> None:
-        self._want_new_curve = True
-        self._x_end = 0.0
-
-    @Slot(object)
-    def _on_design_edited(self, event: Any) -> None:
-        if getattr(event, "kind", "") != "node_moved":
-            self._mark_new_curve()
-
-    def _begin_new_curve(self, label: str | None = None) -> None:
-        self._want_new_curve = False
-        self._x_end = 0.0
-        if self._curve_has_data or label:
-            self._curve_count += 1
-            self._curve_has_data = False
-            self.newCurve.emit(label or f"run {self._curve_count}")
-
     # ------------------------------------------------------------ from the training process
-    @Slot(object)
-    def _on_message(self, msg: ChildMessage) -> None:
-        if self.sender() is not self._bridge or self._bridge is None:
+    def _on_message(self, worker: Worker, msg: ChildMessage) -> None:
+        if worker is not self._worker:
             return  # a run the controller gave up on (closing)
+        if self.stalled and not isinstance(msg, Exited):
+            self.stalled = False
+            self.responsive.emit()
         if isinstance(msg, Metrics):
             self._on_metrics(msg)
         elif isinstance(msg, Finished):
@@ -380,23 +342,33 @@ class TrainingController(QObject):
             self._set_state("error")
             self._error(msg.message)
         elif isinstance(msg, Exited):
-            self._set_state("error")
-            self._error(
-                "The training process ended unexpectedly (exit code "
-                f"{msg.exitcode}). The weights of the last update shown were kept; "
-                "press Play to go on training.")
+            self._on_exited(msg)
+        elif isinstance(msg, Unresponsive):
+            self._on_unresponsive(msg)
+
+    def _on_exited(self, msg: Exited) -> None:
+        self.stalled = False
+        if self._ending is not None:  # Stop or Restart ended a child that did not respond
+            self._set_state("stopped")
+            return
+        self._set_state("error")
+        self._error(
+            "The training process ended unexpectedly (exit code "
+            f"{msg.exitcode}). The weights of the last update shown were kept; "
+            "press Play to go on training.")
+
+    def _on_unresponsive(self, msg: Unresponsive) -> None:
+        if self._stop_requested:
+            self._kill("stopped")  # Stop, Reset or closing is waiting for it
+            return
+        self.stalled = True
+        self.unresponsive.emit(
+            f"The training process has not responded for {msg.silent_s:.0f} seconds: it may "
+            "have been stopped or frozen by the system. You can wait for it, or restart it "
+            "(the weights of the last update shown are kept).")
 
     def _on_metrics(self, msg: Metrics) -> None:
-        snap = snapshot_from_message(msg, self._run_x0)
-        if len(snap.batch_x):
-            self._x_end = float(snap.batch_x[-1])
-            self._curve_has_data = True
-        try:
-            self.session.apply_snapshot(snap)
-        except (ValueError, DesignError):
-            # the design changed under a run: the weights no longer fit; keep metrics only
-            snap.weights = {}
-            self.session.snapshotApplied.emit(snap)
+        apply_metrics(self.session, msg)
         # the loop's own state counts only once it has seen every command sent
         if msg.seq >= self.process.last_seq and msg.state == "paused":
             self._run_state = "paused"
@@ -415,21 +387,16 @@ class TrainingController(QObject):
                 f"it and were not kept ({exc})."
             )
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if thread is not self._thread:
-            if isinstance(thread, QThread):
-                thread.deleteLater()
+    def _on_worker_finished(self, worker: Worker) -> None:
+        if worker is not self._worker:
             return
-        if self._bridge is not None:
-            self._bridge.deleteLater()
-        self._thread = self._bridge = None
+        self._worker = None
         self._run_state = None
         self._fine_tuning = False
-        self._mode = "idle"
-        if isinstance(thread, QThread):
-            thread.deleteLater()
+        self._stop_requested = False
+        if self.stalled:
+            self.stalled = False
+            self.responsive.emit()
 
     def _error(self, message: str) -> None:
         self.last_error = message
@@ -491,41 +458,40 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------ ending
     def wait_idle(self, timeout_ms: int = 5000) -> bool:
-        """Wait (processing events) until no training thread is alive; False on timeout."""
+        """Wait (processing events) until no run is active; False on timeout."""
         deadline = time.monotonic() + timeout_ms / 1000
-        while self._thread is not None:
+        while self._worker is not None:
             if time.monotonic() > deadline:
                 return False
-            self._thread.wait(10)
+            self._worker.wait(0.01)
             QCoreApplication.processEvents()
         QCoreApplication.processEvents()
         return True
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Stop training and loading, end their threads and the training process (closing
-        the window). Never hangs: a process that does not stop in time is killed."""
+        """Stop training and loading, end the pump and the training process (closing the
+        window). Never hangs: a process that does not stop in time, or does not respond, is
+        killed."""
         self._cancel_pending()
         self._scheduled = None
-        ok = self.loader.shutdown(timeout_ms)
-        thread, bridge = self._thread, self._bridge
-        if thread is not None and bridge is not None:
+        deadline = time.monotonic() + min(timeout_ms, 3000) / 1000
+        ok = self.loader.shutdown(min(timeout_ms, 3000))
+        worker = self._worker
+        if worker is not None:
+            self._stop_requested = True
             self.process.stop()
-            if not thread.wait(min(timeout_ms, 3000)):
-                bridge.abort = True   # stop waiting for the child
-                ok = thread.wait(1000) and ok
-            # the run's last signals may still be queued: they are ignored from now on
-            self._thread = self._bridge = None
+            while (worker.is_running and time.monotonic() < deadline
+                   and self.process.responsive):
+                worker.wait(0.02)
+            worker.quit()  # stop waiting for the child
+            # the run's last messages may still be queued: they are ignored from now on
+            self._worker = None
             self._run_state = None
             if self.session.training_state in ("running", "paused"):
                 self._set_state("stopped")
         if self._process is not None:
             ok = self._process.shutdown(timeout=1.0) and ok
-        if thread is not None and thread.isRunning() and not thread.wait(2000):
+        if worker is not None and not worker.wait(1.0):
             ok = False
-            log.warning("the training bridge thread did not stop")
-            _KEEP_ALIVE.append((thread, bridge))
+            log.warning("the training pump did not stop")
         return ok
-
-
-#: threads that did not stop in time are kept referenced, never destroyed while running
-_KEEP_ALIVE: list[tuple[Any, Any]] = []

@@ -8,12 +8,14 @@ placing its batches and epochs on the plots' epoch axis.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nnstudio.core.trainprotocol import Metrics
 from nnstudio.gui.train.snapshot import Snapshot
 
-__all__ = ["snapshot_from_message"]
+__all__ = ["apply_metrics", "snapshot_from_message"]
 
 
 def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> Snapshot:
@@ -48,4 +50,21 @@ def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> Snapshot:
         snap.grad_norms = dict(msg.grad_norms)
         snap.update_ratios = dict(msg.update_ratios)
         snap.optimizer = msg.optimizer
+    return snap
+
+
+def apply_metrics(session: Any, msg: Metrics) -> Snapshot:
+    """Fold one metrics message into ``session`` (``session.apply_snapshot``).
+
+    When the design changed under the run, so that the weights no longer fit, only the
+    metrics are passed on (``snapshotApplied`` with no weights).
+    """
+    from nnstudio.core.design import DesignError
+
+    snap = snapshot_from_message(msg)
+    try:
+        session.apply_snapshot(snap)
+    except (ValueError, DesignError):
+        snap.weights = {}
+        session.snapshotApplied.emit(snap)
     return snap

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.session import Session
+from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
 from nnstudio.gui.train.snapshot import Snapshot
 
@@ -201,8 +202,10 @@ class TrainView(QWidget):
         session.designReplaced.connect(self._on_design_replaced)
         session.datasetChanged.connect(self._on_dataset_changed)
         session.modelChanged.connect(self._update_message)
+        self.curves: CurveBook | None = None
         if self.controller is not None:
-            self.controller.newCurve.connect(self._on_new_curve)
+            self.curves = CurveBook(session, self.controller, self)
+            self.curves.newCurve.connect(self._on_new_curve)
             self.controller.errored.connect(self._on_error)
             self.controller.waitingForData.connect(lambda _on: self._update_message())
         self._error: str | None = None
@@ -222,6 +225,8 @@ class TrainView(QWidget):
         if ds is not None:
             self._curves_task, self._curves_data = _task_of(ds), ds.name
         self._note = ""
+        if self.curves is not None:
+            snap = self.curves.place(snap)
         self.plots.add_snapshot(snap)
         total = int(getattr(snap, "epochs_total", 0) or 0)
         if total:
