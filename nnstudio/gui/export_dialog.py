@@ -1,9 +1,9 @@
 """File > Export > Model for other tools: ONNX, PyTorch code or NumPy code, checked.
 
 The dialog chooses the target and where to write it; the export itself (with its parity
-check, which imports onnx or torch and can take seconds) runs in a ``QThread`` worker on a
-*copy* of the network, and reports started / result / error / finished back to the dialog
-on the GUI thread.
+check, which imports onnx or torch and can take seconds) runs on a
+:class:`~nnstudio.gui.worker.Worker` on a *copy* of the network, which reports started /
+result / error / finished back to the dialog on the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.gui.worker import Worker
+
 #: target -> (what the person sees, what the path names)
 TARGETS = {
     "onnx": ("ONNX file (.onnx): Netron, onnxruntime, other frameworks", "file"),
@@ -34,34 +36,11 @@ TARGETS = {
 }
 
 
-class ExportWorker(QObject):
-    """Runs :func:`nnstudio.export.parity.export_model` off the GUI thread.
+def _export(network: Any, target: str, out: Path, meta: dict) -> Any:
+    """:func:`nnstudio.export.parity.export_model` (on the worker's thread)."""
+    from nnstudio.export.parity import export_model
 
-    Signals: ``started()``, ``result(object)`` (an ``ExportResult``), ``error(str)``,
-    ``finished()``.
-    """
-
-    started = Signal()
-    result = Signal(object)
-    error = Signal(str)
-    finished = Signal()
-
-    def __init__(self, network: Any, target: str, out: Path, meta: dict) -> None:
-        super().__init__()
-        self.network, self.target, self.out, self.meta = network, target, out, meta
-
-    @Slot()
-    def run(self) -> None:
-        self.started.emit()
-        try:
-            from nnstudio.export.parity import export_model
-
-            self.result.emit(export_model(self.network, self.target, self.out, self.meta))
-        except Exception as exc:  # noqa: BLE001 - every failure is shown in the dialog
-            self.error.emit(str(exc) or type(exc).__name__)
-        finally:
-            self.finished.emit()
-            QThread.currentThread().quit()
+    return export_model(network, target, out, meta)
 
 
 def _network_copy(network: Any) -> Any:
@@ -83,8 +62,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export the model for other tools")
         self.network, self.meta = network, dict(meta)
         self.base_name, self.folder = base_name or "model", folder
-        self.thread: QThread | None = None
-        self.worker: ExportWorker | None = None
+        self.worker: Worker | None = None
         self.last_result: Any = None
 
         self.target = QComboBox(objectName="exportTarget")
@@ -146,7 +124,7 @@ class ExportDialog(QDialog):
     # ------------------------------------------------------------------ running
     @property
     def busy(self) -> bool:
-        return self.thread is not None
+        return self.worker is not None
 
     @Slot()
     def start(self) -> None:
@@ -158,17 +136,14 @@ class ExportDialog(QDialog):
             self.status.setText("Give a file or folder to write to.")
             return
         target = self.current_target()
-        worker = ExportWorker(_network_copy(self.network), target, Path(text), self.meta)
-        thread = QThread(self)
-        thread.setObjectName(f"export {target}")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        worker = Worker(_export, _network_copy(self.network), target, Path(text), self.meta,
+                        name=f"export {target}")
         worker.started.connect(self._on_started)
         worker.result.connect(self._on_result)
-        worker.error.connect(self._on_error)
-        thread.finished.connect(self._on_finished)
-        self.thread, self.worker = thread, worker
-        thread.start()
+        worker.error.connect(lambda exc: self._on_error(str(exc) or type(exc).__name__))
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        worker.start()
 
     @Slot()
     def _on_started(self) -> None:
@@ -192,14 +167,12 @@ class ExportDialog(QDialog):
 
     @Slot()
     def _on_finished(self) -> None:
-        if self.thread is not None:
-            self.thread.deleteLater()
-        self.thread = self.worker = None
+        self.worker = None
         self.export_button.setEnabled(True)
 
     def done(self, code: int) -> None:
-        if self.thread is not None:             # closing: let the export end first
-            self.thread.wait(60000)
+        if self.worker is not None:  # closing: let the export end first (files being written)
+            self.worker.wait(60.0)
         super().done(code)
 
 
