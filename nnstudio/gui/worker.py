@@ -28,6 +28,7 @@ cooperative pieces of :mod:`nnstudio.gui.inside.base` instead.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import threading
@@ -43,6 +44,7 @@ __all__ = ["Aborted", "Worker", "aborting", "current_worker", "running_workers",
 log = logging.getLogger(__name__)
 
 _local = threading.local()
+_exiting = False
 _live: set[Worker] = set()
 _live_lock = threading.Lock()
 
@@ -138,12 +140,12 @@ class Worker(QObject):
 
     @property
     def is_running(self) -> bool:
-        """True from :meth:`start` until the function has returned (or raised)."""
+        """True from :meth:`start` until the thread has handed over its last signal."""
         return self._thread is not None and not self._done.is_set()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the function has returned (its signals may still be queued); False
-        on timeout. Does not process events."""
+        """Block until the thread has handed over its last signal (they may still be
+        queued for the event loop); False on timeout. Does not process events."""
         if self._thread is None:
             return True
         return self._done.wait(timeout_s)
@@ -183,9 +185,11 @@ class Worker(QObject):
         self._send("yielded", value)
 
     def _send(self, kind: str, value: Any = None) -> None:
+        if _exiting:  # the interpreter is ending: Qt's objects are going away
+            return
         try:
             self._relay.emit(kind, value)
-        except RuntimeError:  # the window is gone (interpreter shutdown)
+        except RuntimeError:  # the worker's Qt object is gone
             pass
 
     def _run(self) -> None:
@@ -209,9 +213,11 @@ class Worker(QObject):
                 outcome = ("error", exc)
         finally:
             _local.worker = None
-        self._done.set()
-        self._send(*outcome)
-        self._send("finished")
+        try:
+            self._send(*outcome)
+            self._send("finished")
+        finally:
+            self._done.set()  # only now: nothing of this thread touches Qt after wait()
 
     def _run_generator(self) -> tuple[str, Any]:
         gen = self.fn(*self.args, **self.kwargs)
@@ -234,6 +240,15 @@ def work(fn: Callable[..., Any], *args: Any, name: str = "worker", **kwargs: Any
     """Make a :class:`Worker` of ``fn`` and start it; connect to its signals right away
     (they are delivered by the event loop, so none is missed)."""
     return Worker(fn, *args, name=name, **kwargs).start()
+
+
+@atexit.register
+def _at_exit() -> None:
+    """From here on no worker emits anything (a daemon thread still running at exit must
+    not touch Qt objects being destroyed)."""
+    global _exiting
+    _exiting = True
+    stop_all(1.0)
 
 
 def stop_all(timeout_s: float = 2.0) -> bool:
