@@ -65,7 +65,7 @@ def one(seed: int, n: int, app) -> dict:
     t0 = time.monotonic()
     bot = Bot()
     done = run_actions(w, bot, n, seed)
-    bot.mouseClick(w.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
+    bot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
     stopped = w.controller.wait_idle(20000) and w.controller.loader.wait(20000)
     pid = w.controller.process.pid
     runs = w.controller.process.starts

@@ -51,7 +51,7 @@ def run_actions(window, qtbot, n: int, seed: int,
     names in order."""
     rng = np.random.default_rng(seed)
     a = window.actions_
-    buttons = {name: window.toolbar.widgetForAction(getattr(a, name))
+    buttons = {name: window.commands.toolbar.widgetForAction(getattr(a, name))
                for name in ("play", "pause", "step", "step_epoch", "stop", "reset")}
     templates = {name: window.findChild(QAction, f"actionTemplate_{name}")
                  for name in TEMPLATES}

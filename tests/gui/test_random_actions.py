@@ -41,7 +41,7 @@ def test_random_actions_leave_the_window_sound(qtbot, tmp_path, monkeypatch, see
 
     done = run_actions(w, qtbot, 50, seed, check)
     assert len(done) == 50
-    qtbot.mouseClick(w.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
     assert c.wait_idle(20000), f"training did not stop after {done}"
     assert c.loader.wait(20000), f"loading did not end after {done}"
     pid = c.process.pid

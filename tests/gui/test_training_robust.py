@@ -66,7 +66,7 @@ def window(qtbot, tmp_path, monkeypatch):
 
 def click(qtbot, window, action) -> None:
     """Press the toolbar button of ``action`` with the mouse."""
-    button = window.toolbar.widgetForAction(action)
+    button = window.commands.toolbar.widgetForAction(action)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
