@@ -280,3 +280,38 @@ def _layer_params(name: str, args: list[str]) -> dict:
     if args:
         raise ValueError("flatten takes no arguments")
     return {}
+
+
+def describe(key: str, value: str) -> str:
+    """A set-up directive in plain words, e.g. ``chain 2 dense:4:tanh`` ->
+    ``2 inputs → Dense 4 (tanh)``; other values are shown as written."""
+    words = value.split()
+    if key == "design" and words[:1] == ["chain"] and len(words) > 1:
+        parts = [f"{words[1].replace('x', '×')} inputs"]
+        for word in words[2:]:
+            if word.startswith("loss="):
+                continue
+            name, *args = word.split(":")
+            kind = LAYERS.get(name, name)
+            if name == "dense" and args:
+                parts.append(f"Dense {args[0]}" + (f" ({args[1]})" if len(args) > 1 else ""))
+            elif name == "conv" and len(args) > 1:
+                parts.append(f"Conv {args[0]} of {args[1]}×{args[1]}"
+                             + (f" ({args[2]})" if len(args) > 2 else ""))
+            elif name == "pool":
+                parts.append(f"Pool {args[0] if args else 2}×{args[0] if args else 2}")
+            else:
+                parts.append(kind)
+        return " → ".join(parts)
+    if key == "design" and words == ["default"]:
+        return "the shipped digit model"
+    if key == "design" and words[:1] == ["template"] and len(words) == 2:
+        return f"the {words[1]} template"
+    if key == "data":
+        spec = words[0] if words else value
+        if spec.startswith("csv:"):
+            spec = Path(spec[4:].split(":")[0]).name
+        return spec + (" (16×16)" if "size=16" in words else "")
+    if key == "weights" and words[:1] == ["seed"]:
+        return "new random weights"
+    return value

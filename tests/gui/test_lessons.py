@@ -214,7 +214,7 @@ def test_locks_and_leaving_give_back_the_persons_work_and_settings(qtbot, window
     page.card.refresh()
     assert not chooser.isEnabled()
     assert s.design.name == "perceptron" and not s.dirty
-    assert "Design: template perceptron" in page.card.setup_label.text()
+    assert "Design: the perceptron template" in page.card.setup_label.text()
     qtbot.mouseClick(page.card.leave_button, LEFT)
     assert chooser.isEnabled() and data_list.isEnabled()
     assert s.design.name == "my own design" and s.dirty

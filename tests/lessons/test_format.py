@@ -8,7 +8,13 @@ from nnstudio.lessons import LessonError, load, parse
 from nnstudio.lessons.actions import parse_action
 from nnstudio.lessons.checks import parse_check, parse_number
 from nnstudio.lessons.library import Progress, find_lessons
-from nnstudio.lessons.setup import build_design, fill_weights, parse_data, parse_settings
+from nnstudio.lessons.setup import (
+    build_design,
+    describe,
+    fill_weights,
+    parse_data,
+    parse_settings,
+)
 
 GOOD = """\
 ---
@@ -176,6 +182,11 @@ def test_actions_and_setup_values_are_checked_when_read() -> None:
                                                        "Flatten", "Dense", "Output"]
     with pytest.raises(ValueError, match="cannot work"):
         build_design("chain 2 conv:4:3 dense:1")
+    assert describe("design", "chain 1x16x16 conv:4:3:relu pool:2 flatten dense:10:softmax "
+                              "loss=cross_entropy") == \
+        "1×16×16 inputs → Conv 4 of 3×3 (relu) → Pool 2×2 → Flatten → Dense 10 (softmax)"
+    assert describe("data", f"csv:{spec[4:]} size=16").startswith("bank_churn.csv")
+    assert describe("weights", "seed 3") == "new random weights"
     import numpy as np
 
     filled = fill_weights({"n/W": np.zeros((2, 1), np.float32)}, {"n/W": [0.5, 0.7]})

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.lessons.format import Lesson, Step
 from nnstudio.lessons.measures import Measurer
+from nnstudio.lessons.setup import describe
 
 TICK_MS = 300
 MET = "#1a7f37"
@@ -214,7 +215,8 @@ class StepCard(QWidget):
         self.timer.start()
 
     def _setup_text(self, step: Step) -> str:
-        parts = [f"{_SETUP_WORDS[d.key]}: {html.escape(d.value)}" for d in step.setup]
+        parts = [f"{_SETUP_WORDS[d.key]}: {html.escape(describe(d.key, d.value))}"
+                 for d in step.setup]
         locked = self.runner.locked_names()
         if locked:
             parts.append("locked for now: " + html.escape(", ".join(locked)))
