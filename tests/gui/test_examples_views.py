@@ -240,3 +240,40 @@ def test_the_ball_rolls_with_the_chosen_learning_rate(qtbot) -> None:
     qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(view.step_button, Qt.MouseButton.LeftButton)
     assert view.verdict.text().startswith("Step 1: slope") and len(view.path) == 2
+
+
+def test_backprop_lists_gradients_checks_and_the_update(qtbot) -> None:
+    from PySide6.QtTest import QTest
+
+    from nnstudio.gui.inside.backprop import BackpropView
+    from nnstudio.gui.train.controller import TrainingController
+
+    s = Session(get_template("linear"))
+    s.set_dataset(load_source("cars:40"))
+    controller = TrainingController(s)
+    controller.config.optimizer, controller.config.lr = "sgd", 0.05
+    controller.config.batch_size = 8
+    view = BackpropView(s)
+    qtbot.addWidget(view)
+    view.resize(1100, 560)
+    view.show()
+    view.refresh_now()
+    assert view.message == ""
+    rows = _cells(view.table)
+    assert [(r[0], r[1], r[2]) for r in rows] == [("fc1", "dW", "3 × 1"), ("fc1", "db", "1")]
+    for r in rows:                                    # sgd: the update is −lr × gradient
+        grad = [float(v) for v in r[3].split(", ")]
+        update = [float(v) for v in r[4].split(", ")]
+        assert update == pytest.approx([-0.05 * g for g in grad], rel=1e-3, abs=1e-9)
+    checks = _cells(view.checks)
+    assert [c[0] for c in checks] == ["fc1/W", "fc1/W", "fc1/b"]   # the largest of each
+    assert all(float(c[4]) < 1e-3 for c in checks)
+    assert "samples 1–8 of 40" in view.batch_text.text()
+    loss_first = view.summary.text()
+    view.batch.lineEdit().selectAll()
+    QTest.keyClicks(view.batch.lineEdit(), "2")
+    QTest.keyClick(view.batch.lineEdit(), Qt.Key.Key_Return)
+    assert "samples 17–24 of 40" in view.batch_text.text()
+    assert view.summary.text() != loss_first
+    qtbot.wait(50)
+    view.grab().save("/tmp/backprop.png")

@@ -123,8 +123,8 @@ def test_panel_has_every_view_and_opens_on_the_fitting_one(qtbot) -> None:
     s = make(qtbot, get_template("playground"), two_d())
     panel = InsightPanel(s)
     qtbot.addWidget(panel)
-    assert list(panel.views) == ["boundaryView", "costView", "rollView", "convView",
-                                 "evaluationView", "estimatesView", "weightsView"]
+    assert list(panel.views) == ["boundaryView", "costView", "rollView", "backpropView",
+                                 "convView", "evaluationView", "estimatesView", "weightsView"]
     assert panel.tabs.currentWidget() is panel.views["boundaryView"]
     s.set_design(tiny_cnn())
     assert panel.tabs.currentWidget() is panel.views["convView"]

@@ -11,6 +11,7 @@ from nnstudio.gui.session import Session
 
 def view_classes() -> list[tuple[str, str, type]]:
     """(objectName, tab title, class) of every view, in tab order."""
+    from nnstudio.gui.inside.backprop import BackpropView
     from nnstudio.gui.inside.boundary import DecisionBoundaryView
     from nnstudio.gui.inside.conv import ConvolutionView
     from nnstudio.gui.inside.cost import CostSurfaceView
@@ -23,6 +24,7 @@ def view_classes() -> list[tuple[str, str, type]]:
         ("boundaryView", "Decision boundary", DecisionBoundaryView),
         ("costView", "Cost surface", CostSurfaceView),
         ("rollView", "Rolling ball", RollView),
+        ("backpropView", "Backprop", BackpropView),
         ("convView", "Convolution", ConvolutionView),
         ("evaluationView", "Mistakes", EvaluationView),
         ("estimatesView", "Estimates", EstimatesView),

@@ -1,0 +1,197 @@
+"""Backpropagation you can read: one batch's gradients, checked, and the update they cause.
+
+For a batch the person chooses (samples in the dataset's order), the view runs the network
+forward and backward exactly as training does and lists, per layer, the gradients dW and db
+(every value for small layers, a summary for big ones), the update the optimizer chosen for
+training turns them into (from the run's own memory while a run is live), and a few
+gradients checked against a finite difference computed without any backward pass
+(:func:`nnstudio.core.insight.backprop.backprop_report`). It recomputes when asked, when
+training pauses or steps, and when the data or the network changes while training rests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from nnstudio.core.insight.backprop import BackpropReport, ParamGradient, backprop_report
+from nnstudio.core.training import TrainConfig
+from nnstudio.gui.inside.base import InsightView, network_fits_dataset
+from nnstudio.gui.inside.style import INK
+
+MAX_BATCH = 64        # samples per batch at most (the finite differences rerun it)
+SMALL = 6             # parameters with at most this many entries are listed in full
+
+
+def _values(a: np.ndarray) -> str:
+    return ", ".join(f"{v:.4g}" for v in np.asarray(a).reshape(-1))
+
+
+def _summary(a: np.ndarray) -> str:
+    a = np.asarray(a)
+    if a.size <= SMALL:
+        return _values(a)
+    flat = int(np.abs(a).argmax())
+    idx = ", ".join(str(int(i)) for i in np.unravel_index(flat, a.shape))
+    return (f"‖·‖ = {np.linalg.norm(a):.3g}, mean |·| = {np.abs(a).mean():.3g}, "
+            f"largest {a.reshape(-1)[flat]:.3g} at [{idx}]")
+
+
+class BackpropView(InsightView):
+    """The gradients of one batch, per layer, next to finite differences, and the update."""
+
+    title = "Backprop"
+    hint = ("Backpropagation runs the batch forward, measures the loss, then carries the "
+            "error back from the output layer through every layer, so each weight gets its "
+            "gradient: how much the loss rises when that weight grows a little. Below, per "
+            "layer: the gradients dW and db, and the update the optimizer makes from them. "
+            "A few gradients are checked by nudging the weight up and down and measuring the "
+            "loss again (a finite difference): when the two agree, the calculus was right.")
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent, min_interval_ms=300)
+        self.setObjectName("backpropView")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Batch:"))
+        self.batch = QSpinBox()
+        self.batch.setObjectName("backpropBatch")
+        self.batch.setRange(0, 0)
+        self.batch.valueChanged.connect(self.refresh_now)
+        row.addWidget(self.batch)
+        self.batch_text = QLabel("")
+        row.addWidget(self.batch_text)
+        row.addStretch(1)
+        self.compute = QPushButton("Compute again")
+        self.compute.setObjectName("backpropCompute")
+        self.compute.clicked.connect(self.refresh_now)
+        row.addWidget(self.compute)
+        self.body.addLayout(row)
+        self.summary = QLabel("")
+        self.summary.setObjectName("backpropSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setStyleSheet(f"color: {INK}; font-size: 11pt;")
+        self.body.addWidget(self.summary)
+        self.table = self._table("backpropTable", ["layer", "gradient", "shape",
+                                                   "gradient values", "update (next step)",
+                                                   "|update| / |W|"])
+        self.body.addWidget(self.table, 3)
+        self.body.addWidget(QLabel("Gradients checked by finite differences "
+                                   "(J(w + h) − J(w − h)) / 2h:"))
+        self.checks = self._table("backpropChecks", ["gradient", "entry", "backpropagation",
+                                                     "finite difference", "relative difference"])
+        self.body.addWidget(self.checks, 2)
+        self.report: BackpropReport | None = None
+
+    @staticmethod
+    def _table(name: str, heads: list[str]) -> QTableWidget:
+        t = QTableWidget(0, len(heads))
+        t.setObjectName(name)
+        t.setHorizontalHeaderLabels(heads)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        t.verticalHeader().setVisible(False)
+        t.setWordWrap(False)
+        header = t.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        return t
+
+    def _config(self) -> TrainConfig:
+        config = getattr(self.session.training, "config", None)
+        return config if config is not None else TrainConfig()
+
+    # recompute only when the weights rest: a running network changes faster than one reads
+    def _on_snapshot(self, snapshot: Any) -> None:
+        if not self.training:
+            self.schedule()
+
+    def _on_training_state(self, state: str) -> None:
+        self.schedule()
+
+    def refresh(self) -> None:
+        net, ds = self.session.network, self.session.dataset
+        if net is None:
+            self.show_message("There is no network yet: the design has a problem (the Design "
+                              "page says which).")
+            return
+        if ds is None or not network_fits_dataset(net, ds):
+            self.show_message("Choose data that fits this network in the Training panel: "
+                              "the gradients are computed on one of its batches.")
+            return
+        if not net.trainable():
+            self.show_message("This network has a step activation: it has no gradient, so "
+                              "backpropagation cannot train it (the perceptron rule can).")
+            return
+        if self.training:
+            self.summary.setText("Training is running: pause it, or press Step one batch, "
+                                 "to read the gradients of a batch.")
+            return
+        self.show_body()
+        config = self._config()
+        size = max(1, min(int(config.batch_size), MAX_BATCH, ds.n))
+        n_batches = -(-ds.n // size)
+        self.batch.blockSignals(True)
+        self.batch.setRange(0, n_batches - 1)
+        self.batch.blockSignals(False)
+        first = self.batch.value() * size
+        end = min(ds.n, first + size)
+        self.batch_text.setText(f"samples {first + 1:,}–{end:,} of {ds.n:,} "
+                                f"({n_batches:,} batches of {size})")
+        x = ds.x[first:end].reshape(end - first, *net.input_shape)
+        state = self.session.optimizer_state
+        if state is not None and state.name != config.optimizer:
+            state = None
+        self.report = backprop_report(net, x, ds.y[first:end], optimizer=config.optimizer,
+                                      lr=float(config.lr), state=state,
+                                      weight_decay=float(config.weight_decay),
+                                      samples=(first, end))
+        self._fill(self.report, state is not None)
+
+    def _fill(self, r: BackpropReport, live: bool) -> None:
+        worst = max((c.rel_error for c in r.checks), default=0.0)
+        memory = (f"from its memory after {self.session.optimizer_state.t:,} steps of this run"
+                  if live else "as the first step of a new run")
+        self.summary.setText(
+            f"Loss on this batch: <b>{r.loss:.5g}</b>. Backpropagation gave a gradient to "
+            f"each of {sum(p.grad.size for p in r.params):,} weights and biases; "
+            f"{len(r.checks)} checked by finite differences agree to within "
+            f"<b>{worst:.1e}</b>. The optimizer ({r.optimizer}, learning rate {r.lr:g}) turns "
+            f"them into the update ΔW below, {memory}.")
+        self.table.setRowCount(len(r.params))
+        for i, p in enumerate(r.params):
+            self._row(self.table, i, self._param_cells(p))
+        self.checks.setRowCount(len(r.checks))
+        for i, c in enumerate(r.checks):
+            idx = ", ".join(map(str, c.index))
+            self._row(self.checks, i, [c.name, f"[{idx}]", f"{c.backprop:.6g}",
+                                       f"{c.numeric:.6g}", f"{c.rel_error:.1e}"])
+
+    @staticmethod
+    def _param_cells(p: ParamGradient) -> list[str]:
+        size = float(np.linalg.norm(p.value))
+        ratio = f"{np.linalg.norm(p.update) / size:.2e}" if size > 1e-8 else "– (all 0)"
+        shape = " × ".join(map(str, p.grad.shape))
+        return [p.layer, p.symbol, shape, _summary(p.grad), _summary(p.update), ratio]
+
+    @staticmethod
+    def _row(table: QTableWidget, r: int, cells: list[str]) -> None:
+        for c, text in enumerate(cells):
+            item = table.item(r, c)
+            if item is None:
+                item = QTableWidgetItem()
+                table.setItem(r, c, item)
+            item.setText(text)
