@@ -277,3 +277,52 @@ def test_backprop_lists_gradients_checks_and_the_update(qtbot) -> None:
     assert view.summary.text() != loss_first
     qtbot.wait(50)
     view.grab().save("/tmp/backprop.png")
+
+
+def test_the_seven_steps_are_named_where_they_happen(qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from nnstudio.gui import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    s = Session(get_template("linear"))
+    s.set_dataset(load_source("cars:200"))
+    w = MainWindow(s, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                   data=None)
+    qtbot.addWidget(w)
+    w.resize(1300, 850)
+    w.show()
+    c = w.controller
+    c.config.optimizer, c.config.lr, c.config.epochs = "sgd", 0.01, 200
+    steps = w.train_view.steps
+    bar = w.commands.toolbar
+
+    def press(action) -> None:
+        qtbot.mouseClick(bar.widgetForAction(action), Qt.MouseButton.LeftButton)
+
+    try:
+        press(w.actions_.reset)
+        assert steps.current == 1 and "new random weights" in steps.detail.text()
+        before = s.network.get_weights()
+        press(w.actions_.step)
+        seen = []
+        qtbot.waitUntil(lambda: seen.append(steps.current) or (
+            steps.current == 5 and "largest change" in steps.detail.text()), timeout=15000)
+        assert {2, 3, 4, 5} <= set(seen)
+        after = s.network.get_weights()
+        name, delta = max(((k, after[k] - before[k]) for k in after),
+                          key=lambda kv: float(np.abs(kv[1]).max()))
+        flat = int(np.abs(delta).argmax())
+        assert f"{name}[" in steps.detail.text()
+        assert f"by {float(delta.flat[flat]):+.4g}" in steps.detail.text()
+        assert "sgd, learning rate 0.01" in steps.detail.text()
+        w.train_view.grab().save("/tmp/sgd_steps.png")
+        press(w.actions_.play)
+        assert steps.current == 6
+        qtbot.waitUntil(lambda: w.train_view.plots.n_points > 3, timeout=15000)
+        press(w.actions_.stop)
+        assert steps.current == 7 and "kept" in steps.detail.text()
+        assert c.wait_idle(10000)
+    finally:
+        c.shutdown(5000)

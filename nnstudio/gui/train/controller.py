@@ -78,6 +78,8 @@ class TrainingController(QObject):
         The dataset loader's progress (see :meth:`load_dataset`).
     waitingForData(bool)
         Play was pressed while the data is still loading: training starts when it arrives.
+    commanded(str)
+        ``"play"``, ``"step"``, ``"stop"`` or ``"reset"`` was asked for.
     """
 
     started = Signal(str)
@@ -92,6 +94,7 @@ class TrainingController(QObject):
     dataFailed = Signal(str)
     dataCancelled = Signal()
     waitingForData = Signal(bool)
+    commanded = Signal(str)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +159,7 @@ class TrainingController(QObject):
     @Slot()
     def play(self) -> None:
         """Start a run (continuing from the current weights) or resume a paused one."""
+        self.commanded.emit("play")
         if self.running:
             self.process.resume()
             self._run_state = "running"
@@ -184,6 +188,7 @@ class TrainingController(QObject):
     @Slot()
     def step_batch(self) -> None:
         """Train one batch, then pause."""
+        self.commanded.emit("step")
         if self.running:
             self.process.step_batch(1)
             self._run_state = "paused"
@@ -204,6 +209,7 @@ class TrainingController(QObject):
     @Slot()
     def stop(self) -> None:
         """End the run before the next batch (the weights trained so far are kept)."""
+        self.commanded.emit("stop")
         if self._pending_start is not None:
             self._cancel_pending()
         if self.running:
@@ -236,6 +242,7 @@ class TrainingController(QObject):
         self.session.reset_weights(seed=int(self.config.seed))
         self.wasReset.emit()
         self._set_state("idle")
+        self.commanded.emit("reset")
 
     def set_lr(self, lr: float) -> None:
         """Learning rate, applied from the next batch when training."""

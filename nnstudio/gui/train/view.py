@@ -24,6 +24,7 @@ from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
 from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.train.steps import SgdSteps
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 
@@ -144,6 +145,8 @@ class TrainView(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.message)
+        self.steps = SgdSteps(session, self.controller)
+        lay.addWidget(self.steps)
 
         tools = QHBoxLayout()
         tools.setSpacing(10)
