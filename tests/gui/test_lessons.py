@@ -155,6 +155,7 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     s = window.session
     mine, my_weights, my_data = s.design, s.network.get_weights(), s.dataset
     my_config = asdict(window.controller.config)
+    my_choice = window.training_panel.dataset_combo.currentIndex()
     page = open_lesson(qtbot, window, lesson_id)
     try:
         walk(qtbot, window, page, lesson_id)
@@ -167,6 +168,7 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     for k, v in my_weights.items():
         np.testing.assert_array_equal(s.network.get_weights()[k], v)
     assert asdict(window.controller.config) == my_config
+    assert window.training_panel.dataset_combo.currentIndex() == my_choice
     n = len(page.entries[page.list.currentRow()].lesson.steps)
     assert page.list.currentItem().text().endswith(f"{n}/{n}")
 

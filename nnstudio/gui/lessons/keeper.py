@@ -45,6 +45,8 @@ class Keeper:
             "spec": c.dataset_spec,
             "image_size": c.image_size,
             "config": replace(c.config),
+            "data_choice": w.training_panel.dataset_combo.currentIndex()
+            if hasattr(w, "training_panel") else None,
             "tab": w.tabs.currentIndex(),
             "view": inside.tabs.currentIndex() if hasattr(inside, "tabs") else None,
             "mode": design_page.stack.currentIndex() if hasattr(design_page, "stack") else None,
@@ -73,6 +75,8 @@ class Keeper:
         panel = getattr(w, "training_panel", None)
         if panel is not None and st["spec"]:
             panel._select_spec(st["spec"])
+        elif panel is not None and st["data_choice"] is not None:
+            panel.dataset_combo.setCurrentIndex(st["data_choice"])  # nothing was loaded
         w.tabs.setCurrentIndex(st["tab"])
         inside = w.pages.get("insidePage")
         if st["view"] is not None and hasattr(inside, "tabs"):
