@@ -31,3 +31,64 @@ def mnist_dir() -> Path:
     if not (MNIST_DIR / "mnist5k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real MNIST digits not found in {MNIST_DIR}")
     return MNIST_DIR
+
+
+# ---------------------------------------------------------------------- small designs and data
+@pytest.fixture
+def tiny_design():
+    """Factory of the smallest trainable classifier: 2 inputs → Dense → Dense(2, softmax).
+
+    ``tiny_design(activation="tanh", units=8)``; layer ids ``in``, ``fc1``, ``fc2``, ``out``.
+    """
+    from nnstudio.core.design import Design
+
+    def make(activation: str = "tanh", units: int = 8) -> Design:
+        d = Design("tiny")
+        d.add_node("Input", {"shape": [2]}, node_id="in")
+        d.add_node("Dense", {"units": units, "activation": activation}, node_id="fc1")
+        d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+        d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+        for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
+            d.connect(a, b)
+        return d
+
+    return make
+
+
+@pytest.fixture
+def tiny_data():
+    """Factory of two Gaussian blobs in 2-D, classes "a" and "b": ``tiny_data(n=2000, seed=0)``."""
+    import numpy as np
+
+    from nnstudio.data.dataset import Dataset
+
+    def make(n: int = 2000, seed: int = 0) -> Dataset:
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 2, n)
+        x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+        return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
+
+    return make
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Window settings in a file of the test's own folder (never the person's)."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def discard(monkeypatch):
+    """Answer every modal question with Discard; the list records which boxes asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def fake_exec(box):
+        asked.append(box.objectName())
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    return asked

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoCommand
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
-from nnstudio.core.design import Design, load_design
-from nnstudio.data.dataset import Dataset
+from nnstudio.core.design import load_design
 from nnstudio.gui.session import Session
 
 pytest.importorskip("pytestqt")
-
-
-def _design() -> Design:
-    d = Design("keys")
-    d.add_node("Input", {"shape": [2]}, node_id="in")
-    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc")
-    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
-    d.connect("in", "fc")
-    d.connect("fc", "out")
-    return d
 
 
 class _Step(QUndoCommand):
@@ -40,15 +28,11 @@ class _Step(QUndoCommand):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(qtbot, tiny_design, tiny_data, settings, discard):
     from nnstudio.gui import MainWindow
 
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    rng = np.random.default_rng(0)
-    session = Session(_design())
-    session.set_dataset(Dataset("blobs", rng.normal(size=(40, 2)).astype(np.float32),
-                                rng.integers(0, 2, 40), "classification", ["a", "b"]))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data(200))
     w = MainWindow(session, settings=settings, data=None)
     qtbot.addWidget(w)
     w.show()
@@ -91,7 +75,7 @@ def test_ctrl_s_saves_and_ctrl_shift_s_saves_as(window, qtbot, tmp_path, monkeyp
     window.session.set_dirty(True)
     _press(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # asks: no path yet
     assert first.is_file() and not window.session.dirty
-    assert list(load_design(first).nodes) == ["in", "fc", "out"]
+    assert list(load_design(first).nodes) == ["in", "fc1", "fc2", "out"]
     first.unlink()
     window.session.set_dirty(True)
     _press(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # saves in place

@@ -14,26 +14,8 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 
 
-def tiny_design(activation: str = "tanh") -> Design:
-    d = Design("tiny")
-    d.add_node("Input", {"shape": [2]}, node_id="in")
-    d.add_node("Dense", {"units": 8, "activation": activation}, node_id="fc1")
-    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
-    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
-    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
-        d.connect(a, b)
-    return d
-
-
-def tiny_data(n: int = 2000, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, n)
-    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
-    return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
-
-
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
     """A shown main window on the tiny design and data; 'Discard' answers save questions."""
     from nnstudio.gui import MainWindow
 
@@ -270,7 +252,7 @@ def test_closing_while_training_stops_promptly(window, qtbot):
     assert "saveChangesBox" in w.asked  # the trained weights were offered for saving
 
 
-def test_fine_tune_trains_current_weights(window, qtbot):
+def test_fine_tune_trains_current_weights(tiny_data, window, qtbot):
     w = window
     before = w.session.network.get_weights()
     with qtbot.waitSignal(w.controller.finished, timeout=20000):

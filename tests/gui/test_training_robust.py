@@ -16,8 +16,6 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from nnstudio.core.design import Design
-from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 from nnstudio.gui.worker import running_workers
 
@@ -25,26 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 needs_sigstop = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals")
 
 
-def tiny_design() -> Design:
-    d = Design("tiny")
-    d.add_node("Input", {"shape": [2]}, node_id="in")
-    d.add_node("Dense", {"units": 8, "activation": "tanh"}, node_id="fc1")
-    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
-    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
-    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
-        d.connect(a, b)
-    return d
-
-
-def tiny_data(n: int = 2000) -> Dataset:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, n)
-    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
-    return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
-
-
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
     from nnstudio.gui import MainWindow
 
     monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)

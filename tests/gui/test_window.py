@@ -6,54 +6,22 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget
 
-from nnstudio.core.design import Design
-from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
 
 
-def tiny_design() -> Design:
-    d = Design("tiny")
-    d.add_node("Input", {"shape": [2]}, node_id="in")
-    d.add_node("Dense", {"units": 4, "activation": "tanh"}, node_id="fc1")
-    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
-    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
-    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
-        d.connect(a, b)
-    return d
-
-
-def tiny_data(n: int = 400) -> Dataset:
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, n)
-    x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
-    return Dataset("two blobs", x, y.astype(np.int64), "classification", ["a", "b"])
-
-
-def ini(tmp_path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+def ini(folder) -> QSettings:
+    """Settings kept in ``folder``: a second window on the same folder reads them back."""
+    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture
-def discard(monkeypatch):
-    """Answer every modal question with Discard (records which were asked)."""
-    asked: list[str] = []
-
-    def fake_exec(box):
-        asked.append(box.objectName())
-        return QMessageBox.StandardButton.Discard
-
-    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
-    return asked
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, discard):
+def window(tiny_design, tiny_data, qtbot, tmp_path, discard):
     from nnstudio.gui import MainWindow
 
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
+    session = Session(tiny_design(units=4))
+    session.set_dataset(tiny_data(400))
     w = MainWindow(session, settings=ini(tmp_path), data=None)
     qtbot.addWidget(w)
     yield w
@@ -166,16 +134,16 @@ def test_save_and_open_design_and_model(window, tmp_path):
     assert w.recent_files()[0].endswith("d.json")
 
 
-def test_layout_is_remembered(qtbot, tmp_path, discard):
+def test_layout_is_remembered(tiny_design, qtbot, tmp_path, discard):
     from nnstudio.gui import MainWindow
 
-    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    w = MainWindow(Session(tiny_design(units=4)), settings=ini(tmp_path), data=None)
     qtbot.addWidget(w)
     w.show()
     w.training_panel.hide()
     w.tabs.setCurrentIndex(w.tabs.count() - 1)
     w.close()
-    w2 = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    w2 = MainWindow(Session(tiny_design(units=4)), settings=ini(tmp_path), data=None)
     qtbot.addWidget(w2)
     w2.show()
     assert not w2.training_panel.isVisible()
@@ -183,7 +151,7 @@ def test_layout_is_remembered(qtbot, tmp_path, discard):
     w2.close()
 
 
-def test_garbage_settings_are_ignored(qtbot, tmp_path):
+def test_garbage_settings_are_ignored(tiny_design, qtbot, tmp_path):
     from nnstudio.gui import MainWindow
 
     st = ini(tmp_path)
@@ -192,9 +160,9 @@ def test_garbage_settings_are_ignored(qtbot, tmp_path):
     st.setValue("window/state", "nonsense")
     st.setValue("window/tab", "x")
     st.sync()
-    w = MainWindow(Session(tiny_design()), settings=ini(tmp_path), data=None)
+    w = MainWindow(Session(tiny_design(units=4)), settings=ini(tmp_path), data=None)
     qtbot.addWidget(w)
-    fresh = MainWindow(Session(tiny_design()), settings=ini(tmp_path / "new"), data=None)
+    fresh = MainWindow(Session(tiny_design(units=4)), settings=ini(tmp_path / "new"), data=None)
     qtbot.addWidget(fresh)
     assert w.tabs.currentIndex() == 0                  # "x" is no tab: the first page
     assert w.size() == fresh.size()                    # no geometry taken from garbage
