@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -207,6 +207,9 @@ class TeachPanel(QWidget):
     def store(self) -> UserDigits:
         if self._store is None:
             self._store = UserDigits()
+            if self._store.problem:  # a damaged file was set aside: say where it went
+                QTimer.singleShot(0, lambda text=self._store.problem:
+                                  self.message.emit(text, "error"))
         return self._store
 
     def count(self) -> int:

@@ -1,4 +1,4 @@
-"""File > Open with a damaged file: the window says what is wrong and keeps what was open."""
+"""Damaged files in the window: File > Open and the digits store say what is wrong."""
 
 from __future__ import annotations
 
@@ -69,3 +69,25 @@ def test_file_open_of_a_damaged_model_shows_the_error(qtbot, tmp_path, monkeypat
         box.grab().save(str(tmp_path / "open-error.png"))
     finally:
         w.controller.shutdown(5000)
+
+
+def test_the_draw_page_says_where_a_damaged_digits_file_was_moved(qtbot, tmp_path,
+                                                                  monkeypatch):
+    from PySide6.QtCore import QObject
+
+    from nnstudio.gui.draw.page import DrawPanel
+
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "my_digits.npz").write_bytes(b"PK\x03\x04 half a zip")
+    panel = DrawPanel(Session(get_template("cnn")))
+    qtbot.addWidget(panel)
+    panel.resize(1100, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    message = panel.findChild(QObject, "drawMessage")
+    qtbot.waitUntil(lambda: message.isVisible())
+    aside = list((tmp_path / "user").glob("my_digits.damaged-*.npz"))
+    assert len(aside) == 1 and aside[0].read_bytes() == b"PK\x03\x04 half a zip"
+    assert str(aside[0]) in message.text() and message.property("kind") == "error"
+    panel.grab().save(str(tmp_path / "draw.png"))
