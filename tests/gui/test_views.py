@@ -228,7 +228,7 @@ def test_cost_surface_follows_training_downhill(qtbot) -> None:
     assert view.line.w == pytest.approx(float(w), abs=1e-5)
     view.pick_y.setCurrentIndex(2)
     draw(view)
-    assert view.landscape.picks[1] == view._picks[2][0]
+    assert view.landscape.picks[1] == view.picks[2]
 
 
 def test_cost_surface_needs_data_that_fits(qtbot) -> None:
@@ -250,13 +250,13 @@ def test_convolution_shows_filters_and_feature_maps_of_the_drawing(qtbot) -> Non
     qtbot.addWidget(view)
     draw(view)
     assert view.message == ""
-    assert set(view._filter_items) == {"conv2d1", "conv2d3"}
-    assert view._filter_items["conv2d1"].image is not None
+    assert view.filter_layers == ["conv2d1", "conv2d3"]
+    assert view.filter_picture("conv2d1") is not None
     assert "first sample" in view.source.text()
     s.set_current_input(ds.x[5])
     draw(view)
     assert "your drawing" in view.source.text()
-    maps = view._map_items["conv2d1"].image
+    maps = view.map_picture("conv2d1")
     assert maps is not None and maps.shape[-1] == 4
     s.set_design(tiny_mlp())
     draw(view)
@@ -313,8 +313,8 @@ def test_weights_history_ratios_and_neuron_health(qtbot) -> None:
     time.sleep(0.21)
     s.apply_snapshot(Snapshot(weights=s.network.get_weights(), batch_index=np.array([n])))
     draw(view)
-    assert len(view._hist["dense1"]) >= 2
-    assert set(view._curves) == {"dense1", "dense2"}
+    assert view.histogram_moments()["dense1"] >= 2
+    assert set(view.ratio_layers) == {"dense1", "dense2"}
     assert "dense1" in view.report and view.health.count() == 1
 
 

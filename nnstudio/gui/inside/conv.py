@@ -87,6 +87,25 @@ class ConvolutionView(InsightView):
         self._map_items: dict[str, pg.ImageItem] = {}
         self._input_item: pg.ImageItem | None = None
 
+    # ------------------------------------------------------------------ what is shown
+    @property
+    def filter_layers(self) -> list[str]:
+        """Ids of the convolution layers whose filters are drawn, in order."""
+        return list(self._filter_items)
+
+    @property
+    def map_layers(self) -> list[str]:
+        """Ids of the layers whose feature maps of the drawing are drawn, in order."""
+        return list(self._map_items)
+
+    def filter_picture(self, node_id: str) -> np.ndarray | None:
+        """The drawn mosaic of ``node_id``'s filters (RGBA, rows × columns × 4), or None."""
+        return self._filter_items[node_id].image
+
+    def map_picture(self, node_id: str) -> np.ndarray | None:
+        """The drawn mosaic of ``node_id``'s feature maps (RGBA), None before a sample."""
+        return self._map_items[node_id].image
+
     def _on_input_changed(self) -> None:
         self.schedule()
 

@@ -176,6 +176,11 @@ class CostSurfaceView(InsightView):
         self.line: CostLine | None = None
         self._axis_names: tuple[str, str] | None = None
 
+    @property
+    def picks(self) -> list[Pick]:
+        """The weights offered in the two lists, in their order."""
+        return [p for p, _ in self._picks]
+
     # ------------------------------------------------------------------ choices
     def _fill_picks(self) -> None:
         net = self.session.network

@@ -125,6 +125,16 @@ class WeightsView(InsightView):
         self._cache: dict = {}
         self._seed_from_network()
 
+    # ------------------------------------------------------------------ what is shown
+    def histogram_moments(self) -> dict[str, int]:
+        """For each layer with a weight histogram: how many moments of training it shows."""
+        return {node: len(h) for node, h in self._hist.items()}
+
+    @property
+    def ratio_layers(self) -> list[str]:
+        """Layers whose update ÷ weight curve is drawn."""
+        return list(self._curves)
+
     # ------------------------------------------------------------------ recording
     def _seed_from_network(self) -> None:
         self._hist.clear()
