@@ -13,10 +13,11 @@ are unlike handwritten digits:
   more ink than any digit carries;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
 
-The thresholds were set on the real training digits and the synthetic ones so that almost no
-real digit is flagged; ``bench/bench_not_a_digit.py`` measures the false alarms on held-out
-real digits, re-captured ones and drawn ones, and the detection rate on dots, bars and
-scribbles. Pure NumPy, no Qt.
+The thresholds were set on the real training digits (not the held-out ones), synthetic
+digits and digits drawn on the canvas so that almost no digit is flagged;
+``bench/bench_not_a_digit.py`` measures the false alarms on held-out real digits,
+re-captured ones and drawn ones, and the detection rate on dots, bars and scribbles.
+Pure NumPy, no Qt.
 """
 
 from __future__ import annotations
