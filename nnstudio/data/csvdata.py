@@ -163,7 +163,8 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
             raise DataError(f"cannot drop column {d!r}: {path} has no such column")
     if task not in (None, "classification", "regression"):
         raise DataError(f"task must be 'classification' or 'regression', not {task!r}")
-    columns = {h: [row[i] for row in rows] for i, h in enumerate(header)}
+    columns = {h: [row[i] for row in _checked(rows, cancel, path)]
+               for i, h in enumerate(header)}
 
     def check_missing(name: str) -> None:
         for r, v in enumerate(_checked(columns[name], cancel, path), start=2):
@@ -239,6 +240,7 @@ def load_csv(path: str | os.PathLike, label: str | None = None, task: str | None
             names.extend(f"{name}={v}" for v in distinct)
     if not parts:
         raise DataError(f"{path}: there are no feature columns besides the label {label!r}")
+    check_cancel(cancel, path)
     x = np.concatenate(parts, axis=1)
     if numeric_names:
         xs = Standardizer.fit(np.stack(numeric_cols, 1), numeric_names)

@@ -1,8 +1,9 @@
 """What training hands to the pages: copies, never live arrays.
 
-The training process sends messages over a pipe; the bridge thread in the window
-(:mod:`nnstudio.gui.train.bridge`) receives them and :mod:`nnstudio.gui.train.receive` turns them
-into these snapshots, which reach the GUI thread by queued signals.
+The training process sends messages over a pipe; a worker in the window
+(:func:`nnstudio.gui.train.bridge.pump` on a :class:`~nnstudio.gui.worker.Worker`) receives
+them, hands them to the GUI thread by queued signals, and :mod:`nnstudio.gui.train.receive`
+turns them into these snapshots there.
 """
 
 from __future__ import annotations
