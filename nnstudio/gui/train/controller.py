@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from nnstudio.core.design import DesignError, design_to_json
 from nnstudio.core.training import History, TrainConfig
@@ -424,8 +424,6 @@ class TrainingController(QObject):
     def schedule_dataset(self, spec: str, size: int | None = None, delay_ms: int = 0) -> None:
         """Load ``spec`` once the event loop runs (the window appears first); Play pressed
         meanwhile waits for it."""
-        from PySide6.QtCore import QTimer
-
         self._scheduled = spec
 
         def go() -> None:
@@ -444,8 +442,7 @@ class TrainingController(QObject):
         self.session.set_dataset(dataset)
         self.dataLoaded.emit(spec)
         if self._pending_start is not None:
-            mode = self._pending_start
-            self._pending_start = None
+            mode, self._pending_start = self._pending_start, None
             self.waitingForData.emit(False)
             if not self.running:
                 self._start(mode)
@@ -492,13 +489,9 @@ class TrainingController(QObject):
                 worker.wait(0.02)
             worker.quit()  # stop waiting for the child
             # the run's last messages may still be queued: they are ignored from now on
-            self._worker = None
-            self._run_state = None
+            self._worker, self._run_state = None, None
             if self.session.training_state in ("running", "paused"):
                 self._set_state("stopped")
         if self._process is not None:
             ok = self._process.shutdown(timeout=1.0) and ok
-        if worker is not None and not worker.wait(1.0):
-            ok = False
-            log.warning("the training pump did not stop")
-        return ok
+        return (worker is None or worker.wait(1.0)) and ok
