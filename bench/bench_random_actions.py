@@ -42,23 +42,44 @@ class Bot:
         QTest.keyClick(widget, key)
 
 
+def small_session():
+    """A 2-input classifier and two Gaussian blobs (as the suite's fixtures)."""
+    import numpy as np
+
+    from nnstudio.core.design import Design
+    from nnstudio.data.dataset import Dataset
+    from nnstudio.gui.session import Session
+
+    d = Design("tiny")
+    d.add_node("Input", {"shape": [2]}, node_id="in")
+    d.add_node("Dense", {"units": 8, "activation": "tanh"}, node_id="fc1")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
+        d.connect(a, b)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    x = (rng.normal(size=(2000, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+    session = Session(d)
+    session.set_dataset(Dataset("two blobs", x, y.astype(np.int64), "classification",
+                                ["a", "b"]))
+    return session
+
+
 def one(seed: int, n: int, app) -> dict:
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QMessageBox
 
     from nnstudio.gui import MainWindow
-    from nnstudio.gui.session import Session
     from nnstudio.gui.worker import running_workers
     from tests.gui.random_actions import run_actions
-    from tests.gui.test_training_robust import gone, tiny_data, tiny_design
+    from tests.gui.test_training_robust import gone
 
     QMessageBox.exec = lambda box: QMessageBox.StandardButton.Discard
     errors: list[str] = []
     old_hook = sys.excepthook
     sys.excepthook = lambda *exc: errors.append("".join(traceback.format_exception(*exc)))
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=QSettings(os.path.join(_home, f"s{seed}.ini"),
+    w = MainWindow(small_session(), settings=QSettings(os.path.join(_home, f"s{seed}.ini"),
                                                QSettings.Format.IniFormat), data=None)
     w.show()
     w.controller.config.epochs = 3

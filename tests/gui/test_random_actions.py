@@ -4,30 +4,22 @@ running (more and longer sequences: bench/bench_random_actions.py)."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from nnstudio.gui.session import Session
 from nnstudio.gui.worker import running_workers
 from tests.gui.random_actions import run_actions
-from tests.gui.test_training_robust import gone, tiny_data, tiny_design
+from tests.gui.test_training_robust import gone
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_random_actions_leave_the_window_sound(qtbot, tmp_path, monkeypatch, seed):
+def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, settings,
+                                               discard, seed):
     from nnstudio.gui import MainWindow
 
-    asked: list[str] = []
-
-    def answer(box):
-        asked.append(box.objectName())
-        return QMessageBox.StandardButton.Discard
-
-    monkeypatch.setattr(QMessageBox, "exec", answer)
     session = Session(tiny_design())
     session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
+    w = MainWindow(session, settings=settings, data=None)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
