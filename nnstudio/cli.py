@@ -25,7 +25,6 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
@@ -37,6 +36,7 @@ from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiv
 from nnstudio.data.dataset import DataError
 from nnstudio.fileio import check_writable
 from nnstudio.resources import default_model_path
+from nnstudio.terminal import Progress, printable
 
 
 class UsageError(Exception):
@@ -126,51 +126,6 @@ def _fit_data(network, ds, what: str) -> tuple[np.ndarray, np.ndarray]:
     return ds.x, y
 
 
-class _Progress:
-    """One updating progress line on a terminal, a summary line per epoch."""
-
-    def __init__(self, stream: TextIO, width: int = 24) -> None:
-        self.stream, self.width = stream, width
-        self.live = bool(getattr(stream, "isatty", lambda: False)())
-        self._last = 0.0
-        self._shown = False
-
-    def batch(self, info) -> None:
-        if not self.live:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and info.batch < info.n_batches:
-            return
-        self._last = now
-        done = int(self.width * info.batch / max(info.n_batches, 1))
-        acc = "" if info.accuracy is None else f" acc {100 * info.accuracy:5.1f}%"
-        rate = info.samples_seen / info.elapsed if info.elapsed > 0 else 0.0
-        line = (f"epoch {info.epoch}/{info.epochs} [{'#' * done}{'.' * (self.width - done)}] "
-                f"{info.batch}/{info.n_batches} loss {info.loss:.4f}{acc} {rate:,.0f}/s")
-        self.stream.write("\r" + line[:119].ljust(119))
-        self.stream.flush()
-        self._shown = True
-
-    def clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 119 + "\r")
-            self._shown = False
-
-    def epoch(self, info) -> None:
-        self.clear()
-        parts = [f"epoch {info.epoch}/{info.epochs}", f"loss {info.train_loss:.4f}"]
-        if info.train_accuracy is not None:
-            parts.append(f"acc {100 * info.train_accuracy:.2f}%")
-        if info.val_loss is not None:
-            parts.append(f"val_loss {info.val_loss:.4f}")
-        if info.val_accuracy is not None:
-            parts.append(f"val_acc {100 * info.val_accuracy:.2f}%")
-        parts.append(f"{info.elapsed:.1f}s")
-        self.stream.write("  ".join(parts) + "\n")
-        self.stream.flush()
-
-
-# ---------------------------------------------------------------------- commands
 def _check_out(out: Path) -> None:
     """Refuse an ``--out`` that cannot be written, before any minutes of training."""
     if out.is_dir():
@@ -222,7 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
               f"{len(trainer.train_idx):,} samples, "
               f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
-    progress = _Progress(err)
+    progress = Progress(err)
     try:
         history = trainer.run(on_batch=progress.batch, on_epoch=progress.epoch)
     except TrainingDiverged as exc:
@@ -303,17 +258,6 @@ def cmd_export_design(args: argparse.Namespace) -> int:
     save_design(design, args.out)
     print(f"wrote {args.out}")
     return 0
-
-
-def printable(value: object, limit: int = 200) -> str:
-    """``value`` as text safe for a terminal: control characters and escape sequences
-    are shown as ``\\x1b``-style escapes, and very long text is cut."""
-    text = str(value)
-    cut = len(text) > limit
-    text = text[:limit]
-    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                  for c in text)
-    return out + ("…" if cut else "")
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from nnstudio import cli
 from nnstudio.core.design import load_design
 from nnstudio.core.modelfile import load_model
 from nnstudio.data.idx import write_idx
+from nnstudio.terminal import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,7 +219,7 @@ def test_progress_line_on_a_terminal():
             return True
 
     stream = Tty()
-    bar = cli._Progress(stream)
+    bar = Progress(stream)
     bar.batch(BatchInfo(1, 5, 10, 0.5, 0.75, 1e-3, 32, 160, 0.5, 2))
     text = stream.getvalue()
     assert "\r" in text and "5/10" in text and "75.0%" in text
@@ -226,7 +227,7 @@ def test_progress_line_on_a_terminal():
     last = stream.getvalue().rsplit("\r", 1)[-1]
     assert last == "epoch 1/2  loss 0.4000  acc 80.00%  val_loss 0.3000  1.0s\n"
     quiet = io.StringIO()
-    cli._Progress(quiet).batch(BatchInfo(1, 5, 10, 0.5, None, 1e-3, 32, 160, 0.5, 2))
+    Progress(quiet).batch(BatchInfo(1, 5, 10, 0.5, None, 1e-3, 32, 160, 0.5, 2))
     assert quiet.getvalue() == ""
 
 
