@@ -132,3 +132,20 @@ def test_backprop_report_agrees_with_finite_differences() -> None:
         np.testing.assert_allclose(p.update, -0.1 * p.grad, rtol=1e-6, atol=1e-9)
     assert {p.symbol for p in report.params} == {"dW", "db"}
     assert insight.backprop_report is backprop.backprop_report
+
+
+def test_backprop_report_of_a_batch_split_across_threads() -> None:
+    from nnstudio.core import parallel
+
+    net = Network(get_template("mlp"))
+    rng = np.random.default_rng(1)
+    x = rng.random((256, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 256)
+    keep = parallel.threads()
+    parallel.set_threads(2)
+    try:
+        assert net.batch_slices(len(x)) == 2      # the batch is cut into two slices
+        report = backprop.backprop_report(net, x, y, optimizer="adam", lr=1e-3, max_checks=6)
+    finally:
+        parallel.set_threads(keep)
+    assert all(c.rel_error < 1e-3 for c in report.checks), report.checks

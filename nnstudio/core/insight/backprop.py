@@ -11,7 +11,6 @@ backward pass: when the two agree, the chain rule was applied right. Last, the r
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,10 +92,13 @@ class BackpropReport:
     lr: float
 
 
-def _float64_copy(network: Any) -> Any:
+def _copy(network: Any, dtype: Any = np.float32) -> Any:
+    """A fresh network with ``network``'s weights. Not a deep copy: that would cut the
+    gradients of the parameters loose from the flat buffer a batch split across threads
+    sums into."""
     from nnstudio.core.network import Network
 
-    net = Network(network.design, seed=getattr(network, "seed", 0), dtype=np.float64)
+    net = Network(network.design, seed=getattr(network, "seed", 0), dtype=dtype)
     net.set_weights(network.get_weights())
     return net
 
@@ -155,7 +157,7 @@ def backprop_report(network: Any, x: np.ndarray, y: np.ndarray, *, optimizer: st
     -------
     BackpropReport
     """
-    net = copy.deepcopy(network)
+    net = _copy(network)
     loss, _ = net.train_step(np.asarray(x, np.float32), y)
     grads = {p.name: p.grad.astype(np.float64) for p in net.parameters()}
     params = []
@@ -167,7 +169,7 @@ def backprop_report(network: Any, x: np.ndarray, y: np.ndarray, *, optimizer: st
         params.append(ParamGradient(p.name, p.value.astype(np.float64), grads[p.name], update))
     checks = []
     if max_checks > 0:
-        net64 = _float64_copy(network)
+        net64 = _copy(network, np.float64)
         x64 = np.asarray(x, np.float64)
         for name, flat in _picks(grads, checks_per_param, max_checks):
             g = grads[name]

@@ -33,6 +33,8 @@ from nnstudio.gui.inside.base import InsightView, network_fits_dataset
 from nnstudio.gui.inside.style import INK
 
 MAX_BATCH = 64        # samples per batch at most (the finite differences rerun it)
+MAX_BATCH_BIG = 16    # ... for networks of more than BIG parameters (about 0.3 s for a CNN)
+BIG = 50_000
 SMALL = 6             # parameters with at most this many entries are listed in full
 
 
@@ -142,7 +144,8 @@ class BackpropView(InsightView):
             return
         self.show_body()
         config = self._config()
-        size = max(1, min(int(config.batch_size), MAX_BATCH, ds.n))
+        most = MAX_BATCH if net.n_params <= BIG else MAX_BATCH_BIG
+        size = max(1, min(int(config.batch_size), most, ds.n))
         n_batches = -(-ds.n // size)
         self.batch.blockSignals(True)
         self.batch.setRange(0, n_batches - 1)
