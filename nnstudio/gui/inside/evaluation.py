@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -35,6 +35,7 @@ from nnstudio.gui.inside.base import (
     held_out_indices,
     network_fits_dataset,
 )
+from nnstudio.gui.inside.cell_labels import CellLabels
 from nnstudio.gui.inside.style import (
     BLUE,
     INK,
@@ -54,43 +55,6 @@ TRAINING_INTERVAL_S = 8.0  # while training, re-check at most this often
 PIECE_MS = 6.0        # aim for pieces of work of about this long
 MAX_GALLERY = 60      # pictures in the gallery
 GALLERY_PIECE = 12    # gallery pictures added per piece of work
-
-
-class CellLabels(pg.GraphicsObject):
-    """The numbers of a matrix plot, centred on their cells, drawn in one paint call
-    (one TextItem per cell costs a graphics item each, created on every redraw)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._cells: list[tuple[float, float, str, QColor]] = []
-        self._rect = QRectF()
-        self.font = QFont()
-        self.font.setPointSizeF(9.5)
-
-    def set_cells(self, cells: list[tuple[float, float, str, QColor]], rect: QRectF) -> None:
-        """``cells``: (x, y, text, colour) in data coordinates; ``rect`` holds them all."""
-        self.prepareGeometryChange()
-        self._cells, self._rect = cells, QRectF(rect)
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
-        return self._rect
-
-    def paint(self, painter, *args) -> None:
-        if not self._cells:
-            return
-        to_device = painter.transform()
-        painter.save()
-        painter.resetTransform()
-        painter.setFont(self.font)
-        fm = painter.fontMetrics()
-        lift = (fm.ascent() - fm.descent()) / 2
-        for x, y, text, colour in self._cells:
-            at = to_device.map(QPointF(x, y))
-            painter.setPen(colour)
-            painter.drawText(QPointF(at.x() - fm.horizontalAdvance(text) / 2, at.y() + lift),
-                             text)
-        painter.restore()
 
 
 def baseline_accuracy(dataset: Any, test_idx: np.ndarray) -> float | None:
