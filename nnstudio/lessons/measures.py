@@ -77,7 +77,7 @@ def _best(ctx: Context, attr: str, pick: Callable) -> float | None:
 WINDOW_VALUES: dict[str, str] = {
     "page": "the page on screen: draw, design, train, inside or lessons",
     "view": "the Inside view on screen: boundary, cost, roll, conv, evaluation, estimates, "
-            "weights",
+            "backprop, weights",
     "state": "training: idle, running, paused, finished, stopped or error",
     "ball": "where the Rolling ball view's ball came to rest: global, local, crawling, "
             "bouncing or diverged (rolling while it moves, none before it rolled)",
