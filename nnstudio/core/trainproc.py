@@ -26,25 +26,21 @@ adds two of its own: :class:`~nnstudio.core.trainprotocol.Exited` when the child
 nothing (not even its heartbeat) for ``stall_s`` seconds. The child stops and exits when the
 parent's end of the pipe closes (the parent ended), so no child outlives it.
 
-The child is started so that it runs exactly the parent's ``nnstudio``: an isolated
-interpreter (``-I``: neither the working folder nor ``PYTHONPATH`` count) whose ``sys.path``
-is the parent's, with the parent's package folder first.
+The child is started (:mod:`nnstudio.core.trainlaunch`) so that it runs exactly the parent's
+``nnstudio``: an isolated interpreter whose ``sys.path`` is the parent's, with the parent's
+package folder first.
 """
 
 from __future__ import annotations
 
 import collections
-import json
-import multiprocessing
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
 from nnstudio.core.threads import training_threads
+from nnstudio.core.trainlaunch import start_child
 from nnstudio.core.trainprotocol import (
     MAX_CACHED_DATASETS,
     STALL_S,
@@ -63,110 +59,7 @@ from nnstudio.core.trainprotocol import (
     Unresponsive,
 )
 
-__all__ = ["MAX_CACHED_DATASETS", "TrainingProcess", "child_command"]
-
-#: the package folder the parent imported ``nnstudio`` from (the child must use the same)
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _start_spawn(threads: int) -> tuple[Any, Any, Any]:
-    """Start the child with multiprocessing's ``spawn`` method (platforms without fd passing).
-
-    The parent's main module must have the ``if __name__ == "__main__":`` guard; spawn gives
-    the child the parent's ``sys.path``."""
-    ctx = multiprocessing.get_context("spawn")
-    conn, child_conn = ctx.Pipe(duplex=True)
-    data_r, data_w = ctx.Pipe(duplex=False)
-    from nnstudio.core import trainchild
-
-    proc = ctx.Process(target=trainchild.child_main, args=(child_conn, data_r, threads),
-                       name="nnstudio-training", daemon=True)
-    proc.start()
-    # the parent keeps only its own ends: the child sees EOF when the parent goes
-    child_conn.close()
-    data_r.close()
-    return proc, conn, data_w
-
-
-class _Popen:
-    """A started ``subprocess.Popen`` child with the few ``multiprocessing.Process`` methods
-    the handle uses."""
-
-    def __init__(self, popen: subprocess.Popen) -> None:
-        self.popen = popen
-        self.pid = popen.pid
-
-    def is_alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def join(self, timeout: float | None = None) -> None:
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-
-    @property
-    def exitcode(self) -> int | None:
-        return self.popen.poll()
-
-    def terminate(self) -> None:
-        self.popen.terminate()
-
-    def kill(self) -> None:
-        self.popen.kill()
-
-
-def child_path() -> list[str]:
-    """The ``sys.path`` of the child: the parent's package folder first, then the parent's
-    own path without the working-folder entries (``""``)."""
-    paths = [PACKAGE_ROOT]
-    for p in sys.path:
-        if p and os.path.abspath(p) not in paths:
-            paths.append(os.path.abspath(p))
-    return paths
-
-
-def child_command(cmd_fd: int, data_fd: int, threads: int) -> list[str]:
-    """The command line of a POSIX child: an isolated interpreter (``-I``: no working
-    folder, no ``PYTHON*`` variables, no user site) given the parent's path explicitly."""
-    code = ("import sys, json; sys.path[:] = json.loads(sys.argv[4]); "
-            "from nnstudio.core.trainchild import main_fds; "
-            "main_fds(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
-    return [sys.executable, "-I", "-c", code, str(cmd_fd), str(data_fd), str(threads),
-            json.dumps(child_path())]
-
-
-def _start_posix(threads: int) -> tuple[Any, Any, Any]:
-    """Start the child as a fresh interpreter (fork + exec at once: nothing of a Qt parent is
-    copied) that inherits only its two pipe ends.
-
-    Unlike multiprocessing's ``spawn``, the child never imports the parent's main module, so
-    a script that opens the window needs no ``__main__`` guard, and its environment (thread
-    limits) is set before NumPy loads.
-    """
-    from multiprocessing.connection import Connection
-
-    from nnstudio.core.threads import THREAD_VARS, user_limit
-
-    parent_sock, child_sock = socket.socketpair()
-    data_r, data_w = os.pipe()
-    env = dict(os.environ)
-    if user_limit(env) is None:
-        env.update({var: str(threads) for var in THREAD_VARS})
-    try:
-        popen = subprocess.Popen(
-            child_command(child_sock.fileno(), data_r, threads),
-            pass_fds=(child_sock.fileno(), data_r), env=env, stdin=subprocess.DEVNULL)
-    except BaseException:
-        for fd in (data_r, data_w):
-            os.close(fd)
-        parent_sock.close()
-        raise
-    finally:
-        child_sock.close()  # the parent keeps only its own ends: the child sees EOF when
-    os.close(data_r)        # the parent goes
-    conn = Connection(parent_sock.detach())
-    return _Popen(popen), conn, Connection(data_w, readable=False)
+__all__ = ["MAX_CACHED_DATASETS", "TrainingProcess"]
 
 
 class TrainingProcess:
@@ -318,11 +211,7 @@ class TrainingProcess:
 
     def _start(self) -> None:
         self._close_pipes()
-        if os.name == "posix":
-            proc, conn, data_w = _start_posix(self.threads)
-        else:
-            proc, conn, data_w = _start_spawn(self.threads)
-        self._proc, self._conn, self._data = proc, conn, data_w
+        self._proc, self._conn, self._data = start_child(self.threads)
         self._cached = []
         self.hello = None
         self._heard = time.monotonic()
