@@ -38,6 +38,10 @@ from nnstudio.fileio import check_writable
 from nnstudio.resources import default_model_path
 from nnstudio.terminal import Progress, printable
 
+#: default learning rates: backpropagation with Adam, and the perceptron rule
+DEFAULT_LR = 1e-3
+PERCEPTRON_LR = 0.1
+
 
 class UsageError(Exception):
     """A command-line mistake: one line on stderr, exit code 2."""
@@ -156,28 +160,41 @@ def _keep_unsaved(out: Path, network, history, meta: dict) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from nnstudio.core.network import Network
+    from nnstudio.core.perceptron import is_perceptron
 
     out = Path(args.out)
     _check_out(out)
     design = _design(args.design)
     design.check()
     network = Network(design, seed=args.seed)
-    if not network.trainable():
+    perceptron = is_perceptron(network)
+    if not network.trainable() and not perceptron:
         raise DesignError(network.reason_not_trainable or "This design cannot be trained",
-                          fix="use 'sigmoid' instead of 'step', or the perceptron lesson")
+                          fix="use 'sigmoid' instead of 'step', or a single step neuron "
+                          "(the 'perceptron' template), which the perceptron rule trains")
     size = args.size or _image_size_for(design)
     ds = _load_data(args.data, size)
     x, y = _fit_data(network, ds, f"The data '{args.data}'")
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    lr = args.lr if args.lr is not None else (PERCEPTRON_LR if perceptron else DEFAULT_LR)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr,
                          optimizer=args.optimizer, weight_decay=args.weight_decay,
                          val_split=args.val_split, seed=args.seed,
                          augment_shift=args.augment_shift)
-    trainer = Trainer(network, x, y, config)
     err = sys.stderr
-    err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
-              f"{len(trainer.train_idx):,} samples, "
-              f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
-    progress = Progress(err)
+    if perceptron:
+        from nnstudio.core.perceptron_training import PerceptronTrainer
+
+        trainer = PerceptronTrainer(network, x, y, config)
+        err.write(f"training '{design.name}' with the perceptron rule (one sample at a time, "
+                  f"learning rate {config.lr:g}, at most {config.epochs} passes) on {ds.name}: "
+                  f"{len(trainer.train_idx):,} samples, "
+                  f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
+    else:
+        trainer = Trainer(network, x, y, config)
+        err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
+                  f"{len(trainer.train_idx):,} samples, "
+                  f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
+    progress = Progress(err, mistakes=perceptron)
     try:
         history = trainer.run(on_batch=progress.batch, on_epoch=progress.epoch)
     except TrainingDiverged as exc:
@@ -188,6 +205,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress.clear()
         err.write("\nnnstudio: training interrupted; nothing was saved\n")
         return 130
+    if perceptron:
+        from nnstudio.core.perceptron_training import outcome_text
+
+        err.write(outcome_text(trainer.outcome) + "\n")
+        if trainer.outcome.get("kind") == "cycle":
+            err.write("  try: nnstudio train --design playground --data "
+                      f"{args.data} --epochs 300 --lr 0.05 --out {args.out}\n")
     last = history.epochs[-1] if history.epochs else None
     meta = {"classes": list(ds.classes), "data": args.data, "dataset": ds.name,
             "task": ds.task, "image_size": size, "config": asdict(config),
@@ -225,6 +249,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from nnstudio.core.insight.regression import float64_predictor, regression_errors
 
         errors = regression_errors(ds, float64_predictor(model.network))
+    from nnstudio.core.perceptron import is_perceptron
+
+    mistakes = round(loss * n) if is_perceptron(model.network) else None
     if args.json:
         out = {"accuracy": None if acc is None else float(acc), "loss": loss, "n": n,
                "model": args.model, "data": args.data}
@@ -232,7 +259,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             out["error"] = {"target": errors.target, "unit": errors.unit,
                             "mean_absolute": errors.mae, "root_mean_square": errors.rmse,
                             "cost": errors.cost}
+        if mistakes is not None:
+            out["mistakes"] = mistakes
         print(json.dumps(out))
+    elif mistakes is not None:
+        print(f"mistakes {mistakes} of {n:,}  accuracy {100 * float(acc):.2f}%")
     else:
         acc_text = "" if acc is None else f"  accuracy {100 * float(acc):.2f}%"
         print(f"loss {loss:.4f}{acc_text}  (n = {n:,})")
@@ -332,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="data source, e.g. idx:DIR, synthetic:10000")
     p.add_argument("--epochs", type=_positive_int, required=True)
     p.add_argument("--batch-size", type=_positive_int, default=64)
-    p.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    p.add_argument("--lr", type=_positive_float, default=None,
+                   help=f"learning rate (default {DEFAULT_LR:g}; {PERCEPTRON_LR:g} for a "
+                   "perceptron)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
     p.add_argument("--val-split", type=float, default=0.1,

@@ -22,8 +22,9 @@ def printable(value: object, limit: int = 200) -> str:
 class Progress:
     """One updating progress line on a terminal, a summary line per epoch."""
 
-    def __init__(self, stream: TextIO, width: int = 24) -> None:
+    def __init__(self, stream: TextIO, width: int = 24, mistakes: bool = False) -> None:
         self.stream, self.width = stream, width
+        self.mistakes = mistakes  # perceptron passes: mistakes per pass, not a loss
         self.live = bool(getattr(stream, "isatty", lambda: False)())
         self._last = 0.0
         self._shown = False
@@ -51,6 +52,13 @@ class Progress:
 
     def epoch(self, info) -> None:
         self.clear()
+        if self.mistakes:
+            parts = [f"pass {info.epoch}/{info.epochs}", f"mistakes {info.train_loss:.0f}"]
+            if info.val_loss is not None:
+                parts.append(f"held-out mistakes {info.val_loss:.0f}")
+            self.stream.write("  ".join(parts) + "\n")
+            self.stream.flush()
+            return
         parts = [f"epoch {info.epoch}/{info.epochs}", f"loss {info.train_loss:.4f}"]
         if info.train_accuracy is not None:
             parts.append(f"acc {100 * info.train_accuracy:.2f}%")

@@ -57,13 +57,17 @@ class Activation:
 
 
 class Step(Activation):
-    """Threshold unit: ``a = 1`` where ``z >= 0`` else ``0``. Forward only."""
+    """Threshold unit: ``a = 1`` where ``z > 0`` else ``0``. Forward only.
+
+    With ``z = Σ wᵢ·xᵢ + b`` and the threshold ``θ = −b`` the neuron fires when the weighted
+    sum is greater than the threshold (exactly at the threshold it stays silent).
+    """
 
     name = "step"
     differentiable = False
 
     def forward(self, z, out=None):
-        fired = z >= 0
+        fired = z > 0
         if out is None:
             return fired.astype(z.dtype)
         np.copyto(out, fired)

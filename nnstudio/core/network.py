@@ -11,7 +11,9 @@ The Output node names the loss. When the layer feeding the Output ends in softma
 fused: the loss returns the gradient with respect to the pre-activation, ``p - y``, and the
 layer skips its activation backward (stable and exact). With any other head the network's
 output is taken as logits and the loss applies softmax/sigmoid itself. ``mse`` backpropagates
-through whatever the head is.
+through whatever the head is. A step head with ``binary_cross_entropy`` (a perceptron) outputs
+0/1 decisions: its loss is the share of samples it gets wrong (it is trained by the
+perceptron rule, never by backpropagation).
 
 Speed
 -----
@@ -135,7 +137,11 @@ class Network:
         self.input_shape: tuple[int, ...] = tuple(analysis.shapes[self._order[self._in]])
         self.output_shape: tuple[int, ...] = tuple(analysis.shapes[self._order[self._out]])
         self._in_size = math.prod(self.input_shape)
-        self._fused = self._seq[self._srcs[self._out][0]].fused_head
+        head = self._seq[self._srcs[self._out][0]]
+        self._fused = head.fused_head
+        #: a step head outputs 0/1 decisions, not logits: its loss is the share of mistakes
+        self._step_head = (self.loss_name == "binary_cross_entropy"
+                           and head.activation is not None and head.activation.name == "step")
 
         self._params: list[Param] = []
         for nid, layer in self.layers.items():
@@ -321,6 +327,9 @@ class Network:
             fn = losses.cross_entropy if self._fused else losses.cross_entropy_logits
             J, g = fn(out, y)
             return J, g, losses.categorical_accuracy(out, y)
+        if name == "binary_cross_entropy" and self._step_head:
+            wrong = float(np.mean((out > 0.5) != (np.asarray(y).reshape(out.shape) >= 0.5)))
+            return wrong, np.zeros_like(out), 1.0 - wrong
         if name == "binary_cross_entropy":
             fn = losses.binary_cross_entropy if self._fused else losses.bce_logits
             J, g = fn(out, y)

@@ -1,8 +1,9 @@
 """The perceptron learning rule for one neuron with a step activation.
 
-A step neuron fires (outputs 1) when the weighted sum of its inputs reaches its threshold:
+A step neuron fires (outputs 1) when the weighted sum of its inputs is greater than its
+threshold:
 
-    fire = 1  if  Σ wᵢ·xᵢ >= θ  else 0
+    fire = 1  if  Σ wᵢ·xᵢ > θ  else 0
 
 It has no useful gradient, so backpropagation cannot train it; the perceptron rule can.
 After each sample with target t and output y, every weight moves by the error times its
@@ -11,10 +12,12 @@ input, and the threshold moves the other way:
     wᵢ ← wᵢ + η (t − y) xᵢ        θ ← θ − η (t − y)
 
 The classic example: inputs 0.5 and 0.6, weights 0.5 and 0.7, threshold 0.5. The weighted
-sum is 0.5·0.5 + 0.6·0.7 = 0.67 ≥ 0.5, so the neuron fires.
+sum is 0.5·0.5 + 0.6·0.7 = 0.67 > 0.5, so the neuron fires.
 
 In a :class:`~nnstudio.core.network.Network` the neuron is a Dense layer with one unit and the
-``step`` activation (which fires where ``z = W·x + b >= 0``), so ``b = −θ``.
+``step`` activation (which fires where ``z = W·x + b > 0``), so ``b = −θ``. The training loop
+that runs such a network sample by sample, like :class:`~nnstudio.core.training.Trainer` runs
+the others, is :class:`~nnstudio.core.perceptron_training.PerceptronTrainer`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Perceptron:
     weights : np.ndarray
         float32 (n_inputs,).
     threshold : float
-        The neuron fires when the weighted sum reaches it.
+        The neuron fires when the weighted sum is greater than it.
     lr : float
         Learning rate η of the perceptron rule.
     """
@@ -54,11 +57,13 @@ class Perceptron:
         return float(s) if x.ndim == 1 else s
 
     def predict(self, x) -> np.ndarray | int:
-        """1 where the weighted sum reaches the threshold, else 0 (int or int64 (N,))."""
+        """1 where the weighted sum is greater than the threshold, else 0 (int or int64 (N,))."""
         s = self.weighted_sum(x)
         if isinstance(s, float):
-            return int(s >= self.threshold)
-        return (s >= self.threshold).astype(np.int64)
+            return int(s > self.threshold)
+        # compared in float64, as the one-sample case is (a float32 comparison would round
+        # the threshold and could disagree at a tie)
+        return (s.astype(np.float64) > self.threshold).astype(np.int64)
 
     def update(self, x, target: int) -> int:
         """Apply the rule for one sample; returns the error t − y (−1, 0 or 1)."""
@@ -112,6 +117,17 @@ class Perceptron:
         weights[w_key] = self.weights.reshape(weights[w_key].shape).astype(np.float32)
         weights[b_key] = np.full(weights[b_key].shape, -self.threshold, np.float32)
         network.set_weights(weights)
+
+
+def is_perceptron(network) -> bool:
+    """True for a network that is exactly one Dense neuron with the step activation."""
+    try:
+        w_key, _ = _neuron_keys(network)
+    except (ValueError, AttributeError):
+        return False
+    layer = network.layers.get(w_key[: -len("/W")])
+    act = getattr(layer, "activation", None)
+    return act is not None and act.name == "step"
 
 
 def _neuron_keys(network) -> tuple[str, str]:

@@ -14,6 +14,9 @@ TEMPLATES: dict[str, str] = {
     "linear": "Linear regression from 3 inputs with mean squared error (car prices)",
     "mlp": "784 → Dense 256 ReLU → Dense 128 ReLU → Dense 10 softmax (MNIST)",
     "cnn": "1×28×28 → Conv 16 → Pool → Conv 32 → Pool → Dense 128 → Dense 10 (MNIST)",
+    "cnn16": "1×16×16 → Conv 8 3×3 → Pool → Conv 16 3×3 → Pool → Dense 64 → Dense 10 "
+             "(16×16 digits)",
+    "3v7": "784 → Dense 2 softmax: is it a 3 or a 7? (one weight image per digit)",
     "lenet": "LeNet-5 style CNN: Conv 6 5×5 → Pool → Conv 16 5×5 → Pool → 120 → 84 → 10",
     "playground": "2 inputs → Dense 4 tanh → Dense 2 tanh → 1 sigmoid (toy 2-D sets)",
 }
@@ -22,7 +25,8 @@ _X_STEP = 190.0
 
 # name -> (input shape, [(id, kind, params), ...], loss)
 _LAYERS: dict[str, tuple[list[int], list[tuple[str, str, dict]], str]] = {
-    "perceptron": ([2], [("neuron", "Dense", {"units": 1, "activation": "step"})], "mse"),
+    "perceptron": ([2], [("neuron", "Dense", {"units": 1, "activation": "step"})],
+                   "binary_cross_entropy"),
     "linear": ([3], [("fc1", "Dense", {"units": 1, "activation": "linear"})], "mse"),
     "mlp": ([784], [
         ("fc1", "Dense", {"units": 256, "activation": "relu"}),
@@ -40,6 +44,19 @@ _LAYERS: dict[str, tuple[list[int], list[tuple[str, str, dict]], str]] = {
         ("fc1", "Dense", {"units": 128, "activation": "relu"}),
         ("fc2", "Dense", {"units": 10, "activation": "softmax"}),
     ], "cross_entropy"),
+    "cnn16": ([1, 16, 16], [
+        ("conv1", "Conv2D", {"filters": 8, "kernel_size": 3, "padding": "same",
+                             "activation": "relu"}),
+        ("pool1", "MaxPool2D", {"pool_size": 2}),
+        ("conv2", "Conv2D", {"filters": 16, "kernel_size": 3, "padding": "same",
+                             "activation": "relu"}),
+        ("pool2", "MaxPool2D", {"pool_size": 2}),
+        ("flatten", "Flatten", {}),
+        ("fc1", "Dense", {"units": 64, "activation": "relu"}),
+        ("fc2", "Dense", {"units": 10, "activation": "softmax"}),
+    ], "cross_entropy"),
+    "3v7": ([784], [("fc1", "Dense", {"units": 2, "activation": "softmax"})],
+            "cross_entropy"),
     "lenet": ([1, 28, 28], [
         ("conv1", "Conv2D", {"filters": 6, "kernel_size": 5, "padding": "same",
                              "activation": "relu"}),

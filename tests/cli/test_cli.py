@@ -132,7 +132,7 @@ def test_mismatched_data_and_design(idx_dir, tmp_path, capsys):
     one_line_error(capsys, code, "Input takes 2")
     code = cli.main(["train", "--design", "perceptron", "--data", "synthetic:10", "--epochs",
                      "1", "--out", str(tmp_path / "x.npz")])
-    one_line_error(capsys, code, "step")
+    one_line_error(capsys, code, "Input takes 2")
     code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
                      "--out", str(tmp_path / "no" / "x.npz")])
     one_line_error(capsys, code, "does not exist")

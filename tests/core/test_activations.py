@@ -26,7 +26,7 @@ def test_activation_gradients(name, shape):
 
 def test_step_forward_and_no_gradient():
     step = get_activation("step")
-    assert step.forward(np.array([-1.0, 0.0, 0.3])).tolist() == [0.0, 1.0, 1.0]
+    assert step.forward(np.array([-1.0, 0.0, 0.3])).tolist() == [0.0, 0.0, 1.0]
     with pytest.raises(NoGradientError) as err:
         step.backward(np.ones(3), np.ones(3))
     assert "perceptron" in str(err.value) and "sigmoid" in str(err.value)

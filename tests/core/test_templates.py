@@ -18,11 +18,12 @@ def test_every_template_is_valid_and_laid_out(name):
 
 
 def test_template_contents():
-    assert set(TEMPLATES) == {"perceptron", "linear", "mlp", "cnn", "lenet", "playground"}
+    assert set(TEMPLATES) == {"perceptron", "linear", "mlp", "cnn", "cnn16", "3v7", "lenet",
+                              "playground"}
     p = get_template("perceptron")
     assert p.nodes["input"].params["shape"] == [2]
     assert p.nodes["neuron"].params == {"units": 1, "activation": "step"}
-    assert p.output_node.params["loss"] == "mse"
+    assert p.output_node.params["loss"] == "binary_cross_entropy"  # two classes, one output
     lin = get_template("linear")
     assert lin.input_node.params["shape"] == [3]
     assert lin.analyze().total_params == 4
@@ -35,6 +36,10 @@ def test_template_contents():
         "Input", "Conv2D", "MaxPool2D", "Conv2D", "MaxPool2D", "Flatten", "Dense", "Dense",
         "Output"]
     assert get_template("lenet").check().shapes["flatten"] == (400,)
+    cnn16 = get_template("cnn16").check()
+    assert cnn16.shapes["input"] == (1, 16, 16) and cnn16.shapes["flatten"] == (256,)
+    assert get_template("cnn16").nodes["conv1"].params["kernel_size"] == 3
+    assert get_template("3v7").check().shapes["fc1"] == (2,)
     assert get_template("playground").output_node.params["loss"] == "binary_cross_entropy"
 
 
