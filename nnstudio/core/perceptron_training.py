@@ -9,8 +9,10 @@ The training process and the command line therefore run either loop the same way
 
 What the numbers mean here:
 
-- one *batch* is one sample: ``BatchInfo.loss`` is 1 when the neuron got that sample wrong
-  (and the rule moved its weights), else 0;
+- one *batch* is one sample: ``BatchInfo.loss`` is the number of mistakes so far in the
+  current pass (it climbs by one each time the neuron gets a sample wrong and the rule moves
+  its weights) and ``accuracy`` the share right so far, so a plot of them rises within each
+  pass to that pass's count;
 - one *epoch* is one pass over the training samples, in a fixed order: ``EpochInfo.train_loss``
   is the number of **mistakes in that pass**, ``val_loss`` the number of held-out samples
   the neuron gets wrong after it;
@@ -161,11 +163,11 @@ class PerceptronTrainer:
                     b += np.float32(self.lr * error)
                 wrong += error != 0
                 seen += 1
-                hist.append_batch(float(error != 0), float(error == 0), self.lr, epoch)
+                right = 1.0 - wrong / k
+                hist.append_batch(float(wrong), right, self.lr, epoch)
                 ctl.batch_done()
                 if on_batch is not None:
-                    on_batch(BatchInfo(epoch, k, n, float(error != 0), float(error == 0),
-                                       self.lr, 1, seen,
+                    on_batch(BatchInfo(epoch, k, n, float(wrong), right, self.lr, 1, seen,
                                        time.perf_counter() - start - paused, last))
             passes, mistakes = passes + 1, wrong
             if not (np.isfinite(W).all() and np.isfinite(b).all()):

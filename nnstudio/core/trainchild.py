@@ -293,6 +293,8 @@ class _Child:
     def train(self, run_id: int, spec: RunSpec) -> None:
         from nnstudio.core.design import DesignError, design_from_json
         from nnstudio.core.network import Network, NotTrainableError
+        from nnstudio.core.perceptron import is_perceptron
+        from nnstudio.core.perceptron_training import PerceptronTrainer
         from nnstudio.core.training import History, TrainConfig, Trainer, TrainingDiverged
 
         x, y = self._dataset(spec)  # read even for a run that is already stopped
@@ -325,8 +327,12 @@ class _Child:
                 error("design", f"The design cannot be trained: {exc}", None)
                 return
             history = History.from_dict(spec.history) if spec.history else None
-            trainer = Trainer(network, x, y, TrainConfig(**spec.config), control=control,
-                              history=history)
+            if is_perceptron(network):  # one step neuron: the perceptron rule, not backprop
+                trainer = PerceptronTrainer(network, x, y, TrainConfig(**spec.config),
+                                            control=control, history=history)
+            else:
+                trainer = Trainer(network, x, y, TrainConfig(**spec.config), control=control,
+                                  history=history)
             reporter = _Reporter(self.send, run_id, trainer, control, lambda: self.seq,
                                  spec.fail)
             control.before_block = reporter.flush
@@ -334,7 +340,8 @@ class _Child:
             control.before_block = None
             reporter.emit(with_weights=True)
             self.send(Finished(run_id, network.get_weights(), hist.to_dict(),
-                               bool(trainer.stopped), spec.data is None))
+                               bool(trainer.stopped), spec.data is None,
+                               getattr(trainer, "outcome", None)))
         except (BrokenPipeError, EOFError):
             raise
         except TrainingDiverged as exc:

@@ -266,7 +266,9 @@ class Finished:
     """Run ``run`` ended: ``stopped`` when a Stop ended it early.
 
     ``history`` is ``History.to_dict()``; ``cached`` tells whether the child already held
-    the run's dataset (nothing was sent).
+    the run's dataset (nothing was sent). ``outcome`` is how a perceptron run ended
+    (``PerceptronTrainer.outcome``: separated, cycle, out of passes, stopped), None for
+    backpropagation.
     """
 
     run: int
@@ -274,6 +276,7 @@ class Finished:
     history: dict[str, Any]
     stopped: bool
     cached: bool
+    outcome: dict[str, Any] | None = None
 
 
 @dataclass

@@ -298,3 +298,33 @@ def test_the_child_runs_the_parents_nnstudio_not_the_working_folders(tmp_path, m
         assert Path(p.hello.package) == Path(nnstudio.__file__).resolve().parent
     finally:
         p.close()
+
+
+def test_a_step_neuron_learns_by_the_perceptron_rule_in_the_child(proc):
+    from nnstudio.core.templates import get_template
+    from nnstudio.data.lessons import perceptron_set
+
+    design = get_template("perceptron")
+    ds = perceptron_set("and")
+    config = dataclasses.asdict(TrainConfig(epochs=500, lr=0.1, val_split=0.0))
+    run_id = proc.run(design_json=design.to_json(), weights=Network(design).get_weights(),
+                      config=config, x=ds.x, y=ds.y, token="and", start="step_batch")
+    msgs = messages(proc, run_id, lambda m: isinstance(m, Metrics) and m.state == "paused"
+                    and len(m.loss) > 0)
+    assert n_batches(msgs) == 1                      # "step one sample": one sample
+    proc.resume()
+    end = messages(proc, run_id, is_end)[-1]
+    assert isinstance(end, Finished), getattr(end, "message", "")
+    assert end.outcome["kind"] == "separated" and not end.stopped
+    mistakes = end.history["epoch_train_loss"]
+    assert mistakes[-1] == 0 and len(mistakes) < 500
+    net = Network(design)
+    net.set_weights(end.weights)
+    assert net.predict(ds.x).reshape(-1).tolist() == [0, 0, 0, 1]
+
+    xor = perceptron_set("xor")
+    run_id, _ = start(proc, design=design, token="xor", x=xor.x, y=xor.y, epochs=500, lr=0.1,
+                      val_split=0.0)
+    end = messages(proc, run_id, is_end)[-1]
+    assert isinstance(end, Finished) and end.outcome["kind"] == "cycle"
+    assert min(end.history["epoch_train_loss"]) > 0
