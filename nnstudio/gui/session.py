@@ -227,4 +227,6 @@ class Session(QObject):
         if self.dataset is not None and self.dataset.classes:
             return list(self.dataset.classes)
         n = int(np.prod(self.network.output_shape)) if self.network is not None else 0
+        if n == 1 and getattr(self.network, "task", "") == "classification":
+            n = 2  # one output deciding between two classes
         return [str(i) for i in range(n)]

@@ -124,12 +124,15 @@ def test_panel_has_every_view_and_opens_on_the_fitting_one(qtbot) -> None:
     panel = InsightPanel(s)
     qtbot.addWidget(panel)
     assert list(panel.views) == ["boundaryView", "costView", "rollView", "backpropView",
-                                 "convView", "evaluationView", "estimatesView", "weightsView"]
+                                 "convView", "evaluationView", "estimatesView",
+                                 "idealDigitsView", "weightsView"]
     assert panel.tabs.currentWidget() is panel.views["boundaryView"]
     s.set_design(tiny_cnn())
     assert panel.tabs.currentWidget() is panel.views["convView"]
     s.set_design(get_template("linear"))
     assert panel.tabs.currentWidget() is panel.views["costView"]
+    s.set_design(get_template("3v7"))
+    assert panel.tabs.currentWidget() is panel.views["idealDigitsView"]
 
 
 def test_only_the_visible_view_redraws_when_a_snapshot_arrives(qtbot) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QVBoxLayou
 
 from nnstudio.core.design import DesignError
 from nnstudio.gui.design import theme
+from nnstudio.gui.design.neuron_math import ActivationPlot, neuron_sum
 from nnstudio.gui.session import Session
 
 NEG = np.array([0xF5, 0x93, 0x22], np.float32)
@@ -70,7 +71,7 @@ class WeightGrid(QWidget):
         self.values = np.asarray(values, np.float32).reshape(-1)
         n = self.values.size
         self.side = side or (ceil(sqrt(n)) if n > 16 else 0)
-        self.names = names or [f"in {i}" for i in range(n)]
+        self.names = names or [f"x{i + 1}" for i in range(n)]
         self.updateGeometry()
         self.update()
 
@@ -164,7 +165,7 @@ class NeuronDetail(QFrame):
         super().__init__(parent)
         self.setObjectName("neuronDetail")
         self.session = session
-        self.setFixedWidth(236)
+        self.setFixedWidth(290)
         self.setStyleSheet("QFrame#neuronDetail { background: #fafbfc; border-left: 1px solid "
                            "#e3e6ea; }")
         lay = QVBoxLayout(self)
@@ -185,6 +186,20 @@ class NeuronDetail(QFrame):
         form.addRow(self.weight_label, self.weight_edit)
         self.bias_label = QLabel("bias")
         form.addRow(self.bias_label, self.bias_edit)
+        self.threshold_label = QLabel("threshold θ")
+        self.threshold_edit = QLineEdit()
+        self.threshold_edit.setObjectName("thresholdEdit")
+        self.threshold_edit.setToolTip("The step neuron fires when the weighted sum is greater "
+                                       "than its threshold θ; θ = −b.")
+        form.addRow(self.threshold_label, self.threshold_edit)
+        self.arithmetic = QLabel()
+        self.arithmetic.setObjectName("neuronArithmetic")
+        self.arithmetic.setWordWrap(True)
+        self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.arithmetic.setStyleSheet(f"color: {theme.TEXT}; font-size: 9.5pt; "
+                                      "background: white; border: 1px solid #e3e6ea; "
+                                      "border-radius: 4px; padding: 4px;")
+        self.curve = ActivationPlot()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {theme.ERROR}; font-size: 9pt;")
@@ -194,12 +209,16 @@ class NeuronDetail(QFrame):
         for w in (self.title, self.info, self.grid):
             lay.addWidget(w)
         lay.addLayout(form)
+        lay.addWidget(self.arithmetic)
+        lay.addWidget(self.curve)
         lay.addWidget(self.error)
         lay.addWidget(self.help)
         lay.addStretch(1)
         self.weight_edit.returnPressed.connect(self._apply_weight)
         self.bias_edit.returnPressed.connect(self._apply_bias)
+        self.threshold_edit.returnPressed.connect(self._apply_threshold)
         self.columns: list = []
+        self.input_names: list[str] = []   # the data's names of the inputs, if it has them
         self.where: tuple[int, int] | None = None
         self.source = 0
         self.clear()
@@ -211,7 +230,8 @@ class NeuronDetail(QFrame):
                           "them and watch the prediction move.")
         self.grid.set_weights(np.zeros(0))
         self.grid.hide()
-        for w in (self.weight_label, self.weight_edit, self.bias_label, self.bias_edit):
+        for w in (self.weight_label, self.weight_edit, self.bias_label, self.bias_edit,
+                  self.threshold_label, self.threshold_edit, self.arithmetic, self.curve):
             w.hide()
         self.error.clear()
         self.help.clear()
@@ -224,9 +244,11 @@ class NeuronDetail(QFrame):
         editable = not self.session.is_training
         self.error.clear()
         if c == 0:
-            self.title.setText(f"Input {i}")
+            self.title.setText(f"Input {self._input_name(i)}")
             self.info.setText(f"value {value:.3f}")
             self.grid.hide()
+            for w in (self.threshold_label, self.threshold_edit, self.arithmetic, self.curve):
+                w.hide()
             self.weight_label.setText("value")
             self.weight_label.show()
             self.weight_edit.show()
@@ -243,7 +265,7 @@ class NeuronDetail(QFrame):
         incoming = W[:, i]
         prev = columns[c - 1]
         side = prev.image_side if c == 1 else 0
-        names = [f"from {columns[c - 1].node}[{k}]" if c > 1 else f"x{k}"
+        names = [f"from {columns[c - 1].node} {k + 1}" if c > 1 else self._input_name(k)
                  for k in range(incoming.size)] if incoming.size <= 16 else None
         self.title.setText(f"{col.node} · neuron {i}")
         self.info.setText(f"activation <b>{value:.3f}</b> ({col.activation}) · bias "
@@ -253,17 +275,40 @@ class NeuronDetail(QFrame):
         self.grid.show()
         self.source = min(self.source, incoming.size - 1)
         self.grid.selected = self.source
-        for w in (self.weight_label, self.weight_edit, self.bias_label, self.bias_edit):
-            w.show()
+        step = col.activation == "step"
+        for w, shown in ((self.weight_label, True), (self.weight_edit, True),
+                         (self.bias_label, not step), (self.bias_edit, not step),
+                         (self.threshold_label, step), (self.threshold_edit, step)):
+            w.setVisible(shown)  # a step neuron is edited by its threshold θ = −b
             w.setEnabled(editable)
         self._show_source()
         if not self.bias_edit.hasFocus():
             self.bias_edit.setText(f"{float(b[i]):.4g}")
+        if not self.threshold_edit.hasFocus():
+            self.threshold_edit.setText(f"{-float(b[i]):.4g}")
+        self._show_sum(prev.values, incoming, float(b[i]), col.activation, value)
         self.help.setText("Blue pixels excite this neuron, orange ones inhibit it. Click a "
                           "weight, type a value and press Enter." if side else
                           "Click a weight, type a value and press Enter." if editable else
                           "Training is running: weights change on their own; edit them "
                           "when it stops.")
+
+    def _input_name(self, k: int) -> str:
+        """x1, x2, ... (or the data's own name for input ``k``)."""
+        return self.input_names[k] if k < len(self.input_names) else f"x{k + 1}"
+
+    def _show_sum(self, x: np.ndarray, w: np.ndarray, b: float, activation: str,
+                  a: float) -> None:
+        """The neuron's arithmetic for the current input, and f with z marked."""
+        if x.size != w.size:
+            self.arithmetic.hide()
+            self.curve.hide()
+            return
+        result = neuron_sum(x, w, b, activation, a)
+        self.arithmetic.setText("\n".join(result.lines))
+        self.arithmetic.show()
+        self.curve.set_point(activation, result.z, a)
+        self.curve.show()
 
     def _source_name(self) -> str:
         c, _ = self.where or (1, 0)
@@ -271,7 +316,9 @@ class NeuronDetail(QFrame):
         if side:
             r, k = divmod(self.source, side)
             return f"pixel ({r}, {k})"
-        return f"input {self.source}"
+        if c == 1:
+            return f"{self._input_name(self.source)} (w{self.source + 1})"
+        return f"{self.columns[c - 1].node} {self.source + 1}"
 
     def _show_source(self) -> None:
         self.weight_label.setText(f"weight from {self._source_name()}")
@@ -309,6 +356,13 @@ class NeuronDetail(QFrame):
             self.inputEdited.emit(i, v)
             return
         self._write(f"{self.columns[c].node}/W", (self.source, i), v)
+
+    def _apply_threshold(self) -> None:
+        v = self._number(self.threshold_edit)
+        if v is None or self.where is None or self.where[0] == 0:
+            return
+        c, i = self.where
+        self._write(f"{self.columns[c].node}/b", (i,), -v)
 
     def _apply_bias(self) -> None:
         v = self._number(self.bias_edit)

@@ -80,6 +80,26 @@ def dense_chain(design: Design) -> list[Column] | str:
     return columns
 
 
+def output_label(col: Column, i: int, class_names: list[str]) -> str:
+    """The text beside output neuron ``i``: its class and value.
+
+    A single output for two classes decides between them: a step neuron fires for the second
+    class ("fires → 1"), a sigmoid gives the probability of the second class.
+    """
+    v = float(col.values[i]) if i < col.values.size else 0.0
+    if col.size == 1 and len(class_names) == 2:
+        if col.activation == "step":
+            return (f"fires → {class_names[1]}" if v > 0.5
+                    else f"does not fire → {class_names[0]}")
+        if col.activation == "sigmoid":
+            return f"{class_names[1]}: {v * 100:.0f}%"
+        return f"{v:.3g}"
+    name = class_names[i] if i < len(class_names) else str(i)
+    if col.activation in ("softmax", "sigmoid"):
+        return f"{name}  {v * 100:.0f}%"
+    return f"{name}  {v:.3g}"
+
+
 class NeuronCanvas(QWidget):
     """The painted neurons and weights (objectName ``neuronView``).
 
@@ -226,7 +246,7 @@ class NeuronCanvas(QWidget):
     def _inputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
         p.setFont(theme.ui_font(9.0))
         for i, pt in centres.items():
-            name = self.input_names[i] if i < len(self.input_names) else f"x{i}"
+            name = self.input_names[i] if i < len(self.input_names) else f"x{i + 1}"
             v = float(col.values[i]) if i < col.values.size else 0.0
             p.setPen(QColor(theme.TEXT))
             p.drawText(QRectF(pt.x() - RADIUS - 88, pt.y() - 9, 80, 18),
@@ -240,10 +260,7 @@ class NeuronCanvas(QWidget):
         best = int(np.argmax(vals)) if vals.size > 1 else -1
         p.setFont(theme.ui_font(9.0))
         for i, pt in centres.items():
-            name = self.class_names[i] if i < len(self.class_names) else str(i)
-            v = float(vals[i])
-            text = f"{name}  {v * 100:.0f}%" if col.activation in ("softmax", "sigmoid") \
-                else f"{name}  {v:.3g}"
+            text = output_label(col, i, self.class_names)
             font = theme.ui_font(9.0, bold=i == best)
             p.setFont(font)
             p.setPen(QColor(theme.POSITIVE if i == best else theme.TEXT))
@@ -251,6 +268,7 @@ class NeuronCanvas(QWidget):
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
     def neuron_at(self, pos: QPointF) -> tuple[int, int] | None:
+        """The (column, neuron) under ``pos``, or None."""
         for c, i, pt in self.hits:
             if (pt - pos).manhattanLength() <= RADIUS * 1.6:
                 return (c, i)
@@ -380,6 +398,9 @@ class NeuronPanel(QWidget):
         canvas.class_names = self.session.class_names
         ds = self.session.dataset
         canvas.input_names = list(ds.feature_names or []) if ds is not None else []
+        if len(canvas.input_names) != chain[0].size:
+            canvas.input_names = []
+        self.detail.input_names = canvas.input_names
         if chain[0].image_side:
             side = chain[0].image_side
             canvas.input_image = weight_image(x.reshape(side, side), signed=False)

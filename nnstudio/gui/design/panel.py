@@ -32,7 +32,8 @@ from nnstudio.gui.session import Session
 
 TEMPLATE_TITLES = {
     "perceptron": "Perceptron", "linear": "Linear regression (car prices)",
-    "mlp": "MLP for digits", "cnn": "CNN for digits", "lenet": "LeNet-style CNN",
+    "mlp": "MLP for digits", "cnn": "CNN for digits", "cnn16": "CNN for 16×16 digits",
+    "3v7": "3 or 7 (two classes)", "lenet": "LeNet-style CNN",
     "playground": "Playground 2-D classifier",
 }
 

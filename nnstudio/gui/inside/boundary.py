@@ -83,6 +83,9 @@ class DecisionBoundaryView(InsightView):
         self.test_dots = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#222222", width=1.2))
         self.plot.addItem(self.train_dots)
         self.plot.addItem(self.test_dots)
+        #: a perceptron's own line w1·x1 + w2·x2 + b = 0, redrawn as it learns
+        self.neuron_line = pg.PlotDataItem(pen=pg.mkPen(INK, width=2.5))
+        self.plot.addItem(self.neuron_line)
         row.addWidget(self.plot, 3)
 
         side = QVBoxLayout()
@@ -114,6 +117,11 @@ class DecisionBoundaryView(InsightView):
         self.stats.setObjectName("boundaryStats")
         self.stats.setStyleSheet(f"color: {GREY};")
         side.addWidget(self.stats)
+        self.line_label = QLabel("")
+        self.line_label.setObjectName("neuronLineText")
+        self.line_label.setWordWrap(True)
+        self.line_label.setStyleSheet(f"color: {INK};")
+        side.addWidget(self.line_label)
         row.addLayout(side, 2)
 
         self._grid_key: tuple | None = None
@@ -164,7 +172,31 @@ class DecisionBoundaryView(InsightView):
         set_picture(self.image, self._output_rgba(net, out).reshape(GRID, GRID, 4), rect)
         self.plot.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
         self._draw_points()
+        self._draw_neuron_line(net, bounds)
         self._draw_neurons(net, acts)
+
+    def _draw_neuron_line(self, net: Any, bounds: tuple[float, float, float, float]) -> None:
+        """The perceptron's line where w1·x1 + w2·x2 + b = 0 (its decision boundary)."""
+        from nnstudio.core.perceptron import Perceptron, is_perceptron
+
+        if not is_perceptron(net):
+            self.neuron_line.setData([], [])
+            self.line_label.setText("")
+            return
+        neuron = Perceptron.from_network(net)
+        (w1, w2), theta = (float(v) for v in neuron.weights), neuron.threshold
+        x0, x1, y0, y1 = bounds
+        if abs(w2) >= abs(w1) and w2 != 0:
+            xs = np.array([x0, x1])
+            ys = (theta - w1 * xs) / w2
+        elif w1 != 0:
+            ys = np.array([y0, y1])
+            xs = (theta - w2 * ys) / w1
+        else:
+            xs = ys = np.array([])
+        self.neuron_line.setData(xs, ys)
+        self.line_label.setText(f"The neuron's line: {fmt(w1)}·x₁ + {fmt(w2)}·x₂ = {fmt(theta)} "
+                          "(it fires on the side where the sum is greater)")
 
     def _output_rgba(self, net: Any, out: np.ndarray) -> np.ndarray:
         discrete = self.discretize.isChecked()

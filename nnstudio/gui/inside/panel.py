@@ -17,6 +17,7 @@ def view_classes() -> list[tuple[str, str, type]]:
     from nnstudio.gui.inside.cost import CostSurfaceView
     from nnstudio.gui.inside.estimates import EstimatesView
     from nnstudio.gui.inside.evaluation import EvaluationView
+    from nnstudio.gui.inside.ideal import IdealDigitsView
     from nnstudio.gui.inside.roll import RollView
     from nnstudio.gui.inside.weights import WeightsView
 
@@ -28,6 +29,7 @@ def view_classes() -> list[tuple[str, str, type]]:
         ("convView", "Convolution", ConvolutionView),
         ("evaluationView", "Mistakes", EvaluationView),
         ("estimatesView", "Estimates", EstimatesView),
+        ("idealDigitsView", "Ideal digits", IdealDigitsView),
         ("weightsView", "Weights", WeightsView),
     ]
 
@@ -84,6 +86,9 @@ class InsightPanel(QWidget):
             return "convView"
         if size == 2:
             return "boundaryView"
+        if tuple(net.output_shape) == (2,) and kinds == {"Input", "Dense", "Output"} \
+                and net.n_params == size * 2 + 2:
+            return "idealDigitsView"  # one layer from pixels to two classes: 3 vs 7
         if net.n_params <= 64:
             return "costView"
         if net.task == "regression":

@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from nnstudio.core.design import DesignError, design_to_json
+from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
 from nnstudio.core.trainprotocol import (
@@ -44,6 +45,11 @@ __all__ = ["DatasetLoader", "TrainingController", "configure_threading",
            "copy_config", "data_mismatch"]
 
 log = logging.getLogger(__name__)
+
+#: the perceptron rule's settings: its classic learning rate, and enough passes to separate
+#: what a straight line can separate (it stops by itself before)
+PERCEPTRON_SETTINGS = {"lr": 0.1, "epochs": 100}
+
 
 def copy_config(config: TrainConfig, **changes: Any) -> TrainConfig:
     """A copy of ``config`` with ``changes``."""
@@ -80,6 +86,12 @@ class TrainingController(QObject):
         Play was pressed while the data is still loading: training starts when it arrives.
     commanded(str)
         ``"play"``, ``"step"``, ``"stop"`` or ``"reset"`` was asked for.
+    perceptronEnded(dict)
+        A perceptron run ended: how (``PerceptronTrainer.outcome``: ``kind`` separated,
+        cycle, out_of_passes or stopped, ``passes``, ``mistakes``, ``period``).
+    configChanged()
+        :attr:`config` was changed by the controller (e.g. the perceptron's settings), so
+        the Training panel shows the new values.
     """
 
     started = Signal(str)
@@ -94,6 +106,8 @@ class TrainingController(QObject):
     dataFailed = Signal(str)
     dataCancelled = Signal()
     waitingForData = Signal(bool)
+    perceptronEnded = Signal(dict)
+    configChanged = Signal()
     commanded = Signal(str)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
@@ -125,6 +139,10 @@ class TrainingController(QObject):
         self.loader.loaded.connect(self._on_data_loaded)
         self.loader.failed.connect(self._on_data_failed)
         self.loader.cancelled.connect(self._on_data_cancelled)
+        #: how the last perceptron run ended (see ``perceptronEnded``), None otherwise
+        self.last_outcome: dict | None = None
+        session.designReplaced.connect(self._on_design_replaced)
+        self._on_design_replaced()
 
     # ------------------------------------------------------------ state
     @property
@@ -244,6 +262,25 @@ class TrainingController(QObject):
         self._set_state("idle")
         self.commanded.emit("reset")
 
+    def apply_settings(self, **changes: Any) -> None:
+        """Change fields of :attr:`config` (e.g. ``lr=0.1, epochs=100``) and tell the panel.
+
+        A run in progress takes a new learning rate at once; the rest applies from the next
+        Play.
+        """
+        for key, value in changes.items():
+            setattr(self.config, key, value)
+        if "lr" in changes and self.running:
+            self.process.set_lr(float(changes["lr"]))
+        self.configChanged.emit()
+
+    @Slot()
+    def _on_design_replaced(self) -> None:
+        """A perceptron trains with the perceptron rule's own settings."""
+        net = self.session.network
+        if net is not None and is_perceptron(net):
+            self.apply_settings(**PERCEPTRON_SETTINGS)
+
     def set_lr(self, lr: float) -> None:
         """Learning rate, applied from the next batch when training."""
         lr = float(lr)
@@ -340,7 +377,10 @@ class TrainingController(QObject):
             history = History.from_dict(msg.history)
             self._store_weights(msg.weights, history)
             self._set_state("stopped" if msg.stopped else "finished")
+            self.last_outcome = msg.outcome
             self.finished.emit(history)
+            if msg.outcome:
+                self.perceptronEnded.emit(dict(msg.outcome))
         elif isinstance(msg, Failed):
             if msg.kind == "other":
                 log.warning("training failed: %s\n%s", msg.message, msg.detail)

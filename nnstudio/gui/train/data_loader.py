@@ -70,6 +70,8 @@ def data_mismatch(network: Any, dataset: Any) -> str | None:
 def why_not_ready(session: Any, dataset: Any = None) -> str | None:
     """Why ``session``'s network cannot train on ``dataset`` (default: the session's data)
     now: a sentence saying what to do, or None."""
+    from nnstudio.core.perceptron import is_perceptron  # trained by its own rule
+
     s = session
     if s.network is None:
         err = None
@@ -81,7 +83,7 @@ def why_not_ready(session: Any, dataset: Any = None) -> str | None:
         why = str(err) if err else "the design is not complete"
         return f"The design cannot be trained yet: {why} Fix it on the Design page."
     trainable = getattr(s.network, "trainable", None)
-    if callable(trainable) and not trainable():
+    if callable(trainable) and not trainable() and not is_perceptron(s.network):
         reason = getattr(s.network, "reason_not_trainable", None)
         return str(reason or "This network cannot be trained by backpropagation.")
     ds = dataset if dataset is not None else s.dataset

@@ -181,6 +181,11 @@ class TrainingPanel(QDockWidget):
 
         outer.addWidget(self._build_data())
         outer.addWidget(self._build_optimizer())
+        self.rule_hint = _hint("A single step neuron learns by the perceptron rule: one sample "
+                               "at a time, with learning rate and passes only.")
+        self.rule_hint.setObjectName("perceptronRuleHint")
+        self.rule_hint.setVisible(False)
+        outer.addWidget(self.rule_hint)
         outer.addWidget(_hint(
             "Learning rate and batch size change live while training; the other settings "
             "apply from the next Play. Reset gives the network new random weights."
@@ -202,7 +207,12 @@ class TrainingPanel(QDockWidget):
         c.dataFailed.connect(self._on_failed)
         c.dataCancelled.connect(self._on_cancelled)
         session.datasetChanged.connect(self._show_dataset)
+        session.designReplaced.connect(self._follow_design_size)
+        session.modelChanged.connect(self._show_rule)
+        if hasattr(c, "configChanged"):
+            c.configChanged.connect(self.show_config)
         self._show_dataset()
+        self._show_rule()
         if c.loader.busy and c.loader.spec:
             self._on_loading(c.loader.spec)
 
@@ -231,6 +241,25 @@ class TrainingPanel(QDockWidget):
         self._select_spec(self.controller.dataset_spec)
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
         lay.addWidget(self.dataset_combo)
+
+        size_row = QHBoxLayout()
+        size_row.setContentsMargins(0, 0, 0, 0)
+        self.size_label = QLabel("Image size")
+        self.size_combo = QComboBox()
+        self.size_combo.setObjectName("imageSizeCombo")
+        self.size_combo.addItem("28×28 (MNIST)", 28)
+        self.size_combo.addItem("16×16 (shrunk)", 16)
+        self.size_combo.setToolTip("Side of the digit images the network reads: 16×16 shrinks "
+                                   "each 28×28 digit by averaging its pixels (for designs "
+                                   "whose Input is 16×16, like the cnn16 template).")
+        self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(
+            int(getattr(self.controller, "image_size", 28)))))
+        self.size_combo.activated.connect(self._on_size_chosen)
+        size_row.addWidget(self.size_label)
+        size_row.addWidget(self.size_combo, 1)
+        self.size_row = QWidget()
+        self.size_row.setLayout(size_row)
+        lay.addWidget(self.size_row)
 
         self.dataset_info = QLabel("")
         self.dataset_info.setObjectName("datasetInfo")
@@ -346,6 +375,22 @@ class TrainingPanel(QDockWidget):
 
     # ------------------------------------------------------------------ settings
     @Slot()
+    def show_config(self) -> None:
+        """Show the controller's settings (changed by it, e.g. for a perceptron)."""
+        cfg = self.controller.config
+        pairs = ((self.lr_spin, cfg.lr), (self.batch_spin, cfg.batch_size),
+                 (self.epochs_spin, cfg.epochs), (self.l2_spin, cfg.weight_decay),
+                 (self.val_spin, int(round(cfg.val_split * 100))), (self.seed_spin, cfg.seed))
+        for spin, value in pairs:
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self.optimizer_combo.blockSignals(True)
+        self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(
+            cfg.optimizer)))
+        self.optimizer_combo.blockSignals(False)
+
+    @Slot()
     def _apply(self) -> None:
         cfg = self.controller.config
         cfg.optimizer = str(self.optimizer_combo.currentData())
@@ -406,6 +451,53 @@ class TrainingPanel(QDockWidget):
         self._select_spec(spec)
         self.controller.load_dataset(spec)
 
+    @Slot()
+    def _show_rule(self) -> None:
+        """A perceptron learns by its own rule: optimizer, batch size, L2 and shifts do not
+        apply (they stay as they are for other designs)."""
+        from nnstudio.core.perceptron import is_perceptron
+
+        net = self.session.network
+        rule = net is not None and is_perceptron(net)
+        why = ("The perceptron rule takes one sample at a time and needs no optimizer: only "
+               "the learning rate, the passes (epochs), validation and seed apply.")
+        for w in (self.optimizer_combo, self.batch_spin, self.l2_spin, self.shift_spin):
+            if w.property("plainTip") is None:
+                w.setProperty("plainTip", w.toolTip())
+            w.setEnabled(not rule)
+            w.setToolTip(why if rule else str(w.property("plainTip")))
+        self.rule_hint.setVisible(rule)
+
+    # ------------------------------------------------------------------ image size
+    def _is_digits(self) -> bool:
+        ds = self.session.dataset
+        return ds is not None and bool(getattr(ds, "is_image", False))
+
+    def set_image_size(self, size: int) -> None:
+        """Use ``size`` × ``size`` digits (16 or 28) and reload the current digit data."""
+        size = 16 if int(size) == 16 else 28
+        self.size_combo.setCurrentIndex(self.size_combo.findData(size))
+        if size == self.controller.image_size:
+            return
+        self.controller.image_size = size
+        spec = self.controller.dataset_spec
+        if spec and self._is_digits():
+            self.controller.load_dataset(spec, size)
+
+    @Slot(int)
+    def _on_size_chosen(self, index: int) -> None:
+        self.set_image_size(int(self.size_combo.itemData(index)))
+
+    @Slot()
+    def _follow_design_size(self) -> None:
+        """A design that reads 16×16 (or 28×28) digits gets them when the data is digits."""
+        from nnstudio.gui.draw.model import image_side
+
+        net = self.session.network
+        side = image_side(net) if net is not None else None
+        if side in (16, 28) and self._is_digits():
+            self.set_image_size(side)
+
     @Slot(str)
     def _on_loading(self, spec: str) -> None:
         self.data_error.setVisible(False)
@@ -447,6 +539,7 @@ class TrainingPanel(QDockWidget):
     @Slot()
     def _show_dataset(self) -> None:
         ds = self.session.dataset
+        self.size_row.setVisible(ds is None or bool(getattr(ds, "is_image", False)))
         if ds is None:
             self.dataset_info.setText("<i>No data loaded yet.</i>")
             return

@@ -187,6 +187,7 @@ class TrainingPlots(QWidget):
         self.redraws = 0
 
         self.loss_plot = _make_plot("lossPlot", "Cost (lower is better)", "cost")
+        self.cost_title = "Cost (lower is better)"
         self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy %")
         self.lr_plot = _make_plot("lrPlot", "Learning rate", "lr")
         # not X-linked: pyqtgraph aligns linked views by screen position, and these differ in
@@ -261,6 +262,23 @@ class TrainingPlots(QWidget):
         self._timer.setInterval(max(1, int(1000 / (fps or FPS))))
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+
+    def set_words(self, title: str, y_label: str, per_batch: str, smoothed: str,
+                  per_epoch: str, validation: str) -> None:
+        """Name what the cost plot shows (e.g. a perceptron's mistakes per pass)."""
+        item = self.loss_plot.getPlotItem()
+        item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
+        item.setLabel("left", y_label, color=TEXT)
+        x_word = "pass" if y_label == "mistakes" else "epoch"
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
+            plot.getPlotItem().setLabel("bottom", x_word, color=TEXT)
+        for curve, name in ((self.c_raw, per_batch), (self.c_smooth, smoothed),
+                            (self.c_epoch, per_epoch), (self.c_val, validation)):
+            curve.opts["name"] = name
+            label = self._legend.getLabel(curve)
+            if label is not None:
+                label.setText(name)
+        self.cost_title = title
 
     # ------------------------------------------------------------------ data in
     @property

@@ -27,6 +27,17 @@ from nnstudio.gui.train.snapshot import Snapshot
 from nnstudio.gui.train.steps import SgdSteps
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
+COST_HINT = ("The faint line is the cost of each mini-batch, the bold line its moving average; "
+             "squares mark the end of each epoch. When the orange validation cost rises while "
+             "the blue training cost keeps falling, the network is memorising its training "
+             "samples (overfitting).")
+PERCEPTRON_HINT = ("The perceptron rule takes one sample at a time: when the neuron answers "
+                   "wrong, every weight moves by learning rate × (target − answer) × its "
+                   "input, and the bias by learning rate × (target − answer). The faint line "
+                   "counts the mistakes within each pass; the dots are the mistakes of each "
+                   "whole pass. It stops by itself after a pass without mistakes.")
+#: settings with which the playground template learns a 2-D set of a few points (XOR)
+TWO_LAYER_SETTINGS = {"lr": 0.05, "epochs": 300, "batch_size": 4, "optimizer": "adam"}
 
 
 def snapshot_from_history(history: Any) -> Snapshot | None:
@@ -144,7 +155,17 @@ class TrainView(QWidget):
         self.message.setObjectName("trainMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.message)
+        self.two_layer_button = QPushButton("Use a network with a hidden layer")
+        self.two_layer_button.setObjectName("twoLayerButton")
+        self.two_layer_button.setToolTip("Replace the design by the playground template "
+                                         "(2 → 4 tanh → 2 tanh → 1 sigmoid), which can draw "
+                                         "a curved boundary, with settings that train it.")
+        self.two_layer_button.hide()
+        self.two_layer_button.clicked.connect(self.use_two_layers)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.two_layer_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(message_row)
         self.steps = SgdSteps(session, self.controller)
         lay.addWidget(self.steps)
 
@@ -183,15 +204,12 @@ class TrainView(QWidget):
         self.plots = TrainingPlots(self)
         lay.addWidget(self.plots, 1)
 
-        hint = QLabel(
-            "The faint line is the cost of each mini-batch, the bold line its moving average; "
-            "squares mark the end of each epoch. When the orange validation cost rises while "
-            "the blue training cost keeps falling, the network is memorising its training "
-            "samples (overfitting)."
-        )
+        hint = QLabel(COST_HINT)
+        hint.setObjectName("trainHint")
         hint.setWordWrap(True)
         hint.setStyleSheet(HINT_STYLE)
         lay.addWidget(hint)
+        self.hint = hint
 
         self.log_check.toggled.connect(self.plots.set_log_scale)
         self.raw_check.toggled.connect(self.plots.set_show_raw)
@@ -211,6 +229,11 @@ class TrainView(QWidget):
             self.curves.newCurve.connect(self._on_new_curve)
             self.controller.errored.connect(self._on_error)
             self.controller.waitingForData.connect(lambda _on: self._update_message())
+            if hasattr(self.controller, "perceptronEnded"):
+                self.controller.perceptronEnded.connect(self._on_perceptron_ended)
+        session.modelChanged.connect(self._apply_words)
+        self._perceptron = False
+        self._outcome: dict | None = None
         self._error: str | None = None
         self._epochs_total = 0
         self._curves_task: tuple | None = None   # the task the curves on the plots are of
@@ -219,7 +242,70 @@ class TrainView(QWidget):
         self._cost_tip = self.cost_card.toolTip()
         self._load_history()
         self._fit_task()
+        self._apply_words()
         self._update_message()
+
+    # ------------------------------------------------------------------ perceptron
+    @Slot()
+    def _apply_words(self) -> None:
+        """A perceptron counts mistakes per pass; every other network has a cost."""
+        from nnstudio.core.perceptron import is_perceptron
+
+        net = self.session.network
+        on = net is not None and is_perceptron(net)
+        if on == self._perceptron:
+            return
+        self._perceptron = on
+        if on:
+            self.plots.set_words("Mistakes per pass over the data (0 = every sample right)",
+                                 "mistakes", "mistakes so far in the pass",
+                                 "mistakes, smoothed", "mistakes per pass",
+                                 "held-out mistakes")
+            words = (("Pass", "One pass = every training sample once, in order."),
+                     ("Mistakes", "Samples the neuron got wrong (and learned "
+                      "from) in the current pass."),
+                     ("Held-out mistakes", "Held-out samples it gets wrong after the last "
+                      "pass."))
+        else:
+            self.plots.set_words("Cost (lower is better)", "cost", "cost per batch",
+                                 "cost, smoothed", "training cost per epoch",
+                                 "validation cost")
+            words = (("Epoch", "One epoch = one pass over all training samples."),
+                     ("Training cost", "The cost on the batches trained on (smoothed). "
+                      "Lower is better."),
+                     ("Validation cost", "The cost on held-out data at the end of the last "
+                      "epoch: how well the network does on samples it never trained on."))
+        self.hint.setText(PERCEPTRON_HINT if on else COST_HINT)
+        for card, (caption, tip) in zip((self.epoch_card, self.cost_card,
+                                         self.val_cost_card), words, strict=True):
+            card.caption.setText(caption)
+            card.setToolTip(tip)
+        self._cost_tip = self.cost_card.toolTip()
+        self._fit_task()
+        self._outcome = None
+        self.two_layer_button.hide()
+        self._update_message()
+
+    @Slot(dict)
+    def _on_perceptron_ended(self, outcome: dict) -> None:
+        self._outcome = dict(outcome)
+        self.two_layer_button.setVisible(outcome.get("kind") in ("cycle", "out_of_passes"))
+        self._update_message()
+
+    @Slot()
+    def use_two_layers(self) -> None:
+        """Replace the perceptron by a network with hidden layers, set to learn 2-D sets."""
+        from nnstudio.core.templates import get_template
+
+        if self.controller is not None and self.controller.running:
+            return
+        self.session.set_design(get_template("playground"))
+        if self.controller is not None and hasattr(self.controller, "apply_settings"):
+            self.controller.apply_settings(**TWO_LAYER_SETTINGS)
+        self._set_message("The design is now 2 → 4 tanh → 2 tanh → 1 sigmoid, trained by "
+                          "backpropagation (learning rate 0.05, 300 epochs, batch size 4). "
+                          "Press Play: its hidden neurons bend the boundary around the "
+                          "points one straight line could not separate.")
 
     # ------------------------------------------------------------------ updates
     @Slot(object)
@@ -246,8 +332,15 @@ class TrainView(QWidget):
 
     def _update_numbers(self) -> None:
         v = self.plots.latest()
-        self.cost_card.set(_fmt(v["cost"]), _epoch_detail(v["epoch_cost"]))
-        self.val_cost_card.set(_fmt(v["val_cost"]), "at the last epoch end")
+        if self._perceptron:  # whole numbers: the mistakes of the last finished pass
+            last = v["epoch_cost"]
+            self.cost_card.set("–" if last != last else f"{last:.0f}", "in the last pass")
+            held = v["val_cost"]
+            self.val_cost_card.set("–" if held != held else f"{held:.0f}", "after the last "
+                                   "pass")
+        else:
+            self.cost_card.set(_fmt(v["cost"]), _epoch_detail(v["epoch_cost"]))
+            self.val_cost_card.set(_fmt(v["val_cost"]), "at the last epoch end")
         self.acc_card.set(_pct(v["accuracy"]), "smoothed")
         self.val_acc_card.set(_pct(v["val_accuracy"]), "at the last epoch end")
 
@@ -341,6 +434,11 @@ class TrainView(QWidget):
             problem = c.check_ready() if c is not None else None
             if problem:
                 self._set_message(problem, error=True)
+            elif state in ("finished", "stopped") and self._perceptron and self._outcome:
+                from nnstudio.core.perceptron_training import outcome_text
+
+                self._set_message(outcome_text(self._outcome),
+                                  error=self._outcome.get("kind") == "cycle")
             elif state == "finished":
                 self._set_message("Training finished. Play trains more epochs from here; "
                                   "Reset starts again from random weights.")

@@ -1,0 +1,92 @@
+"""The perceptron learns in the window: step one sample, Play, mistakes per pass, its line,
+and XOR's failure with the offer of a network that can."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from nnstudio.core.templates import get_template
+from nnstudio.gui.session import Session
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from nnstudio.gui import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    session = Session(get_template("perceptron"))
+    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
+                                               QSettings.Format.IniFormat), data=None)
+    qtbot.addWidget(w)
+    w.resize(1280, 820)
+    w.show()
+    yield w
+    w.controller.shutdown(5000)
+
+
+def load(qtbot, w, spec: str) -> None:
+    with qtbot.waitSignal(w.controller.dataLoaded, timeout=10000):
+        w.training_panel.choose_dataset(spec)
+
+
+def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
+    w = window
+    panel, view = w.training_panel, w.train_view
+    # the perceptron rule's settings are in the panel
+    assert panel.lr_spin.value() == pytest.approx(0.1) and panel.epochs_spin.value() == 100
+    assert view.cost_card.caption.text() == "Mistakes"
+    assert not panel.optimizer_combo.isEnabled() and not panel.batch_spin.isEnabled()
+    assert "Mistakes per pass" in view.plots.cost_title
+    load(qtbot, w, "perceptron")
+    boundary = w.pages["insidePage"].views["boundaryView"]
+    w.pages["insidePage"].show_view("boundaryView")
+    # step one sample: one point, paused, the line drawn
+    w.actions_.step.trigger()
+    qtbot.waitUntil(lambda: view.plots.n_points == 1 and w.session.training_state == "paused",
+                    timeout=10000)
+    boundary.refresh_now()
+    first_line = [np.array(a) for a in boundary.neuron_line.getData()]
+    assert first_line[0] is not None and len(first_line[0]) == 2
+    assert boundary.line_label.text().startswith("The neuron's line:")
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        w.actions_.play.trigger()
+    assert w.controller.last_outcome["kind"] == "separated"
+    qtbot.waitUntil(lambda: view.plots.redraws > 0 and view.plots.c_epoch.getData()[1]
+                    is not None, timeout=3000)
+    view.plots.refresh()
+    mistakes = view.plots.c_epoch.getData()[1]
+    assert mistakes[-1] == 0 and (mistakes[:-1] > 0).all()
+    assert "separates the two classes" in view.message.text()
+    assert view.cost_card.text() == "0"
+    assert not view.two_layer_button.isVisible()
+    boundary.refresh_now()
+    last_line = [np.array(a) for a in boundary.neuron_line.getData()]
+    assert not all(np.allclose(a, b) for a, b in zip(first_line, last_line, strict=True))
+    w.tabs.setCurrentWidget(view)
+    w.grab().save("/tmp/ex1_perceptron_and.png")
+    w.tabs.setCurrentWidget(w.pages["insidePage"])
+    w.grab().save("/tmp/ex1_perceptron_line.png")
+
+    # XOR: no straight line; the app says why and offers the two-layer network
+    load(qtbot, w, "perceptron:xor")
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        w.actions_.play.trigger()
+    assert w.controller.last_outcome["kind"] == "cycle"
+    assert "no straight line separates" in view.message.text()
+    w.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(view.two_layer_button.isVisible, timeout=3000)
+    w.grab().save("/tmp/ex1_perceptron_xor.png")
+    qtbot.mouseClick(view.two_layer_button, Qt.MouseButton.LeftButton)
+    assert w.session.design.name == "playground"
+    assert panel.lr_spin.value() == pytest.approx(0.05) and panel.epochs_spin.value() == 300
+    assert view.cost_card.caption.text() == "Training cost"
+    with qtbot.waitSignal(w.controller.finished, timeout=30000):
+        w.actions_.play.trigger()
+    view.plots.refresh()
+    acc = view.plots.a_epoch.getData()[1]
+    assert acc[-1] == pytest.approx(100.0)
+    boundary.refresh_now()
+    assert boundary.line_label.text() == ""
