@@ -151,8 +151,9 @@ class _Reporter:
             weights = self.trainer.network.get_weights()
             msg.weights = weights
             self._stats(msg, weights)
-            if self.trainer.network.n_params <= OPTIMIZER_STATE_MAX:
-                msg.optimizer = OptimizerState.of(self.trainer.optimizer)
+            optimizer = getattr(self.trainer, "optimizer", None)  # the perceptron rule has none
+            if optimizer is not None and self.trainer.network.n_params <= OPTIMIZER_STATE_MAX:
+                msg.optimizer = OptimizerState.of(optimizer)
             self.last_weights = now
         self.emitted += k
         self._reset()

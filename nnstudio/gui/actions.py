@@ -117,6 +117,20 @@ class WindowCommands:
         self.toolbar = self.build_toolbar()
         self.recent_menu = self.build_menus()
         self.status = self.build_status_bar()
+        win.session.modelChanged.connect(self.name_steps)
+        self.name_steps()
+
+    def name_steps(self) -> None:
+        """A perceptron learns one sample at a time: its Step trains a sample, not a batch."""
+        from nnstudio.core.perceptron import is_perceptron
+
+        net = self.win.session.network
+        one = net is not None and is_perceptron(net)
+        step, epoch = self.actions.step, self.actions.step_epoch
+        step.setText("Step one &sample" if one else "Step one &batch")
+        step.setToolTip("Learn from one sample by the perceptron rule, then pause" if one
+                        else "Train one mini-batch, then pause")
+        epoch.setText("Step one &pass" if one else "Step one &epoch")
 
     def build_actions(self) -> Actions:
         c = self.win.controller

@@ -68,12 +68,13 @@ def test_perceptron_on_xor_says_why_it_fails(tmp_path, capsys):
 
 
 def test_a_step_network_that_is_not_one_neuron_is_refused(tmp_path, capsys):
+    from nnstudio.core.design import save_design
     from nnstudio.core.templates import get_template
 
     design = get_template("playground")
     design.nodes["fc1"].params["activation"] = "step"
     path = tmp_path / "steps.json"
-    design.save(path)
+    save_design(design, path)
     code = cli.main(["train", "--design", str(path), "--data", "perceptron", "--epochs", "1",
                      "--out", str(tmp_path / "s.npz")])
     err = capsys.readouterr().err

@@ -307,7 +307,7 @@ def test_a_step_neuron_learns_by_the_perceptron_rule_in_the_child(proc):
     design = get_template("perceptron")
     ds = perceptron_set("and")
     config = dataclasses.asdict(TrainConfig(epochs=500, lr=0.1, val_split=0.0))
-    run_id = proc.run(design_json=design.to_json(), weights=Network(design).get_weights(),
+    run_id = proc.run(design_json=design_to_json(design), weights=Network(design).get_weights(),
                       config=config, x=ds.x, y=ds.y, token="and", start="step_batch")
     msgs = messages(proc, run_id, lambda m: isinstance(m, Metrics) and m.state == "paused"
                     and len(m.loss) > 0)

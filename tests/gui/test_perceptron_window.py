@@ -44,6 +44,7 @@ def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
     boundary = w.pages["insidePage"].views["boundaryView"]
     w.pages["insidePage"].show_view("boundaryView")
     # step one sample: one point, paused, the line drawn
+    assert w.actions_.step.text().replace("&", "") == "Step one sample"
     w.actions_.step.trigger()
     qtbot.waitUntil(lambda: view.plots.n_points == 1 and w.session.training_state == "paused",
                     timeout=10000)
@@ -83,6 +84,7 @@ def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
     assert w.session.design.name == "playground"
     assert panel.lr_spin.value() == pytest.approx(0.05) and panel.epochs_spin.value() == 300
     assert view.cost_card.caption.text() == "Training cost"
+    assert w.actions_.step.text().replace("&", "") == "Step one batch"
     with qtbot.waitSignal(w.controller.finished, timeout=30000):
         w.actions_.play.trigger()
     view.plots.refresh()

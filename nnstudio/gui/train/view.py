@@ -422,7 +422,9 @@ class TrainView(QWidget):
             self._set_message("Training… Pause (Space) to look closely, Stop to keep the "
                               "weights as they are.")
         elif state == "paused":
-            self._set_message("Paused. Play (Space) continues; Step trains one batch at a time.")
+            unit = "sample" if self._perceptron else "batch"
+            self._set_message(f"Paused. Play (Space) continues; Step trains one {unit} at a "
+                              "time.")
         elif s.network is None:
             why = c.check_ready() if c is not None else None
             self._set_message(why or "The design is not complete yet.", error=True)
