@@ -32,7 +32,14 @@ from collections.abc import Callable
 import numpy as np
 
 from nnstudio.core.perceptron import Perceptron, _neuron_keys
-from nnstudio.core.training import BatchInfo, EpochInfo, History, TrainConfig, TrainControl
+from nnstudio.core.training import (
+    BatchInfo,
+    EpochInfo,
+    History,
+    TrainConfig,
+    TrainControl,
+    split_indices,
+)
 
 __all__ = ["OUTCOMES", "PerceptronTrainer", "outcome_text"]
 
@@ -98,12 +105,11 @@ class PerceptronTrainer:
             raise ValueError("There are no samples to train on")
         if not np.isin(self.y, (0, 1)).all():
             raise ValueError("A perceptron learns two classes: the targets must be 0 or 1")
-        n_val = min(int(round(len(self.x) * config.val_split)), len(self.x) - 1)
-        order = np.random.default_rng(config.seed).permutation(len(self.x))
-        self.train_idx = np.sort(order[n_val:])
-        val_idx = np.sort(order[:n_val])
-        self.x_val = self.x[val_idx] if n_val else None
-        self.y_val = self.y[val_idx] if n_val else None
+        # the same held-out samples as backpropagation's Trainer and the Inside views
+        self.train_idx, val_idx = split_indices(len(self.x), config.val_split,
+                                                np.random.default_rng(config.seed))
+        self.x_val = self.x[val_idx] if len(val_idx) else None
+        self.y_val = self.y[val_idx] if len(val_idx) else None
         self.params = network.parameters()
         self.lr = float(config.lr)
         self.batch_size = 1
