@@ -67,7 +67,7 @@ def softmax(z):
 
 
 def step(z):
-    return (z >= 0).astype(z.dtype)
+    return (z > 0).astype(z.dtype)
 
 
 def dense(x, W, b):

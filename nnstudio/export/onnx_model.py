@@ -5,7 +5,7 @@ units)`` is Gemm's B as it is), Conv2D -> ``Conv`` with symmetric ``pads``, MaxP
 ``MaxPool`` (floor), Flatten -> ``Flatten(axis=1)``, Dropout -> ``Dropout`` (inference:
 identity), Add -> ``Add``, Concatenate -> ``Concat(axis=1)``, and the activations ``Relu``,
 ``LeakyRelu(0.01)``, ``Sigmoid``, ``Tanh``, ``Softmax(axis=1)``; step is
-``Cast(GreaterOrEqual(z, 0))``. Tensor names are the design's node ids, so the graph reads
+``Cast(Greater(z, 0))``. Tensor names are the design's node ids, so the graph reads
 like the diagram in Netron. Class names, the input preprocessing and the design go into
 ``metadata_props``. Needs the optional ``onnx`` package (``pip install nnstudio[export]``).
 """
@@ -56,7 +56,7 @@ def _activation(helper, nodes: list, name: str, src: str, dst: str, step: Step,
         zero = f"{step.id}/zero"
         initializers.append(_tensor(zero, np.zeros((), np.float32)))
         fired = f"{step.id}/fired"
-        nodes.append(helper.make_node("GreaterOrEqual", [src, zero], [fired],
+        nodes.append(helper.make_node("Greater", [src, zero], [fired],
                                       name=f"{step.id}/step"))
         nodes.append(helper.make_node("Cast", [fired], [dst], to=1, name=f"{step.id}/cast"))
     else:

@@ -79,8 +79,8 @@ LAYER_IDS = {layer_ids}
 
 
 def step(z: torch.Tensor) -> torch.Tensor:
-    """The step activation: 1 where z >= 0, else 0 (no useful gradient)."""
-    return (z >= 0).to(z.dtype)
+    """The step activation: 1 where z > 0, else 0 (no useful gradient)."""
+    return (z > 0).to(z.dtype)
 
 
 class Step(nn.Module):
