@@ -24,6 +24,7 @@ from PySide6.QtGui import QUndoStack
 from nnstudio.core.design import Design, DesignError, DesignEvent
 from nnstudio.core.network import Network
 from nnstudio.core.optimizers import OptimizerState
+from nnstudio.core.weightstore import WeightStore, layers_of
 
 if TYPE_CHECKING:
     from nnstudio.data.dataset import Dataset
@@ -55,6 +56,12 @@ class Session(QObject):
         ``session.current_input`` (the canvas drawing as the network sees it) changed.
     dirtyChanged(bool)
         Unsaved changes appeared or were saved.
+    weightsSetAside(list)
+        After an edit, these layers (ids) start with fresh weights because their shapes
+        changed; their trained weights are kept aside and come back with Undo.
+    showOnDrawPage(object)
+        Someone asks for an image, e.g. (28, 28) float32 in [0, 1], to be put on the Draw
+        page's canvas (and the page to be shown).
     """
 
     designReplaced = Signal()
@@ -65,6 +72,8 @@ class Session(QObject):
     trainingStateChanged = Signal(str)
     inputChanged = Signal()
     dirtyChanged = Signal(bool)
+    weightsSetAside = Signal(list)
+    showOnDrawPage = Signal(object)
 
     def __init__(self, design: Design, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +90,8 @@ class Session(QObject):
         #: the window's TrainingController (nnstudio.gui.train.controller); set by the main window
         self.training: TrainingController | None = None
         self._dirty = False
+        #: every trained array seen, by name and shape: edits and their undo lose nothing
+        self.weight_store = WeightStore()
         self._design = design
         self._unsubscribe = design.subscribe(self._on_design_event)
         self.analysis = design.analyze()
@@ -110,9 +121,12 @@ class Session(QObject):
         self.meta = dict(meta or {})
         self.undo_stack.clear()
         self.analysis = design.analyze()
+        self.weight_store.clear()
         self._rebuild_network(keep_weights=False)
         if weights is not None and self.network is not None:
             self.network.set_weights(weights)
+        if self.network is not None:
+            self.weight_store.remember(self.network.get_weights())
         self.designReplaced.emit()
         self.modelChanged.emit()
         self.set_dirty(False)
@@ -127,23 +141,25 @@ class Session(QObject):
         self.set_dirty(True)
 
     def _rebuild_network(self, *, keep_weights: bool) -> None:
-        """Compile the design; keep every weight whose name and shape still fit."""
-        old = self.network.get_weights() if (keep_weights and self.network) else {}
-        if not self.analysis.ok:
-            self.network = None
-            return
-        try:
-            network = Network(self._design)
-        except DesignError:
-            self.network = None
-            return
-        if old:
-            current = network.get_weights()
-            kept = {k: v for k, v in old.items() if k in current and current[k].shape == v.shape}
-            if kept:
-                current.update(kept)
-                network.set_weights(current)
+        """Compile the design. With ``keep_weights``, every parameter takes the remembered
+        array of its name and shape (from before any number of edits, even while the design
+        had no network); layers whose shapes changed start fresh and are announced with
+        ``weightsSetAside``."""
+        if keep_weights and self.network is not None:
+            self.weight_store.remember(self.network.get_weights())
+        network = None
+        if self.analysis.ok:
+            try:
+                network = Network(self._design)
+            except DesignError:
+                network = None
         self.network = network
+        if network is None or not keep_weights:
+            return
+        weights, fresh = self.weight_store.fill(network.get_weights())
+        network.set_weights(weights)
+        if fresh:
+            self.weightsSetAside.emit(layers_of(fresh))
 
     def reset_weights(self, seed: int = 0) -> None:
         """Fresh random weights for the current design (Train > Reset)."""
@@ -154,6 +170,9 @@ class Session(QObject):
                 self.network = Network(self._design, seed=seed)
             except DesignError:
                 self.network = None
+        self.weight_store.clear()
+        if self.network is not None:
+            self.weight_store.remember(self.network.get_weights())
         self.history = None
         self.modelChanged.emit()
 

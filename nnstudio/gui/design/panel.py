@@ -92,6 +92,7 @@ class EditorPanel(QWidget):
         self.problems.nodeChosen.connect(self.focus_node)
         session.designReplaced.connect(self._replaced)
         session.trainingStateChanged.connect(self._training_changed)
+        session.weightsSetAside.connect(self._weights_set_aside)
         self.refresh_summary()
         self._training_changed(session.training_state)
         self._fit_pending = True
@@ -286,6 +287,14 @@ class EditorPanel(QWidget):
         self.toast.show()
         self.toast.raise_()
         self._toast_timer.start(6000)
+
+    def _weights_set_aside(self, layers: list) -> None:
+        names = [str(n) for n in layers]
+        which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        self.show_message(
+            f"{which} start{'s' if len(names) == 1 else ''} with new weights: "
+            f"{'its shape' if len(names) == 1 else 'their shapes'} changed. The other layers "
+            "keep theirs, and Undo (Ctrl+Z) brings the earlier weights back.", "info")
 
     def _training_changed(self, _state: str) -> None:
         if self.session.is_training:

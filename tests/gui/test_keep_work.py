@@ -1,0 +1,160 @@
+"""Nothing the person made is lost: trained weights survive design edits and their undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from nnstudio.core.templates import get_template
+from nnstudio.core.weightstore import WeightStore
+from nnstudio.gui.session import Session
+from nnstudio.resources import resource_path
+
+LEFT = Qt.MouseButton.LeftButton
+NO_MOD = Qt.KeyboardModifier.NoModifier
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The first-launch window (the shipped model), shown, no data loaded."""
+    if not resource_path("default_model.npz").is_file():
+        pytest.skip("the shipped default model is not there")
+    from nnstudio.gui import MainWindow
+
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec",
+                        lambda box: asked.append(box.objectName())
+                        or QMessageBox.StandardButton.Discard)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings, data=None)
+    w.asked = asked
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.controller.shutdown(5000)
+
+
+def show_page(qtbot, w, name: str) -> None:
+    """Click the page's tab."""
+    bar = w.tabs.tabBar()
+    index = w.tabs.indexOf(w.pages[name])
+    QTest.mouseClick(bar, LEFT, NO_MOD, bar.tabRect(index).center())
+    qtbot.waitUntil(lambda: w.tabs.currentWidget() is w.pages[name], timeout=2000)
+
+
+def draw_seven(qtbot, w) -> np.ndarray:
+    """Draw a 7 on the Draw page with the mouse; the page's probabilities."""
+    show_page(qtbot, w, "drawPage")
+    page = w.pages["drawPage"]
+    page.canvas.throttle_ms = 0
+    QTest.keyClick(page.canvas, Qt.Key.Key_Escape)  # a clean board
+    r = page.canvas.board_rect()
+
+    def at(x: float, y: float) -> QPoint:
+        return QPoint(int(r.x() + x * r.width()), int(r.y() + y * r.height()))
+
+    points = [(0.3 + 0.4 * t, 0.25) for t in np.linspace(0, 1, 12)]
+    points += [(0.7 - 0.25 * t, 0.25 + 0.55 * t) for t in np.linspace(0, 1, 16)]
+    QTest.mousePress(page.canvas, LEFT, NO_MOD, at(*points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(page.canvas, at(*p))
+    QTest.mouseRelease(page.canvas, LEFT, NO_MOD, at(*points[-1]))
+    qtbot.waitUntil(lambda: page.probs is not None, timeout=2000)
+    return np.array(page.probs, copy=True)
+
+
+def click_link(qtbot, w, src: str, dst: str) -> None:
+    panel = w.pages["designPage"]
+    item = panel.scene.links[(src, dst)]
+    panel.view.centerOn(item)
+    box = item.boundingRect()
+    transform = panel.view.transform()
+    point = next(p for p in (box.topLeft() + QPointF(box.width() * i / 20, box.height() * j / 20)
+                             for i in range(1, 20) for j in range(1, 20))
+                 if panel.scene.itemAt(p, transform) is item)
+    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD, panel.view.mapFromScene(point))
+    qtbot.waitUntil(lambda: item.isSelected(), timeout=2000)
+
+
+def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, window):
+    w = window
+    before = draw_seven(qtbot, w)
+    assert int(np.argmax(before)) == 7 and before.max() > 0.5
+    show_page(qtbot, w, "designPage")
+    panel = w.pages["designPage"]
+    click_link(qtbot, w, "conv2", "pool2")
+    QTest.keyClick(panel.view, Qt.Key.Key_Delete)
+    assert ("conv2", "pool2") not in panel.scene.links
+    assert w.session.network is None  # briefly invalid: no network at all
+    QTest.keyClick(panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert ("conv2", "pool2") in panel.scene.links
+    assert w.session.network is not None
+    after = draw_seven(qtbot, w)
+    assert np.array_equal(before, after)
+
+
+def test_a_layer_whose_shape_changed_starts_fresh_says_so_and_undo_restores_it(qtbot):
+    from nnstudio.gui.design import EditorPanel
+
+    session = Session(get_template("mlp"))
+    panel = EditorPanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(1300, 800)
+    panel.show()
+    qtbot.waitExposed(panel)
+    trained = session.network.get_weights()
+    item = panel.scene.nodes["fc1"]
+    panel.view.centerOn(item)
+    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD,
+                     panel.view.mapFromScene(item.card_rect_scene().center()))
+    field = panel.inspector.fields["units"]
+    field.edit.setFocus()
+    field.edit.selectAll()
+    QTest.keyClicks(field.edit, "100")
+    QTest.keyClick(field.edit, Qt.Key.Key_Return)
+    assert session.design.nodes["fc1"].params["units"] == 100
+    assert "fc1 and fc2 start with new weights" in panel.last_message
+    assert panel.toast.isVisible()
+    now = session.network.get_weights()
+    changed = {k for k in trained if now[k].shape != trained[k].shape}
+    assert changed == {"fc1/W", "fc1/b", "fc2/W"}
+    for name in set(trained) - changed:  # same shape: the same numbers
+        assert np.array_equal(now[name], trained[name]), name
+    session.undo_stack.undo()  # (the window's Ctrl+Z is pressed in the test above)
+    assert session.design.nodes["fc1"].params["units"] == 256
+    back = session.network.get_weights()
+    assert all(np.array_equal(back[k], trained[k]) for k in trained)
+
+
+def test_weights_survive_a_removed_and_restored_layer(qtbot):
+    from nnstudio.gui.design.commands import RemoveCommand
+
+    session = Session(get_template("cnn"))
+    trained = session.network.get_weights()
+    session.undo_stack.push(RemoveCommand(session.design, ["fc1"]))
+    assert session.network is None
+    session.undo_stack.undo()
+    back = session.network.get_weights()
+    assert all(np.array_equal(back[k], trained[k]) for k in trained)
+
+
+def test_weight_store_keeps_each_shape_apart():
+    store = WeightStore()
+    a = {"fc/W": np.ones((3, 2), np.float32), "fc/b": np.zeros(2, np.float32)}
+    store.remember(a)
+    fresh = {"fc/W": np.full((3, 4), 5, np.float32), "fc/b": np.full(4, 5, np.float32),
+             "new/W": np.ones((1, 1), np.float32)}
+    weights, started = store.fill(fresh)
+    assert started == ["fc/W", "fc/b"]  # the new layer has nothing set aside
+    assert np.array_equal(weights["fc/W"], fresh["fc/W"])
+    store.remember(weights)
+    back, started = store.fill({"fc/W": np.zeros((3, 2), np.float32),
+                                "fc/b": np.zeros(2, np.float32)})
+    assert not started and np.array_equal(back["fc/W"], a["fc/W"])
+    back["fc/W"][0, 0] = 9  # a copy: the store is not changed through it
+    assert store.get("fc/W", (3, 2))[0, 0] == 1
