@@ -190,10 +190,14 @@ class DrawPanel(QWidget):
         self.message = QLabel("")
         self.message.setObjectName("drawMessage")
         self.message.setWordWrap(True)
-        self.message.hide()
+        # always there, always as tall: a message appearing never moves what is under the mouse
+        self.message.setFixedHeight(self.message.fontMetrics().lineSpacing() * 2 + 14)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
-        self._message_timer.timeout.connect(self.message.hide)
+        self._message_timer.timeout.connect(self.clear_message)
+        self.clear_message()
         self.help_line = QLabel(DEFAULT_HELP)
         self.help_line.setObjectName("drawHelp")
         self.help_line.setWordWrap(True)
@@ -241,6 +245,7 @@ class DrawPanel(QWidget):
         session.designReplaced.connect(self.refresh_all)
         session.datasetChanged.connect(self.refresh_all)
         session.snapshotApplied.connect(self._on_snapshot)
+        session.showOnDrawPage.connect(self.show_image)
         self._install_help(self)
         self._set_narrow(False)
         self.refresh_all()
@@ -356,6 +361,18 @@ class DrawPanel(QWidget):
         self.show_message(f"Test digit #{i + 1} of {description}; its label is {label}.",
                           "info")
 
+    def show_image(self, image: Any) -> None:
+        """Put a picture on the board, e.g. a test image from Inside > Mistakes: (H, W)
+        white ink on black in [0, 1] (a (1, H, W) image is fine too)."""
+        a = np.asarray(image, dtype=np.float32)
+        if a.ndim == 3 and a.shape[0] == 1:
+            a = a[0]
+        if a.ndim != 2:
+            self.show_message(f"Only greyscale pictures can go on the board, not data of "
+                              f"shape {a.shape}.", "error")
+            return
+        self.canvas.set_ink(np.clip(a, 0.0, 1.0))
+
     # ------------------------------------------------------------------ probes
     def pin_probe(self) -> None:
         """Pin the current drawing as a probe."""
@@ -406,8 +423,15 @@ class DrawPanel(QWidget):
         self.message.setStyleSheet(_MESSAGE_STYLE.get(kind, _MESSAGE_STYLE["info"])
                                    + " border-radius: 4px; padding: 5px 8px;")
         self.message.setProperty("kind", kind)
-        self.message.show()
+        self.message.setToolTip(text)
         self._message_timer.start(12000 if kind == "error" else 7000)
+
+    def clear_message(self) -> None:
+        """Empty the message area (it keeps its place and height)."""
+        self.message.setText("")
+        self.message.setToolTip("")
+        self.message.setStyleSheet("border: 1px solid transparent; padding: 5px 8px;")
+        self.message.setProperty("kind", "")
 
     def _install_help(self, root: QWidget) -> None:
         for w in [root, *root.findChildren(QWidget)]:

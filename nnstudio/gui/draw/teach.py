@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -152,7 +153,10 @@ class TeachPanel(QWidget):
             self.label_buttons.append(b)
         self.count_label = QLabel("")
         self.count_label.setObjectName("myDigitsCount")
-        self.count_label.setWordWrap(True)
+        # one line whatever the count: the buttons above and below never move
+        self.count_label.setWordWrap(False)
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.count_label.setFixedHeight(self.count_label.fontMetrics().lineSpacing() + 6)
         self.count_label.setProperty("help", "How many digits you have labelled, per digit. "
                                      "They are kept between sessions (data source 'mine').")
         self._last_added: Any = None
@@ -162,6 +166,13 @@ class TeachPanel(QWidget):
         self.take_back.setProperty("help", "Remove the digit you added last (a wrong label "
                                    "click).")
         self.take_back.clicked.connect(self.take_back_last)
+        self.review = QPushButton("Review…")
+        self.review.setObjectName("reviewDigits")
+        self.review.setToolTip("See all your digits: relabel or delete any of them")
+        self.review.setProperty("help", "Open the list of your digits: check each label, "
+                                "correct it or delete the drawing (Undo brings it back).")
+        self.review.clicked.connect(self.open_review)
+        self.review_dialog: Any = None
         self.epochs = QSpinBox()
         self.epochs.setObjectName("fineTuneEpochs")
         self.epochs.setRange(1, 50)
@@ -182,6 +193,8 @@ class TeachPanel(QWidget):
         self.result.setObjectName("fineTuneResult")
         self.result.setWordWrap(True)
         self.result.setTextFormat(Qt.TextFormat.RichText)
+        self.result.setFixedHeight(self.result.fontMetrics().lineSpacing() * 3 + 6)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         row = QHBoxLayout()
         row.addWidget(QLabel("Fine-tune for"))
         row.addWidget(self.epochs)
@@ -193,6 +206,7 @@ class TeachPanel(QWidget):
         count_row = QHBoxLayout()
         count_row.addWidget(self.count_label, 1)
         count_row.addWidget(self.take_back)
+        count_row.addWidget(self.review)
         lay.addLayout(count_row)
         lay.addLayout(row)
         lay.addWidget(self.replay)
@@ -200,7 +214,26 @@ class TeachPanel(QWidget):
         lay.addWidget(self.result)
         session.trainingStateChanged.connect(lambda _s: self.update_state())
         session.modelChanged.connect(self.update_state)
+        session.modelChanged.connect(self._forget_result)
+        session.designReplaced.connect(self._forget_result)
         self.update_state()
+
+    def _forget_result(self) -> None:
+        """The before/after figures describe weights that are gone: clear them (unless they
+        are the weights fine-tuning is about to report on)."""
+        if not self._awaiting_finish and self.thread is None:
+            self.result.setText("")
+
+    def open_review(self) -> None:
+        """Show the list of the person's digits (relabel, delete, undo)."""
+        from nnstudio.gui.draw.my_digits import MyDigitsDialog
+
+        if self.review_dialog is None:
+            self.review_dialog = MyDigitsDialog(self.store, self)
+            self.review_dialog.changed.connect(self.update_state)
+        self.review_dialog.reload()
+        self.review_dialog.show()
+        self.review_dialog.raise_()
 
     # ------------------------------------------------------------------ the store
     @property
@@ -217,6 +250,9 @@ class TeachPanel(QWidget):
 
     def _counts_per_label(self) -> np.ndarray:
         return np.asarray(self.store.counts())[:10]
+
+    def _ids(self) -> set[int]:
+        return {d.id for d in self.store.list()}
 
     def add_current(self, label: int) -> None:
         """Keep the canvas drawing with ``label`` in the person's digits."""
@@ -264,6 +300,9 @@ class TeachPanel(QWidget):
         detail = "  ".join(f"{d}:{c}" for d, c in enumerate(per) if c)
         self.count_label.setText(f"<b>Your digits: {n}</b>" + (f"  <span style='color:#6a737d'>"
                                  f"({detail})</span>" if detail else ""))
+        self.count_label.setToolTip(f"Your digits: {n}" + (f" ({detail})" if detail else ""))
+        if self._last_added is not None and self._last_added not in self._ids():
+            self._last_added = None  # deleted in the review meanwhile
         self.take_back.setEnabled(self._last_added is not None)
         reason = self._why_no_fine_tune(n)
         self.button.setEnabled(reason is None)
