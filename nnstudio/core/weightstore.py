@@ -90,3 +90,10 @@ def layers_of(names: list[str]) -> list[str]:
     for name in names:
         seen.setdefault(name.split("/", 1)[0], None)
     return list(seen)
+
+
+def nonfinite_layers(weights: dict[str, np.ndarray]) -> list[str]:
+    """Layer ids whose parameters hold NaN or infinite values, in order (empty when all are
+    finite numbers)."""
+    return layers_of([name for name, value in weights.items()
+                      if not np.isfinite(np.asarray(value)).all()])

@@ -286,20 +286,13 @@ class WindowCommands:
             return True
         return False
 
-    def maybe_save(self) -> bool:
-        """Ask to save unsaved changes; False when the person cancels."""
-        if not self.win.session.dirty:
-            return True
-        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
-                          "The design or its weights have changed. Save them first?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self.win)
-        box.setObjectName("saveChangesBox")
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
+    def maybe_save(self, question: str | None = None) -> bool:
+        """Ask to save unsaved changes (Save / Discard / Cancel); False when the person
+        cancels."""
+        from nnstudio.gui.dialogs import UNSAVED_QUESTION, confirm_unsaved
+
+        return confirm_unsaved(self.win, self.win.session, self.save,
+                               question or UNSAVED_QUESTION)
 
     def new_design(self) -> None:
         if self._busy() or not self.maybe_save():
@@ -361,7 +354,22 @@ class WindowCommands:
             return False
         self.win.add_recent(path)
         self.win.statusBar().showMessage(f"Opened {path}", 5000)
+        self.warn_nonfinite_weights(path.name)
         return True
+
+    def warn_nonfinite_weights(self, what: str) -> bool:
+        """Say so when the session's weights hold NaN or infinite values; True if they do."""
+        from nnstudio.core.weightstore import nonfinite_layers
+
+        net = self.win.session.network
+        bad = nonfinite_layers(net.get_weights()) if net is not None else []
+        if bad:
+            self.win.show_error(
+                "The model's weights are damaged",
+                f"{what}: the weights of {', '.join(bad)} are not numbers (NaN or infinite), "
+                "so its answers mean nothing. Train > Reset gives the network fresh random "
+                "weights to train again; the file itself is not changed.", name="badWeightsBox")
+        return bool(bad)
 
     def fill_recent(self) -> None:
         menu: QMenu = self.recent_menu
@@ -418,8 +426,8 @@ class WindowCommands:
                 from nnstudio.core.modelfile import save_model
 
                 meta = dict(s.meta)
-                if s.dataset is not None and s.dataset.classes:
-                    meta["classes"] = list(s.dataset.classes)
+                if s.network.task == "classification":
+                    meta["classes"] = s.class_names  # one name per output, as shown
                 if self.win.controller.dataset_spec:
                     meta["data"] = self.win.controller.dataset_spec
                 if s.dataset is not None:

@@ -96,10 +96,12 @@ class MainWindow(QMainWindow):
         self.commands = WindowCommands(self)
         self.actions_ = self.commands.actions
         self.status = self.commands.status
+        self._connect_pages()
 
         s = self.session
         s.dirtyChanged.connect(self._update_title)
         s.designReplaced.connect(self._update_title)
+        s.designReplaced.connect(self._clear_run_labels)
         s.trainingStateChanged.connect(self._on_state)
         s.snapshotApplied.connect(self._on_snapshot)
         s.modelChanged.connect(self._update_actions)
@@ -132,6 +134,21 @@ class MainWindow(QMainWindow):
             page.setObjectName(name)
             self.pages[name] = page
             self.tabs.addTab(page, title)
+
+    def _connect_pages(self) -> None:
+        """What pages ask of the window: saving the work, showing the Draw page."""
+        from nnstudio.gui.design import EditorPanel
+
+        design = self.pages.get("designPage")
+        if isinstance(design, EditorPanel):
+            design.save_changes = self.commands.save
+        self.session.showOnDrawPage.connect(self._show_draw_page)
+
+    @Slot(object)
+    def _show_draw_page(self, _image: Any) -> None:
+        page = self.pages.get("drawPage")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
 
     @property
     def train_view(self) -> TrainView:
@@ -174,6 +191,8 @@ class MainWindow(QMainWindow):
         self.status.state.setStyleSheet(
             f"color: {colors.get(state, '#444444')}; font-weight: 600; padding: 0 6px;"
         )
+        if state == "idle":  # after Reset: nothing has trained yet
+            self._clear_run_labels()
         if state in ("finished", "stopped"):
             self.statusBar().showMessage(
                 "Training finished." if state == "finished" else "Training stopped.", 5000
@@ -185,6 +204,14 @@ class MainWindow(QMainWindow):
         has_net = self.session.network is not None
         a = self.actions_
         a.export_model.setEnabled(has_net)
+
+    @Slot()
+    def _clear_run_labels(self) -> None:
+        """The status bar's run figures go blank: Reset or a new design began afresh."""
+        self.status.epoch.setText("Epoch –")
+        self.status.batch.setText("Batch –")
+        self.status.speed.setText("– samples/s")
+        self.status.elapsed.setText("0:00")
 
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:

@@ -187,6 +187,10 @@ class Session(QObject):
         self.network.set_weights(weights)
         if history is not None:
             self.history = history
+            ds = self.dataset
+            if ds is not None and ds.task == "classification" and ds.classes and \
+                    len(ds.classes) == (2 if self.n_outputs == 1 else self.n_outputs):
+                self.meta["classes"] = list(ds.classes)  # what it was trained to answer
         self.modelChanged.emit()
         self.set_dirty(True)
 
@@ -238,14 +242,28 @@ class Session(QObject):
             self.dirtyChanged.emit(dirty)
 
     @property
+    def n_outputs(self) -> int:
+        """Output units of the network (of the design when it has no network yet), 0 when
+        unknown."""
+        if self.network is not None:
+            return int(np.prod(self.network.output_shape))
+        out = self._design.output_node
+        shape = self.analysis.shapes.get(out.id) if out is not None else None
+        return int(np.prod(shape)) if shape is not None else 0
+
+    @property
     def class_names(self) -> list[str]:
-        """Names of the output classes: the model's, the dataset's, or '0', '1', ..."""
-        names = self.meta.get("classes")
-        if names:
-            return list(names)
-        if self.dataset is not None and self.dataset.classes:
-            return list(self.dataset.classes)
-        n = int(np.prod(self.network.output_shape)) if self.network is not None else 0
-        if n == 1 and getattr(self.network, "task", "") == "classification":
-            n = 2  # one output deciding between two classes
-        return [str(i) for i in range(n)]
+        """Names of the network's output classes, one per output unit.
+
+        The model's own names (from its file, or from the data it was last trained on) when
+        they fit its outputs, else the current data's when they fit, else '0', '1', ... A
+        single sigmoid output of a classifier has two names (for 0 and 1).
+        """
+        n = self.n_outputs
+        regression = self.network is not None and self.network.task != "classification"
+        want = 2 if n == 1 and not regression else n  # one output deciding between two
+        data = list(self.dataset.classes) if self.dataset is not None else []
+        for names in (list(self.meta.get("classes") or []), data):
+            if names and (want == 0 or len(names) == want):
+                return [str(c) for c in names]
+        return [str(i) for i in range(want)]

@@ -24,13 +24,18 @@ def window(qtbot, tmp_path, monkeypatch):
         pytest.skip("the shipped default model is not there")
     from nnstudio.gui import MainWindow
 
-    asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec",
-                        lambda box: asked.append(box.objectName())
-                        or QMessageBox.StandardButton.Discard)
+    asked: list[tuple[str, str]] = []
+
+    def answer(box: QMessageBox) -> QMessageBox.StandardButton:
+        asked.append((box.objectName(), box.text()))
+        assert box.standardButtons() & w.answer  # the answer is one the dialog offers
+        return w.answer
+
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings, data=None)
     w.asked = asked
+    w.answer = QMessageBox.StandardButton.Discard
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
@@ -96,6 +101,76 @@ def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, w
     assert w.session.network is not None
     after = draw_seven(qtbot, w)
     assert np.array_equal(before, after)
+
+
+def choose_template(qtbot, w, name: str) -> None:
+    """Pick a template in the Design page's chooser with the keyboard (its title's first
+    letter, as a person types it)."""
+    chooser = w.pages["designPage"].templates
+    title = chooser.itemText(chooser.findData(name))
+    chooser.setFocus()
+    QTest.keyClicks(chooser, title[0])
+
+
+def set_units(qtbot, w, node_id: str, units: int) -> None:
+    """Type a unit count into the Design page's inspector."""
+    panel = w.pages["designPage"]
+    item = panel.scene.nodes[node_id]
+    panel.view.centerOn(item)
+    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD,
+                     panel.view.mapFromScene(item.card_rect_scene().center()))
+    field = panel.inspector.fields["units"]
+    field.edit.setFocus()
+    field.edit.selectAll()
+    QTest.keyClicks(field.edit, str(units))
+    QTest.keyClick(field.edit, Qt.Key.Key_Return)
+    assert w.session.design.nodes[node_id].params["units"] == units
+
+
+def delete_layer(qtbot, w, node_id: str) -> None:
+    panel = w.pages["designPage"]
+    item = panel.scene.nodes[node_id]
+    panel.view.centerOn(item)
+    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD,
+                     panel.view.mapFromScene(item.card_rect_scene().center()))
+    QTest.keyClick(panel.view, Qt.Key.Key_Delete)
+    assert node_id not in w.session.design.nodes
+
+
+@pytest.mark.parametrize("answer", ["Save", "Cancel"])
+def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, window, tmp_path,
+                                                                    answer):
+    from nnstudio.core.modelfile import load_model
+
+    w = window
+    w.answer = getattr(QMessageBox.StandardButton, answer)
+    path = tmp_path / "mine.npz"
+    w.session.path = path
+    show_page(qtbot, w, "designPage")
+    set_units(qtbot, w, "fc1", 64)
+    edited = w.session.design.to_dict()
+    choose_template(qtbot, w, "mlp")
+    assert [name for name, _ in w.asked] == ["saveChangesBox"]
+    assert "Save them first?" in w.asked[0][1]
+    if answer == "Save":
+        saved = load_model(path)  # the edited design was saved, then replaced
+        assert saved.design.nodes["fc1"].params["units"] == 64
+        assert "conv1" not in w.session.design.nodes  # the mlp template is there now
+    else:
+        assert not path.exists()
+        assert w.session.design.to_dict() == edited and w.session.dirty
+
+
+def test_the_window_and_the_design_page_share_one_question(qtbot, window):
+    w = window
+    w.answer = QMessageBox.StandardButton.Cancel
+    show_page(qtbot, w, "designPage")
+    delete_layer(qtbot, w, "fc1")  # the design is incomplete now: still the person's work
+    QTest.keyClick(w.pages["designPage"].view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    choose_template(qtbot, w, "mlp")
+    (box1, text1), (box2, text2) = w.asked
+    assert box1 == box2 == "saveChangesBox"
+    assert "fc1" not in w.session.design.nodes  # nothing was replaced
 
 
 def test_a_layer_whose_shape_changed_starts_fresh_says_so_and_undo_restores_it(qtbot):

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from nnstudio.core.design import Design
 from nnstudio.core.templates import get_template
@@ -281,9 +283,15 @@ def test_evaluation_confusion_matrix_gallery_and_canvas(qtbot) -> None:
     view.select_cell((int(t), int(p)))
     assert view.gallery.count() == r["cm"][t, p]
     seen = []
-    s.inputChanged.connect(lambda: seen.append(s.current_input.copy()))
-    view._on_gallery_click(view.gallery.item(0))
-    assert len(seen) == 1 and seen[0].shape == (8, 8)
+    s.showOnDrawPage.connect(lambda image: seen.append(image))
+    item = view.gallery.item(0)
+    view.show()
+    qtbot.waitExposed(view)
+    view.gallery.scrollToItem(item)
+    QTest.mouseClick(view.gallery.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, view.gallery.visualItemRect(item).center())
+    index = int(item.data(Qt.ItemDataRole.UserRole))
+    assert len(seen) == 1 and np.array_equal(seen[0], ds.x[index])
 
 
 def test_evaluation_shows_the_pixel_similarity_baseline_for_three_vs_seven(qtbot) -> None:

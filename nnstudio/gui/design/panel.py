@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.core.datafit import DataFitError, design_fits_data
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.gui.design import theme
 from nnstudio.gui.design.controller import EditorController
@@ -28,6 +29,7 @@ from nnstudio.gui.design.palette import LayerPalette
 from nnstudio.gui.design.problems import ProblemList
 from nnstudio.gui.design.scene import DiagramScene
 from nnstudio.gui.design.view import DiagramView
+from nnstudio.gui.dialogs import confirm_unsaved
 from nnstudio.gui.session import Session
 
 TEMPLATE_TITLES = {
@@ -74,7 +76,10 @@ class EditorPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        #: asks the person before a template replaces unsaved work; tests may replace it
+        #: saves the work (the window's File > Save); the unsaved-changes question offers
+        #: Save only when it is set
+        self.save_changes: Callable[[], bool] | None = None
+        #: asks the person before a template replaces unsaved work: True to go on
         self.confirm: Callable[[str], bool] = self._ask
         self.last_message = ""
         self.scene = DiagramScene(self)
@@ -93,6 +98,8 @@ class EditorPanel(QWidget):
         session.designReplaced.connect(self._replaced)
         session.trainingStateChanged.connect(self._training_changed)
         session.weightsSetAside.connect(self._weights_set_aside)
+        session.datasetChanged.connect(self.refresh_summary)
+        self._offer_side: int | None = None
         self.refresh_summary()
         self._training_changed(session.training_state)
         self._fit_pending = True
@@ -176,6 +183,13 @@ class EditorPanel(QWidget):
         self.problems_title = heading("Problems")
         bv.addWidget(self.problems_title)
         bv.addWidget(self.problems, 1)
+        self.fit_offer = QPushButton()
+        self.fit_offer.setObjectName("useMatchingData")
+        self.fit_offer.setToolTip("Load the same data at the image size this design's Input "
+                                  "reads (in the background)")
+        self.fit_offer.clicked.connect(self._use_matching_data)
+        self.fit_offer.hide()
+        bv.addWidget(self.fit_offer)
         rv.addWidget(box, 2)
         self.right_column = right
         right.setMinimumWidth(260)
@@ -259,9 +273,14 @@ class EditorPanel(QWidget):
             batch = int(self.session.training.config.batch_size)
         memory = self.session.design.memory_estimate(batch_size=batch)
         errors = analysis.all_errors()
-        status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if analysis.ok else
-                  f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
-                  f"{'s' if len(errors) > 1 else ''}</span>")
+        fit = self.fit_problems()
+        errors = [*errors, *fit]
+        if analysis.ok and fit:
+            status = f"<span style='color:{theme.ERROR}'>⚠ does not fit the data</span>"
+        else:
+            status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if analysis.ok else
+                      f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
+                      f"{'s' if len(errors) > 1 else ''}</span>")
         self.summary.setText(
             f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>parameters"
             f"</span> &nbsp;·&nbsp; <b>≈ {format_bytes(memory)}</b> "
@@ -271,6 +290,32 @@ class EditorPanel(QWidget):
                                 "plus every layer's output and gradient for one batch (float32)")
         self.problems.set_errors(errors)
         self.problems_title.setText(f"PROBLEMS ({len(errors)})" if errors else "PROBLEMS")
+        self._offer_side = next((p.image_side for p in fit if p.image_side in (16, 28)), None)
+        spec = self.session.training.dataset_spec if self.session.training else None
+        if self._offer_side and spec:
+            side = self._offer_side
+            self.fit_offer.setText(f"Use this data as {side}×{side} images")
+        self.fit_offer.setVisible(bool(self._offer_side and spec))
+
+    def fit_problems(self) -> list[DataFitError]:
+        """How the design does not fit the current data (empty without data)."""
+        ds = self.session.dataset
+        if ds is None or ds.n == 0:
+            return []
+        classes = list(ds.classes) if ds.task == "classification" else []
+        return design_fits_data(self.session.design, ds.sample_shape, classes)
+
+    def _use_matching_data(self) -> None:
+        training = self.session.training
+        if training is None or not self._offer_side or not training.dataset_spec:
+            return
+        if training.running:
+            self.show_message("Training is running: the data changes after it stops.", "error")
+            return
+        training.image_size = self._offer_side
+        training.load_dataset(training.dataset_spec, self._offer_side)
+        self.show_message(f"Loading the data as {self._offer_side}×{self._offer_side} "
+                          "images (the Training panel shows the progress).", "info")
 
     def show_message(self, text: str, level: str = "error") -> None:
         """A short message at the bottom of the diagram (refusals, hints)."""
@@ -365,8 +410,8 @@ class EditorPanel(QWidget):
         if self.controller.structure_locked():
             return False
         if self.session.dirty and self.session.design.nodes and not self.confirm(
-                f"Replace the current design with the “{TEMPLATE_TITLES.get(name, name)}” "
-                "template? Unsaved changes will be lost."):
+                f"The “{TEMPLATE_TITLES.get(name, name)}” template will replace the current "
+                "design, which has unsaved changes. Save them first?"):
             return False
         self.update_room()
         self.session.set_design(get_template(name))
@@ -375,8 +420,7 @@ class EditorPanel(QWidget):
         return True
 
     def _ask(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Load template", question)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm_unsaved(self, self.session, self.save_changes, question)
 
     # ------------------------------------------------------------------ Qt
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -278,8 +278,14 @@ class EvaluationView(InsightView):
 
     # ------------------------------------------------------------------ drawing
     def _names(self, k: int) -> list[str]:
-        names = list(self.session.class_names)
-        return (names + [str(i) for i in range(len(names), k)])[:k]
+        """Row and column names: the data's classes (its labels are what is compared), then
+        ``#i`` for outputs beyond them (a network with more outputs than the data has
+        classes; the Design page flags it)."""
+        ds = self.session.dataset
+        names = list(ds.classes) if ds is not None and ds.classes else []
+        if not names:
+            names = list(self.session.class_names)
+        return (names + [f"#{i}" for i in range(len(names), k)])[:k]
 
     def _draw_classification(self) -> None:
         r = self._result
@@ -472,4 +478,4 @@ class EvaluationView(InsightView):
         idx = item.data(Qt.ItemDataRole.UserRole)
         if ds is None or idx is None or idx >= ds.n:
             return
-        self.session.set_current_input(ds.x[int(idx)].reshape(ds.x.shape[-2:]))
+        self.session.showOnDrawPage.emit(ds.x[int(idx)].reshape(ds.x.shape[-2:]))

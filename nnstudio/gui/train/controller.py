@@ -118,6 +118,7 @@ class TrainingController(QObject):
         self.config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam",
                                   weight_decay=0.0, val_split=0.1, seed=0)
         self.dataset_spec: str | None = None
+        self._damage_checked: tuple[Any, str | None] | None = None
         self.image_size = 28
         self._process: TrainingProcess | None = None
         self._worker: Worker | None = None   # pumps the current run's messages
@@ -313,7 +314,19 @@ class TrainingController(QObject):
     # ------------------------------------------------------------ starting a run
     def check_ready(self, dataset: Any = None) -> str | None:
         """Why training cannot start now (a sentence saying what to do), or None."""
-        return why_not_ready(self.session, dataset)
+        problem = why_not_ready(self.session, dataset)
+        if problem is None:  # the design and the data fit: are the data's values numbers?
+            problem = self._damaged(dataset if dataset is not None else self.session.dataset)
+        return problem
+
+    def _damaged(self, ds: Any) -> str | None:
+        """NaN or infinite values in ``ds`` (checked once per dataset), blamed on the data."""
+        from nnstudio.core.datafit import nonfinite_data
+
+        checked = self._damage_checked
+        if checked is None or checked[0] is not ds:
+            checked = self._damage_checked = (ds, nonfinite_data(ds.x, ds.y, ds.name))
+        return checked[1]
 
     def _start(self, mode: str, *, dataset: Any = None, config: TrainConfig | None = None,
                label: str | None = None) -> None:

@@ -7,15 +7,11 @@ loading runs in the background with a progress bar and a Cancel button.
 
 from __future__ import annotations
 
-import math
-import re
-
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QValidator
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -33,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.design import format_shape
 from nnstudio.gui.session import Session
+from nnstudio.gui.train.spinboxes import DoublingSpinBox, LogSpinBox
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 ERROR_STYLE = "color: #b4441b;"
@@ -42,96 +39,6 @@ _OPTIMIZERS = [
     ("momentum", "SGD with momentum"),
     ("sgd", "Plain gradient descent (SGD)"),
 ]
-_FLOAT_RE = re.compile(r"^\s*[+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d*)?\s*$")
-
-
-def _nice_steps(lo: float, hi: float) -> list[float]:
-    """1-2-5 series from ``lo`` to ``hi`` (both > 0)."""
-    out: list[float] = []
-    e = math.floor(math.log10(lo))
-    while True:
-        for m in (1.0, 2.0, 5.0):
-            v = float(f"{m * 10.0**e:.12g}")
-            if v > hi * 1.0000001:
-                return out
-            if v >= lo * 0.9999999:
-                out.append(v)
-        e += 1
-
-
-class LogSpinBox(QDoubleSpinBox):
-    """A spin box for values spanning decades (learning rates, L2): the arrows walk the
-    1-2-5 series (0.001, 0.002, 0.005, 0.01, ...), any number can be typed (``3e-4`` too).
-
-    Parameters
-    ----------
-    minimum, maximum : float
-        The range; ``allow_zero`` adds 0 below ``minimum`` ("off").
-    """
-
-    def __init__(self, minimum: float, maximum: float, *, allow_zero: bool = False,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._allow_zero = allow_zero
-        self._steps = _nice_steps(minimum, maximum)
-        self.setDecimals(10)
-        self.setRange(0.0 if allow_zero else minimum, maximum)
-        self.setKeyboardTracking(False)
-        self.setAccelerated(True)
-        if allow_zero:
-            self.setSpecialValueText("0 (off)")
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
-        return f"{value:.4g}" if value else "0"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
-        try:
-            return float(text.strip().replace(",", "."))
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        t = text.strip().replace(",", ".")
-        if t in ("", ".", "e", "0 (off)"):
-            return QValidator.State.Intermediate, text, pos
-        if _FLOAT_RE.match(t):
-            try:
-                v = float(t)
-            except ValueError:
-                return QValidator.State.Intermediate, text, pos
-            ok = self.minimum() <= v <= self.maximum()
-            return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate,
-                    text, pos)
-        if re.match(r"^\s*[+]?[\d.]*[eE]?[-+]?\d*\s*$", t):
-            return QValidator.State.Intermediate, text, pos
-        return QValidator.State.Invalid, text, pos
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
-        v = self.value()
-        seq = ([0.0] if self._allow_zero else []) + self._steps
-        if steps > 0:
-            bigger = [s for s in seq if s > v * 1.0000001 and s > 0 or (v == 0 and s > 0)]
-            idx = min(steps, len(bigger)) - 1
-            if bigger and idx >= 0:
-                self.setValue(bigger[idx])
-        elif steps < 0:
-            smaller = [s for s in seq if s < v * 0.9999999]
-            idx = len(smaller) - min(-steps, len(smaller))
-            if smaller:
-                self.setValue(smaller[idx])
-        self.editingFinished.emit()
-
-
-class DoublingSpinBox(QSpinBox):
-    """Batch sizes: the arrows double and halve."""
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
-        v = self.value()
-        for _ in range(abs(steps)):
-            v = v * 2 if steps > 0 else max(self.minimum(), v // 2)
-        self.setValue(min(v, self.maximum()))
-
-
 def _hint(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -156,6 +63,8 @@ class TrainingPanel(QDockWidget):
         self.setObjectName("trainingPanel")
         self.session = session
         self.controller = session.training
+        self._added_specs: set[str] = set()   # sources the list did not have, added on use
+        self._loading_spec: str | None = None
         self.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -317,6 +226,13 @@ class TrainingPanel(QDockWidget):
                                 "too large and the cost jumps or explodes. Applies live.")
         self.lr_spin.valueChanged.connect(self._on_lr)
         form.addRow("Learning rate", self.lr_spin)
+        self.lr_note = QLabel("")
+        self.lr_note.setObjectName("lrNote")
+        self.lr_note.setWordWrap(True)
+        self.lr_note.setStyleSheet(ERROR_STYLE)
+        self.lr_note.hide()
+        self.lr_spin.outOfRange.connect(self._lr_refused)
+        form.addRow(self.lr_note)
 
         self.batch_spin = DoublingSpinBox()
         self.batch_spin.setObjectName("batchSizeSpin")
@@ -402,7 +318,18 @@ class TrainingPanel(QDockWidget):
 
     @Slot(float)
     def _on_lr(self, value: float) -> None:
+        self.lr_note.hide()
         self.controller.set_lr(value)
+
+    @Slot(float)
+    def _lr_refused(self, typed: float) -> None:
+        spin = self.lr_spin
+        limit = (f"above the largest learning rate, {spin.maximum():g}" if typed > spin.maximum()
+                 else f"below the smallest learning rate, {spin.minimum():g}")
+        self.lr_note.setText(f"{typed:g} is {limit}, so the learning rate stays "
+                             f"{spin.value():g}. Type a number from {spin.minimum():g} to "
+                             f"{spin.maximum():g}.")
+        self.lr_note.show()
 
     @Slot(int)
     def _on_batch(self, value: int) -> None:
@@ -415,8 +342,17 @@ class TrainingPanel(QDockWidget):
         i = self.dataset_combo.findData(spec)
         if i < 0:
             self.dataset_combo.insertItem(0, spec, spec)
+            self._added_specs.add(spec)
             i = 0
         self.dataset_combo.setCurrentIndex(i)
+
+    def _forget_spec(self, spec: str | None) -> None:
+        """Take a source that failed to load out of the list (if only the panel added it)."""
+        if spec and spec in self._added_specs and spec != self.controller.dataset_spec:
+            i = self.dataset_combo.findData(spec)
+            if i >= 0:
+                self.dataset_combo.removeItem(i)
+            self._added_specs.discard(spec)
 
     @Slot(int)
     def _on_dataset_chosen(self, index: int) -> None:
@@ -500,6 +436,7 @@ class TrainingPanel(QDockWidget):
 
     @Slot(str)
     def _on_loading(self, spec: str) -> None:
+        self._loading_spec = spec
         self.data_error.setVisible(False)
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setFormat("Loading…")
@@ -522,8 +459,14 @@ class TrainingPanel(QDockWidget):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.progress_row.setVisible(False)
+        self._forget_spec(self._loading_spec)
+        self._loading_spec = None
+        in_use = self.controller.dataset_spec
+        if in_use is not None:
+            self._select_spec(in_use)
         self.data_error.setText(message)
         self.data_error.setVisible(True)
+        self._show_dataset()
 
     @Slot()
     def _on_cancelled(self) -> None:
@@ -543,11 +486,13 @@ class TrainingPanel(QDockWidget):
         if ds is None:
             self.dataset_info.setText("<i>No data loaded yet.</i>")
             return
+        still = "Still in use: " if not self.data_error.isHidden() else ""
         if ds.task == "classification":
             what = f"{len(ds.classes)} classes" if ds.classes else "classes"
         else:
             what = "regression (predicts numbers)"
         self.dataset_info.setText(
-            f"<b>{ds.n:,}</b> samples of {format_shape(ds.sample_shape)} · {what}"
+            f"{still}<b>{ds.n:,}</b> samples of {format_shape(ds.sample_shape)} · {what}"
+            + (f" (“{ds.name}”)" if still else "")
         )
         self.dataset_info.setToolTip(getattr(ds, "description", "") or ds.name)

@@ -231,6 +231,7 @@ class TrainingPlots(QWidget):
             "lr": _Ranger(self.lr_plot, set_x=True),
         }
         self._earlier_bounds: list[tuple[float, float, float]] = []
+        self._hover_x: float | None = None  # epoch position under the resting mouse
         self._cursors = []
         for w in (self.loss_plot, self.acc_plot, self.lr_plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#777777", 1, 120, dash=True))
@@ -322,6 +323,8 @@ class TrainingPlots(QWidget):
         self._drawn = (n_b, n_e)
         self._force = False
         self._update_ranges()
+        if self._hover_x is not None:  # the mouse rests on a plot: read the new values
+            self._show_readout(self._hover_x)
 
     def _update_ranges(self) -> None:
         r = self._run
@@ -411,6 +414,7 @@ class TrainingPlots(QWidget):
                 self._earlier_bounds.pop(0)
             self._legend_earlier()
         self._run = RunCurves(self._smoothing)
+        self._hide_readout()  # its values belonged to the run that just ended
         n = len(self._earlier) + 1
         self._run_label = label or f"run {n}"
         self._reset_ranges()
@@ -458,12 +462,14 @@ class TrainingPlots(QWidget):
         self._hide_readout()
 
     def _hide_readout(self) -> None:
+        self._hover_x = None
         for line in self._cursors:
             line.setVisible(False)
         self.readout.setText(READOUT_HINT)
         self.hovered.emit("")
 
     def _show_readout(self, x: float) -> None:
+        self._hover_x = x
         text = self.readout_at(x)
         for line in self._cursors:
             line.setPos(x)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.core.costwatch import CostWatch
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
@@ -235,6 +236,8 @@ class TrainView(QWidget):
         self._perceptron = False
         self._outcome: dict | None = None
         self._error: str | None = None
+        self._warning: str | None = None
+        self._cost_watch = CostWatch()
         self._epochs_total = 0
         self._curves_task: tuple | None = None   # the task the curves on the plots are of
         self._curves_data = ""
@@ -317,6 +320,13 @@ class TrainView(QWidget):
         if self.curves is not None:
             snap = self.curves.place(snap)
         self.plots.add_snapshot(snap)
+        losses = np.asarray(getattr(snap, "batch_loss", ()), dtype=np.float64)
+        if len(losses) and not self._cost_watch.warned:
+            lrs = np.asarray(getattr(snap, "batch_lr", ()), dtype=np.float64)
+            warning = self._cost_watch.add(losses, float(lrs[-1]) if len(lrs) else None)
+            if warning:
+                self._warning = warning
+                self._update_message()
         total = int(getattr(snap, "epochs_total", 0) or 0)
         if total:
             self._epochs_total = total
@@ -347,6 +357,8 @@ class TrainView(QWidget):
     @Slot(str)
     def _on_new_curve(self, label: str) -> None:
         self.plots.new_run(label)
+        self._cost_watch.reset()
+        self._warning = None
         self._epochs_total = 0
         for card in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
                      self.val_acc_card, self.speed_card):
@@ -416,6 +428,9 @@ class TrainView(QWidget):
             self._set_message(self._error, error=True)
             return
         state = s.training_state
+        if self._warning and state in ("running", "paused", "finished", "stopped"):
+            self._set_message(self._warning, error=True)
+            return
         if c is not None and c.waiting_for_data:
             self._set_message("Loading the data… training starts as soon as it is ready.")
         elif state == "running":
