@@ -101,7 +101,7 @@ def test_three_vs_seven_names_and_fit_problems_come_from_the_data(qtbot, window)
     assert "16×16" in inp and "1×28×28" in inp and "Fix:" in inp
     out = next(t for t in texts if "classes" in t)
     assert "2 classes (3, 7)" in out and "10 outputs" in out and "2 units" in out
-    assert "does not fit the data" in panel.summary.text()
+    assert "⚠ 2 problems" in panel.summary.text()
     offer = panel.fit_offer
     assert offer.isVisible() and "28×28" in offer.text()
     with qtbot.waitSignal(w.controller.dataLoaded, timeout=60000):

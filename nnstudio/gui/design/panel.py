@@ -275,12 +275,10 @@ class EditorPanel(QWidget):
         errors = analysis.all_errors()
         fit = self.fit_problems()
         errors = [*errors, *fit]
-        if analysis.ok and fit:
-            status = f"<span style='color:{theme.ERROR}'>⚠ does not fit the data</span>"
-        else:
-            status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if analysis.ok else
-                      f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
-                      f"{'s' if len(errors) > 1 else ''}</span>")
+        ok = analysis.ok and not fit
+        status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if ok else
+                  f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
+                  f"{'s' if len(errors) > 1 else ''}</span>")
         self.summary.setText(
             f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>parameters"
             f"</span> &nbsp;·&nbsp; <b>≈ {format_bytes(memory)}</b> "

@@ -28,6 +28,7 @@ class ProblemList(QListWidget):
         self.setSpacing(2)
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # text wraps
         self.setStyleSheet(
             "QListWidget { background: white; font-size: 9pt; }"
             "QListWidget::item { padding: 5px; border-radius: 6px; }"
