@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
+from nnstudio.core.design import design_to_dict
 from nnstudio.core.templates import get_template
 from nnstudio.core.weightstore import WeightStore
 from nnstudio.gui.session import Session
@@ -148,7 +149,7 @@ def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, wind
     w.session.path = path
     show_page(qtbot, w, "designPage")
     set_units(qtbot, w, "fc1", 64)
-    edited = w.session.design.to_dict()
+    edited = design_to_dict(w.session.design)
     choose_template(qtbot, w, "mlp")
     assert [name for name, _ in w.asked] == ["saveChangesBox"]
     assert "Save them first?" in w.asked[0][1]
@@ -158,7 +159,7 @@ def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, wind
         assert "conv1" not in w.session.design.nodes  # the mlp template is there now
     else:
         assert not path.exists()
-        assert w.session.design.to_dict() == edited and w.session.dirty
+        assert design_to_dict(w.session.design) == edited and w.session.dirty
 
 
 def test_the_window_and_the_design_page_share_one_question(qtbot, window):

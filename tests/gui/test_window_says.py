@@ -323,3 +323,24 @@ def test_cost_watch_ignores_a_falling_cost_and_warns_once_when_it_climbs():
     text = watch.add(np.full(40, 9.0), 5.0)
     assert text and "from 0.7 to" in text and "learning rate (5) is probably too large" in text
     assert watch.add(np.full(40, 12.0), 5.0) is None  # said once per run
+
+
+def test_training_settings_are_bound_both_ways_without_echo(qtbot, tmp_path, monkeypatch):
+    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs())
+    try:
+        panel, c = w.training_panel, w.controller
+        c.apply_settings(epochs=7, optimizer="sgd", lr=0.05, batch_size=32)  # from elsewhere
+        assert panel.epochs_spin.value() == 7 and panel.optimizer_combo.currentData() == "sgd"
+        assert panel.lr_spin.value() == pytest.approx(0.05) and panel.batch_spin.value() == 32
+        told, echoed = [], []
+        c.configChanged.connect(lambda: told.append(c.config.epochs))
+        panel.epochs_spin.valueChanged.connect(echoed.append)
+        c.apply_settings(epochs=9)
+        assert panel.epochs_spin.value() == 9
+        assert told == [9] and echoed == []  # shown with signals blocked: nothing echoes back
+        type_into(panel.epochs_spin, "12")
+        assert c.config.epochs == 12 and told[-1] == 12
+        type_into(panel.lr_spin, "0.3")
+        assert c.config.lr == pytest.approx(0.3) and panel.lr_spin.value() == pytest.approx(0.3)
+    finally:
+        w.controller.shutdown(5000)

@@ -90,8 +90,9 @@ class TrainingController(QObject):
         A perceptron run ended: how (``PerceptronTrainer.outcome``: ``kind`` separated,
         cycle, out_of_passes or stopped, ``passes``, ``mistakes``, ``period``).
     configChanged()
-        :attr:`config` was changed by the controller (e.g. the perceptron's settings), so
-        the Training panel shows the new values.
+        :attr:`config` changed (through :meth:`apply_settings`, :meth:`set_lr`,
+        :meth:`set_batch_size`, or the controller itself, e.g. the perceptron's settings):
+        views showing it, like the Training panel, re-read it.
     """
 
     started = Signal(str)
@@ -290,6 +291,7 @@ class TrainingController(QObject):
         self.config.lr = lr
         if self.running:
             self.process.set_lr(lr)
+        self.configChanged.emit()
 
     def set_batch_size(self, batch_size: int) -> None:
         """Batch size, applied from the next batch when training."""
@@ -299,6 +301,7 @@ class TrainingController(QObject):
         self.config.batch_size = batch_size
         if self.running:
             self.process.set_batch_size(batch_size)
+        self.configChanged.emit()
 
     def fine_tune(self, dataset: Any, *, epochs: int = 3, lr: float | None = None) -> None:
         """Train the current weights on ``dataset`` (e.g. the person's own digits), as a run

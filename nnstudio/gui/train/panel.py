@@ -296,7 +296,8 @@ class TrainingPanel(QDockWidget):
         cfg = self.controller.config
         pairs = ((self.lr_spin, cfg.lr), (self.batch_spin, cfg.batch_size),
                  (self.epochs_spin, cfg.epochs), (self.l2_spin, cfg.weight_decay),
-                 (self.val_spin, int(round(cfg.val_split * 100))), (self.seed_spin, cfg.seed))
+                 (self.val_spin, int(round(cfg.val_split * 100))), (self.seed_spin, cfg.seed),
+                 (self.shift_spin, int(cfg.augment_shift)))
         for spin, value in pairs:
             spin.blockSignals(True)
             spin.setValue(value)
@@ -308,13 +309,14 @@ class TrainingPanel(QDockWidget):
 
     @Slot()
     def _apply(self) -> None:
-        cfg = self.controller.config
-        cfg.optimizer = str(self.optimizer_combo.currentData())
-        cfg.epochs = int(self.epochs_spin.value())
-        cfg.weight_decay = float(self.l2_spin.value())
-        cfg.val_split = self.val_spin.value() / 100.0
-        cfg.seed = int(self.seed_spin.value())
-        cfg.augment_shift = int(self.shift_spin.value())
+        """The fields into the controller's settings (it tells every view, this one too)."""
+        self.controller.apply_settings(
+            optimizer=str(self.optimizer_combo.currentData()),
+            epochs=int(self.epochs_spin.value()),
+            weight_decay=float(self.l2_spin.value()),
+            val_split=self.val_spin.value() / 100.0,
+            seed=int(self.seed_spin.value()),
+            augment_shift=int(self.shift_spin.value()))
 
     @Slot(float)
     def _on_lr(self, value: float) -> None:
