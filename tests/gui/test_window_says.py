@@ -138,6 +138,7 @@ def test_a_ten_output_network_on_two_classes_names_its_extra_outputs(qtbot, wind
     qtbot.waitUntil(lambda: view._result is not None, timeout=20000)
     ticks = [t for _v, t in view.cm_plot.getAxis("left")._tickLevels[0]]
     assert ticks[:2] == ["3", "7"] and ticks[2:] == [f"#{i}" for i in range(2, 10)]
+    assert "10 outputs but the data 2 classes" in view.summary.text()
 
 
 # ---------------------------------------------------------------------- feedback

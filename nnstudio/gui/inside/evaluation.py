@@ -320,6 +320,11 @@ class EvaluationView(InsightView):
         self.bar_plot.setYRange(0, 100, padding=0.02)
         text = (f"Accuracy <b>{overall:.1%}</b> on {int(total):,} {self._kind} samples of "
                 f"“{self.session.dataset.name}” ({int(total - np.trace(cm)):,} mistakes).")
+        n_classes = self.session.dataset.n_classes
+        if n_classes and k > n_classes:
+            text += (f"<br>The network has {k} outputs but the data {n_classes} classes: "
+                     f"outputs {n_classes} to {k - 1} (shown as #{n_classes} …) stand for no class "
+                     "of the data. The Design page says how to make them fit.")
         base = self._baseline_text()
         self.summary.setText(text + base)
         self._fill_gallery()
