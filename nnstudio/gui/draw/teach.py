@@ -222,7 +222,7 @@ class TeachPanel(QWidget):
     def _forget_result(self) -> None:
         """The before/after figures describe weights that are gone: clear them (unless they
         are the weights fine-tuning is about to report on)."""
-        if not self._awaiting_finish and self.thread is None:
+        if not self._awaiting_finish and self.worker is None:
             self.result.setText("")
 
     def open_review(self) -> None:
