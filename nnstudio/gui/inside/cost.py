@@ -462,8 +462,10 @@ class CostSurfaceView(InsightView):
         self.tangent.setData([w - half, w + half], [cost - slope * half, cost + slope * half])
         self.ball_1d.setData([w], [cost])
         finite = ys[np.isfinite(ys)]
-        if finite.size:
-            top, bottom = max(float(finite.max()), cost), min(float(finite.min()), cost)
+        if finite.size:   # an infinite cost (a diverged run) must not set an infinite range
+            top, bottom = float(finite.max()), float(finite.min())
+            if np.isfinite(cost):
+                top, bottom = max(top, cost), min(bottom, cost)
             pad = 0.08 * ((top - bottom) or 1.0)
             self.curve_plot.setRange(xRange=(lo, hi), yRange=(bottom - pad, top + pad),
                                      padding=0)

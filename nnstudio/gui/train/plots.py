@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
+from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, pen
 from nnstudio.gui.train.snapshot import Snapshot
 
 BLUE = "#0877bd"  # training
@@ -34,129 +35,6 @@ MAX_EARLIER_RUNS = 6
 #: plot redraws per second at most: smooth to the eye, and a third less painting than 30
 #: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
 FPS = 20.0
-
-
-def _nice_ceil(v: float) -> float:
-    """The next round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) >= v (v > 0)."""
-    if v <= 0:
-        return 1.0
-    e = math.floor(math.log10(v))
-    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * 10.0**e >= v:
-            return m * 10.0**e
-    return 10.0 ** (e + 1)
-
-
-class _Ranger:
-    """Sets a plot's view range with hysteresis instead of pyqtgraph's per-frame auto range.
-
-    Auto range changes the range at every new point, which regenerates the axes (ticks, text,
-    grid) in Python at every frame. Here the range only moves when the data leave it or fill
-    less than half of it, so most frames repaint the curves alone. Once the person zooms or
-    pans, the plot is left alone until they press pyqtgraph's "A" (auto) button.
-    """
-
-    def __init__(self, plot: pg.PlotWidget, *, set_x: bool, y_limits: tuple | None = None):
-        self.item = plot.getPlotItem()
-        self.vb = self.item.getViewBox()
-        self.set_x, self.y_limits = set_x, y_limits
-        self.manual = False
-        self.x1: float | None = None
-        self.y: tuple[float, float] | None = None
-        self.vb.disableAutoRange()
-        self.vb.sigRangeChangedManually.connect(self._on_manual)
-
-    def _on_manual(self, *_args: object) -> None:
-        self.manual = True
-
-    def reset(self) -> None:
-        self.manual = False
-        self.x1 = None
-        self.y = None
-
-    def update(self, x_max: float, y_lo: float, y_hi: float) -> None:
-        if any(self.vb.autoRangeEnabled()):  # the person pressed "A": back to automatic
-            self.vb.disableAutoRange()
-            self.reset()
-        if self.manual:
-            return
-        if self.set_x and math.isfinite(x_max) and x_max > 0:
-            if self.x1 is None or x_max > 0.97 * self.x1 or x_max < 0.3 * self.x1:
-                self.x1 = _nice_ceil(x_max * 1.15)
-                self.vb.setXRange(0.0, self.x1, padding=0.0)
-        if self.y_limits is not None:
-            if self.y is None and not self.manual:
-                self.y = self.y_limits
-                self.vb.setYRange(*self.y_limits, padding=0.0)
-            return
-        log = bool(self.item.ctrl.logYCheck.isChecked()) if hasattr(self.item, "ctrl") else False
-        if log:
-            if not (y_hi > 0):
-                return
-            y_lo = math.log10(y_lo) if y_lo > 0 else math.log10(y_hi) - 1
-            y_hi = math.log10(y_hi)
-        if not (math.isfinite(y_lo) and math.isfinite(y_hi)):
-            return
-        span = max(y_hi - y_lo, abs(y_hi) * 0.05, 1e-9)
-        cur = self.y
-        if cur is not None and cur[0] <= y_lo and y_hi <= cur[1] and span >= 0.45 * (
-            cur[1] - cur[0]
-        ):
-            return
-        self.y = (y_lo - 0.08 * span, y_hi + 0.12 * span)
-        self.vb.setYRange(*self.y, padding=0.0)
-
-
-def _pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.QtGui.QPen:
-    c = QColor(color)
-    c.setAlpha(alpha)
-    pen = pg.mkPen(c, width=width)
-    if dash:
-        pen.setStyle(pg.QtCore.Qt.PenStyle.DashLine)
-    pen.setCosmetic(True)
-    return pen
-
-
-def _fast_curve(curve: pg.PlotDataItem, smooth: bool = False) -> None:
-    """Make a per-batch curve cheap to paint however long the run.
-
-    Only what is in view is drawn, without antialiasing: an antialiased curve of 10,000
-    batches took 130 ms to paint, one without 4 ms (measured offscreen, 900 px wide), and
-    every millisecond of painting is a millisecond the window cannot answer. A raw curve is
-    peak-downsampled to about two points per pixel (its envelope looks the same); a smoothed
-    one needs only a point every two pixels (a third less painting for its wide pen).
-    """
-    curve.setClipToView(True)
-    # pyqtgraph's default draws up to 5 points a pixel
-    if smooth:
-        curve.setDownsampling(auto=True, method="subsample")
-        curve.opts["autoDownsampleFactor"] = 0.5
-    else:
-        curve.setDownsampling(auto=True, method="peak")
-        curve.opts["autoDownsampleFactor"] = 1.0
-
-
-def _make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
-    w = pg.PlotWidget(background="w")
-    w.setObjectName(object_name)
-    w.setMinimumHeight(120)
-    w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-    item = w.getPlotItem()
-    item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
-    # no grid: its lines are replayed across the whole plot at every frame (slow when
-    # antialiased); the axes' ticks are enough to read values, the hover readout is exact
-    item.setLabel("bottom", "epoch", color=TEXT)
-    item.setLabel("left", y_label, color=TEXT)
-    item.setClipToView(True)
-    item.setDownsampling(auto=True, mode="peak")
-    item.setMenuEnabled(True)
-    for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen("#888888"))
-        axis.setTextPen(pg.mkPen(TEXT))
-        axis.enableAutoSIPrefix(False)
-    item.getViewBox().setMouseEnabled(x=True, y=True)
-    return w
 
 
 class TrainingPlots(QWidget):
@@ -186,10 +64,10 @@ class TrainingPlots(QWidget):
         self._show_raw = True
         self.redraws = 0
 
-        self.loss_plot = _make_plot("lossPlot", "Cost (lower is better)", "cost")
+        self.loss_plot = make_plot("lossPlot", "Cost (lower is better)", "cost")
         self.cost_title = "Cost (lower is better)"
-        self.acc_plot = _make_plot("accuracyPlot", "Accuracy", "accuracy %")
-        self.lr_plot = _make_plot("lrPlot", "Learning rate", "lr")
+        self.acc_plot = make_plot("accuracyPlot", "Accuracy", "accuracy %")
+        self.lr_plot = make_plot("lrPlot", "Learning rate", "lr")
         # not X-linked: pyqtgraph aligns linked views by screen position, and these differ in
         # width; the rangers give all three the same epoch range instead
         self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
@@ -198,43 +76,43 @@ class TrainingPlots(QWidget):
         self._legend = lp.addLegend(
             offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
         )
-        self.c_raw = lp.plot(pen=_pen(BLUE, 1, 60), name="cost per batch", antialias=False)
-        self.c_smooth = lp.plot(pen=_pen(BLUE, 2), name="cost, smoothed", antialias=False)
+        self.c_raw = lp.plot(pen=pen(BLUE, 1, 60), name="cost per batch", antialias=False)
+        self.c_smooth = lp.plot(pen=pen(BLUE, 2), name="cost, smoothed", antialias=False)
         self.c_epoch = lp.plot(
-            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            pen=pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
             symbolPen=None, name="training cost per epoch",
         )
         self.c_val = lp.plot(
-            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            pen=pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
             name="validation cost",
         )
         ap = self.acc_plot.getPlotItem()
         ap.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=(255, 255, 255, 200))
-        self.a_smooth = ap.plot(pen=_pen(BLUE, 2), name="training, smoothed", antialias=False)
+        self.a_smooth = ap.plot(pen=pen(BLUE, 2), name="training, smoothed", antialias=False)
         self.a_epoch = ap.plot(
-            pen=_pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
+            pen=pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
             symbolPen=None, name="training per epoch",
         )
         self.a_val = ap.plot(
-            pen=_pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
+            pen=pen(ORANGE, 2), symbol="s", symbolSize=6, symbolBrush=ORANGE, symbolPen=None,
             name="validation",
         )
-        self.l_curve = self.lr_plot.getPlotItem().plot(pen=_pen(LR_COLOR, 2), antialias=False)
+        self.l_curve = self.lr_plot.getPlotItem().plot(pen=pen(LR_COLOR, 2), antialias=False)
         for c in (self.c_raw, self.l_curve):
-            _fast_curve(c)
+            fast_curve(c)
         for c in (self.c_smooth, self.a_smooth):
-            _fast_curve(c, smooth=True)
+            fast_curve(c, smooth=True)
 
         self._rangers = {
-            "loss": _Ranger(self.loss_plot, set_x=True),
-            "acc": _Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
-            "lr": _Ranger(self.lr_plot, set_x=True),
+            "loss": Ranger(self.loss_plot, set_x=True),
+            "acc": Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
+            "lr": Ranger(self.lr_plot, set_x=True),
         }
         self._earlier_bounds: list[tuple[float, float, float]] = []
         self._hover_x: float | None = None  # epoch position under the resting mouse
         self._cursors = []
         for w in (self.loss_plot, self.acc_plot, self.lr_plot):
-            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen("#777777", 1, 120, dash=True))
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pen("#777777", 1, 120, dash=True))
             line.setVisible(False)
             w.getPlotItem().addItem(line, ignoreBounds=True)
             self._cursors.append(line)
@@ -388,20 +266,20 @@ class TrainingPlots(QWidget):
             sx, sy = r.batch_cost_smooth.x.copy(), r.batch_cost_smooth.y.copy()
             if len(sx) == 0:
                 sx, sy = r.epoch_cost.x.copy(), r.epoch_cost.y.copy()
-            c = pg.PlotDataItem(sx, sy, pen=_pen(GREY, 1.5, 140), antialias=False)
+            c = pg.PlotDataItem(sx, sy, pen=pen(GREY, 1.5, 140), antialias=False)
             lp.addItem(c)
-            _fast_curve(c, smooth=True)
+            fast_curve(c, smooth=True)
             items.append(c)
             vx, vy = finite(r.epoch_val_cost)
             if len(vx):
-                v = pg.PlotDataItem(vx, vy, pen=_pen(ORANGE, 1.2, 90, dash=True))
+                v = pg.PlotDataItem(vx, vy, pen=pen(ORANGE, 1.2, 90, dash=True))
                 lp.addItem(v)
                 items.append(v)
             ax, ay = finite(r.batch_acc_smooth)
             if len(ax):
-                a = pg.PlotDataItem(ax, ay, pen=_pen(GREY, 1.5, 140), antialias=False)
+                a = pg.PlotDataItem(ax, ay, pen=pen(GREY, 1.5, 140), antialias=False)
                 self.acc_plot.getPlotItem().addItem(a)
-                _fast_curve(a, smooth=True)
+                fast_curve(a, smooth=True)
                 items.append(a)
             for it in items:
                 it.setZValue(-10)
@@ -448,7 +326,7 @@ class TrainingPlots(QWidget):
             pass
         if self._earlier:
             self._legend.addItem(
-                pg.PlotDataItem([], [], pen=_pen(GREY, 1.5, 140)), "earlier runs"
+                pg.PlotDataItem([], [], pen=pen(GREY, 1.5, 140)), "earlier runs"
             )
 
     # ------------------------------------------------------------------ hover

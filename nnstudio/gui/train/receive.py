@@ -2,8 +2,9 @@
 
 The child process sends :class:`~nnstudio.core.trainprotocol.Metrics` messages of NumPy
 arrays; on the GUI thread :func:`snapshot_from_message` makes a
-:class:`~nnstudio.gui.train.snapshot.Snapshot` of one,
-placing its batches and epochs on the plots' epoch axis.
+:class:`~nnstudio.gui.train.snapshot.Snapshot` of one, placing its batches and epochs on the
+plots' epoch axis. :func:`snapshot_from_history` does the same for the saved history of a
+model that was opened.
 """
 
 from __future__ import annotations
@@ -67,4 +68,38 @@ def apply_metrics(session: Any, msg: Metrics) -> Snapshot:
     except (ValueError, DesignError):
         snap.weights = {}
         session.snapshotApplied.emit(snap)
+    return snap
+
+
+def snapshot_from_history(history: Any) -> Snapshot | None:
+    """The metrics of a saved core ``History`` as one snapshot (for a loaded model's curve).
+
+    Batches of epoch ``e`` (1-based) are spread evenly over ``(e - 1, e]`` on the epoch axis.
+    """
+    try:
+        loss = np.asarray(history.batch_loss, np.float32).copy()
+        acc = np.asarray(history.batch_accuracy, np.float32).copy()
+        lr = np.asarray(history.batch_lr, np.float32).copy()
+        ep = np.asarray(history.batch_epoch, np.float64)
+        epochs = list(history.epochs)
+    except AttributeError:
+        return None
+    n = len(loss)
+    bx = np.zeros(n, np.float64)
+    if n:
+        first = float(ep[0]) if np.isfinite(ep[0]) else 1.0
+        for e in np.unique(ep):
+            idx = np.nonzero(ep == e)[0]
+            bx[idx] = (e - first) + (np.arange(len(idx)) + 1.0) / len(idx)
+        offset = first - 1.0
+    else:
+        offset = float(epochs[0].epoch - 1) if epochs else 0.0
+    snap = Snapshot(
+        batch_loss=loss, batch_accuracy=acc, batch_lr=lr,
+        batch_index=np.arange(n, dtype=np.int64), epochs=epochs, batch_x=bx,
+        epoch_x=np.array([float(e.epoch) - offset for e in epochs], np.float64),
+    )
+    if epochs:
+        snap.epoch = int(epochs[-1].epoch) - 1
+        snap.elapsed = float(epochs[-1].elapsed or 0.0)
     return snap

@@ -24,7 +24,7 @@ from nnstudio.core.costwatch import CostWatch
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.train.receive import snapshot_from_history
 from nnstudio.gui.train.steps import SgdSteps
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
@@ -39,40 +39,6 @@ PERCEPTRON_HINT = ("The perceptron rule takes one sample at a time: when the neu
                    "whole pass. It stops by itself after a pass without mistakes.")
 #: settings with which the playground template learns a 2-D set of a few points (XOR)
 TWO_LAYER_SETTINGS = {"lr": 0.05, "epochs": 300, "batch_size": 4, "optimizer": "adam"}
-
-
-def snapshot_from_history(history: Any) -> Snapshot | None:
-    """The metrics of a saved core ``History`` as one snapshot (for a loaded model's curve).
-
-    Batches of epoch ``e`` (1-based) are spread evenly over ``(e - 1, e]`` on the epoch axis.
-    """
-    try:
-        loss = np.asarray(history.batch_loss, np.float32).copy()
-        acc = np.asarray(history.batch_accuracy, np.float32).copy()
-        lr = np.asarray(history.batch_lr, np.float32).copy()
-        ep = np.asarray(history.batch_epoch, np.float64)
-        epochs = list(history.epochs)
-    except AttributeError:
-        return None
-    n = len(loss)
-    bx = np.zeros(n, np.float64)
-    if n:
-        first = float(ep[0]) if np.isfinite(ep[0]) else 1.0
-        for e in np.unique(ep):
-            idx = np.nonzero(ep == e)[0]
-            bx[idx] = (e - first) + (np.arange(len(idx)) + 1.0) / len(idx)
-        offset = first - 1.0
-    else:
-        offset = float(epochs[0].epoch - 1) if epochs else 0.0
-    snap = Snapshot(
-        batch_loss=loss, batch_accuracy=acc, batch_lr=lr,
-        batch_index=np.arange(n, dtype=np.int64), epochs=epochs, batch_x=bx,
-        epoch_x=np.array([float(e.epoch) - offset for e in epochs], np.float64),
-    )
-    if epochs:
-        snap.epoch = int(epochs[-1].epoch) - 1
-        snap.elapsed = float(epochs[-1].elapsed or 0.0)
-    return snap
 
 
 class Readout(QFrame):
