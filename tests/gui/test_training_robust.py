@@ -175,7 +175,7 @@ def test_closing_while_a_big_csv_loads_is_prompt_and_never_aborts(tmp_path):
     assert out.returncode == 0, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
     assert "Destroyed while thread" not in out.stderr
     closed = float(out.stdout.split("closed in ")[1].split()[0])
-    assert closed < 2.0, f"closing took {closed:.1f} s"
+    assert closed < 5.0, f"closing took {closed:.1f} s"   # it froze 10 s, then aborted
     assert "running workers 0" in out.stdout
 
 
