@@ -92,3 +92,42 @@ def discard(monkeypatch):
 
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     return asked
+
+
+@pytest.fixture(scope="session")
+def square_digits():
+    """Writer of easy 28×28 'digits' as an IDX folder: class k lights a square of its own.
+
+    ``square_digits(folder, n, seed=0, prefix="t10k", noise=40, size=(6, 6), pitch=(8, 6),
+    origin=(2, 2))`` writes ``{prefix}-images-idx3-ubyte.gz`` and the labels into ``folder``
+    and returns it; class k's square starts at ``origin + (k // 4, k % 4) * pitch``.
+    """
+    import numpy as np
+
+    from nnstudio.data.idx import write_idx
+
+    def write(folder: Path, n: int, *, seed: int = 0, prefix: str = "t10k", noise: int = 40,
+              size: tuple[int, int] = (6, 6), pitch: tuple[int, int] = (8, 6),
+              origin: tuple[int, int] = (2, 2)) -> Path:
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 10, n).astype(np.uint8)
+        x = (rng.random((n, 28, 28)) * noise).astype(np.uint8)
+        for i, k in enumerate(y):
+            r, c = origin[0] + pitch[0] * (k // 4), origin[1] + pitch[1] * (k % 4)
+            x[i, r:r + size[0], c:c + size[1]] = 255
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", x)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", y)
+        return folder
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """The default model that ships in the package (the test is skipped when it is absent)."""
+    from nnstudio.core.modelfile import load_model
+    from nnstudio.resources import default_model_path
+
+    if not default_model_path().is_file():
+        pytest.skip("the shipped model nnstudio/resources/default_model.npz is not there")
+    return load_model(default_model_path())

@@ -15,25 +15,15 @@ import pytest
 from nnstudio import cli
 from nnstudio.core.design import load_design
 from nnstudio.core.modelfile import load_model
-from nnstudio.data.idx import write_idx
 from nnstudio.terminal import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def idx_dir(tmp_path_factory) -> Path:
+def idx_dir(tmp_path_factory, square_digits) -> Path:
     """300 easy 28×28 'digits': class k lights a 6×6 square at a place of its own."""
-    folder = tmp_path_factory.mktemp("idx")
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 10, 300).astype(np.uint8)
-    x = (rng.random((300, 28, 28)) * 40).astype(np.uint8)
-    for i, k in enumerate(y):
-        r, c = 2 + 8 * (k // 4), 2 + 6 * (k % 4)
-        x[i, r:r + 6, c:c + 6] = 255
-    write_idx(folder / "t10k-images-idx3-ubyte.gz", x)
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", y)
-    return folder
+    return square_digits(tmp_path_factory.mktemp("idx"), 300)
 
 
 @pytest.fixture(scope="module")

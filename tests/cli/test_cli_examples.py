@@ -5,27 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nnstudio import cli
 from nnstudio.core.modelfile import load_model
-from nnstudio.data.idx import write_idx
 
 
 @pytest.fixture(scope="module")
-def digits_dir(tmp_path_factory) -> Path:
-    """400 easy 28×28 'digits': class k lights a 8×8 square at a place of its own."""
-    folder = tmp_path_factory.mktemp("digits")
-    rng = np.random.default_rng(1)
-    y = rng.integers(0, 10, 400).astype(np.uint8)
-    x = (rng.random((400, 28, 28)) * 30).astype(np.uint8)
-    for i, k in enumerate(y):
-        r, c = 2 + 9 * (k // 4), 1 + 7 * (k % 4)
-        x[i, r:r + 8, c:c + 6] = 255
-    write_idx(folder / "t10k-images-idx3-ubyte.gz", x)
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", y)
-    return folder
+def digits_dir(tmp_path_factory, square_digits) -> Path:
+    """400 easy 28×28 'digits': class k lights an 8×6 square at a place of its own."""
+    return square_digits(tmp_path_factory.mktemp("digits"), 400, seed=1, noise=30,
+                         size=(8, 6), pitch=(9, 7), origin=(2, 1))
 
 
 @pytest.mark.parametrize("data", ["perceptron", "perceptron:separable"])

@@ -3,8 +3,6 @@ are read right, and things that are not digits are called so."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -13,8 +11,6 @@ from PySide6.QtTest import QTest
 from nnstudio.gui.draw.page import DrawPanel
 from nnstudio.gui.session import Session
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "nnstudio" / "resources" / "default_model.npz"
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton
 
@@ -80,20 +76,11 @@ NOT_DIGITS = {
 }
 
 
-@pytest.fixture(scope="module")
-def default_model():
-    if not DEFAULT_MODEL.exists():
-        pytest.skip("the shipped model nnstudio/resources/default_model.npz is not there")
-    from nnstudio.core.modelfile import load_model
-
-    return load_model(DEFAULT_MODEL)
-
-
 @pytest.fixture
-def panel(qtbot, default_model) -> DrawPanel:
-    session = Session(default_model.design)
-    session.set_design(default_model.design, weights=default_model.network.get_weights(),
-                       meta=default_model.meta)
+def panel(qtbot, shipped_model) -> DrawPanel:
+    session = Session(shipped_model.design)
+    session.set_design(shipped_model.design, weights=shipped_model.network.get_weights(),
+                       meta=shipped_model.meta)
     p = DrawPanel(session)
     qtbot.addWidget(p)
     p.resize(1100, 700)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QUrl, Signal
@@ -16,8 +14,6 @@ from nnstudio.gui.draw.page import DrawPanel
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.snapshot import Snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "nnstudio" / "resources" / "default_model.npz"
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton
 
@@ -88,20 +84,11 @@ def cnn_session(qtbot) -> Session:
     return Session(get_template("cnn"))
 
 
-@pytest.fixture(scope="module")
-def default_model():
-    if not DEFAULT_MODEL.exists():
-        pytest.skip("the shipped model nnstudio/resources/default_model.npz is not there")
-    from nnstudio.core.modelfile import load_model
-
-    return load_model(DEFAULT_MODEL)
-
-
 @pytest.fixture
-def trained_session(qtbot, default_model) -> Session:
-    session = Session(default_model.design)
-    session.set_design(default_model.design, weights=default_model.network.get_weights(),
-                       meta=default_model.meta)
+def trained_session(qtbot, shipped_model) -> Session:
+    session = Session(shipped_model.design)
+    session.set_design(shipped_model.design, weights=shipped_model.network.get_weights(),
+                       meta=shipped_model.meta)
     return session
 
 

@@ -10,33 +10,11 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from nnstudio.core.templates import get_template  # noqa: E402
-from nnstudio.gui.design import EditorPanel  # noqa: E402
-from nnstudio.gui.session import Session  # noqa: E402
 from nnstudio.gui.train.snapshot import Snapshot  # noqa: E402
+from tests.gui.gestures import click_neuron, neuron_panel  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier
-
-
-def neuron_panel(qtbot, template: str):
-    session = Session(get_template(template))
-    panel = EditorPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(1300, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
-    panel.neuron_button.click()
-    neurons = panel.neurons
-    qtbot.waitUntil(lambda: neurons.updates > 0, timeout=2000)
-    neurons.canvas.grab()  # paints now, which places the neurons
-    return session, panel, neurons
-
-
-def click_neuron(neurons, c: int, i: int) -> None:
-    neurons.canvas.grab()  # paints now, which places the neurons
-    pt = next(p for cc, ii, p in neurons.canvas.hits if (cc, ii) == (c, i))
-    QTest.mouseClick(neurons.canvas, LEFT, NOMOD, pt.toPoint())
 
 
 def digit() -> np.ndarray:

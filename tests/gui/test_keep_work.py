@@ -13,6 +13,7 @@ from nnstudio.core.templates import get_template
 from nnstudio.core.weightstore import WeightStore
 from nnstudio.gui.session import Session
 from nnstudio.resources import resource_path
+from tests.gui.gestures import set_units
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
@@ -111,21 +112,6 @@ def choose_template(qtbot, w, name: str) -> None:
     title = chooser.itemText(chooser.findData(name))
     chooser.setFocus()
     QTest.keyClicks(chooser, title[0])
-
-
-def set_units(qtbot, w, node_id: str, units: int) -> None:
-    """Type a unit count into the Design page's inspector."""
-    panel = w.pages["designPage"]
-    item = panel.scene.nodes[node_id]
-    panel.view.centerOn(item)
-    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD,
-                     panel.view.mapFromScene(item.card_rect_scene().center()))
-    field = panel.inspector.fields["units"]
-    field.edit.setFocus()
-    field.edit.selectAll()
-    QTest.keyClicks(field.edit, str(units))
-    QTest.keyClick(field.edit, Qt.Key.Key_Return)
-    assert w.session.design.nodes[node_id].params["units"] == units
 
 
 def delete_layer(qtbot, w, node_id: str) -> None:

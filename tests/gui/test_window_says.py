@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.resources import resource_path
+from tests.gui.gestures import set_units
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
@@ -68,21 +69,6 @@ def test_clicking_a_mistake_puts_it_on_the_draw_page(qtbot, window, mnist_dir):
     image = w.session.dataset.x[index]
     assert np.corrcoef(shown.ravel(), image.ravel())[0, 1] > 0.9
     assert draw.probs is not None  # and the network answers it there
-
-
-def set_units(qtbot, w, node_id: str, units: int) -> None:
-    """Type a unit count into the Design page's inspector."""
-    panel = w.pages["designPage"]
-    item = panel.scene.nodes[node_id]
-    panel.view.centerOn(item)
-    QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD,
-                     panel.view.mapFromScene(item.card_rect_scene().center()))
-    field = panel.inspector.fields["units"]
-    field.edit.setFocus()
-    field.edit.selectAll()
-    QTest.keyClicks(field.edit, str(units))
-    QTest.keyClick(field.edit, Qt.Key.Key_Return)
-    assert w.session.design.nodes[node_id].params["units"] == units
 
 
 def load_data(qtbot, w, spec: str, size: int) -> None:
