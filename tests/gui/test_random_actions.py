@@ -41,3 +41,46 @@ def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, se
     assert not w.isVisible()
     assert not running_workers()
     assert pid is None or gone(pid)
+
+
+@pytest.mark.parametrize("button, then", [("pause", "finished"), ("stop", "finished"),
+                                          ("play", "running"), ("step", "paused")])
+def test_a_button_pressed_as_a_run_ends(qtbot, tiny_design, tiny_data, settings, discard,
+                                        button, then):
+    """A run's last message has come but its pump has not finished: Pause and Stop there
+    change nothing (the run has finished), Play and Step start the next run once it has."""
+    from nnstudio.gui import MainWindow
+
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data())
+    w = MainWindow(session, settings=settings, data=None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    c = w.controller
+    c.config.epochs = 1
+    seen: list[tuple[bool, str]] = []
+    widget = w.commands.toolbar.widgetForAction(getattr(w.actions_, button))
+
+    def press_now(_history) -> None:
+        if seen:
+            return
+        seen.append((c.running, w.session.training_state))
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    c.finished.connect(press_now)
+    qtbot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.play),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(seen), timeout=30000)
+    assert seen[0] == (True, "finished")  # the gap this test is about
+    if then in ("running", "paused"):  # the next run started
+        qtbot.waitUntil(lambda: c.running and c._ended is None, timeout=10000)
+        assert w.session.training_state == then
+        qtbot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop),
+                         Qt.MouseButton.LeftButton)
+    assert c.wait_idle(20000)
+    if then not in ("running", "paused"):
+        assert w.session.training_state == then
+    else:
+        assert w.session.training_state in ("stopped", "finished")
+    w.close()

@@ -126,6 +126,11 @@ class TrainingController(QObject):
         self._run_state: str | None = None   # "running" | "paused" as last commanded
         self._stop_requested = False         # Stop, Reset or closing asked the run to end
         self._ending: str | None = None      # why the controller killed the child
+        #: the state the current run ended in, once its last message came (its pump may
+        #: still be finishing); None while it trains
+        self._ended: str | None = None
+        #: a Play or Step pressed in that moment: started once the pump has finished
+        self._after_end: str | None = None
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
@@ -175,11 +180,28 @@ class TrainingController(QObject):
     def _set_state(self, state: str) -> None:
         self.session.set_training_state(state)
 
+    def _end_run(self, state: str) -> None:
+        """The current run's last message came: it ended in ``state``."""
+        self._ended = state
+        self._run_state = None
+        self._set_state(state)
+
+    def _run_over(self, then: str | None) -> bool:
+        """True when the current run has sent its last message but its pump has not
+        finished yet: a command now cannot reach it. ``then`` ("run", "step_batch",
+        "step_epoch", or None for Pause and Stop) is what to do once it has."""
+        if not (self.running and self._ended is not None):
+            return False
+        self._after_end = then
+        return True
+
     # ------------------------------------------------------------ actions
     @Slot()
     def play(self) -> None:
         """Start a run (continuing from the current weights) or resume a paused one."""
         self.commanded.emit("play")
+        if self._run_over("run"):
+            return
         if self.running:
             self.process.resume()
             self._run_state = "running"
@@ -190,6 +212,8 @@ class TrainingController(QObject):
     @Slot()
     def pause(self) -> None:
         """Pause between two batches."""
+        if self._run_over(None):
+            return
         if self.running and self._run_state == "running":
             self.process.pause()
             self._run_state = "paused"
@@ -209,6 +233,8 @@ class TrainingController(QObject):
     def step_batch(self) -> None:
         """Train one batch, then pause."""
         self.commanded.emit("step")
+        if self._run_over("step_batch"):
+            return
         if self.running:
             self.process.step_batch(1)
             self._run_state = "paused"
@@ -219,6 +245,8 @@ class TrainingController(QObject):
     @Slot()
     def step_epoch(self) -> None:
         """Train to the end of the current epoch, then pause."""
+        if self._run_over("step_epoch"):
+            return
         if self.running:
             self.process.step_epoch()
             self._run_state = "running"
@@ -232,6 +260,8 @@ class TrainingController(QObject):
         self.commanded.emit("stop")
         if self._pending_start is not None:
             self._cancel_pending()
+        if self._run_over(None):
+            return
         if self.running:
             self._stop_requested = True
             if self.stalled:  # it would not hear it: end it now
@@ -370,6 +400,7 @@ class TrainingController(QObject):
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
         self._stop_requested, self._ending, self.stalled = False, None, False
+        self._ended, self._after_end = None, None
         self.last_error = None
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
@@ -392,7 +423,7 @@ class TrainingController(QObject):
         elif isinstance(msg, Finished):
             history = History.from_dict(msg.history)
             self._store_weights(msg.weights, history)
-            self._set_state("stopped" if msg.stopped else "finished")
+            self._end_run("stopped" if msg.stopped else "finished")
             self.last_outcome = msg.outcome
             self.finished.emit(history)
             if msg.outcome:
@@ -402,7 +433,7 @@ class TrainingController(QObject):
                 log.warning("training failed: %s\n%s", msg.message, msg.detail)
             if msg.weights:
                 self._store_weights(msg.weights, None)
-            self._set_state("error")
+            self._end_run("error")
             self._error(msg.message)
         elif isinstance(msg, Exited):
             self._on_exited(msg)
@@ -412,9 +443,9 @@ class TrainingController(QObject):
     def _on_exited(self, msg: Exited) -> None:
         self.stalled = False
         if self._ending is not None:  # Stop or Restart ended a child that did not respond
-            self._set_state("stopped")
+            self._end_run("stopped")
             return
-        self._set_state("error")
+        self._end_run("error")
         self._error(
             "The training process ended unexpectedly (exit code "
             f"{msg.exitcode}). The weights of the last update shown were kept; "
@@ -457,9 +488,15 @@ class TrainingController(QObject):
         self._run_state = None
         self._fine_tuning = False
         self._stop_requested = False
+        ended, then = self._ended or "stopped", self._after_end
+        self._ended = self._after_end = None
+        if self.session.training_state in ("running", "paused"):
+            self._set_state(ended)  # no run is left to be running or paused
         if self.stalled:
             self.stalled = False
             self.responsive.emit()
+        if then is not None:
+            self._start(then)
 
     def _error(self, message: str) -> None:
         self.last_error = message
