@@ -8,7 +8,9 @@ Stand-in test sets, all kept apart from training:
 - the same held-out digits re-captured the ways other sets are made
   (:mod:`nnstudio.data.capture`): black and white at three thresholds, reduced to 16×16 and
   back (grey, black and white, square pixels), thicker and thinner strokes, jagged edges,
-  slight rotations and shears, ink blobs, broken strokes, and two combinations; every one is
+  slight rotations and shears, ink blobs, broken strokes, the ink box stretched to fill a
+  square (as sets that scale every digit to fill their box are made; grey, and 16×16 black and
+  white), and two combinations; every one is
   framed again the MNIST way, with fixed seeds;
 - ``drawn``: digits drawn in 22 styles people use on the canvas (1 with flag and serif,
   Z-shaped 2, open and closed 4, looped 2, 7 with a bar, small-loop 6, open-stem 9, ...), each
@@ -89,6 +91,8 @@ def stand_in_sets(x: np.ndarray, y: np.ndarray) -> dict[str, tuple[np.ndarray, n
         "scan: thick + 16x16 b/w": cap.reframe(cap.low_resolution(cap.thicker(x, 1), 16, 0.5)),
         "scan: rotated + 16x16 b/w": cap.reframe(
             cap.low_resolution(cap.affine(x, 8 * signs, -0.15 * signs), 16, 0.5)),
+        "stretched to fill a box": cap.reframe(cap.fill_box(x)),
+        "stretched + 16x16 b/w": cap.reframe(cap.low_resolution(cap.fill_box(x), 16, 0.5)),
     }
     return {k: (v.astype(np.float32), y) for k, v in sets.items()}
 

@@ -67,6 +67,8 @@ ROOT = HERE.parent
 SEED = 20240
 VAL_SEED = 7
 EPOCHS, PER_EPOCH, REAL_REPEAT = 14, 40000, 2
+#: filters of the two convolutions and units of the hidden Dense layer
+FILTERS, DENSE = (16, 32), 128
 REAL_DIR = ROOT.parent / "shared" / "data" / "mnist"
 #: share of the synthetic digits that also go through a random capture process
 RECAPTURED = 0.35
@@ -205,11 +207,22 @@ def epoch_data(epoch: int, per_epoch: int, real: Dataset | None, real_repeat: in
     return x, y
 
 
+def digit_design(filters: tuple[int, int] = FILTERS, dense: int = DENSE):
+    """The ``cnn`` template with ``filters`` in its two convolutions and ``dense`` units in
+    its hidden Dense layer."""
+    design = get_template("cnn")
+    design.set_params("conv1", filters=int(filters[0]))
+    design.set_params("conv2", filters=int(filters[1]))
+    design.set_params("fc1", units=int(dense))
+    return design
+
+
 def build(epochs: int, per_epoch: int, lr: float, batch_size: int, out: Path,
-          real_dir: Path | None, real_repeat: int) -> dict:
+          real_dir: Path | None, real_repeat: int, filters: tuple[int, int] = FILTERS,
+          dense: int = DENSE) -> dict:
     """Train and save; returns the meta written into the model file."""
     t0 = time.perf_counter()
-    net = Network(get_template("cnn"), seed=SEED)
+    net = Network(digit_design(filters, dense), seed=SEED)
     val = synthetic_digits(5000, seed=VAL_SEED, cache=False)
     real, held = load_real(real_dir)
     aug_rng = np.random.default_rng(SEED)
@@ -248,7 +261,8 @@ def build(epochs: int, per_epoch: int, lr: float, batch_size: int, out: Path,
         "trained_on": (f"synthetic handwritten digits (generator v{GENERATOR_VERSION}): "
                        f"{epochs} epochs of {per_epoch:,} freshly generated, augmented "
                        f"digits{real_text}"),
-        "training": {"template": "cnn", "epochs": epochs, "per_epoch": per_epoch,
+        "training": {"template": "cnn", "filters": list(filters), "dense": int(dense),
+                     "epochs": epochs, "per_epoch": per_epoch,
                      "real_digits": 0 if real is None else int(real.n),
                      "real_repeat": real_repeat,
                      "batch_size": batch_size, "optimizer": "adam", "lr": lr,
@@ -289,13 +303,22 @@ def main(argv: list[str] | None = None) -> int:
                         f"{REAL_HELD_OUT:,}, which are held out and measured), or 'none'")
     p.add_argument("--real-repeat", type=int, default=REAL_REPEAT,
                    help="augmented copies of every real training digit per epoch")
+    p.add_argument("--filters", default=",".join(map(str, FILTERS)),
+                   help="filters of the two convolutions, e.g. 16,32")
+    p.add_argument("--dense", type=int, default=DENSE,
+                   help="units of the hidden Dense layer")
     args = p.parse_args(argv)
+    try:
+        filters = tuple(int(v) for v in args.filters.split(","))
+        assert len(filters) == 2 and min(filters) >= 1 and args.dense >= 1
+    except (ValueError, AssertionError):
+        p.error("--filters takes two positive whole numbers, e.g. 16,32; --dense one")
     real_dir = None if args.real.lower() == "none" else Path(args.real)
     if real_dir is not None and not real_dir.is_dir():
         p.error(f"no folder of real digits at {real_dir}: give --real DIR, or --real none "
                 "to train on synthetic digits only")
     build(args.epochs, args.per_epoch, args.lr, args.batch_size, args.out, real_dir,
-          args.real_repeat)
+          args.real_repeat, filters, args.dense)
     return 0
 
 

@@ -82,3 +82,35 @@ def test_recapture_is_seeded_framed_and_leaves_the_input_alone() -> None:
         assert total > 0
         assert abs((img * yy).sum() / total - 14) < 1.5
         assert abs((img * xx).sum() / total - 14) < 1.5
+
+
+def ink_box(img: np.ndarray) -> tuple[int, int]:
+    """(height, width) of the pixels above 0.5."""
+    ys, xs = np.nonzero(img > 0.5)
+    return int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
+
+
+def test_fill_box_stretches_a_narrow_digit_towards_a_square() -> None:
+    x = np.concatenate([bar(width=2), bar(vertical=False, width=4), np.zeros((1, 28, 28),
+                                                                          np.float32)])
+    before = x.copy()
+    full = cap.fill_box(x)
+    assert np.array_equal(x, before)  # the input is left alone
+    h, w = ink_box(full[0])
+    assert h == 20 and w >= 18  # the 2-px 1 is now a bar as wide as it is tall
+    h, w = ink_box(full[1])
+    assert w == 20 and h >= 18
+    assert not full[2].any()  # no ink: nothing to stretch
+    half = cap.fill_box(x, np.array([0.5, 0.0, 1.0]))
+    assert 8 <= ink_box(half[0])[1] <= 13  # half-way from 2 to 20 px
+    assert np.allclose(half[1], x[1], atol=1e-6)  # fill 0: unchanged
+
+
+def test_every_change_takes_no_images() -> None:
+    none = np.zeros((0, 28, 28), np.float32)
+    rng = np.random.default_rng(0)
+    for out in (cap.thinner(none), cap.thicker(none), cap.fill_box(none),
+                cap.binarise(none), cap.low_resolution(none), cap.affine(none, 5.0),
+                cap.ink_blobs(none, rng), cap.broken_strokes(none, rng),
+                cap.recapture(none, rng)):
+        assert out.shape == (0, 28, 28)
