@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.01)
     else:
-        from nnstudio.gui.train.controller import configure_threading
+        from nnstudio.gui.train.bridge import configure_threading
 
         configure_threading()  # the app's OpenBLAS thread limit, as in the window
         session, model_name = _session()

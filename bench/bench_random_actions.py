@@ -87,7 +87,7 @@ def one(seed: int, n: int, app) -> dict:
     bot = Bot()
     done = run_actions(w, bot, n, seed)
     bot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
-    stopped = w.controller.wait_idle(20000) and w.controller.loader.wait(20000)
+    stopped = w.controller.wait_idle(20000) and w.controller.data.wait(20000)
     pid = w.controller.process.pid
     runs = w.controller.process.starts
     w.close()

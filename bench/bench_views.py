@@ -148,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     try:
-        from nnstudio.gui.train.controller import configure_threading
+        from nnstudio.gui.train.bridge import configure_threading
 
         configure_threading()   # the app's OpenBLAS thread limit, as in the window
     except ImportError:

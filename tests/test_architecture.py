@@ -71,3 +71,10 @@ def test_pyside_does_not_leak_references_to_none() -> None:
         f"PySide6 leaked {before - after} references to None in 2,000 calls: this PySide6 "
         "release crashes long-running windows; install one that pyproject.toml allows"
     )
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """A module that grows past 500 lines is split by what its parts do."""
+    long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "nnstudio").rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+    assert not long, long

@@ -428,8 +428,8 @@ class WindowCommands:
                 meta = dict(s.meta)
                 if s.network.task == "classification":
                     meta["classes"] = s.class_names  # one name per output, as shown
-                if self.win.controller.dataset_spec:
-                    meta["data"] = self.win.controller.dataset_spec
+                if self.win.controller.data.spec:
+                    meta["data"] = self.win.controller.data.spec
                 if s.dataset is not None:
                     from nnstudio.data.csvdata import column_encoding
 

@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None, *, path: str | None = None,
     from PySide6.QtWidgets import QApplication
 
     from nnstudio.gui import theme
-    from nnstudio.gui.train.controller import configure_threading
+    from nnstudio.gui.train.bridge import configure_threading
 
     args = list(sys.argv if argv is None else [sys.argv[0], *argv])
     QCoreApplication.setOrganizationName("nnstudio")

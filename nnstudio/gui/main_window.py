@@ -106,13 +106,13 @@ class MainWindow(QMainWindow):
         s.snapshotApplied.connect(self._on_snapshot)
         s.modelChanged.connect(self._update_actions)
         self.controller.errored.connect(self._on_training_error)
-        self.controller.dataFailed.connect(
+        self.controller.data.failed.connect(
             lambda msg: self.statusBar().showMessage(f"Data could not be loaded: {msg}", 10000)
         )
-        self.controller.dataLoaded.connect(
+        self.controller.data.loaded.connect(
             lambda spec: self.statusBar().showMessage(f"Data ready: {spec}", 5000)
         )
-        self.controller.waitingForData.connect(self._on_waiting)
+        self.controller.data.waiting.connect(self._on_waiting)
         self.controller.unresponsive.connect(self._on_unresponsive)
         self.controller.responsive.connect(self._on_responsive)
         self._stall_box: QMessageBox | None = None
@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
 
                 if int(np.prod(net.input_shape)) == 256:
                     size = 16
-            self.controller.schedule_dataset(spec, size)
+            self.controller.data.schedule(spec, size)
 
     # ------------------------------------------------------------------ state display
     @Slot()

@@ -71,7 +71,7 @@ def run_actions(window, qtbot, n: int, seed: int,
             kind = f"template {name}"
         elif kind == "data":
             spec = DATA[rng.integers(len(DATA))]
-            window.controller.load_dataset(spec)
+            window.controller.data.load(spec)
             kind = f"data {spec}"
         _pump(float(rng.uniform(0.0, 0.12)) if kind == "wait" else 0.01)
         answer_dialogs(qtbot)

@@ -107,12 +107,12 @@ def test_training_panel_chooses_16x16_digits(qtbot, tmp_path, monkeypatch, mnist
     w.show()
     try:
         panel = w.training_panel
-        with qtbot.waitSignal(w.controller.dataLoaded, timeout=20000):
+        with qtbot.waitSignal(w.controller.data.loaded, timeout=20000):
             panel.choose_dataset(f"idx:{mnist_dir}")
         assert session.dataset.sample_shape == (28, 28) and panel.size_row.isVisible()
         combo = panel.size_combo
         combo.setFocus()
-        with qtbot.waitSignal(w.controller.dataLoaded, timeout=20000):
+        with qtbot.waitSignal(w.controller.data.loaded, timeout=20000):
             QTest.keyClick(combo, Qt.Key.Key_Down)   # 28×28 -> 16×16
         assert combo.currentData() == 16 and session.dataset.sample_shape == (16, 16)
         assert "16×16" in panel.dataset_info.text()
@@ -120,7 +120,7 @@ def test_training_panel_chooses_16x16_digits(qtbot, tmp_path, monkeypatch, mnist
         session.set_design(get_template("cnn16"))
         assert w.controller.check_ready() is None
         # ... and back to 28×28 for the mlp, reloading the digits
-        with qtbot.waitSignal(w.controller.dataLoaded, timeout=20000):
+        with qtbot.waitSignal(w.controller.data.loaded, timeout=20000):
             session.set_design(get_template("mlp"))
         assert combo.currentData() == 28 and session.dataset.sample_shape == (28, 28)
         w.grab().save("/tmp/ex1_size16.png")

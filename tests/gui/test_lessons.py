@@ -96,7 +96,7 @@ def open_lesson(qtbot, window, lesson_id: str):
 def settle(qtbot, window) -> None:
     """Wait until the data a step asked for is loaded."""
     c = window.controller
-    qtbot.waitUntil(lambda: not c.loader.busy and window.session.dataset is not None,
+    qtbot.waitUntil(lambda: not c.data.busy and window.session.dataset is not None,
                     timeout=20000)
 
 

@@ -28,7 +28,7 @@ def window(qtbot, tmp_path, monkeypatch):
 
 
 def load(qtbot, w, spec: str) -> None:
-    with qtbot.waitSignal(w.controller.dataLoaded, timeout=10000):
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=10000):
         w.training_panel.choose_dataset(spec)
 
 

@@ -35,7 +35,7 @@ def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, se
     assert len(done) == 50
     qtbot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
     assert c.wait_idle(20000), f"training did not stop after {done}"
-    assert c.loader.wait(20000), f"loading did not end after {done}"
+    assert c.data.wait(20000), f"loading did not end after {done}"
     pid = c.process.pid
     w.close()
     assert not w.isVisible()

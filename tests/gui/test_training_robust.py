@@ -137,12 +137,12 @@ CLOSE_WHILE_LOADING = textwrap.dedent("""
     from nnstudio.gui.worker import running_workers
     w = MainWindow(settings=QSettings(sys.argv[2], QSettings.Format.IniFormat), data=None)
     w.show()
-    w.controller.load_dataset("csv:" + sys.argv[1] + ":label=y")
+    w.controller.data.load("csv:" + sys.argv[1] + ":label=y")
     t = time.monotonic()
     while time.monotonic() - t < 1.0:
         app.processEvents()
         time.sleep(0.01)
-    assert w.controller.loader.busy, "the load ended before the window closed"
+    assert w.controller.data.busy, "the load ended before the window closed"
     t0 = time.monotonic()
     w.close()
     print(f"closed in {time.monotonic() - t0:.3f} s", flush=True)
@@ -182,7 +182,7 @@ def test_closing_while_a_big_csv_loads_is_prompt_and_never_aborts(tmp_path):
 def test_no_worker_or_process_is_left_after_closing(window, qtbot):
     w = window
     pid = training(w, qtbot)
-    w.controller.load_dataset("toy:spiral")
+    w.controller.data.load("toy:spiral")
     w.close()
     assert not w.isVisible()
     assert not running_workers()

@@ -173,22 +173,22 @@ def test_dataset_loading_in_background_with_cancel(window, qtbot):
     w = window
     c = w.controller
     panel = w.training_panel
-    with qtbot.waitSignal(c.dataLoaded, timeout=30000):
+    with qtbot.waitSignal(c.data.loaded, timeout=30000):
         panel.choose_dataset("synthetic:300")
     assert w.session.dataset.x.shape == (300, 28, 28)
     assert "300" in panel.dataset_info.text()
     # a long generation can be cancelled; the previous data stays
-    with qtbot.waitSignal(c.dataCancelled, timeout=30000):
+    with qtbot.waitSignal(c.data.cancelled, timeout=30000):
         panel.choose_dataset("synthetic:60000")
         assert panel.progress_row.isVisibleTo(panel)
         panel.cancel_button.click()
-    assert c.loader.wait(30000)
+    assert c.data.wait(30000)
     assert w.session.dataset.x.shape == (300, 28, 28)
 
 
 def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
     w = window
-    with qtbot.waitSignal(w.controller.dataFailed, timeout=10000):
+    with qtbot.waitSignal(w.controller.data.failed, timeout=10000):
         w.training_panel.choose_dataset("idx:/no/such/folder")
     assert w.training_panel.data_error.isVisibleTo(w.training_panel)
     assert w.training_panel.data_error.text()

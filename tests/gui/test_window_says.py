@@ -72,8 +72,8 @@ def test_clicking_a_mistake_puts_it_on_the_draw_page(qtbot, window, mnist_dir):
 
 
 def load_data(qtbot, w, spec: str, size: int) -> None:
-    with qtbot.waitSignal(w.controller.dataLoaded, timeout=60000):
-        w.controller.load_dataset(spec, size)
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=60000):
+        w.controller.data.load(spec, size)
 
 
 def test_three_vs_seven_names_and_fit_problems_come_from_the_data(qtbot, window):
@@ -90,7 +90,7 @@ def test_three_vs_seven_names_and_fit_problems_come_from_the_data(qtbot, window)
     assert "⚠ 2 problems" in panel.summary.text()
     offer = panel.fit_offer
     assert offer.isVisible() and "28×28" in offer.text()
-    with qtbot.waitSignal(w.controller.dataLoaded, timeout=60000):
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=60000):
         QTest.mouseClick(offer, LEFT)
     assert w.session.dataset.sample_shape == (28, 28)
     texts = [panel.problems.item(i).text() for i in range(panel.problems.count())]
@@ -278,21 +278,21 @@ def test_a_failed_load_leaves_the_data_panel_showing_the_data_in_use(qtbot, tmp_
     w = tiny_window(qtbot, tmp_path, monkeypatch)
     try:
         panel = w.training_panel
-        with qtbot.waitSignal(w.controller.dataLoaded, timeout=30000):
+        with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
             panel.choose_dataset("toy:circle")
         combo = panel.dataset_combo
         n_items = combo.count()
         info = panel.dataset_info.text()
         for k in range(2):
             bad = f"idx:{tmp_path / f'nothing{k}'}"
-            with qtbot.waitSignal(w.controller.dataFailed, timeout=30000):
+            with qtbot.waitSignal(w.controller.data.failed, timeout=30000):
                 panel.choose_dataset(bad)
             assert combo.currentData() == "toy:circle"
             assert combo.findData(bad) < 0 and combo.count() == n_items  # nothing piles up
             assert panel.data_error.isVisible()
             assert panel.dataset_info.text().startswith("Still in use:")
             assert info.split("</b>")[0].split("<b>")[-1] in panel.dataset_info.text()
-        with qtbot.waitSignal(w.controller.dataLoaded, timeout=30000):
+        with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
             panel.choose_dataset("toy:xor")
         assert not panel.data_error.isVisible()
         assert not panel.dataset_info.text().startswith("Still")

@@ -289,7 +289,7 @@ class EditorPanel(QWidget):
         self.problems.set_errors(errors)
         self.problems_title.setText(f"PROBLEMS ({len(errors)})" if errors else "PROBLEMS")
         self._offer_side = next((p.image_side for p in fit if p.image_side in (16, 28)), None)
-        spec = self.session.training.dataset_spec if self.session.training else None
+        spec = self.session.training.data.spec if self.session.training else None
         if self._offer_side and spec:
             side = self._offer_side
             self.fit_offer.setText(f"Use this data as {side}×{side} images")
@@ -305,13 +305,12 @@ class EditorPanel(QWidget):
 
     def _use_matching_data(self) -> None:
         training = self.session.training
-        if training is None or not self._offer_side or not training.dataset_spec:
+        if training is None or not self._offer_side or not training.data.spec:
             return
         if training.running:
             self.show_message("Training is running: the data changes after it stops.", "error")
             return
-        training.image_size = self._offer_side
-        training.load_dataset(training.dataset_spec, self._offer_side)
+        training.data.load(training.data.spec, self._offer_side)
         self.show_message(f"Loading the data as {self._offer_side}×{self._offer_side} "
                           "images (the Training panel shows the progress).", "info")
 

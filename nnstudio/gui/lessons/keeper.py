@@ -42,8 +42,8 @@ class Keeper:
             "history": s.history,
             "dirty": s.dirty,
             "dataset": s.dataset,
-            "spec": c.dataset_spec,
-            "image_size": c.image_size,
+            "spec": c.data.spec,
+            "image_size": c.data.image_size,
             "config": replace(c.config),
             "data_choice": w.training_panel.dataset_combo.currentIndex()
             if hasattr(w, "training_panel") else None,
@@ -62,12 +62,11 @@ class Keeper:
         if c.running or c.waiting_for_data:
             c.stop()
             c.wait_idle(5000)
-        if c.loader.busy:
-            c.cancel_loading()
+        c.data.cancel()
         s.set_design(st["design"], path=st["path"], weights=st["weights"],
                      history=st["history"], meta=st["meta"])
         s.set_dirty(bool(st["dirty"]))
-        c.dataset_spec, c.image_size = st["spec"], st["image_size"]
+        c.data.restore(st["spec"], st["image_size"])
         if s.dataset is not st["dataset"]:
             s.set_dataset(st["dataset"])
         apply_settings(w, _settings_of(st["config"]))

@@ -216,9 +216,8 @@ class LessonRunner(QObject):
             s.set_dirty(False)
         elif verb == "data":
             spec, size = parse_data(arg, base)
-            if c.dataset_spec != spec or c.image_size != size or s.dataset is None:
-                c.image_size = size
-                c.load_dataset(spec, size)
+            if c.data.spec != spec or c.data.image_size != size or s.dataset is None:
+                c.data.load(spec, size)
         elif verb == "settings":
             apply_settings(w, parse_settings(arg))
         elif verb == "page":

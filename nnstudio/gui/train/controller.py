@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from nnstudio.core.design import DesignError, design_to_json
 from nnstudio.core.perceptron import is_perceptron
@@ -37,23 +37,18 @@ from nnstudio.core.trainprotocol import (
 )
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.bridge import DatasetTokens, configure_threading, pump
-from nnstudio.gui.train.data_loader import DatasetLoader, data_mismatch, why_not_ready
+from nnstudio.gui.train.data_feed import DataFeed
+from nnstudio.gui.train.data_loader import why_not_ready
 from nnstudio.gui.train.receive import apply_metrics
 from nnstudio.gui.worker import Worker, work
 
-__all__ = ["DatasetLoader", "TrainingController", "configure_threading",
-           "copy_config", "data_mismatch"]
+__all__ = ["TrainingController"]
 
 log = logging.getLogger(__name__)
 
 #: the perceptron rule's settings: its classic learning rate, and enough passes to separate
 #: what a straight line can separate (it stops by itself before)
 PERCEPTRON_SETTINGS = {"lr": 0.1, "epochs": 100}
-
-
-def copy_config(config: TrainConfig, **changes: Any) -> TrainConfig:
-    """A copy of ``config`` with ``changes``."""
-    return replace(config, **changes)
 
 
 class TrainingController(QObject):
@@ -80,10 +75,6 @@ class TrainingController(QObject):
         :meth:`restart` ends it.
     responsive()
         It responds again (after ``unresponsive``).
-    dataLoading(str), dataProgress(int, int), dataLoaded(str), dataFailed(str), dataCancelled()
-        The dataset loader's progress (see :meth:`load_dataset`).
-    waitingForData(bool)
-        Play was pressed while the data is still loading: training starts when it arrives.
     commanded(str)
         ``"play"``, ``"step"``, ``"stop"`` or ``"reset"`` was asked for.
     perceptronEnded(dict)
@@ -101,12 +92,6 @@ class TrainingController(QObject):
     wasReset = Signal()
     unresponsive = Signal(str)
     responsive = Signal()
-    dataLoading = Signal(str)
-    dataProgress = Signal(int, int)
-    dataLoaded = Signal(str)
-    dataFailed = Signal(str)
-    dataCancelled = Signal()
-    waitingForData = Signal(bool)
     perceptronEnded = Signal(dict)
     configChanged = Signal()
     commanded = Signal(str)
@@ -118,9 +103,6 @@ class TrainingController(QObject):
         session.training = self
         self.config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam",
                                   weight_decay=0.0, val_split=0.1, seed=0)
-        self.dataset_spec: str | None = None
-        self._damage_checked: tuple[Any, str | None] | None = None
-        self.image_size = 28
         self._process: TrainingProcess | None = None
         self._worker: Worker | None = None   # pumps the current run's messages
         self._run_state: str | None = None   # "running" | "paused" as last commanded
@@ -136,16 +118,10 @@ class TrainingController(QObject):
         self._tokens = DatasetTokens()
         #: tests of the error path: (n, message) makes runs fail after n batches
         self.fail_after: tuple[int, str] | None = None
-        self._pending_start: str | None = None
         self._fine_tuning = False
-        self._scheduled: str | None = None
         self.last_error: str | None = None
-        self.loader = DatasetLoader(self)
-        self.loader.started.connect(self.dataLoading)
-        self.loader.progress.connect(self.dataProgress)
-        self.loader.loaded.connect(self._on_data_loaded)
-        self.loader.failed.connect(self._on_data_failed)
-        self.loader.cancelled.connect(self._on_data_cancelled)
+        #: the data training uses (source, image size, background loading)
+        self.data = DataFeed(session, self)
         #: how the last perceptron run ended (see ``perceptronEnded``), None otherwise
         self.last_outcome: dict | None = None
         session.designReplaced.connect(self._on_design_replaced)
@@ -175,7 +151,9 @@ class TrainingController(QObject):
 
     @property
     def waiting_for_data(self) -> bool:
-        return self._pending_start is not None
+        """Play was pressed while the data is loading: training starts when it arrives
+        (``data.waiting`` says when this changes)."""
+        return self.data.waited_for
 
     def _set_state(self, state: str) -> None:
         self.session.set_training_state(state)
@@ -218,8 +196,8 @@ class TrainingController(QObject):
             self.process.pause()
             self._run_state = "paused"
             self._set_state("paused")
-        elif self._pending_start is not None:
-            self._cancel_pending()
+        else:
+            self.data.stop_waiting()
 
     @Slot()
     def toggle(self) -> None:
@@ -258,8 +236,7 @@ class TrainingController(QObject):
     def stop(self) -> None:
         """End the run before the next batch (the weights trained so far are kept)."""
         self.commanded.emit("stop")
-        if self._pending_start is not None:
-            self._cancel_pending()
+        self.data.stop_waiting()
         if self._run_over(None):
             return
         if self.running:
@@ -285,7 +262,7 @@ class TrainingController(QObject):
     @Slot()
     def reset(self) -> None:
         """Stop, then give the network fresh random weights and start a new curve."""
-        self._cancel_pending()
+        self.data.stop_waiting()
         if self.running:
             self.stop()
             self.wait_idle(15000)
@@ -297,13 +274,15 @@ class TrainingController(QObject):
     def apply_settings(self, **changes: Any) -> None:
         """Change fields of :attr:`config` (e.g. ``lr=0.1, epochs=100``) and tell the panel.
 
-        A run in progress takes a new learning rate at once; the rest applies from the next
-        Play.
+        A run in progress takes a new learning rate or batch size from its next batch; the
+        rest applies from the next Play.
         """
         for key, value in changes.items():
             setattr(self.config, key, value)
-        if "lr" in changes and self.running:
+        if self.running and "lr" in changes:
             self.process.set_lr(float(changes["lr"]))
+        if self.running and "batch_size" in changes:
+            self.process.set_batch_size(int(changes["batch_size"]))
         self.configChanged.emit()
 
     @Slot()
@@ -314,24 +293,14 @@ class TrainingController(QObject):
             self.apply_settings(**PERCEPTRON_SETTINGS)
 
     def set_lr(self, lr: float) -> None:
-        """Learning rate, applied from the next batch when training."""
-        lr = float(lr)
-        if not (math.isfinite(lr) and lr > 0):
-            return
-        self.config.lr = lr
-        if self.running:
-            self.process.set_lr(lr)
-        self.configChanged.emit()
+        """Learning rate (positive and finite, else ignored), live when training."""
+        if math.isfinite(float(lr)) and float(lr) > 0:
+            self.apply_settings(lr=float(lr))
 
     def set_batch_size(self, batch_size: int) -> None:
-        """Batch size, applied from the next batch when training."""
-        batch_size = int(batch_size)
-        if batch_size < 1:
-            return
-        self.config.batch_size = batch_size
-        if self.running:
-            self.process.set_batch_size(batch_size)
-        self.configChanged.emit()
+        """Batch size (at least 1, else ignored), live when training."""
+        if int(batch_size) >= 1:
+            self.apply_settings(batch_size=int(batch_size))
 
     def fine_tune(self, dataset: Any, *, epochs: int = 3, lr: float | None = None) -> None:
         """Train the current weights on ``dataset`` (e.g. the person's own digits), as a run
@@ -339,7 +308,7 @@ class TrainingController(QObject):
         if self.running:
             self._error("Training is already running: stop it before fine-tuning.")
             return
-        cfg = copy_config(self.config, epochs=max(1, int(epochs)), val_split=0.0,
+        cfg = replace(self.config, epochs=max(1, int(epochs)), val_split=0.0,
                           lr=float(lr) if lr else self.config.lr)
         self._fine_tuning = True
         self._start("run", dataset=dataset, config=cfg, label="fine-tuning")
@@ -349,24 +318,16 @@ class TrainingController(QObject):
         """Why training cannot start now (a sentence saying what to do), or None."""
         problem = why_not_ready(self.session, dataset)
         if problem is None:  # the design and the data fit: are the data's values numbers?
-            problem = self._damaged(dataset if dataset is not None else self.session.dataset)
+            problem = self.data.damaged(dataset if dataset is not None else self.session.dataset)
         return problem
-
-    def _damaged(self, ds: Any) -> str | None:
-        """NaN or infinite values in ``ds`` (checked once per dataset), blamed on the data."""
-        from nnstudio.core.datafit import nonfinite_data
-
-        checked = self._damage_checked
-        if checked is None or checked[0] is not ds:
-            checked = self._damage_checked = (ds, nonfinite_data(ds.x, ds.y, ds.name))
-        return checked[1]
 
     def _start(self, mode: str, *, dataset: Any = None, config: TrainConfig | None = None,
                label: str | None = None) -> None:
         s = self.session
-        if dataset is None and s.dataset is None and (self.loader.busy or self._scheduled):
-            self._pending_start = mode
-            self.waitingForData.emit(True)
+        if dataset is None and self.data.wait_for_data(
+                lambda: None if self.running else self._start(mode),
+                lambda message: self._error(
+                    f"Training did not start: the data could not be loaded. {message}")):
             return
         problem = self.check_ready(dataset)
         if problem:
@@ -374,7 +335,7 @@ class TrainingController(QObject):
             self._error(problem)
             return
         ds = dataset if dataset is not None else s.dataset
-        cfg = copy_config(config or self.config)
+        cfg = replace(config or self.config)
         try:
             cfg.validate()
         except ValueError as exc:
@@ -405,11 +366,6 @@ class TrainingController(QObject):
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
         self.started.emit(label or "")
-
-    def _cancel_pending(self) -> None:
-        if self._pending_start is not None:
-            self._pending_start = None
-            self.waitingForData.emit(False)
 
     # ------------------------------------------------------------ from the training process
     def _on_message(self, worker: Worker, msg: ChildMessage) -> None:
@@ -504,55 +460,6 @@ class TrainingController(QObject):
             self._set_state("idle")
         self.errored.emit(message)
 
-    # ------------------------------------------------------------ data
-    def load_dataset(self, spec: str, size: int | None = None) -> None:
-        """Load the data source ``spec`` in the background; it becomes ``session.dataset``.
-
-        Training cannot swap its data mid-run: a run in progress keeps its data until it
-        ends; the next run uses the new data.
-        """
-        self._scheduled = None
-        self.loader.load(spec, int(size or self.image_size))
-
-    def schedule_dataset(self, spec: str, size: int | None = None, delay_ms: int = 0) -> None:
-        """Load ``spec`` once the event loop runs (the window appears first); Play pressed
-        meanwhile waits for it."""
-        self._scheduled = spec
-
-        def go() -> None:
-            if self._scheduled == spec:
-                self._scheduled = None
-                self.load_dataset(spec, size)
-
-        QTimer.singleShot(delay_ms, self, go)
-
-    def cancel_loading(self) -> None:
-        self.loader.cancel()
-
-    @Slot(str, object)
-    def _on_data_loaded(self, spec: str, dataset: Any) -> None:
-        self.dataset_spec = spec
-        self.session.set_dataset(dataset)
-        self.dataLoaded.emit(spec)
-        if self._pending_start is not None:
-            mode, self._pending_start = self._pending_start, None
-            self.waitingForData.emit(False)
-            if not self.running:
-                self._start(mode)
-
-    @Slot(str, str)
-    def _on_data_failed(self, spec: str, message: str) -> None:
-        self.dataFailed.emit(message)
-        if self._pending_start is not None:
-            self._cancel_pending()
-            self._error(f"Training did not start: the data could not be loaded. {message}")
-
-    @Slot(str)
-    def _on_data_cancelled(self, spec: str) -> None:
-        self.dataCancelled.emit()
-        if self._pending_start is not None and not self.loader.busy:
-            self._cancel_pending()
-
     # ------------------------------------------------------------ ending
     def wait_idle(self, timeout_ms: int = 5000) -> bool:
         """Wait (processing events) until no run is active; False on timeout."""
@@ -569,10 +476,9 @@ class TrainingController(QObject):
         """Stop training and loading, end the pump and the training process (closing the
         window). Never hangs: a process that does not stop in time, or does not respond, is
         killed."""
-        self._cancel_pending()
-        self._scheduled = None
+        self.data.stop_waiting()
         deadline = time.monotonic() + min(timeout_ms, 3000) / 1000
-        ok = self.loader.shutdown(min(timeout_ms, 3000))
+        ok = self.data.shutdown(min(timeout_ms, 3000))
         worker = self._worker
         if worker is not None:
             self._stop_requested = True

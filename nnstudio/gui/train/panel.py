@@ -109,12 +109,12 @@ class TrainingPanel(QDockWidget):
         self.setWidget(scroll)
         self.setMinimumWidth(300)
 
-        c = self.controller
-        c.dataLoading.connect(self._on_loading)
-        c.dataProgress.connect(self._on_progress)
-        c.dataLoaded.connect(self._on_loaded)
-        c.dataFailed.connect(self._on_failed)
-        c.dataCancelled.connect(self._on_cancelled)
+        c, data = self.controller, self.controller.data
+        data.loading.connect(self._on_loading)
+        data.progress.connect(self._on_progress)
+        data.loaded.connect(self._on_loaded)
+        data.failed.connect(self._on_failed)
+        data.cancelled.connect(self._on_cancelled)
         session.datasetChanged.connect(self._show_dataset)
         session.designReplaced.connect(self._follow_design_size)
         session.modelChanged.connect(self._show_rule)
@@ -122,8 +122,8 @@ class TrainingPanel(QDockWidget):
             c.configChanged.connect(self.show_config)
         self._show_dataset()
         self._show_rule()
-        if c.loader.busy and c.loader.spec:
-            self._on_loading(c.loader.spec)
+        if data.busy and data.loader.spec:
+            self._on_loading(data.loader.spec)
 
     # ------------------------------------------------------------------ building
     def _build_data(self) -> QGroupBox:
@@ -147,7 +147,7 @@ class TrainingPanel(QDockWidget):
         self.dataset_combo.insertSeparator(self.dataset_combo.count())
         self.dataset_combo.addItem("Folder of IDX files (MNIST format)…", "__idx__")
         self.dataset_combo.addItem("CSV table…", "__csv__")
-        self._select_spec(self.controller.dataset_spec)
+        self._select_spec(self.controller.data.spec)
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
         lay.addWidget(self.dataset_combo)
 
@@ -162,7 +162,7 @@ class TrainingPanel(QDockWidget):
                                    "each 28×28 digit by averaging its pixels (for designs "
                                    "whose Input is 16×16, like the cnn16 template).")
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(
-            int(getattr(self.controller, "image_size", 28)))))
+            self.controller.data.image_size)))
         self.size_combo.activated.connect(self._on_size_chosen)
         size_row.addWidget(self.size_label)
         size_row.addWidget(self.size_combo, 1)
@@ -182,7 +182,7 @@ class TrainingPanel(QDockWidget):
         self.progress.setMaximumHeight(18)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("datasetCancel")
-        self.cancel_button.clicked.connect(self.controller.cancel_loading)
+        self.cancel_button.clicked.connect(self.controller.data.cancel)
         prow.addWidget(self.progress, 1)
         prow.addWidget(self.cancel_button)
         self.progress_row = QWidget()
@@ -350,7 +350,7 @@ class TrainingPanel(QDockWidget):
 
     def _forget_spec(self, spec: str | None) -> None:
         """Take a source that failed to load out of the list (if only the panel added it)."""
-        if spec and spec in self._added_specs and spec != self.controller.dataset_spec:
+        if spec and spec in self._added_specs and spec != self.controller.data.spec:
             i = self.dataset_combo.findData(spec)
             if i >= 0:
                 self.dataset_combo.removeItem(i)
@@ -362,7 +362,7 @@ class TrainingPanel(QDockWidget):
         if spec == "__idx__":
             folder = QFileDialog.getExistingDirectory(self, "Folder with IDX image and label files")
             if not folder:
-                self._select_spec(self.controller.dataset_spec)
+                self._select_spec(self.controller.data.spec)
                 return
             spec = f"idx:{folder}"
             # remembered as the standard test digits (the Draw page scores fine-tuning on them)
@@ -370,24 +370,24 @@ class TrainingPanel(QDockWidget):
         elif spec == "__csv__":
             path, _ = QFileDialog.getOpenFileName(self, "CSV table", "", "CSV (*.csv);;All (*)")
             if not path:
-                self._select_spec(self.controller.dataset_spec)
+                self._select_spec(self.controller.data.spec)
                 return
             column, ok = QInputDialog.getText(
                 self, "Label column", "Name of the column to predict:"
             )
             if not ok or not column.strip():
-                self._select_spec(self.controller.dataset_spec)
+                self._select_spec(self.controller.data.spec)
                 return
             spec = f"csv:{path}:label={column.strip()}"
         if not spec:
             return
         self._select_spec(spec)
-        self.controller.load_dataset(spec)
+        self.controller.data.load(spec)
 
     def choose_dataset(self, spec: str) -> None:
         """Select and load the data source ``spec`` (as if chosen in the list)."""
         self._select_spec(spec)
-        self.controller.load_dataset(spec)
+        self.controller.data.load(spec)
 
     @Slot()
     def _show_rule(self) -> None:
@@ -415,12 +415,7 @@ class TrainingPanel(QDockWidget):
         """Use ``size`` × ``size`` digits (16 or 28) and reload the current digit data."""
         size = 16 if int(size) == 16 else 28
         self.size_combo.setCurrentIndex(self.size_combo.findData(size))
-        if size == self.controller.image_size:
-            return
-        self.controller.image_size = size
-        spec = self.controller.dataset_spec
-        if spec and self._is_digits():
-            self.controller.load_dataset(spec, size)
+        self.controller.data.set_image_size(size, reload=self._is_digits())
 
     @Slot(int)
     def _on_size_chosen(self, index: int) -> None:
@@ -463,7 +458,7 @@ class TrainingPanel(QDockWidget):
         self.progress_row.setVisible(False)
         self._forget_spec(self._loading_spec)
         self._loading_spec = None
-        in_use = self.controller.dataset_spec
+        in_use = self.controller.data.spec
         if in_use is not None:
             self._select_spec(in_use)
         self.data_error.setText(message)
@@ -472,14 +467,14 @@ class TrainingPanel(QDockWidget):
 
     @Slot()
     def _on_cancelled(self) -> None:
-        if not self.controller.loader.busy:
+        if not self.controller.data.busy:
             self.progress_row.setVisible(False)
             self.data_error.setText("Loading was cancelled; the previous data is still in use.")
             self.data_error.setVisible(True)
             self._select_spec(self._current_spec())
 
     def _current_spec(self) -> str | None:
-        return self.controller.dataset_spec
+        return self.controller.data.spec
 
     @Slot()
     def _show_dataset(self) -> None:

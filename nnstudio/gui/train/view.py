@@ -195,7 +195,7 @@ class TrainView(QWidget):
             self.curves = CurveBook(session, self.controller, self)
             self.curves.newCurve.connect(self._on_new_curve)
             self.controller.errored.connect(self._on_error)
-            self.controller.waitingForData.connect(lambda _on: self._update_message())
+            self.controller.data.waiting.connect(lambda _on: self._update_message())
             if hasattr(self.controller, "perceptronEnded"):
                 self.controller.perceptronEnded.connect(self._on_perceptron_ended)
         session.modelChanged.connect(self._apply_words)
@@ -410,7 +410,7 @@ class TrainView(QWidget):
             why = c.check_ready() if c is not None else None
             self._set_message(why or "The design is not complete yet.", error=True)
         elif s.dataset is None:
-            loading = c is not None and c.loader.busy
+            loading = c is not None and c.data.busy
             self._set_message("Loading the data…" if loading else
                               "Choose data in the Training panel to train on.")
         else:
