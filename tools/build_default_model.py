@@ -14,8 +14,9 @@ Every training image is augmented (see :func:`augment`):
 
 and 35% of the synthetic and half of the real ones also go through a random capture process
 (:func:`nnstudio.data.capture.recapture`: black and white, a 12-18 pixel grid and back,
-thicker or thinner pens, ink blobs, broken strokes, slight rotations and shears, then MNIST
-framing again), because a model that has seen one capture process reads others badly.
+thicker or thinner pens, ink blobs, broken strokes, slight rotations and shears, the ink box
+stretched part or all of the way to a square, then MNIST framing again), because a model
+that has seen one capture process reads others badly.
 
 The learning rate steps down to a tenth for the last quarter of the epochs, and the shipped
 weights are the average of the weights after every batch of that last quarter (a Polyak /
@@ -28,6 +29,7 @@ Usage::
 
     python tools/build_default_model.py [--epochs 14] [--per-epoch 40000]
         [--real ../shared/data/mnist | --real none] [--real-repeat 2]
+        [--filters 16,32] [--dense 128]
         [--out nnstudio/resources/default_model.npz]
 
 Without the real digits (``--real none``) it trains on synthetic digits only.
@@ -65,7 +67,7 @@ from nnstudio.data.synthetic import GENERATOR_VERSION, synthetic_digits  # noqa:
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEED = 20240
-VAL_SEED = 7
+VAL_SEED, VAL_SIZE = 7, 5000
 EPOCHS, PER_EPOCH, REAL_REPEAT = 14, 40000, 2
 #: filters of the two convolutions and units of the hidden Dense layer
 FILTERS, DENSE = (16, 32), 128
@@ -219,11 +221,11 @@ def digit_design(filters: tuple[int, int] = FILTERS, dense: int = DENSE):
 
 def build(epochs: int, per_epoch: int, lr: float, batch_size: int, out: Path,
           real_dir: Path | None, real_repeat: int, filters: tuple[int, int] = FILTERS,
-          dense: int = DENSE) -> dict:
+          dense: int = DENSE, val_size: int = VAL_SIZE) -> dict:
     """Train and save; returns the meta written into the model file."""
     t0 = time.perf_counter()
     net = Network(digit_design(filters, dense), seed=SEED)
-    val = synthetic_digits(5000, seed=VAL_SEED, cache=False)
+    val = synthetic_digits(val_size, seed=VAL_SEED, cache=False)
     real, held = load_real(real_dir)
     aug_rng = np.random.default_rng(SEED)
     average = WeightAverage(net)
@@ -269,7 +271,8 @@ def build(epochs: int, per_epoch: int, lr: float, batch_size: int, out: Path,
                      "lr_schedule": "lr/10 for the last quarter of the epochs",
                      "augmentation": "thickness, affine (±10°, ×0.85-1.1, shear ±0.15, "
                                      "±1.5 px), elastic ~0.7 px; capture processes "
-                                     f"(b/w, coarse grids, pens, blobs, gaps) on "
+                                     "(b/w, coarse grids, pens, blobs, gaps, ink box "
+                                     f"stretched to a square) on "
                                      f"{RECAPTURED:.0%} of synthetic and "
                                      f"{REAL_RECAPTURED:.0%} of real digits",
                      "weights": f"average over the {average.count} batches of the last "
@@ -307,18 +310,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="filters of the two convolutions, e.g. 16,32")
     p.add_argument("--dense", type=int, default=DENSE,
                    help="units of the hidden Dense layer")
+    p.add_argument("--val-size", type=int, default=VAL_SIZE,
+                   help=f"synthetic validation digits (a fixed set, seed {VAL_SEED})")
     args = p.parse_args(argv)
     try:
         filters = tuple(int(v) for v in args.filters.split(","))
         assert len(filters) == 2 and min(filters) >= 1 and args.dense >= 1
+        assert args.val_size >= 10
     except (ValueError, AssertionError):
-        p.error("--filters takes two positive whole numbers, e.g. 16,32; --dense one")
+        p.error("--filters takes two positive whole numbers, e.g. 16,32; --dense one; "
+                "--val-size at least 10")
     real_dir = None if args.real.lower() == "none" else Path(args.real)
     if real_dir is not None and not real_dir.is_dir():
         p.error(f"no folder of real digits at {real_dir}: give --real DIR, or --real none "
                 "to train on synthetic digits only")
     build(args.epochs, args.per_epoch, args.lr, args.batch_size, args.out, real_dir,
-          args.real_repeat, filters, args.dense)
+          args.real_repeat, filters, args.dense, args.val_size)
     return 0
 
 
