@@ -4,7 +4,8 @@ Each seed opens the main window offscreen (a small 2-D design and data), does N 
 actions (toolbar buttons pressed with the mouse, Space, templates from the menu, data
 switches, short waits; every dialog answered), then stops, closes the window and checks
 that nothing is left: no exception in a slot, no deadlock (Stop ends within 20 s), no
-background worker, no training process.
+background worker, no training process; and after every action, that the window never says
+"running" or "paused" while no run is going.
 
     .venv/bin/python bench/bench_random_actions.py --seeds 20 --actions 300
 """
@@ -85,7 +86,14 @@ def one(seed: int, n: int, app) -> dict:
     w.controller.config.epochs = 3
     t0 = time.monotonic()
     bot = Bot()
-    done = run_actions(w, bot, n, seed)
+    c = w.controller
+    stale: list[str] = []  # the window said running or paused with no run going
+
+    def check() -> None:
+        if not c.running and w.session.training_state in ("running", "paused"):
+            stale.append(w.session.training_state)
+
+    done = run_actions(w, bot, n, seed, check)
     bot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
     stopped = w.controller.wait_idle(20000) and w.controller.data.wait(20000)
     pid = w.controller.process.pid
@@ -95,7 +103,8 @@ def one(seed: int, n: int, app) -> dict:
     sys.excepthook = old_hook
     return {"actions": len(done), "seconds": time.monotonic() - t0, "stopped": stopped,
             "workers_left": len(running_workers()), "child_left": not (pid is None or gone(pid)),
-            "exceptions": errors, "kinds": collections.Counter(k.split()[0] for k in done),
+            "exceptions": errors, "stale_states": len(stale),
+            "kinds": collections.Counter(k.split()[0] for k in done),
             "process_starts": runs}
 
 
@@ -114,12 +123,13 @@ def main() -> None:
         r = one(seed, args.actions, app)
         total.update(r["kinds"])
         ok = (r["stopped"] and not r["workers_left"] and not r["child_left"]
-              and not r["exceptions"])
+              and not r["exceptions"] and not r["stale_states"])
         bad += not ok
         print(f"seed {seed}: {r['actions']} actions in {r['seconds']:.1f} s, "
               f"{r['process_starts']} process start(s), stopped={r['stopped']}, "
               f"workers left={r['workers_left']}, child left={r['child_left']}, "
-              f"exceptions={len(r['exceptions'])}", flush=True)
+              f"exceptions={len(r['exceptions'])}, stale states={r['stale_states']}",
+              flush=True)
         for e in r["exceptions"]:
             print(e)
     print(f"{args.seeds} seeds x {args.actions} actions: {bad} failed; actions done: "
