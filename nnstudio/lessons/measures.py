@@ -77,10 +77,13 @@ def _best(ctx: Context, attr: str, pick: Callable) -> float | None:
 WINDOW_VALUES: dict[str, str] = {
     "page": "the page on screen: draw, design, train, inside or lessons",
     "view": "the Inside view on screen: boundary, cost, roll, conv, evaluation, estimates, "
-            "backprop, weights",
+            "backprop, ideal, weights (none while another page is on screen)",
     "state": "training: idle, running, paused, finished, stopped or error",
     "ball": "where the Rolling ball view's ball came to rest: global, local, crawling, "
             "bouncing or diverged (rolling while it moves, none before it rolled)",
+    "outcome": "how the perceptron's last run since the step opened ended: separated (a "
+               "pass without mistakes), cycle (its weights came back: no line separates the "
+               "classes), out_of_passes or stopped",
 }
 
 #: metric name -> (unit, description)
@@ -109,7 +112,10 @@ COUNTS: dict[str, str] = {
     "params": "trainable numbers of the network",
     "samples": "samples in the loaded data",
     "classes": "classes of the loaded data (0 for numbers to predict)",
-    "passes": "passes of the perceptron rule made since the step opened",
+    "passes": "passes of the perceptron rule made since the step opened (with Play or Step "
+              "one pass a pass is an epoch)",
+    "pass_mistakes": "mistakes the perceptron made in its last pass (what the Train page "
+                     "plots per pass)",
     "changed_weights": "weights and biases that changed since the step opened",
     "layers": "layers:KIND: layers of that kind in the design, e.g. layers:Conv2D",
     "errors": "training runs that ended in an error since the step opened",

@@ -19,7 +19,7 @@ data       a data source as on the command line (``cars``, ``perceptron:xor``,
 settings   ``lr=0.01 batch=4 epochs=20 optimizer=sgd l2=0 val=20 shift=0 seed=0``
 page       ``draw``, ``design``, ``train``, ``inside`` (or an objectName)
 view       ``boundary``, ``cost``, ``roll``, ``conv``, ``evaluation``, ``estimates``,
-           ``backprop``, ``weights``;
+           ``backprop``, ``ideal`` (Ideal digits), ``weights``;
            ``neurons`` / ``diagram`` switch the Design page's mode
 =========  ===================================================================
 """
@@ -38,7 +38,8 @@ PAGES = {"draw": "drawPage", "design": "designPage", "train": "trainPage",
 VIEWS = {"boundary": "boundaryView", "cost": "costView", "conv": "convView",
          "evaluation": "evaluationView", "mistakes": "evaluationView",
          "estimates": "estimatesView", "roll": "rollView", "backprop": "backpropView",
-         "weights": "weightsView", "neurons": "neurons", "diagram": "diagram"}
+         "ideal": "idealDigitsView", "weights": "weightsView", "neurons": "neurons",
+         "diagram": "diagram"}
 SETTINGS = {"lr": float, "batch": int, "epochs": int, "optimizer": str, "l2": float,
             "val": int, "shift": int, "seed": int}
 DATA_SOURCES = ("synthetic", "mnist", "fashion-mnist", "idx", "toy", "cars", "perceptron",

@@ -162,6 +162,24 @@ def test_checks_compare_numbers_and_words_without_evaluating_code() -> None:
             parse_check(bad)
 
 
+def test_the_perceptrons_passes_are_measured_from_what_the_window_counted() -> None:
+    from nnstudio.lessons.measures import Context, Measurer
+    from nnstudio.lessons.setup import view_name
+
+    m = Measurer()
+    mistakes = parse_check("count pass_mistakes == 0 | Mistakes in the last pass: {value}")
+    ended = parse_check("metric outcome == separated")
+    before = Context(values={"pass_mistakes": None, "outcome": None, "passes": 0})
+    assert m.measure(mistakes, before) is None and not mistakes.holds(None)
+    assert m.label(mistakes, None) == "Mistakes in the last pass: not measured yet"
+    assert not ended.holds(m.measure(ended, before))
+    after = Context(values={"pass_mistakes": 0.0, "outcome": "separated", "passes": 6})
+    assert mistakes.holds(m.measure(mistakes, after)) and ended.holds(m.measure(ended, after))
+    assert not parse_check("metric outcome == cycle").holds(m.measure(ended, after))
+    assert m.measure(parse_check("count passes >= 20"), after) == 6
+    assert view_name("ideal") == "idealDigitsView"
+
+
 def test_actions_and_setup_values_are_checked_when_read() -> None:
     assert parse_action("set lrSpin 0.05").arg == "lrSpin 0.05"
     assert parse_action("train 20").number == 20

@@ -4,11 +4,15 @@
 mark), the data, the training settings, the page and view on screen, and gives all of it back
 unchanged when the lesson ends. The design object itself is kept, not a copy: nothing the
 lesson does can reach it, because the session stops listening to it while it is set aside.
+
+Training settings, the lesson's and the person's own alike, go through the controller's
+``apply_settings`` (:func:`apply_settings`), so the Training panel and every other view
+that shows them hear of the change (``configChanged``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -69,8 +73,8 @@ class Keeper:
         c.data.restore(st["spec"], st["image_size"])
         if s.dataset is not st["dataset"]:
             s.set_dataset(st["dataset"])
-        apply_settings(w, _settings_of(st["config"]))
-        c.config = replace(st["config"])
+        c.apply_settings(**asdict(st["config"]))  # every field, exactly as it was
+        show_image_size(w, st["image_size"])
         panel = getattr(w, "training_panel", None)
         if panel is not None and st["spec"]:
             panel._select_spec(st["spec"])
@@ -95,39 +99,31 @@ class Keeper:
             np.array_equal(kept[k], weights[k]) for k in kept)
 
 
-def _settings_of(cfg: Any) -> dict[str, Any]:
-    return {"lr": cfg.lr, "batch": cfg.batch_size, "epochs": cfg.epochs,
-            "optimizer": cfg.optimizer, "l2": cfg.weight_decay,
-            "val": int(round(cfg.val_split * 100)), "shift": getattr(cfg, "augment_shift", 0),
-            "seed": cfg.seed}
+#: a lesson's setting name (``settings: lr=0.01 val=20``) -> the training config's field
+SETTING_FIELDS = {"lr": "lr", "batch": "batch_size", "epochs": "epochs",
+                  "optimizer": "optimizer", "l2": "weight_decay", "val": "val_split",
+                  "shift": "augment_shift", "seed": "seed"}
 
 
-#: setting name -> objectName of its widget in the Training panel
-SETTING_WIDGETS = {"lr": "lrSpin", "batch": "batchSizeSpin", "epochs": "epochsSpin",
-                   "optimizer": "optimizerCombo", "l2": "l2Spin", "val": "valSplitSpin",
-                   "shift": "shiftSpin", "seed": "seedSpin"}
+def config_fields(settings: dict[str, Any]) -> dict[str, Any]:
+    """A lesson's settings as training config fields: ``{"val": 20, "batch": 4}`` ->
+    ``{"val_split": 0.2, "batch_size": 4}`` (``val`` is a percentage)."""
+    out: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = SETTING_FIELDS[key]
+        out[name] = float(value) / 100.0 if key == "val" else value
+    return out
 
 
 def apply_settings(window: Any, settings: dict[str, Any]) -> None:
-    """Set training settings through the Training panel's own widgets (so they show them)."""
-    from PySide6.QtCore import QObject
-    from PySide6.QtWidgets import QComboBox
+    """Change training settings the way the Training panel does: through the controller,
+    which tells the panel (``configChanged``), so it shows them."""
+    window.controller.apply_settings(**config_fields(settings))
 
-    panel = getattr(window, "training_panel", None)
-    cfg = window.controller.config
-    for key, value in settings.items():
-        widget = panel.findChild(QObject, SETTING_WIDGETS[key]) if panel is not None else None
-        if isinstance(widget, QComboBox):
-            i = widget.findData(value)
-            if i >= 0:
-                widget.setCurrentIndex(i)
-        elif widget is not None:
-            widget.setValue(value)
-    # the controller's config is the truth: keep it exact even where a widget rounds
-    names = {"lr": "lr", "batch": "batch_size", "epochs": "epochs", "optimizer": "optimizer",
-             "l2": "weight_decay", "seed": "seed", "shift": "augment_shift"}
-    for key, value in settings.items():
-        if key == "val":
-            cfg.val_split = float(value) / 100.0
-        elif hasattr(cfg, names[key]):
-            setattr(cfg, names[key], value)
+
+def show_image_size(window: Any, size: int) -> None:
+    """Let the Training panel's Image size list show ``size`` (the data's side, 16 or 28),
+    without loading anything: the list reloads only when the person picks from it."""
+    combo = getattr(getattr(window, "training_panel", None), "size_combo", None)
+    if combo is not None and combo.findData(int(size)) >= 0:
+        combo.setCurrentIndex(combo.findData(int(size)))

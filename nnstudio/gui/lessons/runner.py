@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.gui.lessons.keeper import Keeper, apply_settings
+from nnstudio.core.perceptron import is_perceptron
+from nnstudio.core.training import History
+from nnstudio.gui.lessons.keeper import Keeper, apply_settings, show_image_size
 from nnstudio.lessons.actions import Action
 from nnstudio.lessons.format import Lesson, Step
 from nnstudio.lessons.measures import Context, fit_targets
@@ -68,6 +70,9 @@ class LessonRunner(QObject):
         self.errors = 0
         self.runs = 0
         self.passes = 0
+        #: mistakes in the perceptron's last pass, and how its last run ended (this step)
+        self.pass_mistakes: float | None = None
+        self.outcome: str | None = None
         self._run_in_step = False
         self._digits_at_open = 0
         self._weights_at_open: dict[str, np.ndarray] = {}
@@ -78,6 +83,7 @@ class LessonRunner(QObject):
         c.started.connect(self._on_started)
         c.errored.connect(self._on_error)
         c.finished.connect(self._on_finished)
+        c.perceptronEnded.connect(self._on_perceptron_ended)
         window.session.snapshotApplied.connect(self._on_snapshot)
 
     # ------------------------------------------------------------------ lesson
@@ -118,6 +124,7 @@ class LessonRunner(QObject):
         self.step = step
         self._run_in_step = False
         self.epochs, self.errors, self.runs, self.passes = [], 0, 0, 0
+        self.pass_mistakes = self.outcome = None
         self._digits_at_open = self._my_digits()
         self._step_names = [(n, "lock") for n in step.lock] + [(n, "hide") for n in step.hide]
         self._release_all()
@@ -211,13 +218,14 @@ class LessonRunner(QObject):
                 raise LessonError("the design is not valid, so it has no weights to set")
             if isinstance(parsed, int):
                 s.reset_weights(parsed)
-            else:
-                s.set_weights(fill_weights(s.network.get_weights(), parsed))
+            else:  # weights given by value start afresh, as Reset does: a new history
+                s.set_weights(fill_weights(s.network.get_weights(), parsed), history=History())
             s.set_dirty(False)
         elif verb == "data":
             spec, size = parse_data(arg, base)
             if c.data.spec != spec or c.data.image_size != size or s.dataset is None:
                 c.data.load(spec, size)
+            show_image_size(w, size)
         elif verb == "settings":
             apply_settings(w, parse_settings(arg))
         elif verb == "page":
@@ -325,13 +333,16 @@ class LessonRunner(QObject):
         short_page = {v: k for k, v in PAGES.items()}.get(
             page.objectName() if page else "", "")
         short_view = {v: k for k, v in VIEWS.items() if k != "mistakes"}.get(
-            view.objectName() if view else "", "")
+            view.objectName() if view is not None else "", "")
+        if page is not inside:  # a view counts as open only while it is on screen
+            short_view = "none"
         ink = 0
         if s.current_input is not None:
             ink = int((np.asarray(s.current_input) > 0.5).sum())
         values = {"page": short_page, "view": short_view, "state": s.training_state,
                   "errors": self.errors, "runs": self.runs, "ink": ink,
-                  "passes": self.passes, "changed_weights": self._changed_weights,
+                  "passes": self.passes, "pass_mistakes": self.pass_mistakes,
+                  "outcome": self.outcome, "changed_weights": self._changed_weights,
                   "my_digits": lambda: max(0, self._my_digits() - self._digits_at_open),
                   "running": s.training_state == "running", "ball": self._ball}
         return Context(network=s.network, design=s.design, dataset=s.dataset,
@@ -401,6 +412,16 @@ class LessonRunner(QObject):
     def _on_snapshot(self, snap: Any) -> None:
         if self.lesson is not None and getattr(snap, "epochs", None):
             self.epochs.extend(snap.epochs)
+            net = self.window.session.network
+            if self.step is not None and net is not None and is_perceptron(net):
+                # one epoch of a perceptron is one pass of the rule; its training "loss"
+                # is the number of mistakes in that pass
+                self.passes += len(snap.epochs)
+                self.pass_mistakes = float(snap.epochs[-1].train_loss)
+
+    def _on_perceptron_ended(self, outcome: dict) -> None:
+        if self.step is not None:  # (open_step lets an earlier step's run end first)
+            self.outcome = str(outcome.get("kind", "")) or None
 
 
 def fit_targets_all(network: Any, dataset: Any) -> np.ndarray:
