@@ -7,8 +7,9 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, QPoint, QSettings, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton, QToolButton
 
 from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
@@ -116,21 +117,71 @@ def draw_digit(qtbot, window) -> None:
     QTest.mouseRelease(canvas, LEFT, NO_MOD, at(0.47, 0.82))
 
 
+def click_tab(qtbot, tabs, widget) -> None:
+    """Click the tab of ``widget`` in the tab widget ``tabs`` (scrolling the bar to it)."""
+    bar, i = tabs.tabBar(), tabs.indexOf(widget)
+    arrows = [b for b in bar.findChildren(QToolButton) if b.isVisible()]
+    for _ in range(tabs.count()):
+        if bar.rect().contains(bar.tabRect(i)):
+            break
+        forward = bar.tabRect(i).left() >= 0
+        qtbot.mouseClick(arrows[-1] if forward else arrows[0], LEFT)
+    assert bar.rect().contains(bar.tabRect(i))
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(i).center())
+    assert tabs.currentWidget() is widget
+
+
+def open_view(qtbot, window, name: str) -> None:
+    """Open the Inside page, then its view ``name``, with the mouse on their tabs."""
+    inside = window.pages["insidePage"]
+    click_tab(qtbot, window.tabs, inside)
+    click_tab(qtbot, inside.tabs, inside.views[name])
+
+
+def toolbar_button(window, name: str):
+    """The toolbar's button of the action with objectName ``name``."""
+    return window.commands.toolbar.widgetForAction(window.findChild(QAction, name))
+
+
+def click_toolbar(qtbot, window, name: str) -> None:
+    button = toolbar_button(window, name)
+    assert button.isEnabled(), name
+    qtbot.mouseClick(button, LEFT)
+
+
 def do_task_by_hand(qtbot, window, page, lesson_id: str, index: int) -> bool:
     """Tasks a test does through the window's own widgets instead of "show me"."""
-    card = page.card
-    if (lesson_id, index) == ("02-perceptron", 0):
-        button = card.findChild(QPushButton, "stepAction")
+    card, runner = page.card, page.runner
+    if (lesson_id, index) == ("02-perceptron", 0):  # pass after pass with the toolbar
+        assert toolbar_button(window, "actionStepEpoch").text() == "Step one pass"
         for _ in range(20):
-            qtbot.mouseClick(button, LEFT)
+            passes = runner.passes
+            click_toolbar(qtbot, window, "actionStepEpoch")
+            # (the first run may have to start the training process on a busy machine)
+            qtbot.waitUntil(lambda n=passes: runner.passes > n, timeout=40000)
+            if runner.pass_mistakes == 0:  # that pass ends the run: wait until it has
+                qtbot.waitUntil(lambda: runner.outcome is not None, timeout=10000)
+            card.refresh()
             if card.met:
                 break
+        assert window.session.training_state == "finished"  # it stopped by itself
+        return True
+    if (lesson_id, index) in (("02-perceptron", 1), ("02-perceptron", 2)):
+        click_toolbar(qtbot, window, "actionPlay")
+        qtbot.waitUntil(lambda: runner.outcome is not None, timeout=40000)
+        return True
+    if (lesson_id, index) == ("06-three-vs-seven", 2):
+        open_view(qtbot, window, "idealDigitsView")
+        return True
+    if (lesson_id, index) == ("08-convolution", 0):  # the cnn16 template on 16×16 digits
+        assert window.session.design.name == "cnn16"
+        assert window.session.dataset.x.shape[1:] == (16, 16)
+        assert window.training_panel.size_combo.currentData() == 16
+        click_toolbar(qtbot, window, "actionPlay")
         return True
     if (lesson_id, index) == ("08-convolution", 1):
         draw_digit(qtbot, window)
-        inside = window.pages["insidePage"]
-        window.tabs.setCurrentWidget(inside)
-        inside.tabs.setCurrentWidget(inside.views["convView"])
+        open_view(qtbot, window, "convView")
         return True
     if (lesson_id, index) == ("10-handwriting", 0):
         draw_panel = window.pages["drawPage"]
@@ -156,6 +207,7 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     mine, my_weights, my_data = s.design, s.network.get_weights(), s.dataset
     my_config = asdict(window.controller.config)
     my_choice = window.training_panel.dataset_combo.currentIndex()
+    my_size = window.training_panel.size_combo.currentData()
     page = open_lesson(qtbot, window, lesson_id)
     try:
         walk(qtbot, window, page, lesson_id)
@@ -169,6 +221,8 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
         np.testing.assert_array_equal(s.network.get_weights()[k], v)
     assert asdict(window.controller.config) == my_config
     assert window.training_panel.dataset_combo.currentIndex() == my_choice
+    assert window.training_panel.size_combo.currentData() == my_size
+    assert window.training_panel.lr_spin.value() == pytest.approx(my_config["lr"])
     n = len(page.entries[page.list.currentRow()].lesson.steps)
     assert page.list.currentItem().text().endswith(f"{n}/{n}")
 
@@ -223,6 +277,30 @@ def test_locks_and_leaving_give_back_the_persons_work_and_settings(qtbot, window
     assert window.controller.config.lr == pytest.approx(0.02)
     assert panel.findChild(QObject, "lrSpin").value() == pytest.approx(0.02)
     assert window.tabs.currentWidget() is page
+
+
+def test_a_lessons_settings_show_in_the_training_panel_and_the_persons_come_back(
+        qtbot, window):
+    c, panel = window.controller, window.training_panel
+    panel.lr_spin.setValue(0.02)
+    panel.val_spin.setValue(30)
+    mine = asdict(c.config)
+    assert mine["lr"] == pytest.approx(0.02) and mine["val_split"] == pytest.approx(0.3)
+    with qtbot.waitSignal(c.configChanged, timeout=1000):  # the panel hears of the lesson's
+        page = open_lesson(qtbot, window, "08-convolution")
+    settle(qtbot, window)
+    assert (c.config.lr, c.config.batch_size, c.config.epochs) == (0.003, 32, 5)
+    assert c.config.val_split == pytest.approx(0.2)
+    assert panel.lr_spin.value() == pytest.approx(0.003) and panel.val_spin.value() == 20
+    assert panel.batch_spin.value() == 32 and panel.epochs_spin.value() == 5
+    assert panel.size_combo.currentData() == 16
+    heard = []  # what a view listening to configChanged reads each time it is told
+    c.configChanged.connect(lambda: heard.append(asdict(c.config)))
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    assert heard and heard[-1] == mine and asdict(c.config) == mine
+    assert panel.lr_spin.value() == pytest.approx(0.02) and panel.val_spin.value() == 30
+    assert panel.epochs_spin.value() == mine["epochs"]
+    assert panel.size_combo.currentData() == 28
 
 
 def test_progress_and_the_step_reached_are_kept_between_launches(qtbot, window):
