@@ -134,6 +134,26 @@ def test_backprop_report_agrees_with_finite_differences() -> None:
     assert insight.backprop_report is backprop.backprop_report
 
 
+def test_backprop_checks_at_a_relu_kink_are_marked_not_counted_as_errors() -> None:
+    """Zero biases and zero inputs put every ReLU exactly at its kink: there the two
+    one-sided slopes differ, and the central difference is their mean."""
+    net = Network(chain("kinked", [3], [("h", "Dense", {"units": 4, "activation": "relu"}),
+                                        ("out", "Dense", {"units": 2, "activation": "softmax"})],
+                        "cross_entropy"))
+    w = net.get_weights()
+    w["h/b"][:] = 0.0
+    net.set_weights(w)
+    x = np.zeros((8, 3), np.float32)  # every hidden unit's sum is its bias: 0
+    y = np.zeros(8, np.int64)         # one class: the cost has a clear slope
+    report = backprop.backprop_report(net, x, y, optimizer="sgd", lr=0.1, max_checks=12)
+    kinked = [c for c in report.checks if c.name == "h/b"]
+    assert kinked and all(c.at_kink for c in kinked)
+    assert all(c.sides[0] != pytest.approx(c.sides[1], rel=1e-2) for c in kinked)
+    smooth = [c for c in report.checks if c.name.startswith("out/")]
+    assert smooth and not any(c.at_kink for c in smooth)
+    assert all(c.rel_error < 1e-3 for c in smooth)
+
+
 def test_backprop_report_of_a_batch_split_across_threads() -> None:
     from nnstudio.core import parallel
 

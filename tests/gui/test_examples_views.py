@@ -279,6 +279,34 @@ def test_backprop_lists_gradients_checks_and_the_update(qtbot) -> None:
     view.grab().save("/tmp/backprop.png")
 
 
+def test_backprop_of_a_cnn_is_computed_in_the_background(qtbot) -> None:
+    """A CNN's batch takes a third of a second: the view says it is computing and the window
+    goes on; asking for another batch meanwhile shows only the newest one."""
+    from PySide6.QtTest import QTest
+
+    from nnstudio.gui.inside.backprop import BackpropView
+
+    s = Session(get_template("cnn"))
+    s.set_dataset(load_source("synthetic:64"))
+    view = BackpropView(s)
+    qtbot.addWidget(view)
+    view.resize(1100, 560)
+    view.show()
+    weights = s.network.get_weights()
+    view.refresh_now()
+    assert view.computing and "Computing" in view.summary.text()
+    view.batch.lineEdit().selectAll()
+    QTest.keyClicks(view.batch.lineEdit(), "1")  # the next batch, before the first is done
+    QTest.keyClick(view.batch.lineEdit(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.computing, timeout=30000)
+    assert view.report is not None and view.report.samples == (16, 32)
+    assert "samples 17–32 of 64" in view.batch_text.text()
+    assert [r[0] for r in _cells(view.table)][:2] == ["conv1", "conv1"]
+    assert "Loss on this batch" in view.summary.text()
+    for name, w in s.network.get_weights().items():  # the session's network was not touched
+        np.testing.assert_array_equal(w, weights[name])
+
+
 def test_the_seven_steps_are_named_where_they_happen(qtbot, tmp_path, monkeypatch) -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox

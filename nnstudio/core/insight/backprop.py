@@ -4,7 +4,11 @@ For one batch of samples, :func:`backprop_report` runs the network forward and b
 (exactly as training does, :meth:`Network.train_step`) on a private copy and keeps, for every
 parameter, the gradient dW or db backpropagation computed. A few of them are checked
 against a finite difference, ``(J(w + h) − J(w − h)) / 2h``, computed in float64 without any
-backward pass: when the two agree, the chain rule was applied right. Last, the real optimizer
+backward pass: when the two agree, the chain rule was applied right. Where the loss has a
+kink at the weight (a ReLU exactly at 0, as in a fresh network's zero biases, or a tie in a
+max-pool) the slopes on its two sides differ: backpropagation takes one of them and the
+central difference their mean, so such checks are marked (``GradientCheck.at_kink``), not
+counted as disagreement. Last, the real optimizer
 (:func:`~nnstudio.core.insight.steps.next_step`) turns the gradients into the update
 ``W ← W + ΔW`` that the next training step makes.
 """
@@ -19,7 +23,7 @@ import numpy as np
 from .steps import OptimizerState, next_step
 
 __all__ = ["BackpropReport", "GradientCheck", "ParamGradient", "backprop_report",
-           "finite_difference"]
+           "finite_difference", "slopes"]
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,26 @@ class GradientCheck:
     index: tuple[int, ...]
     backprop: float
     numeric: float
+    #: the one-sided slopes ``(J(w + h) − J(w)) / h`` and ``(J(w) − J(w − h)) / h``
+    sides: tuple[float, float] | None = None
 
     @property
     def rel_error(self) -> float:
         """``|backprop − numeric| / max(|backprop|, |numeric|, 1e-8)``."""
         scale = max(abs(self.backprop), abs(self.numeric), 1e-8)
         return abs(self.backprop - self.numeric) / scale
+
+    @property
+    def at_kink(self) -> bool:
+        """True when the loss bends sharply at this weight: the slopes on its two sides
+        differ by more than 1% and by more than 1e-3 (then backpropagation gives one of them,
+        the central difference their mean). A smooth loss's two sides differ only by
+        about the step (1e-5) times its curvature."""
+        if self.sides is None:
+            return False
+        up, down = self.sides
+        jump = abs(up - down)
+        return jump > 1e-3 and jump > 0.01 * max(abs(up), abs(down))
 
 
 @dataclass(frozen=True)
@@ -103,9 +121,11 @@ def _copy(network: Any, dtype: Any = np.float32) -> Any:
     return net
 
 
-def finite_difference(network64: Any, x: np.ndarray, y: np.ndarray, name: str, flat: int,
-                      h: float = 1e-5) -> float:
-    """``(J(w + h) − J(w − h)) / 2h`` for the scalar ``flat`` of parameter ``name``.
+def slopes(network64: Any, x: np.ndarray, y: np.ndarray, name: str, flat: int,
+           h: float = 1e-5) -> tuple[float, float, float]:
+    """The central, forward and backward differences of the loss for the scalar ``flat``
+    of parameter ``name``: ``(J(w+h) − J(w−h)) / 2h``, ``(J(w+h) − J(w)) / h``,
+    ``(J(w) − J(w−h)) / h``.
 
     ``network64`` is a float64 network (it is changed and restored); ``J`` is the mean loss
     over ``x, y`` in inference mode.
@@ -114,14 +134,26 @@ def finite_difference(network64: Any, x: np.ndarray, y: np.ndarray, name: str, f
     v = p.value.reshape(-1)
     keep = float(v[flat])
     step = h * max(1.0, abs(keep))
+
+    def loss() -> float:
+        return float(network64.evaluate(x, y, batch_size=max(1, len(x)))["loss"])
+
     try:
+        mid = loss()
         v[flat] = keep + step
-        up = float(network64.evaluate(x, y, batch_size=max(1, len(x)))["loss"])
+        up = loss()
         v[flat] = keep - step
-        down = float(network64.evaluate(x, y, batch_size=max(1, len(x)))["loss"])
+        down = loss()
     finally:
         v[flat] = keep
-    return (up - down) / (2 * step)
+    return (up - down) / (2 * step), (up - mid) / step, (mid - down) / step
+
+
+def finite_difference(network64: Any, x: np.ndarray, y: np.ndarray, name: str, flat: int,
+                      h: float = 1e-5) -> float:
+    """``(J(w + h) − J(w − h)) / 2h`` for the scalar ``flat`` of parameter ``name``
+    (see :func:`slopes`)."""
+    return slopes(network64, x, y, name, flat, h)[0]
 
 
 def _picks(grads: dict[str, np.ndarray], per_param: int, total: int) -> list[tuple[str, int]]:
@@ -174,8 +206,9 @@ def backprop_report(network: Any, x: np.ndarray, y: np.ndarray, *, optimizer: st
         for name, flat in _picks(grads, checks_per_param, max_checks):
             g = grads[name]
             idx = tuple(int(i) for i in np.unravel_index(flat, g.shape))
-            checks.append(GradientCheck(name, idx, float(g.reshape(-1)[flat]),
-                                        finite_difference(net64, x64, y, name, flat)))
+            central, up, down = slopes(net64, x64, y, name, flat)
+            checks.append(GradientCheck(name, idx, float(g.reshape(-1)[flat]), central,
+                                        (up, down)))
     first, end = samples if samples is not None else (0, len(x))
     return BackpropReport(float(loss), (int(first), int(end)), params, checks, optimizer,
                           float(lr))

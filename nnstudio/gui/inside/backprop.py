@@ -7,10 +7,14 @@ training turns them into (from the run's own memory while a run is live), and a 
 gradients checked against a finite difference computed without any backward pass
 (:func:`nnstudio.core.insight.backprop.backprop_report`). It recomputes when asked, when
 training pauses or steps, and when the data or the network changes while training rests.
+A small network's batch is computed at once; a bigger one's (a CNN takes a third of a
+second) on a background worker, from copies, so the window never waits for it: the view
+says it is computing, and the newest request's answer is the one shown.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -28,13 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.insight.backprop import BackpropReport, ParamGradient, backprop_report
+from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig
 from nnstudio.gui.inside.base import InsightView, network_fits_dataset
 from nnstudio.gui.inside.style import INK
+from nnstudio.gui.worker import Worker, work
 
 MAX_BATCH = 64        # samples per batch at most (the finite differences rerun it)
 MAX_BATCH_BIG = 16    # ... for networks of more than BIG parameters (about 0.3 s for a CNN)
 BIG = 50_000
+#: networks of more parameters are computed on a background worker
+BACKGROUND = 20_000
 SMALL = 6             # parameters with at most this many entries are listed in full
 
 
@@ -97,6 +105,13 @@ class BackpropView(InsightView):
                                                      "finite difference", "relative difference"])
         self.body.addWidget(self.checks, 2)
         self.report: BackpropReport | None = None
+        self._ticket = 0                      # the newest request; older answers are dropped
+        self._worker: Worker | None = None
+
+    @property
+    def computing(self) -> bool:
+        """True while a batch is being computed in the background."""
+        return self._worker is not None
 
     @staticmethod
     def _table(name: str, heads: list[str]) -> QTableWidget:
@@ -125,6 +140,10 @@ class BackpropView(InsightView):
         self.schedule()
 
     def refresh(self) -> None:
+        self._ticket += 1  # whatever was being computed is no longer wanted
+        if self._worker is not None:
+            self._worker.quit()
+            self._worker = None
         net, ds = self.session.network, self.session.dataset
         if net is None:
             self.show_message("There is no network yet: the design has a problem (the Design "
@@ -158,30 +177,63 @@ class BackpropView(InsightView):
         state = self.session.optimizer_state
         if state is not None and state.name != config.optimizer:
             state = None
-        self.report = backprop_report(net, x, ds.y[first:end], optimizer=config.optimizer,
-                                      lr=float(config.lr), state=state,
-                                      weight_decay=float(config.weight_decay),
-                                      samples=(first, end))
-        self._fill(self.report, state is not None)
+        options = {"optimizer": config.optimizer, "lr": float(config.lr),
+                   "weight_decay": float(config.weight_decay), "samples": (first, end)}
+        steps = None if state is None else int(state.t)  # the run's memory, if live
+        if net.n_params <= BACKGROUND:
+            self.report = backprop_report(net, x, ds.y[first:end], state=state, **options)
+            self._fill(self.report, steps)
+            return
+        # the worker gets its own copies: the session's network and data may change meanwhile
+        mine = Network(net.design, seed=net.seed)
+        mine.set_weights(net.get_weights())
+        ticket = self._ticket
+        self._worker = work(backprop_report, mine, x.copy(), ds.y[first:end].copy(),
+                            state=copy.deepcopy(state), name="backprop", **options)
+        self._worker.result.connect(lambda r, t=ticket: self._on_report(t, r, steps))
+        self._worker.error.connect(lambda exc, t=ticket: self._on_failed(t, exc))
+        self.summary.setText("Computing the gradients of this batch…")
 
-    def _fill(self, r: BackpropReport, live: bool) -> None:
-        worst = max((c.rel_error for c in r.checks), default=0.0)
-        memory = (f"from its memory after {self.session.optimizer_state.t:,} steps of this run"
-                  if live else "as the first step of a new run")
+    def _on_report(self, ticket: int, report: BackpropReport, steps: int | None) -> None:
+        if ticket != self._ticket:
+            return  # a newer batch was asked for meanwhile
+        self._worker = None
+        self.report = report
+        self._fill(report, steps)
+
+    def _on_failed(self, ticket: int, exc: BaseException) -> None:
+        if ticket != self._ticket:
+            return
+        self._worker = None
+        self.summary.setText(f"The gradients could not be computed: {type(exc).__name__}: "
+                             f"{exc}")
+
+    def _fill(self, r: BackpropReport, steps: int | None) -> None:
+        smooth = [c for c in r.checks if not c.at_kink]
+        kinks = len(r.checks) - len(smooth)
+        worst = max((c.rel_error for c in smooth), default=0.0)
+        memory = (f"from its memory after {steps:,} steps of this run" if steps is not None
+                  else "as the first step of a new run")
+        agree = (f"{len(smooth)} checked by finite differences agree to within "
+                 f"<b>{worst:.1e}</b>" if smooth else "none could be checked smoothly")
+        if kinks:
+            agree += (f"; {kinks} more sit at a kink (a ReLU exactly at 0, or a tie in a "
+                      "max-pool), where the slope differs on the two sides: backpropagation "
+                      "takes one side, the finite difference averages both")
         self.summary.setText(
             f"Loss on this batch: <b>{r.loss:.5g}</b>. Backpropagation gave a gradient to "
-            f"each of {sum(p.grad.size for p in r.params):,} weights and biases; "
-            f"{len(r.checks)} checked by finite differences agree to within "
-            f"<b>{worst:.1e}</b>. The optimizer ({r.optimizer}, learning rate {r.lr:g}) turns "
-            f"them into the update ΔW below, {memory}.")
+            f"each of {sum(p.grad.size for p in r.params):,} weights and biases; {agree}. "
+            f"The optimizer ({r.optimizer}, learning rate {r.lr:g}) turns them into the "
+            f"update ΔW below, {memory}.")
         self.table.setRowCount(len(r.params))
         for i, p in enumerate(r.params):
             self._row(self.table, i, self._param_cells(p))
         self.checks.setRowCount(len(r.checks))
         for i, c in enumerate(r.checks):
             idx = ", ".join(map(str, c.index))
+            diff = f"{c.rel_error:.1e}" + (" (at a kink)" if c.at_kink else "")
             self._row(self.checks, i, [c.name, f"[{idx}]", f"{c.backprop:.6g}",
-                                       f"{c.numeric:.6g}", f"{c.rel_error:.1e}"])
+                                       f"{c.numeric:.6g}", diff])
 
     @staticmethod
     def _param_cells(p: ParamGradient) -> list[str]:
