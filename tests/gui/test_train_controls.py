@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.core.design import Design
@@ -260,3 +260,19 @@ def test_fine_tune_trains_current_weights(tiny_data, window, qtbot):
     after = w.session.network.get_weights()
     assert any(not np.allclose(before[k], after[k]) for k in before)
     assert w.train_view.plots.n_epoch_points == 2
+
+
+def test_the_image_size_list_follows_whoever_changes_the_size(window, qtbot):
+    """Data loaded at 16×16 by something other than the panel (a lesson, the Design page's
+    offer) shows 16×16 in the panel's list; choosing 28×28 there loads 28×28 digits."""
+    combo, data = window.training_panel.size_combo, window.controller.data
+    assert combo.currentData() == 28
+    with qtbot.waitSignal(data.loaded, timeout=30000):
+        data.load("synthetic:60", 16)
+    assert combo.currentData() == 16 and window.session.dataset.sample_shape == (16, 16)
+    combo.setFocus()
+    with qtbot.waitSignal(data.loaded, timeout=30000):  # the person picks 28×28 in the list
+        qtbot.keyClick(combo, Qt.Key.Key_Up)
+    assert data.image_size == 28 and window.session.dataset.sample_shape == (28, 28)
+    data.restore("synthetic:60", 16)
+    assert combo.currentData() == 16

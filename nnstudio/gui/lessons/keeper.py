@@ -74,7 +74,6 @@ class Keeper:
         if s.dataset is not st["dataset"]:
             s.set_dataset(st["dataset"])
         c.apply_settings(**asdict(st["config"]))  # every field, exactly as it was
-        show_image_size(w, st["image_size"])
         panel = getattr(w, "training_panel", None)
         if panel is not None and st["spec"]:
             panel._select_spec(st["spec"])
@@ -119,11 +118,3 @@ def apply_settings(window: Any, settings: dict[str, Any]) -> None:
     """Change training settings the way the Training panel does: through the controller,
     which tells the panel (``configChanged``), so it shows them."""
     window.controller.apply_settings(**config_fields(settings))
-
-
-def show_image_size(window: Any, size: int) -> None:
-    """Let the Training panel's Image size list show ``size`` (the data's side, 16 or 28),
-    without loading anything: the list reloads only when the person picks from it."""
-    combo = getattr(getattr(window, "training_panel", None), "size_combo", None)
-    if combo is not None and combo.findData(int(size)) >= 0:
-        combo.setCurrentIndex(combo.findData(int(size)))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History
-from nnstudio.gui.lessons.keeper import Keeper, apply_settings, show_image_size
+from nnstudio.gui.lessons.keeper import Keeper, apply_settings
 from nnstudio.lessons.actions import Action
 from nnstudio.lessons.format import Lesson, Step
 from nnstudio.lessons.measures import Context, fit_targets
@@ -225,7 +225,6 @@ class LessonRunner(QObject):
             spec, size = parse_data(arg, base)
             if c.data.spec != spec or c.data.image_size != size or s.dataset is None:
                 c.data.load(spec, size)
-            show_image_size(w, size)
         elif verb == "settings":
             apply_settings(w, parse_settings(arg))
         elif verb == "page":

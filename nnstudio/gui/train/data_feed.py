@@ -39,6 +39,9 @@ class DataFeed(QObject):
         A load was cancelled (the data in use is kept).
     waiting(bool)
         Something waits for the data in loading (:meth:`wait_for_data`), or no longer does.
+    imageSizeChanged(int)
+        :attr:`image_size` changed (by a load, :meth:`set_image_size` or :meth:`restore`),
+        whoever changed it: the Training panel's Image size list follows it.
     """
 
     loading = Signal(str)
@@ -47,6 +50,7 @@ class DataFeed(QObject):
     failed = Signal(str)
     cancelled = Signal()
     waiting = Signal(bool)
+    imageSizeChanged = Signal(int)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,7 +125,7 @@ class DataFeed(QObject):
         in progress is cancelled."""
         self._scheduled = None
         if size is not None:
-            self._image_size = self._side(size)
+            self._set_side(size)
         self.loader.load(spec, self._image_size)
 
     def schedule(self, spec: str, size: int | None = None, delay_ms: int = 0) -> None:
@@ -140,7 +144,7 @@ class DataFeed(QObject):
         size = self._side(size)
         if size == self._image_size:
             return
-        self._image_size = size
+        self._set_side(size)
         if reload and self._spec:
             self.load(self._spec, size)
 
@@ -148,7 +152,8 @@ class DataFeed(QObject):
         """Say that ``session.dataset`` is ``spec``'s data at ``image_size`` again (putting a
         saved state back; nothing is loaded)."""
         self._scheduled = None
-        self._spec, self._image_size = spec, self._side(image_size)
+        self._spec = spec
+        self._set_side(image_size)
 
     def cancel(self) -> None:
         """Cancel the load in progress or scheduled (the data in use is kept)."""
@@ -178,6 +183,12 @@ class DataFeed(QObject):
     @staticmethod
     def _side(size: int) -> int:
         return 16 if int(size) == 16 else 28
+
+    def _set_side(self, size: int) -> None:
+        size = self._side(size)
+        if size != self._image_size:
+            self._image_size = size
+            self.imageSizeChanged.emit(size)
 
     @Slot(str, object)
     def _on_loaded(self, spec: str, dataset: Any) -> None:

@@ -115,6 +115,7 @@ class TrainingPanel(QDockWidget):
         data.loaded.connect(self._on_loaded)
         data.failed.connect(self._on_failed)
         data.cancelled.connect(self._on_cancelled)
+        data.imageSizeChanged.connect(self._show_image_size)
         session.datasetChanged.connect(self._show_dataset)
         session.designReplaced.connect(self._follow_design_size)
         session.modelChanged.connect(self._show_rule)
@@ -413,9 +414,13 @@ class TrainingPanel(QDockWidget):
 
     def set_image_size(self, size: int) -> None:
         """Use ``size`` × ``size`` digits (16 or 28) and reload the current digit data."""
-        size = 16 if int(size) == 16 else 28
-        self.size_combo.setCurrentIndex(self.size_combo.findData(size))
         self.controller.data.set_image_size(size, reload=self._is_digits())
+        self._show_image_size(self.controller.data.image_size)
+
+    @Slot(int)
+    def _show_image_size(self, size: int) -> None:
+        """The Image size list shows the side digit data is made at, whoever set it."""
+        self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(int(size))))
 
     @Slot(int)
     def _on_size_chosen(self, index: int) -> None:
