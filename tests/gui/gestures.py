@@ -38,7 +38,7 @@ def neuron_panel(qtbot, template: str):
     qtbot.waitExposed(panel)
     panel.neuron_button.click()
     neurons = panel.neurons
-    qtbot.waitUntil(lambda: neurons.updates > 0, timeout=2000)
+    qtbot.waitUntil(lambda: neurons.updates > 0, timeout=10000)
     neurons.canvas.grab()  # paints now, which places the neurons
     return session, panel, neurons
 

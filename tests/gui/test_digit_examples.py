@@ -42,7 +42,7 @@ def test_ideal_digits_beside_the_learned_weights_and_both_accuracies(qtbot, thre
     qtbot.waitExposed(panel)
     view = panel.views["idealDigitsView"]
     assert panel.tabs.currentWidget() is view       # the view that fits a 3-vs-7 design
-    qtbot.waitUntil(lambda: "Baseline" in view.accuracy.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Baseline" in view.accuracy.text(), timeout=10000)
     assert set(view._items) == {"ideal 3", "ideal 7", "the chosen digit", "digit − ideal 3",
                                 "digit − ideal 7", "learned weights for 3",
                                 "learned weights for 7"}
@@ -59,7 +59,7 @@ def test_ideal_digits_beside_the_learned_weights_and_both_accuracies(qtbot, thre
     first = view.digit_text.text()
     view.digit_spin.setFocus()
     QTest.keyClick(view.digit_spin, Qt.Key.Key_Up)
-    qtbot.waitUntil(lambda: view.digit_text.text() != first, timeout=3000)
+    qtbot.waitUntil(lambda: view.digit_text.text() != first, timeout=10000)
     assert view.digit_spin.value() == 2
     assert "baseline says" in view.digit_text.text() and "the model says" in view.digit_text.text()
     panel.grab().save("/tmp/ex1_ideal_digits.png")

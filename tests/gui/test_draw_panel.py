@@ -201,10 +201,10 @@ def test_probes_are_reclassified_on_every_training_snapshot(qtbot, cnn_session):
     weights[bias][:] = 0
     weights[bias][3] = 5.0
     cnn_session.apply_snapshot(Snapshot(weights=weights))
-    qtbot.waitUntil(lambda: all(c.answer.text() == "3" for c in cards), timeout=2000)
+    qtbot.waitUntil(lambda: all(c.answer.text() == "3" for c in cards), timeout=10000)
     assert digit(panel) == "3"
     cards[0].remove_button.click()
-    qtbot.waitUntil(lambda: len(panel.probes.cards) == 1, timeout=1000)
+    qtbot.waitUntil(lambda: len(panel.probes.cards) == 1, timeout=10000)
 
 
 # ---------------------------------------------------------------- teach it your handwriting
@@ -250,7 +250,7 @@ def test_label_buttons_keep_the_drawing_and_fine_tuning_reports_before_and_after
     panel.teach.button.click()
     result = panel.findChild(QObject, "fineTuneResult")
     qtbot.waitUntil(lambda: "→" in result.text(),
-                    timeout=5000)
+                    timeout=10000)
     assert "20 test digits" in result.text()
     dataset, kw = cnn_session.training.calls[0]
     assert dataset.n == 1 and kw["epochs"] == panel.teach.epochs.value()

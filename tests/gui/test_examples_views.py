@@ -57,7 +57,7 @@ def test_car_prices_read_in_dollars_and_update_live(qtbot) -> None:
     w = s.network.get_weights()
     w["fc1/b"] = np.array([10_000.0], np.float32)
     s.apply_snapshot(Snapshot(weights=w))
-    qtbot.waitUntil(lambda: view.cost.text() != before, timeout=3000)
+    qtbot.waitUntil(lambda: view.cost.text() != before, timeout=10000)
     assert _cells(view.table)[0][5] == "$87,504.8"
 
 
@@ -225,7 +225,7 @@ def test_the_ball_rolls_with_the_chosen_learning_rate(qtbot) -> None:
             QTest.keyClicks(box.lineEdit(), text)
             QTest.keyClick(box.lineEdit(), Qt.Key.Key_Return)
         qtbot.mouseClick(view.roll_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not view.rolling, timeout=8000)
+        qtbot.waitUntil(lambda: not view.rolling, timeout=10000)
         return view.verdict.text()
 
     assert "moved only" in roll_with("0.002", "-0.3")          # crawls

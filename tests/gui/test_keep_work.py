@@ -51,7 +51,7 @@ def show_page(qtbot, w, name: str) -> None:
     bar = w.tabs.tabBar()
     index = w.tabs.indexOf(w.pages[name])
     QTest.mouseClick(bar, LEFT, NO_MOD, bar.tabRect(index).center())
-    qtbot.waitUntil(lambda: w.tabs.currentWidget() is w.pages[name], timeout=2000)
+    qtbot.waitUntil(lambda: w.tabs.currentWidget() is w.pages[name], timeout=10000)
 
 
 def draw_seven(qtbot, w) -> np.ndarray:
@@ -71,7 +71,7 @@ def draw_seven(qtbot, w) -> np.ndarray:
     for p in points[1:]:
         QTest.mouseMove(page.canvas, at(*p))
     QTest.mouseRelease(page.canvas, LEFT, NO_MOD, at(*points[-1]))
-    qtbot.waitUntil(lambda: page.probs is not None, timeout=2000)
+    qtbot.waitUntil(lambda: page.probs is not None, timeout=10000)
     return np.array(page.probs, copy=True)
 
 
@@ -85,7 +85,7 @@ def click_link(qtbot, w, src: str, dst: str) -> None:
                              for i in range(1, 20) for j in range(1, 20))
                  if panel.scene.itemAt(p, transform) is item)
     QTest.mouseClick(panel.view.viewport(), LEFT, NO_MOD, panel.view.mapFromScene(point))
-    qtbot.waitUntil(lambda: item.isSelected(), timeout=2000)
+    qtbot.waitUntil(lambda: item.isSelected(), timeout=10000)
 
 
 def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, window):

@@ -286,7 +286,7 @@ def test_a_lessons_settings_show_in_the_training_panel_and_the_persons_come_back
     panel.val_spin.setValue(30)
     mine = asdict(c.config)
     assert mine["lr"] == pytest.approx(0.02) and mine["val_split"] == pytest.approx(0.3)
-    with qtbot.waitSignal(c.configChanged, timeout=1000):  # the panel hears of the lesson's
+    with qtbot.waitSignal(c.configChanged, timeout=10000):  # the panel hears of the lesson's
         page = open_lesson(qtbot, window, "08-convolution")
     settle(qtbot, window)
     assert (c.config.lr, c.config.batch_size, c.config.epochs) == (0.003, 32, 5)

@@ -56,7 +56,7 @@ def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
         w.actions_.play.trigger()
     assert w.controller.last_outcome["kind"] == "separated"
     qtbot.waitUntil(lambda: view.plots.redraws > 0 and view.plots.c_epoch.getData()[1]
-                    is not None, timeout=3000)
+                    is not None, timeout=10000)
     view.plots.refresh()
     mistakes = view.plots.c_epoch.getData()[1]
     assert mistakes[-1] == 0 and (mistakes[:-1] > 0).all()
@@ -78,7 +78,7 @@ def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
     assert w.controller.last_outcome["kind"] == "cycle"
     assert "no straight line separates" in view.message.text()
     w.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(view.two_layer_button.isVisible, timeout=3000)
+    qtbot.waitUntil(view.two_layer_button.isVisible, timeout=10000)
     w.grab().save("/tmp/ex1_perceptron_xor.png")
     qtbot.mouseClick(view.two_layer_button, Qt.MouseButton.LeftButton)
     assert w.session.design.name == "playground"

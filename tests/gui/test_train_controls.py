@@ -56,7 +56,7 @@ def test_play_trains_and_plots_receive_points(window, qtbot):
         pass
     assert w.session.training_state == "finished"
     assert plots.n_points > 50 and plots.n_epoch_points == 3
-    qtbot.waitUntil(lambda: plots.redraws >= 1, timeout=2000)  # the ~30 Hz redraw timer
+    qtbot.waitUntil(lambda: plots.redraws >= 1, timeout=10000)  # the ~30 Hz redraw timer
     assert plots.c_smooth.getData()[0] is not None and len(plots.c_smooth.getData()[0]) > 0
     after = w.session.network.get_weights()
     assert any(not np.allclose(before[k], after[k]) for k in before)
@@ -223,7 +223,7 @@ def test_invalid_design_refuses_with_the_reason(window, qtbot):
     d.add_node("Input", {"shape": [2]}, node_id="in")
     d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
     w.session.set_design(d)
-    with qtbot.waitSignal(w.controller.errored, timeout=2000) as blocker:
+    with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
         w.actions_.play.trigger()
     assert not w.controller.running and w.session.training_state != "running"
     # the message names the layers at fault and says what to do
@@ -235,7 +235,7 @@ def test_mismatched_data_refuses_with_the_reason(window, qtbot):
     w = window
     w.session.set_dataset(Dataset("imgs", np.zeros((10, 4, 4), np.float32),
                                   np.zeros(10, np.int64), "classification", ["a", "b"]))
-    with qtbot.waitSignal(w.controller.errored, timeout=2000) as blocker:
+    with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
         w.actions_.play.trigger()
     assert "4×4" in blocker.args[0] and not w.controller.running
 

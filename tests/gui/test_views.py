@@ -145,13 +145,13 @@ def test_only_the_visible_view_redraws_when_a_snapshot_arrives(qtbot) -> None:
     panel.show()
     qtbot.waitExposed(panel)
     boundary, weights = panel.views["boundaryView"], panel.views["weightsView"]
-    qtbot.waitUntil(lambda: len(boundary.timings_ms) >= 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(boundary.timings_ms) >= 1, timeout=10000)
     before_b, before_w = len(boundary.timings_ms), len(weights.timings_ms)
     s.apply_snapshot(Snapshot(weights=s.network.get_weights(), batch_index=np.array([0])))
-    qtbot.waitUntil(lambda: len(boundary.timings_ms) > before_b, timeout=3000)
+    qtbot.waitUntil(lambda: len(boundary.timings_ms) > before_b, timeout=10000)
     assert len(weights.timings_ms) == before_w
     panel.show_view("weightsView")
-    qtbot.waitUntil(lambda: len(weights.timings_ms) > before_w, timeout=3000)
+    qtbot.waitUntil(lambda: len(weights.timings_ms) > before_w, timeout=10000)
 
 
 @pytest.mark.parametrize("design", [None, "invalid", "linear", "cnn"])

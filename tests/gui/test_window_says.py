@@ -40,7 +40,7 @@ def window(qtbot, tmp_path, monkeypatch):
 def click_tab(qtbot, tabs, widget) -> None:
     bar = tabs.tabBar()
     QTest.mouseClick(bar, LEFT, NO_MOD, bar.tabRect(tabs.indexOf(widget)).center())
-    qtbot.waitUntil(lambda: tabs.currentWidget() is widget, timeout=2000)
+    qtbot.waitUntil(lambda: tabs.currentWidget() is widget, timeout=10000)
 
 
 def real_digits(mnist_dir, n: int = 5000):
@@ -63,7 +63,7 @@ def test_clicking_a_mistake_puts_it_on_the_draw_page(qtbot, window, mnist_dir):
     rect = view.gallery.visualItemRect(item)
     QTest.mouseClick(view.gallery.viewport(), LEFT, NO_MOD, rect.center())
     draw = w.pages["drawPage"]
-    qtbot.waitUntil(lambda: w.tabs.currentWidget() is draw, timeout=2000)
+    qtbot.waitUntil(lambda: w.tabs.currentWidget() is draw, timeout=10000)
     assert not draw.canvas.is_empty()
     shown = draw.canvas.image(28)
     image = w.session.dataset.x[index]
@@ -192,7 +192,7 @@ def test_a_learning_rate_above_the_maximum_says_so(qtbot, tmp_path, monkeypatch)
 def test_nan_in_the_data_is_blamed_on_the_data(qtbot, tmp_path, monkeypatch):
     w = tiny_window(qtbot, tmp_path, monkeypatch, blobs(nan_rows=(4, 9)))
     try:
-        with qtbot.waitSignal(w.controller.errored, timeout=5000) as blocker:
+        with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
             toolbar_click(qtbot, w, w.actions_.play)
         text = blocker.args[0]
         assert "'two blobs' is damaged" in text and "rows (the first: 5, 10)" in text
@@ -261,7 +261,7 @@ def test_reset_clears_the_status_bar_the_readout_and_the_fine_tune_result(qtbot,
         vb = plots.loss_plot.getPlotItem().getViewBox()
         centre = plots.loss_plot.mapFromScene(vb.sceneBoundingRect().center())
         QTest.mouseMove(plots.loss_plot.viewport(), centre)
-        qtbot.waitUntil(lambda: "cost" in plots.readout.text(), timeout=2000)
+        qtbot.waitUntil(lambda: "cost" in plots.readout.text(), timeout=10000)
         teach = w.pages["drawPage"].teach
         teach.result.setText("Accuracy on 2,000 digits: 90.0% before → 91.0% after")
         toolbar_click(qtbot, w, w.actions_.reset)
