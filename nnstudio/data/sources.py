@@ -174,15 +174,45 @@ def _three_vs_seven(rest: str, spec: str, size: int, progress: ProgressFn | None
     return three_vs_seven(base)
 
 
-def _csv(rest: str, spec: str, cancel: CancelFn | None = None) -> Dataset:
-    from .csvdata import load_csv
-
+def _csv_parts(rest: str) -> tuple[str, list[str]]:
+    """The file of a ``csv:`` source and its trailing ``key=value`` options."""
     parts = rest.split(":")
-    # the file name may itself hold ':' (C:\...): options are the trailing key=value parts
+    # the file name may itself hold ':' (C:\\...): options are the trailing key=value parts
     opts_parts: list[str] = []
     while len(parts) > 1 and re.match(r"^\s*\w+\s*=", parts[-1]):
         opts_parts.insert(0, parts.pop())
-    file = ":".join(parts)
+    return ":".join(parts), opts_parts
+
+
+def source_title(spec: str) -> str:
+    """A short name of the source ``spec`` for a list: the file or folder name, not its path.
+
+    ``"csv:/data/bank_churn.csv:label=left"`` gives ``"bank_churn.csv (label left)"``,
+    ``"idx:/data/mnist:test"`` gives ``"IDX folder mnist (test)"``; other sources are short
+    already and come back as they are.
+    """
+    head, _, rest = spec.strip().partition(":")
+    head = head.strip().lower()
+    if head == "csv" and rest:
+        file, opts_parts = _csv_parts(rest)
+        name = re.split(r"[\\/]", file.rstrip("/\\"))[-1] or file
+        opts = {k.strip().lower(): v.strip() for k, v in (p.split("=", 1) for p in opts_parts)}
+        label = opts.get("label", "")
+        return f"{name} (label {label})" if label else name
+    if head == "idx" and rest:
+        folder, split = rest, ""
+        if ":" in rest and rest.rsplit(":", 1)[1] in ("train", "test") \
+                and not Path(rest).expanduser().exists():
+            folder, split = rest.rsplit(":", 1)
+        name = re.split(r"[\\/]", folder.rstrip("/\\"))[-1] or folder
+        return f"IDX folder {name}" + (f" ({split})" if split else "")
+    return spec
+
+
+def _csv(rest: str, spec: str, cancel: CancelFn | None = None) -> Dataset:
+    from .csvdata import load_csv
+
+    file, opts_parts = _csv_parts(rest)
     if not file:
         raise DataError("data source 'csv:' needs a file, e.g. csv:churn.csv:label=Exited")
     opts = _options(opts_parts, spec, {"label": str, "task": str, "drop": str})

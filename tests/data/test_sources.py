@@ -89,3 +89,17 @@ def test_bad_specs(spec: str, message: str) -> None:
 def test_bad_size() -> None:
     with pytest.raises(DataError, match="28 or 16"):
         load_source("synthetic:10", size=20)
+
+
+@pytest.mark.parametrize("spec, title", [
+    ("csv:/data/tables/bank_churn.csv:label=left", "bank_churn.csv (label left)"),
+    ("csv:C:\\Users\\me\\houses.csv:label = sold:task=regression", "houses.csv (label sold)"),
+    ("csv:plain.csv", "plain.csv"),
+    ("idx:/data/mnist", "IDX folder mnist"),
+    ("idx:/data/mnist/:test", "IDX folder mnist (test)"),
+    ("synthetic:300", "synthetic:300"),
+])
+def test_source_titles_name_the_file_not_its_path(spec: str, title: str) -> None:
+    from nnstudio.data.sources import source_title
+
+    assert source_title(spec) == title

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.design import format_shape
+from nnstudio.data.sources import source_title
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.spinboxes import DoublingSpinBox, LogSpinBox
 
@@ -148,7 +149,10 @@ class TrainingPanel(QDockWidget):
         self.dataset_combo.insertSeparator(self.dataset_combo.count())
         self.dataset_combo.addItem("Folder of IDX files (MNIST format)…", "__idx__")
         self.dataset_combo.addItem("CSV table…", "__csv__")
-        self._select_spec(self.controller.data.spec)
+        self.dataset_combo.currentIndexChanged.connect(lambda i: self.dataset_combo.setToolTip(
+            str(self.dataset_combo.itemData(i, Qt.ItemDataRole.ToolTipRole) or "")))
+        self.dataset_combo.setCurrentIndex(-1)  # the tooltip follows from the first choice on
+        self._select_spec(self.controller.data.spec or SOURCES[0][0])
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
         lay.addWidget(self.dataset_combo)
 
@@ -344,7 +348,8 @@ class TrainingPanel(QDockWidget):
             return
         i = self.dataset_combo.findData(spec)
         if i < 0:
-            self.dataset_combo.insertItem(0, spec, spec)
+            self.dataset_combo.insertItem(0, source_title(spec), spec)
+            self.dataset_combo.setItemData(0, f"source: {spec}", Qt.ItemDataRole.ToolTipRole)
             self._added_specs.add(spec)
             i = 0
         self.dataset_combo.setCurrentIndex(i)
@@ -476,10 +481,7 @@ class TrainingPanel(QDockWidget):
             self.progress_row.setVisible(False)
             self.data_error.setText("Loading was cancelled; the previous data is still in use.")
             self.data_error.setVisible(True)
-            self._select_spec(self._current_spec())
-
-    def _current_spec(self) -> str | None:
-        return self.controller.data.spec
+            self._select_spec(self.controller.data.spec)
 
     @Slot()
     def _show_dataset(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.costwatch import CostWatch
+from nnstudio.gui.flow import ElidedLabel, FlowLayout
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
@@ -42,7 +43,11 @@ TWO_LAYER_SETTINGS = {"lr": 0.05, "epochs": 300, "batch_size": 4, "optimizer": "
 
 
 class Readout(QFrame):
-    """A caption over one big number, like a dashboard card."""
+    """A caption over one big number, like a dashboard card.
+
+    On a narrow page (a dock open beside it) the caption and the detail under the number
+    are cut with "…" and shown whole in their tooltips, never clipped.
+    """
 
     def __init__(self, object_name: str, caption: str, color: str = "#222222",
                  tooltip: str = "") -> None:
@@ -56,7 +61,7 @@ class Readout(QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(0)
-        self.caption = QLabel(caption)
+        self.caption = ElidedLabel(caption)
         self.caption.setStyleSheet("color: #6b6b6b; border: none;")
         self.value = QLabel("–")
         self.value.setObjectName(object_name + "Value")
@@ -65,7 +70,7 @@ class Readout(QFrame):
         font.setBold(False)
         self.value.setFont(font)
         self.value.setStyleSheet(f"color: {color}; border: none;")
-        self.detail = QLabel("")
+        self.detail = ElidedLabel("")
         self.detail.setStyleSheet("color: #8a8a8a; border: none;")
         lay.addWidget(self.caption)
         lay.addWidget(self.value)
@@ -115,7 +120,7 @@ class TrainView(QWidget):
         self.speed_card = Readout("speedReadout", "Speed", "#444444")
         for c in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
                   self.val_acc_card, self.speed_card):
-            cards.addWidget(c, 1)
+            cards.addWidget(c)
         lay.addLayout(cards)
 
         self.message = QLabel("")
@@ -136,8 +141,9 @@ class TrainView(QWidget):
         self.steps = SgdSteps(session, self.controller)
         lay.addWidget(self.steps)
 
-        tools = QHBoxLayout()
-        tools.setSpacing(10)
+        self.tools = QWidget()
+        self.tools.setObjectName("trainTools")
+        tools = FlowLayout(self.tools, spacing=10, line_spacing=4)
         self.log_check = QCheckBox("Log scale")
         self.log_check.setObjectName("logScaleCheck")
         self.log_check.setToolTip("Show the cost on a logarithmic axis: small costs become "
@@ -147,13 +153,17 @@ class TrainView(QWidget):
         self.raw_check.setChecked(True)
         self.raw_check.setToolTip("Show the noisy cost of every mini-batch behind the "
                                   "smoothed line.")
-        smooth_label = QLabel("Smoothing")
+        smoothing = QWidget()   # the slider and its word stay together on one line
+        smooth_row = QHBoxLayout(smoothing)
+        smooth_row.setContentsMargins(0, 0, 0, 0)
+        smooth_row.addWidget(QLabel("Smoothing"))
         self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
         self.smooth_slider.setObjectName("smoothingSlider")
         self.smooth_slider.setRange(0, 99)
         self.smooth_slider.setValue(90)
         self.smooth_slider.setFixedWidth(110)
         self.smooth_slider.setToolTip("How much the bold line averages the noisy batches.")
+        smooth_row.addWidget(self.smooth_slider)
         self.png_button = QPushButton("Export PNG…")
         self.png_button.setObjectName("exportPngButton")
         self.csv_button = QPushButton("Export CSV…")
@@ -161,12 +171,15 @@ class TrainView(QWidget):
         self.clear_button = QPushButton("Clear earlier runs")
         self.clear_button.setObjectName("clearRunsButton")
         self.clear_button.setToolTip("Remove the grey curves of earlier runs.")
-        for w in (self.log_check, self.raw_check, smooth_label, self.smooth_slider):
-            tools.addWidget(w)
-        tools.addStretch(1)
+        for w in (self.log_check, self.raw_check, smoothing):
+            tools.add_widget(w)
+        actions = QWidget()     # the buttons move to the next line together
+        action_row = QHBoxLayout(actions)
+        action_row.setContentsMargins(0, 0, 0, 0)
         for w in (self.clear_button, self.png_button, self.csv_button):
-            tools.addWidget(w)
-        lay.addLayout(tools)
+            action_row.addWidget(w)
+        tools.add_widget(actions, right=True)
+        lay.addWidget(self.tools)
 
         self.plots = TrainingPlots(self)
         lay.addWidget(self.plots, 1)
