@@ -15,7 +15,7 @@ brought to the front in turn and measured through its real code paths:
   training) has been applied to the session;
 - *work pieces*: every ``next()`` of every :class:`ChunkedJob` generator the view starts
   (the ``start`` method is wrapped before the panel exists), run by the event loop;
-- *turns*: every event-loop turn a job spends (its ``_tick``, including the drawing of the
+- *turns*: every event-loop turn a job spends (its ``turn``, including the drawing of the
   finished result): this is the GUI-thread stall the background work causes.
 
 Targets (see bench_gui_stalls.py): the window keeps GUI-thread stalls at p99 <= 20 ms and
@@ -88,7 +88,7 @@ def _owner(job: ChunkedJob) -> str:
 
 def instrument() -> None:
     """Time every piece and every event-loop turn of every ChunkedJob (the real ones)."""
-    start, tick = ChunkedJob.start, ChunkedJob._tick
+    start, tick = ChunkedJob.start, ChunkedJob.turn
 
     def timed(gen, out: list[float]):
         try:
@@ -115,7 +115,7 @@ def instrument() -> None:
             TURNS[_owner(self)].append((time.perf_counter() - t0) * 1000)
 
     ChunkedJob.start = timed_start
-    ChunkedJob._tick = timed_tick
+    ChunkedJob.turn = timed_tick
 
 
 def drain(app: QApplication, view, timeout_s: float = 120.0) -> None:

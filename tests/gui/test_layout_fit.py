@@ -4,10 +4,12 @@ with "…" and shown whole in their tooltips, nothing is clipped."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtWidgets import QWidget
 
 pytest.importorskip("pytestqt")
+
+LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
@@ -111,3 +113,140 @@ def test_the_data_list_names_a_table_and_a_digit_folder_by_their_file_names(
     assert combo.currentText() == "IDX folder my digits"
     assert str(folder) in combo.toolTip()
     assert combo.findText(str(folder)) < 0 and combo.findText(spec) < 0
+
+
+# ---------------------------------------------------------------------- the Design page
+def _dense_session(names: list[str]):
+    import numpy as np
+
+    from nnstudio.core.design import Design
+    from nnstudio.data.dataset import Dataset
+    from nnstudio.gui.session import Session
+
+    d = Design("named inputs")
+    d.add_node("Input", {"shape": [len(names)]}, node_id="in")
+    d.add_node("Dense", {"units": 3, "activation": "tanh"}, node_id="dense1")
+    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="dense2")
+    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
+    for a, b in (("in", "dense1"), ("dense1", "dense2"), ("dense2", "out")):
+        d.connect(a, b)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, len(names))).astype(np.float32)
+    s = Session(d)
+    s.set_dataset(Dataset("named", x, (x[:, 0] > 0).astype(np.int64), "classification",
+                          ["stays", "leaves"], feature_names=names))
+    return s
+
+
+def _neurons(qtbot, session, width: int):
+    from nnstudio.gui.design import EditorPanel
+
+    panel = EditorPanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(width, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.mouseClick(panel.neuron_button, LEFT)
+    neurons = panel.neurons
+    qtbot.waitUntil(lambda: neurons.updates > 0 and neurons.canvas.width() > width - 400,
+                    timeout=2000)
+    neurons.canvas.grab()   # paints now, which places the labels
+    return panel, neurons
+
+
+def test_long_input_names_are_cut_in_the_middle_and_shown_whole_on_hover(qtbot) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QFontMetricsF, QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    from nnstudio.gui.design import theme
+
+    long = "reduction of the monthly fee after the second year"
+    session = _dense_session([long, "age", "region=north"])
+    panel, neurons = _neurons(qtbot, session, 900)
+    canvas = neurons.canvas
+    inputs = [lab for lab in canvas.labels() if lab[0].right() < canvas.width() / 2]
+    assert len(inputs) == 3
+    fm = QFontMetricsF(theme.ui_font(9.0))
+    for rect, shown, _full in inputs:
+        assert rect.left() >= 0 and fm.horizontalAdvance(shown) <= rect.width() + 0.5
+    (rect, shown, full), age, region = inputs
+    assert full.startswith(long + " = ") and "…" in shown
+    assert shown.startswith("red") and shown.endswith(full[full.rindex(" = "):])
+    assert age[1] == age[2] and region[1] == region[2]      # short names show whole
+    centre = rect.center().toPoint()
+    QApplication.sendEvent(canvas, QHelpEvent(QEvent.Type.ToolTip, centre,
+                                              canvas.mapToGlobal(centre)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    assert QToolTip.text() == full
+    QToolTip.hideText()
+
+
+def test_the_bank_table_names_read_whole_in_the_neurons_view(qtbot) -> None:
+    from pathlib import Path
+
+    from nnstudio.data.sources import load_source
+
+    table = Path(__file__).resolve().parents[2] / "nnstudio/resources/data/bank_churn.csv"
+    ds = load_source(f"csv:{table}:label=left")
+    session = _dense_session(list(ds.feature_names))
+    panel, neurons = _neurons(qtbot, session, 1000)
+    labels = neurons.canvas.labels()
+    assert {full.split(" = ")[0] for _, _, full in labels} >= set(ds.feature_names)
+    assert all(shown == full and rect.left() >= 0 for rect, shown, full in labels)
+
+
+def test_the_design_status_line_reads_on_two_lines_beside_the_docks(qtbot) -> None:
+    from nnstudio.core.templates import get_template
+    from nnstudio.gui.design import EditorPanel
+    from nnstudio.gui.session import Session
+
+    panel = EditorPanel(Session(get_template("mlp")))
+    qtbot.addWidget(panel)
+    line = panel.status_line
+    for width, two in ((615, True), (1300, False)):   # 1280 px with both docks; no docks
+        panel.resize(width, 700)
+        panel.show()
+        qtbot.waitExposed(panel)
+        qtbot.waitUntil(lambda two=two, width=width: line.two_lines == two
+                        and panel.width() == width,
+                        timeout=2000)
+        area = line.rect()
+        for label in (panel.summary, panel.view_hint):
+            assert area.contains(_rect_in(label, line))
+        summary = panel.summary.text()
+        assert line.text_width(summary) <= panel.summary.width()
+        assert "valid" in summary
+        assert ("to train (batch" in summary) == (not two)
+        hint = panel.view_hint
+        assert hint.fontMetrics().horizontalAdvance(hint.text()) <= hint.width()
+        assert hint.full_text().startswith("Drag port to port")
+        if hint.is_elided():
+            assert hint.toolTip().startswith(hint.full_text())
+        height = line.height()   # longer words later do not change the line's height
+        line.set_summary(["<b>1,234,567,890</b> parameters and a much longer text " * 3,
+                          summary])
+        assert line.two_lines == two and panel.summary.text() == summary
+        qtbot.wait(20)
+        assert line.height() == height
+        panel.refresh_summary()
+
+
+def test_the_neuron_panel_breaks_its_arithmetic_at_the_operators(qtbot) -> None:
+    from gestures import click_neuron, neuron_panel
+
+    session, panel, neurons = neuron_panel(qtbot, "perceptron")
+    detail = neurons.detail
+    click_neuron(neurons, 1, 0)
+    qtbot.waitUntil(lambda: bool(detail.arithmetic_lines()), timeout=2000)
+    steps = detail.arithmetic_lines()
+    shown = detail.arithmetic.text().splitlines()
+    room = detail.arithmetic.contentsRect().width()
+    fm = detail.arithmetic.fontMetrics()
+    assert all(fm.horizontalAdvance(line) <= room for line in shown)
+    assert len(shown) > len(steps)                       # the first step needs two lines
+    assert shown[1].startswith("    ") and shown[1].lstrip()[0] in "=+−>≤→"
+    assert " ".join(s.strip() for s in shown).replace("  ", " ") == " ".join(steps).replace(
+        "  ", " ")
+    info = detail.info.text()
+    assert "<br>" in info and info.endswith("incoming weights")

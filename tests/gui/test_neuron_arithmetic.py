@@ -42,7 +42,7 @@ def test_the_classic_perceptron_example_reads_on_screen(qtbot, tmp_path):
         type_into(qtbot, detail.weight_edit, value)
     type_into(qtbot, detail.threshold_edit, "0.5")
     qtbot.waitUntil(lambda: "0.67" in detail.arithmetic.text())
-    lines = detail.arithmetic.text().splitlines()
+    lines = detail.arithmetic_lines()
     assert lines[0] == "0.5×0.5 + 0.6×0.7 = 0.67 > 0.5 → fires (1)"
     assert lines[1] == "threshold θ = −b = 0.5;  z = 0.67 − 0.5 = 0.17"
     np.testing.assert_allclose(session.network.get_weights()["neuron/b"], [-0.5])
@@ -54,7 +54,7 @@ def test_the_classic_perceptron_example_reads_on_screen(qtbot, tmp_path):
     # a higher threshold: silent
     type_into(qtbot, detail.threshold_edit, "0.7")
     qtbot.waitUntil(lambda: "does not fire" in detail.arithmetic.text())
-    assert detail.arithmetic.text().splitlines()[0] == (
+    assert detail.arithmetic_lines()[0] == (
         "0.5×0.5 + 0.6×0.7 = 0.67 ≤ 0.7 → does not fire (0)")
 
 
@@ -62,7 +62,7 @@ def test_a_sigmoid_neuron_shows_z_and_a(qtbot):
     session, panel, neurons = neuron_panel(qtbot, "playground")
     detail = neurons.detail
     click_neuron(neurons, 1, 0)
-    text = detail.arithmetic.text().splitlines()
+    text = detail.arithmetic_lines()
     x = neurons.canvas.columns[0].values
     w = session.network.get_weights()["fc1/W"][:, 0]
     b = float(session.network.get_weights()["fc1/b"][0])

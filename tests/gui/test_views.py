@@ -186,7 +186,7 @@ def test_boundary_draws_output_neurons_and_points(qtbot) -> None:
     assert view.message == ""
     img = view.image.image
     assert img.shape == (100, 100, 4)
-    assert len(view._neuron_items) == 2 and len(view._neuron_items[0]) == 4
+    assert len(view.neuron_images) == 2 and len(view.neuron_images[0]) == 4
     assert view.train_dots.data.size + view.test_dots.data.size == 120
     view.discretize.setChecked(True)
     colours = {tuple(c) for c in view.image.image.reshape(-1, 4)}
@@ -358,6 +358,17 @@ class FakeClock:
         return self.now
 
 
+class SlowClock:
+    """Seconds that advance by ``step`` at every reading: work that is always slow."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 def test_piece_sizer_grows_to_the_budget_and_shrinks_after_a_slow_piece() -> None:
     from nnstudio.gui.inside.base import PieceSizer
 
@@ -410,7 +421,7 @@ def _job_run(qtbot, cost_per_unit_s: float, n: int = 200):
     job.pause()                             # turns driven by hand, not by the event loop
     turns = 0
     while job.running:
-        job._tick()
+        job.turn()
         turns += 1
     assert done == list(range(n))           # every unit once, in order
     return job, turns
@@ -441,8 +452,8 @@ def test_chunked_job_rests_between_turns_while_training(qtbot) -> None:
 
     job.duty = TRAINING_DUTY
     job.start(work())
-    job._tick()
-    assert job._timer.interval() >= 7       # rests about as long as it worked
+    job.turn()
+    assert job.rest_ms >= 7                 # rests about as long as it worked
     job.cancel()
 
 
@@ -477,11 +488,7 @@ def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> N
     s = make(qtbot, tiny_mlp(), images(n=120))
     view = CostSurfaceView(s)
     qtbot.addWidget(view)
-    view.refresh_now()
-    view.job.cancel()
-    view._per_sample = 0.050                # as if one sample took 50 ms
-    view.landscape = None
+    view.job.clock = SlowClock(0.050)       # as if each piece of work took 50 ms
     draw(view)
-    assert view._n_used == MIN_SAMPLES
     assert f"only {MIN_SAMPLES} of 120 samples" in view.status.text()
     assert np.isfinite(view.landscape.grid).all()

@@ -13,12 +13,12 @@ from math import ceil, sqrt
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from nnstudio.core.design import DesignError
 from nnstudio.gui.design import theme
-from nnstudio.gui.design.neuron_math import ActivationPlot, neuron_sum
+from nnstudio.gui.design.neuron_math import ActivationPlot, break_line, neuron_sum
 from nnstudio.gui.session import Session
 
 NEG = np.array([0xF5, 0x93, 0x22], np.float32)
@@ -117,8 +117,10 @@ class WeightGrid(QWidget):
         for i, v in enumerate(self.values):
             y = 3 + 20 * i
             p.setPen(QColor(theme.TEXT if i == self.selected else theme.MUTED))
+            name = p.fontMetrics().elidedText(self.names[i], Qt.TextElideMode.ElideMiddle,
+                                              int(mid - 54))
             p.drawText(QRectF(0, y, mid - 50, 18), Qt.AlignmentFlag.AlignVCenter
-                       | Qt.AlignmentFlag.AlignLeft, self.names[i])
+                       | Qt.AlignmentFlag.AlignLeft, name)
             p.drawText(QRectF(mid - 50, y, 44, 18), Qt.AlignmentFlag.AlignVCenter
                        | Qt.AlignmentFlag.AlignRight, f"{v:+.2f}")
             width = half * abs(float(v)) / m
@@ -221,6 +223,7 @@ class NeuronDetail(QFrame):
         self.input_names: list[str] = []   # the data's names of the inputs, if it has them
         self.where: tuple[int, int] | None = None
         self.source = 0
+        self._sum_lines: list[str] = []
         self.clear()
 
     def clear(self) -> None:
@@ -269,7 +272,7 @@ class NeuronDetail(QFrame):
                  for k in range(incoming.size)] if incoming.size <= 16 else None
         self.title.setText(f"{col.node} · neuron {i}")
         self.info.setText(f"activation <b>{value:.3f}</b> ({col.activation}) · bias "
-                          f"{float(b[i]):+.3f} · {incoming.size:,} incoming weights")
+                          f"{float(b[i]):+.3f}<br>{incoming.size:,} incoming weights")
         self.info.setTextFormat(Qt.TextFormat.RichText)
         self.grid.set_weights(incoming, side=side, names=names)
         self.grid.show()
@@ -305,10 +308,21 @@ class NeuronDetail(QFrame):
             self.curve.hide()
             return
         result = neuron_sum(x, w, b, activation, a)
-        self.arithmetic.setText("\n".join(result.lines))
+        self._sum_lines = list(result.lines)
+        self.arithmetic.ensurePolished()
+        fm = QFontMetrics(self.arithmetic.font())
+        room = self.width() - 24 - 14   # the panel's margins, the box's padding and border
+        shown = [part for line in result.lines
+                 for part in break_line(line, lambda t: fm.horizontalAdvance(t) <= room)]
+        self.arithmetic.setText("\n".join(shown))
         self.arithmetic.show()
         self.curve.set_point(activation, result.z, a)
         self.curve.show()
+
+    def arithmetic_lines(self) -> list[str]:
+        """The neuron's arithmetic, one step a line, as computed (before it is broken to fit
+        the panel's width); empty when none is shown."""
+        return list(self._sum_lines) if self.arithmetic.isVisibleTo(self) else []
 
     def _source_name(self) -> str:
         c, _ = self.where or (1, 0)

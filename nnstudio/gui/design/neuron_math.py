@@ -9,6 +9,8 @@ interval around z, with z marked on it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +88,25 @@ def neuron_sum(x: np.ndarray, w: np.ndarray, b: float, activation: str, a: float
     else:
         lines.append(f"a = {activation}(z) = {num(a)}")
     return NeuronSum(lines, z, a)
+
+
+def break_line(line: str, fits: Callable[[str], bool], indent: str = "    ") -> list[str]:
+    """``line`` broken before its operators (=, +, −, >, ≤, →) into lines that each ``fits``.
+
+    A sum too long for its panel then reads ``x1×w1 + x2×w2`` / ``    = 0.67 > 0.5`` /
+    ``    → fires (1)`` instead of being cut anywhere by word wrap. Pieces that fit stay
+    together; a piece too long on its own is left whole (the label wraps it).
+    """
+    if fits(line):
+        return [line]
+    pieces = re.split(r"(?= [=+−>≤→] )", line)
+    out: list[str] = []
+    for piece in pieces:
+        if out and fits(out[-1] + piece):
+            out[-1] += piece
+        else:
+            out.append(indent + piece.lstrip() if out else piece)
+    return out
 
 
 class ActivationPlot(QWidget):

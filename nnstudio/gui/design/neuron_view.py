@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from math import isqrt, prod
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from nnstudio.core.design import Design
 from nnstudio.gui.design import theme
@@ -25,6 +25,9 @@ from nnstudio.gui.session import Session
 PASS_THROUGH = ("Flatten", "Dropout", "Activation")
 RADIUS = 11.0
 SPACING = 34.0
+#: the side margins for the input and output labels: at least, and at most a share of the width
+MARGIN = (130.0, 120.0)
+MAX_MARGIN = 0.3
 
 
 @dataclass
@@ -124,6 +127,7 @@ class NeuronCanvas(QWidget):
         self.reason = ""
         self.selected: tuple[int, int] | None = None
         self.hits: list[tuple[int, int, QPointF]] = []
+        self._labels: list[tuple[QRectF, str, str]] = []
         self.paint_count = 0
 
     def capacity(self) -> int:
@@ -140,7 +144,7 @@ class NeuronCanvas(QWidget):
     def _layout(self) -> list[tuple[float, dict[int, QPointF], QRectF | None, int]]:
         """Per column: x, neuron centres, image rect (image inputs), hidden count."""
         n = len(self.columns)
-        left, right = 130.0, 120.0
+        left, right = self.margins()
         width = max(1.0, self.width() - left - right)
         out = []
         top, bottom = 48.0, self.height() - 30.0
@@ -158,8 +162,65 @@ class NeuronCanvas(QWidget):
             out.append((x, centres, None, hidden))
         return out
 
+    def margins(self) -> tuple[float, float]:
+        """Left and right margins: room for the input and output labels, within limits.
+
+        They are measured with room for any value ("−0.000", "100%"), so they stay put
+        while the values change during training.
+        """
+        if not self.columns:
+            return MARGIN
+        most = max(MARGIN[0], self.width() * MAX_MARGIN)
+        wide = QFontMetricsF(theme.ui_font(9.0, bold=True))
+        cols = (self.columns[0], self.columns[-1])
+        names = [self.input_names[i] if i < len(self.input_names) else f"x{i + 1}"
+                 for i in range(cols[0].size)]
+        texts = ([f"{name} = −0.000" for name in names]
+                 if not cols[0].image_side and cols[0].size <= 64 else [],
+                 [output_label(cols[1], i, self.class_names) + "00"
+                  for i in range(cols[1].size)] if cols[1].size <= 64 else [])
+        need = [max((wide.horizontalAdvance(t) for t in ts), default=0.0) + RADIUS + 22
+                for ts in texts]
+        return (min(most, max(MARGIN[0], need[0])), min(most, max(MARGIN[1], need[1])))
+
+    def labels(self) -> list[tuple[QRectF, str, str]]:
+        """The painted input and output labels: (rect, text shown, whole text).
+
+        A text cut with "…" to fit its margin shows whole in a tooltip over its rect.
+        """
+        return list(self._labels)
+
+    def event(self, event: QEvent) -> bool:  # noqa: D102 - Qt override
+        if event.type() == QEvent.Type.ToolTip:
+            pos = QPointF(event.pos())
+            whole = next((full for r, shown, full in self._labels
+                          if r.contains(pos) and shown != full), "")
+            if whole:
+                QToolTip.showText(event.globalPos(), whole, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def _input_text(self, i: int) -> str:
+        name = self.input_names[i] if i < len(self.input_names) else f"x{i + 1}"
+        v = float(self.columns[0].values[i]) if i < self.columns[0].values.size else 0.0
+        return f"{name} = {v:.3g}"
+
+    def _fitted(self, p: QPainter, text: str, room: float, keep_end: str = "") -> str:
+        """``text`` cut in the middle with "…" to ``room`` pixels; ``keep_end`` stays whole."""
+        fm = p.fontMetrics()
+        if fm.horizontalAdvance(text) <= room:
+            return text
+        head = text[:len(text) - len(keep_end)] if keep_end else text
+        head = fm.elidedText(head, Qt.TextElideMode.ElideMiddle,
+                             int(max(0.0, room - fm.horizontalAdvance(keep_end))))
+        return head + keep_end
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.paint_count += 1
+        self._labels = []
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("white"))
@@ -246,12 +307,14 @@ class NeuronCanvas(QWidget):
     def _inputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
         p.setFont(theme.ui_font(9.0))
         for i, pt in centres.items():
-            name = self.input_names[i] if i < len(self.input_names) else f"x{i + 1}"
-            v = float(col.values[i]) if i < col.values.size else 0.0
+            room = pt.x() - RADIUS - 14
+            rect = QRectF(6, pt.y() - 9, room, 18)
+            full = self._input_text(i)
+            value = full[full.rindex(" = "):]
+            shown = self._fitted(p, full, room, keep_end=value)
             p.setPen(QColor(theme.TEXT))
-            p.drawText(QRectF(pt.x() - RADIUS - 88, pt.y() - 9, 80, 18),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       f"{name} = {v:.3g}")
+            p.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, shown)
+            self._labels.append((rect, shown, full))
 
     def _outputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
         vals = col.values
@@ -264,8 +327,11 @@ class NeuronCanvas(QWidget):
             font = theme.ui_font(9.0, bold=i == best)
             p.setFont(font)
             p.setPen(QColor(theme.POSITIVE if i == best else theme.TEXT))
-            p.drawText(QRectF(pt.x() + RADIUS + 8, pt.y() - 9, 100, 18),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+            rect = QRectF(pt.x() + RADIUS + 8, pt.y() - 9, self.width() - pt.x() - RADIUS - 14,
+                          18)
+            shown = self._fitted(p, text, rect.width())
+            p.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+            self._labels.append((rect, shown, text))
 
     def neuron_at(self, pos: QPointF) -> tuple[int, int] | None:
         """The (column, neuron) under ``pos``, or None."""
@@ -305,11 +371,11 @@ class NeuronPanel(QWidget):
         legend.setObjectName("neuronLegend")
         self.input_note.setWordWrap(True)
         legend.setWordWrap(True)
-        top = QHBoxLayout()
-        top.setContentsMargins(12, 8, 12, 6)
-        legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        top.addWidget(self.input_note, 1)
-        top.addWidget(legend, 1)
+        top = QVBoxLayout()   # a line each: neither is squeezed into half the width
+        top.setContentsMargins(12, 6, 12, 6)
+        top.setSpacing(2)
+        top.addWidget(self.input_note)
+        top.addWidget(legend)
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.setSpacing(0)

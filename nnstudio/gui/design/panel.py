@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -28,6 +29,7 @@ from nnstudio.gui.design.neuron_view import NeuronPanel
 from nnstudio.gui.design.palette import LayerPalette
 from nnstudio.gui.design.problems import ProblemList
 from nnstudio.gui.design.scene import DiagramScene
+from nnstudio.gui.design.status_line import StatusLine
 from nnstudio.gui.design.view import DiagramView
 from nnstudio.gui.dialogs import confirm_unsaved
 from nnstudio.gui.session import Session
@@ -149,27 +151,17 @@ class EditorPanel(QWidget):
         self._toast_timer = QTimer(self)
         self._toast_timer.setSingleShot(True)
         self._toast_timer.timeout.connect(self.toast.hide)
-        status = QFrame()
-        status.setObjectName("editorStatus")
-        status.setStyleSheet(f"QFrame#editorStatus {{ background: {theme.CANVAS}; "
-                             "border-top: 1px solid #e3e6ea; }")
-        sh = QHBoxLayout(status)
-        sh.setContentsMargins(10, 4, 10, 4)
-        self.view_hint = hint("Drag port to port to connect · wheel zooms · Space-drag pans")
-        self.view_hint.setToolTip("Drag from a card's right port to another card's left port "
-                                  "to connect them. The wheel zooms around the mouse; drag "
-                                  "with the middle button, or with Space held, to pan; drag "
-                                  "on the background to select several cards; Del deletes; "
-                                  "F fits the whole design.")
-        sh.addWidget(self.view_hint, 1)
-        self.summary = QLabel()
-        self.summary.setObjectName("designSummary")
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setStyleSheet(f"color: {theme.TEXT}; font-size: 10pt;")
-        sh.addWidget(self.summary)
+        status = StatusLine(
+            "Drag port to port to connect · wheel zooms · Space-drag pans",
+            "Drag from a card's right port to another card's left port to connect them. The "
+            "wheel zooms around the mouse; drag with the middle button, or with Space held, to "
+            "pan; drag on the background to select several cards; Del deletes; F fits the "
+            "whole design.")
+        self.status_line, self.view_hint, self.summary = status, status.hint, status.summary
         dv.addWidget(status)
         self.stack.addWidget(diagram)
         self.stack.addWidget(self.neurons)
+        self.neurons.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         split.addWidget(self.stack)
 
         right = QWidget()
@@ -215,6 +207,7 @@ class EditorPanel(QWidget):
         h.setSpacing(8)
         self.templates = QComboBox()
         self.templates.setObjectName("templateChooser")
+        self.templates.setMinimumWidth(110)   # beside docks it narrows, never pushes out
         self.templates.addItem("Start from a template…", None)
         for name, description in TEMPLATES.items():
             self.templates.addItem(TEMPLATE_TITLES.get(name, name), name)
@@ -260,6 +253,10 @@ class EditorPanel(QWidget):
     def set_mode(self, index: int) -> None:
         """0: the diagram, 1: the neuron view."""
         self.stack.setCurrentIndex(index)
+        for i in range(self.stack.count()):   # only the page shown sets the least width
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.stack.widget(i).setSizePolicy(policy, policy)
+        self.stack.updateGeometry()
         self.left_column.setVisible(index == 0)  # the neuron view takes the whole width
         self.right_column.setVisible(index == 0)
         for b in (self.tidy_button, self.fit_button, self.zoom_label):
@@ -279,13 +276,17 @@ class EditorPanel(QWidget):
         status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if ok else
                   f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
                   f"{'s' if len(errors) > 1 else ''}</span>")
-        self.summary.setText(
-            f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>parameters"
-            f"</span> &nbsp;·&nbsp; <b>≈ {format_bytes(memory)}</b> "
-            f"<span style='color:{theme.MUTED}'>to train (batch {batch})</span>"
-            f" &nbsp;·&nbsp; {status}")
-        self.summary.setToolTip("Memory: weights, their gradients and the optimizer's state, "
-                                "plus every layer's output and gradient for one batch (float32)")
+        params = (f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>"
+                  "parameters</span> &nbsp;·&nbsp; ")
+        size = f"<b>≈ {format_bytes(memory)}</b>"
+        dot = " &nbsp;·&nbsp; "
+        self.status_line.set_summary(
+            [f"{params}{size} <span style='color:{theme.MUTED}'>to train (batch {batch})"
+             f"</span>{dot}{status}", f"{params}{size}{dot}{status}", f"{params}{status}",
+             status],
+            f"{analysis.total_params:,} parameters; ≈ {format_bytes(memory)} to train with "
+            f"batches of {batch}. Memory: weights, their gradients and the optimizer's state, "
+            "plus every layer's output and gradient for one batch (float32)")
         self.problems.set_errors(errors)
         self.problems_title.setText(f"PROBLEMS ({len(errors)})" if errors else "PROBLEMS")
         self._offer_side = next((p.image_side for p in fit if p.image_side in (16, 28)), None)

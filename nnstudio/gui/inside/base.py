@@ -130,7 +130,7 @@ class ChunkedJob(QObject):
         self._gen: Iterator[Any] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self._tick)
+        self._timer.timeout.connect(self.turn)
         self.pieces = 0             # pieces of the current or last run
         self.longest_tick_ms = 0.0  # the longest single turn of the last run
         self.longest_step_ms = 0.0  # the longest single piece of work since created
@@ -169,9 +169,16 @@ class ChunkedJob(QObject):
     def run_to_end(self) -> None:
         """Finish the current job now (tests, or when a result is needed at once)."""
         while self._gen is not None:
-            self._tick(budget=float("inf"))
+            self.turn(budget=float("inf"))
 
-    def _tick(self, budget: float | None = None) -> None:
+    @property
+    def rest_ms(self) -> int:
+        """Milliseconds the job rests between two turns (0: the next turn comes at once)."""
+        return self._timer.interval()
+
+    def turn(self, budget: float | None = None) -> None:
+        """One turn of the event loop's worth of work: pieces until ``budget`` seconds
+        (default the job's own) would be passed; its timer calls it while it runs."""
         if self._gen is None:
             self._timer.stop()
             return

@@ -130,6 +130,11 @@ class DecisionBoundaryView(InsightView):
         self._neuron_items: list[list[pg.ImageItem]] = []
         self._points_key: tuple | None = None
 
+    @property
+    def neuron_images(self) -> tuple[tuple[pg.ImageItem, ...], ...]:
+        """The small pictures of what each hidden neuron sees: one tuple per layer."""
+        return tuple(tuple(items) for items in self._neuron_items)
+
     # ------------------------------------------------------------------ state
     def model_changed(self) -> None:
         self._neuron_key = None
