@@ -113,7 +113,7 @@ class TrainingPanel(QDockWidget):
         c, data = self.controller, self.controller.data
         data.loading.connect(self._on_loading)
         data.progress.connect(self._on_progress)
-        data.loaded.connect(self._on_loaded)
+        data.loaded.connect(lambda _spec: self.progress_row.setVisible(False))
         data.failed.connect(self._on_failed)
         data.cancelled.connect(self._on_cancelled)
         data.imageSizeChanged.connect(self._show_image_size)
@@ -149,9 +149,6 @@ class TrainingPanel(QDockWidget):
         self.dataset_combo.insertSeparator(self.dataset_combo.count())
         self.dataset_combo.addItem("Folder of IDX files (MNIST format)…", "__idx__")
         self.dataset_combo.addItem("CSV table…", "__csv__")
-        self.dataset_combo.currentIndexChanged.connect(lambda i: self.dataset_combo.setToolTip(
-            str(self.dataset_combo.itemData(i, Qt.ItemDataRole.ToolTipRole) or "")))
-        self.dataset_combo.setCurrentIndex(-1)  # the tooltip follows from the first choice on
         self._select_spec(self.controller.data.spec or SOURCES[0][0])
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
         lay.addWidget(self.dataset_combo)
@@ -352,7 +349,9 @@ class TrainingPanel(QDockWidget):
             self.dataset_combo.setItemData(0, f"source: {spec}", Qt.ItemDataRole.ToolTipRole)
             self._added_specs.add(spec)
             i = 0
-        self.dataset_combo.setCurrentIndex(i)
+        self.dataset_combo.setCurrentIndex(i)   # its tooltip: the whole source
+        tip = self.dataset_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+        self.dataset_combo.setToolTip(str(tip or ""))
 
     def _forget_spec(self, spec: str | None) -> None:
         """Take a source that failed to load out of the list (if only the panel added it)."""
@@ -458,10 +457,6 @@ class TrainingPanel(QDockWidget):
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
             self.progress.setFormat("%p %")
-
-    @Slot(str)
-    def _on_loaded(self, spec: str) -> None:
-        self.progress_row.setVisible(False)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
