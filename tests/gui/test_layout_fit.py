@@ -46,9 +46,9 @@ def _check_train_rows(qtbot, w, size: tuple[int, int]) -> None:
     w.tabs.setCurrentWidget(w.train_view)
     view = w.train_view
     assert w.training_panel.isVisible()
-    qtbot.waitUntil(lambda: view.width() < size[0] - 250, timeout=3000)
+    qtbot.waitUntil(lambda: view.width() < size[0] - 250, timeout=10000)
     qtbot.waitUntil(lambda: view.tools.geometry().bottom() < view.plots.geometry().top(),
-                    timeout=3000)
+                    timeout=10000)
     rects = [_rect_in(t, view) for t in _train_tools(w)]
     for tool, r in zip(_train_tools(w), rects, strict=True):
         assert tool.isVisible()
@@ -61,7 +61,7 @@ def _check_train_rows(qtbot, w, size: tuple[int, int]) -> None:
         assert len(lines) == 1                            # room enough: one row
     for card in (view.epoch_card, view.val_cost_card, view.val_acc_card, view.speed_card):
         card.set("0.1", "at the last epoch end")
-        qtbot.waitUntil(lambda c=card: c.detail.width() > 0, timeout=2000)
+        qtbot.waitUntil(lambda c=card: c.detail.width() > 0, timeout=10000)
         for label in (card.caption, card.detail):
             fm = label.fontMetrics()
             assert fm.horizontalAdvance(label.text()) <= label.width()   # nothing clipped
@@ -78,7 +78,7 @@ def test_the_rows_keep_their_lines_while_numbers_change(qtbot, window) -> None:
     w.tabs.setCurrentWidget(w.train_view)
     view = w.train_view
     qtbot.waitUntil(lambda: view.tools.geometry().bottom() < view.plots.geometry().top(),
-                    timeout=3000)
+                    timeout=10000)
     before = [_rect_in(t, view) for t in _train_tools(w)]
     view.epoch_card.set("12 of 500", "batch 12,345 of 23,456")
     view.speed_card.set("123,456", "samples per second")
@@ -99,7 +99,7 @@ def test_the_data_list_names_a_table_and_a_digit_folder_by_their_file_names(
     table.write_text("rooms,area,sold\n" + "".join(f"{i % 5},{40 + i},{i % 2}\n"
                                                     for i in range(40)))
     spec = f"csv:{table}:label=sold"
-    with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=100000):
         panel.choose_dataset(spec)
     assert combo.currentData() == spec
     assert combo.currentText() == "houses.csv (label sold)"
@@ -108,7 +108,7 @@ def test_the_data_list_names_a_table_and_a_digit_folder_by_their_file_names(
     (tmp_path / "my digits").mkdir()
     folder = square_digits(tmp_path / "my digits", 60)
     spec = f"idx:{folder}"
-    with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=100000):
         panel.choose_dataset(spec)
     assert combo.currentText() == "IDX folder my digits"
     assert str(folder) in combo.toolTip()
@@ -149,7 +149,7 @@ def _neurons(qtbot, session, width: int):
     qtbot.mouseClick(panel.neuron_button, LEFT)
     neurons = panel.neurons
     qtbot.waitUntil(lambda: neurons.updates > 0 and neurons.canvas.width() > width - 400,
-                    timeout=2000)
+                    timeout=10000)
     neurons.canvas.grab()   # paints now, which places the labels
     return panel, neurons
 
@@ -177,7 +177,7 @@ def test_long_input_names_are_cut_in_the_middle_and_shown_whole_on_hover(qtbot) 
     centre = rect.center().toPoint()
     QApplication.sendEvent(canvas, QHelpEvent(QEvent.Type.ToolTip, centre,
                                               canvas.mapToGlobal(centre)))
-    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=10000)
     assert QToolTip.text() == full
     QToolTip.hideText()
 
@@ -210,7 +210,7 @@ def test_the_design_status_line_reads_on_two_lines_beside_the_docks(qtbot) -> No
         qtbot.waitExposed(panel)
         qtbot.waitUntil(lambda two=two, width=width: line.two_lines == two
                         and panel.width() == width,
-                        timeout=2000)
+                        timeout=10000)
         area = line.rect()
         for label in (panel.summary, panel.view_hint):
             assert area.contains(_rect_in(label, line))
@@ -238,7 +238,7 @@ def test_the_neuron_panel_breaks_its_arithmetic_at_the_operators(qtbot) -> None:
     session, panel, neurons = neuron_panel(qtbot, "perceptron")
     detail = neurons.detail
     click_neuron(neurons, 1, 0)
-    qtbot.waitUntil(lambda: bool(detail.arithmetic_lines()), timeout=2000)
+    qtbot.waitUntil(lambda: bool(detail.arithmetic_lines()), timeout=10000)
     steps = detail.arithmetic_lines()
     shown = detail.arithmetic.text().splitlines()
     room = detail.arithmetic.contentsRect().width()
