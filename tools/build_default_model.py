@@ -27,7 +27,7 @@ The result is written to ``nnstudio/resources/default_model.npz``; the figures i
 
 Usage::
 
-    python tools/build_default_model.py [--epochs 14] [--per-epoch 40000]
+    python tools/build_default_model.py [--epochs 24] [--per-epoch 40000]
         [--real ../shared/data/mnist | --real none] [--real-repeat 2]
         [--filters 16,32] [--dense 128]
         [--out nnstudio/resources/default_model.npz]
@@ -68,7 +68,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEED = 20240
 VAL_SEED, VAL_SIZE = 7, 5000
-EPOCHS, PER_EPOCH, REAL_REPEAT = 14, 40000, 2
+EPOCHS, PER_EPOCH, REAL_REPEAT = 24, 40000, 2
 #: filters of the two convolutions and units of the hidden Dense layer
 FILTERS, DENSE = (16, 32), 128
 REAL_DIR = ROOT.parent / "shared" / "data" / "mnist"
