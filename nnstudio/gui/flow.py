@@ -5,13 +5,24 @@ elides its text to its width.
 open beside the page) its widgets move to a second line instead of being squeezed or cut.
 The lines depend on the width only, never on what the widgets show, so nothing moves under
 the mouse while the person works. :class:`ElidedLabel` shows one line of plain text cut with
-"…" where it does not fit, the whole text in its tooltip.
+"…" where it does not fit, the whole text in its tooltip; :class:`ElidedComboBox` does the
+same for the choice shown in a list box.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QWidget,
+)
 
 
 class FlowLayout(QLayout):
@@ -232,3 +243,31 @@ class ElidedLabel(QLabel):
         if self._detail:
             parts.append(self._detail)
         self.setToolTip("\n\n".join(parts))
+
+
+class ElidedComboBox(QComboBox):
+    """A list box whose shown choice is cut with "…" when the box is narrower than it."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        opt.currentText = self.shown_text(field.width())
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
+
+    def shown_text(self, width: int | None = None) -> str:
+        """The current choice as drawn in ``width`` pixels (default: the box's own field)."""
+        if width is None:
+            opt = QStyleOptionComboBox()
+            self.initStyleOption(opt)
+            width = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                                QStyle.SubControl.SC_ComboBoxEditField,
+                                                self).width()
+        text = self.currentText()
+        fm = self.fontMetrics()
+        if fm.horizontalAdvance(text) <= width:
+            return text
+        return fm.elidedText(text, Qt.TextElideMode.ElideRight, width)

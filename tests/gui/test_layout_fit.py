@@ -94,6 +94,12 @@ def test_the_data_list_names_a_table_and_a_digit_folder_by_their_file_names(
     w = window
     panel = w.training_panel
     combo = panel.dataset_combo
+    body = panel.findChild(QWidget, "trainingPanelBody")
+    qtbot.waitUntil(lambda: body.width() > 0, timeout=10000)
+    assert body.width() <= panel.widget().viewport().width()   # the dock shows whole
+    long = combo.currentText()                  # a long description, cut with "…"
+    assert combo.shown_text().endswith("…") and long in combo.toolTip()
+    assert combo.fontMetrics().horizontalAdvance(combo.shown_text()) < combo.width()
     table = tmp_path / "a very long folder name for tables" / "houses.csv"
     table.parent.mkdir()
     table.write_text("rooms,area,sold\n" + "".join(f"{i % 5},{40 + i},{i % 2}\n"
@@ -250,3 +256,5 @@ def test_the_neuron_panel_breaks_its_arithmetic_at_the_operators(qtbot) -> None:
         "  ", " ")
     info = detail.info.text()
     assert "<br>" in info and info.endswith("incoming weights")
+    if float(session.network.get_weights()["neuron/b"][0]) == 0.0:
+        assert detail.threshold_edit.text() == "0"      # not "-0"

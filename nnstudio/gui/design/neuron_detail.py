@@ -286,9 +286,9 @@ class NeuronDetail(QFrame):
             w.setEnabled(editable)
         self._show_source()
         if not self.bias_edit.hasFocus():
-            self.bias_edit.setText(f"{float(b[i]):.4g}")
+            self.bias_edit.setText(f"{float(b[i]) + 0.0:.4g}")   # + 0.0: never "-0"
         if not self.threshold_edit.hasFocus():
-            self.threshold_edit.setText(f"{-float(b[i]):.4g}")
+            self.threshold_edit.setText(f"{-float(b[i]) + 0.0:.4g}")
         self._show_sum(prev.values, incoming, float(b[i]), col.activation, value)
         self.help.setText("Blue pixels excite this neuron, orange ones inhibit it. Click a "
                           "weight, type a value and press Enter." if side else

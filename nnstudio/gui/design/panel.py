@@ -7,7 +7,6 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,6 +31,7 @@ from nnstudio.gui.design.scene import DiagramScene
 from nnstudio.gui.design.status_line import StatusLine
 from nnstudio.gui.design.view import DiagramView
 from nnstudio.gui.dialogs import confirm_unsaved
+from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
 
 TEMPLATE_TITLES = {
@@ -205,7 +205,7 @@ class EditorPanel(QWidget):
         h = QHBoxLayout(bar)
         h.setContentsMargins(10, 6, 10, 6)
         h.setSpacing(8)
-        self.templates = QComboBox()
+        self.templates = ElidedComboBox()
         self.templates.setObjectName("templateChooser")
         self.templates.setMinimumWidth(110)   # beside docks it narrows, never pushes out
         self.templates.addItem("Start from a template…", None)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.design import format_shape
 from nnstudio.data.sources import source_title
+from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.spinboxes import DoublingSpinBox, LogSpinBox
 
@@ -134,7 +135,7 @@ class TrainingPanel(QDockWidget):
         box = QGroupBox("Data")
         lay = QVBoxLayout(box)
         lay.setSpacing(5)
-        self.dataset_combo = QComboBox()
+        self.dataset_combo = ElidedComboBox()
         self.dataset_combo.setObjectName("datasetCombo")
         self.dataset_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -209,8 +210,9 @@ class TrainingPanel(QDockWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
 
-        self.optimizer_combo = QComboBox()
+        self.optimizer_combo = ElidedComboBox()
         self.optimizer_combo.setObjectName("optimizerCombo")
+        self.optimizer_combo.setMinimumWidth(90)   # the dock stays whole at its least width
         for name, desc in _OPTIMIZERS:
             self.optimizer_combo.addItem(desc.split(" (")[0], name)
             self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, desc,
