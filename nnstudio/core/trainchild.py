@@ -198,10 +198,11 @@ class _Child:
                     break
                 if isinstance(msg, Run):
                     control = _HookedControl()
-                    if msg.spec.start == "step_batch":
-                        control.step_batch(1)
-                    elif msg.spec.start == "step_epoch":
-                        control.step_epoch()
+                    with control.command(msg.seq):
+                        if msg.spec.start == "step_batch":
+                            control.step_batch(1)
+                        elif msg.spec.start == "step_epoch":
+                            control.step_epoch()
                     with self.lock:
                         if self.control is not None:
                             self.control.stop()  # a new run replaces an unfinished one
@@ -212,7 +213,8 @@ class _Child:
                 if isinstance(msg, Control):
                     with self.lock:
                         if msg.run == self.run_id and self.control is not None:
-                            self._apply(self.control, msg.name, msg.arg)
+                            with self.control.command(msg.seq):
+                                self._apply(self.control, msg.name, msg.arg)
                         self.seq = msg.seq
                 else:
                     log.warning("ignored an unknown message %r", type(msg).__name__)
@@ -342,7 +344,7 @@ class _Child:
             reporter.emit(with_weights=True)
             self.send(Finished(run_id, network.get_weights(), hist.to_dict(),
                                bool(trainer.stopped), spec.data is None,
-                               getattr(trainer, "outcome", None)))
+                               getattr(trainer, "outcome", None), control.seen))
         except (BrokenPipeError, EOFError):
             raise
         except TrainingDiverged as exc:

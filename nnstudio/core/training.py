@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,10 @@ class TrainControl:
     Requests are applied between batches. ``step_batch(n)`` runs exactly ``n`` more batches
     and pauses; ``step_epoch()`` runs to the end of the current epoch and pauses. A paused
     loop blocks on a condition variable (no busy waiting).
+
+    Commands can be numbered (:meth:`command`); :attr:`seen` is the number of the latest
+    command the loop had received when it last went on to a batch. A command numbered
+    higher never reached the loop (it came as the run was ending).
     """
 
     def __init__(self) -> None:
@@ -50,6 +55,9 @@ class TrainControl:
         self._lr: float | None = None         # pending changes
         self._batch_size: int | None = None
         self._dirty = False                   # cheap unlocked check for pending changes
+        self._seq = 0                         # number of the latest command applied
+        #: number of the latest command applied when the loop last went on to a batch
+        self.seen = 0
 
     @property
     def state(self) -> str:
@@ -102,6 +110,15 @@ class TrainControl:
         with self._cond:
             self._batch_size, self._dirty = int(batch_size), True
 
+    @contextmanager
+    def command(self, seq: int) -> Iterator[TrainControl]:
+        """Apply a command numbered ``seq`` inside the ``with`` block (atomically: the loop
+        sees the command and its number together)."""
+        with self._cond:
+            yield self
+            self._seq = max(self._seq, int(seq))
+            self._cond.notify_all()
+
     # ------------------------------------------------------------ the loop's side
     def take_changes(self) -> tuple[float | None, int | None]:
         """Pending (lr, batch_size) changes, each ``None`` if unchanged; clears them."""
@@ -115,11 +132,12 @@ class TrainControl:
 
     def wait(self) -> bool:
         """Block while paused; False when training must stop. Called before every batch."""
-        if self._state == "running":
+        if self._state == "running" and self._seq == self.seen:
             return True
         with self._cond:
             while self._state == "paused":
                 self._cond.wait()
+            self.seen = self._seq
             return self._state != "stopped"
 
     def batch_done(self) -> None:

@@ -268,7 +268,9 @@ class Finished:
     ``history`` is ``History.to_dict()``; ``cached`` tells whether the child already held
     the run's dataset (nothing was sent). ``outcome`` is how a perceptron run ended
     (``PerceptronTrainer.outcome``: separated, cycle, out of passes, stopped), None for
-    backpropagation.
+    backpropagation. ``seen`` is the number (``seq``) of the latest command the training
+    loop had received when it last went on to a batch: commands numbered higher came as the
+    run was ending and never reached it.
     """
 
     run: int
@@ -277,6 +279,7 @@ class Finished:
     stopped: bool
     cached: bool
     outcome: dict[str, Any] | None = None
+    seen: int = 0
 
 
 @dataclass

@@ -263,3 +263,24 @@ def test_the_views_hold_out_exactly_the_samples_the_trainer_holds_out(n):
     else:
         assert np.array_equal(trainer.x_val, x[val_idx])
     assert sorted([*train_idx, *val_idx]) == list(range(n))
+
+
+def test_control_tells_which_commands_reached_the_loop() -> None:
+    """``seen`` is the latest command number the loop had when it went on to a batch."""
+    control = TrainControl()
+    with control.command(3):
+        control.pause()
+    result: list[bool] = []
+    loop = threading.Thread(target=lambda: result.append(control.wait()))
+    loop.start()  # blocks: paused
+    time.sleep(0.05)
+    assert loop.is_alive() and control.seen == 0
+    with control.command(4):
+        control.resume()
+    loop.join(5)
+    assert result == [True] and control.seen == 4
+    with control.command(5):  # after the loop's last look: it never saw this one
+        control.step_batch(1)
+    assert control.seen == 4
+    assert control.wait() and control.seen == 5  # the next look sees it
+    assert control.wait() and control.seen == 5

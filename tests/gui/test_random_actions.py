@@ -84,3 +84,48 @@ def test_a_button_pressed_as_a_run_ends(qtbot, tiny_design, tiny_data, settings,
     else:
         assert w.session.training_state in ("stopped", "finished")
     w.close()
+
+
+def test_a_step_the_run_never_saw_is_done_after_it(qtbot, tiny_design, tiny_data, settings,
+                                                   discard, monkeypatch):
+    """Step pressed after the training loop's last batch but before the window heard that
+    the run ended reaches no run: once it has ended, a new run does the step."""
+    import threading
+
+    from nnstudio.core.trainprotocol import Finished
+    from nnstudio.gui import MainWindow
+    from nnstudio.gui.train import controller as controller_module
+
+    arrived, go_on = threading.Event(), threading.Event()
+    real_pump = controller_module.pump
+
+    def held_pump(process, run_id):  # holds the run's last message until the test says
+        for msg in real_pump(process, run_id):
+            if isinstance(msg, Finished) and not arrived.is_set():
+                arrived.set()
+                go_on.wait(20)
+            yield msg
+
+    monkeypatch.setattr(controller_module, "pump", held_pump)
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data())
+    w = MainWindow(session, settings=settings, data=None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    c = w.controller
+    c.config.epochs = 1
+    bar, a = w.commands.toolbar, w.actions_
+    qtbot.mouseClick(bar.widgetForAction(a.play), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(arrived.is_set, timeout=30000)
+    assert c.running and w.session.training_state == "running"  # the window has not heard
+    qtbot.mouseClick(bar.widgetForAction(a.step), Qt.MouseButton.LeftButton)
+    plots, points = w.train_view.plots, []
+    c.finished.connect(lambda _history: points.append(plots.n_points))
+    go_on.set()
+    qtbot.waitUntil(lambda: c.running and c._ended is None
+                    and w.session.training_state == "paused", timeout=20000)
+    qtbot.waitUntil(lambda: bool(points) and plots.n_points == points[0] + 1, timeout=20000)
+    qtbot.mouseClick(bar.widgetForAction(a.stop), Qt.MouseButton.LeftButton)
+    assert c.wait_idle(20000)
+    w.close()

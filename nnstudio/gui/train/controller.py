@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
-from nnstudio.core.design import DesignError, design_to_json
+from nnstudio.core.design import design_to_json
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History, TrainConfig
 from nnstudio.core.trainproc import TrainingProcess
@@ -39,7 +39,7 @@ from nnstudio.gui.session import Session
 from nnstudio.gui.train.bridge import DatasetTokens, configure_threading, pump
 from nnstudio.gui.train.data_feed import DataFeed
 from nnstudio.gui.train.data_loader import why_not_ready
-from nnstudio.gui.train.receive import apply_metrics
+from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
 
 __all__ = ["TrainingController"]
@@ -113,6 +113,9 @@ class TrainingController(QObject):
         self._ended: str | None = None
         #: a Play or Step pressed in that moment: started once the pump has finished
         self._after_end: str | None = None
+        #: the latest Play, Step, Pause or Stop sent to the run: (its seq, the run mode it
+        #: asks for, None for Pause and Stop); one the run never saw is done after it
+        self._last_control: tuple[int, str | None] | None = None
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
@@ -146,10 +149,6 @@ class TrainingController(QObject):
         return self._worker is not None
 
     @property
-    def paused(self) -> bool:
-        return self.running and self._run_state == "paused"
-
-    @property
     def waiting_for_data(self) -> bool:
         """Play was pressed while the data is loading: training starts when it arrives
         (``data.waiting`` says when this changes)."""
@@ -163,6 +162,9 @@ class TrainingController(QObject):
         self._ended = state
         self._run_state = None
         self._set_state(state)
+
+    def _note(self, then: str | None) -> None:
+        self._last_control = (self.process.last_seq, then)
 
     def _run_over(self, then: str | None) -> bool:
         """True when the current run has sent its last message but its pump has not
@@ -182,6 +184,7 @@ class TrainingController(QObject):
             return
         if self.running:
             self.process.resume()
+            self._note("run" if self._run_state == "paused" else None)
             self._run_state = "running"
             self._set_state("running")
             return
@@ -194,6 +197,7 @@ class TrainingController(QObject):
             return
         if self.running and self._run_state == "running":
             self.process.pause()
+            self._note(None)
             self._run_state = "paused"
             self._set_state("paused")
         else:
@@ -215,6 +219,7 @@ class TrainingController(QObject):
             return
         if self.running:
             self.process.step_batch(1)
+            self._note("step_batch")
             self._run_state = "paused"
             self._set_state("paused")
             return
@@ -227,6 +232,7 @@ class TrainingController(QObject):
             return
         if self.running:
             self.process.step_epoch()
+            self._note("step_epoch")
             self._run_state = "running"
             self._set_state("running")
             return
@@ -245,6 +251,7 @@ class TrainingController(QObject):
                 self._kill("stopped")
             else:
                 self.process.stop()
+                self._note(None)
 
     @Slot()
     def restart(self) -> None:
@@ -361,7 +368,7 @@ class TrainingController(QObject):
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
         self._stop_requested, self._ending, self.stalled = False, None, False
-        self._ended, self._after_end = None, None
+        self._ended, self._after_end, self._last_control = None, None, None
         self.last_error = None
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
@@ -380,6 +387,9 @@ class TrainingController(QObject):
             history = History.from_dict(msg.history)
             self._store_weights(msg.weights, history)
             self._end_run("stopped" if msg.stopped else "finished")
+            seq, then = self._last_control or (0, None)
+            if then is not None and seq > msg.seen:  # pressed as the run was ending
+                self._after_end = then
             self.last_outcome = msg.outcome
             self.finished.emit(history)
             if msg.outcome:
@@ -425,17 +435,9 @@ class TrainingController(QObject):
             self._set_state("paused")
 
     def _store_weights(self, weights: dict, history: Any) -> None:
-        s = self.session
-        try:
-            if s.network is not None and not self._fine_tuning:
-                s.set_weights(weights, history=history)
-            elif s.network is not None:
-                s.set_weights(weights)
-        except (ValueError, DesignError) as exc:
-            self._error(
-                "The design changed during training, so the trained weights no longer fit "
-                f"it and were not kept ({exc})."
-            )
+        problem = store_weights(self.session, weights, None if self._fine_tuning else history)
+        if problem:
+            self._error(problem)
 
     def _on_worker_finished(self, worker: Worker) -> None:
         if worker is not self._worker:

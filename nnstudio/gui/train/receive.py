@@ -16,7 +16,7 @@ import numpy as np
 from nnstudio.core.trainprotocol import Metrics
 from nnstudio.gui.train.snapshot import Snapshot
 
-__all__ = ["apply_metrics", "snapshot_from_message"]
+__all__ = ["apply_metrics", "snapshot_from_message", "store_weights"]
 
 
 def snapshot_from_message(msg: Metrics, x_offset: float = 0.0) -> Snapshot:
@@ -69,6 +69,24 @@ def apply_metrics(session: Any, msg: Metrics) -> Snapshot:
         snap.weights = {}
         session.snapshotApplied.emit(snap)
     return snap
+
+
+def store_weights(session: Any, weights: dict, history: Any = None) -> str | None:
+    """Put a run's final ``weights`` (and its ``history``, unless None) into ``session``.
+
+    Returns None, or a sentence for the person when the design changed during training so
+    that the weights no longer fit it (they are then not kept).
+    """
+    from nnstudio.core.design import DesignError
+
+    if session.network is None:
+        return None
+    try:
+        session.set_weights(weights, history=history)
+    except (ValueError, DesignError) as exc:
+        return ("The design changed during training, so the trained weights no longer fit "
+                f"it and were not kept ({exc}).")
+    return None
 
 
 def snapshot_from_history(history: Any) -> Snapshot | None:
