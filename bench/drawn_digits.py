@@ -6,7 +6,8 @@ style placed on the board at some size, slant and position, with a little hand t
 painted by :func:`nnstudio.gui.strokes.paint_items` (the canvas's renderer) at 224×224, then
 framed by :func:`nnstudio.gui.draw.model.network_input` exactly as the Draw page does.
 
-Also makes things that are not digits (dots, bars, scribbles) for the not-a-digit signal.
+Also makes things that are not digits (dots, bars, scribbles of several kinds) for the
+not-a-digit signal.
 """
 
 from __future__ import annotations
@@ -166,10 +167,97 @@ def drawn_set(seed: int = 1, per_style: int = 24) -> tuple[np.ndarray, np.ndarra
     return np.array(xs, dtype=np.float32), np.array(ys, dtype=np.int64), names
 
 
-def not_digits(seed: int = 2, per_kind: int = 40) -> tuple[np.ndarray, list[str]]:
-    """Things that are not digits, as the network receives them: dots, bars, scribbles.
+def _rotate(pts: np.ndarray, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return pts @ np.array([[c, s], [-s, c]])
 
-    Returns float32 (N, 28, 28) and the kind of each.
+
+def _tangle(rng: np.random.Generator) -> Strokes:
+    """One smooth stroke looping round and round over one area (a ball of wool)."""
+    t = np.linspace(0, 1, 240)
+    pts = np.zeros((len(t), 2))
+    for _ in range(3):  # each axis its own mix of slow waves: the path never retraces itself
+        f, ph, a = rng.uniform(1.5, 6, 2), rng.uniform(0, 2 * np.pi, 2), rng.uniform(0.1, 0.35, 2)
+        pts += a * np.cos(2 * np.pi * f * t[:, None] + ph)
+    return [pts / max(np.abs(pts).max(), 1e-9) * 0.5]
+
+
+def _zigzag(rng: np.random.Generator) -> Strokes:
+    """Sharp back-and-forth teeth along a line, at any angle."""
+    k = int(rng.integers(5, 12))
+    xs = np.linspace(-0.5, 0.5, k)
+    ys = np.where(np.arange(k) % 2 == 0, -1.0, 1.0) * rng.uniform(0.15, 0.5)
+    return [_rotate(np.stack([xs, ys], axis=1), rng.uniform(-np.pi / 2, np.pi / 2))]
+
+
+def _hatching(rng: np.random.Generator) -> Strokes:
+    """Parallel separate strokes (and sometimes a second set across them)."""
+    out = []
+    for layer in range(1 + int(rng.random() < 0.4)):
+        k = int(rng.integers(4, 9))
+        angle = rng.uniform(-np.pi, np.pi) + layer * np.pi / 2
+        for o in np.linspace(-0.45, 0.45, k):
+            half = rng.uniform(0.3, 0.5)
+            out.append(_rotate(np.array([[-half, o], [half, o]]), angle))
+    return out
+
+
+def _squiggle(rng: np.random.Generator) -> Strokes:
+    """Joined letter-like loops or arches, as in cursive 'eeee' or 'mmmm'."""
+    k = int(rng.integers(3, 7))
+    t = np.linspace(0, 2 * np.pi * k, 40 * k)
+    if rng.random() < 0.5:  # loops
+        pts = np.stack([t / (2 * np.pi * k) - 0.5 - 0.08 * np.sin(t), -0.25 * np.cos(t)], 1)
+    else:  # arches
+        pts = np.stack([t / (2 * np.pi * k) - 0.5, -0.3 * np.abs(np.sin(t / 2))], 1)
+    return [_rotate(pts, rng.uniform(-0.3, 0.3))]
+
+
+def _marks(rng: np.random.Generator) -> Strokes:
+    """Several separate short marks and dots scattered over the board."""
+    out = []
+    for _ in range(int(rng.integers(3, 8))):
+        p = rng.uniform(-0.5, 0.5, 2)
+        out.append(np.array([p, p + rng.normal(0, 0.08, 2)]) if rng.random() < 0.7
+                   else p[None])  # a short dash or a click
+    return out
+
+
+def _hatched_circle(rng: np.random.Generator) -> Strokes:
+    """A circle with hatching inside it."""
+    out = [_arc(0.0, 0.0, 0.5, 0.5 * rng.uniform(0.7, 1.0), 0, 360, 40)]
+    angle = rng.uniform(0, np.pi)
+    for o in np.linspace(-0.35, 0.35, int(rng.integers(3, 7))):
+        half = np.sqrt(0.25 - o * o) * 0.9
+        out.append(_rotate(np.array([[-half, o], [half, o]]), angle))
+    return out
+
+
+def _random_walk(rng: np.random.Generator) -> Strokes:
+    """A wandering stroke: a random walk with momentum."""
+    n = int(rng.integers(60, 160))
+    v = np.cumsum(rng.normal(0, 0.6, n))  # heading drifts
+    pts = np.cumsum(np.stack([np.cos(v), np.sin(v)], axis=1), axis=0)
+    pts -= pts.mean(axis=0)
+    return [pts / max(np.abs(pts).max(), 1e-9) * 0.5]
+
+
+#: the kinds of scribble beyond the fast zig-zag, each drawn in a unit box centred on 0
+SCRIBBLES = {"tangle": _tangle, "zigzag": _zigzag, "hatching": _hatching,
+             "squiggle": _squiggle, "marks": _marks, "hatched circle": _hatched_circle,
+             "random walk": _random_walk}
+#: every kind :func:`not_digits` makes, in order
+NOT_DIGIT_KINDS = ["dot", "bar", "scribble", *SCRIBBLES]
+
+
+def not_digits(seed: int = 2, per_kind: int = 40) -> tuple[np.ndarray, list[str]]:
+    """Things that are not digits, as the network receives them: dots, bars, a fast
+    zig-zag scribble, and the kinds in :data:`SCRIBBLES` (tangles, zigzags, hatching,
+    letter-like squiggles, scattered marks, hatched circles, random walks).
+
+    The dots, bars and zig-zag scribbles come from ``seed`` as they always have; the other
+    kinds from a second stream of the same seed. Returns float32 (N, 28, 28) and the kind
+    of each.
     """
     rng = np.random.default_rng(seed)
     xs, kinds = [], []
@@ -193,4 +281,15 @@ def not_digits(seed: int = 2, per_kind: int = 40) -> tuple[np.ndarray, list[str]
         pts = np.array(c) + size * (rng.random((k, 2)) - 0.5)
         xs.append(framed([densify(pts, 0.02)], brush))
         kinds.append("scribble")
+    more = np.random.default_rng([seed, 1])
+    for kind, make in SCRIBBLES.items():
+        for i in range(per_kind):
+            brush = [8, 16, 24, 36][i % 4]
+            size = float(more.uniform(0.35, 0.8))
+            half = size / 2 + 0.02
+            c = np.array([more.uniform(half, 1 - half), more.uniform(half, 1 - half)])
+            strokes = [np.clip(c + size * densify(s, 0.02 / size), 0.0, 1.0)
+                       for s in make(more)]
+            xs.append(framed(strokes, brush))
+            kinds.append(kind)
     return np.array(xs, dtype=np.float32), kinds

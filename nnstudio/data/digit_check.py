@@ -1,28 +1,43 @@
 """Does a drawing look like a digit at all? A measured signal, before trusting the answer.
 
 A digit network always names a digit, even for a dot, a dash or a scribble. This module
-measures a few plain properties of the MNIST-framed image (see
-:func:`nnstudio.data.preprocess.to_mnist`) and of the network's answer, and says when they
-are unlike handwritten digits:
+measures plain properties of the MNIST-framed image (see
+:func:`nnstudio.data.preprocess.to_mnist`) and of its strokes
+(:mod:`nnstudio.data.stroke_shape`), and says when they are unlike handwritten digits. The
+reasons, checked in this order:
 
 - **blob**: the ink is as thick as a good part of its own size, or it fills most of its
   roughly square box (a dot or a filled patch; digit strokes leave room between them);
 - **line**: the ink lies along one straight, near-horizontal line (a dash; a near-vertical
   line is a 1);
+- **marks**: three or more pieces of ink stay apart even when each grows by 2 pixels
+  (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
 - **scribble**: the strokes enclose more holes than a digit can (an 8 has two), or there is
-  more ink than any digit carries;
+  more ink than any digit carries, or the scribble scorer says so: a logistic model on
+  :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends and junctions, how
+  many times scan lines in four directions cross the strokes, the outline) and their
+  pairwise products, whose numbers live in ``nnstudio/resources/not_a_digit.npz``
+  (:func:`scribble_scores`). It needs no network: it works the same for any model, and when
+  the file is missing the other checks still run;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
 
-The thresholds were set on the real training digits (not the held-out ones), synthetic
-digits and digits drawn on the canvas so that almost no digit is flagged;
-``bench/bench_not_a_digit.py`` measures the false alarms on held-out real digits,
-re-captured ones and drawn ones, and the detection rate on dots, bars and scribbles.
-Pure NumPy, no Qt.
+Every threshold was set on calibration data only: the real MNIST training digits (index
+2,500 on, never the held-out first 2,500), those digits re-captured, synthetic digits, digits
+drawn on the canvas with other seeds than the measured ones, and not-digits drawn with
+another seed (``bench/calibrate_not_a_digit.py`` fits the scorer on half of the digits and
+sets its threshold on the other half). ``bench/bench_not_a_digit.py`` measures the false
+alarms on held-out real digits, re-captured ones and drawn ones, the detection rate on dots,
+bars and eight kinds of scribble, and the cost per drawing. Pure NumPy, no Qt.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
+
+from .stroke_shape import euler_number, padded, scan_crossings, stroke_measures
 
 #: ink threshold for the shape measures (grey level of the framed image)
 INK_LEVEL = 0.35
@@ -33,34 +48,25 @@ BLOB_THICKNESS, BLOB_FILL, BLOB_MIN_THICKNESS, BLOB_ASPECT = 0.33, 0.7, 0.2, 1.8
 LINE_ELONGATION, LINE_ANGLE = 0.15, 40.0
 #: a scribble: at most this Euler number (one piece with three holes), or this much ink
 SCRIBBLE_EULER, INK_MAX = -3, 0.36
+#: several marks: at least this many pieces of ink that stay apart when each grows 2 px
+MARKS_MIN = 3
 CONF_MIN = 0.45
+#: the stroke-complexity scorer (see :func:`scribble_scores`), made by
+#: ``bench/calibrate_not_a_digit.py``
+SCORER_PATH = Path(__file__).resolve().parents[1] / "resources" / "not_a_digit.npz"
 
 REASONS = {
     "blob": "This does not look like a digit: it is a blob of ink, not strokes.",
     "line": "This does not look like a digit: it is a single line.",
+    "marks": "This does not look like a digit: it is several separate marks.",
     "scribble": "This does not look like a digit: it is more like a scribble.",
     "unsure": "This does not look much like any digit: the network is unsure.",
 }
 
-
-def euler_number(mask: np.ndarray) -> np.ndarray:
-    """Euler number (pieces minus holes) of binary images (N, H, W), 8-connected ink.
-
-    Counted from 2×2 pixel patterns (Gray's bit quads): E = (Q1 - Q3 - 2 QD) / 4.
-
-    Returns
-    -------
-    np.ndarray
-        int64 (N,).
-    """
-    m = np.pad(np.asarray(mask, dtype=bool), ((0, 0), (1, 1), (1, 1))).astype(np.int8)
-    a, b = m[:, :-1, :-1], m[:, :-1, 1:]
-    c, d = m[:, 1:, :-1], m[:, 1:, 1:]
-    s = a + b + c + d
-    q1 = (s == 1).sum(axis=(1, 2))
-    q3 = (s == 3).sum(axis=(1, 2))
-    qd = ((s == 2) & (a == d)).sum(axis=(1, 2))
-    return ((q1 - q3 - 2 * qd) // 4).astype(np.int64)
+#: the measures :func:`doubt_features` stacks, in order
+FEATURES = ("ink", "fill", "log_aspect", "elongation", "thickness", "euler", "log_width",
+            "length", "ends", "junctions", "crossings", "busy_lines", "pieces_far",
+            "ink_crossings", "ink_busy_lines", "perimeter", "ink_lines_3")
 
 
 def inscribed_radius(mask: np.ndarray) -> np.ndarray:
@@ -70,7 +76,7 @@ def inscribed_radius(mask: np.ndarray) -> np.ndarray:
     depth = np.zeros(len(m), dtype=np.int64)
     while m.any():
         depth += m.any(axis=(1, 2))
-        p = np.pad(m, ((0, 0), (1, 1), (1, 1)))
+        p = padded(m)
         h, w = m.shape[1:]
         out = p[:, 1:1 + h, 1:1 + w].copy()
         for dy in (-1, 0, 1):
@@ -97,9 +103,7 @@ def shape_features(images: np.ndarray) -> dict[str, np.ndarray]:
         from horizontal (0..90); ``euler`` pieces minus holes; ``thickness`` the radius of
         the widest part of the ink (:func:`inscribed_radius`) over the longer side of its box.
     """
-    x = np.asarray(images, dtype=np.float64)
-    if x.ndim == 2:
-        x = x[None]
+    x = _as_batch(images)
     n, h, w = x.shape
     mask = x > INK_LEVEL
     rows, cols = mask.any(axis=2), mask.any(axis=1)
@@ -135,25 +139,115 @@ def shape_features(images: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise ValueError(f"The not-a-digit check takes MNIST-framed images shaped (N, 28, 28) "
+                         f"or (28, 28), but received an array of shape {x.shape}; frame the "
+                         "drawing first with nnstudio.data.preprocess.to_mnist.")
+    return x
+
+
+def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = None,
+                   strokes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The measures the scribble scorer reads, one row per image: float64 (N, len(FEATURES)).
+
+    ``shape`` and ``strokes`` are :func:`shape_features` and
+    :func:`~nnstudio.data.stroke_shape.stroke_measures` of the same images when already at
+    hand. ``euler`` here ignores one-pixel pinholes in the ink; ``ink_*`` are the scan-line
+    crossings of the ink itself (not its skeleton); ``perimeter`` is the ink's outline over
+    the square root of its area.
+    """
+    x = _as_batch(images)
+    mask = x > INK_LEVEL
+    f = shape_features(x) if shape is None else shape
+    s = stroke_measures(mask) if strokes is None else strokes
+    p = padded(mask)
+    pinholes = ~mask & p[:, :-2, 1:-1] & p[:, 2:, 1:-1] & p[:, 1:-1, :-2] & p[:, 1:-1, 2:]
+    cross = scan_crossings(mask)
+    m = mask.astype(np.int8)
+    outline = (np.abs(np.diff(m, axis=2, prepend=0, append=0)).sum(axis=(1, 2))
+               + np.abs(np.diff(m, axis=1, prepend=0, append=0)).sum(axis=(1, 2)))
+    cols = [f["ink"], f["fill"], np.log(f["aspect"] + 1e-3), f["elongation"], f["thickness"],
+            np.clip(euler_number(mask | pinholes), -8, 4), np.log(s["width"] + 1e-3),
+            s["length"], s["ends"], s["junctions"], s["crossings"], s["busy_lines"],
+            s["pieces_far"], cross.max(axis=(1, 2)), (cross >= 4).sum(axis=2).max(axis=1),
+            outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1)]
+    return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
+
+
+def quadratic_terms(z: np.ndarray) -> np.ndarray:
+    """Standardised features (N, F) with every pairwise product appended: (N, F + F(F+1)/2)."""
+    iu = np.triu_indices(z.shape[1])
+    return np.concatenate([z, (z[:, :, None] * z[:, None, :])[:, iu[0], iu[1]]], axis=1)
+
+
+@lru_cache(maxsize=4)
+def load_scorer(path: Path = SCORER_PATH) -> dict[str, np.ndarray] | None:
+    """The scribble scorer's numbers (``mean``, ``scale``, ``weights``, ``bias``,
+    ``threshold``) from ``path``; None when the file is missing or does not fit
+    :data:`FEATURES` (the other checks still run)."""
+    try:
+        with np.load(path) as z:
+            scorer = {k: np.asarray(z[k], dtype=np.float64)
+                      for k in ("mean", "scale", "weights", "bias", "threshold")}
+    except (OSError, KeyError, ValueError):
+        return None
+    n = len(FEATURES)
+    if scorer["mean"].shape != (n,) or scorer["weights"].shape != (n + n * (n + 1) // 2,):
+        return None
+    return scorer
+
+
+def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
+                    ) -> np.ndarray | None:
+    """How much each row of :func:`doubt_features` (N, F) looks like a scribble rather than
+    a digit: the log-odds of a logistic model on the standardised measures and their
+    pairwise products (N,); above ``scorer["threshold"]`` means a scribble. None without a
+    scorer."""
+    scorer = load_scorer() if scorer is None else scorer
+    if scorer is None:
+        return None
+    z = (np.asarray(features, dtype=np.float64) - scorer["mean"]) / scorer["scale"]
+    return quadratic_terms(z) @ scorer["weights"] + float(scorer["bias"])
+
+
 def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[str | None]:
     """Why each framed image does not look like a digit: a key of :data:`REASONS` or None.
 
     Parameters
     ----------
     images : np.ndarray
-        (N, 28, 28) MNIST-framed images in [0, 1].
+        (N, 28, 28) MNIST-framed images in [0, 1] (or one (28, 28) image).
     probs : np.ndarray or None
-        (N, 10) the network's class probabilities; None leaves out the ``unsure`` check.
+        (N, k) the network's class probabilities; None leaves out the ``unsure`` check.
 
     Returns
     -------
     list of str or None
         One entry per image; None where it looks like a digit (or has no ink at all).
+
+    Raises
+    ------
+    ValueError
+        When the images are not (N, 28, 28) or ``probs`` has another number of rows.
     """
-    f = shape_features(images)
-    conf = None if probs is None else np.asarray(probs, dtype=np.float64).max(axis=1)
+    x = _as_batch(images)
+    conf = None
+    if probs is not None:
+        p = np.asarray(probs, dtype=np.float64)
+        if p.ndim != 2 or len(p) != len(x):
+            raise ValueError(f"probs must be shaped (N, classes) with one row per image "
+                             f"({len(x)}), but has shape {p.shape}.")
+        conf = p.max(axis=1)
+    f = shape_features(x)
+    s = stroke_measures(x > INK_LEVEL)
+    score = scribble_scores(doubt_features(x, f, s))
+    scorer = load_scorer()
     out: list[str | None] = []
-    for i in range(len(f["ink"])):
+    for i in range(len(x)):
         if f["ink"][i] <= 0:
             out.append(None)
         elif f["thickness"][i] > BLOB_THICKNESS or (
@@ -162,7 +256,10 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[s
             out.append("blob")
         elif f["elongation"][i] < LINE_ELONGATION and f["angle"][i] < LINE_ANGLE:
             out.append("line")
-        elif f["euler"][i] <= SCRIBBLE_EULER or f["ink"][i] > INK_MAX:
+        elif s["pieces_far"][i] >= MARKS_MIN:
+            out.append("marks")
+        elif (f["euler"][i] <= SCRIBBLE_EULER or f["ink"][i] > INK_MAX
+              or (score is not None and score[i] > float(scorer["threshold"]))):
             out.append("scribble")
         elif conf is not None and conf[i] < CONF_MIN:
             out.append("unsure")
@@ -174,8 +271,12 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[s
 def doubt_message(image: np.ndarray, probs: np.ndarray | None = None) -> str | None:
     """A sentence for the person when one framed (28, 28) image does not look like a digit.
 
-    ``probs`` is the network's (10,) answer for it. Returns None when it looks like one.
+    ``probs`` is the network's (k,) answer for it. Returns None when it looks like one.
     """
+    x = np.asarray(image)
+    if x.shape != (28, 28):
+        raise ValueError(f"doubt_message takes one MNIST-framed (28, 28) image, but received "
+                         f"an array of shape {x.shape}.")
     p = None if probs is None else np.asarray(probs, dtype=np.float64).reshape(1, -1)
-    reason = doubt_reasons(np.asarray(image)[None], p)[0]
+    reason = doubt_reasons(x[None], p)[0]
     return None if reason is None else REASONS[reason]

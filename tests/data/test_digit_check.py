@@ -1,21 +1,27 @@
-"""The not-a-digit signal: shape measures, and what it flags on dots, bars, scribbles and
-real digits."""
+"""The not-a-digit signal: shape and stroke measures, and what it flags on dots, bars,
+scribbles and real digits."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from nnstudio.data import digit_check
 from nnstudio.data.digit_check import (
+    FEATURES,
     REASONS,
+    doubt_features,
     doubt_message,
     doubt_reasons,
     euler_number,
     inscribed_radius,
+    load_scorer,
     shape_features,
 )
 from nnstudio.data.preprocess import to_mnist
+from nnstudio.data.stroke_shape import scan_crossings, skeleton, stroke_measures
 
 YY, XX = np.mgrid[0:28, 0:28]
 
@@ -27,6 +33,17 @@ def disk(r: float, cy: float = 13.5, cx: float = 13.5) -> np.ndarray:
 def ring(r: float, cy: float = 13.5, cx: float = 13.5) -> np.ndarray:
     d = np.hypot(YY - cy, XX - cx)
     return ((d > r - 1.5) & (d < r + 1.5)).astype(np.float32)
+
+
+def pen(points: list[tuple[float, float]], radius: float, side: int = 112) -> np.ndarray:
+    """A polyline (unit box, x right, y down) drawn with a round pen on a side×side board."""
+    yy, xx = np.mgrid[0:side, 0:side] / (side - 1)
+    img = np.zeros((side, side), np.float32)
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:], strict=True):
+        for t in np.linspace(0, 1, 40):
+            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            img[np.hypot(xx - x, yy - y) <= radius] = 1.0
+    return img
 
 
 def test_euler_number_counts_pieces_minus_holes() -> None:
@@ -82,3 +99,69 @@ def test_real_digits_are_rarely_flagged(mnist_dir: Path) -> None:
     x = load_idx_dir(mnist_dir).x[:2500]
     flagged = sum(r is not None for r in doubt_reasons(x))  # shape checks only
     assert flagged / len(x) < 0.01
+
+
+def test_skeleton_and_scan_crossings() -> None:
+    bar = np.zeros((1, 28, 28), bool)
+    bar[0, 10:16, 4:24] = True  # 6 px thick
+    s = skeleton(bar)
+    assert s.sum() > 10 and s.any(axis=2).sum() <= 2  # a line one or two rows high
+    rings = np.stack([ring(8) > 0.5])
+    assert euler_number(skeleton(rings))[0] == 0  # a ring thins to a ring
+    three = np.zeros((1, 28, 28), bool)
+    three[0, 4:24, [5, 12, 19]] = True  # three vertical bars
+    c = scan_crossings(three)
+    assert c.shape == (1, 4, 55)
+    assert c[0, 0].max() == 3 and c[0, 1].max() == 1  # rows meet all three, columns one
+    m = stroke_measures(three)
+    assert m["ends"][0] == 6 and m["pieces_far"][0] == 3 and m["crossings"][0] == 3
+
+
+def test_scribbles_of_several_kinds_are_flagged_and_digits_are_not() -> None:
+    zigzag = pen([(0.1 + 0.8 * i / 9, 0.3 if i % 2 else 0.7) for i in range(10)], 0.02)
+    hatching = np.maximum.reduce([pen([(0.15, 0.1 + 0.1 * i), (0.85, 0.1 + 0.1 * i)], 0.015)
+                                  for i in range(8)])
+    marks = np.maximum.reduce([pen([(x, y), (x + 0.03, y + 0.02)], 0.03)
+                               for x, y in ((0.1, 0.1), (0.8, 0.15), (0.2, 0.8), (0.75, 0.7))])
+    x = np.stack([to_mnist(a) for a in (zigzag, hatching, marks)])
+    assert doubt_reasons(x) == ["scribble", "scribble", "marks"]
+    assert doubt_message(x[2]) == REASONS["marks"]
+
+    from nnstudio.data.synthetic import generate
+
+    digits = generate(200, seed=5)[0].reshape(-1, 28, 28)
+    flagged = [r for r in doubt_reasons(digits) if r is not None]
+    assert len(flagged) <= 2, flagged
+    two = to_mnist(pen([(0.2, 0.3), (0.4, 0.1), (0.7, 0.15), (0.75, 0.35), (0.2, 0.9),
+                        (0.85, 0.9)], 0.03))
+    seven = to_mnist(pen([(0.15, 0.1), (0.85, 0.1), (0.4, 0.95)], 0.04))
+    assert doubt_reasons(np.stack([two, seven])) == [None, None]
+
+
+def test_shipped_scorer_fits_the_measures() -> None:
+    scorer = load_scorer()
+    assert scorer is not None, "nnstudio/resources/not_a_digit.npz is missing or stale"
+    assert scorer["mean"].shape == (len(FEATURES),)
+    assert doubt_features(np.zeros((3, 28, 28))).shape == (3, len(FEATURES))
+
+
+def test_without_a_scorer_the_shape_checks_still_run(tmp_path: Path, monkeypatch) -> None:
+    assert load_scorer(tmp_path / "missing.npz") is None
+    stale = tmp_path / "stale.npz"
+    np.savez(stale, mean=np.zeros(3), scale=np.ones(3), weights=np.zeros(9), bias=0.0,
+             threshold=0.0)
+    assert load_scorer(stale) is None
+    monkeypatch.setattr(digit_check, "load_scorer", lambda path=None: None)
+    bar = np.zeros((28, 28), np.float32)
+    bar[12:15, 2:26] = 1.0
+    assert doubt_reasons(np.stack([to_mnist(disk(3)), to_mnist(bar)])) == ["blob", "line"]
+    assert doubt_message(np.zeros((28, 28))) is None
+
+
+def test_bad_shapes_get_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\).*to_mnist"):
+        doubt_reasons(np.zeros((4, 16, 16)))
+    with pytest.raises(ValueError, match=r"one MNIST-framed \(28, 28\) image"):
+        doubt_message(np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match="one row per image"):
+        doubt_reasons(np.zeros((3, 28, 28)), np.full((2, 10), 0.1))
