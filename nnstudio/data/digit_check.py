@@ -13,10 +13,10 @@ reasons, checked in this order:
 - **marks**: three or more pieces of ink stay apart even when each grows by 2 pixels
   (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
 - **scribble**: the strokes enclose more holes than a digit can (an 8 has two), or there is
-  more ink than any digit carries, or the scribble scorer says so: a logistic model on
-  :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends and junctions, how
-  many times scan lines in four directions cross the strokes, the outline) and their
-  pairwise products, whose numbers live in ``nnstudio/resources/not_a_digit.npz``
+  more ink than any digit carries, or the scribble scorer says so: a small network (48
+  tanh units) on :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends,
+  junctions and sharp turns, how many times scan lines in four directions cross the
+  strokes, the outline), whose numbers live in ``nnstudio/resources/not_a_digit.npz``
   (:func:`scribble_scores`). It needs no network: it works the same for any model, and when
   the file is missing the other checks still run;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
@@ -24,7 +24,7 @@ reasons, checked in this order:
 Every threshold was set on calibration data only: the real MNIST training digits (index
 2,500 on, never the held-out first 2,500), those digits re-captured, synthetic digits, digits
 drawn on the canvas with other seeds than the measured ones, and not-digits drawn with
-another seed (``bench/calibrate_not_a_digit.py`` fits the scorer on half of the digits and
+another seed (``bench/calibrate_not_a_digit.py`` trains the scorer on half of the digits and
 sets its threshold on the other half). ``bench/bench_not_a_digit.py`` measures the false
 alarms on held-out real digits, re-captured ones and drawn ones, the detection rate on dots,
 bars and eight kinds of scribble, and the cost per drawing. Pure NumPy, no Qt.
@@ -66,7 +66,7 @@ REASONS = {
 #: the measures :func:`doubt_features` stacks, in order
 FEATURES = ("ink", "fill", "log_aspect", "elongation", "thickness", "euler", "log_width",
             "length", "ends", "junctions", "crossings", "busy_lines", "pieces_far",
-            "ink_crossings", "ink_busy_lines", "perimeter", "ink_lines_3")
+            "ink_crossings", "ink_busy_lines", "perimeter", "ink_lines_3", "sharp_turns")
 
 
 def inscribed_radius(mask: np.ndarray) -> np.ndarray:
@@ -174,29 +174,25 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
             np.clip(euler_number(mask | pinholes), -8, 4), np.log(s["width"] + 1e-3),
             s["length"], s["ends"], s["junctions"], s["crossings"], s["busy_lines"],
             s["pieces_far"], cross.max(axis=(1, 2)), (cross >= 4).sum(axis=2).max(axis=1),
-            outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1)]
+            outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1),
+            s["sharp_turns"]]
     return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
-
-
-def quadratic_terms(z: np.ndarray) -> np.ndarray:
-    """Standardised features (N, F) with every pairwise product appended: (N, F + F(F+1)/2)."""
-    iu = np.triu_indices(z.shape[1])
-    return np.concatenate([z, (z[:, :, None] * z[:, None, :])[:, iu[0], iu[1]]], axis=1)
 
 
 @lru_cache(maxsize=4)
 def load_scorer(path: Path = SCORER_PATH) -> dict[str, np.ndarray] | None:
-    """The scribble scorer's numbers (``mean``, ``scale``, ``weights``, ``bias``,
+    """The scribble scorer's numbers (``mean``, ``scale``, ``w1``, ``b1``, ``w2``, ``b2``,
     ``threshold``) from ``path``; None when the file is missing or does not fit
     :data:`FEATURES` (the other checks still run)."""
     try:
         with np.load(path) as z:
             scorer = {k: np.asarray(z[k], dtype=np.float64)
-                      for k in ("mean", "scale", "weights", "bias", "threshold")}
+                      for k in ("mean", "scale", "w1", "b1", "w2", "b2", "threshold")}
     except (OSError, KeyError, ValueError):
         return None
-    n = len(FEATURES)
-    if scorer["mean"].shape != (n,) or scorer["weights"].shape != (n + n * (n + 1) // 2,):
+    n, w1 = len(FEATURES), scorer["w1"]
+    if (scorer["mean"].shape != (n,) or w1.ndim != 2 or w1.shape[0] != n
+            or scorer["w2"].shape != (w1.shape[1],)):
         return None
     return scorer
 
@@ -204,14 +200,14 @@ def load_scorer(path: Path = SCORER_PATH) -> dict[str, np.ndarray] | None:
 def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
                     ) -> np.ndarray | None:
     """How much each row of :func:`doubt_features` (N, F) looks like a scribble rather than
-    a digit: the log-odds of a logistic model on the standardised measures and their
-    pairwise products (N,); above ``scorer["threshold"]`` means a scribble. None without a
-    scorer."""
+    a digit: the log-odds given by a small network (one layer of tanh units) on the
+    standardised measures (N,); above ``scorer["threshold"]`` means a scribble. None
+    without a scorer."""
     scorer = load_scorer() if scorer is None else scorer
     if scorer is None:
         return None
     z = (np.asarray(features, dtype=np.float64) - scorer["mean"]) / scorer["scale"]
-    return quadratic_terms(z) @ scorer["weights"] + float(scorer["bias"])
+    return np.tanh(z @ scorer["w1"] + scorer["b1"]) @ scorer["w2"] + float(scorer["b2"])
 
 
 def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[str | None]:

@@ -16,24 +16,30 @@ import numpy as np
 NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray]:
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per 8-neighbour code (bit i = neighbour i): may the centre go in each thinning
-    sub-step (2, 256), and the crossing number (ink runs around the centre) (256,)."""
+    sub-step (2, 256), the crossing number (ink runs around the centre) (256,), and whether
+    a pixel with exactly two neighbours turns sharply there (at least 90 degrees) (256,)."""
     delete = np.zeros((2, 256), dtype=bool)
     runs = np.zeros(256, dtype=np.int8)
+    sharp = np.zeros(256, dtype=bool)
     for code in range(256):
         p = [(code >> i) & 1 for i in range(8)]
         count = sum(p)
+        if count == 2:
+            i, j = (k for k in range(8) if p[k])
+            sharp[code] = min(j - i, 8 - (j - i)) <= 2 and not (
+                min(j - i, 8 - (j - i)) == 2 and i % 2 == 1)
         t = sum(p[i] == 0 and p[(i + 1) % 8] == 1 for i in range(8))
         runs[code] = t
         p2, _, p4, _, p6, _, p8, _ = p
         if 2 <= count <= 6 and t == 1:
             delete[0, code] = p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
             delete[1, code] = p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
-    return delete, runs
+    return delete, runs, sharp
 
 
-_DELETE, _RUNS = _tables()
+_DELETE, _RUNS, _SHARP = _tables()
 
 
 def padded(mask: np.ndarray, value: bool = False, dtype: type = bool) -> np.ndarray:
@@ -128,7 +134,9 @@ def stroke_measures(mask: np.ndarray) -> dict[str, np.ndarray]:
     per skeleton pixel over that side (a mean stroke width; large for a filled patch);
     ``ends`` and ``junctions`` of the skeleton; ``crossings`` the most ink runs one
     scan line of the skeleton meets in any of four directions; ``busy_lines`` how many
-    skeleton scan lines (in the busiest direction) meet four or more runs; ``pieces_far``
+    skeleton scan lines (in the busiest direction) meet four or more runs; ``sharp_turns``
+    skeleton pixels where a stroke turns by 90 degrees or more (between neighbours two steps
+    apart round the pixel, not counting the diagonal staircase); ``pieces_far``
     the Euler number (pieces minus holes) of the ink grown by two pixels: how many separate
     marks stay apart (holes of what was drawn mostly close up or count against it).
     """
@@ -150,6 +158,7 @@ def stroke_measures(mask: np.ndarray) -> dict[str, np.ndarray]:
         "junctions": (s & (runs >= 3)).sum(axis=(1, 2)).astype(np.float64),
         "crossings": cross.max(axis=(1, 2)).astype(np.float64),
         "busy_lines": (cross >= 4).sum(axis=2).max(axis=1).astype(np.float64),
+        "sharp_turns": (s & _SHARP[code]).sum(axis=(1, 2)).astype(np.float64),
         "pieces_far": euler_number(_grow(m, 2)).astype(np.float64),
     }
 
