@@ -31,15 +31,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nnstudio.core.control import TrainControl
 from nnstudio.core.perceptron import Perceptron, _neuron_keys
-from nnstudio.core.training import (
-    BatchInfo,
-    EpochInfo,
-    History,
-    TrainConfig,
-    TrainControl,
-    split_indices,
-)
+from nnstudio.core.training import BatchInfo, EpochInfo, History, TrainConfig, split_indices
 
 __all__ = ["OUTCOMES", "PerceptronTrainer", "outcome_text"]
 
@@ -152,7 +146,7 @@ class PerceptronTrainer:
         for epoch in range(first, last + 1):
             wrong = 0
             for k, i in enumerate(idx, start=1):
-                if ctl._state != "running":
+                if ctl.needs_wait:
                     t0 = time.perf_counter()
                     if not ctl.wait():
                         self.stopped = True

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from nnstudio.core.control import TrainControl
 from nnstudio.core.optimizers import OptimizerState
-from nnstudio.core.training import TrainControl
 from nnstudio.core.trainprotocol import (
     HEARTBEAT_S,
     MAX_CACHED_DATASETS,

@@ -281,6 +281,7 @@ def test_control_tells_which_commands_reached_the_loop() -> None:
     assert result == [True] and control.seen == 4
     with control.command(5):  # after the loop's last look: it never saw this one
         control.step_batch(1)
-    assert control.seen == 4
+    assert control.seen == 4 and control.needs_wait  # a loop must look before a batch
     assert control.wait() and control.seen == 5  # the next look sees it
+    assert not control.needs_wait
     assert control.wait() and control.seen == 5

@@ -108,11 +108,6 @@ class TrainingController(QObject):
         self._run_state: str | None = None   # "running" | "paused" as last commanded
         self._stop_requested = False         # Stop, Reset or closing asked the run to end
         self._ending: str | None = None      # why the controller killed the child
-        #: the state the current run ended in, once its last message came (its pump may
-        #: still be finishing); None while it trains
-        self._ended: str | None = None
-        #: a Play or Step pressed in that moment: started once the pump has finished
-        self._after_end: str | None = None
         #: the latest Play, Step, Pause or Stop sent to the run: (its seq, the run mode it
         #: asks for, None for Pause and Stop); one the run never saw is done after it
         self._last_control: tuple[int, str | None] | None = None
@@ -158,30 +153,23 @@ class TrainingController(QObject):
         self.session.set_training_state(state)
 
     def _end_run(self, state: str) -> None:
-        """The current run's last message came: it ended in ``state``."""
-        self._ended = state
-        self._run_state = None
+        """The current run ended in ``state``: its last message came (its pump's thread
+        ends by itself), so Play or Step from now on start the next run."""
+        self._worker, self._run_state = None, None
+        self._fine_tuning = self._stop_requested = False
+        if self.stalled:
+            self.stalled = False
+            self.responsive.emit()
         self._set_state(state)
 
     def _note(self, then: str | None) -> None:
         self._last_control = (self.process.last_seq, then)
-
-    def _run_over(self, then: str | None) -> bool:
-        """True when the current run has sent its last message but its pump has not
-        finished yet: a command now cannot reach it. ``then`` ("run", "step_batch",
-        "step_epoch", or None for Pause and Stop) is what to do once it has."""
-        if not (self.running and self._ended is not None):
-            return False
-        self._after_end = then
-        return True
 
     # ------------------------------------------------------------ actions
     @Slot()
     def play(self) -> None:
         """Start a run (continuing from the current weights) or resume a paused one."""
         self.commanded.emit("play")
-        if self._run_over("run"):
-            return
         if self.running:
             self.process.resume()
             self._note("run" if self._run_state == "paused" else None)
@@ -193,8 +181,6 @@ class TrainingController(QObject):
     @Slot()
     def pause(self) -> None:
         """Pause between two batches."""
-        if self._run_over(None):
-            return
         if self.running and self._run_state == "running":
             self.process.pause()
             self._note(None)
@@ -215,8 +201,6 @@ class TrainingController(QObject):
     def step_batch(self) -> None:
         """Train one batch, then pause."""
         self.commanded.emit("step")
-        if self._run_over("step_batch"):
-            return
         if self.running:
             self.process.step_batch(1)
             self._note("step_batch")
@@ -228,8 +212,6 @@ class TrainingController(QObject):
     @Slot()
     def step_epoch(self) -> None:
         """Train to the end of the current epoch, then pause."""
-        if self._run_over("step_epoch"):
-            return
         if self.running:
             self.process.step_epoch()
             self._note("step_epoch")
@@ -243,8 +225,6 @@ class TrainingController(QObject):
         """End the run before the next batch (the weights trained so far are kept)."""
         self.commanded.emit("stop")
         self.data.stop_waiting()
-        if self._run_over(None):
-            return
         if self.running:
             self._stop_requested = True
             if self.stalled:  # it would not hear it: end it now
@@ -368,7 +348,7 @@ class TrainingController(QObject):
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
         self._stop_requested, self._ending, self.stalled = False, None, False
-        self._ended, self._after_end, self._last_control = None, None, None
+        self._last_control = None
         self.last_error = None
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
@@ -386,14 +366,14 @@ class TrainingController(QObject):
         elif isinstance(msg, Finished):
             history = History.from_dict(msg.history)
             self._store_weights(msg.weights, history)
-            self._end_run("stopped" if msg.stopped else "finished")
             seq, then = self._last_control or (0, None)
-            if then is not None and seq > msg.seen:  # pressed as the run was ending
-                self._after_end = then
+            self._end_run("stopped" if msg.stopped else "finished")
             self.last_outcome = msg.outcome
             self.finished.emit(history)
             if msg.outcome:
                 self.perceptronEnded.emit(dict(msg.outcome))
+            if then is not None and seq > msg.seen and not self.running:
+                self._start(then)  # pressed as the run was ending: it never saw it
         elif isinstance(msg, Failed):
             if msg.kind == "other":
                 log.warning("training failed: %s\n%s", msg.message, msg.detail)
@@ -440,21 +420,8 @@ class TrainingController(QObject):
             self._error(problem)
 
     def _on_worker_finished(self, worker: Worker) -> None:
-        if worker is not self._worker:
-            return
-        self._worker = None
-        self._run_state = None
-        self._fine_tuning = False
-        self._stop_requested = False
-        ended, then = self._ended or "stopped", self._after_end
-        self._ended = self._after_end = None
-        if self.session.training_state in ("running", "paused"):
-            self._set_state(ended)  # no run is left to be running or paused
-        if self.stalled:
-            self.stalled = False
-            self.responsive.emit()
-        if then is not None:
-            self._start(then)
+        if worker is self._worker:  # it ended without a last message (it always sends one)
+            self._end_run("stopped")
 
     def _error(self, message: str) -> None:
         self.last_error = message
