@@ -92,3 +92,37 @@ def test_perceptron_learns_and_then_fails_on_xor(window, qtbot):
     assert acc[-1] == pytest.approx(100.0)
     boundary.refresh_now()
     assert boundary.line_label.text() == ""
+
+
+def test_the_steps_strip_shows_the_perceptron_rule(window, qtbot):
+    """A perceptron's strip names the rule's six steps; Step one sample walks predict,
+    compare and update and says whether the weights moved; the end names how it ended."""
+    from PySide6.QtGui import QAction
+
+    w = window
+    steps, bar = w.train_view.steps, w.commands.toolbar
+    load(qtbot, w, "perceptron")
+    w.tabs.setCurrentWidget(w.train_view)
+    shown = [lab.text() for lab in steps.labels if not lab.isHidden()]
+    assert shown == ["1 initialise", "2 predict", "3 compare", "4 update", "5 repeat",
+                     "6 stop"]
+    before = w.session.network.get_weights()
+    qtbot.mouseClick(bar.widgetForAction(w.actions_.step), Qt.MouseButton.LeftButton)
+    walked: list[int] = []
+    qtbot.waitUntil(lambda: walked.append(steps.current) or (
+        steps.current == 4 and "Play repeats" in steps.detail.text()), timeout=15000)
+    assert {2, 3, 4} <= set(walked)
+    moved = any(not np.array_equal(v, before[k])
+                for k, v in w.session.network.get_weights().items())
+    text = steps.detail.text()
+    assert ("the answer was wrong" in text and "w ← w + lr" in text) if moved else \
+        "nothing changes" in text
+    w.train_view.grab().save("/tmp/perceptron_steps.png")
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        qtbot.mouseClick(bar.widgetForAction(w.actions_.play), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: steps.current == 6, timeout=10000)
+    assert "made no mistake" in steps.detail.text()
+    w.findChild(QAction, "actionTemplate_playground").trigger()  # File > New from template
+    qtbot.waitUntil(lambda: len([lab for lab in steps.labels if not lab.isHidden()]) == 7,
+                    timeout=10000)
+    assert steps.labels[2].text() == "3 loss" and steps.current == 0

@@ -367,8 +367,8 @@ class TrainingController(QObject):
             history = History.from_dict(msg.history)
             self._store_weights(msg.weights, history)
             seq, then = self._last_control or (0, None)
+            self.last_outcome = msg.outcome  # before the state: its listeners may read it
             self._end_run("stopped" if msg.stopped else "finished")
-            self.last_outcome = msg.outcome
             self.finished.emit(history)
             if msg.outcome:
                 self.perceptronEnded.emit(dict(msg.outcome))

@@ -73,7 +73,9 @@ class Ranger:
             y_hi = math.log10(y_hi)
         if not (math.isfinite(y_lo) and math.isfinite(y_hi)):
             return
-        span = max(y_hi - y_lo, abs(y_hi) * 0.05, 1e-9)
+        span = max(y_hi - y_lo, abs(y_hi) * 0.05, abs(y_lo) * 0.05)
+        if not span > 0:  # every value 0 (no mistakes yet): a unit range, not ±1e-10
+            span = 1.0
         cur = self.y
         if cur is not None and cur[0] <= y_lo and y_hi <= cur[1] and span >= 0.45 * (
             cur[1] - cur[0]

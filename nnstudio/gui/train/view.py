@@ -312,7 +312,8 @@ class TrainView(QWidget):
         n_b = int(getattr(snap, "n_batches", 0) or 0)
         epoch = int(getattr(snap, "epoch", 0)) + 1
         of = f" of {self._epochs_total}" if self._epochs_total else ""
-        detail = f"batch {snap.batch:,} of {n_b:,}" if n_b else ""
+        unit = "sample" if self._perceptron else "batch"  # the perceptron takes one at a time
+        detail = f"{unit} {snap.batch:,} of {n_b:,}" if n_b else ""
         self.epoch_card.set(f"{epoch}{of}", detail)
         sps = float(getattr(snap, "samples_per_second", 0.0) or 0.0)
         if sps > 0:
