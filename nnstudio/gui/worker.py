@@ -17,10 +17,12 @@ Whatever the function hands back is delivered by queued signals: the thread neve
 widget, and every slot connected to a worker runs on the GUI thread. The objects handed
 over must not be used by the thread afterwards (hand over copies or fresh objects).
 
-Every started worker is kept referenced until its ``finished`` was delivered, so nothing is
-destroyed while it runs; :func:`stop_all` asks every worker to stop and waits for them
-(closing the window). The threads are daemon threads: one stuck in a call that cannot be
-interrupted never keeps the program from ending, and the program never aborts because of it.
+Every started worker is kept referenced until its ``finished`` was delivered and its thread
+has ended, so nothing is destroyed while it runs and a worker is always freed on the GUI
+thread (a Qt object destroyed on another thread can crash the window); :func:`stop_all`
+asks every worker to stop and waits for them (closing the window). The threads are daemon
+threads: one stuck in a call that cannot be interrupted never keeps the program from ending,
+and the program never aborts because of it.
 
 For small work that has to run on the GUI thread itself (drawing a view), use the
 cooperative pieces of :mod:`nnstudio.gui.inside.base` instead.
@@ -175,6 +177,11 @@ class Worker(QObject):
             self.aborted.emit()
         elif kind == "finished":
             self._finished_delivered = True
+            # the thread has only its last few steps left: wait for it to end, so that its
+            # reference to this worker is gone and the worker (a Qt object, and whatever
+            # its connections hold) is freed here, on the GUI thread, never on that thread
+            if self._thread is not None:
+                self._thread.join(1.0)
             with _live_lock:
                 _live.discard(self)
             self.finished.emit()

@@ -129,3 +129,30 @@ def test_stop_all_ends_every_worker_and_reports_one_that_cannot_stop(qtbot):
         release.set()
     assert late.wait_finished(10)
     assert not running_workers()
+
+
+def test_a_worker_is_freed_on_the_gui_thread_however_late_its_thread_ends(qtbot) -> None:
+    """The thread's last steps (after it handed over ``finished``) may be slow: the worker
+    (a Qt object) must still be destroyed on the GUI thread, never on its own thread."""
+    import gc
+
+    from PySide6.QtCore import Qt
+
+    class SlowEnd(threading.Event):
+        def set(self) -> None:  # the thread's very last step, made slow
+            time.sleep(0.2)
+            super().set()
+
+    where: list[str] = []
+    worker = Worker(lambda: 42, name="slow end")
+    worker._done = SlowEnd()
+    worker.destroyed.connect(lambda *_: where.append(threading.current_thread().name),
+                             Qt.ConnectionType.DirectConnection)
+    worker.start()
+    assert worker.wait_finished(10.0)
+    del worker
+    deadline = time.monotonic() + 5
+    while not where and time.monotonic() < deadline:
+        gc.collect()
+        qtbot.wait(20)
+    assert where == [threading.main_thread().name]
