@@ -48,6 +48,7 @@ def confirm_unsaved(parent: QWidget, session: Session, save: Callable[[], bool] 
     box.setDefaultButton(QMessageBox.StandardButton.Save if save is not None
                          else QMessageBox.StandardButton.Cancel)
     answer = box.exec()
+    box.deleteLater()  # a hidden question kept by its parent would pile up otherwise
     if answer == QMessageBox.StandardButton.Save and save is not None:
         return bool(save())
     return answer == QMessageBox.StandardButton.Discard

@@ -156,3 +156,39 @@ def test_a_worker_is_freed_on_the_gui_thread_however_late_its_thread_ends(qtbot)
         gc.collect()
         qtbot.wait(20)
     assert where == [threading.main_thread().name]
+
+
+def test_cycles_are_collected_on_the_gui_thread(qtbot) -> None:
+    """With the window's threading set up, Python's automatic cycle collector is off and a
+    timer of the GUI thread collects instead: a background thread that allocates a lot
+    never runs a collection (which could free Qt objects there)."""
+    import gc
+
+    from nnstudio.gui.collector import collect_on_gui_thread
+    from nnstudio.gui.train.bridge import configure_threading
+
+    configure_threading()
+    collector = collect_on_gui_thread()
+    assert collector is not None and not gc.isenabled()
+    runs: list[str] = []
+
+    def note(phase: str, _info: dict) -> None:
+        if phase == "start":
+            runs.append(threading.current_thread().name)
+
+    def allocate() -> None:  # cycles and plenty of objects: far past every threshold
+        for _ in range(200):
+            junk = [[i] for i in range(1000)]
+            junk.append(junk)
+            del junk
+
+    gc.callbacks.append(note)
+    try:
+        busy = threading.Thread(target=allocate, name="busy")
+        busy.start()
+        busy.join(30)
+        before = collector.collections
+        qtbot.waitUntil(lambda: collector.collections > before, timeout=10000)
+    finally:
+        gc.callbacks.remove(note)
+    assert runs and set(runs) == {threading.main_thread().name}

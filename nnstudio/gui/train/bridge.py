@@ -19,6 +19,7 @@ from typing import Any
 
 from nnstudio.core.trainproc import TrainingProcess
 from nnstudio.core.trainprotocol import ChildMessage, Exited, Failed, Finished
+from nnstudio.gui.collector import collect_on_gui_thread
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,11 @@ def configure_threading() -> None:
     - NumPy's OpenBLAS uses one thread: the window only runs small inferences, and the
       training process has all other cores (see :mod:`nnstudio.core.threads`). An explicit
       OPENBLAS_NUM_THREADS or OMP_NUM_THREADS setting is respected.
+    - Python's cycle collector runs on the GUI thread only
+      (:mod:`nnstudio.gui.collector`), so that no Qt object is freed on another thread.
     """
     global _blas_configured
+    collect_on_gui_thread()
     if sys.getswitchinterval() > SWITCH_INTERVAL:
         sys.setswitchinterval(SWITCH_INTERVAL)
     if not _blas_configured:
