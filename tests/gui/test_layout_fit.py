@@ -49,6 +49,7 @@ def _check_train_rows(qtbot, w, size: tuple[int, int]) -> None:
     qtbot.waitUntil(lambda: view.width() < size[0] - 250, timeout=10000)
     qtbot.waitUntil(lambda: view.tools.geometry().bottom() < view.plots.geometry().top(),
                     timeout=10000)
+    assert view.width() >= view.minimumSizeHint().width()   # the page is not squeezed
     rects = [_rect_in(t, view) for t in _train_tools(w)]
     for tool, r in zip(_train_tools(w), rects, strict=True):
         assert tool.isVisible()
@@ -59,9 +60,17 @@ def _check_train_rows(qtbot, w, size: tuple[int, int]) -> None:
     lines = {r.center().y() for r in rects}
     if view.width() >= 950:
         assert len(lines) == 1                            # room enough: one row
-    for card in (view.epoch_card, view.val_cost_card, view.val_acc_card, view.speed_card):
-        card.set("0.1", "at the last epoch end")
-        qtbot.waitUntil(lambda c=card: c.detail.width() > 0, timeout=10000)
+    values = ("24 of 300", "0.135", "0.057", "96.0 %", "98.0 %", "12,345")
+    cards = (view.epoch_card, view.cost_card, view.val_cost_card, view.acc_card,
+             view.val_acc_card, view.speed_card)
+    for card, value in zip(cards, values, strict=True):
+        card.set(value, "at the last epoch end")
+
+    def fits(label) -> bool:
+        return label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+
+    qtbot.waitUntil(lambda: all(fits(c.value) for c in cards), timeout=10000)  # never cut
+    for card in cards:
         for label in (card.caption, card.detail):
             fm = label.fontMetrics()
             assert fm.horizontalAdvance(label.text()) <= label.width()   # nothing clipped

@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -21,10 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.costwatch import CostWatch
-from nnstudio.gui.flow import ElidedLabel, FlowLayout
+from nnstudio.gui.flow import FlowLayout
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
+from nnstudio.gui.train.readout import Readout
 from nnstudio.gui.train.receive import snapshot_from_history
 from nnstudio.gui.train.steps import SgdSteps
 
@@ -40,50 +40,6 @@ PERCEPTRON_HINT = ("The perceptron rule takes one sample at a time: when the neu
                    "whole pass. It stops by itself after a pass without mistakes.")
 #: settings with which the playground template learns a 2-D set of a few points (XOR)
 TWO_LAYER_SETTINGS = {"lr": 0.05, "epochs": 300, "batch_size": 4, "optimizer": "adam"}
-
-
-class Readout(QFrame):
-    """A caption over one big number, like a dashboard card.
-
-    On a narrow page (a dock open beside it) the caption and the detail under the number
-    are cut with "…" and shown whole in their tooltips, never clipped.
-    """
-
-    def __init__(self, object_name: str, caption: str, color: str = "#222222",
-                 tooltip: str = "") -> None:
-        super().__init__()
-        self.setObjectName(object_name)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            f"QFrame#{object_name} {{ background: #ffffff; border: 1px solid #e2e5e8;"
-            " border-radius: 6px; }"
-        )
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        lay.setSpacing(0)
-        self.caption = ElidedLabel(caption)
-        self.caption.setStyleSheet("color: #6b6b6b; border: none;")
-        self.value = QLabel("–")
-        self.value.setObjectName(object_name + "Value")
-        font = self.value.font()
-        font.setPointSizeF(20)
-        font.setBold(False)
-        self.value.setFont(font)
-        self.value.setStyleSheet(f"color: {color}; border: none;")
-        self.detail = ElidedLabel("")
-        self.detail.setStyleSheet("color: #8a8a8a; border: none;")
-        lay.addWidget(self.caption)
-        lay.addWidget(self.value)
-        lay.addWidget(self.detail)
-        if tooltip:
-            self.setToolTip(tooltip)
-
-    def set(self, text: str, detail: str = "") -> None:
-        self.value.setText(text)
-        self.detail.setText(detail)
-
-    def text(self) -> str:
-        return self.value.text()
 
 
 class TrainView(QWidget):
@@ -106,7 +62,7 @@ class TrainView(QWidget):
         lay.setSpacing(6)
 
         cards = QHBoxLayout()
-        cards.setSpacing(8)
+        cards.setSpacing(6)
         self.epoch_card = Readout("epochReadout", "Epoch", tooltip="One epoch = one pass over "
                                   "all training samples.")
         self.cost_card = Readout("costReadout", "Training cost", BLUE,
