@@ -12,9 +12,9 @@ from tests.gui.random_actions import run_actions
 from tests.gui.test_training_robust import gone
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, settings,
-                                               discard, seed):
+@pytest.fixture
+def window(qtbot, tiny_design, tiny_data, settings, discard):
+    """The main window, shown, on the tiny design and data."""
     from nnstudio.gui import MainWindow
 
     session = Session(tiny_design())
@@ -23,6 +23,12 @@ def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, se
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    return w
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_actions_leave_the_window_sound(qtbot, window, seed):
+    w = window
     c = w.controller
     c.config.epochs = 3
 
@@ -45,19 +51,11 @@ def test_random_actions_leave_the_window_sound(qtbot, tiny_design, tiny_data, se
 
 @pytest.mark.parametrize("button, then", [("pause", "finished"), ("stop", "finished"),
                                           ("play", "running"), ("step", "paused")])
-def test_a_button_pressed_as_a_run_ends(qtbot, tiny_design, tiny_data, settings, discard,
-                                        button, then):
+def test_a_button_pressed_as_a_run_ends(qtbot, window, button, then):
     """The moment a run's last message comes (its pump's thread may still be ending), the
     run is over: Pause and Stop change nothing, Play and Step start the next run at once,
     and the window never says running or paused without a run."""
-    from nnstudio.gui import MainWindow
-
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = window
     c = w.controller
     c.config.epochs = 1
     seen: list[tuple[bool, str]] = []
@@ -86,14 +84,12 @@ def test_a_button_pressed_as_a_run_ends(qtbot, tiny_design, tiny_data, settings,
     w.close()
 
 
-def test_a_step_the_run_never_saw_is_done_after_it(qtbot, tiny_design, tiny_data, settings,
-                                                   discard, monkeypatch):
+def test_a_step_the_run_never_saw_is_done_after_it(qtbot, window, monkeypatch):
     """Step pressed after the training loop's last batch but before the window heard that
     the run ended reaches no run: once it has ended, a new run does the step."""
     import threading
 
     from nnstudio.core.trainprotocol import Finished
-    from nnstudio.gui import MainWindow
     from nnstudio.gui.train import controller as controller_module
 
     arrived, go_on = threading.Event(), threading.Event()
@@ -106,13 +102,8 @@ def test_a_step_the_run_never_saw_is_done_after_it(qtbot, tiny_design, tiny_data
                 go_on.wait(20)
             yield msg
 
-    monkeypatch.setattr(controller_module, "pump", held_pump)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    monkeypatch.setattr(controller_module, "pump", held_pump)  # looked up at each Play
+    w = window
     c = w.controller
     c.config.epochs = 1
     bar, a = w.commands.toolbar, w.actions_
