@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import isqrt, prod
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from nnstudio.core.design.errors import (
     CycleError,
@@ -21,14 +21,22 @@ from nnstudio.core.design.errors import (
     ParamError,
     ShapeError,
 )
-from nnstudio.core.design.nodes import Node, topological_order
+from nnstudio.core.design.nodes import Link, Node, topological_order
 from nnstudio.core.design.params import MERGE_KINDS, format_shape
 from nnstudio.limits import format_bytes, memory_limit
 
-if TYPE_CHECKING:
-    from nnstudio.core.design.model import Design
+__all__ = ["Analysis", "DesignGraph", "analyze_design", "training_bytes"]
 
-__all__ = ["Analysis", "analyze_design", "training_bytes"]
+
+class DesignGraph(Protocol):
+    """What the analysis reads of a design: its nodes by id and its links
+    (:class:`~nnstudio.core.design.model.Design` is one)."""
+
+    @property
+    def nodes(self) -> dict[str, Node]: ...
+
+    @property
+    def links(self) -> list[Link]: ...
 
 
 @dataclass
@@ -88,7 +96,7 @@ def _suggest_image_shape(n: int) -> list[int] | None:
     return None
 
 
-def _image_fix(design: Design, nid: str, shape: tuple[int, ...],
+def _image_fix(design: DesignGraph, nid: str, shape: tuple[int, ...],
                inputs: dict[str, list[str]]) -> str:
     """How to give ``nid`` an image instead of the flat ``shape`` it receives."""
     cur = inputs[nid][0]
@@ -107,7 +115,7 @@ def _image_fix(design: Design, nid: str, shape: tuple[int, ...],
         cur = srcs[0]
 
 
-def _infer(design: Design, node: Node, srcs: list[str], shapes: list[tuple[int, ...] | None],
+def _infer(design: DesignGraph, node: Node, srcs: list[str], shapes: list[tuple[int, ...] | None],
            inputs: dict[str, list[str]]) -> tuple[tuple[int, ...] | None, int]:
     """Output shape and parameter count of one node; raises DesignError on a problem."""
     kind, p, nid = node.kind, node.params, node.id
@@ -198,7 +206,7 @@ def training_bytes(params: int, activations: int, batch_size: int = 1,
     return 4 * (per_param * params + 2 * batch_size * activations)
 
 
-def analyze_design(design: Design) -> Analysis:
+def analyze_design(design: DesignGraph) -> Analysis:
     """Shape inference and validation of a whole design (see :meth:`Design.analyze`)."""
     res = Analysis()
     nodes = design.nodes

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.data.mine import UserDigits
-from nnstudio.gui.inside.style import thumbnail
+from nnstudio.gui.pictures import thumbnail
 
 
 @dataclass

@@ -44,9 +44,9 @@ from nnstudio.gui.inside.style import (
     image_item,
     set_picture,
     style_plot,
-    thumbnail,
     to_rgba,
 )
+from nnstudio.gui.pictures import thumbnail
 from nnstudio.gui.session import Session
 
 MAX_TEST = 2000       # test samples evaluated at most

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 ORANGE = "#f59322"
@@ -265,17 +265,6 @@ class ColorLegend(QWidget):
     def sizeHint(self):  # noqa: N802 (Qt API)
         from PySide6.QtCore import QSize
         return QSize(220, 46)
-
-
-def thumbnail(image: np.ndarray, scale: int = 2) -> QImage:
-    """A white-on-black (H, W) image in [0, 1] as a grey QImage, enlarged ``scale`` times."""
-    a = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
-    a = (a * 255).astype(np.uint8)
-    if scale > 1:
-        a = np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape
-    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 def fmt(value: float) -> str:
