@@ -127,7 +127,7 @@ def test_panel_has_every_view_and_opens_on_the_fitting_one(qtbot) -> None:
     qtbot.addWidget(panel)
     assert list(panel.views) == ["boundaryView", "costView", "rollView", "backpropView",
                                  "convView", "evaluationView", "estimatesView",
-                                 "idealDigitsView", "weightsView"]
+                                 "idealDigitsView", "layerMapView", "weightsView"]
     assert panel.tabs.currentWidget() is panel.views["boundaryView"]
     s.set_design(tiny_cnn())
     assert panel.tabs.currentWidget() is panel.views["convView"]

@@ -18,6 +18,7 @@ def view_classes() -> list[tuple[str, str, type]]:
     from nnstudio.gui.inside.estimates import EstimatesView
     from nnstudio.gui.inside.evaluation import EvaluationView
     from nnstudio.gui.inside.ideal import IdealDigitsView
+    from nnstudio.gui.inside.layer_map import LayerMapView
     from nnstudio.gui.inside.roll import RollView
     from nnstudio.gui.inside.weights import WeightsView
 
@@ -30,6 +31,7 @@ def view_classes() -> list[tuple[str, str, type]]:
         ("evaluationView", "Mistakes", EvaluationView),
         ("estimatesView", "Estimates", EstimatesView),
         ("idealDigitsView", "Ideal digits", IdealDigitsView),
+        ("layerMapView", "Layer map", LayerMapView),
         ("weightsView", "Weights", WeightsView),
     ]
 
