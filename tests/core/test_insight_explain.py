@@ -143,3 +143,36 @@ def test_layer_projection_of_a_hidden_layer() -> None:
     proj, acts = layer_projection(net, hidden, x, batch_size=128)
     assert acts.shape[0] == 300 and proj.points.shape == (300, 2)
     assert proj.points == pytest.approx(fit_projection(acts).points, abs=1e-5)
+
+
+def test_weights_that_matter_skip_inputs_that_never_vary() -> None:
+    from nnstudio.core.insight.cost import parse_pick, weights_that_matter
+
+    design: Design = get_template("mlp")
+    net = Network(design, seed=0)
+    x = np.zeros((64, 1, 28, 28), np.float32)
+    rng = np.random.default_rng(0)
+    x[:, 0, 8:20, 8:20] = rng.random((64, 12, 12))      # ink only in the middle
+    y = rng.integers(0, 10, 64)
+    net.train_step(x, y)
+    grads = {p.name: p.grad.copy() for p in net.parameters()}
+    picks = weights_that_matter(net.get_weights(), grads)
+    first = [p for p, _ in picks if p[0] == "fc1/W"]
+    assert len(first) == 64                               # one per unit, at most 64
+    units = 256
+    for name, flat in first:
+        pixel, unit = divmod(flat, units)
+        row, col = divmod(pixel, 28)
+        assert 8 <= row < 20 and 8 <= col < 20, "a weight from a blank pixel was offered"
+        assert abs(grads[name].reshape(-1)[flat]) > 0
+    sizes = [abs(grads["fc1/W"].reshape(-1)[f]) for _, f in first]
+    assert sizes == sorted(sizes, reverse=True)
+    assert [p for p, _ in picks if p[0] == "fc3/b"] == [("fc3/b", i) for i in range(10)]
+    (pick, label) = picks[0]
+    assert parse_pick(label, {k: v.shape for k, v in net.get_weights().items()}) == pick
+    shapes = {k: v.shape for k, v in net.get_weights().items()}
+    assert parse_pick("fc1 weight [300, 5]", shapes) == ("fc1/W", 300 * 256 + 5)
+    assert parse_pick("fc2 bias [7]", shapes) == ("fc2/b", 7)
+    for bad in ("fc1 weight [784, 0]", "fc1 weight [1]", "nope bias [0]", "fc1 weight 3",
+                "fc1 weight [a, b]"):
+        assert parse_pick(bad, shapes) is None

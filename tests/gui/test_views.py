@@ -492,3 +492,38 @@ def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> N
     draw(view)
     assert f"only {MIN_SAMPLES} of 120 samples" in view.status.text()
     assert np.isfinite(view.landscape.grid).all()
+
+
+def test_cost_surface_offers_weights_that_matter_and_finds_any_by_name(qtbot) -> None:
+    """A digit network: no weight from a pixel that is always blank is offered, every unit
+    of the first layer is, and a weight typed by name is reached."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((120, 8, 8), np.float32)
+    x[:, 2:6, 2:6] = rng.random((120, 4, 4))                 # the border is always blank
+    ds = Dataset("middle", x, rng.integers(0, 3, 120), "classification", ["0", "1", "2"])
+    s = make(qtbot, tiny_mlp(), ds)
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    draw(view)
+    first_layer = [(name, flat) for name, flat in view.picks if name == "dense1/W"]
+    assert len(first_layer) == 6                               # one per unit
+    for _, flat in first_layer:
+        row, col = divmod(flat // 6, 8)
+        assert 2 <= row < 6 and 2 <= col < 6, view.pick_x.currentText()
+    # typed in full, a weight that is not listed
+    edit = view.pick_x.lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "dense1 weight [0, 5]")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view._current_picks()[0] == ("dense1/W", 5), timeout=10000)
+    assert view.pick_x.currentText() == "dense1 weight [0, 5]"
+    # a name that is no weight: said so, and the choice stays
+    edit.selectAll()
+    qtbot.keyClicks(edit, "dense1 weight [99, 0]")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "No weight is called" in view.status.text(), timeout=10000)
+    assert view._current_picks()[0] == ("dense1/W", 5)
+    assert view.pick_x.currentText() == "dense1 weight [0, 5]"

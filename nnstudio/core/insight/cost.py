@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Pick", "cost_curve", "cost_slope", "grid_points", "iter_cost_pieces",
-           "iter_cost_surface", "scalar_params", "span_around"]
+           "iter_cost_surface", "parse_pick", "scalar_params", "span_around",
+           "weights_that_matter"]
 
 #: One scalar parameter: (parameter name such as ``"dense1/W"``, flat index into it).
 Pick = tuple[str, int]
@@ -34,13 +35,84 @@ def scalar_params(weights: dict[str, np.ndarray], per_param: int = 16) -> list[t
     """
     out: list[tuple[Pick, str]] = []
     for name, value in weights.items():
-        node, _, kind = name.rpartition("/")
-        word = {"W": "weight", "b": "bias"}.get(kind, kind)
         for flat in range(min(int(value.size), per_param)):
-            idx = np.unravel_index(flat, value.shape)
-            text = ", ".join(str(int(i)) for i in idx)
-            out.append(((name, flat), f"{node or name} {word} [{text}]"))
+            out.append(((name, flat), _label(name, np.unravel_index(flat, value.shape))))
     return out
+
+
+def _label(name: str, idx: tuple[int, ...]) -> str:
+    node, _, kind = name.rpartition("/")
+    word = {"W": "weight", "b": "bias"}.get(kind, kind)
+    return f"{node or name} {word} [{', '.join(str(int(i)) for i in idx)}]"
+
+
+def _unit_axis(shape: tuple[int, ...]) -> int:
+    """The axis that counts a layer's units: the last of a dense (inputs, units) matrix, the
+    first of a convolution's (filters, channels, k, k) and of a bias."""
+    return len(shape) - 1 if len(shape) == 2 else 0
+
+
+def weights_that_matter(weights: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+                        per_param: int = 64, small: int = 16) -> list[tuple[Pick, str]]:
+    """The scalar weights worth a look, for every unit of every layer.
+
+    A parameter of at most ``small`` values is listed whole, in its own order (a lesson's
+    small network: every weight is worth a look). In a larger one each unit (a dense layer's output neuron, a convolution's filter)
+    gets one entry: the weight into it whose gradient is the largest in size (its bias for a
+    bias). Within a parameter, units come in order of that size, largest first, at most
+    ``per_param`` of them. A weight whose input never varies (a corner pixel that is always
+    blank) has no gradient, so it never comes first.
+
+    Parameters
+    ----------
+    weights, grads : dict of str to ndarray
+        The parameters and their gradients on some data (same names and shapes).
+    """
+    out: list[tuple[Pick, str]] = []
+    for name, value in weights.items():
+        g = np.abs(np.asarray(grads.get(name, np.zeros(value.shape)), dtype=np.float64))
+        if g.shape != value.shape or value.size == 0:
+            continue
+        if value.size <= small:
+            out += [((name, flat), _label(name, np.unravel_index(flat, value.shape)))
+                    for flat in range(value.size)]
+            continue
+        axis = _unit_axis(value.shape)
+        moved = np.moveaxis(g, axis, 0).reshape(value.shape[axis], -1)   # (units, rest)
+        best = np.argmax(moved, axis=1)
+        size = moved[np.arange(len(best)), best]
+        # a unit with no gradient at all (a ReLU silent on these samples) gets the input
+        # that matters most to the layer as a whole
+        best = np.where(size > 0, best, int(np.argmax(moved.sum(axis=0))))
+        rest_shape = tuple(np.delete(np.array(value.shape), axis))
+        for unit in np.argsort(-size, kind="stable")[:per_param]:
+            rest = np.unravel_index(int(best[unit]), rest_shape) if rest_shape else ()
+            idx = list(rest)
+            idx.insert(axis, int(unit))
+            flat = int(np.ravel_multi_index(tuple(idx), value.shape))
+            out.append(((name, flat), _label(name, tuple(idx))))
+    return out
+
+
+def parse_pick(text: str, shapes: dict[str, tuple[int, ...]]) -> Pick | None:
+    """The weight a person typed, as ``scalar_params`` names them: ``"fc1 weight [300, 5]"``
+    or ``"fc1 bias [3]"``; None when no such weight exists."""
+    parts = text.strip().split("[", 1)
+    if len(parts) != 2 or not parts[1].rstrip().endswith("]"):
+        return None
+    head = parts[0].split()
+    if len(head) != 2 or head[1] not in ("weight", "bias"):
+        return None
+    name = f"{head[0]}/{'W' if head[1] == 'weight' else 'b'}"
+    shape = shapes.get(name)
+    try:
+        idx = tuple(int(v) for v in parts[1].rstrip()[:-1].split(","))
+    except ValueError:
+        return None
+    if shape is None or len(idx) != len(shape) or any(
+            not 0 <= i < n for i, n in zip(idx, shape, strict=True)):
+        return None
+    return name, int(np.ravel_multi_index(idx, shape))
 
 
 def _param_map(network: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from nnstudio.core.insight.cost import (
     Pick,
@@ -30,8 +30,10 @@ from nnstudio.core.insight.cost import (
     cost_slope,
     grid_points,
     iter_cost_pieces,
+    parse_pick,
     scalar_params,
     span_around,
+    weights_that_matter,
 )
 from nnstudio.gui.inside.base import (
     ChunkedJob,
@@ -63,11 +65,14 @@ from nnstudio.gui.inside.style import (
     set_picture,
     style_plot,
 )
+from nnstudio.gui.inside.weight_chooser import WeightChooser
 from nnstudio.gui.session import Session
 
 SAMPLES = 256          # samples the cost is averaged over at most
 MIN_SAMPLES = 8        # ... and at least (slow networks)
-PER_PARAM = 16         # scalar weights listed per parameter
+PER_PARAM = 16         # scalar weights listed per parameter when there are no gradients
+PER_UNIT = 64          # units listed per parameter (their weight that matters most)
+GRAD_SAMPLES = 64      # samples the gradients that rank the weights are taken on
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
 EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
 SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
@@ -97,13 +102,14 @@ class CostSurfaceView(InsightView):
         super().__init__(session, parent, min_interval_ms=150)
         self.setObjectName("costView")
         pick_row = QHBoxLayout()
-        self.pick_x = QComboBox()
+        self.pick_x = WeightChooser()
         self.pick_x.setObjectName("costPickX")
-        self.pick_y = QComboBox()
+        self.pick_y = WeightChooser()
         self.pick_y.setObjectName("costPickY")
         for combo in (self.pick_x, self.pick_y):
             combo.setMinimumContentsLength(22)
             combo.currentIndexChanged.connect(self._on_pick)
+            combo.typed.connect(lambda text, c=combo: self._on_typed(c, text))
         pick_row.addWidget(QLabel("Across:"))
         pick_row.addWidget(self.pick_x)
         pick_row.addSpacing(12)
@@ -182,14 +188,26 @@ class CostSurfaceView(InsightView):
         return [p for p, _ in self._picks]
 
     # ------------------------------------------------------------------ choices
+    def _offer(self, net: Any, weights: dict[str, np.ndarray]) -> list[tuple[Pick, str]]:
+        """The weights to list: for every unit, the one with the largest gradient on a few
+        samples (weights from inputs that never vary have none), else the first ones."""
+        data = self._data() if self.session.dataset is not None else None
+        if data is None or not net.trainable():
+            return scalar_params(weights, PER_PARAM)
+        clone = clone_network(net, self._now_cache)
+        n = min(GRAD_SAMPLES, len(data[0]))
+        clone.train_step(data[0][:n], data[1][:n])
+        grads = {p.name: p.grad for p in clone.parameters()}
+        return weights_that_matter(weights, grads, PER_UNIT)
+
     def _fill_picks(self) -> None:
         net = self.session.network
         weights = _live_weights(net)
-        picks = scalar_params(weights, PER_PARAM)
-        key = tuple(p for p, _ in picks)
+        key = tuple((name, w.shape) for name, w in weights.items())
         if key == self._pick_key:
             return
         self._pick_key = key
+        picks = self._offer(net, weights) if weights else []
         net, ds = self.session.network, self.session.dataset
         self._picks = [(p, pick_label(p, text, net, ds)) for p, text in picks]
         for combo in (self.pick_x, self.pick_y):
@@ -202,6 +220,28 @@ class CostSurfaceView(InsightView):
             self.pick_x.setCurrentIndex(0)
             self.pick_y.setCurrentIndex(default_second([p for p, _ in self._picks]))
         self._reset_trace()
+
+    def _on_typed(self, combo: WeightChooser, text: str) -> None:
+        """A weight named in full that the list does not hold: add it, or say why not."""
+        shapes = {name: w.shape for name, w in _live_weights(self.session.network).items()}
+        pick = parse_pick(text, shapes)
+        if pick is None:
+            combo.restore()
+            self.status.setText(f"No weight is called “{text}”. Type a name as the list "
+                                f"writes them, e.g. “{self._picks[0][1]}”." if self._picks
+                                else "")
+            return
+        known = [p for p, _ in self._picks]
+        if pick not in known:
+            self._picks.append((pick, text))
+            for c in (self.pick_x, self.pick_y):
+                c.blockSignals(True)
+                c.addItem(text)
+                c.blockSignals(False)
+            keep = (self.pick_x.currentIndex(), self.pick_y.currentIndex())
+            self._reset_trace()      # a new column: its path starts now
+            self.pick_x.setCurrentIndex(keep[0])
+        combo.setCurrentIndex([p for p, _ in self._picks].index(pick))
 
     def _current_picks(self) -> list[Pick] | None:
         i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
