@@ -57,11 +57,12 @@ def weights_that_matter(weights: dict[str, np.ndarray], grads: dict[str, np.ndar
     """The scalar weights worth a look, for every unit of every layer.
 
     A parameter of at most ``small`` values is listed whole, in its own order (a lesson's
-    small network: every weight is worth a look). In a larger one each unit (a dense layer's output neuron, a convolution's filter)
-    gets one entry: the weight into it whose gradient is the largest in size (its bias for a
-    bias). Within a parameter, units come in order of that size, largest first, at most
-    ``per_param`` of them. A weight whose input never varies (a corner pixel that is always
-    blank) has no gradient, so it never comes first.
+    small network: every weight is worth a look). In a larger one each unit (a dense
+    layer's output neuron, a convolution's filter) gets one entry: the weight into it whose
+    gradient is the largest in size (its bias for a bias). Within a parameter, units come in
+    order of that size, largest first, at most ``per_param`` of them. A weight whose input
+    never varies (a corner pixel that is always blank) has no gradient, so it never comes
+    first.
 
     Parameters
     ----------
