@@ -361,16 +361,17 @@ class EditorPanel(QWidget):
     def _replaced(self) -> None:
         self.inspector.show_node(None)
         self.refresh_summary()
-        QTimer.singleShot(0, self.view.fit_to_view)
+        QTimer.singleShot(0, self.view.open_design)
 
     # ------------------------------------------------------------------ actions
     def add_after_selection(self, kind: str) -> str | None:
-        """Add ``kind`` right of the selected layer, linked to it when that is possible."""
+        """Add ``kind`` after the selected layer (into its outgoing link when it has one),
+        or at a free spot when not exactly one layer is selected."""
         ids = self.scene.selected_node_ids()
-        after = ids[0] if len(ids) == 1 else None
-        link_from = after if after and not self.session.design.outputs_of(after) else None
-        pos = self.controller.free_spot(after) if after else None
-        node_id = self.controller.add_layer(kind, pos, link_from)
+        if len(ids) == 1:
+            node_id = self.controller.add_after(kind, ids[0])
+        else:
+            node_id = self.controller.add_layer(kind)
         if node_id:
             self.scene.select_nodes([node_id])
             item = self.scene.nodes.get(node_id)
@@ -425,7 +426,7 @@ class EditorPanel(QWidget):
         super().showEvent(event)
         if self._fit_pending:
             self._fit_pending = False
-            QTimer.singleShot(0, self.view.fit_to_view)
+            QTimer.singleShot(0, self.view.open_design)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
