@@ -33,6 +33,7 @@ from nnstudio.gui.design.commands import (
 from nnstudio.gui.design.items import CARD_H, CARD_W, GRID, NodeData
 from nnstudio.gui.design.scene import DiagramScene
 from nnstudio.gui.session import Session
+from nnstudio.words import counted
 
 MERGE_KINDS = ("Add", "Concatenate")
 COLUMN = 270.0
@@ -49,7 +50,7 @@ def summary(node: Node) -> str:
             return f"{format_shape(p['shape'])} values" if len(p["shape"]) == 1 else \
                 f"image {format_shape(p['shape'])}"
         case "Dense":
-            return f"{p['units']} unit{'s' if p['units'] != 1 else ''} · {p['activation']}"
+            return f"{counted(p['units'], 'unit')} · {p['activation']}"
         case "Conv2D":
             k = p["kernel_size"]
             text = f"{p['filters']} filters {k}×{k} · {p['activation']}"

@@ -33,6 +33,7 @@ from nnstudio.gui.design.view import DiagramView
 from nnstudio.gui.dialogs import confirm_unsaved
 from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
+from nnstudio.words import counted
 
 TEMPLATE_TITLES = {
     "perceptron": "Perceptron", "linear": "Linear regression (car prices)",
@@ -274,8 +275,8 @@ class EditorPanel(QWidget):
         errors = [*errors, *fit]
         ok = analysis.ok and not fit
         status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if ok else
-                  f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
-                  f"{'s' if len(errors) > 1 else ''}</span>")
+                  f"<span style='color:{theme.ERROR}'>⚠ {counted(len(errors) or 1, 'problem')}"
+                  "</span>")
         params = (f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>"
                   "parameters</span> &nbsp;·&nbsp; ")
         size = f"<b>≈ {format_bytes(memory)}</b>"
