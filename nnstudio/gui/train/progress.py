@@ -9,6 +9,7 @@ and it follows the run as it goes instead of settling on its first measure.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -27,10 +28,15 @@ class RunWords:
 
     @classmethod
     def of(cls, network: object) -> RunWords:
-        """The words for training ``network`` (None: an ordinary network's)."""
-        if network is not None and is_perceptron(network):
-            return cls("Pass", "sample")
-        return cls("Epoch", "batch")
+        """The words for training ``network`` (None: an ordinary network's); asked at every
+        snapshot, so the answer is kept per network (telling a perceptron copies weights)."""
+        if network is None:
+            return NETWORK_WORDS
+        words = _WORDS.get(network)
+        if words is None:
+            words = PERCEPTRON_WORDS if is_perceptron(network) else NETWORK_WORDS
+            _WORDS[network] = words
+        return words
 
     def epoch_status(self, epoch: int, total: int) -> str:
         """``"Epoch 3 of 100"`` (``"Epoch 3"`` when the total is unknown, 0)."""
@@ -39,6 +45,12 @@ class RunWords:
     def batch_status(self, batch: int, n_batches: int) -> str:
         """``"Batch 12 of 43"`` (``"Sample 2 of 4"`` for a perceptron)."""
         return f"{self.batch.capitalize()} {of_total(batch, n_batches)}"
+
+
+NETWORK_WORDS = RunWords("Epoch", "batch")
+PERCEPTRON_WORDS = RunWords("Pass", "sample")
+#: network -> its words (a design edit makes a new network, so the answer never goes stale)
+_WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def of_total(n: int, total: int) -> str:
