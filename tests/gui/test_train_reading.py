@@ -144,6 +144,7 @@ def test_play_after_stop_goes_on_to_the_same_total(qtbot, blobs_window):
     assert w.controller.wait_idle(10000)
     done = len(w.session.history.epochs)
     assert 2 <= done < 40 and view.epoch_card.text().endswith(" of 40")
+    assert "Play goes on to epoch 40" in view.message.text()
     totals: set[str] = set()
     w.session.snapshotApplied.connect(lambda _s: totals.add(w.status.epoch.text().split()[-1]))
     with qtbot.waitSignal(w.controller.finished, timeout=60000):

@@ -405,7 +405,11 @@ class TrainView(QWidget):
                 self._set_message("Training finished. Play trains more epochs from here; "
                                   "Reset starts again from random weights.")
             elif state == "stopped":
-                self._set_message("Stopped. Play continues from the current weights.")
+                end = c.plan.end if c is not None and c.plan.setting is not None else 0
+                unit = "pass" if self._perceptron else "epoch"
+                self._set_message(f"Stopped. Play goes on to {unit} {end:,} from the current "
+                                  "weights." if end else "Stopped. Play continues from the "
+                                  "current weights.")
             else:
                 self._set_message(f"Press Play (Space) to train on “{s.dataset.name}”.")
 
