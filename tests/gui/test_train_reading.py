@@ -137,24 +137,25 @@ def test_a_perceptron_counts_passes_alike_everywhere_and_its_total_stays(qtbot, 
 def test_play_after_stop_goes_on_to_the_same_total(qtbot, blobs_window):
     w = blobs_window
     view = w.train_view
-    type_into(w.training_panel.findChild(QSpinBox, "epochsSpin"), "40")
+    type_into(w.training_panel.findChild(QSpinBox, "epochsSpin"), "150")
     click_action(w, w.actions_.play)
     qtbot.waitUntil(lambda: view.plots.n_epoch_points >= 2, timeout=20000)
     click_action(w, w.actions_.stop)
     assert w.controller.wait_idle(10000)
     done = len(w.session.history.epochs)
-    assert 2 <= done < 40 and view.epoch_card.text().endswith(" of 40")
-    assert "Play goes on to epoch 40" in view.message.text()
+    assert 2 <= done < 150 and view.epoch_card.text().endswith(" of 150")
+    assert "Play goes on to epoch 150" in view.message.text()
     totals: set[str] = set()
     w.session.snapshotApplied.connect(lambda _s: totals.add(w.status.epoch.text().split()[-1]))
     with qtbot.waitSignal(w.controller.finished, timeout=60000):
         click_action(w, w.actions_.play)
-    assert totals == {"40"}
-    assert len(w.session.history.epochs) == 40 and view.epoch_card.text() == "40 of 40"
+    assert totals == {"150"}
+    assert len(w.session.history.epochs) == 150 and view.epoch_card.text() == "150 of 150"
     # once the plan is done, Play trains the Epochs setting again
+    type_into(w.training_panel.findChild(QSpinBox, "epochsSpin"), "5")
     with qtbot.waitSignal(w.controller.finished, timeout=60000):
         click_action(w, w.actions_.play)
-    assert view.epoch_card.text() == "80 of 80"
+    assert view.epoch_card.text() == "155 of 155"
 
 
 # ---------------------------------------------------------------------- the error state
