@@ -181,6 +181,7 @@ def blow_up(qtbot, w) -> None:
     assert w.controller.wait_idle(10000)
     assert w.status.state.text() == "Error"
     assert "learning rate" in w.train_view.message.text()
+    assert len(w.train_view.cost_card.text()) <= 9   # "2.27e+26", not thirty digits
 
 
 def test_the_error_state_ends_when_its_cause_changes(qtbot, tmp_path, monkeypatch):

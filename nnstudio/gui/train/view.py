@@ -449,6 +449,8 @@ def _task_of(ds: Any) -> tuple:
 def _fmt(v: float) -> str:
     if v != v:
         return "–"
+    if abs(v) >= 1e6:   # a blown-up cost: "2.27e+26", not thirty digits across the cards
+        return f"{v:.3g}"
     if abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.3f}" if abs(v) >= 0.01 else f"{v:.2e}"
