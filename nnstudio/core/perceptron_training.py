@@ -34,28 +34,31 @@ import numpy as np
 from nnstudio.core.control import TrainControl
 from nnstudio.core.perceptron import Perceptron, _neuron_keys
 from nnstudio.core.training import BatchInfo, EpochInfo, History, TrainConfig, split_indices
+from nnstudio.words import counted
 
 __all__ = ["OUTCOMES", "PerceptronTrainer", "outcome_text"]
 
-#: outcome -> what it means, in words for the person
+#: outcome -> what it means, in words for the person ({passes}, {mistakes} and {period} are
+#: counted words: "1 pass", "3 mistakes")
 OUTCOMES: dict[str, str] = {
     "separated": "No mistakes in a whole pass: the neuron's line separates the two classes.",
-    "cycle": ("The weights came back to where they were {period} pass(es) earlier, so the "
-              "rule is going round in circles and will never reach 0 mistakes: no straight "
-              "line separates these two classes (like XOR). A network with a hidden layer "
-              "can draw the curved boundary they need."),
-    "out_of_passes": ("Still {mistakes} mistake(s) in the last pass after {passes} passes. "
-                      "Give it more passes, or, if no straight line can separate the classes, "
-                      "use a network with a hidden layer."),
-    "stopped": "Stopped after {passes} pass(es), {mistakes} mistake(s) in the last one.",
+    "cycle": ("The weights came back to where they were {period} earlier, so the rule is "
+              "going round in circles and will never reach 0 mistakes: no straight line "
+              "separates these two classes (like XOR). A network with a hidden layer can draw "
+              "the curved boundary they need."),
+    "out_of_passes": ("Still {mistakes} in the last pass after {passes}. Give it more passes, "
+                      "or, if no straight line can separate the classes, use a network with a "
+                      "hidden layer."),
+    "stopped": "Stopped after {passes}, {mistakes} in the last one.",
 }
 
 
 def outcome_text(outcome: dict) -> str:
     """The sentence for a :attr:`PerceptronTrainer.outcome` dict."""
     template = OUTCOMES.get(str(outcome.get("kind")), "")
-    return template.format(period=outcome.get("period", 0), passes=outcome.get("passes", 0),
-                           mistakes=outcome.get("mistakes", 0))
+    return template.format(period=counted(int(outcome.get("period", 0)), "pass", "passes"),
+                           passes=counted(int(outcome.get("passes", 0)), "pass", "passes"),
+                           mistakes=counted(int(outcome.get("mistakes", 0)), "mistake"))
 
 
 class PerceptronTrainer:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from nnstudio.gui.actions import WindowCommands
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.controller import TrainingController
+from nnstudio.gui.train.progress import RunWords
 from nnstudio.gui.train.view import TrainView
 from nnstudio.resources import default_model_path
 
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self.status.state.setStyleSheet(
             f"color: {colors.get(state, '#444444')}; font-weight: 600; padding: 0 6px;"
         )
+        self.status.speed.setText(self.controller.speed.status())
         if state == "idle":  # after Reset: nothing has trained yet
             self._clear_run_labels()
         if state in ("finished", "stopped"):
@@ -208,20 +210,20 @@ class MainWindow(QMainWindow):
     @Slot()
     def _clear_run_labels(self) -> None:
         """The status bar's run figures go blank: Reset or a new design began afresh."""
-        self.status.epoch.setText("Epoch –")
-        self.status.batch.setText("Batch –")
-        self.status.speed.setText("– samples/s")
+        words = RunWords.of(self.session.network)
+        self.status.epoch.setText(f"{words.epoch} –")
+        self.status.batch.setText(f"{words.batch.capitalize()} –")
+        self.status.speed.setText(self.controller.speed.status())
         self.status.elapsed.setText("0:00")
 
     @Slot(object)
     def _on_snapshot(self, snap: Any) -> None:
+        words = RunWords.of(self.session.network)   # the Train page's words
         total = int(getattr(snap, "epochs_total", 0) or 0)
-        epoch = int(snap.epoch) + 1
-        self.status.epoch.setText(f"Epoch {epoch}" + (f" of {total}" if total else ""))
+        self.status.epoch.setText(words.epoch_status(int(snap.epoch) + 1, total))
         if snap.n_batches:
-            self.status.batch.setText(f"Batch {snap.batch:,} of {snap.n_batches:,}")
-        if snap.samples_per_second:
-            self.status.speed.setText(f"{snap.samples_per_second:,.0f} samples/s")
+            self.status.batch.setText(words.batch_status(snap.batch, snap.n_batches))
+        self.status.speed.setText(self.controller.speed.status())
         m, sec = divmod(int(snap.elapsed), 60)
         h, m = divmod(m, 60)
         self.status.elapsed.setText(f"{h:d}:{m:02d}:{sec:02d}" if h else f"{m:d}:{sec:02d}")

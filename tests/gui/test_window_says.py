@@ -266,7 +266,7 @@ def test_reset_clears_the_status_bar_the_readout_and_the_fine_tune_result(qtbot,
         teach.result.setText("Accuracy on 2,000 digits: 90.0% before → 91.0% after")
         toolbar_click(qtbot, w, w.actions_.reset)
         assert w.status.epoch.text() == "Epoch –" and w.status.batch.text() == "Batch –"
-        assert w.status.speed.text() == "– samples/s" and w.status.elapsed.text() == "0:00"
+        assert w.status.speed.text() == "no speed yet" and w.status.elapsed.text() == "0:00"
         assert "cost" not in plots.readout.text()  # the old run's values are gone
         assert teach.result.text() == ""  # it described weights that are gone
     finally:

@@ -34,6 +34,15 @@ class AddNodeCommand(QUndoCommand):
         self.design.remove_node(self.node_id)
 
 
+def set_input_order(design: Design, dst: str, order: list[str]) -> None:
+    """Relink the inputs of ``dst`` (already the layers of ``order``) in ``order``."""
+    if design.inputs_of(dst) != order:
+        for src in design.inputs_of(dst):
+            design.disconnect(src, dst)
+        for src in order:
+            design.connect(src, dst)
+
+
 class RemoveCommand(QUndoCommand):
     """Remove layers (with all their links) and single links; undo restores both exactly,
     including the input order of merge layers."""
@@ -73,11 +82,7 @@ class RemoveCommand(QUndoCommand):
         for lk in self.links:
             self.design.connect(lk.src, lk.dst)
         for dst, order in self.input_order.items():
-            if self.design.inputs_of(dst) != order:
-                for src in self.design.inputs_of(dst):
-                    self.design.disconnect(src, dst)
-                for src in order:
-                    self.design.connect(src, dst)
+            set_input_order(self.design, dst, order)
 
 
 class ConnectCommand(QUndoCommand):
@@ -92,6 +97,30 @@ class ConnectCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.design.disconnect(self.src, self.dst)
+
+
+class InsertCommand(QUndoCommand):
+    """Put layer ``mid`` (unlinked) into the link ``src`` -> ``dst``: ``src`` -> ``mid`` ->
+    ``dst``, where ``mid`` takes the place of ``src`` among the inputs of ``dst``."""
+
+    def __init__(self, design: Design, src: str, mid: str, dst: str) -> None:
+        super().__init__(f"Insert {mid} between {src} and {dst}")
+        self.design, self.src, self.mid, self.dst = design, src, mid, dst
+
+    def _swap(self, old: str, new: str) -> None:
+        design, dst = self.design, self.dst
+        order = [new if s == old else s for s in design.inputs_of(dst)]
+        design.disconnect(old, dst)
+        design.connect(new, dst)
+        set_input_order(design, dst, order)
+
+    def redo(self) -> None:
+        self.design.connect(self.src, self.mid)
+        self._swap(self.src, self.mid)
+
+    def undo(self) -> None:
+        self._swap(self.mid, self.src)
+        self.design.disconnect(self.src, self.mid)
 
 
 class SetParamsCommand(QUndoCommand):

@@ -25,6 +25,7 @@ from nnstudio.gui.design import layout
 from nnstudio.gui.design.commands import (
     AddNodeCommand,
     ConnectCommand,
+    InsertCommand,
     MoveCommand,
     RemoveCommand,
     SetParamsCommand,
@@ -32,6 +33,7 @@ from nnstudio.gui.design.commands import (
 from nnstudio.gui.design.items import CARD_H, CARD_W, GRID, NodeData
 from nnstudio.gui.design.scene import DiagramScene
 from nnstudio.gui.session import Session
+from nnstudio.words import counted
 
 MERGE_KINDS = ("Add", "Concatenate")
 COLUMN = 270.0
@@ -48,7 +50,7 @@ def summary(node: Node) -> str:
             return f"{format_shape(p['shape'])} values" if len(p["shape"]) == 1 else \
                 f"image {format_shape(p['shape'])}"
         case "Dense":
-            return f"{p['units']} unit{'s' if p['units'] != 1 else ''} · {p['activation']}"
+            return f"{counted(p['units'], 'unit')} · {p['activation']}"
         case "Conv2D":
             k = p["kernel_size"]
             text = f"{p['filters']} filters {k}×{k} · {p['activation']}"
@@ -284,6 +286,60 @@ class EditorController(QObject):
             self._push(ConnectCommand(self.design, connect_from, command.node_id))
         self.undo_stack.endMacro()
         return command.node_id
+
+    def add_after(self, kind: str, after: str) -> str | None:
+        """Add ``kind`` after layer ``after`` as one undo step; returns its id or None.
+
+        Where ``after`` feeds exactly one layer, the new one goes into that link (``after``
+        -> new -> that layer, in the same input slot); where it feeds none, or several (the
+        new layer starts another branch), it is linked from ``after``. An Input is added
+        unlinked (nothing feeds it); so is an Output after a layer that already feeds one,
+        and the person is told why. A diagram laid out tidily is tidied again, so the new
+        card takes its place in the row instead of landing wherever there is room.
+        """
+        design = self.design
+        if after not in design.nodes or kind == "Input":
+            return self.add_layer(kind, self.free_spot(after) if after in design.nodes else None)
+        following = design.outputs_of(after)
+        if kind == "Output" and following:
+            self.message.emit(f"An Output ends the network, so it cannot follow '{after}', "
+                              f"which already feeds '{following[0]}': it was added unlinked.",
+                              "info")
+            return self.add_layer(kind, self.free_spot(after))
+        if self.structure_locked():
+            return None
+        try:
+            validate_params(kind, {})
+        except ParamError as err:
+            self.message.emit(str(err), "error")
+            return None
+        into = following[0] if len(following) == 1 else None
+        tidy = self.is_tidy()
+        self.undo_stack.beginMacro(f"Add {kind} after {after}")
+        try:
+            if into is None:
+                node_id = self.add_layer(kind, self.free_spot(after), after)
+            else:
+                node_id = self.add_layer(kind, self.free_spot(after))
+                if node_id is not None:
+                    self._push(InsertCommand(design, after, node_id, into))
+            if node_id is not None and tidy:
+                self.tidy()
+        finally:
+            self.undo_stack.endMacro()
+        return node_id
+
+    def is_tidy(self) -> bool:
+        """Whether the cards stand where :meth:`tidy` would put them (in some band width)."""
+        design = self.design
+        ids, links = list(design.nodes), [(lk.src, lk.dst) for lk in design.links]
+        if not ids:
+            return False
+        positions = {n: design.nodes[n].pos for n in ids}
+        n_cols = max(layout.depths(ids, links).values()) + 1
+        return any(layout.layered_layout(ids, links, column_width=COLUMN, row_height=ROW,
+                                         max_columns=k) == positions
+                   for k in range(1, n_cols + 1))
 
     def free_spot(self, after: str | None = None) -> tuple[float, float]:
         """A sensible place for a new card: right of ``after`` or of the rightmost card."""

@@ -34,8 +34,10 @@ class LayerPalette(QListWidget):
         self.setSpacing(1)
         self.setUniformItemSizes(True)
         self.setFrameShape(QListWidget.Shape.NoFrame)
+        # no focus frame around the text: a clicked kind looks selected, not like a text field
+        # being edited (the selection still shows where the keyboard is)
         self.setStyleSheet(
-            "QListWidget { background: transparent; font-size: 10pt; }"
+            "QListWidget { background: transparent; font-size: 10pt; outline: 0; }"
             "QListWidget::item { padding: 5px 6px; border-radius: 6px; color: #202124; }"
             "QListWidget::item:hover { background: #e8f0fe; }"
             "QListWidget::item:selected { background: #d2e3fc; color: #202124; }")

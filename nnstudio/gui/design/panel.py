@@ -33,6 +33,7 @@ from nnstudio.gui.design.view import DiagramView
 from nnstudio.gui.dialogs import confirm_unsaved
 from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
+from nnstudio.words import counted
 
 TEMPLATE_TITLES = {
     "perceptron": "Perceptron", "linear": "Linear regression (car prices)",
@@ -274,8 +275,8 @@ class EditorPanel(QWidget):
         errors = [*errors, *fit]
         ok = analysis.ok and not fit
         status = (f"<span style='color:{theme.OK}'>✓ valid</span>" if ok else
-                  f"<span style='color:{theme.ERROR}'>⚠ {len(errors) or 1} problem"
-                  f"{'s' if len(errors) > 1 else ''}</span>")
+                  f"<span style='color:{theme.ERROR}'>⚠ {counted(len(errors) or 1, 'problem')}"
+                  "</span>")
         params = (f"<b>{analysis.total_params:,}</b> <span style='color:{theme.MUTED}'>"
                   "parameters</span> &nbsp;·&nbsp; ")
         size = f"<b>≈ {format_bytes(memory)}</b>"
@@ -361,16 +362,17 @@ class EditorPanel(QWidget):
     def _replaced(self) -> None:
         self.inspector.show_node(None)
         self.refresh_summary()
-        QTimer.singleShot(0, self.view.fit_to_view)
+        QTimer.singleShot(0, self.view.open_design)
 
     # ------------------------------------------------------------------ actions
     def add_after_selection(self, kind: str) -> str | None:
-        """Add ``kind`` right of the selected layer, linked to it when that is possible."""
+        """Add ``kind`` after the selected layer (into its outgoing link when it has one),
+        or at a free spot when not exactly one layer is selected."""
         ids = self.scene.selected_node_ids()
-        after = ids[0] if len(ids) == 1 else None
-        link_from = after if after and not self.session.design.outputs_of(after) else None
-        pos = self.controller.free_spot(after) if after else None
-        node_id = self.controller.add_layer(kind, pos, link_from)
+        if len(ids) == 1:
+            node_id = self.controller.add_after(kind, ids[0])
+        else:
+            node_id = self.controller.add_layer(kind)
         if node_id:
             self.scene.select_nodes([node_id])
             item = self.scene.nodes.get(node_id)
@@ -425,7 +427,7 @@ class EditorPanel(QWidget):
         super().showEvent(event)
         if self._fit_pending:
             self._fit_pending = False
-            QTimer.singleShot(0, self.view.fit_to_view)
+            QTimer.singleShot(0, self.view.open_design)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

@@ -1,7 +1,9 @@
 """The diagram view: zoom around the cursor, pan, rubber-band selection, drops from the palette.
 
-Left-drag on the background draws a selection rectangle; middle-drag, or dragging with the
-space bar held, pans. The wheel zooms around the mouse between 25 % and 250 %.
+Left-drag on the background draws a selection rectangle; middle-drag, dragging with the
+space bar held, or the scroll bars pan. The wheel zooms around the mouse between 25 % and
+250 %. A design opens at 100 % when it fits, else at :data:`READABLE_ZOOM` with its start
+in view and scroll bars for the rest; Fit (F) shows the whole of it at any zoom.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from nnstudio.gui.design.scene import DiagramScene
 LAYER_MIME = "application/x-nnstudio-layer"
 MIN_ZOOM = 0.25
 MAX_ZOOM = 2.5
+#: the least zoom a design opens at: the smallest card text (8 pt) shows at 7.2 pt, about
+#: 10 pixels on a 96-dpi screen, the smallest text the studio draws anywhere
+READABLE_ZOOM = 0.9
+#: room kept around the cards when fitting and scrolling, in scene units
+SCROLL_MARGIN = 40.0
 
 
 class DiagramView(QGraphicsView):
@@ -42,12 +49,14 @@ class DiagramView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setBackgroundBrush(QColor(theme.CANVAS))
         self._panning: QPointF | None = None
         self._space = False
+        scene.changed.connect(self._fit_scroll_area)
+        self.zoomChanged.connect(self._fit_scroll_area)
 
     @property
     def diagram(self) -> DiagramScene:
@@ -74,23 +83,67 @@ class DiagramView(QGraphicsView):
         self.set_zoom(self.zoom() * (1.15 ** steps), anchor_under_mouse=True)
         event.accept()
 
-    def fit_to_view(self, max_zoom: float = 1.0) -> None:
-        """Show every card, never magnified beyond ``max_zoom``."""
+    def cards_rect(self) -> QRectF:
+        """The scene rectangle holding every card (null when there is none)."""
         rect = QRectF()
         for item in self.diagram.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def fit_to_view(self, max_zoom: float = 1.0, min_zoom: float = MIN_ZOOM) -> None:
+        """Show every card at the largest zoom from ``min_zoom`` to ``max_zoom``; along a
+        side that even ``min_zoom`` cannot fit, the design's start (its left or top) is
+        shown and the scroll bar reaches the rest."""
+        rect = self.cards_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
             self.zoomChanged.emit(1.0)
             return
-        rect.adjust(-40, -40, 40, 40)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        z = min(max_zoom, max(MIN_ZOOM, self.zoom()))
+        m = SCROLL_MARGIN
+        rect.adjust(-m, -m, m, m)
+        size = self.viewport().size()
+        fit = min(size.width() / rect.width(), size.height() / rect.height())
+        z = min(max_zoom, max(min_zoom, MIN_ZOOM, fit))
         self.resetTransform()
         self.scale(z, z)
-        self.centerOn(rect.center())
+        self._fit_scroll_area()
+        w, h = size.width() / z, size.height() / z
+        x = rect.center().x() if rect.width() <= w else rect.left() + w / 2
+        y = rect.center().y() if rect.height() <= h else rect.top() + h / 2
+        self.centerOn(x, y)
         self.zoomChanged.emit(z)
+
+    def open_design(self) -> None:
+        """Show a design just opened: as whole as fits at a zoom where its text is readable
+        (100 % at most, :data:`READABLE_ZOOM` at least, scrolling for the rest)."""
+        self.fit_to_view(max_zoom=1.0, min_zoom=READABLE_ZOOM)
+
+    def _fit_scroll_area(self, *_args: object) -> None:
+        """Let the scroll bars reach every card with a margin, and never less than what is in
+        view now (so the picture never jumps): no scroll bar along a side that shows all."""
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        left, top, right, bottom = visible.left(), visible.top(), visible.right(), \
+            visible.bottom()
+        cards = self.cards_rect()
+        if not cards.isNull():
+            m = SCROLL_MARGIN
+            slack = 1.0 / max(self.zoom(), 1e-6)   # part of a pixel: no reason to scroll
+            if cards.left() - m < left - slack or cards.right() + m > right + slack:
+                left, right = min(left, cards.left() - m), max(right, cards.right() + m)
+            if cards.top() - m < top - slack or cards.bottom() + m > bottom + slack:
+                top, bottom = min(top, cards.top() - m), max(bottom, cards.bottom() + m)
+        rect = QRectF(left, top, right - left, bottom - top)
+        if rect != self.sceneRect():
+            self.setSceneRect(rect)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_scroll_area()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._fit_scroll_area()
 
     # ------------------------------------------------------------------ background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802

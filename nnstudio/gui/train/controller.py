@@ -39,6 +39,8 @@ from nnstudio.gui.session import Session
 from nnstudio.gui.train.bridge import DatasetTokens, configure_threading, pump
 from nnstudio.gui.train.data_feed import DataFeed
 from nnstudio.gui.train.data_loader import why_not_ready
+from nnstudio.gui.train.plan import EpochPlan
+from nnstudio.gui.train.progress import SpeedMeter
 from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
 
@@ -122,7 +124,16 @@ class TrainingController(QObject):
         self.data = DataFeed(session, self)
         #: how the last perceptron run ended (see ``perceptronEnded``), None otherwise
         self.last_outcome: dict | None = None
+        #: samples per second of the current (or last) run, from its progress reports
+        self.speed = SpeedMeter()
+        #: the epoch Play trains up to (a stopped run is continued to it)
+        self.plan = EpochPlan()
         session.designReplaced.connect(self._on_design_replaced)
+        session.designReplaced.connect(self.speed.clear)
+        session.datasetChanged.connect(self.plan.drop)
+        # a design (edited or another), weights, data or settings of its own
+        for changed in (session.modelChanged, session.datasetChanged, self.configChanged):
+            changed.connect(self._cause_changed)
         self._on_design_replaced()
 
     # ------------------------------------------------------------ state
@@ -156,6 +167,7 @@ class TrainingController(QObject):
         """The current run ended in ``state``: its last message came (its pump's thread
         ends by itself), so Play or Step from now on start the next run."""
         self._worker, self._run_state = None, None
+        self.speed.stop()
         self._fine_tuning = self._stop_requested = False
         if self.stalled:
             self.stalled = False
@@ -254,9 +266,20 @@ class TrainingController(QObject):
             self.stop()
             self.wait_idle(15000)
         self.session.reset_weights(seed=int(self.config.seed))
+        self.plan.drop()
+        self.speed.clear()
         self.wasReset.emit()
         self._set_state("idle")
         self.commanded.emit("reset")
+
+    @Slot()
+    def _cause_changed(self) -> None:
+        """The design, the data, the weights or a setting changed: a failed run's error no
+        longer describes what Play would do now, so the state leaves "error" (the status bar
+        stops saying Error)."""
+        if self.session.training_state == "error" and not self.running:
+            self.last_error = None
+            self._set_state("idle")
 
     def apply_settings(self, **changes: Any) -> None:
         """Change fields of :attr:`config` (e.g. ``lr=0.1, epochs=100``) and tell the panel.
@@ -275,6 +298,7 @@ class TrainingController(QObject):
     @Slot()
     def _on_design_replaced(self) -> None:
         """A perceptron trains with the perceptron rule's own settings."""
+        self.plan.drop()
         net = self.session.network
         if net is not None and is_perceptron(net):
             self.apply_settings(**PERCEPTRON_SETTINGS)
@@ -329,14 +353,16 @@ class TrainingController(QObject):
             self._fine_tuning = False
             self._error(f"Check the training settings: {exc}")
             return
-        history = None
-        if not self._fine_tuning and isinstance(s.history, History):
-            history = s.history.to_dict()
+        history = s.history if isinstance(s.history, History) and not self._fine_tuning \
+            else None
+        if not self._fine_tuning:
+            cfg.epochs = self.plan.epochs_to_train(len(history.epochs) if history else 0,
+                                                   int(cfg.epochs))
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
             config=asdict(cfg), x=ds.x, y=ds.y, token=self._tokens.token(ds.x, ds.y),
-            history=history,
+            history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
             seed=int(cfg.seed), fail=self.fail_after)
@@ -350,6 +376,7 @@ class TrainingController(QObject):
         self._stop_requested, self._ending, self.stalled = False, None, False
         self._last_control = None
         self.last_error = None
+        self.speed.reset()
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
         self.started.emit(label or "")
@@ -408,6 +435,8 @@ class TrainingController(QObject):
             "(the weights of the last update shown are kept).")
 
     def _on_metrics(self, msg: Metrics) -> None:
+        if msg.progress is not None:   # measured before the views read it
+            self.speed.add(msg.progress.elapsed, msg.progress.samples_seen)
         apply_metrics(self.session, msg)
         # the loop's own state counts only once it has seen every command sent
         if msg.seq >= self.process.last_seq and msg.state == "paused":

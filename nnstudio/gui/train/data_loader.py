@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from nnstudio.gui.worker import Aborted, Worker, aborting, current_worker
+from nnstudio.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +49,23 @@ def data_mismatch(network: Any, dataset: Any) -> str | None:
         if getattr(network, "loss_name", "") == "binary_cross_entropy":
             if n_classes > 2 or n_out != 1:
                 return (
-                    f"The data '{dataset.name}' has {n_classes} classes but a binary cross "
+                    f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
+                    "a binary cross "
                     "entropy Output needs exactly one output unit and two classes. Use "
                     "cross_entropy with one softmax unit per class."
                 )
         elif n_out < n_classes:
             return (
-                f"The data '{dataset.name}' has {n_classes} classes but the design has only "
-                f"{n_out} output units. Give the last Dense layer {n_classes} units."
+                f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
+                f"the design has only {counted(n_out, 'output unit')}. Give the last Dense "
+                f"layer {counted(n_classes, 'unit')}."
             )
     else:
         k = int(np.prod(dataset.y.shape[1:])) if dataset.y.ndim > 1 else 1
         if k != n_out:
             return (
-                f"The data '{dataset.name}' has {k} target value(s) per sample but the design "
-                f"outputs {n_out}. Give the last Dense layer {k} units."
+                f"The data '{dataset.name}' has {counted(k, 'target value')} per sample but "
+                f"the design outputs {n_out}. Give the last Dense layer {counted(k, 'unit')}."
             )
     return None
 

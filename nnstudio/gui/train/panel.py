@@ -250,7 +250,7 @@ class TrainingPanel(QDockWidget):
         self.epochs_spin.setObjectName("epochsSpin")
         self.epochs_spin.setRange(1, 10000)
         self.epochs_spin.setValue(cfg.epochs)
-        self.epochs_spin.setToolTip("Passes over the training data per Play.")
+        self.epochs_spin.setToolTip("Epochs per Play; after Stop, Play goes on to the same total.")
         self.epochs_spin.valueChanged.connect(self._apply)
         form.addRow("Epochs", self.epochs_spin)
 

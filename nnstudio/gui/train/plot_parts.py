@@ -1,13 +1,15 @@
-"""Building blocks of the live training plots: pens, fast curves, plot widgets and view
-ranges that change with hysteresis instead of on every frame."""
+"""Building blocks of the live training plots: pens, fast curves, plot widgets, legends
+under the plot (never on the curves) and view ranges that change with hysteresis instead of
+on every frame."""
 
 from __future__ import annotations
 
 import math
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QSizePolicy
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy
 
 TEXT = "#333333"
 
@@ -135,3 +137,92 @@ def make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
         axis.enableAutoSIPrefix(False)
     item.getViewBox().setMouseEnabled(x=True, y=True)
     return w
+
+
+#: the row of a plot's own layout under its bottom axis (0 title, 1 top axis, 2 the curves,
+#: 3 bottom axis)
+LEGEND_ROW = 4
+
+
+class RowLegend(pg.LegendItem):
+    """A legend in the plot's own layout, under its x axis: outside the area the curves are
+    drawn in, so it never covers one. Its entries flow into as many columns as the plot's
+    width holds (one centred row on a wide plot, more rows on a narrow one); it cannot be
+    dragged onto the curves. Clicking an entry's sample still hides or shows its curve."""
+
+    #: room between one entry and the next in a row, and around the whole legend
+    GAP = 18.0
+    MARGIN = 8.0
+
+    def __init__(self, label_color: str = TEXT) -> None:
+        super().__init__(offset=None, frame=False, labelTextColor=label_color, colCount=1,
+                         horSpacing=4, verSpacing=-4)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, False)
+        self.layout.setContentsMargins(self.MARGIN, 0, self.MARGIN, 2)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.room = 0.0   # the width the plot has for it
+
+    def _entry_widths(self) -> list[float]:
+        hint = Qt.SizeHint.PreferredSize
+        return [sample.effectiveSizeHint(hint).width() + label.effectiveSizeHint(hint).width()
+                + self.layout.horizontalSpacing() for sample, label in self.items]
+
+    def _width(self, widths: list[float], cols: int) -> float:
+        column = [max(widths[c::cols]) for c in range(cols)]
+        return sum(column) + self.GAP * (cols - 1) + 2 * self.MARGIN
+
+    def fit(self, room: float) -> None:
+        """Use as many columns as ``room`` (pixels) holds."""
+        self.room = float(room)
+        widths = self._entry_widths()
+        cols = max(len(widths), 1)
+        while cols > 1 and self._width(widths, cols) > self.room:
+            cols -= 1
+        if cols != self.columnCount:
+            self.setColumnCount(cols)   # lays the entries out again and updates the size
+        else:
+            self.updateSize()
+
+    def updateSize(self) -> None:  # noqa: N802 - pyqtgraph override
+        """Take the size the entries need in their columns (never a fixed geometry: the
+        plot's layout places the legend)."""
+        for c in range(2 * self.columnCount):   # a gap after each entry's label
+            self.layout.setColumnSpacing(c, self.GAP if c % 2 and c < 2 * self.columnCount - 1
+                                         else self.layout.horizontalSpacing())
+        if not self.items:
+            self.setMaximumSize(0, 0)
+            self.updateGeometry()
+            return
+        hint = Qt.SizeHint.PreferredSize
+        rows = -(-len(self.items) // max(1, self.columnCount))
+        row = max(max(s.effectiveSizeHint(hint).height(), lab.effectiveSizeHint(hint).height())
+                  for s, lab in self.items)
+        height = rows * (row + self.layout.verticalSpacing()) + 2
+        width = self._width(self._entry_widths(), self.columnCount)
+        self.setPreferredSize(width, height)
+        self.setMaximumSize(width, height)
+        self.setMinimumSize(min(width, 40.0), height)
+        self.updateGeometry()
+
+    def addItem(self, item, name: str) -> None:  # noqa: N802 - pyqtgraph override
+        super().addItem(item, name)
+        self.fit(self.room)
+
+    def removeItem(self, item) -> None:  # noqa: N802 - pyqtgraph override
+        super().removeItem(item)
+        self.fit(self.room)
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        ev.ignore()   # it stays under the plot
+
+
+def outside_legend(plot: pg.PlotWidget) -> RowLegend:
+    """Give ``plot`` a :class:`RowLegend` under its x axis, centred; curves plotted on it
+    later with ``name=`` join it, as with pyqtgraph's ``addLegend``."""
+    item = plot.getPlotItem()
+    legend = RowLegend()
+    item.layout.addItem(legend, LEGEND_ROW, 1, Qt.AlignmentFlag.AlignHCenter)
+    item.legend = legend
+    vb = item.getViewBox()
+    vb.sigResized.connect(lambda _vb: legend.fit(vb.width()))
+    return legend

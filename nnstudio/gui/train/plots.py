@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
-from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, pen
+from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, outside_legend, pen
 from nnstudio.gui.train.snapshot import Snapshot
 
 BLUE = "#0877bd"  # training
@@ -73,9 +73,7 @@ class TrainingPlots(QWidget):
         self.acc_plot.getPlotItem().getViewBox().setLimits(yMin=-5, yMax=105)
 
         lp = self.loss_plot.getPlotItem()
-        self._legend = lp.addLegend(
-            offset=(-10, 10), labelTextColor=TEXT, brush=(255, 255, 255, 200)
-        )
+        self._legend = outside_legend(self.loss_plot)
         self.c_raw = lp.plot(pen=pen(BLUE, 1, 60), name="cost per batch", antialias=False)
         self.c_smooth = lp.plot(pen=pen(BLUE, 2), name="cost, smoothed", antialias=False)
         self.c_epoch = lp.plot(
@@ -87,7 +85,7 @@ class TrainingPlots(QWidget):
             name="validation cost",
         )
         ap = self.acc_plot.getPlotItem()
-        ap.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=(255, 255, 255, 200))
+        outside_legend(self.acc_plot)
         self.a_smooth = ap.plot(pen=pen(BLUE, 2), name="training, smoothed", antialias=False)
         self.a_epoch = ap.plot(
             pen=pen("#1b4f72", 1.5), symbol="o", symbolSize=6, symbolBrush="#1b4f72",
@@ -151,12 +149,18 @@ class TrainingPlots(QWidget):
         x_word = "pass" if y_label == "mistakes" else "epoch"
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
             plot.getPlotItem().setLabel("bottom", x_word, color=TEXT)
-        for curve, name in ((self.c_raw, per_batch), (self.c_smooth, smoothed),
-                            (self.c_epoch, per_epoch), (self.c_val, validation)):
+        acc_legend = self.acc_plot.getPlotItem().legend
+        for legend, curve, name in ((self._legend, self.c_raw, per_batch),
+                                    (self._legend, self.c_smooth, smoothed),
+                                    (self._legend, self.c_epoch, per_epoch),
+                                    (self._legend, self.c_val, validation),
+                                    (acc_legend, self.a_epoch, f"training per {x_word}")):
             curve.opts["name"] = name
-            label = self._legend.getLabel(curve)
+            label = legend.getLabel(curve)
             if label is not None:
                 label.setText(name)
+        for legend in (self._legend, acc_legend):   # the new words take other widths
+            legend.fit(legend.room)
         self.cost_title = title
 
     # ------------------------------------------------------------------ data in

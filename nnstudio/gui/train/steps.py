@@ -20,6 +20,8 @@ import numpy as np
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.words import counted
+
 __all__ = ["PERCEPTRON_STEPS", "STEPS", "SgdSteps"]
 
 #: (name, what happens), in order; step n is STEPS[n - 1]
@@ -173,14 +175,16 @@ class SgdSteps(QFrame):
         if not self.perceptron:
             return "all the epochs asked for are done; the weights trained so far are kept"
         outcome = getattr(self.session.training, "last_outcome", None) or {}
-        passes = outcome.get("passes")
+        passes = int(outcome.get("passes") or 0)
+        history = self.session.history   # the pass's number counts every pass, as the card
         if outcome.get("kind") == "separated":
-            return (f"pass {passes} made no mistake: the line separates the two classes, so "
+            number = len(history.epochs) if getattr(history, "epochs", None) else passes
+            return (f"pass {number} made no mistake: the line separates the two classes, so "
                     "the rule stops")
         if outcome.get("kind") == "cycle":
-            return (f"after {passes} passes the weights came back to where they were: no "
-                    "straight line separates these classes, so the rule would go round for "
-                    "ever")
+            return (f"after {counted(passes, 'pass', 'passes')} the weights came back to where "
+                    "they were: no straight line separates these classes, so the rule would go "
+                    "round for ever")
         return "the passes asked for are done; the weights so far are kept"
 
     def _advance(self) -> None:

@@ -24,6 +24,7 @@ from nnstudio.gui.flow import FlowLayout
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
+from nnstudio.gui.train.progress import RunWords, of_total
 from nnstudio.gui.train.readout import Readout
 from nnstudio.gui.train.receive import snapshot_from_history
 from nnstudio.gui.train.steps import SgdSteps
@@ -73,7 +74,9 @@ class TrainView(QWidget):
                                      "how well the network does on samples it never trained on.")
         self.acc_card = Readout("accuracyReadout", "Training accuracy", BLUE)
         self.val_acc_card = Readout("valAccuracyReadout", "Validation accuracy", ORANGE)
-        self.speed_card = Readout("speedReadout", "Speed", "#444444")
+        self.speed_card = Readout("speedReadout", "Speed", "#444444",
+                                  "Samples trained per second over the last seconds of "
+                                  "training (pauses do not count).")
         for c in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
                   self.val_acc_card, self.speed_card):
             cards.addWidget(c)
@@ -181,6 +184,7 @@ class TrainView(QWidget):
         self._load_history()
         self._fit_task()
         self._apply_words()
+        self._show_speed()
         self._update_message()
 
     # ------------------------------------------------------------------ perceptron
@@ -267,14 +271,16 @@ class TrainView(QWidget):
             self._epochs_total = total
         n_b = int(getattr(snap, "n_batches", 0) or 0)
         epoch = int(getattr(snap, "epoch", 0)) + 1
-        of = f" of {self._epochs_total}" if self._epochs_total else ""
-        unit = "sample" if self._perceptron else "batch"  # the perceptron takes one at a time
-        detail = f"{unit} {snap.batch:,} of {n_b:,}" if n_b else ""
-        self.epoch_card.set(f"{epoch}{of}", detail)
-        sps = float(getattr(snap, "samples_per_second", 0.0) or 0.0)
-        if sps > 0:
-            self.speed_card.set(f"{sps:,.0f}", "samples per second")
+        words = RunWords.of(self.session.network)   # the perceptron takes one sample at a time
+        detail = f"{words.batch} {of_total(snap.batch, n_b)}" if n_b else ""
+        self.epoch_card.set(of_total(epoch, self._epochs_total), detail)
+        self._show_speed()
         self._update_numbers()
+
+    def _show_speed(self) -> None:
+        """The controller's measure of the run's speed (samples per second, recent)."""
+        if self.controller is not None:
+            self.speed_card.set(*self.controller.speed.card())
 
     def _update_numbers(self) -> None:
         v = self.plots.latest()
@@ -288,7 +294,8 @@ class TrainView(QWidget):
             self.cost_card.set(_fmt(v["cost"]), _epoch_detail(v["epoch_cost"]))
             self.val_cost_card.set(_fmt(v["val_cost"]), "at the last epoch end")
         self.acc_card.set(_pct(v["accuracy"]), "smoothed")
-        self.val_acc_card.set(_pct(v["val_accuracy"]), "at the last epoch end")
+        self.val_acc_card.set(_pct(v["val_accuracy"]), "after the last pass" if self._perceptron
+                              else "at the last epoch end")
 
     @Slot(str)
     def _on_new_curve(self, label: str) -> None:
@@ -299,6 +306,7 @@ class TrainView(QWidget):
         for card in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
                      self.val_acc_card, self.speed_card):
             card.set("–")
+        self._show_speed()
 
     @Slot()
     def _on_dataset_changed(self) -> None:
@@ -347,8 +355,9 @@ class TrainView(QWidget):
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
-        if state in ("running",):
+        if state in ("running", "idle"):   # a new run, or what made the last one fail changed
             self._error = None
+        self._show_speed()
         self._update_message()
 
     @Slot(str)
@@ -396,7 +405,11 @@ class TrainView(QWidget):
                 self._set_message("Training finished. Play trains more epochs from here; "
                                   "Reset starts again from random weights.")
             elif state == "stopped":
-                self._set_message("Stopped. Play continues from the current weights.")
+                end = c.plan.end if c is not None and c.plan.setting is not None else 0
+                unit = "pass" if self._perceptron else "epoch"
+                self._set_message(f"Stopped. Play goes on to {unit} {end:,} from the current "
+                                  "weights." if end else "Stopped. Play continues from the "
+                                  "current weights.")
             else:
                 self._set_message(f"Press Play (Space) to train on “{s.dataset.name}”.")
 
@@ -436,6 +449,8 @@ def _task_of(ds: Any) -> tuple:
 def _fmt(v: float) -> str:
     if v != v:
         return "–"
+    if abs(v) >= 1e6:   # a blown-up cost: "2.27e+26", not thirty digits across the cards
+        return f"{v:.3g}"
     if abs(v) >= 100:
         return f"{v:,.0f}"
     return f"{v:.3f}" if abs(v) >= 0.01 else f"{v:.2e}"
