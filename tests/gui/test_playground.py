@@ -195,6 +195,8 @@ def test_boundary_and_cost_follow_the_real_training(window, qtbot):
     assert w.session.training_state == "running"
     # the + and − wait while a run is active
     assert not neurons.canvas.findChild(QToolButton, "layersMore").isEnabled()
+    assert not neurons.toy_bar.findChild(QSlider, "toyNoise").isEnabled()
+    assert "Stop it to change the data" in neurons.toy_bar.note.text()
     qtbot.waitUntil(lambda: not np.allclose(neurons.output.values, first, atol=1e-3),
                     timeout=20000)
     assert w.session.training_state == "running"       # it moved while training ran

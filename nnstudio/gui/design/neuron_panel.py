@@ -14,9 +14,16 @@ from __future__ import annotations
 from math import prod
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.core.insight.playground import PlaneMaps, plane_maps, square_bounds
 from nnstudio.core.training import split_indices
@@ -37,6 +44,8 @@ from nnstudio.gui.session import Session
 
 #: grid points per side of the output picture (the neuron pictures use every second)
 PLANE_SIDE = 64
+#: pictures made per layer at most (a column shows fewer neurons than that)
+MAX_PICTURES = 64
 
 
 def signed(values: np.ndarray, activation: str) -> tuple[np.ndarray, float | None]:
@@ -115,12 +124,21 @@ class NeuronPanel(QWidget):
         lay.setSpacing(0)
         lay.addWidget(self.toy_bar)
         lay.addLayout(left, 1)
-        right = QVBoxLayout()
+        column = QWidget()
+        right = QVBoxLayout(column)
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(0)
         right.addWidget(self.side)
         right.addWidget(self.detail, 1)
-        lay.addLayout(right)
+        # the output and the details share the column: it scrolls rather than squeeze them
+        scroll = QScrollArea()
+        scroll.setObjectName("neuronSideScroll")
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(self.detail.width() + scroll.verticalScrollBar().sizeHint().width())
+        lay.addWidget(scroll)
         self.canvas.neuronClicked.connect(self._clicked)
         self.detail.inputEdited.connect(self._input_edited)
         self.override: np.ndarray | None = None
@@ -318,9 +336,8 @@ class NeuronPanel(QWidget):
             if values is None:
                 continue
             small = values[::2, ::2]
-            shown, _ = canvas.visible(col)
             canvas.pictures[c] = [self._picture(small[:, :, i], col.activation if c else "")
-                                  for i in shown if i < small.shape[2]]
+                                  for i in range(min(small.shape[2], MAX_PICTURES))]
         self.output.set_output(output_values(maps, chain[-1]), bounds)
         test = np.zeros(ds.n, bool)
         controller = self.session.training

@@ -205,6 +205,11 @@ class ToyDataBar(QWidget):
             w.setEnabled(not active)
             w.setToolTip(w.toolTip().split("\n")[0] + ("\nStop training to change the data"
                                                        if active else ""))
+        if active:
+            self.note.setText("Training runs on this data: Stop it to change the data or the "
+                              "features; Play then goes on from the weights it has.")
+        else:
+            self.follow_data()
 
     # ------------------------------------------------------------------ changing
     def _changed(self) -> None:
