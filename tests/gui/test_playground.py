@@ -100,21 +100,26 @@ def test_plus_and_minus_of_the_hidden_layers(window, qtbot):
     w = window
     before = trained(w)
     design = w.session.design
+    places = {n: design.nodes[n].pos for n in design.nodes}
     press(qtbot, w, "layersMore")
     canvas = neurons_of(w).canvas
     assert [c.size for c in canvas.columns] == [2, 16, 16, 16, 1]
     new = canvas.columns[3].node
     assert design.nodes[new].kind == "Dense" and design.nodes[new].params["activation"] == "tanh"
     assert design.outputs_of("fc2") == [new] and design.outputs_of(new) == ["fc3"]
+    # in the diagram the new card takes fc3's place and the cards after it move along
+    assert design.nodes[new].pos == places["fc3"] and design.nodes["fc3"].pos == places["output"]
     after = w.session.network.get_weights()
     for key in ("fc1/W", "fc1/b", "fc2/W", "fc2/b", "fc3/W", "fc3/b"):
         assert np.array_equal(after[key], before[key]), key
     qtbot.waitUntil(lambda: button(w, f"neuronsMore_{new}").isVisible(), timeout=10000)
     undo(qtbot, w)                                     # the whole addition is one step
     assert new not in design.nodes and design.outputs_of("fc2") == ["fc3"]
+    assert {n: design.nodes[n].pos for n in design.nodes} == places
     press(qtbot, w, "layersFewer")                     # the last hidden layer goes
     assert "fc2" not in design.nodes and design.outputs_of("fc1") == ["fc3"]
     assert [c.size for c in canvas.columns] == [2, 16, 1]
+    assert design.nodes["fc3"].pos == places["fc2"]        # the gap is closed
     assert neurons_of(w).canvas.findChild(QToolButton, "neuronsMore_fc2") is None
     assert np.array_equal(w.session.network.get_weights()["fc1/W"], before["fc1/W"])
     undo(qtbot, w)

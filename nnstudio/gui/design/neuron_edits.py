@@ -5,8 +5,10 @@ for its neurons, and a pair at the top for the hidden layers. Each press is an o
 design edit on the session's undo stack (:mod:`nnstudio.gui.design.commands`), so Undo takes
 it back, and the session keeps the trained weights of every layer whose shape did not change
 (and brings back the others on Undo). A new hidden layer goes after the last one, as wide and
-with the same activation; the last hidden layer is the one removed. While a run is active
-the structure cannot change, and the buttons say so.
+with the same activation; the last hidden layer is the one removed. In the diagram the cards
+after the change move along the chain by one place (into the next card's place, or back into
+the removed one's), so the diagram stays as tidy as it was; the move is part of the same
+undo step. While a run is active the structure cannot change, and the buttons say so.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from nnstudio.gui.design import theme
 from nnstudio.gui.design.commands import (
     AddNodeCommand,
     ConnectCommand,
+    MoveCommand,
     RemoveCommand,
     SetParamsCommand,
 )
@@ -45,6 +48,17 @@ class Hidden:
     shown: str
     units: int
     activation: str
+
+
+def chain_from(design: Design, start: str) -> list[str]:
+    """``start`` and the nodes after it, while each leads to exactly one next node."""
+    out: list[str] = []
+    node: str | None = start
+    while node is not None and node not in out:
+        out.append(node)
+        nexts = design.outputs_of(node)
+        node = nexts[0] if len(nexts) == 1 else None
+    return out
 
 
 class LayerEdits:
@@ -91,12 +105,17 @@ class LayerEdits:
         if len(nexts) != 1:
             return f"'{after}' does not lead to exactly one layer: use the diagram."
         nxt = nexts[0]
-        a, b = design.nodes[after].pos, design.nodes[nxt].pos
+        rest = chain_from(design, nxt)
+        slots = [design.nodes[n].pos for n in [after, *rest]]
+        (x0, y0), (x1, y1) = slots[-2], slots[-1]
+        slots.append((2 * x1 - x0, 2 * y1 - y0))       # one place further along the chain
         stack = self.session.undo_stack
         stack.beginMacro("Add a hidden layer")
         stack.push(RemoveCommand(design, [], [(after, nxt)]))
         add = AddNodeCommand(design, "Dense", {"units": int(units), "activation": activation},
-                             pos=((a[0] + b[0]) / 2, max(a[1], b[1]) + 140.0))
+                             pos=slots[1])
+        moves = {n: (slots[i + 1], slots[i + 2]) for i, n in enumerate(rest)}
+        stack.push(MoveCommand(design, moves))   # made room first: the new card takes it
         stack.push(add)
         stack.push(ConnectCommand(design, after, add.node_id))
         stack.push(ConnectCommand(design, add.node_id, nxt))
@@ -116,10 +135,14 @@ class LayerEdits:
         while node != layer.shown:
             node = design.outputs_of(node)[0]
             gone.append(node)
+        rest = chain_from(design, after[0])
+        slots = [design.nodes[n].pos for n in [*gone, *rest]]
+        moves = {n: (slots[i + len(gone)], slots[i]) for i, n in enumerate(rest)}
         stack = self.session.undo_stack
         stack.beginMacro(f"Remove the hidden layer {layer.node}")
         stack.push(RemoveCommand(design, gone))
         stack.push(ConnectCommand(design, before[0], after[0]))
+        stack.push(MoveCommand(design, moves))     # the cards after it close the gap
         stack.endMacro()
         return None
 
@@ -167,7 +190,10 @@ class EditButtons:
             return
         self._key = key
         for name in [n for n in self.buttons if n not in ("layersMore", "layersFewer")]:
-            self.buttons.pop(name).deleteLater()
+            old = self.buttons.pop(name)
+            old.hide()
+            old.setParent(None)      # gone from the canvas at once, freed by Qt later
+            old.deleteLater()
         for h in hidden:
             more = self._button(f"neuronsMore_{h.node}", "+", f"One more neuron in {h.node}")
             fewer = self._button(f"neuronsFewer_{h.node}", "−", f"One neuron fewer in {h.node}")
