@@ -10,6 +10,8 @@ dataset's ``meta`` so that whoever trains on it can hold out that share.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .dataset import DataError, Dataset
@@ -215,9 +217,17 @@ def toy_points(ds: Dataset) -> np.ndarray | None:
     if features == PLAIN:
         return ds.x
     try:
-        return make_toy(key, n, float(meta.get("noise", 0.0)), int(meta.get("seed", 0))).x
+        return _plain_points(key, n, float(meta.get("noise", 0.0)), int(meta.get("seed", 0)))
     except DataError:
         return None
+
+
+@lru_cache(maxsize=4)
+def _plain_points(key: str, n: int, noise: float, seed: int) -> np.ndarray:
+    """The points of a toy set, made once per (set, n, noise, seed); read-only (n, 2)."""
+    points = make_toy(key, n, noise, seed).x
+    points.setflags(write=False)
+    return points
 
 
 def toy_spec(name: str, *, noise: float = 0.0, test: float | None = None,

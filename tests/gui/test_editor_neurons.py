@@ -49,7 +49,8 @@ def test_mlp_neurons_render_and_follow_the_drawing_and_snapshots(qtbot):
     count = neurons.updates
     for _ in range(40):
         session.apply_snapshot(Snapshot(weights=weights))
-    qtbot.wait(250)
+    qtbot.waitUntil(lambda: neurons.updates > count, timeout=10000)
+    qtbot.wait(100)
     assert 1 <= neurons.updates - count <= 3
     painted = canvas.paint_count
     canvas.grab()

@@ -194,7 +194,7 @@ def test_boundary_and_cost_follow_the_real_training(window, qtbot):
     w.training_panel.epochs_spin.setValue(400)
     first = neurons.output.values.copy()
     pictures = neurons.canvas.pictures[1][0].copy()
-    assert first.shape == (64, 64) and neurons.cost.n_points == 0
+    assert first.shape == (48, 48) and neurons.cost.n_points == 0
     w.findChild(QAction, "actionPlay").trigger()
     qtbot.waitUntil(lambda: neurons.cost.n_points >= 3, timeout=20000)
     assert w.session.training_state == "running"

@@ -11,11 +11,11 @@ numbers come from :mod:`nnstudio.core.insight.playground`.
 
 from __future__ import annotations
 
+import time
 from math import prod
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -43,7 +43,7 @@ from nnstudio.gui.design.toy_controls import ToyDataBar
 from nnstudio.gui.session import Session
 
 #: grid points per side of the output picture (the neuron pictures use every second)
-PLANE_SIDE = 64
+PLANE_SIDE = 48
 #: pictures made per layer at most (a column shows fewer neurons than that)
 MAX_PICTURES = 64
 
@@ -237,7 +237,18 @@ class NeuronPanel(QWidget):
         return np.zeros(size, np.float32)
 
     def refresh(self) -> None:
-        """Recompute columns, weights and activations and repaint."""
+        """Recompute columns, weights and activations and repaint.
+
+        The next refresh waits at least twice as long as this one and the last paint took
+        (80 to 500 ms), so while training sends snapshots the view keeps to about a third of
+        the window's time, however large the network.
+        """
+        start = time.perf_counter()
+        self._refresh()
+        spent = (time.perf_counter() - start) * 1000 + self.canvas.paint_ms
+        self._timer.setInterval(int(min(500.0, max(80.0, 2 * spent))))
+
+    def _refresh(self) -> None:
         self._stale = False
         self.updates += 1
         canvas = self.canvas
@@ -335,9 +346,13 @@ class NeuronPanel(QWidget):
             values = maps.inputs if c == 0 else maps.nodes.get(col.shown)
             if values is None:
                 continue
-            small = values[::2, ::2]
-            canvas.pictures[c] = [self._picture(small[:, :, i], col.activation if c else "")
-                                  for i in range(min(small.shape[2], MAX_PICTURES))]
+            small = np.moveaxis(values[::2, ::2, :MAX_PICTURES], 2, 0)   # (units, s, s)
+            if c == 0:   # each feature on its own scale
+                rgba = diverging_rgba(small, np.abs(small).max(axis=(1, 2))[:, None, None])
+            else:
+                v, scale = signed(small, col.activation)
+                rgba = diverging_rgba(v, scale)
+            canvas.pictures[c] = [rgba_image(r) for r in rgba]
         self.output.set_output(output_values(maps, chain[-1]), bounds)
         test = np.zeros(ds.n, bool)
         controller = self.session.training
@@ -345,8 +360,3 @@ class NeuronPanel(QWidget):
             cfg = controller.config
             test[split_indices(ds.n, cfg.val_split, np.random.default_rng(cfg.seed))[1]] = True
         self.output.set_points(points, point_labels(ds), test)
-
-    @staticmethod
-    def _picture(values: np.ndarray, activation: str) -> QImage:
-        v, scale = signed(values, activation)
-        return rgba_image(diverging_rgba(v, scale))

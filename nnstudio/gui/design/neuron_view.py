@@ -14,6 +14,7 @@ is :mod:`.neuron_panel`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from math import isqrt, prod
 
@@ -138,6 +139,8 @@ class NeuronCanvas(QWidget):
         self.hits: list[tuple[int, int, QPointF]] = []
         self._labels: list[tuple[QRectF, str, str]] = []
         self.paint_count = 0
+        #: how long the last paint took, in milliseconds
+        self.paint_ms = 0.0
         #: per column index: one picture per drawn neuron (what it answers over the plane)
         self.pictures: dict[int, list[QImage]] = {}
         #: the + and − buttons, when the network may be edited here
@@ -257,6 +260,11 @@ class NeuronCanvas(QWidget):
         return head + keep_end
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        start = time.perf_counter()
+        self._paint()
+        self.paint_ms = (time.perf_counter() - start) * 1000
+
+    def _paint(self) -> None:
         self.paint_count += 1
         self._labels = []
         p = QPainter(self)

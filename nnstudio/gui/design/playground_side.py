@@ -19,6 +19,9 @@ from nnstudio.gui.design import theme
 
 __all__ = ["CostSpark", "PlaneOutput", "diverging_rgba", "rgba_image"]
 
+#: the most data points painted over the output (more would slow every repaint)
+MAX_DOTS = 2000
+
 
 def _rgb(name: str) -> np.ndarray:
     c = QColor(name)
@@ -30,22 +33,24 @@ def diverging_rgba(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
 
     Parameters
     ----------
-    values : ndarray, shape (h, w)
-    vmax : float or None
-        The value drawn at full colour; None: the largest magnitude in ``values``.
+    values : ndarray, shape (..., h, w) or any shape
+    vmax : float or ndarray or None
+        The value drawn at full colour (one, or one per picture broadcast against
+        ``values``); None: the largest magnitude in ``values``.
 
     Returns
     -------
-    ndarray, uint8 (h, w, 4)
+    ndarray, uint8 (*values.shape, 4)
     """
-    v = np.nan_to_num(np.asarray(values, np.float32))
-    top = float(vmax) if vmax else float(np.abs(v).max()) or 1.0
-    t = np.clip(v / top, -1.0, 1.0)[..., None]
-    white = np.full(3, 255.0, np.float32)
-    rgb = np.where(t >= 0, white + (_rgb(theme.POSITIVE) - white) * t,
-                   white + (_rgb(theme.NEGATIVE) - white) * -t)
+    v = np.asarray(values, np.float32)
+    v = np.where(np.isfinite(v), v, 0.0)
+    if vmax is None:
+        vmax = float(np.abs(v).max()) or 1.0
+    t = np.clip(v / np.where(np.asarray(vmax) > 0, vmax, 1.0), -1.0, 1.0)
+    ends = np.stack([_rgb(theme.NEGATIVE), _rgb(theme.POSITIVE)]) - 255.0   # (2, 3)
+    rgb = 255.0 + np.abs(t)[..., None] * ends[(t >= 0).astype(np.intp)]
     out = np.empty(v.shape + (4,), np.uint8)
-    out[..., :3] = np.clip(rgb, 0, 255)
+    out[..., :3] = rgb
     out[..., 3] = 255
     return out
 
@@ -72,6 +77,7 @@ class PlaneOutput(QWidget):
         self.labels = np.zeros(0, np.float32)
         self.test = np.zeros(0, bool)
         self._image: QImage | None = None
+        self._dots: QImage | None = None     # the points, painted once per data and size
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
         return width
@@ -87,11 +93,19 @@ class PlaneOutput(QWidget):
         self.update()
 
     def set_points(self, points: np.ndarray, labels: np.ndarray, test: np.ndarray) -> None:
-        """The data: (N, 2) points, (N,) values in [-1, 1] and a mask of test points."""
-        self.points = np.asarray(points, np.float32).reshape(-1, 2)
-        self.labels = np.asarray(labels, np.float32).reshape(-1)
-        self.test = np.asarray(test, bool).reshape(-1)
-        self.update()
+        """The data: (N, 2) points, (N,) values in [-1, 1] and a mask of test points (at
+        most :data:`MAX_DOTS` of them are kept, evenly spread over the samples)."""
+        points = np.asarray(points, np.float32).reshape(-1, 2)
+        step = max(1, -(-len(points) // MAX_DOTS))     # a large set: every step-th point
+        self.points = points[::step]
+        self.labels = np.asarray(labels, np.float32).reshape(-1)[::step]
+        test = np.asarray(test, bool).reshape(-1)[::step]
+        same = (self.points.shape == points[::step].shape and np.array_equal(
+            self.points, points[::step]) and np.array_equal(self.test, test))
+        self.points, self.test = points[::step], test
+        if not same:
+            self._dots = None
+            self.update()
 
     def plot_rect(self) -> QRectF:
         """Where the picture is painted: the largest square that fits."""
@@ -107,6 +121,23 @@ class PlaneOutput(QWidget):
             p.fillRect(rect, QColor(theme.CANVAS))
         else:
             p.drawImage(rect, self._image)
+        key = (int(rect.width()), int(rect.height()), self.bounds)
+        if self._dots is None or self._dots.text("key") != repr(key):
+            self._dots = self._paint_dots(rect, key)
+        p.drawImage(rect.topLeft(), self._dots)
+        p.setPen(QPen(QColor(theme.BORDER), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(rect)
+
+
+    def _paint_dots(self, rect: QRectF, key: tuple) -> QImage:
+        """The data points over a transparent picture of ``rect``'s size."""
+        image = QImage(max(1, int(rect.width())), max(1, int(rect.height())),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        image.setText("key", repr(key))
+        p = QPainter(image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         x0, x1, y0, y1 = self.bounds
         sx, sy = rect.width() / ((x1 - x0) or 1.0), rect.height() / ((y1 - y0) or 1.0)
         for test in (False, True):
@@ -115,11 +146,9 @@ class PlaneOutput(QWidget):
                 np.full(len(self.points), not test)
             for (x, y), v in zip(self.points[pick], self.labels[pick], strict=False):
                 p.setBrush(QColor(theme.POSITIVE if v >= 0 else theme.NEGATIVE))
-                p.drawEllipse(QPointF(rect.left() + (x - x0) * sx,
-                                      rect.bottom() - (y - y0) * sy), 3.2, 3.2)
-        p.setPen(QPen(QColor(theme.BORDER), 1))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(rect)
+                p.drawEllipse(QPointF((x - x0) * sx, rect.height() - (y - y0) * sy), 3.2, 3.2)
+        p.end()
+        return image
 
 
 class CostSpark(QWidget):
