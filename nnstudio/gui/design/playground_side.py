@@ -119,8 +119,10 @@ class PlaneOutput(QWidget):
         rect = self.plot_rect()
         if self._image is None:
             p.fillRect(rect, QColor(theme.CANVAS))
-        else:
-            p.drawImage(rect, self._image)
+        else:   # smoothly scaled: the grid's cells do not show as blocks
+            p.drawImage(rect.topLeft(), self._image.scaled(
+                int(rect.width()), int(rect.height()), Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
         key = (int(rect.width()), int(rect.height()), self.bounds)
         if self._dots is None or self._dots.text("key") != repr(key):
             self._dots = self._paint_dots(rect, key)
