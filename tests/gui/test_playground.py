@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QSlider, QToolButton
@@ -63,6 +63,11 @@ def undo(qtbot, w) -> None:
     count = neurons.updates
     w.findChild(QAction, "actionUndo").trigger()
     qtbot.waitUntil(lambda: neurons.updates > count, timeout=10000)
+
+
+def tick(box: QCheckBox) -> None:
+    """Click a check box on its box (its label may be narrower than the widget)."""
+    QTest.mouseClick(box, LEFT, NO_MOD, QPoint(8, box.height() // 2))
 
 
 def trained(w) -> dict[str, np.ndarray]:
@@ -133,7 +138,7 @@ def test_a_feature_changes_the_inputs_and_the_data(window, qtbot):
     bar = neurons_of(w).toy_bar
     box = bar.findChild(QCheckBox, "feature_sin1")
     with qtbot.waitSignal(w.controller.data.loaded, timeout=10000):
-        QTest.mouseClick(box, LEFT)
+        tick(box)
     assert box.isChecked()
     ds = w.session.dataset
     assert ds.x.shape == (500, 3) and ds.meta["features"] == ["x1", "x2", "sin1"]
@@ -210,3 +215,17 @@ def test_boundary_and_cost_follow_the_real_training(window, qtbot):
     w.findChild(QAction, "actionStop").trigger()
     qtbot.waitUntil(lambda: not w.session.is_training, timeout=10000)
     assert button(w, "layersMore").isEnabled()
+
+
+def test_the_last_feature_stays(window, qtbot):
+    w = window
+    bar = neurons_of(w).toy_bar
+    x1, x2 = (bar.findChild(QCheckBox, f"feature_{k}") for k in ("x1", "x2"))
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=10000):
+        tick(x1)
+    assert w.session.design.input_node.params["shape"] == [1]
+    assert w.session.dataset.x.shape == (500, 1) and w.session.dataset.feature_names == ["x2"]
+    tick(x2)
+    assert x2.isChecked() and "at least one feature" in bar.note.text()
+    qtbot.wait(300)                                       # nothing is loaded for it
+    assert w.controller.data.spec.endswith("features=x2") and not w.controller.data.busy

@@ -131,6 +131,7 @@ class ToyDataBar(QWidget):
         controller = session.training
         if controller is not None:
             controller.configChanged.connect(self.follow_config)
+            controller.data.failed.connect(self.say)
         self._labels()
         self.follow_config()
         self.follow_data()
@@ -170,17 +171,19 @@ class ToyDataBar(QWidget):
             self.note.setText(f"The data in use is not a 2-D toy set ({name}): a change here "
                               "chooses one.")
             return
-        blocked = [w.blockSignals(True) for w in (self.set_combo, self.noise, self.test,
-                                                   *self.features.values())]
-        self.set_combo.setCurrentIndex(self.set_combo.findData(meta["toy"]))
-        self.noise.setValue(round(float(meta.get("noise", 0.0)) * 100))
-        if "test" in meta:
-            self.test.setValue(round(float(meta["test"]) * 100))
-        for key, box in self.features.items():
-            box.setChecked(key in meta.get("features", PLAIN))
-        for w, _ in zip((self.set_combo, self.noise, self.test, *self.features.values()),
-                        blocked, strict=True):
-            w.blockSignals(False)
+        controls = (self.set_combo, self.noise, self.test, *self.features.values())
+        for w in controls:      # showing the data is no request to load it again
+            w.blockSignals(True)
+        try:
+            self.set_combo.setCurrentIndex(self.set_combo.findData(meta["toy"]))
+            self.noise.setValue(round(float(meta.get("noise", 0.0)) * 100))
+            if "test" in meta:
+                self.test.setValue(round(float(meta["test"]) * 100))
+            for key, box in self.features.items():
+                box.setChecked(key in meta.get("features", PLAIN))
+        finally:
+            for w in controls:
+                w.blockSignals(False)
         self._labels()
         controller = self.session.training
         if controller is not None and "test" in meta and \
