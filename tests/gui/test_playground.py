@@ -229,3 +229,16 @@ def test_the_last_feature_stays(window, qtbot):
     assert x2.isChecked() and "at least one feature" in bar.note.text()
     qtbot.wait(300)                                       # nothing is loaded for it
     assert w.controller.data.spec.endswith("features=x2") and not w.controller.data.busy
+
+
+def test_a_network_the_view_cannot_draw_hides_the_playground(window, qtbot):
+    w = window
+    neurons = neurons_of(w)
+    assert neurons.toy_bar.isVisible() and neurons.side.isVisible()
+    w.findChild(QAction, "actionTemplate_cnn16").trigger()        # File > New from template
+    qtbot.waitUntil(lambda: not neurons.side.isVisible(), timeout=10000)
+    assert not neurons.toy_bar.isVisible() and "Conv2D" in neurons.canvas.reason
+    assert neurons.canvas.findChild(QToolButton, "layersMore").isHidden()
+    w.findChild(QAction, "actionTemplate_playground").trigger()
+    qtbot.waitUntil(lambda: neurons.side.isVisible() and neurons.toy_bar.isVisible(),
+                    timeout=10000)

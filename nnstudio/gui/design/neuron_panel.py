@@ -260,6 +260,11 @@ class NeuronPanel(QWidget):
             canvas.reason = chain if isinstance(chain, str) else \
                 "The design has a problem, so it has no neurons to show: see the diagram."
             canvas.place_buttons()
+            ds = self.session.dataset
+            # a dense chain that does not compile yet keeps the toy data's controls at hand
+            self.toy_bar.setVisible(not isinstance(chain, str) and not chain[0].image_side
+                                    and ds is not None and ds.meta.get("toy") in TOY_SETS)
+            self.side.hide()
             canvas.update()
             self.detail.clear()
             return
