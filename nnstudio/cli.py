@@ -178,7 +178,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     lr = args.lr if args.lr is not None else (PERCEPTRON_LR if perceptron else DEFAULT_LR)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr,
                          optimizer=args.optimizer, weight_decay=args.weight_decay,
-                         val_split=args.val_split, seed=args.seed,
+                         val_split=(args.val_split if args.val_split is not None
+                                    else float(ds.meta.get("test", 0.1))), seed=args.seed,
                          augment_shift=args.augment_shift)
     err = sys.stderr
     if perceptron:
@@ -368,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "perceptron)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    p.add_argument("--val-split", type=float, default=0.1,
-                   help="fraction held out for validation (0 to 1)")
+    p.add_argument("--val-split", type=float, default=None,
+                   help="fraction held out for validation (0 to 1; default 0.1, or the "
+                   "data's own test share, e.g. toy:spiral:test=0.3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, choices=(16, 28), default=None,
                    help="digit image size (default: what the design's Input takes)")
@@ -454,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return _start_gui()
-        if not 0 <= getattr(args, "val_split", 0) < 1:
+        if not 0 <= (getattr(args, "val_split", 0) or 0) < 1:
             raise UsageError("--val-split must be from 0 up to (not including) 1")
         if getattr(args, "weight_decay", 0) < 0:
             raise UsageError("--weight-decay must be >= 0")

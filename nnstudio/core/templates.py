@@ -18,7 +18,8 @@ TEMPLATES: dict[str, str] = {
              "(16×16 digits)",
     "3v7": "784 → Dense 2 softmax: is it a 3 or a 7? (one weight image per digit)",
     "lenet": "LeNet-5 style CNN: Conv 6 5×5 → Pool → Conv 16 5×5 → Pool → 120 → 84 → 10",
-    "playground": "2 inputs → Dense 4 tanh → Dense 2 tanh → 1 sigmoid (toy 2-D sets)",
+    "playground": "2 inputs → Dense 16 tanh → Dense 16 tanh → 1 sigmoid (toy 2-D sets, the "
+                  "spiral too)",
 }
 
 _X_STEP = 190.0
@@ -70,8 +71,8 @@ _LAYERS: dict[str, tuple[list[int], list[tuple[str, str, dict]], str]] = {
         ("fc3", "Dense", {"units": 10, "activation": "softmax"}),
     ], "cross_entropy"),
     "playground": ([2], [
-        ("fc1", "Dense", {"units": 4, "activation": "tanh"}),
-        ("fc2", "Dense", {"units": 2, "activation": "tanh"}),
+        ("fc1", "Dense", {"units": 16, "activation": "tanh"}),
+        ("fc2", "Dense", {"units": 16, "activation": "tanh"}),
         ("fc3", "Dense", {"units": 1, "activation": "sigmoid"}),
     ], "binary_cross_entropy"),
 }

@@ -6,7 +6,10 @@ Grammar (``load_source(spec)``)::
     mnist[:train|:test]           MNIST digits (downloaded once into the cache)
     fashion-mnist[:train|:test]   Fashion-MNIST clothing images (downloaded once)
     idx:DIR                       an IDX image/label pair in a folder
-    toy:NAME[:n=N][:noise=F]      2-D toy sets: circle, xor, gaussians, spiral, plane
+    toy:NAME[:n=N][:noise=F][:test=F][:features=x1,x2,...]
+                                  2-D toy sets: circle, xor, gaussians, spiral, plane;
+                                  test = share held out, features = x1, x2, x1sq, x2sq,
+                                  x1x2, sin1, sin2
     cars[:N][:raw]                car prices (three features); N > 3 adds generated cars;
                                   raw = dollars and stars as they are, not standardised
     perceptron[:KIND]             2-D sets for a perceptron: and, or, separable, xor
@@ -138,7 +141,8 @@ def _toy(args: list[str], spec: str) -> Dataset:
 
     if not args:
         raise DataError(f"data source 'toy' needs a name: toy:{' / toy:'.join(TOY_SETS)}")
-    opts = _options(args[1:], spec, {"n": int, "noise": float, "seed": int})
+    opts = _options(args[1:], spec, {"n": int, "noise": float, "seed": int, "test": float,
+                                     "features": str})
     return make_toy(args[0], **opts)
 
 

@@ -113,3 +113,58 @@ def test_three_vs_seven_and_pixel_similarity() -> None:
         PixelSimilarity().fit(only3)
     with pytest.raises(RuntimeError):
         PixelSimilarity().predict(np.zeros((1, 4)))
+
+
+def test_toy_features_are_columns_of_the_same_points() -> None:
+    from nnstudio.data.toy import feature_columns, toy_points
+
+    plain = make_toy("spiral", n=300, noise=0.2, seed=5)
+    fed = make_toy("spiral", n=300, noise=0.2, seed=5,
+                   features="x1,x2,x1sq,x2sq,x1x2,sin1,sin2")
+    x1, x2 = plain.x[:, 0], plain.x[:, 1]
+    assert fed.x.shape == (300, 7) and fed.x.dtype == np.float32
+    assert fed.feature_names == ["x1", "x2", "x1²", "x2²", "x1·x2", "sin x1", "sin x2"]
+    expected = np.stack([x1, x2, x1 * x1, x2 * x2, x1 * x2, np.sin(x1), np.sin(x2)], 1)
+    assert np.allclose(fed.x, expected, atol=1e-5)
+    assert np.array_equal(fed.y, plain.y)
+    # only sin x1 and x1·x2: the points come back from the meta, in the samples' order
+    only = make_toy("spiral", n=300, noise=0.2, seed=5, features=["sin1", "x1x2"])
+    assert only.x.shape == (300, 2) and only.meta["features"] == ["sin1", "x1x2"]
+    assert np.array_equal(toy_points(only), plain.x)
+    assert np.allclose(feature_columns(toy_points(only), ["sin1", "x1x2"]), only.x)
+    assert toy_points(only.subset(slice(0, 10))) is None   # not the whole set any more
+
+
+def test_toy_test_share_and_bounds() -> None:
+    from nnstudio.data.toy import MAX_POINTS, toy_spec
+
+    ds = make_toy("circle", n=100, test=0.3)
+    assert ds.meta["test"] == 0.3 and "test" not in make_toy("circle", n=100).meta
+    for bad in (0.0, 0.95, float("nan")):
+        with pytest.raises(DataError, match="test share"):
+            make_toy("circle", test=bad)
+    with pytest.raises(DataError, match="at most"):
+        make_toy("circle", n=MAX_POINTS + 1)
+    with pytest.raises(DataError, match="unknown feature 'cos1'"):
+        make_toy("circle", features="x1,cos1")
+    with pytest.raises(DataError, match="twice"):
+        make_toy("circle", features="x1,x1")
+    with pytest.raises(DataError, match="at least one feature"):
+        make_toy("circle", features="")
+    assert toy_spec("spiral") == "toy:spiral"
+    assert toy_spec("spiral", noise=0.2, test=0.3, features=("x1", "x2", "x1x2", "sin1")) \
+        == "toy:spiral:noise=0.2:test=0.3:features=x1,x2,x1x2,sin1"
+
+
+def test_toy_spec_keys_reach_the_data() -> None:
+    from nnstudio.data.sources import load_source
+
+    ds = load_source("toy:spiral:noise=0.2:test=0.3:features=x1,x2,x1x2,sin1")
+    assert ds.x.shape == (500, 4) and ds.meta["test"] == 0.3 and ds.meta["noise"] == 0.2
+    same = make_toy("spiral", noise=0.2, test=0.3, features=("x1", "x2", "x1x2", "sin1"))
+    assert np.array_equal(ds.x, same.x)
+    for spec, what in (("toy:spiral:test=2", "test share"), ("toy:spiral:noise=3", "noise"),
+                       ("toy:spiral:n=99999999", "at most"),
+                       ("toy:spiral:features=x9", "unknown feature")):
+        with pytest.raises(DataError, match=what):
+            load_source(spec)

@@ -186,7 +186,7 @@ def test_boundary_draws_output_neurons_and_points(qtbot) -> None:
     assert view.message == ""
     img = view.image.image
     assert img.shape == (100, 100, 4)
-    assert len(view.neuron_images) == 2 and len(view.neuron_images[0]) == 4
+    assert len(view.neuron_images) == 2 and len(view.neuron_images[0]) == 8  # first 8 of 16
     assert view.train_dots.data.size + view.test_dots.data.size == 120
     view.discretize.setChecked(True)
     colours = {tuple(c) for c in view.image.image.reshape(-1, 4)}

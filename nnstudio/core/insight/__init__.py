@@ -16,6 +16,8 @@ Modules
 - :mod:`.steps`: the step the optimizer in use takes next, from its own state;
 - :mod:`.roll`: a ball rolling on a 1-D cost curve with a local and a global minimum;
 - :mod:`.backprop`: the gradients of one batch, checked by finite differences, and the update.
+- :mod:`.playground`: every neuron's value over the plane of a toy set fed as features
+  (the Neurons view's pictures).
 
 The names below are re-exported, so ``from nnstudio.core.insight import confusion_matrix``
 works as well as importing from the module.

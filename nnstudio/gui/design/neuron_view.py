@@ -1,26 +1,31 @@
-"""The neuron view of a small dense network, in the manner of TensorFlow Playground.
+"""The painted neurons of a small dense network, in the manner of TensorFlow Playground.
 
 Neurons are circles shaded by their activation for the current input (the canvas drawing),
 edges are blue for positive and orange for negative weights, thicker for larger ones. Layers
 wider than the view are shown by their first neurons and a "+N more" count; a large image
 input is shown as the image itself. Everything is drawn in one ``paintEvent`` from arrays
 computed at most every ~80 ms, so live training snapshots cost little.
+
+A network fed with vectors gets room at the top for the + and − buttons of its neurons and
+hidden layers (:mod:`.neuron_edits`); on a 2-D toy set each neuron can be drawn as a small
+picture of what it answers over the plane instead of a circle. The panel around the canvas
+is :mod:`.neuron_panel`.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from math import isqrt, prod
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from nnstudio.core.design import Design
 from nnstudio.gui.design import theme
-from nnstudio.gui.design.neuron_detail import NeuronDetail, weight_image
-from nnstudio.gui.session import Session
+from nnstudio.gui.design.neuron_edits import EditButtons
 
 PASS_THROUGH = ("Flatten", "Dropout", "Activation")
 RADIUS = 11.0
@@ -28,6 +33,11 @@ SPACING = 34.0
 #: the side margins for the input and output labels: at least, and at most a share of the width
 MARGIN = (130.0, 120.0)
 MAX_MARGIN = 0.3
+#: the room above the columns for the + and − buttons of an editable network
+EDIT_ROOM = 56.0
+BUTTON_ROW = 22.0
+#: grid points per side of the output picture (the neuron pictures use every second)
+PLANE_SIDE = 64
 
 
 @dataclass
@@ -129,10 +139,41 @@ class NeuronCanvas(QWidget):
         self.hits: list[tuple[int, int, QPointF]] = []
         self._labels: list[tuple[QRectF, str, str]] = []
         self.paint_count = 0
+        #: how long the last paint took, in milliseconds
+        self.paint_ms = 0.0
+        #: per column index: one picture per drawn neuron (what it answers over the plane)
+        self.pictures: dict[int, list[QImage]] = {}
+        #: the + and − buttons, when the network may be edited here
+        self.buttons: EditButtons | None = None
+        #: True while a run is active: the buttons are greyed out
+        self.locked = False
+
+    @property
+    def head(self) -> float:
+        """Room above the column titles: for the + and − buttons when they are shown."""
+        shown = self.buttons is not None and bool(self.columns) and \
+            not self.columns[0].image_side
+        return EDIT_ROOM if shown else 0.0
 
     def capacity(self) -> int:
         """How many neurons fit in one column."""
-        return max(3, int((self.height() - 90) // SPACING))
+        return max(3, int((self.height() - 90 - self.head) // SPACING))
+
+    def place_buttons(self) -> None:
+        """Put the + and − buttons over the hidden layers (or hide them)."""
+        if self.buttons is None:
+            return
+        if not self.head or self.reason:
+            self.buttons.place(None, {}, 0.0, True)
+            return
+        geo = self._layout()
+        xs = {col.node: geo[c][0] for c, col in enumerate(self.columns)}
+        header = QRectF(self.width() / 2 - 90, 6, 180, BUTTON_ROW)
+        self.buttons.place(header, xs, 6 + BUTTON_ROW + 4, self.locked)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.place_buttons()
 
     def visible(self, col: Column) -> tuple[list[int], int]:
         """Indices drawn for a column and how many are hidden."""
@@ -147,7 +188,7 @@ class NeuronCanvas(QWidget):
         left, right = self.margins()
         width = max(1.0, self.width() - left - right)
         out = []
-        top, bottom = 48.0, self.height() - 30.0
+        top, bottom = 48.0 + self.head, self.height() - 30.0
         for c, col in enumerate(self.columns):
             x = left + (width * c / (n - 1) if n > 1 else width / 2)
             if col.image_side:
@@ -219,6 +260,11 @@ class NeuronCanvas(QWidget):
         return head + keep_end
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        start = time.perf_counter()
+        self._paint()
+        self.paint_ms = (time.perf_counter() - start) * 1000
+
+    def _paint(self) -> None:
         self.paint_count += 1
         self._labels = []
         p = QPainter(self)
@@ -232,6 +278,13 @@ class NeuronCanvas(QWidget):
             return
         geo = self._layout()
         self.hits = []
+        if self.head:
+            hidden = len(self.columns) - 2
+            p.setFont(theme.ui_font(9.5, bold=True))
+            p.setPen(QColor(theme.TEXT))
+            p.drawText(QRectF(self.width() / 2 - 90 + 2 * BUTTON_ROW + 14, 6, 220, BUTTON_ROW),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                       f"{hidden} HIDDEN LAYER{'' if hidden == 1 else 'S'}")
         # edges, faint and thin first, strong on top
         for c in range(1, len(self.columns)):
             col = self.columns[c]
@@ -273,12 +326,20 @@ class NeuronCanvas(QWidget):
                 continue
             vals = col.values
             scale = max(1.0, float(np.abs(vals).max())) if vals.size else 1.0
+            pictures = self.pictures.get(c, [])
             for i, pt in centres.items():
                 v = float(vals[i]) / scale if i < vals.size else 0.0
                 sel = self.selected == (c, i)
                 p.setPen(QPen(QColor(theme.SELECT if sel else "#5f6368"), 2.5 if sel else 1.0))
-                p.setBrush(theme.value_color(v))
-                p.drawEllipse(pt, RADIUS, RADIUS)
+                if i < len(pictures):  # what this neuron answers over the plane
+                    square = QRectF(pt.x() - RADIUS - 2, pt.y() - RADIUS - 2,
+                                    2 * RADIUS + 4, 2 * RADIUS + 4)
+                    p.drawImage(square, pictures[i])
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRect(square)
+                else:
+                    p.setBrush(theme.value_color(v))
+                    p.drawEllipse(pt, RADIUS, RADIUS)
                 self.hits.append((c, i, pt))
             if hidden:
                 y = max(pt.y() for pt in centres.values()) + SPACING if centres else x
@@ -298,11 +359,12 @@ class NeuronCanvas(QWidget):
         p.setFont(theme.ui_font(9.5, bold=True))
         p.setPen(QColor(theme.TEXT))
         name = "input" if c == 0 else col.node
-        p.drawText(QRectF(x - 70, 8, 140, 18), Qt.AlignmentFlag.AlignCenter, name)
+        top = self.head
+        p.drawText(QRectF(x - 70, top + 8, 140, 18), Qt.AlignmentFlag.AlignCenter, name)
         p.setFont(theme.ui_font(8.5))
         p.setPen(QColor(theme.MUTED))
         sub = f"{col.size:,} values" if c == 0 else f"{col.size} · {col.activation}"
-        p.drawText(QRectF(x - 70, 25, 140, 16), Qt.AlignmentFlag.AlignCenter, sub)
+        p.drawText(QRectF(x - 70, top + 25, 140, 16), Qt.AlignmentFlag.AlignCenter, sub)
 
     def _inputs(self, p: QPainter, col: Column, centres: dict[int, QPointF]) -> None:
         p.setFont(theme.ui_font(9.0))
@@ -350,140 +412,3 @@ class NeuronCanvas(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         over = self.neuron_at(event.position()) is not None
         self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
-
-
-class NeuronPanel(QWidget):
-    """Neuron canvas, legend and the clicked neuron's details; follows the session live."""
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.canvas = NeuronCanvas()
-        self.detail = NeuronDetail(session)
-        self.input_note = QLabel()
-        self.input_note.setStyleSheet(f"color: {theme.FAINT}; font-style: italic; "
-                                      "font-size: 9pt;")
-        legend = QLabel(
-            f"<span style='color:{theme.NEGATIVE}'>■</span> negative &nbsp; "
-            f"<span style='color:{theme.POSITIVE}'>■</span> positive &nbsp;·&nbsp; "
-            "weight · thicker = larger · fill = activation")
-        legend.setStyleSheet(f"color: {theme.MUTED}; font-size: 9pt;")
-        legend.setObjectName("neuronLegend")
-        self.input_note.setWordWrap(True)
-        legend.setWordWrap(True)
-        top = QVBoxLayout()   # a line each: neither is squeezed into half the width
-        top.setContentsMargins(12, 6, 12, 6)
-        top.setSpacing(2)
-        top.addWidget(self.input_note)
-        top.addWidget(legend)
-        left = QVBoxLayout()
-        left.setContentsMargins(0, 0, 0, 0)
-        left.setSpacing(0)
-        left.addWidget(self.canvas, 1)
-        left.addLayout(top)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(left, 1)
-        lay.addWidget(self.detail)
-        self.canvas.neuronClicked.connect(self._clicked)
-        self.detail.inputEdited.connect(self._input_edited)
-        self.override: np.ndarray | None = None
-        self.updates = 0
-        self._stale = True
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(80)
-        self._timer.timeout.connect(self.refresh)
-        for sig in (session.snapshotApplied, session.modelChanged, session.inputChanged,
-                    session.designEdited, session.datasetChanged):
-            sig.connect(self.schedule)
-        session.designReplaced.connect(self._replaced)
-
-    def schedule(self, *_args) -> None:
-        """Ask for a redraw; many requests within ~80 ms make one."""
-        self._stale = True
-        if self.isVisible() and not self._timer.isActive():
-            self._timer.start()
-
-    def _replaced(self) -> None:
-        self.override = None
-        self.canvas.selected = None
-        self.detail.clear()
-        self.schedule()
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
-
-    def current_input(self, size: int) -> np.ndarray:
-        """The sample to run, shape (size,): the canvas drawing, a typed input or zeros."""
-        s = self.session
-        if self.override is not None and self.override.size == size:
-            self.input_note.setText("Input: the values you typed (click an input neuron).")
-            return self.override
-        if s.current_input is not None and s.current_input.size == size:
-            self.input_note.setText("Input: your drawing on the Draw page.")
-            return s.current_input.reshape(-1).astype(np.float32)
-        ds = s.dataset
-        if ds is not None and ds.n and int(prod(ds.sample_shape)) == size:
-            self.input_note.setText("Input: the first example of the dataset.")
-            return np.asarray(ds.x[0], np.float32).reshape(-1)
-        self.input_note.setText("Input: all zeros. Draw a digit, or click an input neuron.")
-        return np.zeros(size, np.float32)
-
-    def refresh(self) -> None:
-        """Recompute columns, weights and activations and repaint."""
-        self._stale = False
-        self.updates += 1
-        canvas = self.canvas
-        chain = dense_chain(self.session.design)
-        net = self.session.network
-        if isinstance(chain, str) or net is None:
-            canvas.columns = []
-            canvas.reason = chain if isinstance(chain, str) else \
-                "The design has a problem, so it has no neurons to show: see the diagram."
-            canvas.update()
-            self.detail.clear()
-            return
-        canvas.reason = ""
-        x = self.current_input(chain[0].size)
-        try:
-            acts = net.activations(x.reshape(1, *net.input_shape))
-        except (ValueError, RuntimeError) as err:
-            canvas.columns, canvas.reason = [], f"Cannot run the network: {err}"
-            canvas.update()
-            return
-        for col in chain:
-            a = acts.get(col.shown, acts.get(col.node))
-            col.values = np.asarray(a, np.float32).reshape(-1) if a is not None else x
-        chain[0].values = x
-        canvas.columns = chain
-        canvas.weights = net.get_weights()
-        canvas.class_names = self.session.class_names
-        ds = self.session.dataset
-        canvas.input_names = list(ds.feature_names or []) if ds is not None else []
-        if len(canvas.input_names) != chain[0].size:
-            canvas.input_names = []
-        self.detail.input_names = canvas.input_names
-        if chain[0].image_side:
-            side = chain[0].image_side
-            canvas.input_image = weight_image(x.reshape(side, side), signed=False)
-        if canvas.selected and canvas.selected[0] >= len(chain):
-            canvas.selected = None
-        canvas.update()
-        if canvas.selected:
-            self.detail.show_neuron(chain, *canvas.selected, canvas.weights)
-
-    def _clicked(self, c: int, i: int) -> None:
-        self.detail.show_neuron(self.canvas.columns, c, i, self.canvas.weights)
-
-    def _input_edited(self, index: int, value: float) -> None:
-        cols = self.canvas.columns
-        if not cols:
-            return
-        base = cols[0].values.copy()
-        base[index] = value
-        self.override = base
-        self.refresh()

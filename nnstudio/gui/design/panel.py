@@ -24,7 +24,7 @@ from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.gui.design import theme
 from nnstudio.gui.design.controller import EditorController
 from nnstudio.gui.design.inspector import LayerInspector
-from nnstudio.gui.design.neuron_view import NeuronPanel
+from nnstudio.gui.design.neuron_panel import NeuronPanel
 from nnstudio.gui.design.palette import LayerPalette
 from nnstudio.gui.design.problems import ProblemList
 from nnstudio.gui.design.scene import DiagramScene

@@ -2,7 +2,8 @@
 
 The whole plane under the data is one batch: a 100 × 100 grid of points goes through the
 network once (``Network.activations``), which gives the output and every hidden neuron's
-response at the same time.
+response at the same time. A toy set fed as other features than (x1, x2) (x1², sin x1, ...)
+is drawn over its own plane: each grid point is turned into those features first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.core.insight.plane import plane_bounds, plane_grid
+from nnstudio.data.toy import PLAIN, feature_columns, toy_points
 from nnstudio.gui.inside.base import InsightView, held_out_indices
 from nnstudio.gui.inside.style import (
     BLUE,
@@ -142,11 +144,22 @@ class DecisionBoundaryView(InsightView):
     def dataset_changed(self) -> None:
         self._points_key = None
         self._grid_key = None
+        self._grid = None
+
+    def _plane(self) -> tuple[np.ndarray, list[str]] | None:
+        """The 2-D points of the data and the features they are fed as, or None."""
+        ds = self.session.dataset
+        if ds is None or not ds.n:
+            return None
+        points = toy_points(ds)
+        if points is not None:
+            return points, list(ds.meta.get("features", PLAIN))
+        return (ds.x, list(PLAIN)) if ds.sample_shape == (2,) else None
 
     def _bounds(self) -> tuple[float, float, float, float]:
-        ds = self.session.dataset
-        if ds is not None and ds.sample_shape == (2,) and ds.n:
-            x0, x1, y0, y1 = plane_bounds(ds.x, margin=0.08)
+        plane = self._plane()
+        if plane is not None:
+            x0, x1, y0, y1 = plane_bounds(plane[0], margin=0.08)
             half = max(x1 - x0, y1 - y0) / 2
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             return (cx - half, cx + half, cy - half, cy + half)
@@ -159,7 +172,9 @@ class DecisionBoundaryView(InsightView):
             self.show_message("There is no network to look at yet: the design has a problem "
                               "(the Design page says which).")
             return
-        if int(np.prod(net.input_shape)) != 2:
+        plane = self._plane()
+        features = plane[1] if plane is not None else list(PLAIN)
+        if int(np.prod(net.input_shape)) != len(features):
             self.show_message(
                 "The decision boundary is drawn for networks with two inputs (x₁, x₂), like "
                 "the “playground” or “perceptron” templates with a 2-D toy dataset. This "
@@ -167,9 +182,10 @@ class DecisionBoundaryView(InsightView):
             return
         self.show_body()
         bounds = self._bounds()
-        if self._grid_key != bounds:
-            self._grid = plane_grid(bounds, GRID).reshape(-1, *net.input_shape)
-            self._grid_key = bounds
+        if self._grid_key != (bounds, tuple(features)):
+            self._grid = feature_columns(plane_grid(bounds, GRID), features).reshape(
+                -1, *net.input_shape)
+            self._grid_key = (bounds, tuple(features))
         acts = net.activations(self._grid)
         out_id = net.design.output_node.id
         out = acts[out_id].reshape(GRID * GRID, -1)
@@ -235,7 +251,8 @@ class DecisionBoundaryView(InsightView):
 
     def _draw_points(self) -> None:
         ds = self.session.dataset
-        if ds is None or ds.sample_shape != (2,) or ds.n == 0:
+        plane = self._plane()
+        if ds is None or plane is None:
             self.train_dots.clear()
             self.test_dots.clear()
             self.stats.setText("No 2-D dataset chosen: only the network's answer is shown.")
@@ -255,9 +272,10 @@ class DecisionBoundaryView(InsightView):
                                                              float(ds.y.max()))
             rgba = to_rgba(ds.y[:, 0], lo, hi)
             brushes = np.array([pg.mkBrush(*c) for c in rgba], dtype=object)
-        self.train_dots.setData(pos=ds.x[~test], brush=list(brushes[~test]))
+        points = plane[0]
+        self.train_dots.setData(pos=points[~test], brush=list(brushes[~test]))
         if self.show_test.isChecked():
-            self.test_dots.setData(pos=ds.x[test], brush=list(brushes[test]))
+            self.test_dots.setData(pos=points[test], brush=list(brushes[test]))
         else:
             self.test_dots.clear()
         self.stats.setText(f"{int((~test).sum())} training and {int(test.sum())} test "
