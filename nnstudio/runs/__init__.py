@@ -1,0 +1,10 @@
+"""Run records: every training run kept on disk, with its curves, checkpoints and TensorBoard
+event files (no Qt).
+
+A runs folder holds one folder per run (see :mod:`nnstudio.runs.layout` for what is in it).
+:class:`~nnstudio.runs.writer.RunWriter` writes a record while a network trains,
+:func:`~nnstudio.runs.reader.list_runs` lists a folder of them from their small summaries,
+:func:`~nnstudio.runs.reader.open_run` reads one (curves, checkpoints, weights) and
+:mod:`nnstudio.runs.command` is ``nnstudio runs``. ``tensorboard --logdir RUNS`` opens the
+same folder.
+"""
