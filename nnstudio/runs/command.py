@@ -195,6 +195,19 @@ def _check_not_running(path: Path) -> None:
         raise RunError(f"run '{printable(s.id)}' is still training: stop it first")
 
 
+#: In the trash, event files carry this in place of "tfevents", so that
+#: ``tensorboard --logdir RUNS`` (which opens every file whose name holds "tfevents",
+#: hidden folders included) no longer shows removed runs.
+_HIDDEN_EVENTS = "tfevents-removed"
+
+
+def _rename_events(folder: Path, old: str, new: str) -> None:
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False) and old in entry.name and \
+                (old != "tfevents" or _HIDDEN_EVENTS not in entry.name):
+            os.rename(entry.path, folder / entry.name.replace(old, new, 1))
+
+
 def cmd_rm(args: argparse.Namespace) -> int:
     path = find_run(args.run, _folder(args))
     _check_not_running(path)
@@ -209,6 +222,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
         raise RunError(f"the trash already holds a run '{printable(path.name)}': restore or "
                        f"delete that one first ({printable(target, 1000)})")
     os.rename(path, target)
+    _rename_events(target, "tfevents", _HIDDEN_EVENTS)
     print(f"moved run {printable(path.name)} to the trash; undo with "
           f"'nnstudio runs restore {printable(path.name)}"
           f"{'' if not args.folder else ' --folder ' + printable(args.folder, 1000)}'")
@@ -224,6 +238,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                        f"'{printable(folder, 1000)}'")
     if (folder / name).exists():
         raise RunError(f"'{printable(folder / name, 1000)}' exists already")
+    _rename_events(source, _HIDDEN_EVENTS, "tfevents")
     os.rename(source, folder / name)
     print(f"restored run {printable(name)}")
     return 0

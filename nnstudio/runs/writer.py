@@ -177,6 +177,7 @@ class RunWriter:
         self._elapsed = self.offset_elapsed
         self._created = _now()
         self._events_name = ""
+        self._stopped_note = ""
         self.outcome = "running"
         self.message = ""
         try:
@@ -240,6 +241,8 @@ class RunWriter:
             return
         self.active = False
         self._close_files()
+        self._stopped_note = (f"recording stopped after epoch {len(self._epochs)} "
+                              f"({err.strerror or err})")
         where = f" in '{self.path}'" if self.path is not None else ""
         reason = err.strerror or str(err)
         self._warn(f"nnstudio: the run record could not be written ({reason}); training "
@@ -326,7 +329,8 @@ class RunWriter:
         """Close the record with its outcome (one of ``layout.OUTCOMES``)."""
         if outcome not in L.OUTCOMES:
             raise ValueError(f"unknown outcome '{outcome}'")
-        self.outcome, self.message = outcome, message
+        self.outcome = outcome
+        self.message = "; ".join(filter(None, (message, self._stopped_note)))
         if self.active:
             status = {"finished": "success", "stopped": "success"}.get(outcome, "failure")
 
