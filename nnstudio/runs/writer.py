@@ -4,9 +4,11 @@
 :class:`~nnstudio.runs.recorder.Recorder` or directly): :meth:`~RunWriter.begin` with the
 initial weights, :meth:`~RunWriter.batch` after every batch, :meth:`~RunWriter.epoch` at
 every epoch end and :meth:`~RunWriter.finish` with the outcome. A batch costs a row in a
-NumPy buffer; buffers are written about once a second and at every checkpoint, and files are
-synced to disk at checkpoints, so a run killed at any moment reads back up to its last
-checkpoint at least.
+NumPy buffer; buffers are written about once a second and at every checkpoint, so a process
+killed at any moment leaves a record that reads back up to its last checkpoint at least.
+Files are synced to disk (``fsync``) at a checkpoint when the last sync is
+:data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
+seconds, and a run of many short epochs does not wait for the disk at each one.
 
 Recording never stops training: the first error writing the record (a full disk, a file
 size limit, a folder made read-only) calls ``warn`` once with what happened and what to do,
@@ -31,7 +33,7 @@ import numpy as np
 
 from nnstudio import __version__
 from nnstudio.core.design import Design, design_to_json
-from nnstudio.fileio import atomic_write
+from nnstudio.fileio import atomic_write, temp_name
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
 from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
@@ -42,6 +44,8 @@ __all__ = ["CHECKPOINT_BUDGET", "RunStart", "RunWriter"]
 CHECKPOINT_BUDGET = 20 << 20
 #: Seconds between writes of the per-batch curve.
 FLUSH_EVERY_S = 1.0
+#: Seconds between syncs of the record to disk (at checkpoints).
+SYNC_EVERY_S = 10.0
 _ROWS = 512
 
 try:
@@ -121,6 +125,34 @@ def _json_line(obj: dict) -> bytes:
     return (json.dumps(obj, allow_nan=False) + "\n").encode("utf-8")
 
 
+def _write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: bool) -> None:
+    """Create or replace ``path`` in one step (a temporary file renamed over it): a killed
+    process leaves the old file or the new one. Synced to disk only when ``sync``."""
+    tmp = path.with_name(temp_name(path.name))
+    try:
+        with open(tmp, "xb") as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        if sync and hasattr(os, "O_DIRECTORY"):
+            fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def _default_warn(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
@@ -178,6 +210,8 @@ class RunWriter:
         self._created = _now()
         self._events_name = ""
         self._stopped_note = ""
+        self._synced = -math.inf
+        self._sync = True
         self.outcome = "running"
         self.message = ""
         try:
@@ -339,6 +373,7 @@ class RunWriter:
                 wall = time.time()
                 self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
                                                 wall_time=wall))
+                self._sync = True
                 self._flush(sync=True)
                 self._write_summary()
 
@@ -380,11 +415,17 @@ class RunWriter:
         assert self.path is not None
         n = self._next_ckpt
         self._next_ckpt += 1
-        self._flush(sync=True)     # the curves reach at least as far as the checkpoint
+        now = time.monotonic()
+        sync = now - self._synced >= SYNC_EVERY_S
+        if sync:
+            self._synced = now
+        self._sync = sync
+        self._flush(sync)          # the curves reach at least as far as the checkpoint
         arrays = {f"weights/{k}": np.ascontiguousarray(v, np.float32)
                   for k, v in weights.items()}
         name = L.checkpoint_file(n)
-        atomic_write(self.path / L.CHECKPOINT_DIR / name, lambda fh: np.savez(fh, **arrays))
+        _write_new(self.path / L.CHECKPOINT_DIR / name, lambda fh: np.savez(fh, **arrays),
+                   sync)
         entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
                  "samples": self._samples, "elapsed": self._elapsed,
                  "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
@@ -393,7 +434,8 @@ class RunWriter:
         fh = self._files[L.CHECKPOINT_INDEX]
         fh.write(_json_line(entry))
         fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            os.fsync(fh.fileno())
         self._kept[n] = entry
         return n
 
@@ -424,7 +466,8 @@ class RunWriter:
             gone.append(self._kept.pop(n)["file"])
         if gone:
             fh.flush()
-            os.fsync(fh.fileno())
+            if self._sync:
+                os.fsync(fh.fileno())
         return gone
 
     def _write_summary(self) -> None:
@@ -447,7 +490,7 @@ class RunWriter:
             "parent": self.start.parent, "same_start": self.start.same_start,
             "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}
         text = json.dumps(summary, allow_nan=False)
-        atomic_write(self.path / L.SUMMARY_FILE, lambda fh: fh.write(text.encode("utf-8")))
+        _write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
 
     def _close_files(self) -> None:
         for fh in self._files.values():
