@@ -17,7 +17,7 @@ Three measurements, each printed as one ``bench_runs`` line:
 Run::
 
     .venv/bin/python bench/bench_runs.py                 # all three
-    .venv/bin/python bench/bench_runs.py --only size     # or overhead, list
+    .venv/bin/python bench/bench_runs.py --only size     # or overhead, share, list
     .venv/bin/python bench/bench_runs.py --repeat 3 --data synthetic:10000 --epochs 2
 """
 
@@ -150,29 +150,33 @@ def _callback_share(tmp: Path, data: str, epochs: int) -> None:
     trainer = Trainer(net, ds.x.reshape(len(ds.x), -1), ds.y, config)
     start = RunStart(design=design, data=data, config=asdict(config), dataset=ds.name)
     writer = RunWriter(tmp / "share", start)
-    spent = [0.0]
+    spent = {"start": 0.0, "batch": 0.0, "epoch": 0.0, "finish": 0.0}
     t0 = time.perf_counter()
-    rec = Recorder(writer, net)
-    spent[0] += time.perf_counter() - t0
-    on_batch, on_epoch = rec.on_batch(), rec.on_epoch()
+    rec = Recorder(writer, net)             # checkpoint 0
+    spent["start"] = time.perf_counter() - t0
 
-    def timed(cb):
+    def timed(cb, key):
         def call(info):
             s = time.perf_counter()
             cb(info)
-            spent[0] += time.perf_counter() - s
+            spent[key] += time.perf_counter() - s
         return call
 
     t0 = time.perf_counter()
-    trainer.run(on_batch=timed(on_batch), on_epoch=timed(on_epoch))
+    trainer.run(on_batch=timed(rec.on_batch(), "batch"),
+                on_epoch=timed(rec.on_epoch(), "epoch"))
     s = time.perf_counter()
     writer.finish("finished")
-    spent[0] += time.perf_counter() - s
-    total = time.perf_counter() - t0
+    spent["finish"] = time.perf_counter() - s
+    total = time.perf_counter() - t0 + spent["start"]
     n = len(trainer.history)
-    print(f"bench_runs overhead (in one process): {1e3 * spent[0]:.0f} ms of {total:.1f} s "
-          f"training spent recording ({100 * spent[0] / total:.2f}%, target < 3%), "
-          f"{1e6 * spent[0] / n:.0f} µs a batch over {n} batches, checkpoints included")
+    all_s = sum(spent.values())
+    print(f"bench_runs overhead (in one process, mlp, {data}, {epochs} epochs, load "
+          f"{os.getloadavg()[0]:.1f}): {1e3 * all_s:.0f} ms of {total:.1f} s training spent "
+          f"recording ({100 * all_s / total:.2f}%, target < 3%): batches "
+          f"{1e6 * spent['batch'] / n:.0f} µs each over {n} (early checkpoints included), "
+          f"epoch ends {1e3 * spent['epoch'] / epochs:.0f} ms each, start "
+          f"{1e3 * spent['start']:.0f} ms, finish {1e3 * spent['finish']:.0f} ms")
 
 
 def bench_list(tmp: Path, count: int = 500) -> None:
@@ -207,7 +211,8 @@ def bench_list(tmp: Path, count: int = 500) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=("size", "overhead", "list"))
+    ap.add_argument("--only", choices=("size", "overhead", "share", "list"),
+                    help="one measurement ('share': only the in-process part of overhead)")
     ap.add_argument("--data", default="synthetic:10000")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved pairs")
@@ -220,6 +225,8 @@ def main() -> None:
             bench_list(tmp_path)
         if args.only in (None, "overhead"):
             bench_overhead(tmp_path, args.data, args.epochs, args.repeat)
+        if args.only == "share":
+            _callback_share(tmp_path, args.data, args.epochs)
 
 
 if __name__ == "__main__":

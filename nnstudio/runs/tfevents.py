@@ -45,11 +45,16 @@ STATUS = {"unknown": 0, "success": 1, "failure": 2, "running": 3}
 _NULL_TENSOR = bytes.fromhex("080112021200")
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+_BYTES = [bytes((i,)) for i in range(0x80)]
+#: Summary.Value field 1 (the tag) and the key of field 2 (simple_value), by tag.
+_SCALAR_HEADS: dict[str, bytes] = {}
 _MASK_DELTA = 0xA282EAD8
 
 
 # ---------------------------------------------------------------------- protobuf wire format
 def _varint(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _BYTES[value]
     if value < 0:
         value += 1 << 64          # int64 negatives take ten bytes, two's complement
     out = bytearray()
@@ -105,8 +110,13 @@ def file_version_event(wall_time: float | None = None) -> bytes:
 
 def scalars(values: dict[str, float]) -> bytes:
     """A serialized ``Summary`` of ``simple_value`` scalars, one per tag."""
-    return b"".join(_len_field(1, _str_field(1, tag) + _float_field(2, value))
-                    for tag, value in values.items())
+    out = []
+    for tag, value in values.items():
+        head = _SCALAR_HEADS.get(tag)
+        if head is None:   # the few tags a run uses are encoded once
+            head = _SCALAR_HEADS[tag] = _str_field(1, tag) + _key(2, _I32)
+        out.append(_len_field(1, head + struct.pack("<f", value)))
+    return b"".join(out)
 
 
 def _plugin_value(tag: str, plugin: str, content: bytes) -> bytes:

@@ -18,6 +18,7 @@ and the writer records nothing more.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import math
 import os
@@ -46,6 +47,9 @@ CHECKPOINT_BUDGET = 20 << 20
 FLUSH_EVERY_S = 1.0
 #: Seconds between syncs of the record to disk (at checkpoints).
 SYNC_EVERY_S = 10.0
+#: Seconds between rewrites of ``summary.json`` at epoch ends (it is always written at the
+#: start and the end; a list shows a running run's progress this late at most).
+SUMMARY_EVERY_S = 2.0
 _ROWS = 512
 
 try:
@@ -211,6 +215,8 @@ class RunWriter:
         self._events_name = ""
         self._stopped_note = ""
         self._synced = -math.inf
+        self._summary_at = -math.inf
+        self._unlink: list[str] = []
         self._sync = True
         self.outcome = "running"
         self.message = ""
@@ -349,13 +355,9 @@ class RunWriter:
             self._events.add_scalars(tags, max(self._samples, 1), time.time())
             n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
             self._update_best(entry, n)
-            gone = self._thin()
-            self._write_summary()
-            for name in gone:           # after the summary: it never lists a removed one
-                try:
-                    os.unlink(self.path / L.CHECKPOINT_DIR / name)
-                except FileNotFoundError:
-                    pass
+            self._unlink.extend(self._thin())
+            if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
+                self._write_summary()
 
         self._guard(write)
 
@@ -424,8 +426,15 @@ class RunWriter:
         arrays = {f"weights/{k}": np.ascontiguousarray(v, np.float32)
                   for k, v in weights.items()}
         name = L.checkpoint_file(n)
-        _write_new(self.path / L.CHECKPOINT_DIR / name, lambda fh: np.savez(fh, **arrays),
-                   sync)
+        # a new name, written in place: the index line below is appended only once the
+        # file is complete, and readers trust only checkpoints the index names
+        packed = io.BytesIO()          # one write: zipfile's many small ones cost more
+        np.savez(packed, **arrays)
+        with open(self.path / L.CHECKPOINT_DIR / name, "xb") as out:
+            out.write(packed.getbuffer())
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
         entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
                  "samples": self._samples, "elapsed": self._elapsed,
                  "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
@@ -455,6 +464,8 @@ class RunWriter:
     def _thin(self) -> list[str]:
         """Drop checkpoints over the budget from the index; returns their file names
         (removed from disk by the caller once the summary no longer lists them)."""
+        if sum(e["bytes"] for e in self._kept.values()) <= self.budget:
+            return []
         protected = {0, max(self._kept)}
         if self._best is not None:
             protected.add(self._best["checkpoint"])
@@ -491,6 +502,13 @@ class RunWriter:
             "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}
         text = json.dumps(summary, allow_nan=False)
         _write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
+        self._summary_at = time.monotonic()
+        for name in self._unlink:     # only now: a summary never lists a removed checkpoint
+            try:
+                os.unlink(self.path / L.CHECKPOINT_DIR / name)
+            except FileNotFoundError:
+                pass
+        self._unlink = []
 
     def _close_files(self) -> None:
         for fh in self._files.values():
