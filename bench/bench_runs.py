@@ -44,7 +44,8 @@ from nnstudio.core.templates import get_template  # noqa: E402
 from nnstudio.core.training import BatchInfo, EpochInfo, TrainConfig  # noqa: E402
 from nnstudio.limits import format_bytes  # noqa: E402
 from nnstudio.runs.reader import list_runs  # noqa: E402
-from nnstudio.runs.writer import CHECKPOINT_BUDGET, RunStart, RunWriter  # noqa: E402
+from nnstudio.runs.start import RunStart  # noqa: E402
+from nnstudio.runs.writer import CHECKPOINT_BUDGET, RunWriter  # noqa: E402
 
 
 def _folder_bytes(path: Path) -> int:

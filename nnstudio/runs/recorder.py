@@ -19,7 +19,8 @@ import numpy as np
 
 from nnstudio.core.training import BatchInfo, EpochInfo, TrainingDiverged
 from nnstudio.runs.layout import default_runs_folder
-from nnstudio.runs.writer import RunStart, RunWriter
+from nnstudio.runs.start import RunStart
+from nnstudio.runs.writer import RunWriter
 from nnstudio.terminal import printable
 
 __all__ = ["Recorder", "add_record_options", "recording"]

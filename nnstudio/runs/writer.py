@@ -26,20 +26,20 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
 from nnstudio import __version__
-from nnstudio.core.design import Design, design_to_json
+from nnstudio.core.design import design_to_json
 from nnstudio.fileio import atomic_write, temp_name
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
+from nnstudio.runs.start import RunStart
 from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
 
-__all__ = ["CHECKPOINT_BUDGET", "RunStart", "RunWriter"]
+__all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
 
 #: Bytes a run's checkpoints may take together before the oldest are thinned.
 CHECKPOINT_BUDGET = 20 << 20
@@ -56,65 +56,6 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the reader falls back to the pid
     fcntl = None  # type: ignore[assignment]
-
-
-@dataclass
-class RunStart:
-    """What a run is, as ``run.json`` keeps it.
-
-    Attributes
-    ----------
-    design : Design
-        The design trained.
-    data : str
-        The data source (``"idx:DIR"``, ``"synthetic:10000"``, ...).
-    config : dict
-        The training settings (``dataclasses.asdict(TrainConfig)``); ``config["seed"]``
-        is the run's seed, which fixes the validation split and the batch order.
-    dataset, task, classes, image_size
-        The data's name, ``"classification"`` or ``"regression"``, class names in output
-        order, and the digit image size (None for other data).
-    name : str, optional
-        A name to show; by default the design's name and the learning rate.
-    parent : dict, optional
-        For a fork: ``{"run": ID, "checkpoint": N}``, the run and checkpoint it continues.
-    same_start : str, optional
-        The id of the run whose seed, initial weights and batch order this run reuses.
-    origin : str
-        What trained it: ``"nnstudio train"``, ``"window"``, ``"train.py"``.
-    """
-
-    design: Design
-    data: str
-    config: dict
-    dataset: str = ""
-    task: str = "classification"
-    classes: list[str] = field(default_factory=list)
-    image_size: int | None = None
-    name: str | None = None
-    parent: dict | None = None
-    same_start: str | None = None
-    origin: str = "nnstudio train"
-
-    @property
-    def seed(self) -> int:
-        return int(self.config.get("seed", 0))
-
-    def default_name(self) -> str:
-        lr = self.config.get("lr")
-        return f"{self.design.name} lr {lr:g}" if isinstance(lr, int | float) else \
-            self.design.name
-
-    def hparams(self) -> dict[str, float | int | bool | str]:
-        """Settings as TensorBoard's HParams dashboard shows them (numbers, text, flags)."""
-        out: dict[str, float | int | bool | str] = {"design": self.design.name,
-                                                     "data": self.data}
-        for key, value in self.config.items():
-            if isinstance(value, bool | int | float | str):
-                out[key] = value
-        if self.parent:
-            out["parent"] = str(self.parent.get("run", ""))
-        return out
 
 
 def _now() -> str:

@@ -13,7 +13,8 @@ import pytest
 from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig, Trainer, TrainingDiverged
 from nnstudio.runs.recorder import Recorder
-from nnstudio.runs.writer import RunStart, RunWriter
+from nnstudio.runs.start import RunStart
+from nnstudio.runs.writer import RunWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 
