@@ -26,7 +26,7 @@ from pathlib import Path
 
 from nnstudio.fileio import atomic_write
 from nnstudio.runs import layout as L
-from nnstudio.runs.reader import RunError, RunSummary, find_run, list_runs, open_run
+from nnstudio.runs.reader import RunError, RunSummary, find_run, list_runs, open_run, read_summary
 from nnstudio.terminal import printable
 
 __all__ = ["add_parser", "run"]
@@ -190,8 +190,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _check_not_running(path: Path) -> None:
-    s = open_run(path).summary if (path / L.RUN_FILE).exists() else None
-    if s is not None and s.state == "running":
+    s = read_summary(path)                  # a damaged run can be removed too
+    if s.state == "running":
         raise RunError(f"run '{printable(s.id)}' is still training: stop it first")
 
 

@@ -124,3 +124,18 @@ def test_runs_package_loads_no_qt():
                          cwd=L.Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_damaged_run_is_listed_as_damaged_and_can_be_removed(tmp_path, nnstudio_cli):
+    assert nnstudio_cli(*TRAIN, "--out", "a.npz").returncode == 0
+    (run,) = list_runs(tmp_path / "user" / "runs")
+    (run.path / L.SUMMARY_FILE).write_text("{not json")
+    (run.path / L.RUN_FILE).write_text("[")
+    out = nnstudio_cli("runs", "list")
+    assert out.returncode == 0, out.stderr
+    assert "damaged: its summary.json cannot be read" in out.stdout
+    out = nnstudio_cli("runs", "show", run.id)
+    assert out.returncode == 2 and "damaged" in out.stderr
+    out = nnstudio_cli("runs", "rm", run.id)
+    assert out.returncode == 0, out.stderr
+    assert list_runs(tmp_path / "user" / "runs") == []

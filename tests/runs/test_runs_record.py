@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
+from nnstudio.core.network import Network
+from nnstudio.core.training import TrainConfig, Trainer
 from nnstudio.runs import layout as L
 from nnstudio.runs.reader import RunError, list_runs, open_run
+from nnstudio.runs.recorder import Recorder
+from nnstudio.runs.start import RunStart
 from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
+from nnstudio.runs.writer import RunWriter
 
 
 def test_round_trip_curves_checkpoints_and_summary(runs_dir, record_run):
@@ -52,13 +58,51 @@ def test_round_trip_curves_checkpoints_and_summary(runs_dir, record_run):
     assert len(h1.epochs) == 1 and len(h1) == n_batches
 
 
-def test_same_start_and_fork_facts_are_kept(runs_dir, record_run):
-    parent, _, _ = record_run(runs_dir, epochs=1)
-    child, _, _ = record_run(runs_dir, epochs=1, parent={"run": parent.run_id, "checkpoint": 2})
-    run = open_run(child.path)
-    assert run.info["parent"] == {"run": parent.run_id, "checkpoint": 2}
-    assert run.summary.parent == {"run": parent.run_id, "checkpoint": 2}
-    assert [r.id for r in list_runs(runs_dir)] == sorted([parent.run_id, child.run_id])
+def _record(runs_dir, net, ds, config, **start):
+    trainer = Trainer(net, ds.x, ds.y, config, history=start.pop("history", None))
+    offsets = start.pop("offsets", (0, 0.0))
+    writer = RunWriter(runs_dir, RunStart(design=net.design, data="blobs", config=asdict(config),
+                                          **start),
+                       offset_samples=offsets[0], offset_elapsed=offsets[1])
+    rec = Recorder(writer, net)
+    trainer.run(on_batch=rec.on_batch(), on_epoch=rec.on_epoch())
+    writer.finish("finished")
+    return open_run(writer.path), trainer
+
+
+def test_same_start_reuses_seed_initial_weights_and_batch_order(runs_dir, record_run,
+                                                                 tiny_data):
+    first, first_trainer, _ = record_run(runs_dir, epochs=1, lr=0.01)
+    base = open_run(first.path)
+    net = Network(base.design(), seed=999)            # other random weights...
+    net.set_weights(base.weights("initial"))          # ...replaced by the run's initial ones
+    config = TrainConfig(**{**base.config, "lr": 0.001})
+    again, trainer = _record(runs_dir, net, tiny_data(600), config, same_start=base.id)
+    assert again.info["same_start"] == base.id and again.info["seed"] == base.info["seed"]
+    np.testing.assert_array_equal(trainer.train_idx, first_trainer.train_idx)
+    # the first batch is measured before any update: same weights and same samples
+    assert again.batches()["loss"][0] == base.batches()["loss"][0]
+    assert again.batches()["loss"][1] != base.batches()["loss"][1]   # the rate differs
+
+
+def test_fork_continues_on_its_parents_axes_without_copying_its_history(runs_dir, record_run,
+                                                                        tiny_data):
+    parent, _, _ = record_run(runs_dir, epochs=2)
+    base = open_run(parent.path)
+    at = next(c for c in base.checkpoints() if c.kind == "epoch" and c.epoch == 1)
+    net = base.network(at.n)
+    fork, _ = _record(runs_dir, net, tiny_data(600), TrainConfig(epochs=1, lr=0.001, seed=3,
+                                                                 batch_size=32),
+                      parent={"run": base.id, "checkpoint": at.n}, history=base.history(at),
+                      offsets=(at.samples, at.elapsed))
+    assert fork.summary.parent == {"run": base.id, "checkpoint": at.n}
+    b = fork.batches()
+    assert b["samples"][0] == at.samples + 32 and b["elapsed"][0] > at.elapsed
+    assert set(b["epoch"]) == {2.0}                   # only its own batches, numbered on
+    assert [e["epoch"] for e in fork.epochs()] == [2]
+    start = fork.weights("initial")
+    assert all(np.array_equal(start[k], v) for k, v in base.weights(at.n).items())
+    assert [r.id for r in list_runs(runs_dir)] == sorted([base.id, fork.id])
 
 
 def test_renamed_run_keeps_its_name_in_the_list(runs_dir, record_run):
