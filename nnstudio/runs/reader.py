@@ -20,6 +20,7 @@ from nnstudio.core.design import Design, DesignError, design_from_json
 from nnstudio.core.modelfile import MAX_MODEL_BYTES, _Archive
 from nnstudio.core.training import EpochInfo, History
 from nnstudio.fileio import read_limited, regular_file
+from nnstudio.limits import check_size
 from nnstudio.runs import layout as L
 from nnstudio.runs.listing import RunError, RunSummary, find_run, list_runs, read_json, read_summary
 
@@ -105,9 +106,10 @@ class Run:
         path = self.path / L.BATCH_FILE
         try:
             size = regular_file(path, L.MAX_CURVE_BYTES, "Curve file").st_size
+            check_size(2 * size, f"run '{self.id}': its batch curve")  # table and columns
         except FileNotFoundError:
             size = 0
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, MemoryError) as err:
             raise RunError(f"run '{self.id}': its batch curve cannot be read ({err})") from None
         rows = size // _ROW_BYTES
         if rows:

@@ -183,3 +183,12 @@ def test_full_disk_stops_recording_with_one_warning_while_training_goes_on(
     assert 0 < summary.epochs < 60
     run = open_run(summary.path)
     assert run.weights("last")         # what was recorded before the limit still reads
+
+
+def test_curve_larger_than_the_memory_limit_is_refused(runs_dir, record_run, monkeypatch):
+    writer, _, _ = record_run(runs_dir, epochs=1)
+    with open(writer.path / L.BATCH_FILE, "r+b") as fh:
+        fh.truncate(64 << 20)                           # sparse: costs no disk
+    monkeypatch.setenv("NNSTUDIO_MEMORY_LIMIT_GB", str(32 / 1024))
+    with pytest.raises(RunError, match="batch curve cannot be read"):
+        open_run(writer.path).batches()
