@@ -19,6 +19,10 @@ The messages written here, with the protobuf field numbers TensorBoard reads:
   A ``google.protobuf.Value`` is ``number_value`` = 2, ``string_value`` = 3 or
   ``bool_value`` = 4.
 
+No HParams ``experiment`` summary is written: without one, TensorBoard builds the HParams
+table (the settings' names, types and ranges, and the metrics) from the sessions of all
+runs, while an experiment written by one run would be taken for the whole folder.
+
 Nothing here needs protobuf or TensorBoard installed; the tests read the files back with
 TensorBoard's own reader.
 """
