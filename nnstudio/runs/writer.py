@@ -288,6 +288,7 @@ class RunWriter:
         self._epochs.append(entry)
 
         def write() -> None:
+            self._flush()          # the batches' events first: steps never go back
             self._files[L.EPOCH_FILE].write(_json_line(entry))
             assert self._events is not None
             tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",

@@ -41,6 +41,10 @@ def test_tensorboard_reads_scalars_of_a_recorded_run(runs_dir, record_run):
                                                       rel=1e-6)
     steps = [e.step for e in losses]
     assert steps == sorted(steps) and steps[-1] == 3 * len(trainer.train_idx)
+    # steps never go back in the file (TensorBoard would drop what came after as orphaned)
+    in_file = [e.step for e in EventFileLoader(str(_event_file(writer.path))).Load()
+               if e.summary.value and not e.summary.value[0].tag.startswith("_hparams_")]
+    assert in_file == sorted(in_file)
     val = acc.Scalars("epoch/val_accuracy")
     assert [e.value for e in val] == pytest.approx(
         [e.val_accuracy for e in trainer.history.epochs], rel=1e-6)
