@@ -316,7 +316,7 @@ class RunWriter:
                 assert self._events is not None
                 wall = time.time()
                 self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
-                                                wall_time=wall))
+                                                step=self._samples, wall_time=wall))
                 self._sync = True
                 self._flush(sync=True)
                 self._write_summary()
