@@ -196,8 +196,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"{len(trainer.train_idx):,} samples, "
                   f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
     progress = Progress(err, mistakes=perceptron)
+    from nnstudio.runs.recorder import recording
+
     try:
-        history = trainer.run(on_batch=progress.batch, on_epoch=progress.epoch)
+        with recording(args, trainer, design=design, dataset=ds, image_size=size, stream=err,
+                       progress=progress) as rec:
+            history = trainer.run(on_batch=rec.on_batch(progress.batch),
+                                  on_epoch=rec.on_epoch(progress.epoch))
     except TrainingDiverged as exc:
         progress.clear()
         err.write(f"nnstudio: {exc} Nothing was saved.\n")
@@ -378,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment-shift", type=int, default=0, metavar="PIXELS",
                    help="shift images randomly by up to PIXELS while training")
     p.add_argument("--out", required=True, help="model file to write (.npz)")
+    from nnstudio.runs.recorder import add_record_options
+
+    add_record_options(p)                   # --no-record, --runs FOLDER
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="loss and accuracy of a model on data")
@@ -406,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     from nnstudio.export.cli import add_commands
 
     add_commands(sub)                       # export, predict
+    from nnstudio.runs.command import add_parser as add_runs_parser
+
+    add_runs_parser(sub)                    # runs list, show, export, rm, rename
     return parser
 
 

@@ -1,0 +1,73 @@
+"""Which checkpoints a run keeps: a few early in the first epoch, then every epoch end,
+thinned oldest first when they outgrow a size budget, never the initial, best or last one.
+
+Checkpoint 0 is the initial weights (what "same start" reuses), so it is kept with the best
+and the last. Thinning goes through the other checkpoints from the oldest and removes every
+second one, sweep after sweep, until the rest fits: the early part of a run becomes sparser
+first, and every part of it keeps some checkpoints as long as the budget allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["EARLY_FRACTIONS", "Kept", "early_batches", "plan_thinning"]
+
+#: Where in the first epoch checkpoints are taken (fractions of its batches).
+EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One stored checkpoint as thinning sees it: its number and its size in bytes."""
+
+    n: int
+    nbytes: int
+
+
+def early_batches(n_batches: int, fractions: Iterable[float] = EARLY_FRACTIONS) -> set[int]:
+    """Batch numbers (from 1) of the first epoch after which a checkpoint is taken.
+
+    An epoch of ``n_batches`` batches gets one at each fraction, none at its last batch (the
+    epoch-end checkpoint comes then) and none twice.
+    """
+    return {b for f in fractions if 1 <= (b := round(n_batches * f)) < n_batches}
+
+
+def plan_thinning(kept: Sequence[Kept], budget: int, protected: Iterable[int]) -> list[int]:
+    """The checkpoints to remove so that the rest take at most ``budget`` bytes.
+
+    Parameters
+    ----------
+    kept : sequence of Kept
+        The stored checkpoints, any order.
+    budget : int
+        Bytes all checkpoints may take together.
+    protected : iterable of int
+        Numbers never removed (the initial, best and last); when they alone exceed the
+        budget, everything else goes and they stay.
+
+    Returns
+    -------
+    list of int
+        Numbers to remove, in the order chosen (oldest first within each sweep).
+    """
+    keep = frozenset(protected)
+    total = sum(k.nbytes for k in kept)
+    removable = sorted((k for k in kept if k.n not in keep), key=lambda k: k.n)
+    removed: list[int] = []
+    while total > budget and removable:
+        if len(removable) == 1:
+            sweep = [removable[0]]
+        else:
+            sweep = removable[1::2]
+        gone: set[int] = set()
+        for k in sweep:
+            if total <= budget:
+                break
+            gone.add(k.n)
+            removed.append(k.n)
+            total -= k.nbytes
+        removable = [k for k in removable if k.n not in gone]
+    return removed

@@ -1,0 +1,462 @@
+"""Writing a run record while a network trains: append-only curves, checkpoints, summary.
+
+:class:`RunWriter` is called from the training thread (through
+:class:`~nnstudio.runs.recorder.Recorder` or directly): :meth:`~RunWriter.begin` with the
+initial weights, :meth:`~RunWriter.batch` after every batch, :meth:`~RunWriter.epoch` at
+every epoch end and :meth:`~RunWriter.finish` with the outcome. A batch costs a row in a
+NumPy buffer; buffers are written about once a second and at every checkpoint, so a process
+killed at any moment leaves a record that reads back up to its last checkpoint at least.
+Files are synced to disk (``fsync``) at a checkpoint when the last sync is
+:data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
+seconds, and a run of many short epochs does not wait for the disk at each one.
+
+Recording never stops training: the first error writing the record (a full disk, a file
+size limit, a folder made read-only) calls ``warn`` once with what happened and what to do,
+and the writer records nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import math
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from nnstudio import __version__
+from nnstudio.core.design import design_to_json
+from nnstudio.fileio import atomic_write, temp_name
+from nnstudio.runs import layout as L
+from nnstudio.runs import tfevents
+from nnstudio.runs.start import RunStart
+from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
+
+__all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
+
+#: Bytes a run's checkpoints may take together before the oldest are thinned.
+CHECKPOINT_BUDGET = 20 << 20
+#: Seconds between writes of the per-batch curve.
+FLUSH_EVERY_S = 1.0
+#: Seconds between syncs of the record to disk (at checkpoints).
+SYNC_EVERY_S = 10.0
+#: Seconds between rewrites of ``summary.json`` at epoch ends (it is always written at the
+#: start and the end; a list shows a running run's progress this late at most).
+SUMMARY_EVERY_S = 2.0
+_ROWS = 512
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the reader falls back to the pid
+    fcntl = None  # type: ignore[assignment]
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _json_line(obj: dict) -> bytes:
+    return (json.dumps(obj, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: bool) -> None:
+    """Create or replace ``path`` in one step (a temporary file renamed over it): a killed
+    process leaves the old file or the new one. Synced to disk only when ``sync``."""
+    tmp = path.with_name(temp_name(path.name))
+    try:
+        with open(tmp, "xb") as fh:
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        if sync and hasattr(os, "O_DIRECTORY"):
+            fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _default_warn(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+class RunWriter:
+    """Records one run into a new folder of ``runs_folder``.
+
+    Parameters
+    ----------
+    runs_folder : path-like
+        The runs folder (created if missing).
+    start : RunStart
+        What the run is.
+    budget : int
+        Bytes the checkpoints may take together (see :mod:`nnstudio.runs.thinning`).
+    warn : callable
+        Called once, with one line of text, when the record cannot be written any more.
+    offset_samples, offset_elapsed
+        Where a fork starts on its parent's axes: samples seen and training seconds at the
+        parent's checkpoint.
+
+    Attributes
+    ----------
+    path : Path or None
+        The run's folder (None when it could not be created).
+    active : bool
+        False once recording stopped after an error, or after :meth:`finish`.
+    """
+
+    def __init__(self, runs_folder: str | os.PathLike, start: RunStart, *,
+                 budget: int = CHECKPOINT_BUDGET,
+                 warn: Callable[[str], None] = _default_warn,
+                 offset_samples: int = 0, offset_elapsed: float = 0.0) -> None:
+        self.start, self.budget, self._warn = start, int(budget), warn
+        self.offset_samples, self.offset_elapsed = int(offset_samples), float(offset_elapsed)
+        self.active = True
+        self.path: Path | None = None
+        self.run_id = ""
+        self._files: dict[str, BinaryIO] = {}
+        self._events: tfevents.EventWriter | None = None
+        self._lock_fd: int | None = None
+        self._rows = np.empty((_ROWS, len(L.BATCH_COLUMNS)), np.float64)
+        self._n_rows = 0
+        self._last_flush = 0.0
+        self._early: set[int] = set()
+        self._pending_early: tuple[int, int] | None = None
+        self._first_epoch: int | None = None
+        self._kept: dict[int, dict] = {}
+        self._next_ckpt = 0
+        self._epochs: list[dict] = []
+        self._best: dict | None = None
+        self._samples = self.offset_samples
+        self._elapsed = self.offset_elapsed
+        self._created = _now()
+        self._events_name = ""
+        self._stopped_note = ""
+        self._synced = -math.inf
+        self._summary_at = -math.inf
+        self._unlink: list[str] = []
+        self._sync = True
+        self.outcome = "running"
+        self.message = ""
+        try:
+            self._create(Path(runs_folder))
+        except OSError as err:
+            self._fail(err)
+
+    # ------------------------------------------------------------------ set-up
+    def _create(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            self.run_id = L.new_run_id()
+            try:
+                (folder / self.run_id).mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"no free run id in '{folder}'")
+        path = self.path = folder / self.run_id
+        (path / L.CHECKPOINT_DIR).mkdir()
+        self._lock()
+        info = {"format": L.FORMAT, "version": L.FORMAT_VERSION, "id": self.run_id,
+                "created": self._created, "nnstudio_version": __version__,
+                "origin": self.start.origin, "design": self.start.design.name,
+                "data": self.start.data, "dataset": self.start.dataset,
+                "task": self.start.task, "classes": list(self.start.classes),
+                "image_size": self.start.image_size, "config": dict(self.start.config),
+                "seed": self.start.seed, "parent": self.start.parent,
+                "same_start": self.start.same_start,
+                "start": {"samples": self.offset_samples, "elapsed": self.offset_elapsed},
+                "batch_columns": list(L.BATCH_COLUMNS), "budget_bytes": self.budget}
+        text = json.dumps(info, indent=1, allow_nan=False)
+        atomic_write(path / L.RUN_FILE, lambda fh: fh.write(text.encode("utf-8")))
+        design = design_to_json(self.start.design)
+        atomic_write(path / L.DESIGN_FILE, lambda fh: fh.write(design.encode("utf-8")))
+        for name in (L.BATCH_FILE, L.EPOCH_FILE, L.CHECKPOINT_INDEX):
+            self._files[name] = open(path / name, "ab")  # noqa: SIM115 - kept open
+        wall = time.time()
+        self._events_name = tfevents.event_file_name(wall)
+        self._files[self._events_name] = fh = open(path / self._events_name, "ab")  # noqa: SIM115
+        self._events = tfevents.EventWriter(fh)
+        self._events.add(tfevents.file_version_event(wall))
+        self._events.add(tfevents.event(
+            tfevents.hparams_start(self.start.hparams(), self.run_id, wall), wall_time=wall))
+        self._events.flush()
+        self._write_summary()
+
+    def _lock(self) -> None:
+        assert self.path is not None
+        fd = os.open(self.path / L.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        self._lock_fd = fd
+
+    # ------------------------------------------------------------------ errors
+    def _fail(self, err: OSError) -> None:
+        """Stop recording after an error, with one warning."""
+        if not self.active:
+            return
+        self.active = False
+        self._close_files()
+        self._stopped_note = (f"recording stopped after epoch {len(self._epochs)} "
+                              f"({err.strerror or err})")
+        where = f" in '{self.path}'" if self.path is not None else ""
+        reason = err.strerror or str(err)
+        self._warn(f"nnstudio: the run record could not be written ({reason}); training "
+                   f"goes on without recording. What was recorded so far is kept{where}; "
+                   "free some disk space or choose another folder with --runs.")
+
+    def _guard(self, action: Callable[[], object]) -> None:
+        if not self.active:
+            return
+        try:
+            action()
+        except OSError as err:
+            self._fail(err)
+
+    # ------------------------------------------------------------------ recording
+    def begin(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Checkpoint 0: the initial weights (what "same start" reuses)."""
+        self._guard(lambda: self._checkpoint(weights, "initial", 0, 0))
+
+    def batch(self, info) -> None:
+        """Record one batch (a :class:`~nnstudio.core.training.BatchInfo`)."""
+        if not self.active:
+            return
+        if self._first_epoch is None:
+            self._first_epoch = info.epoch
+            self._early = early_batches(info.n_batches)
+        row = self._rows[self._n_rows]
+        row[0], row[1] = info.epoch, info.batch
+        row[2] = self._samples = self.offset_samples + info.samples_seen
+        row[3] = self._elapsed = self.offset_elapsed + info.elapsed
+        row[4] = info.loss
+        row[5] = math.nan if info.accuracy is None else info.accuracy
+        row[6] = info.lr
+        self._n_rows += 1
+        if info.epoch == self._first_epoch and info.batch in self._early:
+            self._early.discard(info.batch)
+            self._pending_early = (info.epoch, info.batch)
+        if self._n_rows == _ROWS or info.elapsed - self._last_flush >= FLUSH_EVERY_S:
+            self._last_flush = info.elapsed
+            self._guard(self._flush)
+
+    def early_due(self) -> bool:
+        """Whether the batch just recorded asks for an early checkpoint (first epoch)."""
+        return self.active and self._pending_early is not None
+
+    def early(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Take the early checkpoint :meth:`early_due` asked for."""
+        pending, self._pending_early = self._pending_early, None
+        if pending is not None:
+            self._guard(lambda: self._checkpoint(weights, "early", *pending))
+
+    def epoch(self, info, weights: Mapping[str, np.ndarray]) -> None:
+        """Record an epoch (an :class:`~nnstudio.core.training.EpochInfo`) and checkpoint."""
+        if not self.active:
+            return
+        entry = {"epoch": info.epoch, "samples": self._samples,
+                 "elapsed": self.offset_elapsed + info.elapsed,
+                 "train_loss": _number(info.train_loss),
+                 "train_accuracy": _number(info.train_accuracy),
+                 "val_loss": _number(info.val_loss), "val_accuracy": _number(info.val_accuracy),
+                 "lr": _number(info.lr)}
+        self._epochs.append(entry)
+
+        def write() -> None:
+            self._flush()          # the batches' events first: steps never go back
+            self._files[L.EPOCH_FILE].write(_json_line(entry))
+            assert self._events is not None
+            tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
+                                              "val_accuracy")
+                    if (v := entry[k]) is not None}
+            self._events.add_scalars(tags, max(self._samples, 1), time.time())
+            n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
+            self._update_best(entry, n)
+            self._unlink.extend(self._thin())
+            if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
+                self._write_summary()
+
+        self._guard(write)
+
+    def finish(self, outcome: str, message: str = "") -> None:
+        """Close the record with its outcome (one of ``layout.OUTCOMES``)."""
+        if outcome not in L.OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}'")
+        self.outcome = outcome
+        self.message = "; ".join(filter(None, (message, self._stopped_note)))
+        if self.active:
+            status = {"finished": "success", "stopped": "success"}.get(outcome, "failure")
+
+            def close() -> None:
+                assert self._events is not None
+                wall = time.time()
+                self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
+                                                step=self._samples, wall_time=wall))
+                self._sync = True
+                self._flush(sync=True)
+                self._write_summary()
+
+            self._guard(close)
+        elif self.path is not None:
+            try:                    # the disk may have room for a small file again
+                self._write_summary()
+            except OSError:
+                pass
+        self.active = False
+        self._close_files()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # ------------------------------------------------------------------ internals
+    def _flush(self, sync: bool = False) -> None:
+        rows, n = self._rows, self._n_rows
+        self._n_rows = 0
+        if n:
+            self._files[L.BATCH_FILE].write(rows[:n].tobytes())
+            assert self._events is not None
+            wall = time.time()
+            for r in rows[:n].tolist():
+                tags = {"batch/loss": r[4], "batch/lr": r[6]}
+                if r[5] == r[5]:
+                    tags["batch/accuracy"] = r[5]
+                self._events.add_scalars(tags, int(r[2]), wall)
+        for name, fh in self._files.items():
+            if name != self._events_name:
+                fh.flush()
+                if sync:
+                    os.fsync(fh.fileno())
+        if self._events is not None:
+            self._events.flush(sync)
+
+    def _checkpoint(self, weights: Mapping[str, np.ndarray], kind: str, epoch: int,
+                    batch: int, metrics: dict | None = None) -> int:
+        assert self.path is not None
+        n = self._next_ckpt
+        self._next_ckpt += 1
+        now = time.monotonic()
+        sync = now - self._synced >= SYNC_EVERY_S
+        if sync:
+            self._synced = now
+        self._sync = sync
+        self._flush(sync)          # the curves reach at least as far as the checkpoint
+        arrays = {f"weights/{k}": np.ascontiguousarray(v, np.float32)
+                  for k, v in weights.items()}
+        name = L.checkpoint_file(n)
+        # a new name, written in place: the index line below is appended only once the
+        # file is complete, and readers trust only checkpoints the index names
+        packed = io.BytesIO()          # one write: zipfile's many small ones cost more
+        np.savez(packed, **arrays)
+        with open(self.path / L.CHECKPOINT_DIR / name, "xb") as out:
+            out.write(packed.getbuffer())
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
+        entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
+                 "samples": self._samples, "elapsed": self._elapsed,
+                 "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
+                 **{k: (metrics or {}).get(k) for k in ("train_loss", "val_loss",
+                                                        "val_accuracy")}}
+        fh = self._files[L.CHECKPOINT_INDEX]
+        fh.write(_json_line(entry))
+        fh.flush()
+        if sync:
+            os.fsync(fh.fileno())
+        self._kept[n] = entry
+        return n
+
+    def _update_best(self, entry: dict, n: int) -> None:
+        for metric, higher in (("val_accuracy", True), ("val_loss", False),
+                               ("train_loss", False)):
+            value = entry[metric]
+            if value is None:
+                continue
+            best = self._best
+            if best is None or best["metric"] != metric or \
+                    (value > best["value"] if higher else value < best["value"]):
+                self._best = {"metric": metric, "value": value, "epoch": entry["epoch"],
+                              "checkpoint": n}
+            return
+
+    def _thin(self) -> list[str]:
+        """Drop checkpoints over the budget from the index; returns their file names
+        (removed from disk by the caller once the summary no longer lists them)."""
+        if sum(e["bytes"] for e in self._kept.values()) <= self.budget:
+            return []
+        protected = {0, max(self._kept)}
+        if self._best is not None:
+            protected.add(self._best["checkpoint"])
+        kept = [Kept(n, e["bytes"]) for n, e in self._kept.items()]
+        fh = self._files[L.CHECKPOINT_INDEX]
+        gone = []
+        for n in plan_thinning(kept, self.budget, protected):
+            fh.write(_json_line({"removed": n}))
+            gone.append(self._kept.pop(n)["file"])
+        if gone:
+            fh.flush()
+            if self._sync:
+                os.fsync(fh.fileno())
+        return gone
+
+    def _write_summary(self) -> None:
+        assert self.path is not None
+        last = self._epochs[-1] if self._epochs else None
+        sizes = {}
+        for name in (L.BATCH_FILE, L.EPOCH_FILE, L.CHECKPOINT_INDEX,
+                     self._events_name):
+            if name and (self.path / name).exists():
+                sizes[name] = (self.path / name).stat().st_size
+        summary = {
+            "format": L.FORMAT, "version": L.FORMAT_VERSION, "id": self.run_id,
+            "name": self.start.name or self.start.default_name(), "created": self._created,
+            "updated": _now(), "state": self.outcome, "message": self.message,
+            "design": self.start.design.name, "data": self.start.data,
+            "dataset": self.start.dataset, "task": self.start.task,
+            "epochs": len(self._epochs), "epochs_planned": self.start.config.get("epochs"),
+            "samples": self._samples, "elapsed": round(self._elapsed, 3),
+            "best": self._best, "last": last, "checkpoints": sorted(self._kept),
+            "parent": self.start.parent, "same_start": self.start.same_start,
+            "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}
+        text = json.dumps(summary, allow_nan=False)
+        _write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
+        self._summary_at = time.monotonic()
+        for name in self._unlink:     # only now: a summary never lists a removed checkpoint
+            try:
+                os.unlink(self.path / L.CHECKPOINT_DIR / name)
+            except FileNotFoundError:
+                pass
+        self._unlink = []
+
+    def _close_files(self) -> None:
+        for fh in self._files.values():
+            try:
+                fh.close()
+            except OSError:
+                pass
+        self._files = {}
+        self._events = None
