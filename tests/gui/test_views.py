@@ -126,7 +126,7 @@ def test_panel_has_every_view_and_opens_on_the_fitting_one(qtbot) -> None:
     panel = InsightPanel(s)
     qtbot.addWidget(panel)
     assert list(panel.views) == ["boundaryView", "costView", "rollView", "backpropView",
-                                 "convView", "evaluationView", "estimatesView",
+                                 "convView", "whyView", "evaluationView", "estimatesView",
                                  "idealDigitsView", "layerMapView", "weightsView"]
     assert panel.tabs.currentWidget() is panel.views["boundaryView"]
     s.set_design(tiny_cnn())

@@ -21,6 +21,7 @@ def view_classes() -> list[tuple[str, str, type]]:
     from nnstudio.gui.inside.layer_map import LayerMapView
     from nnstudio.gui.inside.roll import RollView
     from nnstudio.gui.inside.weights import WeightsView
+    from nnstudio.gui.inside.why import WhyView
 
     return [
         ("boundaryView", "Decision boundary", DecisionBoundaryView),
@@ -28,6 +29,7 @@ def view_classes() -> list[tuple[str, str, type]]:
         ("rollView", "Rolling ball", RollView),
         ("backpropView", "Backprop", BackpropView),
         ("convView", "Convolution", ConvolutionView),
+        ("whyView", "Why", WhyView),
         ("evaluationView", "Mistakes", EvaluationView),
         ("estimatesView", "Estimates", EstimatesView),
         ("idealDigitsView", "Ideal digits", IdealDigitsView),
