@@ -7,32 +7,11 @@ model cannot read drawings when it cannot. No widgets here.
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
 
+from nnstudio.core.inputs import image_side
 from nnstudio.data.preprocess import downsample, to_mnist
 from nnstudio.gui.session import Session
-
-
-def image_side(network: Any) -> int | None:
-    """Side of the square greyscale image the network reads, or None if it reads no image.
-
-    Accepts inputs shaped (1, s, s), (s, s) or (s*s,) with s >= 8.
-    """
-    shape = tuple(int(v) for v in network.input_shape)
-    if len(shape) == 3 and shape[0] == 1 and shape[1] == shape[2]:
-        side = shape[1]
-    elif len(shape) == 2 and shape[0] == shape[1]:
-        side = shape[0]
-    elif len(shape) == 1:
-        side = math.isqrt(shape[0])
-        if side * side != shape[0]:
-            return None
-    else:
-        return None
-    return side if side >= 8 else None
 
 
 def why_unusable(session: Session) -> str | None:

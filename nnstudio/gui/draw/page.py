@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.core.inputs import image_side
 from nnstudio.data.dataset import DIGIT_CLASSES
 from nnstudio.data.digit_check import doubt_message
 from nnstudio.data.mine import UserDigits
@@ -33,7 +34,6 @@ from nnstudio.gui.draw.canvas import DigitCanvas
 from nnstudio.gui.draw.model import (
     class_names,
     classify,
-    image_side,
     network_input,
     why_unusable,
 )

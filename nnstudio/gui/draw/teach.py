@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.core.inputs import image_side
 from nnstudio.data.dataset import Dataset
 from nnstudio.data.mine import UserDigits
-from nnstudio.gui.draw.model import image_side, why_unusable
+from nnstudio.gui.draw.model import why_unusable
 from nnstudio.gui.session import Session
 from nnstudio.gui.worker import Worker
 

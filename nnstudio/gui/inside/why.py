@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from nnstudio.core.inputs import image_side
 from nnstudio.core.insight.occlusion import OcclusionMap, occlusion_map
 from nnstudio.core.network import Network
 from nnstudio.gui.inside.base import InsightView
@@ -33,20 +34,10 @@ from nnstudio.gui.inside.style import (
 from nnstudio.gui.session import Session
 from nnstudio.gui.worker import Worker, work
 
-__all__ = ["WhyResult", "WhyView", "image_side"]
+__all__ = ["WhyResult", "WhyView"]
 
 #: the covering square's side and step, as fractions of the image's side (6 and 2 on 28)
 PATCH, STRIDE = 6 / 28, 2 / 28
-
-
-def image_side(network: Any) -> int | None:
-    """The side of the square grey image the network reads, or None for other inputs."""
-    shape = tuple(int(s) for s in network.input_shape)
-    size = int(np.prod(shape))
-    side = int(round(np.sqrt(size)))
-    if side * side != size or side < 4 or (len(shape) == 3 and shape[0] != 1):
-        return None
-    return side
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.design import format_shape
+from nnstudio.core.inputs import image_side
 from nnstudio.data.sources import source_title
 from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
@@ -435,8 +436,6 @@ class TrainingPanel(QDockWidget):
     @Slot()
     def _follow_design_size(self) -> None:
         """A design that reads 16×16 (or 28×28) digits gets them when the data is digits."""
-        from nnstudio.gui.draw.model import image_side
-
         net = self.session.network
         side = image_side(net) if net is not None else None
         if side in (16, 28) and self._is_digits():
