@@ -16,6 +16,7 @@ from nnstudio.core.design import Design
 from nnstudio.core.templates import get_template
 from nnstudio.data.dataset import Dataset
 from nnstudio.gui.session import Session
+from nnstudio.limits import format_bytes
 from tests.gui.gestures import set_units
 
 LEFT = Qt.MouseButton.LeftButton
@@ -244,3 +245,15 @@ def test_legends_sit_outside_the_curves(qtbot, width):
             for part in (sample, label):
                 assert box.contains(part.sceneBoundingRect().center())
     assert "earlier runs" in [lab.text for _s, lab in plots.loss_plot.getPlotItem().legend.items]
+
+
+# ---------------------------------------------------------------------- other pages follow
+def test_the_design_pages_memory_line_follows_the_batch_size(qtbot, blobs_window):
+    from nnstudio.gui.design.status_line import StatusLine
+
+    w = blobs_window
+    line = w.pages["designPage"].findChild(StatusLine, "editorStatus")
+    type_into(w.training_panel.findChild(QSpinBox, "batchSizeSpin"), "512")
+    qtbot.waitUntil(lambda: "batches of 512" in line.summary.toolTip(), timeout=10000)
+    memory = w.session.design.memory_estimate(batch_size=512)
+    assert format_bytes(memory) in line.summary.toolTip()

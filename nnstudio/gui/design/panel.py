@@ -102,6 +102,8 @@ class EditorPanel(QWidget):
         session.trainingStateChanged.connect(self._training_changed)
         session.weightsSetAside.connect(self._weights_set_aside)
         session.datasetChanged.connect(self.refresh_summary)
+        if session.training is not None:      # the memory line follows the batch size
+            session.training.configChanged.connect(self.refresh_summary)
         self._offer_side: int | None = None
         self.refresh_summary()
         self._training_changed(session.training_state)
