@@ -346,12 +346,15 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
 
         if not self._closing:
+            was_running = self.session.training_state == "running"
             if self.controller.running:
                 # end the run first so its final weights reach the session and can be saved
                 self.controller.stop()
                 self.controller.wait_idle(10000)
             if not self.commands.maybe_save():
                 event.ignore()
+                if was_running:       # the person stays: their run goes on where it was
+                    self.controller.play()
                 return
         self._closing = True
         self.save_layout()

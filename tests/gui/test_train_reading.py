@@ -257,3 +257,29 @@ def test_the_design_pages_memory_line_follows_the_batch_size(qtbot, blobs_window
     qtbot.waitUntil(lambda: "batches of 512" in line.summary.toolTip(), timeout=10000)
     memory = w.session.design.memory_estimate(batch_size=512)
     assert format_bytes(memory) in line.summary.toolTip()
+
+
+def test_cancel_on_the_quit_question_lets_the_run_go_on(qtbot, tmp_path, monkeypatch,
+                                                          tiny_design, tiny_data):
+    w = open_window(qtbot, tmp_path, monkeypatch, tiny_design(), tiny_data(400))
+    asked: list[str] = []
+
+    def cancel(box):
+        asked.append(box.objectName())
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "exec", cancel)
+    type_into(w.training_panel.findChild(QSpinBox, "epochsSpin"), "5000")
+    points = w.train_view.plots
+    click_action(w, w.actions_.play)
+    qtbot.waitUntil(lambda: points.n_epoch_points >= 2, timeout=20000)
+    w.session.set_dirty(True)            # trained weights not saved yet
+    assert not w.close()                 # the quit question is cancelled
+    assert asked == ["saveChangesBox"]
+    assert w.isVisible()
+    qtbot.waitUntil(lambda: w.session.training_state == "running", timeout=10000)
+    done = points.n_epoch_points
+    qtbot.waitUntil(lambda: points.n_epoch_points > done + 2, timeout=20000)
+    click_action(w, w.actions_.stop)
+    qtbot.waitUntil(lambda: not w.controller.running, timeout=10000)
+    w.controller.shutdown(5000)
