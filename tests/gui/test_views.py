@@ -527,3 +527,24 @@ def test_cost_surface_offers_weights_that_matter_and_finds_any_by_name(qtbot) ->
     qtbot.waitUntil(lambda: "No weight is called" in view.status.text(), timeout=10000)
     assert view._current_picks()[0] == ("dense1/W", 5)
     assert view.pick_x.currentText() == "dense1 weight [0, 5]"
+
+
+def test_cost_surface_never_shows_an_earlier_networks_curve(qtbot) -> None:
+    s = make(qtbot, get_template("linear"), cars())
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    draw(view)
+    xs, _ = view.curve.getData()
+    assert xs is not None and len(xs) > 0
+    other = get_template("linear")
+    s.set_design(other)                          # another network, fresh weights
+    xs, _ = view.curve.getData()
+    assert xs is None or len(xs) == 0            # the old curve is gone at once
+    draw(view)
+    assert view.line is not None
+    w = s.network.get_weights()
+    name, flat = view.picks[view.pick_x.currentIndex()]
+    assert view.line.w == pytest.approx(float(w[name].reshape(-1)[flat]))

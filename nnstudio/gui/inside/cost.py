@@ -282,6 +282,8 @@ class CostSurfaceView(InsightView):
         self.job.cancel()
         self.landscape = None
         self.line = None
+        self.image.clear()
+        self._draw_line()
         self._sample = None
         self._sizer = PieceSizer(PIECE_MS)
         self._per_sample = None
@@ -492,9 +494,12 @@ class CostSurfaceView(InsightView):
         self.legend.set_labels([fmt(lo), "", fmt(hi)], f"cost over this area{scale}")
 
     def _draw_line(self) -> None:
-        """The cost against the horizontal weight, the tangent and the ball on it."""
+        """The cost against the horizontal weight, the tangent and the ball on it (nothing,
+        not an earlier network's curve, until it is computed)."""
         line = self.line
         if line is None:
+            for item in (self.curve, self.tangent, self.ball_1d):
+                item.setData([], [])
             return
         xs, ys, w, cost, slope = line.xs, line.ys, line.w, line.cost, line.slope
         lo, hi = float(xs[0]), float(xs[-1])
