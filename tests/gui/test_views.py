@@ -548,3 +548,10 @@ def test_cost_surface_never_shows_an_earlier_networks_curve(qtbot) -> None:
     w = s.network.get_weights()
     name, flat = view.picks[view.pick_x.currentIndex()]
     assert view.line.w == pytest.approx(float(w[name].reshape(-1)[flat]))
+
+
+def test_numbers_in_the_views_never_read_minus_zero() -> None:
+    from nnstudio.gui.inside.style import fmt
+
+    assert fmt(-0.0) == "0" and fmt(np.float32(-0.0)) == "0"
+    assert fmt(-0.25) == "-0.25" and fmt(-2e-5) == "-2.00e-05"
