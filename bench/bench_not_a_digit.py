@@ -75,6 +75,27 @@ def reasons_of_other(repo: Path, x: np.ndarray, probs: np.ndarray) -> list[str |
         return [REASON_KEYS[i] or None for i in np.load(out)]
 
 
+def time_other(repo: Path, x: np.ndarray, probs: np.ndarray) -> float:
+    """Milliseconds per drawing of the check of the checkout at ``repo``, one drawing
+    (28, 28) of ``x`` at a time with its answer from ``probs``, as the Draw page calls it
+    (best of three rounds, in a child process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = Path(tmp) / "in.npz"
+        np.savez(inp, x=x, probs=probs)
+        code = ("import sys, time, numpy as np; sys.path.insert(0, sys.argv[1]); "
+                "from nnstudio.data.digit_check import doubt_message; "
+                "z = np.load(sys.argv[2]); x, p = z['x'], z['probs']; best = 1e9\n"
+                "for _ in range(3):\n"
+                "    t0 = time.perf_counter()\n"
+                "    for a, b in zip(x, p): doubt_message(a, b)\n"
+                "    best = min(best, (time.perf_counter() - t0) / len(x))\n"
+                "print(1000 * best)")
+        out = subprocess.run([sys.executable, "-c", code, str(repo.resolve()), str(inp)],
+                             check=True, capture_output=True, text=True,
+                             cwd=tempfile.gettempdir())
+        return float(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=SHIPPED)
@@ -153,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         t_check = (time.perf_counter() - t0) / len(one)
     print(f"cost per drawing: check {1000 * t_check:.3f} ms, network answer "
           f"{1000 * t_net:.3f} ms (check / answer = {t_check / t_net:.2f})")
+    if args.before is not None:
+        t_old = time_other(args.before, np.array(one), np.array(probs))
+        t0 = time.perf_counter()
+        for x, pr in zip(one, probs, strict=True):
+            doubt_message(x, pr)
+        t_new = (time.perf_counter() - t0) / len(one)
+        print(f"check per drawing: before {t_old:.3f} ms, after {1000 * t_new:.3f} ms "
+              f"(after / before = {1000 * t_new / t_old:.2f})")
     return 0
 
 
