@@ -6,8 +6,10 @@ style placed on the board at some size, slant and position, with a little hand t
 painted by :func:`nnstudio.gui.strokes.paint_items` (the canvas's renderer) at 224×224, then
 framed by :func:`nnstudio.gui.draw.model.network_input` exactly as the Draw page does.
 
-Also makes things that are not digits (dots, bars, scribbles of several kinds) for the
-not-a-digit signal.
+Also makes things that are not digits (dots, bars, scribbles of several kinds, and the
+pictures, signs and letters of ``bench/drawn_shapes.py``) for the not-a-digit signal, and
+digits with crossing or extra strokes (:data:`CROSSED_STYLES`: a 4 drawn like a cross, a
+slashed 0, a 7 with a long crossbar, an 8 of two crossing strokes) that it must not flag.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from drawn_shapes import SHAPES  # noqa: E402  (bench/ is on the path of every bench script)
 
 Strokes = list[np.ndarray]  # each (P, 2) in the unit box
 
@@ -78,6 +82,32 @@ STYLES: list[tuple[int, str, Strokes]] = [
 ]
 
 
+#: digits drawn with strokes that cross or stick out, which a cross or a sign resembles
+CROSSED_STYLES: list[tuple[int, str, Strokes]] = [
+    (4, "cross", [_line((0.4, 0.02), (0.12, 0.62)), _line((0.02, 0.62), (0.98, 0.62)),
+                  _line((0.68, 0.0), (0.68, 1.0))]),
+    (4, "plus+tick", [_line((0.3, 0.05), (0.1, 0.55), (0.95, 0.55)),
+                      _line((0.62, 0.05), (0.6, 1.0))]),
+    (4, "slanted cross", [_line((0.55, 0.0), (0.05, 0.6), (0.95, 0.62)),
+                          _line((0.8, 0.25), (0.6, 1.0))]),
+    (0, "slashed", [_arc(0.5, 0.5, 0.32, 0.47, -90, 275, 40), _line((0.85, 0.05), (0.15, 0.95))]),
+    (0, "slashed inside", [_arc(0.5, 0.5, 0.36, 0.47, -90, 275, 40),
+                           _line((0.7, 0.2), (0.3, 0.8))]),
+    (7, "crossbar", [_line((0.05, 0.03), (0.92, 0.03), (0.42, 0.98)),
+                     _line((0.25, 0.52), (0.95, 0.48))]),
+    (7, "hooked+bar", [_line((0.1, 0.15), (0.1, 0.03), (0.9, 0.03), (0.45, 0.98)),
+                       _line((0.38, 0.5), (0.85, 0.5))]),
+    (8, "crossing", [_join(_arc(0.5, 0.26, 0.28, 0.24, 30, -210, 20),
+                           _line((0.75, 0.85)), _arc(0.5, 0.75, 0.3, 0.24, 0, 180, 16),
+                           _line((0.72, 0.12)))]),
+    (8, "X with lids", [_line((0.2, 0.02), (0.8, 0.02), (0.2, 0.98), (0.8, 0.98), (0.2, 0.02))]),
+    (1, "with base", [_line((0.25, 0.25), (0.55, 0.02), (0.52, 0.98)),
+                      _line((0.15, 0.98), (0.9, 0.98))]),
+    (2, "barred Z", [_line((0.1, 0.05), (0.88, 0.05), (0.12, 0.95), (0.9, 0.95)),
+                     _line((0.25, 0.52), (0.75, 0.48))]),
+]
+
+
 def place(strokes: Strokes, size: float, slant: float, centre: tuple[float, float],
           rng: np.random.Generator | None = None, tremor: float = 0.0,
           aspect: float = 1.0) -> Strokes:
@@ -111,8 +141,10 @@ def densify(pts: np.ndarray, step: float) -> np.ndarray:
 _APP = None
 
 
-def render(strokes: Strokes, brush_px: float, side: int = 224) -> np.ndarray:
-    """Paint strokes (board units) with a brush of ``brush_px`` pixels of a 280-pixel board.
+def render(strokes: Strokes, brush_px: float, side: int = 224,
+           pressure: list[np.ndarray] | None = None) -> np.ndarray:
+    """Paint strokes (board units) with a brush of ``brush_px`` pixels of a 280-pixel board;
+    ``pressure`` scales the width point by point (one (P,) array per stroke).
 
     Returns the canvas rendering, float32 (side, side) in [0, 1], as ``DigitCanvas.image``.
     """
@@ -124,7 +156,10 @@ def render(strokes: Strokes, brush_px: float, side: int = 224) -> np.ndarray:
     if QGuiApplication.instance() is None:
         _APP = QGuiApplication([])
     width = brush_px / REFERENCE_SIDE
-    items = [Stroke(points=[(float(x), float(y), width) for x, y in s]) for s in strokes]
+    press = pressure if pressure is not None else [np.ones(len(s)) for s in strokes]
+    items = [Stroke(points=[(float(x), float(y), width * float(k)) for (x, y), k in zip(s, ps,
+                                                                                      strict=True)])
+             for s, ps in zip(strokes, press, strict=True)]
     img = QImage(side, side, QImage.Format.Format_Grayscale8)
     img.fill(0)
     painter = QPainter(img)
@@ -135,16 +170,28 @@ def render(strokes: Strokes, brush_px: float, side: int = 224) -> np.ndarray:
     return buf.reshape(side, stride)[:, :side].astype(np.float32) / 255.0
 
 
-def framed(strokes: Strokes, brush_px: float) -> np.ndarray:
+def framed(strokes: Strokes, brush_px: float,
+           pressure: list[np.ndarray] | None = None) -> np.ndarray:
     """The (28, 28) image the network receives for this drawing."""
     from nnstudio.gui.draw.model import network_input
 
-    return network_input(render(strokes, brush_px))[0]
+    return network_input(render(strokes, brush_px, pressure=pressure))[0]
 
 
-def drawn_set(seed: int = 1, per_style: int = 24) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every style drawn ``per_style`` times: thin to thick pens, small to large, slanted,
-    off-centre, with tremor.
+def pen_pressure(rng: np.random.Generator, strokes: Strokes) -> list[np.ndarray]:
+    """A slowly changing pen pressure along each stroke, 0.6 to 1.4 times the brush."""
+    out = []
+    for s in strokes:
+        n = len(s)
+        knots = rng.uniform(0.6, 1.4, 4)
+        out.append(np.interp(np.linspace(0, 3, n), np.arange(4), knots))
+    return out
+
+
+def drawn_set(seed: int = 1, per_style: int = 24, styles: list | None = None
+              ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every style (of :data:`STYLES`, or ``styles``) drawn ``per_style`` times: thin to
+    thick pens, small to large, slanted, off-centre, with tremor.
 
     Returns
     -------
@@ -152,7 +199,7 @@ def drawn_set(seed: int = 1, per_style: int = 24) -> tuple[np.ndarray, np.ndarra
     """
     rng = np.random.default_rng(seed)
     xs, ys, names = [], [], []
-    for digit, name, strokes in STYLES:
+    for digit, name, strokes in STYLES if styles is None else styles:
         for i in range(per_style):
             brush = [8, 14, 24, 34, 44][i % 5]
             size = float(rng.uniform(0.3, 0.85))
@@ -247,17 +294,20 @@ SCRIBBLES = {"tangle": _tangle, "zigzag": _zigzag, "hatching": _hatching,
              "squiggle": _squiggle, "marks": _marks, "hatched circle": _hatched_circle,
              "random walk": _random_walk}
 #: every kind :func:`not_digits` makes, in order
-NOT_DIGIT_KINDS = ["dot", "bar", "scribble", *SCRIBBLES]
+NOT_DIGIT_KINDS = ["dot", "bar", "scribble", *SCRIBBLES, *SHAPES]
 
 
 def not_digits(seed: int = 2, per_kind: int = 40) -> tuple[np.ndarray, list[str]]:
     """Things that are not digits, as the network receives them: dots, bars, a fast
     zig-zag scribble, and the kinds in :data:`SCRIBBLES` (tangles, zigzags, hatching,
-    letter-like squiggles, scattered marks, hatched circles, random walks).
+    letter-like squiggles, scattered marks, hatched circles, random walks) and in
+    ``drawn_shapes.SHAPES`` (crosses, stars, smileys, arrows, letters, ...; some with a
+    varying pen pressure, stretched a little either way).
 
-    The dots, bars and zig-zag scribbles come from ``seed`` as they always have; the other
-    kinds from a second stream of the same seed. Returns float32 (N, 28, 28) and the kind
-    of each.
+    The dots, bars and zig-zag scribbles come from ``seed`` as they always have; the
+    scribble kinds from a second stream of the same seed and the shapes from a third, so
+    adding shapes leaves the older drawings as they were. Returns float32 (N, 28, 28) and
+    the kind of each.
     """
     rng = np.random.default_rng(seed)
     xs, kinds = [], []
@@ -292,4 +342,30 @@ def not_digits(seed: int = 2, per_kind: int = 40) -> tuple[np.ndarray, list[str]
                        for s in make(more)]
             xs.append(framed(strokes, brush))
             kinds.append(kind)
+    shapes = np.random.default_rng([seed, 2])
+    for kind, make in SHAPES.items():
+        for i in range(per_kind):
+            brush = [8, 14, 20, 28, 36][i % 5]
+            size = float(shapes.uniform(0.3, 0.92))
+            aspect = float(np.exp(shapes.normal(0, 0.15)))
+            half = size / 2 + 0.02
+            c = np.array([shapes.uniform(half, 1 - half), shapes.uniform(half, 1 - half)])
+            scale = size * np.array([min(aspect, 1.0), min(1 / aspect, 1.0)])
+            strokes = [c + scale * densify(s, 0.02 / size) for s in make(shapes)]
+            strokes = place_jitter(strokes, shapes)
+            press = pen_pressure(shapes, strokes) if shapes.random() < 0.5 else None
+            xs.append(framed(strokes, brush, press))
+            kinds.append(kind)
     return np.array(xs, dtype=np.float32), kinds
+
+
+def place_jitter(strokes: Strokes, rng: np.random.Generator, tremor: float = 0.004) -> Strokes:
+    """A slow hand tremor on each stroke, kept on the board."""
+    out = []
+    k = np.ones(5) / 5
+    for s in strokes:
+        noise = rng.normal(0, tremor, size=s.shape)
+        if len(s) >= 5:
+            noise = np.stack([np.convolve(noise[:, i], k, mode="same") for i in range(2)], 1)
+        out.append(np.clip(s + noise, 0.0, 1.0))
+    return out

@@ -12,13 +12,16 @@ reasons, checked in this order:
   line is a 1);
 - **marks**: three or more pieces of ink stay apart even when each grows by 2 pixels
   (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
-- **scribble**: the strokes enclose more holes than a digit can (an 8 has two), or there is
+- **scribble** (a scribble, a picture or a sign: an X, a star, a face, an arrow, a letter):
+  the strokes enclose more holes than a digit can (an 8 has two), or there is
   more ink than any digit carries, or the scribble scorer says so: a small network (48
   tanh units) on :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends,
   junctions and sharp turns, how many times scan lines in four directions cross the
-  strokes, the outline), whose numbers live in ``nnstudio/resources/not_a_digit.npz``
-  (:func:`scribble_scores`). It needs no network: it works the same for any model, and when
-  the file is missing the other checks still run;
+  strokes, the outline, skeleton ends in the corners of the box, ink inside the holes of
+  other ink, how well the drawing matches itself mirrored, which way its edges run), whose
+  numbers live in ``nnstudio/resources/not_a_digit.npz`` (:func:`scribble_scores`). It
+  needs no network: it works the same for any model, and when the file is missing the other
+  checks still run;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
 
 Every threshold was set on calibration data only: the real MNIST training digits (index
@@ -26,8 +29,11 @@ Every threshold was set on calibration data only: the real MNIST training digits
 drawn on the canvas with other seeds than the measured ones, and not-digits drawn with
 another seed (``bench/calibrate_not_a_digit.py`` trains the scorer on half of the digits and
 sets its threshold on the other half). ``bench/bench_not_a_digit.py`` measures the false
-alarms on held-out real digits, re-captured ones and drawn ones, the detection rate on dots,
-bars and eight kinds of scribble, and the cost per drawing. Pure NumPy, no Qt.
+alarms on held-out real digits, re-captured ones and drawn ones (crossed and slashed styles
+among them), the detection rate on dots, bars, eight kinds of scribble and fourteen kinds of
+picture, sign and letter, and the cost per drawing; ``calibrate_not_a_digit.py
+--leave-one-kind-out`` how much of each kind is found when its family of kinds was left out
+of calibration. Pure NumPy, no Qt.
 """
 
 from __future__ import annotations
@@ -59,14 +65,16 @@ REASONS = {
     "blob": "This does not look like a digit: it is a blob of ink, not strokes.",
     "line": "This does not look like a digit: it is a single line.",
     "marks": "This does not look like a digit: it is several separate marks.",
-    "scribble": "This does not look like a digit: it is more like a scribble.",
+    "scribble": "This does not look like a digit: it is more like a scribble or a picture.",
     "unsure": "This does not look much like any digit: the network is unsure.",
 }
 
 #: the measures :func:`doubt_features` stacks, in order
 FEATURES = ("ink", "fill", "log_aspect", "elongation", "thickness", "euler", "log_width",
             "length", "ends", "junctions", "crossings", "busy_lines", "pieces_far",
-            "ink_crossings", "ink_busy_lines", "perimeter", "ink_lines_3", "sharp_turns")
+            "ink_crossings", "ink_busy_lines", "perimeter", "ink_lines_3", "sharp_turns",
+            "corner_ends", "inner_ink", "mirror_lr", "mirror_ud", "turned",
+            "edges_0", "edges_45", "edges_90", "edges_135")
 
 
 def inscribed_radius(mask: np.ndarray) -> np.ndarray:
@@ -150,6 +158,60 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
     return x
 
 
+def mirror_overlap(images: np.ndarray) -> np.ndarray:
+    """How well each image matches itself mirrored left-right, upside down and turned half
+    round, each about the middle of its ink's box: the share of the grey level that a
+    copy so moved (each pixel widened to its 3×3 neighbours, for a trembling hand) covers.
+    float64 (N, 3) in [0, 1]; an X, a plus, a star or a face are high on the first two, most
+    digits (not a 0, an 8 or a 1) low on at least one."""
+    x = _as_batch(images)
+    n, h, w = x.shape
+    mask = x > INK_LEVEL
+    total = np.maximum(x.sum(axis=(1, 2)), 1e-9)
+    out = np.zeros((n, 3))
+
+    def middle2(any_: np.ndarray) -> np.ndarray:  # first + last index of the ink
+        size = any_.shape[1]
+        first = np.argmax(any_, axis=1)
+        last = size - 1 - np.argmax(any_[:, ::-1], axis=1)
+        return np.where(any_.any(axis=1), first + last, size - 1)
+
+    sy, sx = middle2(mask.any(axis=2)), middle2(mask.any(axis=1))
+    src_y = sy[:, None] - np.arange(h)[None]  # (N, H) source row of each mirrored row
+    src_x = sx[:, None] - np.arange(w)[None]
+    wide = padded(x, 0.0, np.float64)
+    wide = np.maximum.reduce([wide[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+                              for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    ok_y = ((src_y >= 0) & (src_y < h))[:, :, None]
+    ok_x = ((src_x >= 0) & (src_x < w))[:, None, :]
+    iy = np.clip(src_y, 0, h - 1)[:, :, None]
+    ix = np.clip(src_x, 0, w - 1)[:, None, :]
+    lr = np.where(ok_x, np.take_along_axis(wide, np.broadcast_to(ix, (n, h, w)), axis=2), 0.0)
+    ud = np.where(ok_y, np.take_along_axis(wide, np.broadcast_to(iy, (n, h, w)), axis=1), 0.0)
+    turned = np.where(ok_y, np.take_along_axis(lr, np.broadcast_to(iy, (n, h, w)), axis=1), 0.0)
+    for k, moved in enumerate((lr, ud, turned)):
+        out[:, k] = np.minimum(x, moved).sum(axis=(1, 2)) / total
+    return out
+
+
+def edge_directions(images: np.ndarray) -> np.ndarray:
+    """Which way the ink's edges run: the grey level's gradient, weighted by its strength,
+    shared among four directions (0, 45, 90 and 135 degrees, each ±22.5). float64 (N, 4),
+    rows sum to 1 (0 without ink). An X's edges run along both diagonals alike, a plus's
+    along the axes; a digit's curves spread over all four or lean one way."""
+    x = _as_batch(images)
+    gy = np.zeros_like(x)
+    gx = np.zeros_like(x)
+    gy[:, 1:-1] = (x[:, 2:] - x[:, :-2]) / 2
+    gx[:, :, 1:-1] = (x[:, :, 2:] - x[:, :, :-2]) / 2
+    mag = np.hypot(gx, gy)
+    # the edge runs across the gradient; fold to 0..180 and split into four bins
+    angle = (np.degrees(np.arctan2(gy, gx)) + 90.0) % 180.0
+    bins = np.floor(((angle + 22.5) % 180.0) / 45.0).astype(np.int64)
+    out = np.stack([(mag * (bins == k)).sum(axis=(1, 2)) for k in range(4)], axis=1)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-9)
+
+
 def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = None,
                    strokes: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """The measures the scribble scorer reads, one row per image: float64 (N, len(FEATURES)).
@@ -175,7 +237,8 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
             s["length"], s["ends"], s["junctions"], s["crossings"], s["busy_lines"],
             s["pieces_far"], cross.max(axis=(1, 2)), (cross >= 4).sum(axis=2).max(axis=1),
             outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1),
-            s["sharp_turns"]]
+            s["sharp_turns"], s["corner_ends"], s["inner_ink"], *mirror_overlap(x).T,
+            *edge_directions(x).T]
     return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
 
 
@@ -210,7 +273,8 @@ def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None =
     return np.tanh(z @ scorer["w1"] + scorer["b1"]) @ scorer["w2"] + float(scorer["b2"])
 
 
-def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[str | None]:
+def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
+                  scorer: dict[str, np.ndarray] | None = None) -> list[str | None]:
     """Why each framed image does not look like a digit: a key of :data:`REASONS` or None.
 
     Parameters
@@ -219,6 +283,8 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[s
         (N, 28, 28) MNIST-framed images in [0, 1] (or one (28, 28) image).
     probs : np.ndarray or None
         (N, k) the network's class probabilities; None leaves out the ``unsure`` check.
+    scorer : dict or None
+        The scribble scorer to use (:func:`load_scorer`'s form); None reads the shipped one.
 
     Returns
     -------
@@ -240,8 +306,8 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None) -> list[s
         conf = p.max(axis=1)
     f = shape_features(x)
     s = stroke_measures(x > INK_LEVEL)
-    score = scribble_scores(doubt_features(x, f, s))
-    scorer = load_scorer()
+    scorer = load_scorer() if scorer is None else scorer
+    score = scribble_scores(doubt_features(x, f, s), scorer)
     out: list[str | None] = []
     for i in range(len(x)):
         if f["ink"][i] <= 0:

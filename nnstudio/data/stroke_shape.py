@@ -138,7 +138,11 @@ def stroke_measures(mask: np.ndarray) -> dict[str, np.ndarray]:
     skeleton pixels where a stroke turns by 90 degrees or more (between neighbours two steps
     apart round the pixel, not counting the diagonal staircase); ``pieces_far``
     the Euler number (pieces minus holes) of the ink grown by two pixels: how many separate
-    marks stay apart (holes of what was drawn mostly close up or count against it).
+    marks stay apart (holes of what was drawn mostly close up or count against it);
+    ``corner_ends`` skeleton ends in the four corners of the ink's box (within a quarter of
+    its width and of its height of a corner: the arms of an X end there, a digit's strokes
+    seldom more than twice); ``inner_ink`` the share of the ink in pieces that lie inside a
+    hole of other ink without touching it (the eyes and mouth of a face; a digit has none).
     """
     m = np.asarray(mask, dtype=bool)
     rows, cols = m.any(axis=2).sum(axis=1), m.any(axis=1).sum(axis=1)
@@ -160,7 +164,66 @@ def stroke_measures(mask: np.ndarray) -> dict[str, np.ndarray]:
         "busy_lines": (cross >= 4).sum(axis=2).max(axis=1).astype(np.float64),
         "sharp_turns": (s & _SHARP[code]).sum(axis=(1, 2)).astype(np.float64),
         "pieces_far": euler_number(_grow(m, 2)).astype(np.float64),
+        "corner_ends": _corner_count(m, s & (count == 1)),
+        "inner_ink": inner_ink(m),
     }
+
+
+def _corner_count(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """How many of ``points`` (N, H, W) lie in the corners of the box of ``mask``: (N,)."""
+    n, h, w = mask.shape
+    rows, cols = mask.any(axis=2), mask.any(axis=1)
+
+    def span(any_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = any_.shape[1]
+        first = np.argmax(any_, axis=1)
+        last = size - 1 - np.argmax(any_[:, ::-1], axis=1)
+        return first.astype(np.float64), np.maximum(last - first, 1).astype(np.float64)
+
+    (y0, hh), (x0, ww) = span(rows), span(cols)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    v = (yy[None] - y0[:, None, None]) / hh[:, None, None]
+    u = (xx[None] - x0[:, None, None]) / ww[:, None, None]
+    corner = (np.minimum(u, 1 - u) < 0.25) & (np.minimum(v, 1 - v) < 0.25)
+    return (points & corner).sum(axis=(1, 2)).astype(np.float64)
+
+
+def _spread(seed: np.ndarray, within: np.ndarray, eight: bool) -> np.ndarray:
+    """``seed`` grown inside ``within`` (both (N, H, W) bool) until it stops growing."""
+    m = seed & within
+    h, w = m.shape[1:]
+    while True:
+        p = padded(m)
+        g = (p[:, 1:1 + h, 1:1 + w] | p[:, :h, 1:1 + w] | p[:, 2:, 1:1 + w]
+             | p[:, 1:1 + h, :w] | p[:, 1:1 + h, 2:])
+        if eight:
+            g |= p[:, :h, :w] | p[:, :h, 2:] | p[:, 2:, :w] | p[:, 2:, 2:]
+        g &= within
+        if np.array_equal(g, m):
+            return m
+        m = g
+
+
+def inner_ink(mask: np.ndarray) -> np.ndarray:
+    """Share of the ink of binary images (N, H, W) in pieces that lie inside a hole of other
+    ink: float (N,) (0 when every piece reaches the outside)."""
+    m = np.asarray(mask, dtype=bool)
+    border = np.zeros(m.shape, dtype=bool)
+    border[:, [0, -1], :] = True
+    border[:, :, [0, -1]] = True
+    outside = _spread(border & ~m, ~m, eight=False)  # background reachable from the edge
+    out = np.zeros(len(m))
+    holed = np.flatnonzero((outside | m).sum(axis=(1, 2)) < m[0].size)  # the others have none
+    if len(holed) == 0:
+        return out
+    m, outside, border = m[holed], outside[holed], border[holed]
+    p = padded(outside)
+    h, w = m.shape[1:]
+    touching = m & (p[:, :h, 1:1 + w] | p[:, 2:, 1:1 + w] | p[:, 1:1 + h, :w]
+                    | p[:, 1:1 + h, 2:] | border)
+    reached = _spread(touching, m, eight=True)
+    out[holed] = (m & ~reached).sum(axis=(1, 2)) / np.maximum(m.sum(axis=(1, 2)), 1)
+    return out
 
 
 def _grow(mask: np.ndarray, steps: int) -> np.ndarray:

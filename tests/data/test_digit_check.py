@@ -165,3 +165,81 @@ def test_bad_shapes_get_a_clear_error() -> None:
         doubt_message(np.zeros((2, 28, 28)))
     with pytest.raises(ValueError, match="one row per image"):
         doubt_reasons(np.zeros((3, 28, 28)), np.full((2, 10), 0.1))
+
+
+# --- pictures of kinds the scorer was never calibrated on (bench/drawn_shapes.py has none
+# of these), drawn with a round pen of three widths at random proportions
+
+
+def strokes_pen(strokes: list[np.ndarray], radius: float, side: int = 112) -> np.ndarray:
+    """Strokes (each (P, 2) in the unit box; one point is a click) drawn with a round pen:
+    every pixel within ``radius`` of a segment is ink."""
+    yy, xx = np.mgrid[0:side, 0:side] / (side - 1)
+    near = np.full((side, side), np.inf)
+    for pts in strokes:
+        pts = np.asarray(pts, dtype=np.float64)
+        pts = pts if len(pts) > 1 else np.vstack([pts, pts])
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
+            dx, dy = x1 - x0, y1 - y0
+            t = np.clip(((xx - x0) * dx + (yy - y0) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
+            near = np.minimum(near, np.hypot(xx - x0 - t * dx, yy - y0 - t * dy))
+    return (near <= radius).astype(np.float32)
+
+
+def ellipse(cx: float, cy: float, rx: float, ry: float, a0: float = 0, a1: float = 360,
+            n: int = 24) -> np.ndarray:
+    t = np.radians(np.linspace(a0, a1, n))
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+
+
+def sun(rng: np.random.Generator) -> list[np.ndarray]:
+    r = rng.uniform(0.13, 0.2)
+    out = [ellipse(0.5, 0.5, r, r)]
+    for a in np.linspace(0, 2 * np.pi, int(rng.integers(6, 11)), endpoint=False) + rng.random():
+        d = np.array([np.cos(a), np.sin(a)])
+        out.append(np.array([0.5 + d * (r + 0.06), 0.5 + d * (r + rng.uniform(0.15, 0.3))]))
+    return out
+
+
+def ticked_box(rng: np.random.Generator) -> list[np.ndarray]:
+    s = rng.uniform(0.25, 0.35)
+    box = 0.5 + s * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]])
+    k = rng.uniform(0.9, 1.3, 2)
+    return [box, 0.5 + s * np.array([[-0.6, 0.0], [-0.1, 0.6], [k[0], -k[1]]])]
+
+
+def eye(rng: np.random.Generator) -> list[np.ndarray]:
+    w, h, r = rng.uniform(0.32, 0.42), rng.uniform(0.14, 0.22), rng.uniform(0.06, 0.1)
+    return [ellipse(0.5, 0.5 + h, w, 2 * h, 200, 340), ellipse(0.5, 0.5 - h, w, 2 * h, 20, 160),
+            ellipse(0.5, 0.5, r, r, n=16)]
+
+
+def fish(rng: np.random.Generator) -> list[np.ndarray]:
+    body = ellipse(0.45, 0.5, rng.uniform(0.22, 0.3), rng.uniform(0.12, 0.18), 20, 340, 30)
+    return [body, np.array([body[-1], [0.9, 0.35], [0.9, 0.65], body[0]]),
+            np.array([[0.33, 0.46]])]
+
+
+@pytest.mark.parametrize("make", [sun, ticked_box, eye, fish], ids=lambda f: f.__name__)
+def test_pictures_of_kinds_never_calibrated_on_are_flagged(make) -> None:
+    rng = np.random.default_rng(0)
+    x = np.stack([to_mnist(strokes_pen(make(rng), (0.012, 0.02, 0.03)[i % 3]))
+                  for i in range(12)])
+    flagged = [r for r in doubt_reasons(x) if r is not None]
+    assert len(flagged) >= 10, flagged
+    assert doubt_message(x[0]) == REASONS[flagged[0]]
+
+
+def test_digits_with_crossing_strokes_are_not_flagged() -> None:
+    """A 4 like a cross, a slashed 0, a 7 with a crossbar, an 8: strokes that cross are not
+    a sign of a picture."""
+    four = [np.array([[0.4, 0.1], [0.18, 0.6]]), np.array([[0.12, 0.6], [0.85, 0.6]]),
+            np.array([[0.62, 0.1], [0.62, 0.92]])]
+    zero = [ellipse(0.5, 0.5, 0.22, 0.38, -90, 272, 30), np.array([[0.75, 0.1], [0.25, 0.9]])]
+    seven = [np.array([[0.2, 0.1], [0.8, 0.1], [0.45, 0.92]]),
+             np.array([[0.35, 0.5], [0.78, 0.48]])]
+    t = np.linspace(0, 2 * np.pi, 40)
+    eight = [np.stack([0.5 + 0.18 * np.sin(2 * t), 0.5 - 0.38 * np.cos(t)], axis=1)]
+    x = np.stack([to_mnist(strokes_pen(s, r)) for s in (four, zero, seven, eight)
+                  for r in (0.02, 0.03)])
+    assert doubt_reasons(x) == [None] * len(x)

@@ -1,5 +1,7 @@
 """The shipped model on the Draw page: hard handwriting styles drawn with real mouse events
-are read right, and things that are not digits are called so."""
+are read right, and things that are not digits are called so: dots, bars, scribbles, a big
+X, a smiley; real MNIST digits traced with the mouse, and digits with strokes that cross (a 4
+like a cross, a slashed 0, a 7 with a crossbar, an 8 in one stroke), are not flagged."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from nnstudio.data.idx import load_idx_dir
+from nnstudio.data.stroke_shape import NEIGHBOURS, skeleton
 from nnstudio.gui.draw.page import DrawPanel
 from nnstudio.gui.session import Session
 
@@ -120,3 +124,101 @@ def test_a_dot_a_bar_or_a_scribble_is_called_not_a_digit(panel, name) -> None:
     draw(panel, HARD["long-stem 7"][2])
     assert panel.prediction.digit.text() == "7"
     assert panel.prediction.doubt_text() == ""
+
+
+# pictures and signs people draw to try the page (board units, x right, y down; brush px)
+PICTURES = {
+    "a big X": (24, [dense((0.12, 0.1), (0.88, 0.9)), dense((0.86, 0.12), (0.14, 0.88))]),
+    "a big X, thin pen, slanted": (10, [dense((0.2, 0.08), (0.75, 0.92)),
+                                        dense((0.82, 0.15), (0.1, 0.8))]),
+    "a smiley": (20, [arc(0.5, 0.5, 0.36, 0.36, -90, 272, 48),
+                      dense((0.37, 0.38), (0.375, 0.4)), dense((0.63, 0.38), (0.635, 0.4)),
+                      arc(0.5, 0.52, 0.2, 0.16, 25, 155, 20)]),
+    "a smiley, thick pen": (32, [arc(0.5, 0.5, 0.4, 0.4, -90, 272, 48),
+                                 dense((0.36, 0.36), (0.365, 0.38)),
+                                 dense((0.64, 0.36), (0.645, 0.38)),
+                                 arc(0.5, 0.55, 0.22, 0.15, 20, 160, 20)]),
+}
+
+def figure_eight(n: int = 60) -> list[tuple[float, float]]:
+    """An 8 in one stroke, crossing itself in the middle."""
+    t = np.linspace(0, 2 * np.pi, n)
+    return list(zip(0.5 + 0.15 * np.sin(2 * t), 0.5 - 0.33 * np.cos(t), strict=True))
+
+
+# digits whose strokes cross or stick out, as people write them
+CROSSED = {
+    "4 like a cross": (24, [dense((0.42, 0.15), (0.25, 0.58)), dense((0.2, 0.58), (0.78, 0.58)),
+                            dense((0.6, 0.15), (0.6, 0.88))]),
+    "0 with a slash": (20, [arc(0.5, 0.5, 0.2, 0.32, -90, 272, 40),
+                            dense((0.72, 0.14), (0.28, 0.86))]),
+    "7 with a crossbar": (24, [dense((0.25, 0.15), (0.75, 0.15), (0.45, 0.85)),
+                               dense((0.38, 0.5), (0.72, 0.48))]),
+    "8 in one stroke": (24, [figure_eight()]),
+}
+
+
+def trace(mask: np.ndarray) -> list[list[tuple[int, int]]]:
+    """The strokes of a one-pixel skeleton (H, W): walks along its pixels, each step to an
+    unwalked neighbour, starting from stroke ends, until every link is walked."""
+    on = {(int(y), int(x)) for y, x in zip(*np.nonzero(mask), strict=True)}
+
+    def near(p: tuple[int, int]) -> list[tuple[int, int]]:
+        return [(p[0] + dy, p[1] + dx) for dy, dx in NEIGHBOURS if (p[0] + dy, p[1] + dx) in on]
+
+    walked: set[frozenset] = set()
+    strokes = []
+    starts = sorted(on, key=lambda p: len(near(p)))  # ends first, then the rest
+    for s in starts:
+        while any(frozenset((s, q)) not in walked for q in near(s)):
+            path, p = [s], s
+            while True:
+                nxt = [q for q in near(p) if frozenset((p, q)) not in walked]
+                if not nxt:
+                    break
+                # straight neighbours before diagonal ones: no corner is cut
+                q = min(nxt, key=lambda q: abs(q[0] - p[0]) + abs(q[1] - p[1]))
+                walked.add(frozenset((p, q)))
+                path.append(q)
+                p = q
+            strokes.append(path)
+    return strokes
+
+
+def test_a_big_x_and_a_smiley_are_not_digits(panel) -> None:
+    for name, (brush, strokes) in PICTURES.items():
+        QTest.keyClick(panel.canvas, Qt.Key.Key_Escape)
+        panel.canvas.set_brush_size(brush)
+        draw(panel, strokes)
+        assert panel.prediction.digit.text() == "?", name
+        assert "does not look like a digit" in panel.prediction.doubt_text(), name
+
+
+def test_digits_with_crossing_strokes_are_not_flagged(panel) -> None:
+    for name, (brush, strokes) in CROSSED.items():
+        QTest.keyClick(panel.canvas, Qt.Key.Key_Escape)
+        panel.canvas.set_brush_size(brush)
+        draw(panel, strokes)
+        assert panel.prediction.doubt_text() == "", name
+        assert panel.prediction.digit.text() != "?", name
+
+
+@pytest.mark.parametrize("start", [0, 1000])
+def test_real_digits_traced_with_the_mouse_are_not_flagged(panel, mnist_dir, start) -> None:
+    """Held-out MNIST digits (never used to calibrate the check), their skeletons drawn on
+    the board with the mouse, one stroke per traced path, with a pen of MNIST's width."""
+    ds = load_idx_dir(mnist_dir)
+    picks = [start + int(np.flatnonzero(ds.y[start:start + 500] == d)[0]) for d in range(10)]
+    panel.canvas.set_brush_size(24)
+    flagged, overlap = {}, []
+    for i in picks:
+        QTest.keyClick(panel.canvas, Qt.Key.Key_Escape)
+        bones = skeleton(ds.x[i][None] > 0.35)[0]
+        strokes = [[((x + 0.5) / 28, (y + 0.5) / 28) for y, x in path] for path in trace(bones)]
+        draw(panel, strokes)
+        if panel.prediction.doubt_text():
+            flagged[i] = panel.prediction.doubt_text()
+        # the page read what was traced: its framed image matches the real digit's
+        overlap.append(np.corrcoef(panel.img28.ravel(), ds.x[i].ravel())[0, 1])
+    assert flagged == {}
+    assert min(overlap) > 0.5, overlap
