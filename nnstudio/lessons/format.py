@@ -29,14 +29,17 @@ Every ``## `` heading starts a step. A directive is a line ``key: value`` whose 
 of :data:`STEP_KEYS` (in a step) or :data:`HEADER_KEYS` (in the header); a line whose first
 word is close to a key (``chek:``) is reported as a likely misspelling, other lines are
 text. Setup keys (``page``, ``view``, ``design``, ``data``, ``weights``, ``settings``) say
-what the app sets up when the step opens; ``lock`` and ``hide`` name widgets (by objectName)
-that are disabled or hidden while it is open. ``check`` lines are data, never code: see
-:mod:`.checks`. ``show`` lines are the actions "show me" performs; ``do`` lines are buttons
-the step offers.
+what the app sets up when the step opens; ``lock`` and ``hide`` name controls (only those of
+:data:`~nnstudio.lessons.controls.CONTROLS`) that are disabled or hidden while it is open.
+``check`` lines are data, never code: see :mod:`.checks`. ``show`` lines are the actions
+"show me" performs; ``do`` lines are buttons the step offers.
 
 Parsing never raises on a bad file: :func:`parse` returns the lesson (possibly partial)
 and a list of :class:`Problem` with line numbers; :func:`load` raises :class:`LessonError`
-carrying all of them.
+carrying all of them. Every number has a range (:mod:`.limits`), files come only from the
+lesson's own folder or the shipped data (:mod:`.files`), and :func:`load` refuses a file
+larger than :data:`~.limits.MAX_FILE_BYTES`. This is the one validation: ``nnstudio lessons
+check`` and the window both read lessons with :func:`load`, so they refuse the same things.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnstudio.lessons.limits import HINT_AFTER, MAX_FILE_BYTES, MAX_PROBLEMS, in_range
 from nnstudio.lessons.setup import SETUP_KEYS
 
 #: keys allowed in the header
@@ -176,6 +180,16 @@ def _names(value: str) -> list[str]:
     return [n.strip() for n in value.split(",") if n.strip()]
 
 
+def _controls(value: str, use: str) -> list[str]:
+    """The controls ``lock:`` or ``hide:`` names (only those of :data:`.controls.CONTROLS`)."""
+    from nnstudio.lessons.controls import control
+
+    names = _names(value)
+    for name in names:
+        control(name, use)
+    return names
+
+
 def _lesson_id(path: str | Path | None) -> str:
     if path is None:
         return "lesson"
@@ -207,6 +221,10 @@ def _header(lines: list[str], problems: list[Problem], lesson: Lesson) -> int:
         raw = lines[i].strip()
         if raw == "---":
             break
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(i + 1, f"more than {MAX_PROBLEMS} problems: reading "
+                                           "stopped here; fix these first"))
+            return len(lines)
         if not raw or raw.startswith("#"):
             continue
         m = _DIRECTIVE.match(raw)
@@ -225,21 +243,26 @@ def _header(lines: list[str], problems: list[Problem], lesson: Lesson) -> int:
         elif key == "summary":
             lesson.summary = value
         elif key in ("order", "hint after"):
+            low, high = (-1e6, 1e6) if key == "order" else HINT_AFTER
             try:
-                number = float(value)
+                number = in_range(float(value[:40]), low, high, f"'{key}'")
             except ValueError:
-                problems.append(Problem(i + 1, f"'{key}' takes a number, not {value!r}"))
+                problems.append(Problem(i + 1, f"'{key}' takes a number from {low:g} to "
+                                               f"{high:g}" + (" (seconds)" if key !=
+                                                              "order" else "")
+                                               + f", not {value[:40]!r}"))
                 continue
             if key == "order":
                 lesson.order = number
-            elif number <= 0:
-                problems.append(Problem(i + 1, "'hint after' is a number of seconds > 0"))
             else:
                 lesson.hint_after = number
-        elif key == "lock":
-            lesson.lock += _names(value)
-        elif key == "hide":
-            lesson.hide += _names(value)
+        elif key in ("lock", "hide"):
+            try:
+                names = _controls(value, key)
+            except ValueError as err:
+                problems.append(Problem(i + 1, str(err)))
+                continue
+            getattr(lesson, key).extend(names)
     else:
         problems.append(Problem(1, "the header is not closed: add a line '---' after it"))
         return len(lines)
@@ -270,6 +293,10 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
     body: list[str] = intro
     for i in range(start, len(lines)):
         n = i + 1
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(n, f"more than {MAX_PROBLEMS} problems: reading stopped "
+                                       "here; fix these first"))
+            break
         raw = lines[i].rstrip()
         stripped = raw.strip()
         if stripped.startswith("## "):
@@ -304,10 +331,8 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
             if key in SETUP_KEYS:
                 check_setup(key, value, base)
                 step.setup.append(Directive(key, value, n))
-            elif key == "lock":
-                step.lock += _names(value)
-            elif key == "hide":
-                step.hide += _names(value)
+            elif key in ("lock", "hide"):
+                getattr(step, key).extend(_controls(value, key))
             elif key == "task":
                 step.task = (step.task + " " + value).strip()
             elif key == "hint":
@@ -349,9 +374,13 @@ def load(path: str | Path, source: str = "shipped") -> Lesson:
     """
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise LessonError(p, [Problem(0, f"cannot be read ({err.strerror or err})")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LessonError(p, [Problem(0, f"is larger than {MAX_FILE_BYTES // 1024} KB: a "
+                                         "lesson is a short text file")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

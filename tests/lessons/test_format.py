@@ -155,7 +155,7 @@ def test_checks_compare_numbers_and_words_without_evaluating_code() -> None:
     for bad, words in [("metric accuracy", "KIND TARGET OP VALUE"),
                        ("code __import__('os') == 1", "unknown check kind"),
                        ("metric state < finished", "compares numbers"),
-                       ("widget lrSpin >= 1", "objectName.property"),
+                       ("widget lrSpin >= 1", "CONTROL.READING"),
                        ("output a,b == 1", "numbers separated by commas"),
                        ("count mistakes <= 3 within", "one value")]:
         with pytest.raises(ValueError, match=words):
@@ -171,7 +171,7 @@ def test_the_perceptrons_passes_are_measured_from_what_the_window_counted() -> N
     ended = parse_check("metric outcome == separated")
     before = Context(values={"pass_mistakes": None, "outcome": None, "passes": 0})
     assert m.measure(mistakes, before) is None and not mistakes.holds(None)
-    assert m.label(mistakes, None) == "Mistakes in the last pass: not measured yet"
+    assert m.label(mistakes, None) == "Mistakes in the last pass: not measured yet · goal: 0"
     assert not ended.holds(m.measure(ended, before))
     after = Context(values={"pass_mistakes": 0.0, "outcome": "separated", "passes": 6})
     assert mistakes.holds(m.measure(mistakes, after)) and ended.holds(m.measure(ended, after))
