@@ -382,3 +382,61 @@ def test_closing_the_window_during_a_lesson_asks_about_the_persons_own_work(
     open_lesson(qtbot, window, "03-cost")
     window.close()
     assert asked == ["my own design"]
+
+
+def test_an_unmet_check_shows_the_value_and_the_goal_and_locks_use_peoples_words(
+        qtbot, window):
+    page = open_lesson(qtbot, window, "01-neuron")
+    settle(qtbot, window)
+    card = page.card
+    first = card.check_labels[0]
+    assert first.text() == "○  The first weight is 0 · goal: 0.5"
+    setup = card.setup_label.text()
+    assert "locked for now: the template chooser, the data list" in setup
+    assert "templateChooser" not in setup and "datasetCombo" not in setup
+    qtbot.mouseClick(card.show_button, LEFT)
+    assert first.text() == "✔  The first weight is 0.5 · goal: 0.5"
+    card.grab().save("/tmp/lesson-safe-goal.png")
+
+
+def test_the_perceptrons_line_never_reads_minus_zero(qtbot, window):
+    import re
+
+    open_lesson(qtbot, window, "02-perceptron")  # weights 0 0, bias 0: threshold -0.0
+    settle(qtbot, window)
+    label = window.findChild(QObject, "neuronLineText")
+    qtbot.waitUntil(lambda: label.isVisible() and "line" in label.text(), timeout=10000)
+    assert "= 0 " in label.text()
+    assert not re.search(r"(?<![\d.])-0(?![\d.])", label.text()), label.text()
+
+
+def test_with_the_lesson_dock_open_card_captions_and_the_roll_controls_are_whole(
+        qtbot, window):
+    window.resize(1280, 800)
+    page = open_lesson(qtbot, window, "02-perceptron")
+    settle(qtbot, window)
+    view = window.train_view
+    click_tab(qtbot, window.tabs, view)
+    assert window.findChild(QObject, "lessonDock").isVisible()
+    cards = (view.epoch_card, view.cost_card, view.val_cost_card, view.acc_card,
+             view.val_acc_card, view.speed_card)
+    assert view.val_cost_card.caption.full_text() == "Held-out mistakes"
+    qtbot.waitUntil(lambda: not any(c.caption.is_elided() for c in cards), timeout=10000)
+    for card in cards:  # the cards take two lines: each inside the page
+        corner = card.mapTo(view, card.rect().bottomRight())
+        assert view.rect().contains(corner), card.objectName()
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    page = open_lesson(qtbot, window, "04-gradient-descent")
+    for _ in range(3):  # to "A valley that is not the deepest" on the Rolling ball view
+        qtbot.mouseClick(page.card.next_button, LEFT)
+    roll = window.pages["insidePage"].views["rollView"]
+    qtbot.waitUntil(lambda: roll.isVisible() and roll.width() > 0, timeout=10000)
+    assert window.findChild(QObject, "lessonDock").isVisible()
+    metrics = roll.preset.fontMetrics()
+    qtbot.waitUntil(lambda: roll.preset.width() > metrics.horizontalAdvance(
+        "Choose an example…") + 20, timeout=10000)
+    for b in (roll.roll_button, roll.step_button, roll.reset_button, roll.rate, roll.start):
+        assert b.width() >= b.sizeHint().width(), b.objectName()
+        corner = b.mapTo(roll, b.rect().bottomRight())
+        assert roll.rect().contains(corner), b.objectName()
+    window.grab().save("/tmp/lesson-safe-dock-roll.png")
