@@ -440,3 +440,30 @@ def test_with_the_lesson_dock_open_card_captions_and_the_roll_controls_are_whole
         corner = b.mapTo(roll, b.rect().bottomRight())
         assert roll.rect().contains(corner), b.objectName()
     window.grab().save("/tmp/lesson-safe-dock-roll.png")
+
+
+def test_lesson_8_draws_the_filters_large_and_their_change_since_the_step_opened(
+        qtbot, window):
+    page = open_lesson(qtbot, window, "08-convolution")
+    settle(qtbot, window)
+    view = window.pages["insidePage"].views["convView"]
+    open_view(qtbot, window, "convView")
+    qtbot.waitUntil(lambda: view.filter_layers[:1] == ["conv1"]
+                    and view.change_picture() is not None, timeout=10000)
+    first = view._filter_items["conv1"]
+    rows, cols = view.filter_picture("conv1").shape[:2]  # 2 rows of 4 filters of 3×3
+    assert (rows, cols) == (7, 15)
+    pixels_per_weight = first.sceneBoundingRect().width() / cols
+    assert 3 * pixels_per_weight >= 48, pixels_per_weight
+    assert not np.abs(view.filter_change()).max() > 0  # nothing changed yet
+    assert "no weight of conv1 has changed since this step opened" in view.change_note.text()
+    click_toolbar(qtbot, window, "actionPlay")
+    qtbot.waitUntil(lambda: len(page.runner.epochs) >= 1, timeout=40000)
+    qtbot.waitUntil(lambda: "largest is" in view.change_note.text(), timeout=10000)
+    change = view.filter_change()
+    assert np.abs(change).max() > 1e-3
+    pic = view.change_picture()
+    assert len({tuple(p) for p in pic.reshape(-1, 4)}) > 8  # the change is drawn, not blank
+    click_toolbar(qtbot, window, "actionStop")
+    qtbot.waitUntil(lambda: window.session.training_state != "running", timeout=20000)
+    view.grab().save("/tmp/lesson-safe-conv-view.png")

@@ -144,6 +144,9 @@ class LessonRunner(QObject):
                     problems.append(f"line {d.line}: {d.key} {d.value}: {exc}")
         self.enforce()
         self._weights_at_open = self._weights()
+        conv = self._part("convView")  # its filters show their change since the step opened
+        if conv is not None and hasattr(conv, "mark_reference"):
+            conv.mark_reference("since this step opened")
         return problems
 
     # ------------------------------------------------------------------ locks
