@@ -63,13 +63,18 @@ class Control:
 
     @property
     def settable(self) -> bool:
-        """Whether ``set NAME VALUE`` may give it a value."""
-        return self.kind in ("number", "choice", "check", "field")
+        """Whether ``set NAME VALUE`` may give it a value (not the data list: its entries
+        can be the person's own files; a lesson sets its data with ``data:``)."""
+        return self.kind in ("number", "choice", "check", "field") and self.name not in FIXED
 
     @property
     def clickable(self) -> bool:
         """Whether ``click NAME`` may press it."""
         return self.kind in ("button", "action")
+
+
+#: controls a lesson may read, lock or hide but never set
+FIXED = frozenset({"datasetCombo"})
 
 
 def _controls(*rows: tuple[str, str, str, str]) -> dict[str, Control]:
@@ -134,6 +139,9 @@ def control(name: str, use: str = "lock") -> Control:
     if found is None:
         raise ValueError(f"{name[:40]!r} is not a control a lesson may {use}: use one of "
                          f"{', '.join(CONTROLS)}")
+    if use == "set" and name in FIXED:
+        raise ValueError(f"{name!r} ({found.title}) cannot be set by a lesson: give the "
+                         "data with 'data: SOURCE'")
     if use == "set" and not found.settable:
         raise ValueError(f"{name!r} ({found.title}) does not take a value: 'set' works on "
                          "spin boxes, lists, check boxes and fields")

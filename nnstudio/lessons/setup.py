@@ -3,7 +3,10 @@
 No Qt here: these functions turn a directive's text into something the window applies
 (a :class:`~nnstudio.core.design.Design`, a weight dict, a data source, settings) and
 raise ``ValueError`` with a clear sentence for text that cannot work. The lesson checker calls
-them on every directive, so a broken lesson is found before anyone opens it.
+them on every directive, so a broken lesson is found before anyone opens it; the window calls
+the same functions again when it applies a directive. Every number has a range
+(:mod:`.limits`: a design of at most 3,000,000 weights, 10,000 epochs, 32-bit seeds, ...), and
+a file is read only from the lesson's folder or the shipped data (:mod:`.files`).
 
 =========  ===================================================================
 key        value
