@@ -90,7 +90,12 @@ def _scan(folder: Path, source: str) -> list[Entry]:
     except OSError:
         return []
     entries = []
+    top = folder.resolve()
     for path in files:
+        if not path.resolve().is_relative_to(top):
+            entries.append(Entry(path, source, None, [Problem(0, "is a link to a file outside "
+                                                             "the lessons folder: not read")]))
+            continue
         try:
             entries.append(Entry(path, source, load(path, source)))
         except LessonError as err:

@@ -64,6 +64,9 @@ def test_no_file_outside_the_lessons_folder_is_read_even_through_a_link(tmp_path
     (folder / "t.lesson.md").write_text(text, encoding="utf-8")
     with pytest.raises(LessonError, match="line 6: 'link.csv' is a link"):
         load(folder / "t.lesson.md")
+    (folder / "away.lesson.md").symlink_to(secret)  # a lesson file that is a link out
+    away = [e for e in find_lessons(yours=folder) if e.path.name == "away.lesson.md"]
+    assert not away[0].ok and "outside the lessons folder" in str(away[0].problems[0])
     ok = text.replace("link.csv", "inside.csv")
     lesson, problems = parse(ok, folder / "t.lesson.md")
     assert problems == []
