@@ -98,6 +98,8 @@ def make_case(rng: random.Random, kind: str, outside: Path) -> bytes:
     if kind == "hostile-line":
         for _ in range(rng.randint(1, 3)):
             at = rng.randint(steps[0] + 1, len(lines)) if steps else len(lines)
+            if steps and rng.random() < 0.5:  # often in the first step, which always opens
+                at = steps[0] + 1
             lines.insert(at, _fill(rng.choice(LINES), rng, outside))
     elif kind == "header":
         lines.insert(rng.randint(1, 3), _fill(rng.choice(HEADER), rng, outside))
