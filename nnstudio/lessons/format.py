@@ -49,7 +49,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnstudio.lessons.limits import HINT_AFTER, MAX_FILE_BYTES, MAX_PROBLEMS, in_range
+from nnstudio.lessons.limits import (
+    HINT_AFTER,
+    MAX_FILE_BYTES,
+    MAX_LINE,
+    MAX_PER_STEP,
+    MAX_PROBLEMS,
+    MAX_STEP_TEXT,
+    MAX_STEPS,
+    in_range,
+)
 from nnstudio.lessons.setup import SETUP_KEYS
 
 #: keys allowed in the header
@@ -298,6 +307,10 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
                                        "here; fix these first"))
             break
         raw = lines[i].rstrip()
+        if len(raw) > MAX_LINE:
+            problems.append(Problem(n, f"the line is {len(raw):,} characters long; a line "
+                                       f"has at most {MAX_LINE:,}"))
+            continue
         stripped = raw.strip()
         if stripped.startswith("## "):
             if step is not None:
@@ -355,7 +368,29 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
     if not lesson.steps and start < len(lines) + 1:
         problems.append(Problem(max(1, start), "the lesson has no steps: start each with "
                                                 "'## Title'"))
+    if len(lesson.steps) > MAX_STEPS:
+        problems.append(Problem(lesson.steps[MAX_STEPS].line, f"a lesson has at most "
+                                                              f"{MAX_STEPS} steps"))
+    if len(lesson.lock) + len(lesson.hide) > MAX_PER_STEP:
+        problems.append(Problem(1, f"the header locks or hides more than {MAX_PER_STEP} "
+                                   "controls"))
+    if len(lesson.intro) > MAX_STEP_TEXT:
+        problems.append(Problem(start + 1, f"the text before the first step is "
+                                           f"{len(lesson.intro):,} characters long; it has at "
+                                           f"most {MAX_STEP_TEXT:,}"))
     for s in lesson.steps:
+        size = sum(len(p) for p in s.text) + len(s.task) + sum(len(h) for h in s.hints)
+        if size > MAX_STEP_TEXT:
+            problems.append(Problem(s.line, f"step '{s.title[:40]}' has {size:,} characters of "
+                                            f"text; a step has at most {MAX_STEP_TEXT:,}: "
+                                            "split it into steps"))
+        for what, items in (("checks", s.checks), ("hints", s.hints), ("show actions", s.show),
+                            ("buttons", s.buttons), ("locked or hidden controls",
+                                                     s.lock + s.hide),
+                            ("set-up lines", s.setup)):
+            if len(items) > MAX_PER_STEP:
+                problems.append(Problem(s.line, f"step '{s.title[:40]}' has {len(items):,} "
+                                                f"{what}; a step has at most {MAX_PER_STEP}"))
         if not s.title:
             problems.append(Problem(s.line, "a step needs a title after '## '"))
         if s.checks and not s.task:

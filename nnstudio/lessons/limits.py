@@ -15,6 +15,12 @@ import re
 MAX_FILE_BYTES = 256 * 1024
 #: parsing stops after this many problems (the first ones are what needs fixing)
 MAX_PROBLEMS = 50
+#: characters of one line, and of the text of one step (the window lays it out as it opens)
+MAX_LINE = 2_000
+MAX_STEP_TEXT = 12_000
+#: checks, hints, actions, buttons, names locked or hidden, set-up lines of one step; steps
+MAX_PER_STEP = 30
+MAX_STEPS = 100
 #: epochs a ``train`` / ``fit`` action or the ``epochs`` setting may ask for
 MAX_EPOCHS = 10_000
 #: passes a ``perceptron`` action may ask for
