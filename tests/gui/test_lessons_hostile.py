@@ -133,3 +133,24 @@ def test_a_long_fit_runs_off_the_windows_thread_and_stop_ends_it(qtbot, window, 
     qtbot.waitUntil(lambda: s.training_state != "running", timeout=10000)
     assert 1 <= len(page.runner.epochs) < 10000 and not card.met
     qtbot.mouseClick(card.leave_button, LEFT)
+
+
+def test_the_window_starts_with_a_damaged_progress_file(qtbot, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "lessons-progress.json").write_text(
+        '{"01-neuron": {"done": [NaN, Infinity, 0], "current": Infinity}, '
+        '"02-perceptron": {"done": Infinity, "current": NaN}}', encoding="utf-8")
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(data))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    w = make_window(tmp_path)
+    qtbot.addWidget(w)
+    qtbot.waitExposed(w)
+    page = page_of(w)
+    texts = [page.list.item(i).text() for i in range(page.list.count())]
+    assert texts[0].endswith("1/3") and texts[1].endswith("0/4")  # what could be read
+    page.list.setCurrentRow(0)
+    qtbot.mouseClick(page.start_button, LEFT)
+    assert page.runner.active and page.card.index == 0
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    w.controller.shutdown(5000)
