@@ -105,6 +105,9 @@ class Check:
         if isinstance(self.value, str):
             text = str(measured).strip().lower()
             want = self.value.lower()
+            if isinstance(measured, bool):  # a yes / no reading: "yes", "true", "on"
+                text = "yes" if measured else "no"
+                want = {"true": "yes", "on": "yes", "false": "no", "off": "no"}.get(want, want)
             if self.op == "==":
                 return text == want
             if self.op == "!=":
