@@ -154,3 +154,34 @@ def test_the_window_starts_with_a_damaged_progress_file(qtbot, tmp_path, monkeyp
     assert page.runner.active and page.card.index == 0
     qtbot.mouseClick(page.card.leave_button, LEFT)
     w.controller.shutdown(5000)
+
+
+READS = ("---\ntitle: Readings\n---\n## Log scale\npage: train\n"
+         "task: Turn on the log scale and set 12 epochs.\n"
+         "check: widget logScaleCheck.checked == yes | Log scale on: {value}\n"
+         "check: widget epochsSpin.value == 12 | Epochs: {value}\n"
+         "check: widget actionPlay.enabled == yes\n")
+
+
+def test_a_check_reads_a_declared_control_through_its_fixed_reader(qtbot, window, tmp_path):
+    folder = tmp_path / "data" / "lessons"
+    folder.mkdir(parents=True)
+    (folder / "reads.lesson.md").write_text(READS, encoding="utf-8")
+    page = page_of(window)
+    page.reload()
+    page.list.setCurrentRow([e.id for e in page.entries].index("reads"))
+    qtbot.mouseClick(page.start_button, LEFT)
+    card = page.card
+    assert not card.met
+    labels = [x.text() for x in card.check_labels]
+    assert labels[0] == "○  Log scale on: no · goal: yes"
+    assert labels[2].startswith("✔  Play is yes")
+    log = window.findChild(QObject, "logScaleCheck")
+    qtbot.mouseClick(log, LEFT, pos=log.rect().center() - log.rect().center() / 2)
+    epochs = window.findChild(QObject, "epochsSpin")
+    epochs.lineEdit().selectAll()
+    qtbot.keyClicks(epochs, "12")
+    qtbot.keyClick(epochs, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: card.met, timeout=10000)
+    assert card.check_labels[0].text() == "✔  Log scale on: yes · goal: yes"
+    qtbot.mouseClick(card.leave_button, LEFT)
