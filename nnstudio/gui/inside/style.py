@@ -282,7 +282,7 @@ def fmt(value: float) -> str:
     """A number in at most four significant digits, e.g. ``0.0123`` or ``1.23e+04``."""
     if value is None or not np.isfinite(value):
         return "–"
-    value = float(value) + 0.0  # -0.0 + 0.0 is 0.0: never "-0"
+    value = float(value) + 0.0      # -0.0 reads "0", never "-0"
     if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
         return f"{value:.2e}"
     return f"{value:.4g}"
