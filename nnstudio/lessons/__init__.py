@@ -4,6 +4,10 @@
 - :mod:`.checks`: checks written as data (a quantity, a comparison, a value)
 - :mod:`.measures`: the quantities checks can measure
 - :mod:`.setup`, :mod:`.actions`: what a step sets up and what "show me" does
+- :mod:`.controls`: the controls a lesson may lock, hide, set, click or read, with the
+  names people call them
+- :mod:`.limits`, :mod:`.files`: the range of every number a lesson gives, and the files it
+  may read (its own folder's and the shipped data)
 - :mod:`.library`: shipped and own lessons, and the learner's progress
 - :mod:`.command`: ``nnstudio lessons`` and ``nnstudio lessons check FILE``
 """

@@ -6,16 +6,21 @@ out (:mod:`nnstudio.gui.lessons.runner`). No Qt here.
 =============  ==============================================================
 verb           does
 =============  ==============================================================
-set NAME V     gives the widget with objectName NAME the value V (a spin box,
-               slider, check box, or the item of a list whose data or text is V)
-click NAME     clicks the button, or triggers the action, with objectName NAME
+set NAME V     gives the control NAME the value V (a spin box, slider, check box,
+               or the item of a list whose data or text is V)
+click NAME     clicks the button, or triggers the action, NAME
 train [N]      trains for N epochs (default: the Epochs setting) with Play
-perceptron N   N passes of the perceptron rule over the loaded data
+perceptron N   N passes of the perceptron rule over the loaded data (with Play)
 reset [SEED]   new random weights
-fit N          trains the network right here for N epochs (small data only)
+fit N          as ``train N``
 design ...     as the setup key ``design:``; likewise weights, data, settings,
 page ...       page and view
 =============  ==============================================================
+
+``set`` and ``click`` name only the controls of :data:`~.controls.CONTROLS` that take a
+value or are pressed; every number has the range of :mod:`.limits`. Training (``train``,
+``fit``, ``perceptron``) always runs in the training process, off the window's thread, and
+the toolbar's Stop ends it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nnstudio.lessons import limits
+from nnstudio.lessons.controls import control
 from nnstudio.lessons.setup import SETUP_KEYS, check_setup
 
 VERBS = ("set", "click", "train", "perceptron", "reset", "fit") + SETUP_KEYS
@@ -46,6 +53,18 @@ class Action:
         return int(self.arg) if self.arg else None
 
 
+def _set_value(value: str) -> None:
+    """Refuse a value for ``set`` that no control can take: a number out of range, or long
+    text."""
+    if len(value) > 80:
+        raise ValueError("'set' gives a control a number or a short word")
+    try:
+        number = float(value)
+    except ValueError:
+        return
+    limits.in_range(number, -limits.MAX_VALUE, limits.MAX_VALUE, "a value to set")
+
+
 def parse_action(text: str, line: int = 0) -> Action:
     """Parse ``show:`` / ``do:`` text into an :class:`Action`.
 
@@ -62,17 +81,23 @@ def parse_action(text: str, line: int = 0) -> Action:
         name, _, value = arg.partition(" ")
         if not _NAME.match(name) or not value.strip():
             raise ValueError("'set' is 'set objectName VALUE', e.g. 'set lrSpin 0.05'")
+        control(name, "set")
+        _set_value(value.strip())
     elif verb == "click":
         if not _NAME.match(arg):
             raise ValueError("'click' names a button or action by objectName, e.g. "
                              "'click actionPlay'")
+        control(arg, "click")
     elif verb in ("train", "reset", "perceptron", "fit"):
         if verb in ("perceptron", "fit") and not arg:
             raise ValueError(f"'{verb}' takes a number of passes, e.g. '{verb} 5'")
         if arg and not arg.isdigit():
-            raise ValueError(f"'{verb}' takes a whole number, not {arg!r}")
-        if verb in ("perceptron", "fit", "train") and arg and int(arg) < 1:
-            raise ValueError(f"'{verb}' takes a number of at least 1")
+            raise ValueError(f"'{verb}' takes a whole number, not {arg[:20]!r}")
+        if arg and verb == "reset":
+            limits.whole(arg, 0, limits.MAX_SEED, "'reset' takes a seed that")
+        elif arg:
+            high = limits.MAX_PASSES if verb == "perceptron" else limits.MAX_EPOCHS
+            limits.whole(arg, 1, high, f"'{verb}' takes a number that")
     else:
         check_setup(verb, arg)
     return Action(verb, arg, line)

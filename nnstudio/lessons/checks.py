@@ -10,13 +10,18 @@ count      a name of :data:`~.measures.COUNTS`   e.g. ``mistakes``, ``layers:Con
 weight     ``node/W[i,j]`` or ``node/b[k]``  one weight or bias of the network
 output     inputs, e.g. ``0.5,0.6``        the network's first output for them
 sum        inputs, e.g. ``0.5,0.6``        a one-neuron network's weighted sum + bias
-widget     ``objectName.property``         a widget's Qt property (``lrSpin.value``)
+widget     ``CONTROL.READING``             a control's value (``lrSpin.value``)
 =========  ==============================  ==========================================
 
 ``OP`` is one of ``< <= > >= == !=``; ``==`` and ``!=`` on numbers allow a tolerance
 (``within 0.01``; default 1e-4). ``VALUE`` is a number (``1,000`` and ``90%`` are allowed:
 ``90%`` is 0.9) or a word (compared as text). ``LABEL`` is shown live next to the check;
 ``{value}`` in it becomes the measured value in the quantity's unit.
+
+A ``widget`` check names one of the controls of :data:`~.controls.CONTROLS` and one of the
+readings it offers (:data:`~.controls.READINGS`: ``value``, ``text``, ``choice``,
+``checked``, ``enabled``, ``visible``); the window has a fixed reader for each, so a check
+never calls anything a lesson names.
 """
 
 from __future__ import annotations
@@ -50,8 +55,13 @@ def parse_number(text: str) -> float:
 
 def parse_inputs(text: str) -> tuple[float, ...]:
     """``"0.5,0.6"`` -> (0.5, 0.6)."""
+    from nnstudio.lessons.limits import MAX_VALUE, in_range
+
+    if len(text) > 4000:
+        raise ValueError("a check gives at most a few hundred input values")
     try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
+        values = tuple(in_range(float(v), -MAX_VALUE, MAX_VALUE, "an input")
+                       for v in text.split(",") if v.strip())
     except ValueError:
         raise ValueError(f"inputs are numbers separated by commas, e.g. 0.5,0.6 (not "
                          f"{text!r})") from None
@@ -95,6 +105,9 @@ class Check:
         if isinstance(self.value, str):
             text = str(measured).strip().lower()
             want = self.value.lower()
+            if isinstance(measured, bool):  # a yes / no reading: "yes", "true", "on"
+                text = "yes" if measured else "no"
+                want = {"true": "yes", "on": "yes", "false": "no", "off": "no"}.get(want, want)
             if self.op == "==":
                 return text == want
             if self.op == "!=":
@@ -167,9 +180,14 @@ def parse_check(text: str, line: int = 0) -> Check:
             raise ValueError(f"a weight is 'node/W[i,j]' or 'node/b[k]', not {target!r}")
     elif kind in ("output", "sum"):
         parse_inputs(target)
-    elif kind == "widget" and not _WIDGET.match(target):
-        raise ValueError(f"a widget check names 'objectName.property', e.g. 'lrSpin.value',"
-                         f" not {target!r}")
+    elif kind == "widget":
+        m = _WIDGET.match(target)
+        if not m:
+            raise ValueError(f"a widget check names 'CONTROL.READING', e.g. 'lrSpin.value',"
+                             f" not {target[:40]!r}")
+        from nnstudio.lessons.controls import reading
+
+        reading(m.group(1), m.group(2))
     return Check(kind, target, op, value, tolerance, label.strip(), line)
 
 

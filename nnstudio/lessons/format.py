@@ -29,14 +29,17 @@ Every ``## `` heading starts a step. A directive is a line ``key: value`` whose 
 of :data:`STEP_KEYS` (in a step) or :data:`HEADER_KEYS` (in the header); a line whose first
 word is close to a key (``chek:``) is reported as a likely misspelling, other lines are
 text. Setup keys (``page``, ``view``, ``design``, ``data``, ``weights``, ``settings``) say
-what the app sets up when the step opens; ``lock`` and ``hide`` name widgets (by objectName)
-that are disabled or hidden while it is open. ``check`` lines are data, never code: see
-:mod:`.checks`. ``show`` lines are the actions "show me" performs; ``do`` lines are buttons
-the step offers.
+what the app sets up when the step opens; ``lock`` and ``hide`` name controls (only those of
+:data:`~nnstudio.lessons.controls.CONTROLS`) that are disabled or hidden while it is open.
+``check`` lines are data, never code: see :mod:`.checks`. ``show`` lines are the actions
+"show me" performs; ``do`` lines are buttons the step offers.
 
 Parsing never raises on a bad file: :func:`parse` returns the lesson (possibly partial)
 and a list of :class:`Problem` with line numbers; :func:`load` raises :class:`LessonError`
-carrying all of them.
+carrying all of them. Every number has a range (:mod:`.limits`), files come only from the
+lesson's own folder or the shipped data (:mod:`.files`), and :func:`load` refuses a file
+larger than :data:`~.limits.MAX_FILE_BYTES`. This is the one validation: ``nnstudio lessons
+check`` and the window both read lessons with :func:`load`, so they refuse the same things.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnstudio.lessons.limits import (
+    HINT_AFTER,
+    MAX_FILE_BYTES,
+    MAX_LINE,
+    MAX_PER_STEP,
+    MAX_PROBLEMS,
+    MAX_STEP_TEXT,
+    MAX_STEPS,
+    in_range,
+)
 from nnstudio.lessons.setup import SETUP_KEYS
 
 #: keys allowed in the header
@@ -176,6 +189,16 @@ def _names(value: str) -> list[str]:
     return [n.strip() for n in value.split(",") if n.strip()]
 
 
+def _controls(value: str, use: str) -> list[str]:
+    """The controls ``lock:`` or ``hide:`` names (only those of :data:`.controls.CONTROLS`)."""
+    from nnstudio.lessons.controls import control
+
+    names = _names(value)
+    for name in names:
+        control(name, use)
+    return names
+
+
 def _lesson_id(path: str | Path | None) -> str:
     if path is None:
         return "lesson"
@@ -207,6 +230,10 @@ def _header(lines: list[str], problems: list[Problem], lesson: Lesson) -> int:
         raw = lines[i].strip()
         if raw == "---":
             break
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(i + 1, f"more than {MAX_PROBLEMS} problems: reading "
+                                           "stopped here; fix these first"))
+            return len(lines)
         if not raw or raw.startswith("#"):
             continue
         m = _DIRECTIVE.match(raw)
@@ -225,21 +252,26 @@ def _header(lines: list[str], problems: list[Problem], lesson: Lesson) -> int:
         elif key == "summary":
             lesson.summary = value
         elif key in ("order", "hint after"):
+            low, high = (-1e6, 1e6) if key == "order" else HINT_AFTER
             try:
-                number = float(value)
+                number = in_range(float(value[:40]), low, high, f"'{key}'")
             except ValueError:
-                problems.append(Problem(i + 1, f"'{key}' takes a number, not {value!r}"))
+                problems.append(Problem(i + 1, f"'{key}' takes a number from {low:g} to "
+                                               f"{high:g}" + (" (seconds)" if key !=
+                                                              "order" else "")
+                                               + f", not {value[:40]!r}"))
                 continue
             if key == "order":
                 lesson.order = number
-            elif number <= 0:
-                problems.append(Problem(i + 1, "'hint after' is a number of seconds > 0"))
             else:
                 lesson.hint_after = number
-        elif key == "lock":
-            lesson.lock += _names(value)
-        elif key == "hide":
-            lesson.hide += _names(value)
+        elif key in ("lock", "hide"):
+            try:
+                names = _controls(value, key)
+            except ValueError as err:
+                problems.append(Problem(i + 1, str(err)))
+                continue
+            getattr(lesson, key).extend(names)
     else:
         problems.append(Problem(1, "the header is not closed: add a line '---' after it"))
         return len(lines)
@@ -270,7 +302,15 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
     body: list[str] = intro
     for i in range(start, len(lines)):
         n = i + 1
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(n, f"more than {MAX_PROBLEMS} problems: reading stopped "
+                                       "here; fix these first"))
+            break
         raw = lines[i].rstrip()
+        if len(raw) > MAX_LINE:
+            problems.append(Problem(n, f"the line is {len(raw):,} characters long; a line "
+                                       f"has at most {MAX_LINE:,}"))
+            continue
         stripped = raw.strip()
         if stripped.startswith("## "):
             if step is not None:
@@ -304,10 +344,8 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
             if key in SETUP_KEYS:
                 check_setup(key, value, base)
                 step.setup.append(Directive(key, value, n))
-            elif key == "lock":
-                step.lock += _names(value)
-            elif key == "hide":
-                step.hide += _names(value)
+            elif key in ("lock", "hide"):
+                getattr(step, key).extend(_controls(value, key))
             elif key == "task":
                 step.task = (step.task + " " + value).strip()
             elif key == "hint":
@@ -330,7 +368,29 @@ def parse(text: str, path: str | Path | None = None) -> tuple[Lesson, list[Probl
     if not lesson.steps and start < len(lines) + 1:
         problems.append(Problem(max(1, start), "the lesson has no steps: start each with "
                                                 "'## Title'"))
+    if len(lesson.steps) > MAX_STEPS:
+        problems.append(Problem(lesson.steps[MAX_STEPS].line, f"a lesson has at most "
+                                                              f"{MAX_STEPS} steps"))
+    if len(lesson.lock) + len(lesson.hide) > MAX_PER_STEP:
+        problems.append(Problem(1, f"the header locks or hides more than {MAX_PER_STEP} "
+                                   "controls"))
+    if len(lesson.intro) > MAX_STEP_TEXT:
+        problems.append(Problem(start + 1, f"the text before the first step is "
+                                           f"{len(lesson.intro):,} characters long; it has at "
+                                           f"most {MAX_STEP_TEXT:,}"))
     for s in lesson.steps:
+        size = sum(len(p) for p in s.text) + len(s.task) + sum(len(h) for h in s.hints)
+        if size > MAX_STEP_TEXT:
+            problems.append(Problem(s.line, f"step '{s.title[:40]}' has {size:,} characters of "
+                                            f"text; a step has at most {MAX_STEP_TEXT:,}: "
+                                            "split it into steps"))
+        for what, items in (("checks", s.checks), ("hints", s.hints), ("show actions", s.show),
+                            ("buttons", s.buttons), ("locked or hidden controls",
+                                                     s.lock + s.hide),
+                            ("set-up lines", s.setup)):
+            if len(items) > MAX_PER_STEP:
+                problems.append(Problem(s.line, f"step '{s.title[:40]}' has {len(items):,} "
+                                                f"{what}; a step has at most {MAX_PER_STEP}"))
         if not s.title:
             problems.append(Problem(s.line, "a step needs a title after '## '"))
         if s.checks and not s.task:
@@ -349,9 +409,13 @@ def load(path: str | Path, source: str = "shipped") -> Lesson:
     """
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise LessonError(p, [Problem(0, f"cannot be read ({err.strerror or err})")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LessonError(p, [Problem(0, f"is larger than {MAX_FILE_BYTES // 1024} KB: a "
+                                         "lesson is a short text file")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

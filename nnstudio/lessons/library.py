@@ -3,13 +3,15 @@
 Shipped lessons live in ``nnstudio/resources/lessons``; a teacher's or learner's own lessons
 in the ``lessons`` folder of the data folder (``NNSTUDIO_DATA_DIR`` or platformdirs' user
 data folder). A broken file is listed with its problems instead of stopping anything.
-Progress is a small JSON file in the data folder, written atomically.
+Progress is a small JSON file in the data folder, written atomically; a damaged one (not JSON,
+NaN, Infinity, wrong types) is read as "nothing done yet" where it is damaged.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,20 @@ from nnstudio.lessons.format import SUFFIX, Lesson, LessonError, Problem, load
 
 log = logging.getLogger(__name__)
 PROGRESS_FILE = "lessons-progress.json"
+#: a step index a progress file may hold (anything larger is damage)
+MAX_STEPS = 10_000
+#: a progress file larger than this is damage (it holds a few numbers per lesson)
+MAX_PROGRESS_BYTES = 1 << 20
+
+
+def _step_index(value: object) -> int | None:
+    """A step index from the progress file: a whole number 0..MAX_STEPS, else None (NaN,
+    Infinity, text, booleans and huge numbers are damage and ignored)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value != int(value) or not 0 <= value < MAX_STEPS:
+        return None
+    return int(value)
 
 
 def shipped_folder() -> Path:
@@ -74,7 +90,12 @@ def _scan(folder: Path, source: str) -> list[Entry]:
     except OSError:
         return []
     entries = []
+    top = folder.resolve()
     for path in files:
+        if not path.resolve().is_relative_to(top):
+            entries.append(Entry(path, source, None, [Problem(0, "is a link to a file outside "
+                                                             "the lessons folder: not read")]))
+            continue
         try:
             entries.append(Entry(path, source, load(path, source)))
         except LessonError as err:
@@ -124,21 +145,25 @@ class Progress:
         self.path = Path(path)
         self._data: dict[str, dict] = {}
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            with self.path.open("rb") as f:
+                text = f.read(MAX_PROGRESS_BYTES + 1)
+            raw = json.loads(text) if len(text) <= MAX_PROGRESS_BYTES else None
             if isinstance(raw, dict):
                 self._data = {str(k): v for k, v in raw.items() if isinstance(v, dict)}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             self._data = {}
 
     def done(self, lesson_id: str) -> set[int]:
-        """Indices of the steps met."""
+        """Indices of the steps met (anything else in a damaged file is left out)."""
         steps = self._data.get(lesson_id, {}).get("done", [])
-        return {int(s) for s in steps if isinstance(s, int | float)}
+        if not isinstance(steps, list):
+            return set()
+        return {i for i in (_step_index(s) for s in steps[:MAX_STEPS]) if i is not None}
 
     def current(self, lesson_id: str) -> int:
-        """The step the learner was on last time (0 when new)."""
-        value = self._data.get(lesson_id, {}).get("current", 0)
-        return int(value) if isinstance(value, int | float) else 0
+        """The step the learner was on last time (0 when new or unreadable)."""
+        value = _step_index(self._data.get(lesson_id, {}).get("current", 0))
+        return 0 if value is None else value
 
     def fraction(self, lesson_id: str, n_steps: int) -> float:
         """Share of the lesson's steps met, 0..1."""

@@ -17,6 +17,9 @@ import numpy as np
 
 from nnstudio.lessons.checks import Check, parse_inputs, weight_target, widget_target
 
+#: how each comparison reads in a goal ("at least 90%")
+_GOAL_WORDS = {"==": "", "!=": "not ", "<": "below ", "<=": "at most ", ">": "above ",
+               ">=": "at least "}
 #: samples used for accuracy, loss and mistakes (the first ones of the loaded data)
 MAX_SAMPLES = 2000
 #: samples × parameters above which data passes wait while training runs
@@ -203,12 +206,24 @@ class Measurer:
             return f"{int(v):,}"
         return f"{v:.4g}"
 
+    def goal(self, check: Check) -> str:
+        """What the check asks for, in the quantity's unit: ``0.5``, ``at least 90.0%``."""
+        target = check.value if isinstance(check.value, str) else self.text(check,
+                                                                              check.value)
+        return _GOAL_WORDS[check.op] + str(target)
+
     def label(self, check: Check, value: Any) -> str:
-        """The check's live text: its label with ``{value}`` filled in, or a plain form."""
+        """The check's live text: the value now and the goal, side by side (its label with
+        ``{value}`` filled in, or a plain form), e.g. ``The first weight is 0 · goal: 0.5``."""
         shown = self.text(check, value)
         if check.label:
-            return check.label.replace("{value}", shown)
-        return f"{check.kind} {check.target} is {shown}; it must be {check.op} {check.value}"
+            return f"{check.label.replace('{value}', shown)} · goal: {self.goal(check)}"
+        what = f"{check.kind} {check.target}"
+        if check.kind == "widget":
+            from nnstudio.lessons.controls import title
+
+            what = title(widget_target(check.target)[0])
+        return f"{what} is {shown} · goal: {self.goal(check)}"
 
     # ------------------------------------------------------------------ kinds
     def weight(self, target: str, ctx: Context) -> float | None:

@@ -3,7 +3,10 @@
 No Qt here: these functions turn a directive's text into something the window applies
 (a :class:`~nnstudio.core.design.Design`, a weight dict, a data source, settings) and
 raise ``ValueError`` with a clear sentence for text that cannot work. The lesson checker calls
-them on every directive, so a broken lesson is found before anyone opens it.
+them on every directive, so a broken lesson is found before anyone opens it; the window calls
+the same functions again when it applies a directive. Every number has a range
+(:mod:`.limits`: a design of at most 3,000,000 weights, 10,000 epochs, 32-bit seeds, ...), and
+a file is read only from the lesson's folder or the shipped data (:mod:`.files`).
 
 =========  ===================================================================
 key        value
@@ -26,10 +29,14 @@ view       ``boundary``, ``cost``, ``roll``, ``conv``, ``evaluation``, ``estimat
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import numpy as np
+
+from nnstudio.lessons import limits
+from nnstudio.lessons.files import check_data, lesson_file
 
 #: setup keys of a step, applied in this order when it opens
 SETUP_KEYS = ("design", "weights", "data", "settings", "page", "view")
@@ -42,8 +49,6 @@ VIEWS = {"boundary": "boundaryView", "cost": "costView", "conv": "convView",
          "diagram": "diagram"}
 SETTINGS = {"lr": float, "batch": int, "epochs": int, "optimizer": str, "l2": float,
             "val": int, "shift": int, "seed": int}
-DATA_SOURCES = ("synthetic", "mnist", "fashion-mnist", "idx", "toy", "cars", "perceptron",
-                "3v7", "csv", "mine")
 LAYERS = {"dense": "Dense", "conv": "Conv2D", "pool": "MaxPool2D", "flatten": "Flatten",
           "dropout": "Dropout"}
 
@@ -93,12 +98,18 @@ def parse_settings(value: str) -> dict[str, float | int | str]:
             raise ValueError(f"settings are 'name=value' with names {', '.join(SETTINGS)} "
                              f"(not {part!r})")
         kind = SETTINGS[key]
+        if kind is int:
+            low, high = limits.SETTING_RANGES[key]
+            out[key] = limits.whole(raw, int(low), int(high), f"setting {key}")
+            continue
         try:
-            out[key] = kind(raw)
+            out[key] = kind(raw[:40])
         except ValueError:
-            raise ValueError(f"setting {key} takes a {kind.__name__}, not {raw!r}") from None
-        if kind is not str and out[key] < 0:
-            raise ValueError(f"setting {key} must not be negative")
+            raise ValueError(f"setting {key} takes a {kind.__name__}, not {raw[:40]!r}") \
+                from None
+        if kind is float:
+            low, high = limits.SETTING_RANGES[key]
+            limits.in_range(float(out[key]), low, high, f"setting {key}")
     if "optimizer" in out:
         from nnstudio.core.training import OPTIMIZERS
 
@@ -113,9 +124,9 @@ def parse_settings(value: str) -> dict[str, float | int | str]:
 def parse_weights(value: str) -> dict[str, list[float]] | int:
     """``"n/W = 0.5 0.7; n/b = -0.5"`` -> {"n/W": [0.5, 0.7], "n/b": [-0.5]}; ``"seed 3"`` -> 3."""
     v = value.strip()
-    m = re.fullmatch(r"seed\s+(\d+)", v)
+    m = re.fullmatch(r"seed\s+(\S+)", v)
     if m:
-        return int(m.group(1))
+        return limits.whole(m.group(1), 0, limits.MAX_SEED, "a seed")
     out: dict[str, list[float]] = {}
     for part in v.split(";"):
         if not part.strip():
@@ -125,12 +136,17 @@ def parse_weights(value: str) -> dict[str, list[float]] | int:
         if not sep or not re.fullmatch(r"[A-Za-z0-9_]+/[A-Za-z0-9_]+", name):
             raise ValueError(f"weights are 'node/W = 0.5 0.7; node/b = -0.5' or 'seed N' "
                              f"(not {part.strip()!r})")
+        words = numbers.replace(",", " ").split()
+        if len(words) > limits.MAX_VALUES:
+            raise ValueError(f"give {name} at most {limits.MAX_VALUES:,} values")
         try:
-            out[name] = [float(x) for x in numbers.replace(",", " ").split()]
+            out[name] = [float(x) for x in words]
         except ValueError:
             raise ValueError(f"the values of {name} must be numbers") from None
         if not out[name]:
             raise ValueError(f"give {name} at least one value")
+        for x in out[name]:
+            limits.in_range(x, -limits.MAX_VALUE, limits.MAX_VALUE, f"a value of {name}")
     return out
 
 
@@ -168,37 +184,14 @@ def parse_data(value: str, base: Path | None = None) -> tuple[str, int]:
         parts = parts[:1]
     if len(parts) != 1:
         raise ValueError(f"data is one source, optionally 'size=16' (not {value!r})")
-    spec = parts[0]
-    for piece in spec.split("+"):
-        head = piece.split(":")[0]
-        if head not in DATA_SOURCES:
-            raise ValueError(f"unknown data source {head!r}: use one of "
-                             f"{', '.join(DATA_SOURCES)}")
-    if spec.startswith("csv:"):
-        rest = spec[4:]
-        file, sep, opts = rest.partition(":")
-        if not sep or "label=" not in opts:
-            raise ValueError("a table is 'csv:FILE:label=COLUMN'")
-        path = resolve_file(file, base)
-        if path is None:
-            raise ValueError(f"the table {file!r} is neither next to the lesson nor shipped "
-                             "with nnstudio")
-        spec = f"csv:{path}:{opts}"
+    spec = check_data(parts[0], base)
     return spec, size
 
 
 def resolve_file(name: str, base: Path | None) -> Path | None:
-    """A file named by a lesson: absolute, next to the lesson, or in the shipped data."""
-    from nnstudio.resources import resource_path
-
-    p = Path(name)
-    if p.is_absolute():
-        return p if p.is_file() else None
-    for folder in ([base] if base is not None else []) + [resource_path("data"),
-                                                           resource_path("lessons")]:
-        if (folder / p).is_file():
-            return (folder / p).resolve()
-    return None
+    """A file named by a lesson: next to the lesson, or in the shipped data (never outside
+    them; see :func:`~nnstudio.lessons.files.lesson_file`)."""
+    return lesson_file(name, base)
 
 
 def build_design(value: str, base: Path | None = None, *, check_files: bool = True):
@@ -228,18 +221,20 @@ def build_design(value: str, base: Path | None = None, *, check_files: bool = Tr
                 return None
             raise ValueError(f"the design file {words[1]!r} is not next to the lesson")
         try:
-            return load_design(path)
+            return check_size(load_design(path))
         except (OSError, ValueError) as err:
             raise ValueError(f"the design file {words[1]!r} cannot be used: {err}") from None
     if how != "chain" or len(words) < 3:
         raise ValueError("a design is 'template NAME', 'file NAME.json' or "
                          "'chain SHAPE LAYER ... loss=LOSS' (e.g. 'chain 2 dense:4:tanh "
                          "dense:1:sigmoid loss=binary_cross_entropy')")
-    try:
-        shape = [int(s) for s in words[1].split("x")]
-    except ValueError:
-        raise ValueError(f"the input shape is like 2, 784 or 1x16x16 (not {words[1]!r})") \
-            from None
+    shape = [limits.whole(s, 1, limits.MAX_INPUTS, "an input size")
+             for s in words[1].split("x")[:4]]
+    if len(words[1].split("x")) > 3 or math.prod(shape) > limits.MAX_INPUTS:
+        raise ValueError(f"the input shape is like 2, 784 or 1x16x16, with at most "
+                         f"{limits.MAX_INPUTS:,} inputs (not {words[1][:40]!r})")
+    if len(words) > limits.MAX_LAYERS + 3:
+        raise ValueError(f"a chain design has at most {limits.MAX_LAYERS} layers")
     loss, layers = "cross_entropy", []
     for i, word in enumerate(words[2:], 1):
         if word.startswith("loss="):
@@ -251,33 +246,51 @@ def build_design(value: str, base: Path | None = None, *, check_files: bool = Tr
         kind = LAYERS[name]
         try:
             params = _layer_params(name, args)
-        except (ValueError, IndexError):
-            raise ValueError(f"layer {word!r} is not written right: e.g. dense:10:relu, "
-                             "conv:8:3:relu, pool:2, flatten, dropout:0.3") from None
+        except (ValueError, IndexError) as err:
+            why = f" ({err})" if "must be" in str(err) else ""
+            raise ValueError(f"layer {word[:40]!r} is not written right{why}: e.g. "
+                             "dense:10:relu, conv:8:3:relu, pool:2, flatten, dropout:0.3") \
+                from None
         layers.append((f"{kind.lower()}{i}", kind, params))
     try:
         design = chain("lesson", shape, layers, loss)
         design.check()
     except DesignError as err:
         raise ValueError(f"this design cannot work: {err}") from None
+    return check_size(design)
+
+
+def check_size(design):
+    """``design`` when it is small enough for a lesson to set up (parameters and training
+    memory); ValueError saying its size otherwise."""
+    analysis = design.analyze()
+    if analysis.total_params > limits.MAX_PARAMS:
+        raise ValueError(f"this design has {analysis.total_params:,} weights; a lesson's "
+                         f"design has at most {limits.MAX_PARAMS:,}")
+    need = design.memory_estimate(batch_size=32)
+    if need > limits.MAX_DESIGN_BYTES:
+        raise ValueError(f"this design needs {need / 2**20:,.0f} MB to train; a lesson's "
+                         f"design needs at most {limits.MAX_DESIGN_BYTES // 2**20} MB")
     return design
 
 
 def _layer_params(name: str, args: list[str]) -> dict:
     if name == "dense":
-        params: dict = {"units": int(args[0])}
+        params: dict = {"units": limits.whole(args[0], 1, 65_536, "a dense layer's units")}
         if len(args) > 1:
             params["activation"] = args[1]
         return params
     if name == "conv":
-        params = {"filters": int(args[0]), "kernel_size": int(args[1]), "padding": "same"}
+        params = {"filters": limits.whole(args[0], 1, 1024, "a conv layer's filters"),
+                  "kernel_size": limits.whole(args[1], 1, 31, "a conv layer's kernel size"),
+                  "padding": "same"}
         if len(args) > 2:
             params["activation"] = args[2]
         return params
     if name == "pool":
-        return {"pool_size": int(args[0]) if args else 2}
+        return {"pool_size": limits.whole(args[0], 1, 16, "a pool size") if args else 2}
     if name == "dropout":
-        return {"rate": float(args[0])}
+        return {"rate": limits.in_range(float(args[0]), 0.0, 0.99, "a dropout rate")}
     if args:
         raise ValueError("flatten takes no arguments")
     return {}

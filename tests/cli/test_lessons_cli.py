@@ -41,3 +41,14 @@ def test_lessons_check_prints_every_problem_with_its_line_and_exits_2(tmp_path, 
     assert "cannot be read" in capsys.readouterr().err
     assert cli.main(["lessons", "check"]) == 2
     assert "needs a lesson file" in capsys.readouterr().err
+
+
+def test_lessons_check_is_clean_on_every_shipped_lesson(capsys):
+    from nnstudio.lessons.library import shipped_folder
+
+    files = sorted(shipped_folder().glob("*.lesson.md"))
+    assert len(files) >= 11
+    for path in files:
+        assert cli.main(["lessons", "check", str(path)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr()
+    assert out.err == "" and out.out.count(": ok\n") == len(files)

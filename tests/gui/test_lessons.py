@@ -382,3 +382,88 @@ def test_closing_the_window_during_a_lesson_asks_about_the_persons_own_work(
     open_lesson(qtbot, window, "03-cost")
     window.close()
     assert asked == ["my own design"]
+
+
+def test_an_unmet_check_shows_the_value_and_the_goal_and_locks_use_peoples_words(
+        qtbot, window):
+    page = open_lesson(qtbot, window, "01-neuron")
+    settle(qtbot, window)
+    card = page.card
+    first = card.check_labels[0]
+    assert first.text() == "○  The first weight is 0 · goal: 0.5"
+    setup = card.setup_label.text()
+    assert "locked for now: the template chooser, the data list" in setup
+    assert "templateChooser" not in setup and "datasetCombo" not in setup
+    qtbot.mouseClick(card.show_button, LEFT)
+    assert first.text() == "✔  The first weight is 0.5 · goal: 0.5"
+    card.grab().save("/tmp/lesson-safe-goal.png")
+
+
+def test_the_perceptrons_line_never_reads_minus_zero(qtbot, window):
+    import re
+
+    open_lesson(qtbot, window, "02-perceptron")  # weights 0 0, bias 0: threshold -0.0
+    settle(qtbot, window)
+    label = window.findChild(QObject, "neuronLineText")
+    qtbot.waitUntil(lambda: label.isVisible() and "line" in label.text(), timeout=10000)
+    assert "= 0 " in label.text()
+    assert not re.search(r"(?<![\d.])-0(?![\d.])", label.text()), label.text()
+
+
+def test_with_the_lesson_dock_open_card_captions_and_the_roll_controls_are_whole(
+        qtbot, window):
+    window.resize(1280, 800)
+    page = open_lesson(qtbot, window, "02-perceptron")
+    settle(qtbot, window)
+    view = window.train_view
+    click_tab(qtbot, window.tabs, view)
+    assert window.findChild(QObject, "lessonDock").isVisible()
+    cards = (view.epoch_card, view.cost_card, view.val_cost_card, view.acc_card,
+             view.val_acc_card, view.speed_card)
+    assert view.val_cost_card.caption.full_text() == "Held-out mistakes"
+    qtbot.waitUntil(lambda: not any(c.caption.is_elided() for c in cards), timeout=10000)
+    for card in cards:  # the cards take two lines: each inside the page
+        corner = card.mapTo(view, card.rect().bottomRight())
+        assert view.rect().contains(corner), card.objectName()
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    page = open_lesson(qtbot, window, "04-gradient-descent")
+    for _ in range(3):  # to "A valley that is not the deepest" on the Rolling ball view
+        qtbot.mouseClick(page.card.next_button, LEFT)
+    roll = window.pages["insidePage"].views["rollView"]
+    qtbot.waitUntil(lambda: roll.isVisible() and roll.width() > 0, timeout=10000)
+    assert window.findChild(QObject, "lessonDock").isVisible()
+    metrics = roll.preset.fontMetrics()
+    qtbot.waitUntil(lambda: roll.preset.width() > metrics.horizontalAdvance(
+        "Choose an example…") + 20, timeout=10000)
+    for b in (roll.roll_button, roll.step_button, roll.reset_button, roll.rate, roll.start):
+        assert b.width() >= b.sizeHint().width(), b.objectName()
+        corner = b.mapTo(roll, b.rect().bottomRight())
+        assert roll.rect().contains(corner), b.objectName()
+    window.grab().save("/tmp/lesson-safe-dock-roll.png")
+
+
+def test_lesson_8_draws_the_filters_large_and_their_change_since_the_step_opened(
+        qtbot, window):
+    page = open_lesson(qtbot, window, "08-convolution")
+    settle(qtbot, window)
+    view = window.pages["insidePage"].views["convView"]
+    open_view(qtbot, window, "convView")
+    qtbot.waitUntil(lambda: view.filter_layers[:1] == ["conv1"]
+                    and view.change_picture() is not None, timeout=10000)
+    first = view._filter_items["conv1"]
+    rows, cols = view.filter_picture("conv1").shape[:2]  # 2 rows of 4 filters of 3×3
+    assert (rows, cols) == (7, 15)
+    pixels_per_weight = first.sceneBoundingRect().width() / cols
+    assert 3 * pixels_per_weight >= 48, pixels_per_weight
+    assert not np.abs(view.filter_change()).max() > 0  # nothing changed yet
+    assert "no weight of conv1 has changed since this step opened" in view.change_note.text()
+    click_toolbar(qtbot, window, "actionPlay")
+    qtbot.waitUntil(lambda: len(page.runner.epochs) >= 1, timeout=40000)
+    qtbot.waitUntil(lambda: "largest is" in view.change_note.text(), timeout=10000)
+    change = view.filter_change()
+    assert np.abs(change).max() > 1e-3
+    pic = view.change_picture()
+    assert len({tuple(p) for p in pic.reshape(-1, 4)}) > 8  # the change is drawn, not blank
+    click_toolbar(qtbot, window, "actionStop")
+    qtbot.waitUntil(lambda: window.session.training_state != "running", timeout=20000)
+    view.grab().save("/tmp/lesson-safe-conv-view.png")

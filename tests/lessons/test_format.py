@@ -149,13 +149,17 @@ def test_checks_compare_numbers_and_words_without_evaluating_code() -> None:
     assert not c.holds(None) and not c.holds(float("nan"))
     eq = parse_check("weight n/W[0] == 0.7 within 0.01")
     assert eq.holds(0.699999) and eq.holds(0.705) and not eq.holds(0.72)
+    on = parse_check("widget logScaleCheck.checked == yes")
+    assert on.holds(True) and not on.holds(False)
+    assert parse_check("widget actionPlay.enabled == true").holds(True)
+    assert parse_check("widget lrSpin.enabled != off").holds(True)
     word = parse_check("metric state == finished")
     assert word.holds("Finished") and not word.holds("running")
     assert parse_number("90%") == pytest.approx(0.9)
     for bad, words in [("metric accuracy", "KIND TARGET OP VALUE"),
                        ("code __import__('os') == 1", "unknown check kind"),
                        ("metric state < finished", "compares numbers"),
-                       ("widget lrSpin >= 1", "objectName.property"),
+                       ("widget lrSpin >= 1", "CONTROL.READING"),
                        ("output a,b == 1", "numbers separated by commas"),
                        ("count mistakes <= 3 within", "one value")]:
         with pytest.raises(ValueError, match=words):
@@ -171,7 +175,7 @@ def test_the_perceptrons_passes_are_measured_from_what_the_window_counted() -> N
     ended = parse_check("metric outcome == separated")
     before = Context(values={"pass_mistakes": None, "outcome": None, "passes": 0})
     assert m.measure(mistakes, before) is None and not mistakes.holds(None)
-    assert m.label(mistakes, None) == "Mistakes in the last pass: not measured yet"
+    assert m.label(mistakes, None) == "Mistakes in the last pass: not measured yet · goal: 0"
     assert not ended.holds(m.measure(ended, before))
     after = Context(values={"pass_mistakes": 0.0, "outcome": "separated", "passes": 6})
     assert mistakes.holds(m.measure(mistakes, after)) and ended.holds(m.measure(ended, after))

@@ -1,4 +1,11 @@
-"""Convolution: the filters of every Conv2D layer and the feature maps of the drawing."""
+"""Convolution: the filters of every Conv2D layer and the feature maps of the drawing.
+
+The first layer's filters are drawn large (a 3×3 filter at least :data:`FILTER_PX` pixels
+wide), and beside them how each weight changed since a moment to compare with: when the
+design was set, or when :meth:`ConvolutionView.mark_reference` was last called (the "Compare
+from now" button, or a lesson's step opening). The change has its own colour scale, so the
+small steps of training are visible long before the filters themselves look different.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from nnstudio.core.design import format_shape
 from nnstudio.gui.inside.base import InsightView
@@ -27,13 +34,17 @@ from nnstudio.gui.session import Session
 MAX_FILTERS = 32      # filters drawn per layer
 MAX_CHANNELS = 16     # input channels drawn per filter (deeper layers)
 MAP_LAYERS = ("Conv2D", "MaxPool2D", "Activation", "Add", "Concatenate")
+#: the least width, in pixels, of one filter of the first layer (a 3×3 filter: 16 px a weight)
+FILTER_PX = 48
+#: filters per row of the first layer's (large) mosaic
+FIRST_COLS = 4
 
 
-def filter_mosaic(w: np.ndarray) -> np.ndarray:
+def filter_mosaic(w: np.ndarray, cols: int = 8) -> np.ndarray:
     """Filters ``W (F, C, k, k)`` as one picture.
 
-    One input channel: the F filters side by side in rows of 8. Several channels: one column
-    per filter, one row per input channel (the first MAX_FILTERS × MAX_CHANNELS).
+    One input channel: the F filters side by side in rows of ``cols``. Several channels: one
+    column per filter, one row per input channel (the first MAX_FILTERS × MAX_CHANNELS).
 
     Returns
     -------
@@ -42,7 +53,7 @@ def filter_mosaic(w: np.ndarray) -> np.ndarray:
     f, c, k, _ = w.shape
     w = w[:MAX_FILTERS, :MAX_CHANNELS]
     if c == 1:
-        return mosaic(w[:, 0], cols=min(8, len(w)), gap=1)
+        return mosaic(w[:, 0], cols=min(cols, len(w)), gap=1)
     tiles = np.swapaxes(w, 0, 1).reshape(-1, k, k)     # (C * F, k, k): a row per input map
     return mosaic(tiles, cols=w.shape[0], gap=1)
 
@@ -77,6 +88,19 @@ class ConvolutionView(InsightView):
                                   "orange: negative weight / value · blue: positive")
         self.legend.setMaximumWidth(340)
         self.body.addWidget(self.legend)
+        row = QHBoxLayout()
+        self.mark_button = QPushButton("Compare from now")
+        self.mark_button.setObjectName("convMark")
+        self.mark_button.setToolTip("Show how the first layer's filters change from this "
+                                    "moment on")
+        self.mark_button.clicked.connect(lambda _=False: self.mark_reference("since you "
+                                                                             "pressed Compare"))
+        self.change_note = QLabel("")
+        self.change_note.setObjectName("convChange")
+        self.change_note.setWordWrap(True)
+        row.addWidget(self.mark_button)
+        row.addWidget(self.change_note, 1)
+        self.body.addLayout(row)
         self.source = QLabel("")
         self.source.setObjectName("convSource")
         self.source.setStyleSheet(f"color: {GREY};")
@@ -86,6 +110,11 @@ class ConvolutionView(InsightView):
         self._filter_items: dict[str, pg.ImageItem] = {}
         self._map_items: dict[str, pg.ImageItem] = {}
         self._input_item: pg.ImageItem | None = None
+        self._change_item: pg.ImageItem | None = None
+        self._change_title: Any = None
+        #: the first layer's filters to compare with, and since when (in words)
+        self._reference: tuple[str, np.ndarray] | None = None
+        self._since = "since the design was set"
 
     # ------------------------------------------------------------------ what is shown
     @property
@@ -102,15 +131,60 @@ class ConvolutionView(InsightView):
         """The drawn mosaic of ``node_id``'s filters (RGBA, rows × columns × 4), or None."""
         return self._filter_items[node_id].image
 
+    def change_picture(self) -> np.ndarray | None:
+        """The drawn change of the first layer's filters since the reference (RGBA)."""
+        return None if self._change_item is None else self._change_item.image
+
+    def filter_change(self) -> np.ndarray | None:
+        """The first layer's filters now minus those it is compared with, ``(F, C, k, k)``;
+        None when there is no convolution layer."""
+        net = self.session.network
+        if net is None or self._reference is None:
+            return None
+        node_id, before = self._reference
+        now = {p.name: p.value for p in net.parameters()}.get(f"{node_id}/W")
+        if now is None or now.shape != before.shape:
+            return None
+        return np.asarray(now, np.float32) - before
+
+    def mark_reference(self, since: str = "since this step opened") -> None:
+        """Compare the first layer's filters with how they are now, from here on."""
+        self._since = since
+        self._reference = None
+        self._take_reference()
+        self.schedule()
+
+    def _take_reference(self) -> None:
+        net = self.session.network
+        if net is None:
+            return
+        design = net.design
+        convs = [n for n in design.topo_order() if design.nodes[n].kind == "Conv2D"]
+        weights = {p.name: p.value for p in net.parameters()}
+        if convs and f"{convs[0]}/W" in weights:
+            self._reference = (convs[0], np.array(weights[f"{convs[0]}/W"], np.float32))
+
+    def _on_design_replaced(self) -> None:
+        self._since = "since the design was set"
+        self._reference = None
+        self._take_reference()
+        super()._on_design_replaced()
+
+    def model_changed(self) -> None:
+        self._layout_key = None
+        history = self.session.history
+        change = self.filter_change()
+        fresh = history is None or not getattr(history, "epochs", None)
+        if fresh and (change is None or np.abs(change).max(initial=0.0) > 0):
+            self._since = "since the weights were set"  # (Reset, or weights set by hand)
+            self._take_reference()
+
     def map_picture(self, node_id: str) -> np.ndarray | None:
         """The drawn mosaic of ``node_id``'s feature maps (RGBA), None before a sample."""
         return self._map_items[node_id].image
 
     def _on_input_changed(self) -> None:
         self.schedule()
-
-    def model_changed(self) -> None:
-        self._layout_key = None
 
     def _sample(self, net: Any) -> tuple[np.ndarray | None, str]:
         img = self.session.current_input
@@ -128,22 +202,45 @@ class ConvolutionView(InsightView):
         self._filter_items, self._map_items = {}, {}
         design = net.design
         top = g.addLayout(row=0, col=0)
+        top.layout.setHorizontalSpacing(28)  # the filters and their change stay apart
+        self._change_item = self._change_title = None
+        col = 0
         for i, node_id in enumerate(convs):
             p = design.nodes[node_id].params
-            c = int(weights[f"{node_id}/W"].shape[1])
+            w = weights[f"{node_id}/W"]
+            c = int(w.shape[1])
             desc = f"{p['filters']} filters of {p['kernel_size']}×{p['kernel_size']}"
             if c > 1:
-                desc += (f"<br>(a column per filter, a row for each of the "
+                desc += (f" (a column per filter, a row for each of the "
                          f"{min(c, MAX_CHANNELS)} maps it reads)")
-            vb = picture_box(top, 0, i, f"<b>{node_id}</b>: {desc}")
+            vb = picture_box(top, 0, col, f"<b>{node_id}</b>: {desc}")
             item = image_item()
             vb.addItem(item)
             self._filter_items[node_id] = item
-            width = filter_mosaic(weights[f"{node_id}/W"]).shape[1]
-            top.layout.setColumnStretchFactor(i, max(1, width))
-        g.addLabel("<b>The drawing, layer by layer</b> (each map scaled to its own "
-                   "strongest value)", row=1, col=0, size="9pt", color="#333333")
-        bottom = g.addLayout(row=2, col=0)
+            pic = filter_mosaic(w, FIRST_COLS if i == 0 else 8)
+            if i == 0:  # the first layer large, and beside it how it changed
+                self._first_size(vb, pic, int(w.shape[-1]))
+                top.layout.setColumnStretchFactor(col, 0)
+                col += 1
+                self._change_title = top.addLabel("", row=0, col=col, size="9pt",
+                                                  color="#333333")
+                change = top.addViewBox(row=1, col=col, lockAspect=True, enableMouse=False,
+                                        invertY=False, enableMenu=False)
+                self._first_size(change, pic, int(w.shape[-1]))
+                self._change_item = image_item()
+                change.addItem(self._change_item)
+                top.layout.setColumnStretchFactor(col, 0)
+            else:
+                top.layout.setColumnStretchFactor(col, max(1, pic.shape[1]))
+            col += 1
+            if i == 0 and len(convs) > 1:  # deeper layers on a line of their own
+                top = g.addLayout(row=1, col=0)
+                col = 0
+        g.addLabel("<b>The drawing, layer by layer</b> (each map on its own scale)",
+                   row=2, col=0, size="9pt", color="#333333")
+        bottom = g.addLayout(row=3, col=0)
+        for row, stretch in ((0, 0), (1, 2), (3, 3)):
+            g.ci.layout.setRowStretchFactor(row, stretch)
         vb = picture_box(bottom, 0, 0, "<b>input</b>")
         self._input_item = image_item()
         vb.addItem(self._input_item)
@@ -153,6 +250,38 @@ class ConvolutionView(InsightView):
             item = image_item()
             vb.addItem(item)
             self._map_items[node_id] = item
+
+    @staticmethod
+    def _first_size(vb: pg.ViewBox, pic: np.ndarray, kernel: int) -> None:
+        """At least :data:`FILTER_PX` pixels for one filter of the first layer."""
+        unit = FILTER_PX / max(1, kernel) + 0.5
+        vb.setDefaultPadding(0.0)
+        vb.setMinimumSize(pic.shape[1] * unit, pic.shape[0] * unit)
+        vb.setMaximumHeight(pic.shape[0] * unit * 1.25)  # the rest of the height: the maps
+
+    def _draw_change(self, node_id: str, weights: dict) -> None:
+        """The first layer's change since the reference, on its own colour scale."""
+        if self._reference is None or self._reference[0] != node_id or \
+                self._reference[1].shape != weights[f"{node_id}/W"].shape:
+            self._take_reference()
+        change = self.filter_change()
+        if self._change_item is None or change is None:
+            return
+        pic = filter_mosaic(change, FIRST_COLS)
+        biggest = float(np.nanmax(np.abs(pic))) if np.isfinite(pic).any() else 0.0
+        rgba, _ = symmetric_rgba(pic, biggest if biggest > 1e-9 else 1.0)
+        set_picture(self._change_item, rgba, QRectF(0, 0, pic.shape[1], pic.shape[0]),
+                    flip=True)
+        if biggest > 1e-9:
+            said = (f"each weight's change {self._since} (blue: grew, orange: shrank; the "
+                    f"largest is {biggest:.3g})")
+            title = f"<b>change</b><br>{self._since}<br>(largest ±{biggest:.3g})"
+        else:
+            said = f"no weight of {node_id} has changed {self._since} yet: train to see it"
+            title = f"<b>change</b><br>{self._since}<br>(none yet)"
+        self.change_note.setText(f"{node_id}: {said}.")
+        if self._change_title is not None:
+            self._change_title.setText(title, size="9pt", color="#333333")
 
     def refresh(self) -> None:
         net = self.session.network
@@ -177,10 +306,11 @@ class ConvolutionView(InsightView):
         if key != self._layout_key:
             self._build(net, weights, convs, maps)
             self._layout_key = key
-        for node_id, item in self._filter_items.items():
-            pic = filter_mosaic(weights[f"{node_id}/W"])
+        for i, (node_id, item) in enumerate(self._filter_items.items()):
+            pic = filter_mosaic(weights[f"{node_id}/W"], FIRST_COLS if i == 0 else 8)
             rgba, _ = symmetric_rgba(pic)
             set_picture(item, rgba, QRectF(0, 0, pic.shape[1], pic.shape[0]), flip=True)
+        self._draw_change(convs[0], weights)
         x, text = self._sample(net)
         self.source.setText(text)
         if x is None:

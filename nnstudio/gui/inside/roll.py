@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.insight import roll
+from nnstudio.gui.flow import FlowLayout
 from nnstudio.gui.inside.base import InsightView
 from nnstudio.gui.inside.style import BLUE, GREY, INK, ORANGE, style_plot
 
@@ -45,10 +46,12 @@ class RollView(InsightView):
     def __init__(self, session: Any, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=50)
         self.setObjectName("rollView")
-        row = QHBoxLayout()
         self.preset = QComboBox()
         self.preset.setObjectName("rollPreset")
         self.preset.addItem("Choose an example…")
+        self.preset.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(len("Choose an example…") + 1)
         for name, (_, _, text) in roll.PRESETS.items():
             self.preset.addItem(f"{name}: {text}", name)
         self.preset.activated.connect(self._on_preset)
@@ -71,16 +74,20 @@ class RollView(InsightView):
         self.step_button.setObjectName("rollStepButton")
         self.reset_button = QPushButton("Back to the start")
         self.reset_button.setObjectName("rollResetButton")
+        self.controls = QWidget()  # the row wraps where a dock leaves the view narrow
+        self.controls.setObjectName("rollControls")
+        row = FlowLayout(self.controls, spacing=8, line_spacing=4)
         row.addWidget(self.preset)
-        row.addSpacing(10)
-        row.addWidget(QLabel("Learning rate:"))
-        row.addWidget(self.rate)
-        row.addWidget(QLabel("Start at w ="))
-        row.addWidget(self.start)
+        for text, box in (("Learning rate:", self.rate), ("Start at w =", self.start)):
+            pair = QWidget()  # a label stays with its box
+            pair_row = QHBoxLayout(pair)
+            pair_row.setContentsMargins(0, 0, 0, 0)
+            pair_row.addWidget(QLabel(text))
+            pair_row.addWidget(box)
+            row.addWidget(pair)
         for b in (self.roll_button, self.step_button, self.reset_button):
             row.addWidget(b)
-        row.addStretch(1)
-        self.body.addLayout(row)
+        self.body.addWidget(self.controls)
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("rollPlot")

@@ -217,7 +217,7 @@ class StepCard(QWidget):
     def _setup_text(self, step: Step) -> str:
         parts = [f"{_SETUP_WORDS[d.key]}: {html.escape(describe(d.key, d.value))}"
                  for d in step.setup]
-        locked = self.runner.locked_names()
+        locked = self.runner.locked_titles()
         if locked:
             parts.append("locked for now: " + html.escape(", ".join(locked)))
         return ("<b>Set up for you</b> · " + " · ".join(parts)) if parts else ""

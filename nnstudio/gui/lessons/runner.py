@@ -3,12 +3,14 @@
 :class:`LessonRunner` works on the main window only through what the window already offers
 (the session's setters, the training controller, the Training panel's widgets, the pages'
 own methods), so everything a lesson does is what the learner could have done by hand.
+A lesson reaches only the controls of :data:`nnstudio.lessons.controls.CONTROLS` (found by
+:func:`~nnstudio.gui.lessons.controls.find_controls`), reads them only through fixed readers,
+and every training it asks for runs in the training process, which Stop ends.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History
+from nnstudio.gui.lessons.controls import find_controls, read_control
 from nnstudio.gui.lessons.keeper import Keeper, apply_settings
-from nnstudio.lessons.actions import Action
+from nnstudio.lessons.actions import Action, parse_action
+from nnstudio.lessons.controls import control, title
 from nnstudio.lessons.format import Lesson, Step
-from nnstudio.lessons.measures import Context, fit_targets
+from nnstudio.lessons.measures import Context
 from nnstudio.lessons.setup import (
     PAGES,
     SETUP_KEYS,
@@ -140,6 +144,9 @@ class LessonRunner(QObject):
                     problems.append(f"line {d.line}: {d.key} {d.value}: {exc}")
         self.enforce()
         self._weights_at_open = self._weights()
+        conv = self._part("convView")  # its filters show their change since the step opened
+        if conv is not None and hasattr(conv, "mark_reference"):
+            conv.mark_reference("since this step opened")
         return problems
 
     # ------------------------------------------------------------------ locks
@@ -172,32 +179,41 @@ class LessonRunner(QObject):
     def locked_names(self) -> list[str]:
         return [n for n, how in self._lesson_names + self._step_names if how == "lock"]
 
+    def locked_titles(self) -> list[str]:
+        """What people call the locked controls ("the template chooser"), each once."""
+        return list(dict.fromkeys(title(n) for n in self.locked_names()))
+
     def missing_names(self, names: list[str]) -> list[str]:
-        """Those of ``names`` no widget or action of the window has."""
+        """Those of ``names`` no control of the window has."""
         return [n for n in names if not self._find_all(n)]
 
     def _find_all(self, name: str) -> list[Any]:
-        w = self.window
-        found = [o for o in w.findChildren(QObject, name) if isinstance(o, QWidget | QAction)]
-        if w.objectName() == name:
-            found.append(w)
-        return found
+        """The controls named ``name`` a lesson may reach (none for any other name)."""
+        return find_controls(self.window, name)
 
     def find(self, name: str) -> Any:
         found = self._find_all(name)
         return found[0] if found else None
 
+    def _part(self, name: str) -> Any:
+        """A part of the window the runner itself reads (never a name from a lesson)."""
+        return self.window.findChild(QObject, name)
+
     # ------------------------------------------------------------------ actions
     def perform(self, action: Action) -> None:
-        """Carry out ``action``.
+        """Carry out ``action`` (checked again as the lesson checker checks it).
 
         Raises
         ------
         LessonError
             It cannot be done now; the text says why.
+        ValueError
+            The action is not one a lesson may ask for.
         """
         w, s, c = self.window, self.window.session, self.window.controller
         verb, arg = action.verb, action.arg
+        if verb not in SETUP_KEYS:  # (set-up values are checked where they are used)
+            parse_action(action.describe(), action.line)
         base = None
         if self.lesson is not None and self.lesson.path is not None:
             base = self.lesson.path.resolve().parent
@@ -242,6 +258,7 @@ class LessonRunner(QObject):
             name, _, value = arg.partition(" ")
             self._set_widget(name, value.strip())
         elif verb == "click":
+            control(arg, "click")
             obj = self.find(arg)
             if obj is None:
                 raise LessonError(f"there is no control {arg!r} in this window")
@@ -253,20 +270,19 @@ class LessonRunner(QObject):
                 obj.click()
             else:
                 raise LessonError(f"{arg!r} is not a button")
-        elif verb == "train":
-            if action.number:
-                apply_settings(w, {"epochs": action.number})
-            c.play()
+        elif verb in ("train", "fit"):
+            self._train(action.number)
         elif verb == "reset":
             s.reset_weights(action.number or 0)
         elif verb == "perceptron":
-            self._perceptron(action.number or 1)
-        elif verb == "fit":
-            self._fit(action.number or 1)
+            if s.network is None or not is_perceptron(s.network):
+                raise LessonError("the design is not a perceptron (one neuron with a step)")
+            self._train(action.number or 1)
         else:
             raise LessonError(f"unknown action {verb!r}")
 
     def _set_widget(self, name: str, value: str) -> None:
+        control(name, "set")
         obj = self.find(name)
         if obj is None:
             raise LessonError(f"there is no control {name!r} in this window")
@@ -280,47 +296,25 @@ class LessonRunner(QObject):
         elif isinstance(obj, QAbstractButton) and obj.isCheckable():
             obj.setChecked(value.lower() in ("1", "true", "yes", "on"))
         elif isinstance(obj, QAbstractSpinBox | QAbstractSlider):
-            obj.setValue(type(obj.value())(float(value)))
+            number = float(value)
+            if isinstance(obj.value(), int):
+                number = min(max(number, obj.minimum()), obj.maximum())
+            obj.setValue(type(obj.value())(number))
         elif isinstance(obj, QLineEdit):
             obj.setText(value)
             obj.editingFinished.emit()
         else:
             raise LessonError(f"{name!r} does not take a value")
 
-    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
-        s = self.window.session
-        fitted = fit_targets(s.network, s.dataset)
-        if s.network is None or s.dataset is None or fitted is None:
-            raise LessonError("the data is not loaded yet, or does not fit the design")
-        return s.dataset.x, fit_targets_all(s.network, s.dataset)
-
-    def _perceptron(self, passes: int) -> None:
-        from nnstudio.core.perceptron import train_network
-
-        s = self.window.session
-        if s.dataset is None or s.network is None:
-            raise LessonError("the data is not loaded yet")
-        try:
-            train_network(s.network, s.dataset.x, s.dataset.y.reshape(-1).astype(np.int64),
-                          lr=0.1, epochs=passes)
-        except ValueError as err:
-            raise LessonError(str(err)) from None
-        s.set_weights(s.network.get_weights())
-        self.passes += passes
-
-    def _fit(self, epochs: int) -> None:
-        """Train right here on the GUI thread: only for the lessons' tiny data sets."""
-        from nnstudio.core.training import Trainer
-
+    def _train(self, epochs: int | None) -> None:
+        """Train with Play for ``epochs`` (default: the Epochs setting) in the training
+        process: the window stays responsive and Stop ends it."""
         s, c = self.window.session, self.window.controller
-        x, y = self._training_data()
-        if len(x) * max(1, s.network.n_params) > 5e7:
-            raise LessonError("this data is too big to train here: use Play")
-        net = s.network
-        trainer = Trainer(net, x, y, replace(c.config, epochs=epochs))
-        history = trainer.run()
-        self.epochs.extend(history.epochs)
-        s.set_weights(net.get_weights(), history=history)
+        if s.network is None:
+            raise LessonError("the design is not valid, so it cannot be trained")
+        if epochs:
+            apply_settings(self.window, {"epochs": epochs})
+        c.play()
 
     # ------------------------------------------------------------------ measuring
     def context(self) -> Context:
@@ -347,21 +341,14 @@ class LessonRunner(QObject):
         return Context(network=s.network, design=s.design, dataset=s.dataset,
                        epochs=list(self.epochs), values=values, widget=self.widget_value)
 
-    def widget_value(self, name: str, prop: str) -> Any:
-        obj = self.find(name)
-        if obj is None:
-            return None
-        value = obj.property(prop)
-        if value is None and callable(getattr(obj, prop, None)):
-            try:
-                value = getattr(obj, prop)()
-            except TypeError:
-                return None
-        return value
+    def widget_value(self, name: str, what: str) -> Any:
+        """The reading ``what`` of the control ``name`` (``lrSpin``, ``value``), read by the
+        fixed reader for it; ValueError for anything lessons may not read."""
+        return read_control(self.window, name, what)
 
     def _ball(self) -> str:
         """How the Rolling ball view's last roll ended, in one word."""
-        view = self.find("rollView")
+        view = self._part("rollView")
         if view is None or len(getattr(view, "path", ())) < 2:
             return "none"
         if view.rolling:
@@ -387,7 +374,7 @@ class LessonRunner(QObject):
         return n
 
     def _my_digits(self) -> int:
-        teach = self.find("teachPanel")
+        teach = self._part("teachPanel")
         try:
             return int(teach.count()) if teach is not None else 0
         except Exception:  # noqa: BLE001 - an unreadable store counts as none
@@ -422,15 +409,3 @@ class LessonRunner(QObject):
         if self.step is not None:  # (open_step lets an earlier step's run end first)
             self.outcome = str(outcome.get("kind", "")) or None
 
-
-def fit_targets_all(network: Any, dataset: Any) -> np.ndarray:
-    """Targets of every sample of ``dataset`` in the form ``network``'s loss takes."""
-    import math
-
-    y = dataset.y
-    units = math.prod(network.output_shape)
-    if network.task == "classification" or dataset.task != "classification":
-        return y
-    if units == 1:
-        return y.astype(np.float32).reshape(-1, 1)
-    return np.eye(units, dtype=np.float32)[np.clip(y, 0, units - 1)]

@@ -1,9 +1,10 @@
 """A dashboard card of the Train page: a caption over one big number and a detail.
 
-On a narrow page (a dock open beside it) the caption and the detail are cut with "…" and
-shown whole in their tooltips, and the number takes a smaller size until it fits: a number
-is never cut. The card keeps its height whatever size the number takes, so nothing below it
-moves while training runs.
+A card is never narrower than its whole caption (the Train page puts the cards on two lines
+rather than cut them); the detail is cut with "…" where it does not fit and shown whole in
+its tooltip, and the number takes a smaller size until it fits: a number is never cut. The
+card keeps its height whatever size the number takes, so nothing below it moves while
+training runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from nnstudio.gui.flow import ElidedLabel
 
 #: point sizes the big number may take, largest first
 NUMBER_SIZES = (20.0, 18.0, 16.0, 14.0, 12.0)
+#: the room a card keeps for its number at the smallest size
+NUMBER_ROOM = "00 of 000"
 
 
 class BigNumber(QLabel):
@@ -86,6 +89,17 @@ class Readout(QFrame):
         lay.addWidget(self.detail)
         if tooltip:
             self.setToolTip(tooltip)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Wide enough for the whole caption and a number like ``00 of 000`` at the
+        smallest size; it depends on the caption only, never on the number shown, so the
+        cards' lines do not change while training runs."""
+        hint = super().minimumSizeHint()
+        m = self.layout().contentsMargins()
+        caption = self.caption.fontMetrics().horizontalAdvance(self.caption.full_text())
+        number = QFontMetrics(self.value._font(NUMBER_SIZES[-1])).horizontalAdvance(
+            NUMBER_ROOM) + 2
+        return QSize(max(caption, number) + m.left() + m.right() + 4, hint.height())
 
     def set(self, text: str, detail: str = "") -> None:
         self.value.setText(text)

@@ -62,8 +62,9 @@ class TrainView(QWidget):
         lay.setContentsMargins(10, 8, 10, 6)
         lay.setSpacing(6)
 
-        cards = QHBoxLayout()
-        cards.setSpacing(6)
+        self.cards = QWidget()  # the cards take two lines where one would cut their captions
+        self.cards.setObjectName("trainCards")
+        cards = FlowLayout(self.cards, spacing=6, line_spacing=6, justify=True)
         self.epoch_card = Readout("epochReadout", "Epoch", tooltip="One epoch = one pass over "
                                   "all training samples.")
         self.cost_card = Readout("costReadout", "Training cost", BLUE,
@@ -80,7 +81,7 @@ class TrainView(QWidget):
         for c in (self.epoch_card, self.cost_card, self.val_cost_card, self.acc_card,
                   self.val_acc_card, self.speed_card):
             cards.addWidget(c)
-        lay.addLayout(cards)
+        lay.addWidget(self.cards)
 
         self.message = QLabel("")
         self.message.setObjectName("trainMessage")
