@@ -5,8 +5,8 @@ A ``check:`` line reads ``KIND TARGET OP VALUE [within TOL] [| LABEL]``:
 =========  ==============================  ==========================================
 KIND       TARGET                          measures
 =========  ==============================  ==========================================
-metric     a name of :data:`~.measures.METRICS`  e.g. ``accuracy``, ``car_error:A``
-count      a name of :data:`~.measures.COUNTS`   e.g. ``mistakes``, ``layers:Conv2D``
+metric     a name of :data:`~.quantities.METRICS`  e.g. ``accuracy``, ``car_error:A``
+count      a name of :data:`~.quantities.COUNTS`  e.g. ``mistakes``, ``layers:Conv2D``
 weight     ``node/W[i,j]`` or ``node/b[k]``  one weight or bias of the network
 output     inputs, e.g. ``0.5,0.6``        the network's first output for them
 sum        inputs, e.g. ``0.5,0.6``        a one-neuron network's weighted sum + bias
@@ -31,6 +31,8 @@ import operator
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from nnstudio.lessons.quantities import COUNTS, METRICS, split_name
 
 KINDS = ("metric", "count", "weight", "output", "sum", "widget")
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -134,8 +136,6 @@ def parse_check(text: str, line: int = 0) -> Check:
     ValueError
         With a sentence saying what is wrong and what is expected.
     """
-    from nnstudio.lessons.measures import COUNTS, METRICS, split_name
-
     body, _, label = text.partition("|")
     parts = body.split()
     if len(parts) < 4:
