@@ -14,13 +14,16 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
 from nnstudio.core.design import format_shape
+from nnstudio.core.insight.convolution import conv_pixel
 from nnstudio.gui.inside.base import InsightView
+from nnstudio.gui.inside.conv_arith import ArithmeticPanel, ClickableImage, maps_layout, tile_at
 from nnstudio.gui.inside.style import (
     DIVERGING,
     GREY,
+    ORANGE,
     ColorLegend,
     image_item,
     mosaic,
@@ -38,6 +41,8 @@ MAP_LAYERS = ("Conv2D", "MaxPool2D", "Activation", "Add", "Concatenate")
 FILTER_PX = 48
 #: filters per row of the first layer's (large) mosaic
 FIRST_COLS = 4
+#: the least height of a layer's feature maps, so a pixel of them can be told and clicked
+MAPS_PX = 170
 
 
 def filter_mosaic(w: np.ndarray, cols: int = 8) -> np.ndarray:
@@ -60,11 +65,12 @@ def filter_mosaic(w: np.ndarray, cols: int = 8) -> np.ndarray:
 
 def maps_mosaic(a: np.ndarray) -> np.ndarray:
     """Feature maps ``(F, H, W)`` of one sample, each scaled to its own largest magnitude,
-    in rows of 8. Returns a float32 picture in [-1, 1] with NaN gaps, row 0 at the top."""
+    in rows of 4. Returns a float32 picture in [-1, 1] with NaN gaps, row 0 at the top."""
     a = np.asarray(a, dtype=np.float32)[:MAX_FILTERS]
     peak = np.abs(a).reshape(len(a), -1).max(axis=1)
     a = a / np.where(peak > 1e-12, peak, 1.0)[:, None, None]
-    return mosaic(a, cols=min(8, len(a)), gap=max(1, a.shape[-1] // 10))
+    cols, gap = maps_layout(len(a), a.shape[-1])
+    return mosaic(a, cols=cols, gap=gap)
 
 
 class ConvolutionView(InsightView):
@@ -75,7 +81,8 @@ class ConvolutionView(InsightView):
             "grid of weights (top row): blue weights add up the pixels under them, orange ones "
             "subtract. The result of one filter is a feature map (bottom row): it is bright "
             "where the image contains the pattern the filter looks for. Pooling then shrinks "
-            "the maps, and the next layer looks for patterns of patterns.")
+            "the maps, and the next layer looks for patterns of patterns. Click a pixel of "
+            "the first layer's maps to see its sum worked out.")
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=250)
@@ -83,7 +90,13 @@ class ConvolutionView(InsightView):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("convPictures")
         self.graphics.setBackground("w")
-        self.body.addWidget(self.graphics, 1)
+        # filters, change and maps keep readable sizes; a short window scrolls them
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("convScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.graphics)
+        self.body.addWidget(self.scroll, 1)
         self.legend = ColorLegend(DIVERGING, ["negative", "0", "positive"],
                                   "orange: negative weight / value · blue: positive")
         self.legend.setMaximumWidth(340)
@@ -106,6 +119,12 @@ class ConvolutionView(InsightView):
         self.source.setStyleSheet(f"color: {GREY};")
         self.source.setWordWrap(True)
         self.body.addWidget(self.source)
+        self.arithmetic = ArithmeticPanel()
+        self.arithmetic.moved.connect(self._step_window)
+        self.body.addWidget(self.arithmetic)
+        #: the feature-map pixel worked out: (layer, filter, y, x), None until one is clicked
+        self.picked: tuple[str, int, int, int] | None = None
+        self._outline = pg.PlotDataItem(pen=pg.mkPen(ORANGE, width=3))
         self._layout_key: tuple | None = None
         self._filter_items: dict[str, pg.ImageItem] = {}
         self._map_items: dict[str, pg.ImageItem] = {}
@@ -172,6 +191,10 @@ class ConvolutionView(InsightView):
 
     def model_changed(self) -> None:
         self._layout_key = None
+        net = self.session.network
+        if self.picked is not None and (net is None or self.picked[0] not in net.design.nodes):
+            self.picked = None
+            self.arithmetic.clear()
         history = self.session.history
         change = self.filter_change()
         fresh = history is None or not getattr(history, "epochs", None)
@@ -204,7 +227,7 @@ class ConvolutionView(InsightView):
         top = g.addLayout(row=0, col=0)
         top.layout.setHorizontalSpacing(28)  # the filters and their change stay apart
         self._change_item = self._change_title = None
-        col = 0
+        col, first_px = 0, 0.0
         for i, node_id in enumerate(convs):
             p = design.nodes[node_id].params
             w = weights[f"{node_id}/W"]
@@ -219,7 +242,7 @@ class ConvolutionView(InsightView):
             self._filter_items[node_id] = item
             pic = filter_mosaic(w, FIRST_COLS if i == 0 else 8)
             if i == 0:  # the first layer large, and beside it how it changed
-                self._first_size(vb, pic, int(w.shape[-1]))
+                first_px = self._first_size(vb, pic, int(w.shape[-1]))
                 top.layout.setColumnStretchFactor(col, 0)
                 col += 1
                 self._change_title = top.addLabel("", row=0, col=col, size="9pt",
@@ -238,26 +261,39 @@ class ConvolutionView(InsightView):
                 col = 0
         g.addLabel("<b>The drawing, layer by layer</b> (each map on its own scale)",
                    row=2, col=0, size="9pt", color="#333333")
+        # titles and labels take about 40 px a row; deeper filters at least 110 px
+        g.setMinimumHeight(int(first_px + 40 + (150 if len(convs) > 1 else 0) + 30
+                               + MAPS_PX + 40))
         bottom = g.addLayout(row=3, col=0)
         for row, stretch in ((0, 0), (1, 2), (3, 3)):
             g.ci.layout.setRowStretchFactor(row, stretch)
         vb = picture_box(bottom, 0, 0, "<b>input</b>")
         self._input_item = image_item()
         vb.addItem(self._input_item)
+        self._outline = pg.PlotDataItem(pen=pg.mkPen(ORANGE, width=3))
+        self._outline.setZValue(5)
+        vb.addItem(self._outline)
         for i, node_id in enumerate(maps):
             node = design.nodes[node_id]
             vb = picture_box(bottom, 0, i + 1, f"<b>{node_id}</b> ({node.kind})")
-            item = image_item()
+            vb.setMinimumHeight(MAPS_PX)
+            if node_id == convs[0]:       # its pixels can be clicked and worked out
+                item = ClickableImage(axisOrder="row-major")
+                item.clicked.connect(lambda c, r, n=node_id: self._on_map_clicked(n, c, r))
+            else:
+                item = image_item()
             vb.addItem(item)
             self._map_items[node_id] = item
 
     @staticmethod
-    def _first_size(vb: pg.ViewBox, pic: np.ndarray, kernel: int) -> None:
-        """At least :data:`FILTER_PX` pixels for one filter of the first layer."""
+    def _first_size(vb: pg.ViewBox, pic: np.ndarray, kernel: int) -> float:
+        """At least :data:`FILTER_PX` pixels for one filter of the first layer; returns the
+        least height."""
         unit = FILTER_PX / max(1, kernel) + 0.5
         vb.setDefaultPadding(0.0)
         vb.setMinimumSize(pic.shape[1] * unit, pic.shape[0] * unit)
         vb.setMaximumHeight(pic.shape[0] * unit * 1.25)  # the rest of the height: the maps
+        return pic.shape[0] * unit
 
     def _draw_change(self, node_id: str, weights: dict) -> None:
         """The first layer's change since the reference, on its own colour scale."""
@@ -328,3 +364,38 @@ class ConvolutionView(InsightView):
                         QRectF(0, 0, pic.shape[1], pic.shape[0]), flip=True)
         self.source.setText(text + "  Shapes: " + ", ".join(
             f"{n} {format_shape(shapes.get(n))}" for n in self._map_items))
+        self._work_out(net, x, acts)
+
+    # ------------------------------------------------------------------ one pixel's sum
+    def _on_map_clicked(self, node_id: str, col: int, row_up: int) -> None:
+        """A click on ``node_id``'s mosaic at pixel ``(col, row_up)`` (rows from the bottom)."""
+        item, net = self._map_items.get(node_id), self.session.network
+        if item is None or item.image is None or net is None:
+            return
+        f, h, w = (int(v) for v in self.session.analysis.shapes[node_id])
+        hit = tile_at(item.image.shape[0] - 1 - row_up, col, min(f, MAX_FILTERS), h, w)
+        if hit is not None:
+            self.picked = (node_id, *hit)
+            self.refresh_now()
+
+    def _step_window(self, dy: int, dx: int) -> None:
+        """Move the worked-out pixel one step (an arrow of the arithmetic panel)."""
+        if self.picked is None:
+            return
+        node_id, f, y, x = self.picked
+        _, h, w = (int(v) for v in self.session.analysis.shapes[node_id])
+        self.picked = (node_id, f, int(np.clip(y + dy, 0, h - 1)), int(np.clip(x + dx, 0, w - 1)))
+        self.refresh_now()
+
+    def _work_out(self, net: Any, x: np.ndarray, acts: dict) -> None:
+        """Write out the picked pixel's arithmetic and outline its patch on the input."""
+        if self.picked is None or self.picked[0] not in self._map_items:
+            self._outline.setData([], [])
+            return
+        node_id, f, y, xx = self.picked
+        px = conv_pixel(net, node_id, x.reshape(net.input_shape), f, y, xx)
+        self.arithmetic.show_pixel(px)
+        side = int(net.input_shape[-2])
+        x0, x1 = px.left, px.left + px.size
+        y0, y1 = side - px.top - px.size, side - px.top          # rows counted from the bottom
+        self._outline.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
