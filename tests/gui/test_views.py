@@ -490,7 +490,7 @@ def test_cost_surface_averages_over_fewer_samples_for_a_slow_network(qtbot) -> N
     qtbot.addWidget(view)
     view.job.clock = SlowClock(0.050)       # as if each piece of work took 50 ms
     draw(view)
-    assert f"only {MIN_SAMPLES} of 120 samples" in view.status.text()
+    assert f"only {MIN_SAMPLES} of 108 samples" in view.status.text()   # 12 held out
     assert np.isfinite(view.landscape.grid).all()
 
 
@@ -555,3 +555,25 @@ def test_numbers_in_the_views_never_read_minus_zero() -> None:
 
     assert fmt(-0.0) == "0" and fmt(np.float32(-0.0)) == "0"
     assert fmt(-0.25) == "-0.25" and fmt(-2e-5) == "-2.00e-05"
+
+
+def test_cost_surface_says_which_samples_its_cost_is_on_and_lets_you_choose(qtbot) -> None:
+    from nnstudio.gui.inside.base import held_out_indices
+
+    s = make(qtbot, get_template("linear"), cars(200))
+    view = CostSurfaceView(s)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    draw(view)
+    held = held_out_indices(200, s)
+    assert len(view._sample[0]) == 200 - len(held)
+    assert f"on {200 - len(held)} training samples" in view.status.text()
+    view.data_choice.setFocus()
+    qtbot.keyClick(view.data_choice, Qt.Key.Key_Down)
+    assert view.held_out
+    draw(view)
+    assert len(view._sample[0]) == len(held)
+    assert view._sample[0] == pytest.approx(s.dataset.x[np.sort(held)].reshape(len(held), -1))
+    assert f"on {len(held)} held-out samples" in view.status.text()

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from nnstudio.core.insight.cost import (
     Pick,
@@ -41,6 +41,7 @@ from nnstudio.gui.inside.base import (
     PieceSizer,
     clone_network,
     clone_steps,
+    held_out_indices,
     network_fits_dataset,
 )
 from nnstudio.gui.inside.cost_parts import (
@@ -115,6 +116,15 @@ class CostSurfaceView(InsightView):
         pick_row.addSpacing(12)
         pick_row.addWidget(QLabel("Up:"))
         pick_row.addWidget(self.pick_y)
+        pick_row.addSpacing(12)
+        pick_row.addWidget(QLabel("Cost on:"))
+        self.data_choice = QComboBox()
+        self.data_choice.setObjectName("costData")
+        self.data_choice.addItems(["training samples", "held-out samples"])
+        self.data_choice.setToolTip("Which samples the cost is measured on: those training "
+                                    "learns from, or those it keeps aside to check on")
+        self.data_choice.currentIndexChanged.connect(self._on_data_chosen)
+        pick_row.addWidget(self.data_choice)
         pick_row.addStretch(1)
         self.body.addLayout(pick_row)
 
@@ -305,13 +315,33 @@ class CostSurfaceView(InsightView):
         self._pick_key = None
 
     # ------------------------------------------------------------------ drawing
+    def _on_data_chosen(self, _index: int) -> None:
+        self.dataset_changed()
+        self.line = None
+        self._draw_line()
+        self.schedule()
+
+    @property
+    def held_out(self) -> bool:
+        """The cost is measured on the held-out samples (else on training samples)."""
+        return self.data_choice.currentIndex() == 1
+
     def _data(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Up to SAMPLES samples of the dataset, shaped for the network (no work yet)."""
+        """Up to SAMPLES training (or held-out) samples, shaped for the network (no work
+        yet)."""
         if self._sample is None:
             net, ds = self.session.network, self.session.dataset
             if not network_fits_dataset(net, ds):
                 return None
-            ds = ds.take(SAMPLES, seed=0) if ds.n > SAMPLES else ds
+            held = held_out_indices(ds.n, self.session)
+            if self.held_out:
+                keep = held
+            else:
+                keep = np.setdiff1d(np.arange(ds.n), held) if len(held) < ds.n else held
+            rng = np.random.default_rng(0)
+            if len(keep) > SAMPLES:
+                keep = np.sort(rng.choice(keep, SAMPLES, replace=False))
+            ds = ds.subset(keep)
             try:
                 x = ds.x.reshape(len(ds.x), *net.input_shape)
             except ValueError as err:
@@ -522,7 +552,10 @@ class CostSurfaceView(InsightView):
             how = "a larger weight costs more, so gradient descent makes it smaller."
         else:
             how = "a larger weight costs less, so gradient descent makes it larger."
-        text = (f"Cost now <b>{fmt(cost)}</b>. Gradient (slope) along {name}: "
+        which = "held-out" if self.held_out else "training"
+        n_on = self._n_used or (len(self._sample[0]) if self._sample else 0)
+        text = (f"Cost now <b>{fmt(cost)}</b> on {n_on:,} {which} samples. "
+                f"Gradient (slope) along {name}: "
                 f"<b>{fmt(slope)}</b>: {how} {self.step_text(slope, w)}")
         n, total = self._n_used, len(self._sample[0]) if self._sample else 0
         if n and n < total:
