@@ -148,7 +148,7 @@ class Dense(Layer):
         self._a: np.ndarray | None = None
 
     def forward(self, x, training=False):
-        z = x @ self.W.value                       # (N, units), a fresh array
+        z = np.matmul(x, self.W.value)             # (N, units), a fresh array
         z += self.b.value
         a = self.activation.forward(z, out=z)      # in place
         if training:
@@ -163,7 +163,7 @@ class Dense(Layer):
         np.sum(dz, axis=0, out=self.b.grad)
         if not self.needs_dx:
             return None
-        return dz @ self.W.value.T                 # (N, F_in)
+        return np.matmul(dz, self.W.value.T)       # (N, F_in)
 
 
 class Flatten(Layer):
