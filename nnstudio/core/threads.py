@@ -1,10 +1,14 @@
 """How many threads the numeric libraries of one process may use.
 
-NumPy's OpenBLAS starts one thread per core, and its threads busy-wait between calls. On a
-small machine a process that computes with every core starves everything else — above all a
-window that must stay responsive. The training process therefore leaves one core free
-(:func:`training_threads`), and the window's own process, which only runs small inferences,
-uses a single BLAS thread.
+NumPy's OpenBLAS starts one thread per core, and its threads busy-wait between calls. The
+window's own process, which only runs small inferences, therefore uses a single BLAS thread.
+The training process computes on every core (:func:`training_threads`), like the command
+line, and stays responsive to the window another way: it runs at a lower CPU priority
+(:data:`nnstudio.core.trainchild.NICENESS`), so the GUI thread takes a core the moment it
+needs one, and its engine splits a large batch into slices that each run single-threaded
+BLAS (:mod:`nnstudio.core.parallel`), so no BLAS thread spins against the window. Leaving a
+core idle for a GUI thread that is busy ~10-25% of the time cost the training ~40% of its
+speed on two cores (``bench/bench_window_speed.py``).
 
 Two ways to set the limit: the environment variables :data:`THREAD_VARS` (read by OpenBLAS,
 OpenMP and :mod:`nnstudio.core.parallel` when they load), and :func:`set_blas_threads`, which
@@ -18,7 +22,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["THREAD_VARS", "set_blas_threads", "training_threads", "user_limit"]
+__all__ = ["MAX_TRAINING_THREADS", "THREAD_VARS", "set_blas_threads", "training_threads",
+           "user_limit"]
+
+#: the engine's own default (:func:`nnstudio.core.parallel.threads`): more threads than this
+#: gain little on the designs people train here
+MAX_TRAINING_THREADS = 4
 
 #: environment variables that limit the threads of BLAS/OpenMP libraries and of the engine
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -36,8 +45,9 @@ def user_limit(environ: Mapping[str, str] | None = None) -> int | None:
 
 
 def training_threads() -> int:
-    """Threads for the training process: the person's setting, else all cores but one."""
-    return user_limit() or max(1, (os.cpu_count() or 2) - 1)
+    """Threads for the training process: the person's setting, else one per core (at most
+    :data:`MAX_TRAINING_THREADS`), as the command line uses."""
+    return user_limit() or max(1, min(os.cpu_count() or 1, MAX_TRAINING_THREADS))
 
 
 def set_blas_threads(n: int) -> bool:

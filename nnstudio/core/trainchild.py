@@ -363,6 +363,33 @@ class _Child:
             control.before_block = None
 
 
+def lower_priority(increment: int) -> None:
+    """Lower the CPU priority of this process by ``increment`` (POSIX nice), every thread.
+
+    On Linux a nice value belongs to a thread, and ``os.nice`` changes only the calling one
+    (threads started later inherit it); OpenBLAS started its threads when NumPy loaded, so
+    each existing thread is lowered by its id. Best effort: nothing happens where not allowed.
+    """
+    if not hasattr(os, "nice"):
+        return
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except (OSError, ValueError):
+        tids = []
+    me = threading.get_native_id()
+    for tid in tids:
+        if tid == me:
+            continue
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+        except OSError:
+            pass
+    try:
+        os.nice(increment)
+    except OSError:
+        pass
+
+
 def main_fds(cmd_fd: int, data_fd: int, threads: int) -> None:
     """Entry point of a child started with inherited pipe file descriptors (POSIX)."""
     from multiprocessing.connection import Connection
@@ -382,11 +409,7 @@ def child_main(conn: Any, data: Any, threads: int) -> None:
             os.environ[var] = str(n)
     set_blas_threads(n)      # NumPy's OpenBLAS, already loaded
     parallel.set_threads(n)
-    if hasattr(os, "nice"):  # the window first when the cores are busy; idle cores still train
-        try:
-            os.nice(NICENESS)
-        except OSError:
-            pass
+    lower_priority(NICENESS)  # the window first when the cores are busy; idle cores train
     import nnstudio
 
     child = _Child(conn, data)
