@@ -321,3 +321,12 @@ def test_batch_split_across_threads_gives_the_whole_batch_gradient(monkeypatch, 
     assert (acc3 is None) == (acc is None) and (acc is None or acc3 == pytest.approx(acc))
     for p, q in zip(whole.parameters(), split.parameters(), strict=True):
         np.testing.assert_allclose(q.grad, p.grad, rtol=1e-10, atol=1e-12, err_msg=p.name)
+
+
+@pytest.mark.parametrize("name,slices", [("mlp", 1), ("cnn", 2), ("cnn16", 2), ("lenet", 2)])
+def test_image_templates_train_a_batch_of_128_in_slices_the_mlp_whole(monkeypatch, name,
+                                                                     slices):
+    from nnstudio.core import parallel
+
+    monkeypatch.setattr(parallel, "_threads", 2)
+    assert Network(get_template(name)).batch_slices(128) == slices
