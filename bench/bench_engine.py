@@ -46,6 +46,10 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--memory", action="store_true",
                     help="peak memory of the cnn training at batch 128 on 60,000 digits")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--before", metavar="TREE",
+                    help="also time the engine of another nnstudio source tree (e.g. a "
+                         "checkout of an older version), in the same pairs")
+    ap.add_argument("--epoch-child", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
     ap.add_argument("--quiet", type=float, default=0.3, metavar="CORES",
@@ -59,7 +63,8 @@ def _parse() -> argparse.Namespace:
 
 
 ARGS = _parse() if __name__ == "__main__" else None
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ARGS.before if ARGS and ARGS.epoch_child and ARGS.before
+                else os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _THREADS = str(ARGS.threads if ARGS else 2)
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = _THREADS          # must happen before NumPy (and torch) load BLAS
@@ -268,6 +273,14 @@ def how_nnstudio_runs(name: str, batch_size: int) -> str:
             f"optimizer on {parallel.threads()} threads")
 
 
+def time_before(name: str, args: argparse.Namespace) -> float:
+    """One epoch of ``name`` by the engine of the tree ``args.before`` (a fresh process)."""
+    out = subprocess.run([sys.executable, __file__, "--epoch-child", name, "--before",
+                          args.before, "--threads", str(args.threads), "--batch-size",
+                          str(args.batch_size)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def profile_shares(name: str, x, y, order, steps: int = 40) -> dict[str, float]:
     """Shares of each kind of work in ``steps`` training steps (see ``engine_profile.py``)."""
     from engine_profile import profiling
@@ -310,6 +323,11 @@ def memory_child(batch_size: int) -> int:
 def main(args: argparse.Namespace) -> int:
     if args.memory_child:
         return memory_child(args.batch_size)
+    if args.epoch_child:                         # one epoch of the engine found on sys.path
+        x, y = make_data(args.epoch_child)
+        order = batches(len(x), args.batch_size, seed=1)
+        print(time_nnstudio(args.epoch_child, x, y, order))
+        return 0
     torch = load_torch(args.threads, args.no_torch)
     timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
     print(f"nnstudio engine benchmark: NumPy {np.__version__}"
@@ -327,10 +345,12 @@ def main(args: argparse.Namespace) -> int:
         flops = training_flops(Network(get_template(name))) * len(x)
         print(f"{name}: {flops / 1e9:.1f} GFLOP an epoch; nnstudio runs "
               f"{how_nnstudio_runs(name, args.batch_size)}")
-        pairs = []
+        pairs, befores = [], []
         for i in range(args.repeat):
             wait_for_quiet(args.quiet, args.wait)
             limit = sgemm_limit()
+            if args.before:
+                befores.append(time_before(name, args))
             with Background() as bg_ours:
                 ours = time_nnstudio(name, x, y, order)
             ref = None
@@ -344,24 +364,29 @@ def main(args: argparse.Namespace) -> int:
             print(f"  pair {i + 1}: nnstudio {ours:6.2f} s"
                   + (f"  PyTorch {ref:6.2f} s  ratio {ours / ref:.2f}x" if ref else "")
                   + f"  sgemm {limit:5.0f} GFLOP/s"
+                  + (f"  before {befores[-1]:6.2f} s" if befores else "")
                   + f"  (other programs: {bg_text} cores)", flush=True)
         ours = statistics.median(p[1] for p in pairs)
         ref = statistics.median(p[2] for p in pairs) if torch is not None else None
         limit = statistics.median(p[3] for p in pairs)
-        rows.append((name, ours, min(p[1] for p in pairs), ref, flops, limit))
+        before = statistics.median(befores) if befores else None
+        rows.append((name, ours, min(p[1] for p in pairs), ref, flops, limit, before))
         if args.profile and name != "mlp":
             shares[name] = profile_shares(name, x, y, order)
     print(f"\nmedians of {args.repeat} pairs; limit = median sgemm (2048², {args.threads} "
           "threads) measured before each pair")
     print(f"{'model':6s} {'nnstudio s':>10s} {'best s':>7s} {'PyTorch s':>10s} {'ratio':>6s} "
-          f"{'target':>7s} {'GFLOP/s':>8s} {'limit':>6s} {'of limit':>9s}")
-    for name, ours, best, ref, flops, limit in rows:
+          f"{'target':>7s} {'GFLOP/s':>8s} {'limit':>6s} {'of limit':>9s}"
+          + (f" {'before s':>9s} {'ratio':>6s} {'of limit':>9s}" if args.before else ""))
+    for name, ours, best, ref, flops, limit, before in rows:
         rate = flops / ours / 1e9
         ratio = f"{ours / ref:5.2f}x" if ref else "     -"
         target = f"<={TARGETS[name]}x" if name in TARGETS else "-"
         print(f"{name:6s} {ours:10.2f} {best:7.2f} "
               f"{(f'{ref:10.2f}' if ref else '         -')} {ratio:>6s} {target:>7s} "
-              f"{rate:8.0f} {limit:6.0f} {rate / limit:8.0%}")
+              f"{rate:8.0f} {limit:6.0f} {rate / limit:9.0%}"
+              + (f" {before:9.2f} {f'{before / ref:5.2f}x' if ref else '-':>6s} "
+                 f"{flops / before / 1e9 / limit:9.0%}" if before else ""))
     if shares:
         from engine_profile import KINDS
 

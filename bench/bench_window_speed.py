@@ -156,15 +156,19 @@ def run_window(args: argparse.Namespace) -> dict:
     run_for(1.0)
     c.play()                      # what the Train page's Play action calls
     deadline = time.monotonic() + args.warmup + args.seconds + 60
-    cpu0 = wall0 = None
+    cpu0 = proc0 = wall0 = None
     while time.monotonic() < deadline:
         run_for(0.2)
         if cpu0 is None and clock.start is not None:
-            cpu0, wall0 = time.thread_time(), time.perf_counter()
+            cpu0, proc0, wall0 = time.thread_time(), time.process_time(), time.perf_counter()
         if clock.span >= args.seconds:
             break
-    gui_share = (float("nan") if cpu0 is None
-                 else (time.thread_time() - cpu0) / (time.perf_counter() - wall0))
+    if cpu0 is None:
+        gui_share = window_share = float("nan")
+    else:
+        wall = time.perf_counter() - wall0
+        gui_share = (time.thread_time() - cpu0) / wall
+        window_share = (time.process_time() - proc0) / wall
     proc = c.process
     threads = proc.threads
     c.stop()
@@ -172,7 +176,7 @@ def run_window(args: argparse.Namespace) -> dict:
     session.set_dirty(False)
     win.close()
     return {"samples_per_second": clock.rate, "span_s": clock.span, "threads": threads,
-            "gui_thread_share": gui_share, **received}
+            "gui_thread_share": gui_share, "window_share": window_share, **received}
 
 
 # ------------------------------------------------------------------ the orchestra
@@ -223,7 +227,8 @@ def main() -> int:
             for kind, keep in (("cli", cli), ("window", win)):
                 r = child(kind, args)
                 keep.append(r)
-                extra = (f", GUI thread {100 * r['gui_thread_share']:.0f}% busy, "
+                extra = (f", GUI thread {100 * r['gui_thread_share']:.0f}% busy (window "
+                         f"process {100 * r['window_share']:.0f}% of a core), "
                          f"{r['messages']} messages ({r['weight snapshots']} with weights, "
                          f"{r['weight bytes'] / max(r['weight snapshots'], 1) / 1e3:.0f} kB "
                          "each)" if kind == "window" else "")
