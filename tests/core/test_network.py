@@ -257,6 +257,9 @@ def pooled_cnn_design(shape, kernel, padding):
     (lambda: pooled_cnn_design([2, 10, 12], 5, "valid"), (2, 10, 12), True),
     (lambda: pooled_cnn_design([2, 6, 8], 5, "same"), (2, 6, 8), True),
     (lambda: pooled_cnn_design([1, 6, 7], 3, "same"), (1, 6, 7), False),
+    (lambda: pooled_cnn_design([3, 6, 4], 1, "same"), (3, 6, 4), True),     # 1x1 kernel
+    (lambda: pooled_cnn_design([2, 10, 8], 3, "valid"), (2, 10, 8), True),
+    (lambda: pooled_cnn_design([2, 9, 8], 3, "valid"), (2, 9, 8), False),   # 7 rows: odd
 ])
 def test_relu_conv_then_pool_is_fused_and_exact(design, shape, pooled):
     d = design()
