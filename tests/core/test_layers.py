@@ -233,3 +233,18 @@ def test_conv2d_gradients_with_threads(many_threads, stride, padding, kernel):
 @pytest.mark.parametrize("shape", [(2, 6, 6), (3, 7, 5)])
 def test_maxpool_gradients_with_threads(many_threads, shape):
     check_layer(MaxPool2D("pool", shape, dtype=F64), rand(4, *shape))
+
+
+def test_dense_input_gradient_keeps_the_layout_of_its_input():
+    rng = np.random.default_rng(0)
+    layer = Dense("fc", (12,), units=5, activation="relu", rng=rng)
+    x_rows = rng.standard_normal((7, 12)).astype(np.float32)
+    x_cols = np.asfortranarray(x_rows)                 # sample-minor, as a flattened pooled map
+    dy = rng.standard_normal((7, 5)).astype(np.float32)
+    layer.forward(x_rows, training=True)
+    dx_rows = layer.backward(dy.copy())
+    layer.forward(x_cols, training=True)
+    dx_cols = layer.backward(dy.copy())
+    np.testing.assert_allclose(dx_cols, dx_rows, rtol=1e-5, atol=1e-6)
+    assert dx_rows.flags.c_contiguous
+    assert dx_cols.strides[0] < dx_cols.strides[1]     # its input's layout
