@@ -50,6 +50,7 @@ def _parse() -> argparse.Namespace:
                     help="also time the engine of another nnstudio source tree (e.g. a "
                          "checkout of an older version), in the same pairs")
     ap.add_argument("--epoch-child", metavar="MODEL", help=argparse.SUPPRESS)
+    ap.add_argument("--profile-child", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
     ap.add_argument("--quiet", type=float, default=0.3, metavar="CORES",
@@ -63,7 +64,8 @@ def _parse() -> argparse.Namespace:
 
 
 ARGS = _parse() if __name__ == "__main__" else None
-sys.path.insert(0, ARGS.before if ARGS and ARGS.epoch_child and ARGS.before
+sys.path.insert(0, ARGS.before if ARGS and (ARGS.epoch_child or ARGS.profile_child)
+                and ARGS.before
                 else os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _THREADS = str(ARGS.threads if ARGS else 2)
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -71,6 +73,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if ARGS and ARGS.openblas_timeout:
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(ARGS.openblas_timeout)
 
+import json  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -323,6 +326,11 @@ def memory_child(batch_size: int) -> int:
 def main(args: argparse.Namespace) -> int:
     if args.memory_child:
         return memory_child(args.batch_size)
+    if args.profile_child:                       # shares of the engine found on sys.path
+        x, y = make_data(args.profile_child)
+        order = batches(len(x), args.batch_size, seed=1)
+        print(json.dumps(profile_shares(args.profile_child, x, y, order)))
+        return 0
     if args.epoch_child:                         # one epoch of the engine found on sys.path
         x, y = make_data(args.epoch_child)
         order = batches(len(x), args.batch_size, seed=1)
@@ -373,6 +381,12 @@ def main(args: argparse.Namespace) -> int:
         rows.append((name, ours, min(p[1] for p in pairs), ref, flops, limit, before))
         if args.profile and name != "mlp":
             shares[name] = profile_shares(name, x, y, order)
+            if args.before:
+                out = subprocess.run([sys.executable, __file__, "--profile-child", name,
+                                      "--before", args.before, "--threads", str(args.threads),
+                                      "--batch-size", str(args.batch_size)],
+                                     capture_output=True, text=True, check=True)
+                shares[f"{name} before"] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"\nmedians of {args.repeat} pairs; limit = median sgemm (2048², {args.threads} "
           "threads) measured before each pair")
     print(f"{'model':6s} {'nnstudio s':>10s} {'best s':>7s} {'PyTorch s':>10s} {'ratio':>6s} "
@@ -392,9 +406,9 @@ def main(args: argparse.Namespace) -> int:
 
         print("\nprofile: share of the training step's CPU time (both threads), "
               "per kind of work")
-        print(f"{'':18s}" + "".join(f"{n:>8s}" for n in shares))
+        print(f"{'':18s}" + "".join(f"{n:>14s}" for n in shares))
         for kind in KINDS:
-            print(f"{kind:18s}" + "".join(f"{shares[n][kind]:8.0%}" for n in shares))
+            print(f"{kind:18s}" + "".join(f"{shares[n][kind]:14.0%}" for n in shares))
     if args.memory:
         out = subprocess.run([sys.executable, __file__, "--memory-child", "--batch-size",
                               str(args.batch_size)], capture_output=True, text=True,
