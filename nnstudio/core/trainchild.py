@@ -400,15 +400,18 @@ def main_fds(cmd_fd: int, data_fd: int, threads: int) -> None:
 def child_main(conn: Any, data: Any, threads: int) -> None:
     """Entry point of the child process (``spawn``): limit threads, then serve the pipe."""
     from nnstudio.core import parallel
-    from nnstudio.core.threads import THREAD_VARS, set_blas_threads, user_limit
+    from nnstudio.core.threads import (
+        set_blas_threads,
+        training_process_environment,
+        user_limit,
+    )
 
     n = max(1, int(threads))
-    explicit = user_limit() is not None
-    for var in THREAD_VARS:  # libraries loaded from now on
-        if not (explicit and var in os.environ):
-            os.environ[var] = str(n)
-    set_blas_threads(n)      # NumPy's OpenBLAS, already loaded
-    parallel.set_threads(n)
+    os.environ.update(training_process_environment(n))  # libraries loaded from now on
+    set_blas_threads(user_limit() or 1)                  # NumPy's OpenBLAS, already loaded
+    # threads for the slices of a batch only: an operation split across niced threads on a
+    # busy machine waits for the slower one (the mlp trained ~5x slower so)
+    parallel.set_threads(n, split_operations=False)
     lower_priority(NICENESS)  # the window first when the cores are busy; idle cores train
     import nnstudio
 

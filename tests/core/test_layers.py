@@ -248,3 +248,24 @@ def test_dense_input_gradient_keeps_the_layout_of_its_input():
     np.testing.assert_allclose(dx_cols, dx_rows, rtol=1e-5, atol=1e-6)
     assert dx_rows.flags.c_contiguous
     assert dx_cols.strides[0] < dx_cols.strides[1]     # its input's layout
+
+
+def test_threads_for_batch_slices_only_keep_each_operation_on_one_thread():
+    import threading
+
+    from nnstudio.core import parallel
+
+    before, split = parallel.threads(), parallel._split_operations
+    seen: set[int] = set()
+    try:
+        parallel.set_threads(2, split_operations=False)
+        parallel.for_chunks(lambda lo, hi: seen.add(threading.get_ident()), 10, 1 << 20)
+        assert seen == {threading.get_ident()}
+        jobs = parallel.run_parallel([threading.get_ident, threading.get_ident])
+        assert len(set(jobs)) == 2                      # the slices still run side by side
+        parallel.set_threads(2)
+        seen.clear()
+        parallel.for_chunks(lambda lo, hi: seen.add(threading.get_ident()), 10, 1 << 20)
+        assert len(seen) == 2
+    finally:
+        parallel.set_threads(before, split)
