@@ -6,9 +6,9 @@ The training process computes on every core (:func:`training_threads`), like the
 line, but as the engine's own threads, each running single-threaded BLAS on its slice of a
 batch (:func:`training_process_environment`). It stays responsive to the window because it
 runs at a lower CPU priority (:data:`nnstudio.core.trainchild.NICENESS`), so the GUI thread
-takes a core the moment it needs one. Leaving a core idle for a GUI thread that is busy
-~10-25% of the time cost the image models ~40% of their speed on two cores
-(``bench/bench_window_speed.py``).
+takes a core the moment it needs one. With a core left idle for a GUI thread that is busy
+~10-25% of the time, the window trained the ``cnn`` at ~5,000 samples/s on an idle two-core
+machine where the command line, on both cores, did ~8,300 (``bench/bench_window_speed.py``).
 
 Two ways to set the limit: the environment variables :data:`THREAD_VARS` (read by OpenBLAS,
 OpenMP and :mod:`nnstudio.core.parallel` when they load), and :func:`set_blas_threads`, which
