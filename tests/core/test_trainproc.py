@@ -333,7 +333,7 @@ def test_a_step_neuron_learns_by_the_perceptron_rule_in_the_child(proc):
 def test_the_training_process_computes_on_every_core_like_the_command_line(monkeypatch):
     from nnstudio.core import parallel, threads
 
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NNSTUDIO_THREADS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert threads.training_threads() == 2
