@@ -367,3 +367,15 @@ def test_every_thread_of_the_training_process_runs_at_the_lower_priority():
         assert set(nice) == {min(19, mine + NICENESS)}, nice
     finally:
         p.close()
+
+
+def test_the_training_process_runs_the_engine_threads_with_single_threaded_blas():
+    from nnstudio.core.threads import training_process_environment
+
+    assert training_process_environment(2, {}) == {
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NNSTUDIO_THREADS": "2"}
+    # what the person set stays
+    mine = training_process_environment(3, {"OPENBLAS_NUM_THREADS": "2"})
+    assert "OPENBLAS_NUM_THREADS" not in mine and mine["NNSTUDIO_THREADS"] == "3"
+    assert training_process_environment(3, {"NNSTUDIO_THREADS": "5"})["NNSTUDIO_THREADS"] == "3"
