@@ -148,7 +148,7 @@ class Dense(Layer):
         self._a: np.ndarray | None = None
 
     def forward(self, x, training=False):
-        z = x @ self.W.value                       # (N, units), a fresh array
+        z = np.matmul(x, self.W.value)             # (N, units), a fresh array
         z += self.b.value
         a = self.activation.forward(z, out=z)      # in place
         if training:
@@ -163,7 +163,12 @@ class Dense(Layer):
         np.sum(dz, axis=0, out=self.b.grad)
         if not self.needs_dx:
             return None
-        return dz @ self.W.value.T                 # (N, F_in)
+        x = self._x
+        if x.ndim == 2 and x.shape[0] > 1 and x.strides[0] < x.strides[1]:
+            # the input came sample-minor (a pooled image, flattened without a copy): give
+            # the gradient the same layout, so the layer before reads it contiguously
+            return np.matmul(self.W.value, dz.T).T  # (N, F_in), F_in-major
+        return np.matmul(dz, self.W.value.T)       # (N, F_in)
 
 
 class Flatten(Layer):

@@ -56,12 +56,17 @@ from .layers import (
 __all__ = ["Network", "NotTrainableError", "Param", "build_layer"]
 
 #: A training batch is split across threads only into slices of at least this many
-#: samples and this many multiply-adds (rough forward count). Measured on 2 cores: the
-#: ``cnn`` template (~1.2M per sample, most of its time in element-wise passes) gains from
-#: slices of 64; the ``mlp`` (~0.24M per sample, almost all in a few large products that
-#: OpenBLAS's own threads split well) runs a batch of 128 faster whole.
+#: samples, and only when it has this many multiply-adds (rough forward count) or this many
+#: values in the layers' outputs (the element-wise passes). Measured on 2 cores: the image
+#: templates (``cnn``, ``cnn16``, ``lenet``: 4,000-26,000 output values per sample, much
+#: of their time in element-wise passes) gain from slices; the ``mlp`` (~1,200 values and
+#: ~0.24M multiply-adds per sample, almost all in a few large products that OpenBLAS's own
+#: threads split well) runs a batch of 128 faster whole. Whole batches on OpenBLAS's
+#: threads also suffer most when other programs keep the cores busy: its threads wait for
+#: each other after every product.
 SHARD_MIN_SAMPLES = 16
 SHARD_MIN_WORK = 24_000_000
+SHARD_MIN_VALUES = 250_000
 
 
 class NotTrainableError(DesignError):
@@ -151,6 +156,8 @@ class Network:
         self.n_params = sum(p.value.size for p in self._params)
         self._flatten_params()
         self._work = self._work_per_sample()
+        #: values in all layers' outputs per sample: the element-wise passes' share
+        self._values = sum(math.prod(layer.output_shape) for layer in self._seq)
         #: copies of the layers for the other slices of a batch trained in parallel
         self._replicas: list[tuple[list[Layer], np.ndarray]] = []
         self.reason_not_trainable = self._find_step()
@@ -387,7 +394,8 @@ class Network:
         thread at most; 1 = the whole batch on the calling thread, BLAS products on
         OpenBLAS's own threads)."""
         return max(1, min(parallel.threads(), n // SHARD_MIN_SAMPLES,
-                          n * self._work // SHARD_MIN_WORK))
+                          max(n * self._work // SHARD_MIN_WORK,
+                              n * self._values // SHARD_MIN_VALUES)))
 
     def _step(self, seq: list[Layer], x: np.ndarray, y: np.ndarray, n: int
               ) -> tuple[float, float | None]:

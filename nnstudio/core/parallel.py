@@ -14,7 +14,8 @@ GIL, so plain Python threads run them truly in parallel. The engine uses that in
 
 The number of threads is, in order: ``NNSTUDIO_THREADS``, ``OMP_NUM_THREADS``,
 ``OPENBLAS_NUM_THREADS`` from the environment, else the number of CPUs (at most 4). It can
-be changed with :func:`set_threads` (1 = everything on the calling thread).
+be changed with :func:`set_threads` (1 = everything on the calling thread; or threads for the
+slices of a batch only).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _default_threads() -> int:
 
 
 _threads = _default_threads()
+_split_operations = True            # False: for_chunks always runs on the calling thread
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _local = threading.local()          # .serial: True inside a run_parallel job
@@ -55,11 +57,20 @@ def threads() -> int:
     return _threads
 
 
-def set_threads(n: int) -> None:
-    """Use ``n`` threads (>= 1) for engine work from now on."""
-    global _threads, _pool
+def set_threads(n: int, split_operations: bool = True) -> None:
+    """Use ``n`` threads (>= 1) for engine work from now on.
+
+    With ``split_operations`` False only :func:`run_parallel` uses them (the slices of a
+    batch, each a long job); :func:`for_chunks` then runs every operation on the calling
+    thread. That suits a process at a lower priority on a busy machine (the training
+    process): there every hand-over may wait milliseconds for the other thread to be
+    given a core, which costs little once per slice of a batch and a lot once per
+    operation of a short step.
+    """
+    global _threads, _pool, _split_operations
     with _lock:
         _threads = max(1, int(n))
+        _split_operations = bool(split_operations)
         if _pool is not None:
             _pool.shutdown(wait=False)
             _pool = None
@@ -93,7 +104,8 @@ def for_chunks(fn: Callable[[int, int], object], n: int, size: int) -> None:
 
     ``fn`` must only write to its own part of the output. Exceptions are re-raised.
     """
-    parts = _threads if size >= MIN_ELEMENTS and not getattr(_local, "serial", False) else 1
+    parts = (_threads if _split_operations and size >= MIN_ELEMENTS
+             and not getattr(_local, "serial", False) else 1)
     ranges = chunks(n, parts)
     if len(ranges) <= 1:
         fn(0, n)

@@ -104,13 +104,12 @@ def _start_posix(threads: int) -> tuple[Any, Any, Any]:
     """
     from multiprocessing.connection import Connection
 
-    from nnstudio.core.threads import THREAD_VARS, user_limit
+    from nnstudio.core.threads import training_process_environment
 
     parent_sock, child_sock = socket.socketpair()
     data_r, data_w = os.pipe()
     env = dict(os.environ)
-    if user_limit(env) is None:
-        env.update({var: str(threads) for var in THREAD_VARS})
+    env.update(training_process_environment(threads, env))
     try:
         popen = subprocess.Popen(
             child_command(child_sock.fileno(), data_r, threads),

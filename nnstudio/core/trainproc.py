@@ -68,8 +68,9 @@ class TrainingProcess:
     Parameters
     ----------
     threads : int, optional
-        BLAS and engine threads of the child; default: all cores but one
-        (:func:`nnstudio.core.threads.training_threads`), so a core stays free for the GUI.
+        BLAS and engine threads of the child; default: one per core, as the command line
+        (:func:`nnstudio.core.threads.training_threads`); the child runs at a lower CPU
+        priority, so the GUI thread still gets a core at once.
     stall_s : float
         Seconds of silence of a child with an active run before :meth:`recv` reports it
         :class:`~nnstudio.core.trainprotocol.Unresponsive`.

@@ -233,3 +233,39 @@ def test_conv2d_gradients_with_threads(many_threads, stride, padding, kernel):
 @pytest.mark.parametrize("shape", [(2, 6, 6), (3, 7, 5)])
 def test_maxpool_gradients_with_threads(many_threads, shape):
     check_layer(MaxPool2D("pool", shape, dtype=F64), rand(4, *shape))
+
+
+def test_dense_input_gradient_keeps_the_layout_of_its_input():
+    rng = np.random.default_rng(0)
+    layer = Dense("fc", (12,), units=5, activation="relu", rng=rng)
+    x_rows = rng.standard_normal((7, 12)).astype(np.float32)
+    x_cols = np.asfortranarray(x_rows)                 # sample-minor, as a flattened pooled map
+    dy = rng.standard_normal((7, 5)).astype(np.float32)
+    layer.forward(x_rows, training=True)
+    dx_rows = layer.backward(dy.copy())
+    layer.forward(x_cols, training=True)
+    dx_cols = layer.backward(dy.copy())
+    np.testing.assert_allclose(dx_cols, dx_rows, rtol=1e-5, atol=1e-6)
+    assert dx_rows.flags.c_contiguous
+    assert dx_cols.strides[0] < dx_cols.strides[1]     # its input's layout
+
+
+def test_threads_for_batch_slices_only_keep_each_operation_on_one_thread():
+    import threading
+
+    from nnstudio.core import parallel
+
+    before, split = parallel.threads(), parallel._split_operations
+    seen: set[int] = set()
+    try:
+        parallel.set_threads(2, split_operations=False)
+        parallel.for_chunks(lambda lo, hi: seen.add(threading.get_ident()), 10, 1 << 20)
+        assert seen == {threading.get_ident()}
+        jobs = parallel.run_parallel([threading.get_ident, threading.get_ident])
+        assert len(set(jobs)) == 2                      # the slices still run side by side
+        parallel.set_threads(2)
+        seen.clear()
+        parallel.for_chunks(lambda lo, hi: seen.add(threading.get_ident()), 10, 1 << 20)
+        assert len(seen) == 2
+    finally:
+        parallel.set_threads(before, split)

@@ -257,6 +257,9 @@ def pooled_cnn_design(shape, kernel, padding):
     (lambda: pooled_cnn_design([2, 10, 12], 5, "valid"), (2, 10, 12), True),
     (lambda: pooled_cnn_design([2, 6, 8], 5, "same"), (2, 6, 8), True),
     (lambda: pooled_cnn_design([1, 6, 7], 3, "same"), (1, 6, 7), False),
+    (lambda: pooled_cnn_design([3, 6, 4], 1, "same"), (3, 6, 4), True),     # 1x1 kernel
+    (lambda: pooled_cnn_design([2, 10, 8], 3, "valid"), (2, 10, 8), True),
+    (lambda: pooled_cnn_design([2, 9, 8], 3, "valid"), (2, 9, 8), False),   # 7 rows: odd
 ])
 def test_relu_conv_then_pool_is_fused_and_exact(design, shape, pooled):
     d = design()
@@ -321,3 +324,12 @@ def test_batch_split_across_threads_gives_the_whole_batch_gradient(monkeypatch, 
     assert (acc3 is None) == (acc is None) and (acc is None or acc3 == pytest.approx(acc))
     for p, q in zip(whole.parameters(), split.parameters(), strict=True):
         np.testing.assert_allclose(q.grad, p.grad, rtol=1e-10, atol=1e-12, err_msg=p.name)
+
+
+@pytest.mark.parametrize("name,slices", [("mlp", 1), ("cnn", 2), ("cnn16", 2), ("lenet", 2)])
+def test_image_templates_train_a_batch_of_128_in_slices_the_mlp_whole(monkeypatch, name,
+                                                                     slices):
+    from nnstudio.core import parallel
+
+    monkeypatch.setattr(parallel, "_threads", 2)
+    assert Network(get_template(name)).batch_slices(128) == slices

@@ -328,3 +328,54 @@ def test_a_step_neuron_learns_by_the_perceptron_rule_in_the_child(proc):
     end = messages(proc, run_id, is_end)[-1]
     assert isinstance(end, Finished) and end.outcome["kind"] == "cycle"
     assert min(end.history["epoch_train_loss"]) > 0
+
+
+def test_the_training_process_computes_on_every_core_like_the_command_line(monkeypatch):
+    from nnstudio.core import parallel, threads
+
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NNSTUDIO_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert threads.training_threads() == 2
+    assert TrainingProcess().threads == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert threads.training_threads() == threads.MAX_TRAINING_THREADS == parallel._default_threads()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")      # the person's setting wins
+    assert threads.training_threads() == 1
+
+
+def _nice_of_threads(pid: int) -> list[int]:
+    """The nice value of every thread of process ``pid`` (Linux /proc)."""
+    values = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        values.append(int(stat.rsplit(")", 1)[1].split()[16]))   # field 19: nice
+    return values
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_every_thread_of_the_training_process_runs_at_the_lower_priority():
+    from nnstudio.core.trainchild import NICENESS
+
+    p = TrainingProcess(threads=2)
+    try:
+        run_id, _ = start(p, epochs=1)
+        assert isinstance(messages(p, run_id, is_end)[-1], Finished)
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        nice = _nice_of_threads(p.hello.pid)
+        assert len(nice) >= 3                         # main, listener, heartbeat (and BLAS)
+        assert set(nice) == {min(19, mine + NICENESS)}, nice
+    finally:
+        p.close()
+
+
+def test_the_training_process_runs_the_engine_threads_with_single_threaded_blas():
+    from nnstudio.core.threads import training_process_environment
+
+    assert training_process_environment(2, {}) == {
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NNSTUDIO_THREADS": "2"}
+    # what the person set stays
+    mine = training_process_environment(3, {"OPENBLAS_NUM_THREADS": "2"})
+    assert "OPENBLAS_NUM_THREADS" not in mine and mine["NNSTUDIO_THREADS"] == "3"
+    assert training_process_environment(3, {"NNSTUDIO_THREADS": "5"})["NNSTUDIO_THREADS"] == "3"
