@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["TooBigError", "check_size", "format_bytes", "memory_limit"]
+__all__ = ["MAX_PICTURE_FILE_BYTES", "MAX_PICTURE_PIXELS", "TooBigError", "check_size",
+           "format_bytes", "memory_limit"]
 
 _FALLBACK = 8 << 30
 
@@ -63,3 +64,10 @@ def check_size(needed: int, what: str, fix: str = "") -> None:
         tail = f": {fix}" if fix else ""
         raise TooBigError(f"{what} needs {format_bytes(needed)}, limit "
                           f"{format_bytes(limit)}{tail}")
+
+
+#: The most pixels a picture file may claim (a photo from a phone has about 12 million; a
+#: digit needs a few thousand). Checked on the file's header, before anything is decoded.
+MAX_PICTURE_PIXELS = 50_000_000
+#: The largest picture file opened.
+MAX_PICTURE_FILE_BYTES = 256 << 20
