@@ -66,8 +66,9 @@ def check_size(needed: int, what: str, fix: str = "") -> None:
                           f"{format_bytes(limit)}{tail}")
 
 
-#: The most pixels a picture file may claim (a photo from a phone has about 12 million; a
-#: digit needs a few thousand). Checked on the file's header, before anything is decoded.
-MAX_PICTURE_PIXELS = 50_000_000
+#: The most pixels decoded from a picture file (a photo from a phone has about 12 million; a
+#: digit needs a few thousand). Checked on the file's header, before anything is decoded; a
+#: JPEG counts the pixels of the reduced scale (1/2 to 1/8) it is decoded at.
+MAX_PICTURE_PIXELS = 30_000_000
 #: The largest picture file opened.
 MAX_PICTURE_FILE_BYTES = 256 << 20

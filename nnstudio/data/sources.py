@@ -61,6 +61,8 @@ SOURCES: list[tuple[str, str]] = [
 _INT_RE = re.compile(r"^\d[\d_,]*$")
 #: The most samples one generated source makes (MNIST has 60,000 training digits).
 MAX_GENERATED = 1_000_000
+#: The most cars ``cars:N`` makes (each keeps its name and raw numbers for the lessons).
+MAX_CARS = 100_000
 #: The most sources merged with ``+``.
 MAX_MERGED = 32
 #: Peak bytes per generated sample while it is made: (source, bytes)
@@ -71,11 +73,12 @@ _NAMES = {"synthetic": "digits", "toy": "points", "cars": "cars"}
 def _sized(kind: str, n: int, spec: str) -> int:
     """``n`` samples of a generated source if they fit the limits; DataError otherwise."""
     what = _NAMES[kind]
-    if n > MAX_GENERATED:
-        raise DataError(f"data source {spec!r}: {n:,} {what} is more than the "
-                        f"{MAX_GENERATED:,} nnstudio generates; ask for fewer")
+    most = MAX_CARS if kind == "cars" else MAX_GENERATED
+    if n > most:
+        raise DataError(f"data source {spec[:80]!r}: {n:,} {what} is more than the "
+                        f"{most:,} nnstudio generates; ask for fewer")
     try:
-        check_size(n * _BYTES_EACH[kind], f"data source {spec!r} ({n:,} {what})",
+        check_size(n * _BYTES_EACH[kind], f"data source {spec[:80]!r} ({n:,} {what})",
                    f"ask for fewer {what}")
     except TooBigError as err:
         raise DataError(str(err)) from None
@@ -319,8 +322,11 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
         raise DataError(f"image size must be 28 or 16, not {size}")
     if "+" in spec and not spec.startswith(("csv:", "idx:")):
         return _merged(spec, size, progress, cancel)
-    head, _, rest = spec.partition(":")
+    head, colon, rest = spec.partition(":")
     head = head.strip().lower()
+    if colon and not rest.strip():
+        raise DataError(f"data source {spec!r}: nothing follows the ':'; write {head} alone "
+                        f"for its default, or {head}:... (see 'nnstudio train --help')")
     args = [a.strip() for a in rest.split(":")] if rest else []
     if head == "synthetic":
         return _synthetic(args, spec, size, progress)

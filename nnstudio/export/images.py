@@ -95,12 +95,12 @@ def _decode(path: Path, max_side: int) -> np.ndarray:
                 f"(limit {MAX_PICTURE_PIXELS / 1e6:,.0f} megapixels), far more than a digit "
                 "needs: use a smaller picture") from None
         with im:
+            if im.format == "JPEG":                         # decode at 1/2, 1/4, 1/8 scale
+                im.draft(im.mode, (max_side, max_side))
             w, h = im.size
             _refuse_oversized(w, h, len(im.getbands()))
             orientation = im.getexif().get(0x0112, 1) if im.format in ("JPEG", "TIFF",
                                                                         "WEBP", "PNG") else 1
-            if im.format == "JPEG":                         # decode at 1/2, 1/4, 1/8 scale
-                im.draft(im.mode, (max_side, max_side))
             im.load()
             out = _as_standard_mode(im)
             factor = max(out.size) // max_side

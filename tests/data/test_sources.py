@@ -110,6 +110,7 @@ def test_source_titles_name_the_file_not_its_path(spec: str, title: str) -> None
     ("toy:xor:n=1000000000", ["1,000,000,000 points", "ask for fewer"]),
     ("cars:1000000000", ["1,000,000,000 cars", "ask for fewer"]),
     ("3v7:" * 2000 + "synthetic:100", ["cannot take another 3v7"]),
+    ("synthetic:", ["nothing follows"]),
     ("+".join(["toy:xor"] * 40), ["40 sources merged", "limit 32"]),
 ])
 def test_generated_sources_are_sized_before_they_are_made(spec, words):

@@ -177,7 +177,7 @@ def test_a_pipe_is_refused_without_waiting_for_it(tmp_path):
     assert time.perf_counter() - start < 2
 
 
-@pytest.mark.parametrize("side", [15_000, 20_000, 9_000])
+@pytest.mark.parametrize("side", [15_000, 20_000, 6_000])
 def test_a_small_file_claiming_a_huge_picture_is_refused_from_its_header(side, tmp_path):
     """15,000² Paeth-filtered pixels in 250 KB: refused at once, with the size and limit."""
     assert side * side > MAX_PICTURE_PIXELS
@@ -192,19 +192,19 @@ def test_a_small_file_claiming_a_huge_picture_is_refused_from_its_header(side, t
 @pytest.mark.parametrize("filter_type", [3, 4])
 def test_a_large_picture_within_the_limit_is_decoded_quickly_and_reduced(filter_type,
                                                                          tmp_path):
-    """7,000² Average- or Paeth-filtered pixels are decoded in C and reduced while read."""
+    """5,000² Average- or Paeth-filtered pixels are decoded in C and reduced while read."""
     start = time.perf_counter()
-    got = decode(tmp_path, bomb_png(7_000, filter_type))
+    got = decode(tmp_path, bomb_png(5_000, filter_type))
     assert time.perf_counter() - start < 10
-    assert got.shape == (539, 539) and got.dtype == np.uint8 and got.max() == 0
+    assert got.shape == (556, 556) and got.dtype == np.uint8 and got.max() == 0
 
 
 def test_a_large_picture_is_read_under_a_one_gigabyte_address_space_cap(tmp_path):
-    """Within the limits, a 49-megapixel picture fits in a process capped (RLIMIT_AS) at
+    """Within the limits, a 29-megapixel picture fits in a process capped (RLIMIT_AS) at
     1 GB, and one just over the limit is refused there with the reason, not a MemoryError."""
     ok, big = tmp_path / "ok.png", tmp_path / "big.png"
-    ok.write_bytes(bomb_png(7_000, 4, colour=6))
-    big.write_bytes(bomb_png(7_500, 4, colour=6))
+    ok.write_bytes(bomb_png(5_400, 4, colour=6))
+    big.write_bytes(bomb_png(5_500, 4, colour=6))
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
@@ -219,5 +219,19 @@ def test_a_large_picture_is_read_under_a_one_gigabyte_address_space_cap(tmp_path
                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "(539, 539, 4)"
+    assert lines[0] == "(540, 540, 4)"
     assert lines[1].startswith("refused:") and "megapixels" in lines[1]
+
+
+def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale(tmp_path):
+    """A 48-megapixel photo is over the pixel limit, but JPEG decodes it at 1/8 scale."""
+    from PIL import Image
+
+    path = tmp_path / "photo.jpg"
+    paper = np.full((6000, 8000), 235, np.uint8)
+    paper[1000:5000, 3800:4200] = 30                      # a dark stroke: a one
+    Image.fromarray(paper, "L").save(path, quality=80)
+    assert 6000 * 8000 > MAX_PICTURE_PIXELS
+    got = read_picture(path)
+    assert got.shape == (750, 1000)
+    assert got[375, 500] < 60 and got[20, 20] > 200
