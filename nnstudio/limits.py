@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MAX_PICTURE_FILE_BYTES", "MAX_PICTURE_PIXELS", "TooBigError", "check_size",
-           "format_bytes", "memory_limit"]
+__all__ = ["MAX_LAYERS", "MAX_PICTURE_FILE_BYTES", "MAX_PICTURE_PIXELS", "TooBigError",
+           "check_layers", "check_size", "design_refusal", "format_bytes", "memory_limit"]
 
 _FALLBACK = 8 << 30
 
@@ -69,6 +69,34 @@ def check_size(needed: int, what: str, fix: str = "") -> None:
 #: The most pixels decoded from a picture file (a photo from a phone has about 12 million; a
 #: digit needs a few thousand). Checked on the file's header, before anything is decoded; a
 #: JPEG counts the pixels of the reduced scale (1/2 to 1/8) it is decoded at.
-MAX_PICTURE_PIXELS = 30_000_000
+MAX_PICTURE_PIXELS = 16_000_000
 #: The largest picture file opened.
 MAX_PICTURE_FILE_BYTES = 256 << 20
+
+#: The most layers (nodes) of a design that is trained or shown; the shipped templates have
+#: at most 10. A design file may hold more (the file format allows 200,000), but such a
+#: design is refused, at once, by the command line and the window alike.
+MAX_LAYERS = 2_000
+
+
+def check_layers(n: int, what: str) -> None:
+    """Raise :class:`TooBigError` when a design of ``n`` layers is over :data:`MAX_LAYERS`;
+    ``what`` names it (e.g. ``"The design 'x'"``)."""
+    if n > MAX_LAYERS:
+        raise TooBigError(f"{what} has {n:,} layers, limit {MAX_LAYERS:,}: nnstudio trains and "
+                          "shows designs of at most that many; use fewer layers")
+
+
+def design_refusal(design) -> str | None:
+    """Why ``design`` (a :class:`~nnstudio.core.design.Design`) cannot be trained or shown:
+    more than :data:`MAX_LAYERS` layers, or more memory to train than :func:`memory_limit`,
+    in the words ``nnstudio train`` uses; None when it can. The window asks this before a
+    design reaches its session, so no work on the GUI thread starts for such a design."""
+    from nnstudio.terminal import printable
+
+    try:
+        check_layers(len(design.nodes), f"The design '{printable(design.name)}'")
+    except TooBigError as err:
+        return str(err)
+    errors = design.analyze().design_errors
+    return str(errors[0]) if errors else None
