@@ -35,6 +35,7 @@ from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
 from nnstudio.data.dataset import DataError
 from nnstudio.fileio import check_writable
+from nnstudio.limits import TooBigError, check_layers
 from nnstudio.resources import default_model_path
 from nnstudio.terminal import Progress, printable
 
@@ -79,7 +80,9 @@ def _design(spec: str) -> Design:
     if not path.exists():
         raise DesignError(f"'{spec}' is neither a template ({', '.join(TEMPLATES)}) "
                           "nor an existing design file")
-    return load_design(path)
+    design = load_design(path)
+    check_layers(len(design.nodes), f"The design '{printable(design.name)}'")
+    return design
 
 
 def _input_size(design: Design) -> int:
@@ -477,10 +480,11 @@ def main(argv: list[str] | None = None) -> int:
             text = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
         print(f"nnstudio: {printable(text, 2000)}", file=sys.stderr)
         return 2
-    except MemoryError as err:  # a size the readers could not know in advance
-        text = str(err) or "this needs more memory than the computer gives nnstudio"
-        print(f"nnstudio: {printable(text, 2000)}; use smaller data or a smaller design",
-              file=sys.stderr)
+    except MemoryError as err:  # TooBigError: a size refused; else one not known in advance
+        text = str(err) if isinstance(err, TooBigError) else (
+            "this needs more memory than the computer gives nnstudio; use smaller data or a "
+            "smaller design")
+        print(f"nnstudio: {printable(text, 2000)}", file=sys.stderr)
         return 2
     except Exception as err:  # a bug: one line unless NNSTUDIO_DEBUG asks for the traceback
         if os.environ.get("NNSTUDIO_DEBUG"):

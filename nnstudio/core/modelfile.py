@@ -35,7 +35,7 @@ from nnstudio import __version__
 from nnstudio.core.design import Design, DesignError, design_from_json, design_to_json
 from nnstudio.core.training import History
 from nnstudio.fileio import atomic_write, regular_file
-from nnstudio.limits import TooBigError, check_size, format_bytes
+from nnstudio.limits import TooBigError, check_layers, check_size, format_bytes
 
 FORMAT = "nnstudio-model"
 FORMAT_VERSION = 1
@@ -293,6 +293,7 @@ def _read(arc: _Archive, path: Path, with_weights: bool = True) -> LoadedModel:
         raise ModelFileError(f"'{name}' holds a design nnstudio cannot use: {err}") from None
     if not with_weights:
         return LoadedModel(None, design, _history(arc, keys, meta, name), meta, path)
+    check_layers(len(design.nodes), f"The design of '{name}'")
     from nnstudio.core.network import Network
 
     try:

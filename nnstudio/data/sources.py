@@ -115,6 +115,9 @@ def _options(parts: list[str], spec: str, allowed: dict[str, type]) -> dict:
                 f"data source {spec!r}: {key}={value!r} is not a valid "
                 f"{allowed[key].__name__}"
             ) from None
+        if key == "seed" and not 0 <= out[key] < 2**63:
+            raise DataError(f"data source {spec!r}: seed={value} must be a whole number from 0 "
+                            "to 2**63 - 1")
     return out
 
 

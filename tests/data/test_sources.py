@@ -111,6 +111,7 @@ def test_source_titles_name_the_file_not_its_path(spec: str, title: str) -> None
     ("cars:1000000000", ["1,000,000,000 cars", "ask for fewer"]),
     ("3v7:" * 2000 + "synthetic:100", ["cannot take another 3v7"]),
     ("synthetic:", ["nothing follows"]),
+    ("synthetic:200:seed=-1", ["seed=-1 must be a whole number from 0"]),
     ("+".join(["toy:xor"] * 40), ["40 sources merged", "limit 32"]),
 ])
 def test_generated_sources_are_sized_before_they_are_made(spec, words):
