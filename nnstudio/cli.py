@@ -35,7 +35,7 @@ from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
 from nnstudio.data.dataset import DataError
 from nnstudio.fileio import check_writable
-from nnstudio.limits import TooBigError, check_layers
+from nnstudio.limits import TooBigError, check_layers, design_file_refusal
 from nnstudio.resources import default_model_path
 from nnstudio.terminal import Progress, printable
 
@@ -80,6 +80,9 @@ def _design(spec: str) -> Design:
     if not path.exists():
         raise DesignError(f"'{spec}' is neither a template ({', '.join(TEMPLATES)}) "
                           "nor an existing design file")
+    refusal = design_file_refusal(path)
+    if refusal:
+        raise TooBigError(refusal)
     design = load_design(path)
     check_layers(len(design.nodes), f"The design '{printable(design.name)}'")
     return design

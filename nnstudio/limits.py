@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 
 __all__ = ["MAX_LAYERS", "MAX_PICTURE_FILE_BYTES", "MAX_PICTURE_PIXELS", "TooBigError",
-           "check_layers", "check_size", "design_refusal", "format_bytes", "memory_limit"]
+           "check_layers", "check_size", "design_file_refusal", "design_refusal", "format_bytes",
+           "memory_limit"]
 
 _FALLBACK = 8 << 30
 
@@ -100,3 +101,24 @@ def design_refusal(design) -> str | None:
         return str(err)
     errors = design.analyze().design_errors
     return str(errors[0]) if errors else None
+
+
+def design_file_refusal(path: str | os.PathLike) -> str | None:
+    """:func:`check_layers` on a design file's JSON, before any design is built from it (a
+    design of 200,000 layers takes seconds to build); None when the file is within the limit
+    or cannot be read as JSON (reading it as a design then says what is wrong)."""
+    import json
+
+    from nnstudio.terminal import printable
+
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(64 << 20))
+        nodes, name = data["nodes"], data.get("name", "")
+        n = len(nodes) if isinstance(nodes, list) else 0
+        check_layers(n, f"The design '{printable(name)}'")
+    except TooBigError as err:
+        return str(err)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+    return None

@@ -341,10 +341,11 @@ class WindowCommands:
                                        history=m.history, meta=m.meta)
             else:
                 from nnstudio.core.design import load_design
-                from nnstudio.limits import design_refusal
+                from nnstudio.limits import design_file_refusal, design_refusal
 
-                design = load_design(path)
-                refusal = design_refusal(design)
+                refusal = design_file_refusal(path)
+                design = None if refusal else load_design(path)
+                refusal = refusal or design_refusal(design)
                 if refusal:          # the command line refuses it with the same words
                     self.win.show_error("Could not open the file", refusal,
                                         name="openErrorBox")
