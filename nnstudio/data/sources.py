@@ -327,7 +327,7 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
         return _merged(spec, size, progress, cancel)
     head, colon, rest = spec.partition(":")
     head = head.strip().lower()
-    if colon and not rest.strip():
+    if colon and not rest.strip() and head not in ("csv", "idx"):  # those say what they need
         raise DataError(f"data source {spec!r}: nothing follows the ':'; write {head} alone "
                         f"for its default, or {head}:... (see 'nnstudio train --help')")
     args = [a.strip() for a in rest.split(":")] if rest else []
