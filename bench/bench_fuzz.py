@@ -1,11 +1,19 @@
-"""Seeded mutation fuzzing of every reader of files: model, design, IDX, CSV and picture.
+"""Seeded mutation fuzzing of every reader of files and of data specs: model, design, IDX,
+CSV, picture and ``--data`` spec.
 
 Each reader gets valid files made by nnstudio itself (saved models, designs, IDX and gzip IDX
-files, CSV tables, PNG and PGM pictures), mutated with a seeded random generator: flipped bits,
-overwritten, inserted, deleted and duplicated bytes, truncation, "interesting" integers in
-headers, and mutations *inside* the structure (an array or the JSON text of a model member,
-the unpacked bytes of a gzip file, the data of a PNG chunk with its checksum fixed, CSV lines
-and separators), so the cases reach past the first checksum.
+files, CSV tables, PNG and PGM pictures, data specs such as ``toy:xor:n=200``), mutated with a
+seeded random generator: flipped bits, overwritten, inserted, deleted and duplicated bytes,
+truncation, "interesting" integers in headers, and mutations *inside* the structure (an array
+or the JSON text of a model member, the unpacked bytes of a gzip file, the data of a PNG chunk
+with its checksum fixed, CSV lines and separators, the counts and chains of a spec), so the
+cases reach past the first checksum.
+
+After the mutations come the *crafted* cases: bombs within the file limits, each tried once
+(:func:`crafted_files`): PNGs of 3,000 to 20,000 pixels a side whose every row uses the costly
+Paeth or Average filter (a few hundred KB), a model file whose zero weights unpack 1,000
+times, a gzip IDX that unpacks to 1 GB, and data specs that ask for 10^9 samples, nest
+``3v7:`` 2,000 deep or merge 1,000 sources.
 
 Every case runs in a worker process limited by ``RLIMIT_AS`` (memory) and by a time limit.
 The outcome of a case is *valid* (the reader returned), *clear* (the reader's own error type,
@@ -16,6 +24,7 @@ worker). The target is escaped = 0.
     .venv/bin/python bench/bench_fuzz.py --cases 5000 --readers model idx
     .venv/bin/python bench/bench_fuzz.py --save-escapes tests/regressions
     .venv/bin/python bench/bench_fuzz.py --code ../old-checkout      # its readers, same cases
+    .venv/bin/python bench/bench_fuzz.py --readers image spec --no-crafted
 
 With ``--save-escapes`` every escaped case is written (if small) as a regression file
 ``<folder>/<reader>/<seed>-<case>.<ext>``, which ``tests/test_regressions.py`` loads.
@@ -49,6 +58,7 @@ READERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "idx": ("nnstudio.data.idx", "read_idx", ("DataError",)),
     "csv": ("nnstudio.data.csvdata", "load_csv", ("DataError",)),
     "image": ("nnstudio.export.images", "read_picture", ("ImageFileError",)),
+    "spec": ("__main__", "read_spec", ("DataError",)),
 }
 #: Where older checkouts (``--code``) keep a reader that has moved since.
 OLDER = {"design": "nnstudio.core.graph:Design.load"}
@@ -117,7 +127,27 @@ def seed_files(folder: Path) -> dict[str, list[Path]]:
     rgb = (rng.random((5, 6, 3)) * 255).astype(np.uint8)
     (folder / "colour.png").write_bytes(_png(rgb))
     seeds["image"] += [folder / "digit.png", folder / "digit.pgm", folder / "colour.png"]
+    for i, spec in enumerate(SPEC_SEEDS):
+        path = folder / f"spec{i}.txt"
+        path.write_text(spec, encoding="utf-8")
+        seeds["spec"].append(path)
     return seeds
+
+
+#: Valid data specs that load in well under a second; the mutations make them hostile.
+SPEC_SEEDS = ["synthetic:300", "synthetic:200:seed=3", "toy:xor:n=200",
+              "toy:spiral:n=100:noise=0.1", "cars:50", "cars:20:raw", "3v7:synthetic:400",
+              "toy:xor+toy:xor:n=50", "synthetic:100+synthetic:100", "perceptron:xor"]
+#: What a hostile spec puts where a count is: too big, not numbers, or nonsense.
+SPEC_NUMBERS = ["0", "-1", "1e9", "1000000000", "5000000", "99999999999999999999", "2147483648",
+                "1_000_000_000", "", "x", "nan", "3.5", "0x10", "１２"]
+
+
+def read_spec(path: str) -> None:
+    """The bench's reader of data specs: the spec is the text of the file at ``path``."""
+    from nnstudio.data.sources import load_source
+
+    load_source(Path(path).read_text(encoding="utf-8", errors="replace"))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -301,9 +331,109 @@ def mutate_image(data: bytes, rng: random.Random) -> bytes:
     return mutate_bytes(data, rng)
 
 
+def mutate_spec(data: bytes, rng: random.Random) -> bytes:
+    """A count made hostile, a prefix repeated, a chain lengthened, or bytes changed."""
+    import re
+
+    text = data.decode("utf-8")
+    op = rng.randrange(6)
+    numbers = list(re.finditer(r"\d+(\.\d+)?", text))
+    if op <= 1 and numbers:
+        m = rng.choice(numbers)
+        text = text[:m.start()] + rng.choice(SPEC_NUMBERS) + text[m.end():]
+    elif op == 2:
+        text = rng.choice(["3v7:", "toy:", "synthetic:", "cars:"]) * rng.choice(
+            [2, 50, 2000]) + text
+    elif op == 3:
+        text = "+".join([text] * rng.choice([2, 33, 1000]))
+    elif op == 4:
+        text = text + rng.choice([":n=1e9", ":seed=99999999999999999999", ":raw:raw", "+",
+                                  ":" * 500, ":noise=1e400", "+3v7:" + text])
+    else:
+        return mutate_bytes(data, rng)
+    return text.encode("utf-8")
+
+
 MUTATORS = {"model": mutate_model, "design": lambda d, r: mutate_json(
     d.decode("utf-8"), r).encode("utf-8", "replace"), "idx": mutate_idx, "csv": mutate_csv,
-    "image": mutate_image}
+    "image": mutate_image, "spec": mutate_spec}
+
+
+# ---------------------------------------------------------------------- crafted bombs
+def bomb_png(side: int, filter_type: int, colour: int = 0) -> bytes:
+    """A ``side`` x ``side`` black PNG whose every row uses ``filter_type`` (3 Average,
+    4 Paeth), compressed row by row: 15,000 pixels a side is about 250 KB."""
+    bpp = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    z = zlib.compressobj(9)
+    row = bytes([filter_type]) + bytes(side * bpp)
+    data = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8,
+                                                              colour, 0, 0, 0))
+            + _chunk(b"IDAT", data) + _chunk(b"IEND", b""))
+
+
+def _zeros_idx_gz(shape: list[int]) -> bytes:
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [z.compress(bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}i", *shape))]
+    left, block = 1, bytes(1 << 22)
+    for d in shape:
+        left *= d
+    while left:
+        parts.append(z.compress(block[:min(left, len(block))]))
+        left -= min(left, len(block))
+    return b"".join(parts) + z.flush()
+
+
+def _zero_weights_model(units: int) -> bytes:
+    """A legal design 784 -> Dense ``units`` -> 10 whose weights are zeros (about 1,000 times
+    smaller packed than unpacked)."""
+    import numpy as np
+
+    from nnstudio.core.design import design_to_json
+    from nnstudio.core.templates import chain
+
+    def npy(value) -> bytes:
+        buf = io.BytesIO()
+        np.save(buf, value)
+        return buf.getvalue()
+
+    design = chain("huge", [784], [("big", "Dense", {"units": units, "activation": "relu"}),
+                                   ("out", "Dense", {"units": 10, "activation": "softmax"})],
+                   "cross_entropy")
+    shapes = {"big/W": (784, units), "big/b": (units,), "out/W": (units, 10), "out/b": (10,)}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("format.npy", npy(np.array("nnstudio-model")))
+        zf.writestr("version.npy", npy(np.array(1, np.int64)))
+        zf.writestr("design.npy", npy(np.array(design_to_json(design))))
+        zf.writestr("meta.npy", npy(np.array(json.dumps({"classes": list("0123456789")}))))
+        for key, shape in shapes.items():
+            with zf.open(f"weights/{key}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array_header_1_0(
+                    fh, {"descr": "<f4", "fortran_order": False, "shape": shape})
+                left = 4 * shape[0] * (shape[1] if len(shape) > 1 else 1)
+                while left:
+                    fh.write(bytes(min(left, 1 << 22)))
+                    left -= min(left, 1 << 22)
+    return buf.getvalue()
+
+
+def crafted_files(reader: str) -> list[tuple[str, bytes]]:
+    """Bombs within the file limits, as (name, bytes); each is tried once."""
+    if reader == "image":
+        return [(f"paeth{side}.png" if f == 4 else f"average{side}.png", bomb_png(side, f, c))
+                for side, f, c in ((15_000, 4, 0), (20_000, 4, 0), (12_000, 3, 0),
+                                   (4_000, 4, 6), (4_000, 3, 4), (3_000, 4, 2))]
+    if reader == "spec":
+        specs = ["synthetic:5000000", "toy:xor:n=1000000000", "cars:1000000000",
+                 "3v7:" * 2000 + "synthetic:100", "+".join(["toy:xor"] * 1000),
+                 "+".join(["synthetic:300000"] * 8), "3v7:" + "+".join(["cars:900000"] * 30)]
+        return [(f"crafted{i}.txt", s.encode()) for i, s in enumerate(specs)]
+    if reader == "model":
+        return [("zeros.npz", _zero_weights_model(300_000))]
+    if reader == "idx":
+        return [("bomb-images-idx3-ubyte.gz", _zeros_idx_gz([1_400_000, 28, 28]))]
+    return []
 
 
 # ---------------------------------------------------------------------- the worker
@@ -328,8 +458,12 @@ def worker(reader: str, memory_mb: int) -> None:
         path = line.rstrip("\n")
         start = time.perf_counter()
         try:
-            read(path)
+            value = read(path)
             result = {"outcome": "valid"}
+            if reader == "image" and not (value.ndim == 2 or (value.ndim == 3
+                                                              and value.shape[2] in (3, 4))):
+                result = {"outcome": "escaped",  # a picture its callers cannot use
+                          "error": f"UnusableShape: {value.shape}"}
         except Exception as err:  # noqa: BLE001 - classifying every failure is the point
             name = type(err).__name__
             ok = name in clear or any(c.__name__ in clear for c in type(err).__mro__)
@@ -351,6 +485,11 @@ class Worker:
         env = {**os.environ, "PYTHONPATH": str(self.code), "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "NNSTUDIO_THREADS": "1",
                "QT_QPA_PLATFORM": "offscreen"}
+        env.pop("NNSTUDIO_MEMORY_LIMIT_GB", None)
+        if self.reader == "spec":  # 'mine' and downloads stay inside a throw-away folder
+            scratch = Path(tempfile.gettempdir()) / "nnstudio-fuzz-spec"
+            env |= {"NNSTUDIO_CACHE_DIR": str(scratch / "cache"),
+                    "NNSTUDIO_DATA_DIR": str(scratch / "data")}
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--worker", self.reader,
              "--memory-mb", str(self.memory_mb)],
@@ -393,8 +532,9 @@ class Worker:
 # ---------------------------------------------------------------------- the driver
 def fuzz(reader: str, cases: int, seed: int = 0, memory_mb: int = 2048,
          timeout: float = 10.0, folder: Path | None = None,
-         save_escapes: Path | None = None, code: Path = ROOT) -> dict:
-    """Fuzz one reader; returns counts and the escaped cases (with their bytes)."""
+         save_escapes: Path | None = None, code: Path = ROOT, crafted: bool = True) -> dict:
+    """Fuzz one reader with ``cases`` mutations, then (``crafted``) each crafted bomb once;
+    returns counts and the escaped cases (with their bytes)."""
     own = folder is None
     work = Path(tempfile.mkdtemp(prefix=f"nnstudio-fuzz-{reader}-")) if own else folder
     seeds = seed_files(work / "seeds")[reader]
@@ -405,14 +545,20 @@ def fuzz(reader: str, cases: int, seed: int = 0, memory_mb: int = 2048,
     counts: Counter = Counter()
     escapes: list[dict] = []
     slowest = 0.0
+    extra = crafted_files(reader) if crafted else []
     try:
-        for case in range(cases):
-            _, name, data = rng.choice(originals)
-            mutated = MUTATORS[reader](data, rng)
+        for case in range(cases + len(extra)):
+            if case < cases:
+                _, name, data = rng.choice(originals)
+                mutated = MUTATORS[reader](data, rng)
+            else:
+                name, mutated = extra[case - cases]
             path = work / f"case-{case % 2}-{name}"
             path.write_bytes(mutated)
             result = pool.run(path, timeout)
             counts[result["outcome"]] += 1
+            if "hung" in result.get("error", ""):
+                counts["hangs"] += 1
             slowest = max(slowest, result.get("s", timeout))
             if result["outcome"] == "escaped":
                 escapes.append({"case": case, "name": name, "error": result["error"],
@@ -427,9 +573,9 @@ def fuzz(reader: str, cases: int, seed: int = 0, memory_mb: int = 2048,
             import shutil
 
             shutil.rmtree(work, ignore_errors=True)
-    return {"reader": reader, "cases": cases, "clear": counts["clear"],
-            "valid": counts["valid"], "escaped": counts["escaped"], "slowest_s": slowest,
-            "escapes": escapes}
+    return {"reader": reader, "cases": cases + len(extra), "crafted": len(extra),
+            "clear": counts["clear"], "valid": counts["valid"], "escaped": counts["escaped"],
+            "hangs": counts["hangs"], "slowest_s": slowest, "escapes": escapes}
 
 
 def main() -> None:
@@ -442,19 +588,23 @@ def main() -> None:
     parser.add_argument("--save-escapes", type=Path, default=None)
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="run the readers of another checkout (e.g. an older one)")
+    parser.add_argument("--no-crafted", action="store_true",
+                        help="leave out the crafted bombs (mutations only)")
     parser.add_argument("--worker", choices=list(READERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.memory_mb)
         return
-    print(f"{'reader':<8}{'cases':>7}{'clear':>7}{'valid':>7}{'escaped':>9}{'slowest s':>11}"
-          f"{'time s':>8}   (RLIMIT_AS {args.memory_mb} MB, {args.timeout:g} s a case)")
+    print(f"{'reader':<8}{'cases':>7}{'crafted':>8}{'clear':>7}{'valid':>7}{'escaped':>9}"
+          f"{'hangs':>7}{'slowest s':>11}{'time s':>8}   (RLIMIT_AS {args.memory_mb} MB, "
+          f"{args.timeout:g} s a case)")
     for reader in args.readers:
         start = time.perf_counter()
         r = fuzz(reader, args.cases, args.seed, args.memory_mb, args.timeout,
-                 save_escapes=args.save_escapes, code=args.code)
-        print(f"{reader:<8}{r['cases']:>7}{r['clear']:>7}{r['valid']:>7}{r['escaped']:>9}"
-              f"{r['slowest_s']:>11.3f}{time.perf_counter() - start:>8.1f}", flush=True)
+                 save_escapes=args.save_escapes, code=args.code, crafted=not args.no_crafted)
+        print(f"{reader:<8}{r['cases']:>7}{r['crafted']:>8}{r['clear']:>7}{r['valid']:>7}"
+              f"{r['escaped']:>9}{r['hangs']:>7}{r['slowest_s']:>11.3f}"
+              f"{time.perf_counter() - start:>8.1f}", flush=True)
         kinds = Counter(e["error"].split(":")[0] for e in r["escapes"])
         for kind, n in kinds.most_common():
             example = next(e for e in r["escapes"] if e["error"].startswith(kind))

@@ -35,6 +35,7 @@ from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.core.training import OPTIMIZERS, TrainConfig, Trainer, TrainingDiverged
 from nnstudio.data.dataset import DataError
 from nnstudio.fileio import check_writable
+from nnstudio.limits import TooBigError, check_layers, design_file_refusal
 from nnstudio.resources import default_model_path
 from nnstudio.terminal import Progress, printable
 
@@ -79,7 +80,12 @@ def _design(spec: str) -> Design:
     if not path.exists():
         raise DesignError(f"'{spec}' is neither a template ({', '.join(TEMPLATES)}) "
                           "nor an existing design file")
-    return load_design(path)
+    refusal = design_file_refusal(path)
+    if refusal:
+        raise TooBigError(refusal)
+    design = load_design(path)
+    check_layers(len(design.nodes), f"The design '{printable(design.name)}'")
+    return design
 
 
 def _input_size(design: Design) -> int:
@@ -186,13 +192,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         from nnstudio.core.perceptron_training import PerceptronTrainer
 
         trainer = PerceptronTrainer(network, x, y, config)
-        err.write(f"training '{design.name}' with the perceptron rule (one sample at a time, "
-                  f"learning rate {config.lr:g}, at most {config.epochs} passes) on {ds.name}: "
+        err.write(f"training '{printable(design.name)}' with the perceptron rule (one sample "
+                  f"at a time, learning rate {config.lr:g}, at most {config.epochs} passes) on "
+                  f"{printable(ds.name)}: "
                   f"{len(trainer.train_idx):,} samples, "
                   f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
     else:
         trainer = Trainer(network, x, y, config)
-        err.write(f"training '{design.name}' ({network.n_params:,} parameters) on {ds.name}: "
+        err.write(f"training '{printable(design.name)}' ({network.n_params:,} parameters) on "
+                  f"{printable(ds.name)}: "
                   f"{len(trainer.train_idx):,} samples, "
                   f"{0 if trainer.x_val is None else len(trainer.x_val):,} held out\n")
     progress = Progress(err, mistakes=perceptron)
@@ -277,8 +285,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             from nnstudio.core.insight.regression import format_value as fv
 
             unit = errors.unit
-            print(f"error in {errors.target}: {fv(errors.mae, unit)} on average, root mean "
-                  f"square {fv(errors.rmse, unit)}; cost J = 1/m Σ (y − ŷ)² = "
+            print(f"error in {printable(errors.target)}: {fv(errors.mae, unit)} on average, "
+                  f"root mean square {fv(errors.rmse, unit)}; cost J = 1/m Σ (y − ŷ)² = "
                   f"{fv(errors.cost, unit + '²' if unit else '')}")
     return 0
 
@@ -298,7 +306,7 @@ def cmd_export_design(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    model = _load(args.model)
+    model = load_model(_resolve_model_path(args.model), weights=False)
     design, meta = model.design, model.meta
     result = design.analyze()
     print(f"model     {printable(model.path, 1000)}")
@@ -488,9 +496,15 @@ def main(argv: list[str] | None = None) -> int:
             text = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
         print(f"nnstudio: {printable(text, 2000)}", file=sys.stderr)
         return 2
+    except MemoryError as err:  # TooBigError: a size refused; else one not known in advance
+        text = str(err) if isinstance(err, TooBigError) else (
+            "this needs more memory than the computer gives nnstudio; use smaller data or a "
+            "smaller design")
+        print(f"nnstudio: {printable(text, 2000)}", file=sys.stderr)
+        return 2
     except Exception as err:  # a bug: one line unless NNSTUDIO_DEBUG asks for the traceback
         if os.environ.get("NNSTUDIO_DEBUG"):
             raise
-        print(f"nnstudio: unexpected error ({type(err).__name__}: {err}); set "
+        print(f"nnstudio: unexpected error ({type(err).__name__}: {printable(err, 500)}); set "
               "NNSTUDIO_DEBUG=1 for details", file=sys.stderr)
         return 1

@@ -35,7 +35,7 @@ from nnstudio import __version__
 from nnstudio.core.design import Design, DesignError, design_from_json, design_to_json
 from nnstudio.core.training import History
 from nnstudio.fileio import atomic_write, regular_file
-from nnstudio.limits import TooBigError, check_size, format_bytes
+from nnstudio.limits import TooBigError, check_layers, check_size, format_bytes
 
 FORMAT = "nnstudio-model"
 FORMAT_VERSION = 1
@@ -46,6 +46,13 @@ MAX_TEXT_BYTES = 64 << 20
 #: A history longer than this is trimmed to its last entries when a model is opened.
 MAX_HISTORY_EPOCHS = 10_000
 MAX_HISTORY_BATCHES = 2_000_000
+#: Members that unpack to more than this are checked against :data:`MAX_PACKING_RATIO`.
+PACKING_CHECKED_BYTES = 64 << 20
+#: Trained float32 weights barely compress (about 1.1 times); an archive that unpacks to
+#: more than this many times its packed size was not made by nnstudio (a zip "bomb").
+MAX_PACKING_RATIO = 20
+#: The most class names a model file may list.
+MAX_CLASSES = 100_000
 
 
 class ModelFileError(ValueError):
@@ -123,6 +130,12 @@ class _Archive:
         total = sum(i.file_size for i in self.members.values())
         check_size(total, f"'{name}' unpacked",
                    "it is damaged or not a model nnstudio made (a compressed 'bomb'?)")
+        packed = sum(i.compress_size for i in self.members.values())
+        if total > PACKING_CHECKED_BYTES and total > MAX_PACKING_RATIO * max(packed, 1):
+            raise ModelFileError(
+                f"'{name}' unpacks to {format_bytes(total)} from {format_bytes(packed)} "
+                f"({total / max(packed, 1):,.0f} times; trained weights barely compress): it "
+                "is damaged or not a model nnstudio made (a compressed 'bomb'), not opened")
 
     @property
     def keys(self) -> list[str]:
@@ -191,8 +204,11 @@ def _trim_history(hist: dict[str, np.ndarray], meta: dict) -> dict[str, np.ndarr
     return out
 
 
-def load_model(path: str | os.PathLike) -> LoadedModel:
+def load_model(path: str | os.PathLike, weights: bool = True) -> LoadedModel:
     """Read a model file written by :func:`save_model`.
+
+    With ``weights=False`` only the design, the facts and the history are read (enough to
+    describe the file): ``network`` is then None and no memory is taken for the weights.
 
     Whatever the bytes are, this returns a model or raises :class:`ModelFileError`: it never
     blocks on a pipe, never allocates more than :func:`~nnstudio.limits.memory_limit`
@@ -223,7 +239,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         raise ModelFileError(f"'{name}' is not an nnstudio model file (not a .npz archive)")
     try:
         with zipfile.ZipFile(path) as zf:
-            return _read(_Archive(zf, name), path)
+            return _read(_Archive(zf, name), path, weights)
     except ModelFileError:
         raise
     except TooBigError as err:
@@ -239,7 +255,22 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
                              f"download it again ({type(err).__name__}: {text})") from None
 
 
-def _read(arc: _Archive, path: Path) -> LoadedModel:
+def _class_names(meta: dict, name: str) -> None:
+    """Make ``meta["classes"]`` a list of strings (numbers and other JSON values as their
+    JSON text), or refuse it."""
+    classes = meta.get("classes")
+    if classes is None:
+        return
+    if not isinstance(classes, list):
+        raise ModelFileError(f"'{name}' has unreadable facts (its class names are not a "
+                             "list); it is damaged or not a model nnstudio made")
+    if len(classes) > MAX_CLASSES:
+        raise ModelFileError(f"'{name}' lists {len(classes):,} class names, limit "
+                             f"{MAX_CLASSES:,}; it is damaged or not a model nnstudio made")
+    meta["classes"] = [c if isinstance(c, str) else json.dumps(c) for c in classes]
+
+
+def _read(arc: _Archive, path: Path, with_weights: bool = True) -> LoadedModel:
     name = path.name
     keys = set(arc.keys)
     if "format" not in keys or arc.text("format") != FORMAT:
@@ -255,10 +286,14 @@ def _read(arc: _Archive, path: Path) -> LoadedModel:
     meta = json.loads(arc.text("meta")) if "meta" in keys else {}
     if not isinstance(meta, dict):
         raise ModelFileError(f"'{name}' has unreadable facts (meta is not a JSON object)")
+    _class_names(meta, name)
     try:
         design = design_from_json(design_text)
     except DesignError as err:
         raise ModelFileError(f"'{name}' holds a design nnstudio cannot use: {err}") from None
+    if not with_weights:
+        return LoadedModel(None, design, _history(arc, keys, meta, name), meta, path)
+    check_layers(len(design.nodes), f"The design of '{name}'")
     from nnstudio.core.network import Network
 
     try:
@@ -280,10 +315,13 @@ def _read(arc: _Archive, path: Path) -> LoadedModel:
         network.set_weights(weights)
     except (ValueError, KeyError) as err:
         raise ModelFileError(f"'{name}': the weights do not fit the design ({err})") from None
+    return LoadedModel(network, design, _history(arc, keys, meta, name), meta, path)
+
+
+def _history(arc: _Archive, keys: set[str], meta: dict, name: str) -> History:
     hist = {k[len("history/"):]: arc.array(k) for k in sorted(keys)
             if k.startswith("history/")}
     try:
-        history = History.from_dict(_trim_history(hist, meta))
+        return History.from_dict(_trim_history(hist, meta))
     except (ValueError, TypeError, OverflowError) as err:
         raise ModelFileError(f"'{name}' has an unreadable training history ({err})") from None
-    return LoadedModel(network, design, history, meta, path)

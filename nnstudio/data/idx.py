@@ -78,27 +78,62 @@ def _inflate(raw: bytes, chunk: int = 1 << 20):
         rest = unz.unused_data
 
 
-def _gunzip(raw: bytes, path: Path) -> bytes:
+def _gunzip(raw: bytes, path: Path) -> bytearray:
     """Decompress gzip data, never more than its IDX header announces (+1 byte to notice
-    extra data), refusing clearly when that exceeds the memory limit (a gzip 'bomb')."""
+    extra data), into one buffer allocated once, refusing clearly when the header's size
+    and the compressed bytes together exceed the memory limit (a gzip 'bomb')."""
     out = bytearray()
     want: int | None = None
+    filled = 0
     try:
         for piece in _inflate(raw):
-            out += piece
             if want is None:
+                out += piece
+                filled = len(out)
                 want = _header_size(out)
                 if want is not None and want >= 0:
-                    check_size(want, f"{path} (gzip, {format_bytes(len(raw))}) unpacked",
-                               "it is damaged or not an IDX file")
-            if want is not None and len(out) > max(want, 1028):
+                    check_size(want + len(raw),
+                               f"{path} (gzip, {format_bytes(len(raw))}) unpacked",
+                               "it is damaged, or too big for this computer")
+                    size = max(want, 1028) + 1
+                    if len(out) < size:
+                        out.extend(bytes(size - len(out)))  # the whole buffer, once
+                    filled = min(filled, size)
+                    del out[size:]
+                elif want is not None:
+                    want = -1
+            else:
+                take = min(len(piece), len(out) - filled)
+                out[filled:filled + take] = piece[:take]
+                filled += take
+            if want is not None and filled >= max(want, 1028) + 1:
                 break
     except (EOFError, zlib.error) as exc:
         raise DataError(f"{path}: the gzip data is truncated or damaged ({exc}); {_FIX}"
                         ) from None
     except TooBigError as exc:
         raise DataError(str(exc)) from None
-    return bytes(out[: max(want or 0, 1028) + 1])
+    del out[filled:]
+    return out
+
+
+def idx_header(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The shape and dtype an IDX file's header announces, reading (and unpacking) only its
+    first bytes; None when the file does not start like an IDX file (:func:`read_idx` says
+    what is wrong)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        if head[:2] == _GZIP_MAGIC:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 1028)
+    except (OSError, zlib.error):
+        return None
+    if _header_size(head) in (None, -1):
+        return None
+    ndim = head[3]
+    dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return dims, IDX_DTYPES[head[2]]
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -113,7 +148,7 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+def parse_idx(data: bytes | bytearray, name: str = "<bytes>") -> np.ndarray:
     """Decode the bytes of an (uncompressed) IDX file.
 
     Parameters
@@ -174,7 +209,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         )
     try:
         arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(dims)
-        return arr.astype(dtype.newbyteorder("="))
+        return arr.astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
     except (ValueError, MemoryError) as exc:
         raise DataError(f"{name}: cannot be decoded ({exc}); {_FIX}") from None
 
@@ -189,7 +224,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         and uint8 (N,) for labels.
     """
     path = Path(path)
-    return parse_idx(_read_bytes(path), name=str(path))
+    try:
+        return parse_idx(_read_bytes(path), name=str(path))
+    except MemoryError:  # the sizes are checked first; this is other programs' memory use
+        raise DataError(f"{path}: there is not enough free memory to read it (the computer's "
+                        "memory is taken by other programs, or nnstudio's memory is capped); "
+                        "close other programs or use a smaller file") from None
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
@@ -267,6 +307,16 @@ def load_idx_pair(
     """
     images_path, labels_path = Path(images_path), Path(labels_path)
     check_cancel(cancel, images_path)
+    announced = idx_header(images_path)
+    if announced is not None:  # the file, its values and the float32 copy, before reading
+        dims, dtype = announced
+        count = math.prod(dims)
+        try:
+            check_size(count * (dtype.itemsize + 4) + images_path.stat().st_size,
+                       f"{images_path} ({count:,} values as float32)",
+                       "use fewer images, or a computer with more memory")
+        except TooBigError as exc:
+            raise DataError(str(exc)) from None
     images = read_idx(images_path)
     check_cancel(cancel, labels_path)
     labels = read_idx(labels_path)

@@ -93,8 +93,8 @@ def car_prices(n: int = 3, seed: int = 0, standardize: bool = True) -> Dataset:
     """
     if int(n) < 3:
         raise DataError(f"the car-price set has at least the 3 example cars, not {n}")
-    raw_x = [f for f, _ in EXAMPLE_CARS.values()]
-    raw_y = [p for _, p in EXAMPLE_CARS.values()]
+    rx = np.asarray([f for f, _ in EXAMPLE_CARS.values()], dtype=np.float64)
+    ry = np.asarray([p for _, p in EXAMPLE_CARS.values()], dtype=np.float64)
     extra = int(n) - 3
     if extra:
         rng = np.random.default_rng(seed)
@@ -103,10 +103,9 @@ def car_prices(n: int = 3, seed: int = 0, standardize: bool = True) -> Dataset:
         rating = rng.uniform(3.5, 5.0, extra).round(1)
         price = 1.2 * cost + 4.0 * tariffs + 6_000 * (rating - 4.0)
         price = (price + rng.normal(0, 2_500, extra)).round(-2)
-        raw_x += list(zip(cost, tariffs, rating, strict=True))
-        raw_y += list(price)
-    rx = np.asarray(raw_x, dtype=np.float64)
-    ry = np.asarray(raw_y, dtype=np.float64)[:, None]
+        rx = np.concatenate([rx, np.stack([cost, tariffs, rating], axis=1)])
+        ry = np.concatenate([ry, price])
+    ry = ry[:, None]
     meta = {"raw_x": rx.tolist(), "raw_y": ry[:, 0].tolist(), "standardized": standardize,
             "names": list(EXAMPLE_CARS) + [f"car {i + 4}" for i in range(extra)],
             "unit": "$", "target": "price", "item": "car"}

@@ -20,6 +20,10 @@ Grammar (``load_source(spec)``)::
     A+B                           both sources merged (same classes and shapes)
 
 ``size=16`` makes digit sources 16×16 instead of 28×28.
+
+Generated sources are sized before they are made: a count above :data:`MAX_GENERATED`
+(or what the memory limit allows) is refused with the count and the limit, and so are more
+than :data:`MAX_MERGED` sources merged with ``+`` and ``3v7`` of ``3v7``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+
+from nnstudio.limits import TooBigError, check_size
 
 from .dataset import CancelFn, DataError, Dataset, check_cancel
 
@@ -56,6 +62,30 @@ SOURCES: list[tuple[str, str]] = [
 ]
 
 _INT_RE = re.compile(r"^\d[\d_,]*$")
+#: The most samples one generated source makes (MNIST has 60,000 training digits).
+MAX_GENERATED = 1_000_000
+#: The most cars ``cars:N`` makes (each keeps its name and raw numbers for the lessons).
+MAX_CARS = 100_000
+#: The most sources merged with ``+``.
+MAX_MERGED = 32
+#: Peak bytes per generated sample while it is made: (source, bytes)
+_BYTES_EACH = {"synthetic": 16_000, "toy": 128, "cars": 800}
+_NAMES = {"synthetic": "digits", "toy": "points", "cars": "cars"}
+
+
+def _sized(kind: str, n: int, spec: str) -> int:
+    """``n`` samples of a generated source if they fit the limits; DataError otherwise."""
+    what = _NAMES[kind]
+    most = MAX_CARS if kind == "cars" else MAX_GENERATED
+    if n > most:
+        raise DataError(f"data source {spec[:80]!r}: {n:,} {what} is more than the "
+                        f"{most:,} nnstudio generates; ask for fewer")
+    try:
+        check_size(n * _BYTES_EACH[kind], f"data source {spec[:80]!r} ({n:,} {what})",
+                   f"ask for fewer {what}")
+    except TooBigError as err:
+        raise DataError(str(err)) from None
+    return n
 
 
 def _int(text: str, what: str, spec: str) -> int:
@@ -88,6 +118,9 @@ def _options(parts: list[str], spec: str, allowed: dict[str, type]) -> dict:
                 f"data source {spec!r}: {key}={value!r} is not a valid "
                 f"{allowed[key].__name__}"
             ) from None
+        if key == "seed" and not 0 <= out[key] < 2**63:
+            raise DataError(f"data source {spec!r}: seed={value} must be a whole number from 0 "
+                            "to 2**63 - 1")
     return out
 
 
@@ -107,6 +140,7 @@ def _synthetic(args: list[str], spec: str, size: int, progress: ProgressFn | Non
     if args and "=" not in args[0]:
         n, rest = _int(args[0], "the number of digits", spec), args[1:]
     opts = _options(rest, spec, {"seed": int})
+    _sized("synthetic", n, spec)
     return _resize(synthetic_digits(n, seed=opts.get("seed", 0), progress=progress), size)
 
 
@@ -143,6 +177,8 @@ def _toy(args: list[str], spec: str) -> Dataset:
         raise DataError(f"data source 'toy' needs a name: toy:{' / toy:'.join(TOY_SETS)}")
     opts = _options(args[1:], spec, {"n": int, "noise": float, "seed": int, "test": float,
                                      "features": str})
+    if "n" in opts:
+        _sized("toy", opts["n"], spec)
     return make_toy(args[0], **opts)
 
 
@@ -155,6 +191,7 @@ def _cars(args: list[str], spec: str) -> Dataset:
     n = _int(args[0], "the number of cars", spec) if args else 3
     if len(args) > 1:
         raise DataError(f"data source {spec!r}: use cars, cars:N, cars:raw or cars:N:raw")
+    _sized("cars", n, spec)
     return car_prices(n, standardize=not raw)
 
 
@@ -174,6 +211,10 @@ def _three_vs_seven(rest: str, spec: str, size: int, progress: ProgressFn | None
                     cancel: CancelFn | None = None) -> Dataset:
     from .lessons import three_vs_seven
 
+    inner = rest.partition(":")[0].strip().lower()
+    if inner in ("3v7", "3vs7"):
+        raise DataError(f"data source {spec[:40]!r}...: 3v7 takes the 3s and 7s of a digit "
+                        "source, e.g. 3v7:synthetic:6000; it cannot take another 3v7")
     base = load_source(rest or "synthetic:6000", size=size, progress=progress, cancel=cancel)
     return three_vs_seven(base)
 
@@ -233,6 +274,28 @@ def _mine(args: list[str], spec: str, size: int) -> Dataset:
     return _resize(UserDigits().as_dataset(), size)
 
 
+def _merged(spec: str, size: int, progress: ProgressFn | None,
+            cancel: CancelFn | None) -> Dataset:
+    """``A+B+...``: every part loaded, checked against the memory limit before each merge."""
+    parts = spec.split("+")
+    if any(not p.strip() for p in parts):
+        raise DataError(f"data source {spec[:80]!r}: write merged sources as A+B")
+    if len(parts) > MAX_MERGED:
+        raise DataError(f"data source {spec[:80]!r}...: {len(parts):,} sources merged, limit "
+                        f"{MAX_MERGED}; merge fewer")
+    merged = load_source(parts[0], size=size, progress=progress, cancel=cancel)
+    for part in parts[1:]:
+        check_cancel(cancel, spec)
+        more = load_source(part, size=size, progress=progress, cancel=cancel)
+        try:  # both, and the merged copy
+            check_size(2 * (merged.x.nbytes + merged.y.nbytes + more.x.nbytes + more.y.nbytes),
+                       f"data source {spec[:80]!r} merged", "merge fewer or smaller sources")
+        except TooBigError as err:
+            raise DataError(str(err)) from None
+        merged = merged.merge(more)
+    return merged
+
+
 def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None,
                 cancel: CancelFn | None = None) -> Dataset:
     """Load the data named by ``spec`` (see the module docstring for the grammar).
@@ -265,17 +328,12 @@ def load_source(spec: str, *, size: int = 28, progress: ProgressFn | None = None
     if size not in (16, 28):
         raise DataError(f"image size must be 28 or 16, not {size}")
     if "+" in spec and not spec.startswith(("csv:", "idx:")):
-        parts = [p for p in spec.split("+")]
-        if any(not p.strip() for p in parts):
-            raise DataError(f"data source {spec!r}: write merged sources as A+B")
-        merged = load_source(parts[0], size=size, progress=progress, cancel=cancel)
-        for part in parts[1:]:
-            check_cancel(cancel, spec)
-            merged = merged.merge(load_source(part, size=size, progress=progress,
-                                              cancel=cancel))
-        return merged
-    head, _, rest = spec.partition(":")
+        return _merged(spec, size, progress, cancel)
+    head, colon, rest = spec.partition(":")
     head = head.strip().lower()
+    if colon and not rest.strip() and head not in ("csv", "idx"):  # those say what they need
+        raise DataError(f"data source {spec!r}: nothing follows the ':'; write {head} alone "
+                        f"for its default, or {head}:... (see 'nnstudio train --help')")
     args = [a.strip() for a in rest.split(":")] if rest else []
     if head == "synthetic":
         return _synthetic(args, spec, size, progress)

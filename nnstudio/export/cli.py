@@ -117,6 +117,45 @@ def _table_input(path: Path, network, meta: dict) -> tuple[np.ndarray, list[str]
     return x.reshape(len(x), *network.input_shape), [f"{path}:row {r}" for r in rows]
 
 
+def _one_input(text: str, network, meta: dict, prep: dict) -> tuple[np.ndarray, list[str]]:
+    """One input file -> (x (n, *input_shape), a name per sample); raises when unusable."""
+    from nnstudio.data.dataset import DataError
+
+    path = Path(text)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        if not path.is_file():
+            raise DataError(f"'{path}' is not a file that can be read")
+        return _table_input(path, network, meta)
+    if prep["kind"] != "image":
+        raise DataError(f"'{path}': this model takes {math.prod(network.input_shape)} "
+                        "values, not a picture; give a CSV file of its input columns")
+    return _picture_input(path, network, int(prep["image_size"])), [str(path)]
+
+
+def read_inputs(paths: list[str], network, meta: dict
+                ) -> list[tuple[str, np.ndarray | None, list[str] | str]]:
+    """Read every input file for ``network``; a file that cannot be used does not stop the
+    others.
+
+    Returns
+    -------
+    list of (path, x, names_or_error)
+        Per file in order: float32 x (n, *input_shape) and a name per sample (the file, or
+        ``file:row R`` for table rows); or ``None`` and what is wrong with the file.
+    """
+    prep = preprocessing(meta, tuple(network.input_shape))
+    out: list[tuple[str, np.ndarray | None, list[str] | str]] = []
+    for text in paths:
+        try:
+            x, names = _one_input(text, network, meta, prep)
+        except (ValueError, OSError) as err:
+            message = (getattr(err, "strerror", None) if isinstance(err, OSError) else None)
+            out.append((text, None, f"{message}: {text}" if message else str(err)))
+        else:
+            out.append((text, x.astype(np.float32), names))
+    return out
+
+
 def prepare_inputs(paths: list[str], network, meta: dict) -> tuple[np.ndarray, list[str]]:
     """Read every input file into one batch for ``network``.
 
@@ -132,22 +171,12 @@ def prepare_inputs(paths: list[str], network, meta: dict) -> tuple[np.ndarray, l
     """
     from nnstudio.data.dataset import DataError
 
-    prep = preprocessing(meta, tuple(network.input_shape))
     xs, names = [], []
-    for text in paths:
-        path = Path(text)
-        if path.suffix.lower() in TABLE_SUFFIXES:
-            if not path.is_file():
-                raise DataError(f"'{path}' is not a file that can be read")
-            x, rows = _table_input(path, network, meta)
-            xs.append(x)
-            names += rows
-        elif prep["kind"] != "image":
-            raise DataError(f"'{path}': this model takes {math.prod(network.input_shape)} "
-                            "values, not a picture; give a CSV file of its input columns")
-        else:
-            xs.append(_picture_input(path, network, int(prep["image_size"])))
-            names.append(str(path))
+    for _, x, got in read_inputs(paths, network, meta):
+        if x is None:
+            raise DataError(str(got))
+        xs.append(x)
+        names += got
     return np.concatenate(xs).astype(np.float32), names
 
 
@@ -174,26 +203,24 @@ def _regression_values(out: np.ndarray, meta: dict) -> tuple[np.ndarray, list[st
     return y, []
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
-    from nnstudio.cli import UsageError
+def _answers(args: argparse.Namespace, model, names: list[str], out: np.ndarray) -> list[str]:
+    """One printed line per sample: text, or a JSON object with ``--json``."""
+    from nnstudio.terminal import printable
 
-    if args.top < 1:
-        raise UsageError("--top must be a whole number >= 1")
-    model = _load(args.model)
     network = model.network
-    x, names = prepare_inputs(args.inputs, network, model.meta)
-    out = network.predict(x)
+    lines = []
     if network.task == "regression":
         values, targets = _regression_values(out, model.meta)
         for name, row in zip(names, values, strict=True):
             label = targets[0] if len(targets) == 1 else "value"
             if args.json:
                 answer = float(row[0]) if len(row) == 1 else [float(v) for v in row]
-                print(json.dumps({"input": name, "answer": answer, "probabilities": None,
-                                  "target": targets or None}))
+                lines.append(json.dumps({"input": name, "answer": answer,
+                                         "probabilities": None, "target": targets or None}))
             else:
-                print(f"{name}: {label} = " + ", ".join(f"{v:,.6g}" for v in row))
-        return 0
+                lines.append(f"{printable(name, 1000)}: {printable(label)} = "
+                             + ", ".join(f"{v:,.6g}" for v in row))
+        return lines
     probs = probabilities(out)
     classes = model.classes if len(model.classes) == probs.shape[1] else [
         str(i) for i in range(probs.shape[1])]
@@ -201,13 +228,45 @@ def cmd_predict(args: argparse.Namespace) -> int:
         order = np.argsort(-p, kind="stable")[:args.top]
         answer = classes[int(order[0])]
         if args.json:
-            print(json.dumps({"input": name, "answer": answer,
-                              "probabilities": {c: round(float(v), 6)
-                                                for c, v in zip(classes, p, strict=True)},
-                              "top": [[classes[int(i)], round(float(p[i]), 6)]
-                                      for i in order]}))
+            lines.append(json.dumps({"input": name, "answer": answer,
+                                     "probabilities": {c: round(float(v), 6)
+                                                       for c, v in zip(classes, p, strict=True)},
+                                     "top": [[classes[int(i)], round(float(p[i]), 6)]
+                                             for i in order]}))
         else:
-            top = ", ".join(f"{classes[int(i)]} {100 * p[i]:.1f}%" for i in order)
-            print(f"{name}: {answer} ({100 * p[order[0]]:.1f}%)  [{top}]")
-    return 0
+            top = ", ".join(f"{printable(classes[int(i)])} {100 * p[i]:.1f}%" for i in order)
+            lines.append(f"{printable(name, 1000)}: {printable(answer)} "
+                         f"({100 * p[order[0]]:.1f}%)  [{top}]")
+    return lines
 
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Answer every input that can be read; each one that cannot is named on stderr (and,
+    with ``--json``, as ``{"input": ..., "error": ...}``), and the exit status is then 2."""
+    import sys
+
+    from nnstudio.cli import UsageError
+    from nnstudio.terminal import printable
+
+    if args.top < 1:
+        raise UsageError("--top must be a whole number >= 1")
+    model = _load(args.model)
+    read = read_inputs(args.inputs, model.network, model.meta)
+    good = [(x, names) for _, x, names in read if x is not None]
+    lines = iter(_answers(args, model, [n for _, names in good for n in names],
+                          model.network.predict(np.concatenate([x for x, _ in good])))
+                 if good else [])
+    failed = 0
+    for text, x, got in read:
+        if x is None:
+            failed += 1
+            print(f"nnstudio: {printable(str(got), 2000)}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"input": text, "error": str(got)}))
+            continue
+        for _ in got:
+            print(next(lines))
+    if failed and len(read) > 1:
+        print(f"nnstudio: {failed} of {len(read)} input files could not be used",
+              file=sys.stderr)
+    return 2 if failed else 0

@@ -341,8 +341,16 @@ class WindowCommands:
                                        history=m.history, meta=m.meta)
             else:
                 from nnstudio.core.design import load_design
+                from nnstudio.limits import design_file_refusal, design_refusal
 
-                self.win.session.set_design(load_design(path), path=path)
+                refusal = design_file_refusal(path)
+                design = None if refusal else load_design(path)
+                refusal = refusal or design_refusal(design)
+                if refusal:          # the command line refuses it with the same words
+                    self.win.show_error("Could not open the file", refusal,
+                                        name="openErrorBox")
+                    return False
+                self.win.session.set_design(design, path=path)
         except (OSError, ValueError) as exc:  # ModelFileError, DesignError are ValueErrors
             text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
             self.win.show_error("Could not open the file", text, name="openErrorBox")

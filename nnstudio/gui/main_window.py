@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
                  data: str | None = DEFAULT_DATA, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        #: messages given before the window was first shown (a file opened at start-up)
+        self._waiting_boxes: list[QMessageBox] = []
         from nnstudio.gui import theme
 
         theme.apply()
@@ -285,8 +287,16 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self.isVisible():
             box.open()
+        else:                          # opened as soon as the window is shown
+            self._waiting_boxes.append(box)
         self.last_error = message
         return box
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        boxes, self._waiting_boxes = self._waiting_boxes, []
+        for box in boxes:
+            QTimer.singleShot(0, box.open)
 
     # ------------------------------------------------------------------ settings
     def _restore_layout(self) -> None:

@@ -326,3 +326,75 @@ def test_a_file_and_data_open_in_the_window(monkeypatch, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     one_line_error(capsys, cli.main([str(tmp_path / "notes.txt")]), "opens designs")
     assert len(calls) == 2
+
+
+def capped(argv: list[str], gigabytes: float, cwd: Path) -> subprocess.CompletedProcess:
+    """``nnstudio ARGV`` in a process whose address space is capped (RLIMIT_AS)."""
+    limit = int(gigabytes * (1 << 30))
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "from nnstudio.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1"}
+    env.pop("NNSTUDIO_MEMORY_LIMIT_GB", None)
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env=env)
+
+
+def test_a_gzipped_idx_too_big_for_a_capped_process_is_refused_before_unpacking(tmp_path):
+    """400 MB of images (2 GB as float32) in 400 KB of gzip, in a process capped at 1 GB:
+    one line with the size and the limit, not 'unexpected error (MemoryError)'."""
+    import zlib
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    n = 400 * (1 << 20) // 784
+
+    def zeros_gz(name: str, shape: list[int]) -> None:
+        z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        parts = [z.compress(bytes([0, 0, 8, len(shape)]) + np.array(shape, ">i4").tobytes())]
+        left, block = int(np.prod(shape)), bytes(1 << 22)
+        while left:
+            parts.append(z.compress(block[:min(left, len(block))]))
+            left -= min(left, len(block))
+        (folder / name).write_bytes(b"".join(parts) + z.flush())
+
+    zeros_gz("train-images-idx3-ubyte.gz", [n, 28, 28])
+    zeros_gz("train-labels-idx1-ubyte.gz", [n])
+    assert (folder / "train-images-idx3-ubyte.gz").stat().st_size < 1 << 20
+    run = capped(["evaluate", "default", "--data", f"idx:{folder}"], 1.0, tmp_path)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MemoryError" not in run.stderr, run.stderr
+    assert "needs 2.0 GB, limit 768.0 MB" in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ("synthetic:900000", ["900,000 digits", "limit 768.0 MB", "ask for fewer digits"]),
+    ("toy:xor:n=50000000", ["50,000,000 points", "1,000,000"]),
+    ("cars:5000000", ["5,000,000 cars", "100,000"]),
+])
+def test_generated_data_too_big_for_a_capped_process_is_refused_at_once(data, words, tmp_path):
+    run = capped(["train", "--design", "playground", "--data", data, "--epochs", "1",
+                  "--out", str(tmp_path / "m.npz")], 1.0, tmp_path)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Error" not in lines[0], run.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_train_escapes_the_design_and_data_names(tmp_path, capsys):
+    from nnstudio.core.design import save_design
+    from nnstudio.core.templates import get_template
+
+    design = get_template("playground")
+    design.name = "bell\x07\x1b[2J\u202eevil"
+    save_design(design, tmp_path / "d.json")
+    assert cli.main(["train", "--design", str(tmp_path / "d.json"), "--data", "toy:xor:n=40",
+                     "--epochs", "1", "--out", str(tmp_path / "m.npz")]) == 0
+    err = capsys.readouterr().err
+    assert "bell\\x07\\x1b[2J\\u202eevil" in err
+    assert not any(c in err for c in "\x07\x1b\u202e")

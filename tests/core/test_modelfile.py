@@ -231,3 +231,86 @@ def test_damage_becomes_a_model_file_error(saved, tmp_path, damage):
     _zip_with(bad, members)
     with pytest.raises(ModelFileError, match="bad.npz"):
         load_model(bad)
+
+
+def zero_weights_model(path, units: int) -> None:
+    """A legal design (784 -> Dense ``units`` -> 10) whose weights are all zeros, written
+    member by member without holding them in memory: 160 MB of weights in about 160 KB."""
+    import json as _json
+
+    from nnstudio.core.design import design_to_json
+    from nnstudio.core.templates import chain
+
+    design = chain("huge", [784], [("big", "Dense", {"units": units, "activation": "relu"}),
+                                   ("out", "Dense", {"units": 10, "activation": "softmax"})],
+                   "cross_entropy")
+    shapes = {"big/W": (784, units), "big/b": (units,), "out/W": (units, 10), "out/b": (10,)}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for key, value in {"format": "nnstudio-model", "design": design_to_json(design),
+                           "meta": _json.dumps({"classes": list("0123456789")})}.items():
+            zf.writestr(f"{key}.npy", _npy(np.array(value)))
+        zf.writestr("version.npy", _npy(np.array(FORMAT_VERSION, np.int64)))
+        for key, shape in shapes.items():
+            with zf.open(f"weights/{key}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array_header_1_0(
+                    fh, {"descr": "<f4", "fortran_order": False, "shape": shape})
+                left = int(np.prod(shape)) * 4
+                while left:
+                    step = min(left, 1 << 22)
+                    fh.write(bytes(step))
+                    left -= step
+
+
+def test_a_small_file_of_zero_weights_is_refused_before_unpacking(tmp_path):
+    """160 MB of weights packed into 160 KB (nnstudio's weights barely compress): refused at
+    once, with the sizes, in a process capped at 1 GB of address space."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    bomb = tmp_path / "zeros.npz"
+    zero_weights_model(bomb, 51_000)
+    assert bomb.stat().st_size < 200_000
+    code = ("import resource, sys, time\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "from nnstudio.core.modelfile import ModelFileError, load_model\n"
+            "start = time.perf_counter()\n"
+            "try:\n"
+            "    load_model(sys.argv[1])\n"
+            "except ModelFileError as err:\n"
+            "    print(f'{time.perf_counter() - start:.3f}', err)\n")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True,
+                         text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    seconds, _, message = out.stdout.partition(" ")
+    assert float(seconds) < 1.0 and time.perf_counter() - start < 30
+    assert "unpacks to 154.7 MB from" in message and "bomb" in message
+
+
+def test_info_reads_the_design_and_facts_without_the_weights(saved, tmp_path, capsys):
+    """``nnstudio info`` describes a file whose weights cannot be used."""
+    from nnstudio import cli
+
+    path, _, _ = saved
+    members = _members(path)
+    members["weights/fc1/W.npy"] = _npy(np.zeros((3, 3), np.float32))
+    odd = tmp_path / "odd.npz"
+    _zip_with(odd, members)
+    with pytest.raises(ModelFileError, match="weights do not fit"):
+        load_model(odd)
+    assert load_model(odd, weights=False).network is None
+    assert cli.main(["info", str(odd)]) == 0
+    out = capsys.readouterr().out
+    assert "fc1" in out and "parameters" in out
+
+
+def test_class_names_become_text_or_are_refused(saved, tmp_path):
+    path, _, _ = saved
+    rewrite(path, meta=np.array(json.dumps({"classes": [1, None, {"a": 2}, "x"]})))
+    assert load_model(path).classes == ["1", "null", '{"a": 2}', "x"]
+    rewrite(path, meta=np.array(json.dumps({"classes": {"0": "zero"}})))
+    with pytest.raises(ModelFileError, match="class names are not a list"):
+        load_model(path)

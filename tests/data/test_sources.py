@@ -103,3 +103,31 @@ def test_source_titles_name_the_file_not_its_path(spec: str, title: str) -> None
     from nnstudio.data.sources import source_title
 
     assert source_title(spec) == title
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ("synthetic:5000000", ["5,000,000 digits", "1,000,000", "ask for fewer"]),
+    ("toy:xor:n=1000000000", ["1,000,000,000 points", "ask for fewer"]),
+    ("cars:1000000000", ["1,000,000,000 cars", "ask for fewer"]),
+    ("3v7:" * 2000 + "synthetic:100", ["cannot take another 3v7"]),
+    ("synthetic:", ["nothing follows"]),
+    ("synthetic:200:seed=-1", ["seed=-1 must be a whole number from 0"]),
+    ("+".join(["toy:xor"] * 40), ["40 sources merged", "limit 32"]),
+])
+def test_generated_sources_are_sized_before_they_are_made(spec, words):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(DataError) as info:
+        load_source(spec)
+    assert time.perf_counter() - start < 2
+    for w in words:
+        assert w in str(info.value), str(info.value)
+
+
+def test_a_generated_source_over_the_memory_limit_says_the_size_and_the_limit(monkeypatch):
+    monkeypatch.setenv("NNSTUDIO_MEMORY_LIMIT_GB", "0.5")
+    with pytest.raises(DataError, match=r"'synthetic:100000' \(100,000 digits\) needs 1\.5 GB, "
+                                        r"limit 512\.0 MB: ask for fewer digits"):
+        load_source("synthetic:100000")
+    assert load_source("toy:xor:n=100000+toy:xor:n=1000").n == 101_000

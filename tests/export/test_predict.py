@@ -178,3 +178,57 @@ def test_bad_csv_rows_name_the_row_and_column(table_models, tmp_path, capsys):
     assert "not a picture" in capsys.readouterr().err
     assert cli.main(["predict", "default", "digit.png", "--top", "0"]) == 2
     assert "--top" in capsys.readouterr().err
+
+
+def _one_stroke(path: Path, mode: str) -> Path:
+    """A vertical stroke (a one) drawn as ImageMagick writes a greyscale drawing: black ink
+    whose alpha is the ink (grey + alpha, PNG colour type 4), or grey on white paper."""
+    from PIL import Image
+
+    ink = np.zeros((280, 280), np.uint8)
+    ink[40:240, 125:155] = 255
+    if mode == "LA":
+        Image.fromarray(np.dstack([np.zeros_like(ink), ink]), "LA").save(path)
+    else:
+        Image.fromarray(255 - ink, "L").save(path)
+    return path
+
+
+def test_grey_alpha_png_and_a_bad_file_among_good_ones(tmp_path, capsys):
+    """Every input that can be read is answered; the bad one is named; exit status 2."""
+    la = _one_stroke(tmp_path / "drawing.png", "LA")
+    grey = _one_stroke(tmp_path / "scan.pgm", "L")
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    code = cli.main(["predict", "default", str(la), str(bad), str(grey), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    rows = [json.loads(line) for line in captured.out.strip().splitlines()]
+    assert [r["input"] for r in rows] == [str(la), str(bad), str(grey)]
+    assert rows[0]["answer"] == "1" and rows[2]["answer"] == "1"
+    assert "error" in rows[1] and "bad.png" in rows[1]["error"]
+    err = captured.err.strip().splitlines()
+    assert len(err) == 2 and "bad.png" in err[0] and "1 of 3 input files" in err[1]
+    assert "Traceback" not in captured.err and "shape" not in captured.err
+    assert cli.main(["predict", "default", str(la), str(grey)]) == 0
+    assert [line.split(":")[1].split()[0] for line in capsys.readouterr().out.splitlines()] \
+        == ["1", "1"]
+
+
+def test_class_names_that_are_not_text_are_shown_as_text(tmp_path, capsys):
+    from nnstudio.core.modelfile import save_model
+    from nnstudio.core.network import Network
+    from nnstudio.core.templates import get_template
+
+    names = [0, 1.5, None, {"a": [1]}, [2], True, "six", 7, "\x1b[31mred\x07\u202e", 9]
+    model = tmp_path / "odd.npz"
+    save_model(model, Network(get_template("mlp")), meta={"classes": names})
+    picture = _one_stroke(tmp_path / "one.png", "L")
+    assert cli.main(["predict", str(model), str(picture), "--json", "--top", "10"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert list(row["probabilities"]) == ["0", "1.5", "null", '{"a": [1]}', "[2]", "true",
+                                          "six", "7", "\x1b[31mred\x07\u202e", "9"]
+    assert cli.main(["predict", str(model), str(picture), "--top", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "\\x1b[31mred\\x07\\u202e" in out
+    assert not any(c in out for c in "\x1b\x07\u202e")

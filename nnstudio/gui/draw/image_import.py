@@ -3,6 +3,9 @@
 A photo or scan of a digit is usually dark ink on light paper; MNIST is white ink on black.
 :func:`image_to_ink` converts any readable picture to a white-on-black greyscale array the
 canvas can show and the network can read, guessing the polarity from the picture's border.
+Picture files are read by :func:`nnstudio.export.images.read_picture`, the reader of
+``nnstudio predict``: the same formats, the same size checks before decoding, the same
+answer for the same file.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage
 
-from nnstudio.data.preprocess import PICTURE_MAX_SIDE, NoInkError, picture_to_ink
+from nnstudio.data.preprocess import PICTURE_MAX_SIDE, NoInkError, picture_to_ink, shrink_picture
+from nnstudio.export.images import ImageFileError, read_picture
 
 #: longest side an imported picture is reduced to before it is analysed
 MAX_SIDE = PICTURE_MAX_SIDE
@@ -73,29 +77,30 @@ def image_to_ink(image: QImage, name: str = "the image") -> np.ndarray:
 
 
 def load_image_file(path: str | Path) -> np.ndarray:
-    """Read an image file and convert it with :func:`image_to_ink`.
+    """Read a picture file and turn it into white ink on black, as ``nnstudio predict`` does.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (S, S) in [0, 1], as from :func:`image_to_ink`.
 
     Raises
     ------
     ImageImportError
-        The file does not exist, is not a picture Qt can read, or shows no digit.
+        The file does not exist, is not a picture that can be read, is larger than the
+        limits allow, or shows no digit.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ImageImportError(f"'{p.name}' is not a file that can be opened.")
-    reader = QImageReader(str(p))
-    reader.setAutoTransform(True)
-    image = reader.read()
-    if image.isNull():
-        kinds = ", ".join(
-            sorted({bytes(f).decode().upper() for f in QImageReader.supportedImageFormats()}
-                   & {"PNG", "JPEG", "JPG", "BMP", "GIF", "PPM", "PGM", "WEBP", "TIFF"})
-        )
-        raise ImageImportError(
-            f"'{p.name}' is not an image that can be read ({reader.errorString()}). "
-            f"Use a picture file such as {kinds}."
-        )
-    return image_to_ink(image, f"'{p.name}'")
+    name = f"'{p.name}'"
+    try:
+        picture = read_picture(p, MAX_SIDE)
+    except ImageFileError as err:
+        text = str(err).replace(f"'{p}'", name)
+        raise ImageImportError(text[:1].upper() + text[1:] + ".") from None
+    try:
+        return picture_to_ink(shrink_picture(picture, MAX_SIDE), name)
+    except NoInkError as err:
+        raise ImageImportError(str(err)) from None
 
 
 def ink_from_mime(mime: QMimeData) -> tuple[np.ndarray, str]:
