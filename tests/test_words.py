@@ -31,7 +31,7 @@ def test_the_perceptrons_endings_count_their_passes_and_mistakes():
 def test_a_data_mismatch_counts_its_units_and_values():
     from types import SimpleNamespace
 
-    from nnstudio.gui.train.data_loader import data_mismatch
+    from nnstudio.core.datafit import data_mismatch
 
     net = SimpleNamespace(input_shape=(2,), output_shape=(1,), task="regression",
                           loss_name="mse")

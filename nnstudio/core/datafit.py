@@ -1,4 +1,5 @@
-"""Does a design fit the data? Checked on the design itself, before anything is compiled.
+"""Does a design fit the data? Checked on the design itself, before anything is compiled,
+and on a compiled network (:func:`data_mismatch`) before it trains or is shown the data.
 
 The Design page lists these problems next to the design's own, so a network whose Input
 cannot take the data, or whose outputs do not match the data's classes, is flagged before
@@ -8,10 +9,12 @@ Play. The same check serves any caller that knows the data's sample shape and cl
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from nnstudio.core.design import Design, DesignError, format_shape
+from nnstudio.words import counted
 
 
 class DataFitError(DesignError):
@@ -143,3 +146,49 @@ def nonfinite_data(x: np.ndarray, y: np.ndarray, name: str) -> str | None:
     return (f"The data '{name}' is damaged: " + "; ".join(problems) + ". Training on it "
             "would only give NaN. Fill in or remove those rows in the data file, or choose "
             "other data in the Training panel.")
+
+
+def data_mismatch(network: Any, dataset: Any) -> str | None:
+    """Why ``dataset`` cannot train ``network`` (a sentence with what to do), or None."""
+    in_shape = tuple(network.input_shape)
+    need = int(np.prod(in_shape))
+    have = int(np.prod(dataset.sample_shape))
+    if need != have:
+        return (
+            f"The data '{dataset.name}' has samples of {format_shape(dataset.sample_shape)} "
+            f"({have} numbers) but the design's Input expects {format_shape(in_shape)} "
+            f"({need} numbers). Choose matching data in the Training panel, or change the "
+            "Input node (File > New from template has designs for each kind of data)."
+        )
+    task = getattr(network, "task", None)
+    if task and dataset.task and task != dataset.task:
+        loss = getattr(network, "loss_name", "?")
+        return (
+            f"The data '{dataset.name}' is a {dataset.task} task but the design's Output uses "
+            f"the {loss} cost, which is for {task}. Change the Output's loss or the data."
+        )
+    n_out = int(np.prod(network.output_shape))
+    if dataset.task == "classification":
+        n_classes = len(dataset.classes) or (int(dataset.y.max()) + 1 if len(dataset.y) else 0)
+        if getattr(network, "loss_name", "") == "binary_cross_entropy":
+            if n_classes > 2 or n_out != 1:
+                return (
+                    f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
+                    "a binary cross "
+                    "entropy Output needs exactly one output unit and two classes. Use "
+                    "cross_entropy with one softmax unit per class."
+                )
+        elif n_out < n_classes:
+            return (
+                f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
+                f"the design has only {counted(n_out, 'output unit')}. Give the last Dense "
+                f"layer {counted(n_classes, 'unit')}."
+            )
+    else:
+        k = int(np.prod(dataset.y.shape[1:])) if dataset.y.ndim > 1 else 1
+        if k != n_out:
+            return (
+                f"The data '{dataset.name}' has {counted(k, 'target value')} per sample but "
+                f"the design outputs {n_out}. Give the last Dense layer {counted(k, 'unit')}."
+            )
+    return None

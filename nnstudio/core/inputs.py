@@ -6,8 +6,9 @@ side, and the Inside page explains its answers over the picture.
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from nnstudio.core.datafit import square_side
 
 __all__ = ["image_side"]
 
@@ -17,15 +18,5 @@ def image_side(network: Any) -> int | None:
 
     Accepts inputs shaped (1, s, s), (s, s) or (s*s,) with s >= 8.
     """
-    shape = tuple(int(v) for v in network.input_shape)
-    if len(shape) == 3 and shape[0] == 1 and shape[1] == shape[2]:
-        side = shape[1]
-    elif len(shape) == 2 and shape[0] == shape[1]:
-        side = shape[0]
-    elif len(shape) == 1:
-        side = math.isqrt(shape[0])
-        if side * side != shape[0]:
-            return None
-    else:
-        return None
-    return side if side >= 8 else None
+    side = square_side(tuple(network.input_shape))
+    return side if side is not None and side >= 8 else None

@@ -466,6 +466,6 @@ def network_fits_dataset(network: Any, dataset: Any) -> bool:
     """True when the dataset can be fed to the network: sizes, task and classes match."""
     if network is None or dataset is None or dataset.n == 0:
         return False
-    from nnstudio.gui.train.data_loader import data_mismatch
+    from nnstudio.core.datafit import data_mismatch
 
     return data_mismatch(network, dataset) is None

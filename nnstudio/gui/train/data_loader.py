@@ -3,8 +3,8 @@
 :class:`DatasetLoader` runs ``nnstudio.data.sources.load_source`` (generation, downloads,
 files) on a :class:`~nnstudio.gui.worker.Worker` and reports progress; a new load cancels the
 one in progress, and every reader checks for that at short intervals.
-:func:`data_mismatch` says in a sentence why a dataset cannot train a network,
-:func:`why_not_ready` why the session cannot train now.
+:func:`why_not_ready` says why the session cannot train now (whether data fits a network is
+:func:`nnstudio.core.datafit.data_mismatch`).
 """
 
 from __future__ import annotations
@@ -13,61 +13,12 @@ import logging
 import time
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from nnstudio.core.datafit import data_mismatch
 from nnstudio.gui.worker import Aborted, Worker, aborting, current_worker
-from nnstudio.words import counted
 
 log = logging.getLogger(__name__)
-
-
-def data_mismatch(network: Any, dataset: Any) -> str | None:
-    """Why ``dataset`` cannot train ``network`` (a sentence with what to do), or None."""
-    in_shape = tuple(network.input_shape)
-    need = int(np.prod(in_shape))
-    have = int(np.prod(dataset.sample_shape))
-    from nnstudio.core.design import format_shape
-
-    if need != have:
-        return (
-            f"The data '{dataset.name}' has samples of {format_shape(dataset.sample_shape)} "
-            f"({have} numbers) but the design's Input expects {format_shape(in_shape)} "
-            f"({need} numbers). Choose matching data in the Training panel, or change the "
-            "Input node (File > New from template has designs for each kind of data)."
-        )
-    task = getattr(network, "task", None)
-    if task and dataset.task and task != dataset.task:
-        loss = getattr(network, "loss_name", "?")
-        return (
-            f"The data '{dataset.name}' is a {dataset.task} task but the design's Output uses "
-            f"the {loss} cost, which is for {task}. Change the Output's loss or the data."
-        )
-    n_out = int(np.prod(network.output_shape))
-    if dataset.task == "classification":
-        n_classes = len(dataset.classes) or (int(dataset.y.max()) + 1 if len(dataset.y) else 0)
-        if getattr(network, "loss_name", "") == "binary_cross_entropy":
-            if n_classes > 2 or n_out != 1:
-                return (
-                    f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
-                    "a binary cross "
-                    "entropy Output needs exactly one output unit and two classes. Use "
-                    "cross_entropy with one softmax unit per class."
-                )
-        elif n_out < n_classes:
-            return (
-                f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
-                f"the design has only {counted(n_out, 'output unit')}. Give the last Dense "
-                f"layer {counted(n_classes, 'unit')}."
-            )
-    else:
-        k = int(np.prod(dataset.y.shape[1:])) if dataset.y.ndim > 1 else 1
-        if k != n_out:
-            return (
-                f"The data '{dataset.name}' has {counted(k, 'target value')} per sample but "
-                f"the design outputs {n_out}. Give the last Dense layer {counted(k, 'unit')}."
-            )
-    return None
 
 
 def why_not_ready(session: Any, dataset: Any = None) -> str | None:
