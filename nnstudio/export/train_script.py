@@ -1,68 +1,84 @@
-"""The generated ``train.py``: the same design, data and hyperparameters, in PyTorch.
+"""The generated ``train.py`` and its settings ``train.json``: the same design, data and
+hyperparameters, in PyTorch.
 
 The script needs only torch and NumPy. It reads an IDX folder or a CSV file like nnstudio
 does, trains with nnstudio's optimizer and hyperparameters (L2 weight decay on weights, not
 biases; nnstudio's losses), on the CPU or a GPU, and under ``torchrun`` with
 DistributedDataParallel and a DistributedSampler (gloo on CPUs, NCCL on GPUs). At the end it
 writes an nnstudio model file (``.npz``) that the studio and ``nnstudio evaluate`` open.
+
+The script's text is the same for every model: it holds nothing from the design or the
+model file. Everything that differs (the design, its name, the class names, the column
+encoding, the settings) is in ``train.json`` beside it, which the script parses at run time,
+so no name can become code. Bad data (a lying IDX header, a ragged CSV, a pipe instead of a
+file, a missing ``--out`` folder) ends the script with one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
+from typing import Any
 
-from nnstudio.core.design import design_to_json
+from nnstudio.core.design import design_to_dict
 from nnstudio.core.training import TrainConfig
 
-from .common import doc_name, graph_steps, python_names
+from .common import check_source, graph_steps, python_names
 
-__all__ = ["train_script"]
+__all__ = ["TRAIN_SETTINGS", "train_script", "train_settings"]
 
-
-def _literal(text: str) -> str:
-    """``text`` as a Python string literal: raw triple quotes when that is safe, else repr."""
-    if '"""' in text or text.endswith('"') or text.startswith('"') or "\\" in text:
-        return repr(text)
-    return f'r"""{text}"""'
+#: the settings file the script reads, beside it
+TRAIN_SETTINGS = "train.json"
+#: what identifies that file, and the version of its layout
+SETTINGS_FORMAT, SETTINGS_VERSION = "nnstudio-train-settings", 1
 
 
-def train_script(network, meta: dict) -> str:
-    """The text of ``train.py`` for ``network`` and its model file's ``meta``."""
+def train_settings(network, meta: dict) -> dict[str, Any]:
+    """The content of ``train.json`` for ``network`` and its model file's ``meta``.
+
+    Returns
+    -------
+    dict
+        ``format``, ``version``, ``design_name``, ``design`` (the design as a dict),
+        ``meta`` (classes, task, image size, column encoding, data source), ``config`` (the
+        training settings), ``layers`` (attribute -> [layer id, kind] for the layers with
+        weights), ``output_size`` and ``not_trainable`` (why it cannot be trained, or None).
+    """
     config = {**asdict(TrainConfig()), **(meta.get("config") or {})}
     steps = graph_steps(network)
     names, _ = python_names([s.id for s in steps])
-    layers = {names[s.id]: [s.id, s.kind] for s in steps if s.kind in ("Dense", "Conv2D")}
     keep = {k: meta[k] for k in ("classes", "task", "image_size", "columns", "dataset", "data")
             if k in meta}
-    trainable = network.trainable()
-    replace = {
-        "@DESIGN@": _literal(design_to_json(network.design)),
-        "@META@": _literal(json.dumps(keep)),
-        "@CONFIG@": _literal(json.dumps({k: config[k] for k in (
-            "epochs", "batch_size", "lr", "optimizer", "weight_decay", "val_split", "seed")})),
-        "@LAYERS@": _literal(json.dumps(layers)),
-        "@NOT_TRAINABLE@": _literal(json.dumps(None if trainable
-                                               else network.reason_not_trainable)),
-        "@NAME@": doc_name(network),
+    return {
+        "format": SETTINGS_FORMAT, "version": SETTINGS_VERSION,
+        "design_name": str(network.design.name),
+        "design": design_to_dict(network.design),
+        "meta": keep,
+        "config": {k: config[k] for k in ("epochs", "batch_size", "lr", "optimizer",
+                                          "weight_decay", "val_split", "seed")},
+        "layers": {names[s.id]: [s.id, s.kind] for s in steps if s.kind in ("Dense", "Conv2D")},
+        "output_size": int(network.output_shape[0]) if len(network.output_shape) else 1,
+        "not_trainable": None if network.trainable() else str(network.reason_not_trainable),
     }
-    text = TEMPLATE
-    for key, value in replace.items():
-        text = text.replace(key, value)
-    return text
 
 
-TEMPLATE = r'''"""Train the nnstudio design '@NAME@' with PyTorch: same design, data and settings.
+def train_script() -> str:
+    """The text of ``train.py``: one fixed text, compiled once as a check."""
+    check_source(TEMPLATE, "train.py")
+    return TEMPLATE
+
+
+TEMPLATE = r'''"""Train an nnstudio design with PyTorch: same design, data and settings.
 
     python train.py --data idx:FOLDER [--epochs N] [--device cpu|cuda] [--out model.npz]
     python train.py --data csv:FILE.csv:label=COLUMN ...
     torchrun --nproc-per-node=N train.py --data idx:FOLDER ...    (one process per GPU/CPU)
 
-Starts from the exported weights in model.safetensors (--fresh: from new random weights).
-Under torchrun each process trains on its share of every batch (DistributedSampler) and
-DistributedDataParallel averages the gradients, so --batch-size stays the global batch.
-At the end it writes an nnstudio model file: open it in the studio or run
-'nnstudio evaluate model.npz --data ...'.
+The design, its name, its class names and the default settings are read from train.json
+beside this script. Starts from the exported weights in model.safetensors (--fresh: from
+new random weights). Under torchrun each process trains on its share of every batch
+(DistributedSampler) and DistributedDataParallel averages the gradients, so --batch-size
+stays the global batch. At the end it writes an nnstudio model file: open it in the studio
+or run 'nnstudio evaluate model.npz --data ...'.
 """
 
 from __future__ import annotations
@@ -73,9 +89,12 @@ import datetime
 import gzip
 import io
 import json
+import math
 import os
 import re
+import stat
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -89,30 +108,106 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from model import INPUT_SHAPE, LOSS, Model, load_weights  # noqa: E402
 
-DESIGN_JSON = @DESIGN@
-META = json.loads(@META@)
-CONFIG = json.loads(@CONFIG@)
-#: attribute -> [layer id, kind] for the layers with weights
-LAYERS = json.loads(@LAYERS@)
-NOT_TRAINABLE = json.loads(@NOT_TRAINABLE@)
+SETTINGS_FILE = HERE / "train.json"
+SETTINGS_FORMAT = "nnstudio-train-settings"
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+#: files larger than this are refused before they are read (bytes)
+MAX_FILE_BYTES = 8 << 30
 
 
 def fail(message: str) -> None:
+    """One line on stderr, exit code 2."""
     print(f"train.py: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
+def shown(value: object, limit: int = 200) -> str:
+    """Text from a file as it is safe to print: control characters and direction marks
+    as escapes (\\x1b, \\u202e), very long text cut."""
+    text = str(value)
+    cut = len(text) > limit
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text[:limit])
+    return text + ("..." if cut else "")
+
+
+def read_settings(path: Path = SETTINGS_FILE) -> dict:
+    """train.json: the design, its names and the default settings."""
+    size = file_size(path, "the settings train.json written with this script")
+    if size > 256 << 20:
+        fail(f"{shown(path)} is {size:,} bytes, more than settings ever take")
+    try:
+        settings = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as err:
+        fail(f"{shown(path)} cannot be read ({shown(err)}); export the model from nnstudio "
+             "again")
+    ok = (isinstance(settings, dict) and settings.get("format") == SETTINGS_FORMAT
+          and isinstance(settings.get("meta"), dict) and isinstance(settings.get("config"), dict)
+          and isinstance(settings.get("layers"), dict) and isinstance(settings.get("design"), dict))
+    if not ok:
+        fail(f"{shown(path)} is not the settings file of an nnstudio export; export the model "
+             "from nnstudio again")
+    return settings
+
+
 # ------------------------------------------------------------------ data
+def file_size(path: Path, what: str) -> int:
+    """The size of a regular file; anything else (missing, a folder, a pipe) ends the run."""
+    try:
+        info = path.stat()
+    except OSError as err:
+        fail(f"{shown(path)} cannot be read ({shown(err.strerror or err)}); give {what}")
+    if not stat.S_ISREG(info.st_mode):
+        fail(f"{shown(path)} is not a regular file (a folder, pipe or device); give {what}")
+    if info.st_size > MAX_FILE_BYTES:
+        fail(f"{shown(path)} is {info.st_size:,} bytes, more than {MAX_FILE_BYTES:,}")
+    return info.st_size
+
+
+def memory_bytes() -> int | None:
+    """The machine's memory in bytes, where the system says (else None)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def read_idx(path: Path) -> np.ndarray:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
-        fail(f"{path} is not an IDX file of bytes")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    """An IDX file of unsigned bytes (gzipped or not); its header is checked against the
+    bytes that follow before anything of its claimed size is allocated."""
+    size = file_size(path, "an IDX file")
+    try:
+        with open(path, "rb") as fh:
+            packed = fh.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if packed else open(path, "rb")) as fh:
+            head = fh.read(4)
+            if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 4:
+                fail(f"{shown(path)} is not an IDX file of unsigned bytes")
+            ndim = head[3]
+            raw_dims = fh.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                fail(f"{shown(path)} ends inside its IDX header")
+            dims = [int.from_bytes(raw_dims[4 * i:4 * i + 4], "big") for i in range(ndim)]
+            count = math.prod(dims)
+            if not packed and count != size - 4 - 4 * ndim:
+                fail(f"{shown(path)}: its header says {count:,} values but the file holds "
+                     f"{size - 4 - 4 * ndim:,}; the file is damaged")
+            limit = memory_bytes()
+            if limit is not None and count * 5 > limit:
+                fail(f"{shown(path)}: its header says {count:,} values, more than this "
+                     "machine's memory holds")
+            data = bytearray()
+            while len(data) < count:
+                chunk = fh.read(min(1 << 24, count - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+            if len(data) != count or fh.read(1):
+                fail(f"{shown(path)}: its header says {count:,} values but the file holds "
+                     f"{'fewer' if len(data) < count else 'more'}; the file is damaged")
+    except (OSError, EOFError, zlib.error) as err:
+        fail(f"{shown(path)} cannot be read ({shown(err)}); the file is damaged")
+    return np.frombuffer(bytes(data), np.uint8).reshape(dims)
 
 
 def shrink(images: np.ndarray, side: int) -> np.ndarray:
@@ -128,22 +223,29 @@ def shrink(images: np.ndarray, side: int) -> np.ndarray:
 
 def load_idx(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     if not folder.is_dir():
-        fail(f"{folder} is not a folder with IDX files")
+        fail(f"{shown(folder)} is not a folder with IDX files")
     pat = re.compile(r"images[-_.]idx3[-_.]ubyte(\.gz)?$", re.I)
     images = sorted(p for p in folder.iterdir() if pat.search(p.name))
     images.sort(key=lambda p: "train" not in p.name.lower())
     for img in images:
         name = img.name.replace("images", "labels").replace("idx3", "idx1")
         for cand in (name, name[:-3] if name.endswith(".gz") else name + ".gz"):
-            if (folder / cand).is_file():
-                x = read_idx(img).astype(np.float32) / 255.0
-                y = read_idx(folder / cand).astype(np.int64)
+            if (folder / cand).exists():
+                x, y = read_idx(img), read_idx(folder / cand)
+                if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or not len(x):
+                    fail(f"{shown(img)} and {shown(cand)} do not hold N images and N labels "
+                         f"(shapes {x.shape} and {y.shape})")
+                x = x.astype(np.float32) / 255.0
                 side = INPUT_SHAPE[-1] if len(INPUT_SHAPE) == 3 else int(
                     round(np.prod(INPUT_SHAPE) ** 0.5))
+                if side * side * (INPUT_SHAPE[0] if len(INPUT_SHAPE) == 3 else 1) != int(
+                        np.prod(INPUT_SHAPE)):
+                    fail(f"this model takes {INPUT_SHAPE} values, not a picture")
                 if x.shape[1:] != (side, side):
                     x = shrink(x, side)
-                return x.reshape(len(x), *INPUT_SHAPE), y
-    fail(f"{folder} holds no pair of '...-images-idx3-ubyte' and '...-labels-idx1-ubyte' files")
+                return x.reshape(len(x), *INPUT_SHAPE), y.astype(np.int64)
+    fail(f"{shown(folder)} holds no pair of '...-images-idx3-ubyte' and "
+         "'...-labels-idx1-ubyte' files")
 
 
 def number(text: str) -> float | None:
@@ -154,51 +256,74 @@ def number(text: str) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def load_csv(path: Path, label: str | None) -> tuple[np.ndarray, np.ndarray, dict]:
+def load_csv(path: Path, label: str | None, meta: dict
+             ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Numbers standardised, text one-hot (the model's stored encoding when it has one)."""
-    if not path.is_file():
-        fail(f"{path} is not a CSV file")
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    file_size(path, "a CSV file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as err:
+        fail(f"{shown(path)} cannot be read ({shown(err.strerror or err)})")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), dialect) if r]
+    try:
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), dialect) if r]
+    except csv.Error as err:
+        fail(f"{shown(path)} is not a CSV table ({shown(err)})")
+    if len(rows) < 2:
+        fail(f"{shown(path)} holds no rows of data under its header")
     header, body = rows[0], rows[1:]
-    enc = dict(META.get("columns") or {})
+    if len(set(header)) != len(header):
+        fail(f"{shown(path)}: two columns have the same name; name each column once")
+    for i, row in enumerate(body):
+        if len(row) != len(header):
+            fail(f"{shown(path)}: row {i + 2} has {len(row)} values but the header names "
+                 f"{len(header)} columns; fix that row")
+    enc = dict(meta.get("columns") or {})
     label = label or enc.get("label") or header[-1]
     if label not in header:
-        fail(f"{path} has no column {label!r}; its columns are {', '.join(header)}")
+        fail(f"{shown(path)} has no column '{shown(label)}'; its columns are "
+             f"{shown(', '.join(header), 400)}")
     col = {h: [r[i] for r in body] for i, h in enumerate(header)}
-    task = META.get("task") or "classification"
+    task = meta.get("task") or "classification"
     if task == "regression":
-        raw_y = np.array([number(v) for v in col[label]], dtype=np.float64)[:, None]
+        values = [number(v) for v in col[label]]
+        if None in values:
+            fail(f"{shown(path)}: the column '{shown(label)}' holds a value that is not a "
+                 "number")
+        raw_y = np.array(values, dtype=np.float64)[:, None]
         ys = enc.get("y_scaler") or {"mean": [raw_y.mean()], "std": [raw_y.std() or 1.0]}
         y = ((raw_y - ys["mean"]) / np.asarray(ys["std"])).astype(np.float32)
         enc["y_scaler"] = {"mean": list(map(float, ys["mean"])),
                            "std": list(map(float, ys["std"])), "names": [label]}
     else:
-        classes = META.get("classes") or sorted(
+        classes = meta.get("classes") or sorted(
             set(col[label]), key=lambda v: (number(v) is None, number(v) or 0.0, v))
         index = {c: i for i, c in enumerate(classes)}
         unknown = sorted(set(col[label]) - set(index))
         if unknown:
-            fail(f"{path}: label {unknown[0]!r} is not one of the model's classes")
+            fail(f"{shown(path)}: label '{shown(unknown[0])}' is not one of the model's "
+                 "classes")
         y = np.array([index[v] for v in col[label]], dtype=np.int64)
-        META["classes"] = list(classes)
+        meta["classes"] = list(classes)
     feats = [h for h in header if h != label and h not in enc.get("dropped", [])]
     cats = enc.get("categories")
     if cats is None:
         cats = {h: sorted(set(col[h])) for h in feats
                 if sum(number(v) is not None for v in col[h]) < 0.5 * len(body)}
-    parts, nums = [], [h for h in feats if h not in cats]
+    nums = [h for h in feats if h not in cats]
     if nums:
         raw = np.array([[number(v) if number(v) is not None else np.nan for v in col[h]]
                         for h in nums], dtype=np.float64).T
         if np.isnan(raw).any():
-            fail(f"{path}: a numeric column holds a value that is not a number")
+            fail(f"{shown(path)}: a numeric column holds a value that is not a number")
         xs = enc.get("x_scaler") or {"mean": raw.mean(0).tolist(),
                                      "std": np.where(raw.std(0) == 0, 1, raw.std(0)).tolist()}
+        if len(xs["mean"]) != len(nums):
+            fail(f"{shown(path)} has other number columns than the model was trained on; "
+                 "give the columns it was trained on")
         enc["x_scaler"] = {**xs, "names": nums}
         std = (raw - np.asarray(xs["mean"])) / np.asarray(xs["std"])
     out = []
@@ -208,10 +333,16 @@ def load_csv(path: Path, label: str | None) -> tuple[np.ndarray, np.ndarray, dic
         else:
             out.append(std[:, [nums.index(h)]])
     enc.update(label=label, categories=cats, dropped=enc.get("dropped", []))
-    return np.concatenate(out, 1).astype(np.float32), y, enc
+    if not out:
+        fail(f"{shown(path)} has no input columns besides its label")
+    x = np.concatenate(out, 1).astype(np.float32)
+    if x.shape[1] != int(np.prod(INPUT_SHAPE)):
+        fail(f"{shown(path)} gives {x.shape[1]} input values per row but the model takes "
+             f"{int(np.prod(INPUT_SHAPE))}; give the columns it was trained on")
+    return x.reshape(len(x), *INPUT_SHAPE), y, enc
 
 
-def load_data(spec: str) -> tuple[np.ndarray, np.ndarray]:
+def load_data(spec: str, meta: dict) -> tuple[np.ndarray, np.ndarray]:
     if spec.startswith("idx:"):
         return load_idx(Path(spec[4:]))
     if spec.startswith("csv:"):
@@ -220,10 +351,10 @@ def load_data(spec: str) -> tuple[np.ndarray, np.ndarray]:
         while len(parts) > 1 and "=" in parts[-1]:
             k, _, v = parts.pop().partition("=")
             opts[k.strip()] = v.strip()
-        x, y, enc = load_csv(Path(":".join(parts)), opts.get("label"))
-        META["columns"] = enc
+        x, y, enc = load_csv(Path(":".join(parts)), opts.get("label"), meta)
+        meta["columns"] = enc
         return x, y
-    fail(f"--data {spec!r}: use idx:FOLDER or csv:FILE.csv:label=COLUMN")
+    fail(f"--data '{shown(spec)}': use idx:FOLDER or csv:FILE.csv:label=COLUMN")
 
 
 # ------------------------------------------------------------------ training
@@ -263,43 +394,67 @@ def optimizer_for(model: torch.nn.Module, name: str, lr: float, decay: float):
     return torch.optim.SGD(groups, lr=lr, momentum=0.9 if name == "momentum" else 0.0)
 
 
-def save_nnstudio(model: torch.nn.Module, path: Path, data: str, history: list) -> None:
+def save_nnstudio(model: torch.nn.Module, path: Path, settings: dict, meta: dict, data: str,
+                  history: list) -> None:
     """Write the weights as an nnstudio model file (numpy.load(allow_pickle=False) reads it)."""
     arrays = {"format": np.array("nnstudio-model"), "version": np.array(1, dtype=np.int64),
-              "design": np.array(DESIGN_JSON)}
+              "design": np.array(json.dumps(settings["design"], indent=2))}
     state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    for attr, (node, kind) in LAYERS.items():
+    for attr, (node, kind) in settings["layers"].items():
         w = state[f"{attr}.weight"]
         arrays[f"weights/{node}/W"] = np.ascontiguousarray(w.T if kind == "Dense" else w,
                                                            dtype=np.float32)
         arrays[f"weights/{node}/b"] = state[f"{attr}.bias"].astype(np.float32)
-    meta = {**META, "data": data, "trained_with": f"PyTorch {torch.__version__} (train.py)",
+    meta = {**meta, "data": data, "trained_with": f"PyTorch {torch.__version__} (train.py)",
             "pytorch_history": history, "format_version": 1,
             "saved_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
     arrays["meta"] = np.array(json.dumps(meta))
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        fail(f"could not write {shown(path)} ({shown(err.strerror or err)})")
+
+
+def check_out(text: str) -> Path:
+    """The --out file, refused before training when it cannot be written there."""
+    out = Path(text)
+    if out.is_dir():
+        fail(f"--out {shown(out)} is a folder; give a file name such as model.npz")
+    if not out.parent.is_dir():
+        fail(f"--out {shown(out)}: the folder {shown(out.parent)} does not exist; create it "
+             "first")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings = read_settings()
+    config, meta = settings["config"], dict(settings["meta"])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="idx:FOLDER or csv:FILE.csv:label=COLUMN")
-    p.add_argument("--epochs", type=int, default=CONFIG["epochs"])
-    p.add_argument("--batch-size", type=int, default=CONFIG["batch_size"])
-    p.add_argument("--lr", type=float, default=CONFIG["lr"])
-    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), default=CONFIG["optimizer"])
-    p.add_argument("--weight-decay", type=float, default=CONFIG["weight_decay"])
-    p.add_argument("--val-split", type=float, default=CONFIG["val_split"])
-    p.add_argument("--seed", type=int, default=CONFIG["seed"])
+    p.add_argument("--epochs", type=int, default=config.get("epochs", 10))
+    p.add_argument("--batch-size", type=int, default=config.get("batch_size", 64))
+    p.add_argument("--lr", type=float, default=config.get("lr", 0.01))
+    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"),
+                   default=config.get("optimizer", "sgd"))
+    p.add_argument("--weight-decay", type=float, default=config.get("weight_decay", 0.0))
+    p.add_argument("--val-split", type=float, default=config.get("val_split", 0.0))
+    p.add_argument("--seed", type=int, default=config.get("seed", 0))
     p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N batches")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--fresh", action="store_true", help="start from new random weights")
     p.add_argument("--out", default="model.npz", help="nnstudio model file to write")
     args = p.parse_args(argv)
-    if NOT_TRAINABLE:
-        fail(NOT_TRAINABLE)
+    if settings.get("not_trainable"):
+        fail(shown(settings["not_trainable"], 400))
+    if args.epochs < 1 or args.batch_size < 1 or args.max_steps < 0:
+        fail("--epochs and --batch-size must be 1 or more, --max-steps 0 or more")
+    if not 0 <= args.val_split < 1:
+        fail("--val-split must be from 0 up to (not including) 1")
+    out = check_out(args.out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     if args.device == "auto":
@@ -316,10 +471,16 @@ def main(argv: list[str] | None = None) -> int:
     if world > 1:
         dist.init_process_group("nccl" if cuda else "gloo")
     torch.manual_seed(args.seed)
-    x, y = load_data(args.data)
+    x, y = load_data(args.data, meta)
+    if LOSS != "mse" and y.dtype == np.int64 and len(y) and (
+            y.min() < 0 or y.max() >= max(2, settings.get("output_size", 2))):
+        fail(f"--data '{shown(args.data)}': a label is {int(y.max())}, but this model has "
+             f"{settings.get('output_size')} outputs")
     order = np.random.default_rng(args.seed).permutation(len(x))
     n_val = int(round(len(x) * args.val_split))
     val, train = order[:n_val], order[n_val:]
+    if not len(train):
+        fail(f"--data '{shown(args.data)}': no samples are left to train on")
     model = Model()
     if not args.fresh and (HERE / "model.safetensors").exists():
         model.load_state_dict(load_weights(HERE / "model.safetensors"))
@@ -335,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
                         sampler=sampler, drop_last=False)
     opt = optimizer_for(model, args.optimizer, args.lr, args.weight_decay)
     if rank == 0:
-        print(f"training '@NAME@' on {len(train):,} samples ({n_val:,} held out), "
+        name = shown(settings.get("design_name"))
+        print(f"training '{name}' on {len(train):,} samples ({n_val:,} held out), "
               f"{world} process(es) on {device.type}, batch {per_process} x {world}", flush=True)
     history = []
     for epoch in range(1, args.epochs + 1):
@@ -371,9 +533,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                             for k, v in record.items()), flush=True)
     if rank == 0:
-        out = Path(args.out)
-        save_nnstudio(model, out, args.data, history)
-        print(f"saved {out}", flush=True)
+        save_nnstudio(model, out, settings, meta, args.data, history)
+        print(f"saved {shown(out, 1000)}", flush=True)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
