@@ -69,7 +69,7 @@ import struct
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: F401  (leaky ReLU layers use it)
 from torch import nn
 
 #: the design's name, class names, loss and layer ids, as data
@@ -132,7 +132,8 @@ _MODULE_NAMES = {"FACTS", "DESIGN_NAME", "INPUT_SHAPE", "CLASSES", "LOSS", "FUSE
 
 
 def _class_name(name: str) -> str:
-    """A CamelCase class name from the ASCII letters and digits of the design's name."""
+    """A CamelCase class name from the ASCII letters and digits of the design's name
+    (at most 60 characters; ``Network`` where it would take a name the module defines)."""
     words = re.findall(r"[A-Za-z0-9]+", str(name))
     cls = "".join(w[:1].upper() + w[1:] for w in words)[:60]
     if not cls or cls[0].isdigit():

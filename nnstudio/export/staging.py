@@ -93,5 +93,9 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
     try:
         yield staged
         publish(staged, out)
+    except OSError as err:       # name the destination, never the staging folder
+        if isinstance(err.filename, str) and err.filename.startswith(str(staged)):
+            err.filename = str(out / Path(err.filename).relative_to(staged))
+        raise
     finally:
         shutil.rmtree(staged, ignore_errors=True)
