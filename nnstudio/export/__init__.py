@@ -7,8 +7,8 @@ module                 what it holds
 ``common``             the graph as the exporters see it, safe names, errors, results
 ``onnx_model``         ONNX (opset 17) through the ``onnx`` helper API, and its checks
 ``pytorch``            ``model.py`` (one ``nn.Module``) and ``model.safetensors``
-``train_script``       the generated ``train.py`` (CPU, GPU, torchrun with DDP) and its
-                       settings ``train.json``
+``train_script``       the generated ``train.py`` and its settings ``train.json``
+``train_template``     the text of ``train.py`` (CPU, GPU, torchrun with DDP), fixed
 ``numpy_predict``      a dependency-free ``predict.py`` and ``weights.npz``
 ``safetensors_io``     the safetensors format with NumPy alone
 ``staging``            export folders written whole or not at all
