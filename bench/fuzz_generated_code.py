@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     outcomes: dict[str, Counter] = defaultdict(Counter)
     times: dict[str, float] = defaultdict(float)
+    refusals: Counter = Counter()
     base = Path(tempfile.mkdtemp(prefix="nnstudio-fuzz-code-"))
     refused = made = 0
     start = time.perf_counter()
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 case = make_case(rng, folder)
             except ValueError as err:      # the table or a name refused by nnstudio
-                outcomes["refused by nnstudio"][type(err).__name__] += 1
+                refusals[f"{type(err).__name__}: {str(err)[:70]}"] += 1
                 continue
             made += 1
             refused += case["refused_ids"]
@@ -324,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind, counts in outcomes.items():
         print(f"| {kind:<22} | " + " | ".join(f"{counts.get(c, 0):>8}" for c in cols)
               + f" | {times.get(kind, 0.0):>9.1f} |")
+    for why, n in refusals.items():
+        print(f"{n} case(s) refused by nnstudio's readers before any export: {why!r}")
     bad = sum(c[k] for c in outcomes.values() for k in ("code run", "escaped", "hang",
                                                          "altered"))
     return 1 if bad else 0

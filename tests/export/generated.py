@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
+import runpy
 import shutil
 import subprocess
 import sys
@@ -45,3 +48,24 @@ def run_script(script: Path, *args: str, cwd: Path, timeout: float = 120
 
 def has_torch() -> bool:
     return importlib.util.find_spec("torch") is not None
+
+
+def run_train_here(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the generated train.py of ``folder`` in this process (torch is imported once),
+    as if from the command line: its exit code and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    sys.modules.pop("model", None)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                script = runpy.run_path(str(folder / "train.py"), run_name="generated_train")
+                code = script["main"](list(args))
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        sys.modules.pop("model", None)
+        while str(folder.resolve()) in sys.path:
+            sys.path.remove(str(folder.resolve()))
+    return subprocess.CompletedProcess(["train.py", *args], code, out.getvalue(),
+                                       err.getvalue())

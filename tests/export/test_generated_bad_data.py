@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from generated import has_torch, run_script
+from generated import has_torch, run_script, run_train_here
 
 from nnstudio.core.design import load_design
 from nnstudio.core.network import Network
@@ -86,14 +86,13 @@ needs_torch = pytest.mark.skipif(not has_torch(), reason="torch is not installed
 def test_train_refuses_idx_files_whose_header_lies(exports, tmp_path):
     data = tmp_path / "lying"
     shutil.copytree(BAD / "lying-idx", data)
-    run = run_script(exports / "pt" / "train.py", "--data", f"idx:{data}", cwd=tmp_path)
+    run = run_train_here(exports / "pt", "--data", f"idx:{data}")
     one_clear_line(run, "train-images-idx3-ubyte", "47,040,000 values", "7,840", "damaged")
 
 
 @needs_torch
 def test_train_refuses_a_ragged_csv_with_its_row(exports, tmp_path):
-    run = run_script(exports / "table" / "train.py", "--data",
-                     f"csv:{BAD / 'ragged.csv'}:label=label", cwd=tmp_path)
+    run = run_train_here(exports / "table", "--data", f"csv:{BAD / 'ragged.csv'}:label=label")
     one_clear_line(run, "row 4 has 2 values", "3 columns")
 
 
@@ -113,9 +112,9 @@ def test_train_refuses_pipes_without_waiting_on_them(exports, fifo, tmp_path):
 
 @needs_torch
 def test_train_refuses_a_missing_out_folder_before_training(exports, tmp_path):
-    run = run_script(exports / "table" / "train.py", "--data",
-                     f"csv:{REGRESSIONS / 'names' / 'injected-labels.csv'}:label=label",
-                     "--out", "no/such/folder/m.npz", cwd=tmp_path)
+    run = run_train_here(exports / "table", "--data",
+                         f"csv:{REGRESSIONS / 'names' / 'injected-labels.csv'}:label=label",
+                         "--out", str(tmp_path / "no" / "such" / "m.npz"))
     line = one_clear_line(run, "--out", "does not exist")
     assert "training" not in run.stdout, line
 
@@ -125,8 +124,7 @@ def test_train_says_when_its_settings_file_is_missing_or_damaged(exports, tmp_pa
     folder = tmp_path / "pt"
     shutil.copytree(exports / "table", folder)
     (folder / "train.json").write_text("{not json")
-    run = run_script(folder / "train.py", "--help", cwd=tmp_path)
-    one_clear_line(run, "train.json", "export the model from nnstudio again")
+    one_clear_line(run_train_here(folder, "--help"), "train.json",
+                   "export the model from nnstudio again")
     (folder / "train.json").unlink()
-    run = run_script(folder / "train.py", "--help", cwd=tmp_path)
-    one_clear_line(run, "train.json", "cannot be read")
+    one_clear_line(run_train_here(folder, "--help"), "train.json", "cannot be read")
