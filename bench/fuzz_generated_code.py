@@ -75,6 +75,8 @@ ID_PIECES = [
     "True", "print", "exec", "eval", "__import__", "scores", "cuda", "to", "type", "x_",
 ]
 TEXT_PIECES = [p for p in PIECES if "\n" not in p and "\r" not in p]
+PLACEHOLDERS = [p for p in PIECES if p.startswith("@")]
+PAYLOADS = [p for p in PIECES if MARKER in p]
 
 
 def name(rng: random.Random, pieces: list[str] = PIECES, most: int = 4) -> str:
@@ -107,20 +109,30 @@ def make_case(rng: random.Random, folder: Path) -> dict:
     from nnstudio.data.csvdata import column_encoding
     from nnstudio.data.sources import load_source
 
+    # Half the cases are the known attack: a design named 'café' + a placeholder (the name
+    # is not ASCII, so its JSON holds escapes), trained on a plain table whose label holds
+    # code in single quotes. The other half take every name from the grammar.
+    attack = rng.random() < 0.5
     n_classes = rng.randint(2, 3)
-    classes: list[str] = []
-    while len(classes) < n_classes:
-        c = name(rng, TEXT_PIECES, 3).strip()
-        if c and c not in classes and not c.replace(".", "").isdigit():
-            classes.append(c)
-    cats = list(dict.fromkeys(name(rng, TEXT_PIECES, 2).strip() or "c" for _ in range(3)))
-    columns = list(dict.fromkeys(name(rng, TEXT_PIECES, 2).strip() or "col" for _ in range(4)))
-    while len(columns) < 4:
-        columns.append(f"col{len(columns)}")
+    if attack:
+        classes = [PAYLOADS[0], "ok", "maybe"][:n_classes]
+        cats, columns = ["red", "blue"], ["size", "weight", "colour", "label"]
+        file_name = "table"
+    else:
+        classes = []
+        while len(classes) < n_classes:
+            c = name(rng, TEXT_PIECES, 3).strip()
+            if c and c not in classes and not c.replace(".", "").isdigit():
+                classes.append(c)
+        cats = list(dict.fromkeys(name(rng, TEXT_PIECES, 2).strip() or "c" for _ in range(3)))
+        columns = list(dict.fromkeys(name(rng, TEXT_PIECES, 2).strip() or "col"
+                                     for _ in range(4)))
+        while len(columns) < 4:
+            columns.append(f"col{len(columns)}")
+        file_name = "".join(c for c in name(rng, TEXT_PIECES, 3) if c not in "/\0")[:80]
     label = columns[3].replace(":", ";").replace("=", "-") or "label"
     columns[3] = label
-    file_name = "".join(c for c in name(rng, TEXT_PIECES, 3) if c not in "/\0")[:80].strip()
-    table = folder / f"{file_name or 't'}.csv"
+    table = folder / f"{file_name.strip() or 't'}.csv"
     x = np.random.default_rng(rng.randint(0, 10**6)).standard_normal((60, 2))
     with open(table, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -132,7 +144,8 @@ def make_case(rng: random.Random, folder: Path) -> dict:
     ds = load_source(spec)
     enc = column_encoding(ds)
     n_in = int(np.prod(ds.sample_shape))
-    design_name = name(rng)
+    design_name = (f"café {rng.choice(['@META@', '@META@', *PLACEHOLDERS])}" if attack
+                   else name(rng))
     design = Design(design_name)
     refused = 0
     ids = []
@@ -163,7 +176,7 @@ def make_case(rng: random.Random, folder: Path) -> dict:
     np.save(folder / "x.npy", np.random.default_rng(1).standard_normal((6, n_in))
             .astype(np.float32))
     return {"design_name": design_name, "classes": list(ds.classes), "spec": spec,
-            "label": label, "ids": ids, "refused_ids": refused}
+            "label": label, "ids": ids, "refused_ids": refused, "attack": attack}
 
 
 EXPORT = """
@@ -209,7 +222,7 @@ def run(args: list[str], cwd: Path, timeout: float, env: dict | None = None) -> 
 
 def judge(result: dict, folder: Path, names_ok: bool = True) -> str:
     """The outcome of one run: code run / hang / escaped / altered / ok."""
-    if any(p.name.startswith(MARKER) for p in folder.rglob("*")):
+    if any(p.name == MARKER for p in folder.rglob(MARKER)):
         return "code run"
     if result["hang"]:
         return "hang"
@@ -228,7 +241,7 @@ def check_case(case: dict, folder: Path, code: Path, timeout: float, torch: bool
     def record(kind: str, result: dict, ok: bool = True) -> None:
         outcomes[kind][judge(result, folder, ok)] += 1
         times[kind] = max(times[kind], result["seconds"])
-        for p in folder.rglob(f"{MARKER}*"):
+        for p in folder.rglob(MARKER):
             p.unlink()
 
     res = run([py, "-c", EXPORT, str(code), str(folder)], folder, timeout, env)
@@ -297,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, float] = defaultdict(float)
     refusals: Counter = Counter()
     base = Path(tempfile.mkdtemp(prefix="nnstudio-fuzz-code-"))
-    refused = made = 0
+    refused = made = attacks = 0
     start = time.perf_counter()
     try:
         for i in range(args.cases):
@@ -309,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 refusals[f"{type(err).__name__}: {str(err)[:70]}"] += 1
                 continue
             made += 1
+            attacks += case["attack"]
             refused += case["refused_ids"]
             check_case(case, folder, args.code.resolve(), args.timeout, torch, outcomes, times)
             print(f"case {i}: {case['design_name'][:40]!r} ...", file=sys.stderr, flush=True)
@@ -317,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     cols = ["ok", "code run", "escaped", "hang", "altered"]
-    print(f"\nseed {args.seed}: {made} cases made of {args.cases}, exporters of "
+    print(f"\nseed {args.seed}: {made} cases made of {args.cases} ({attacks} the known "
+          "attack: 'café @META@' and code in a class name), exporters of "
           f"{args.code}, torch {'installed' if torch else 'absent'}; {refused} layer ids "
           f"refused by the design model; {time.perf_counter() - start:.0f} s")
     print(f"| {'script':<22} | " + " | ".join(f"{c:>8}" for c in cols) + " | slowest s |")
