@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.terminal import printable
+
 from .common import PARITY_TOLERANCE, TARGETS, preprocessing
 
 __all__ = ["add_commands", "cmd_export", "cmd_predict", "prepare_inputs", "probabilities"]
@@ -61,11 +63,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     model = _load(args.model)
     result = export_model(model.network, args.to, args.out, model.meta,
                           check=not args.no_check)
-    files = ", ".join(str(p) for p in result.paths)
-    print(f"wrote {args.to} export of '{model.design.name}': {files} "
+    files = ", ".join(printable(p, 1000) for p in result.paths)
+    print(f"wrote {args.to} export of '{printable(model.design.name)}': {files} "
           f"({result.seconds:.2f} s)")
     for old, new in result.renamed.items():
-        print(f"renamed layer '{old}' to '{new}' (not a Python name)")
+        print(f"renamed layer '{printable(old)}' to '{new}' (not a Python name, or a name "
+              "the code uses)")
     if result.parity:
         figures = ", ".join(f"{k} {v:.2e}" for k, v in result.parity.items())
         print(f"parity with nnstudio on 16 inputs, max abs difference: {figures} "

@@ -7,6 +7,7 @@ the same view of it: per node its kind, parameters, inputs, output shape and wei
 
 from __future__ import annotations
 
+import json
 import keyword
 import math
 import re
@@ -21,7 +22,8 @@ from nnstudio.core.design import DesignError, design_to_dict
 
 __all__ = [
     "PARITY_TOLERANCE", "TARGETS", "ExportError", "ExportResult", "Step", "graph_steps",
-    "head_is_fused", "parity_inputs", "preprocessing", "python_names",
+    "check_source", "data_literal", "head_is_fused", "model_facts", "parity_inputs",
+    "preprocessing", "python_names",
 ]
 
 #: Export targets, as the command line names them.
@@ -29,15 +31,23 @@ TARGETS = ("onnx", "pytorch", "numpy")
 #: Largest absolute difference between nnstudio's forward pass and an export's.
 PARITY_TOLERANCE = 1e-5
 
-# attribute names an nn.Module already uses: a layer may not take them
+# attribute names an nn.Module (torch 2.x) already has, and the names the generated code
+# uses itself: a layer never takes one of them
 _RESERVED = {
-    "forward", "scores", "training", "to", "cpu", "cuda", "eval", "train", "float", "double",
-    "half", "type", "apply", "state_dict", "load_state_dict", "parameters", "buffers",
-    "children", "modules", "named_parameters", "named_buffers", "named_children",
-    "named_modules", "register_buffer", "register_parameter", "add_module", "zero_grad",
-    "requires_grad_", "extra_repr", "dump_patches", "call_super_init", "get_parameter",
-    "get_submodule", "get_buffer", "share_memory", "x", "torch", "nn", "F", "self",
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule",
+    "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
+    "named_modules", "named_parameters", "parameters", "register_backward_hook",
+    "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "register_state_dict_post_hook",
+    "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+    "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad", "scores", "x", "torch", "nn", "F", "self",
 }
+_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
 class ExportError(DesignError):
@@ -152,11 +162,13 @@ def head_is_fused(network) -> bool:
 
 
 def python_names(ids: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """A Python attribute name per layer id.
+    """A Python attribute name per layer id, made only of ASCII letters, digits and ``_``.
 
     Ids that already are usable names are kept; others are sanitised (``"conv 1"`` ->
-    ``"conv_1"``, ``"2nd"`` -> ``"layer_2nd"``, ``"forward"`` -> ``"forward_"``) and made
-    unique.
+    ``"conv_1"``, ``"2nd"`` -> ``"layer_2nd"``, ``"__init__"`` -> ``"layer__init__"``,
+    ``"forward"`` -> ``"forward_"``) and made unique. A name never starts with ``_`` (an
+    ``nn.Module`` keeps its own state in such attributes), is never a keyword and never an
+    attribute an ``nn.Module`` already has.
 
     Returns
     -------
@@ -165,15 +177,17 @@ def python_names(ids: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     names: dict[str, str] = {}
     used: set[str] = set()
     for nid in ids:
-        name = re.sub(r"\W", "_", nid)
-        if not name or name[0].isdigit():
-            name = f"layer_{name}"
-        if keyword.iskeyword(name) or name in _RESERVED or name.startswith("__"):
+        name = _NOT_ASCII_NAME.sub("_", str(nid))
+        if not name[:1].isalpha():
+            name = f"layer{name}" if name.startswith("_") else f"layer_{name}"
+        if keyword.iskeyword(name) or name in _RESERVED:
             name = f"{name}_"
         base, i = name, 2
         while name in used:
             name = f"{base}_{i}"
             i += 1
+        if not name.isidentifier():  # cannot happen with the alphabet above
+            raise ExportError(f"layer id {nid!r} gives no Python name")
         used.add(name)
         names[nid] = name
     return names, {k: v for k, v in names.items() if k != v}
@@ -209,10 +223,46 @@ def parity_inputs(input_shape: tuple[int, ...], n: int = 16, seed: int = 0) -> n
     return rng.standard_normal(shape).astype(np.float32)
 
 
-def doc_name(network) -> str:
-    """The design's name, safe to put inside the docstrings of generated code."""
-    text = re.sub(r"[\\\"'{}\s]+", " ", str(network.design.name)).strip()
-    return text or "untitled"
+def data_literal(value: object) -> str:
+    """``value`` as the one Python literal through which generated code gets its data.
+
+    The value is serialised to ASCII JSON and that text to a Python string literal by
+    ``repr``; the generated code parses it with ``json.loads`` at run time. The literal is
+    put into the code whole and never edited afterwards, so whatever text a name holds
+    (quotes, backslashes, newlines, ``@META@``, right-to-left marks) stays data.
+
+    Parameters
+    ----------
+    value : JSON-serialisable data (dicts, lists, strings, numbers).
+
+    Returns
+    -------
+    str
+        A single-line ASCII Python string literal.
+    """
+    text = repr(json.dumps(value, ensure_ascii=True))
+    assert text.isascii() and "\n" not in text
+    return text
+
+
+def check_source(source: str, filename: str) -> None:
+    """Compile a generated script; an error here is a bug in nnstudio, never the person's.
+
+    Raises
+    ------
+    ExportError
+        The script does not compile or holds a character outside ASCII.
+    """
+    try:
+        compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as err:
+        raise ExportError(f"The generated {filename} does not compile ({err})",
+                          fix="this is a bug in nnstudio's exporter: please report it with "
+                          "the model file") from None
+    if not source.isascii():
+        raise ExportError(f"The generated {filename} holds text that is not ASCII",
+                          fix="this is a bug in nnstudio's exporter: please report it with "
+                          "the model file")
 
 
 def model_facts(network, meta: dict) -> dict[str, Any]:

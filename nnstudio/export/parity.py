@@ -19,6 +19,7 @@ from .common import (
     ExportResult,
     parity_inputs,
 )
+from .staging import staged_folder
 
 __all__ = ["export_model", "verify"]
 
@@ -46,6 +47,17 @@ def verify(target: str, out: str | Path, network, n: int = 16) -> tuple[dict, di
     return check_numpy(out, x, expected)
 
 
+def _refuse_differences(target: str, parity: dict[str, float]) -> None:
+    """An ExportError when a check found a difference above the tolerance."""
+    bad = {k: v for k, v in parity.items() if not v <= PARITY_TOLERANCE}
+    if bad:
+        worst = ", ".join(f"{k} {v:.3g}" for k, v in bad.items())
+        raise ExportError(f"The {target} export does not compute what nnstudio computes "
+                          f"(max abs difference {worst}, allowed {PARITY_TOLERANCE:g})",
+                          fix="this is a bug in nnstudio's exporter: please report it "
+                          "with the model file")
+
+
 def export_model(network, target: str, out: str | Path, meta: dict | None = None,
                  check: bool = True) -> ExportResult:
     """Write ``network`` for ``target`` at ``out`` and check its parity.
@@ -56,7 +68,10 @@ def export_model(network, target: str, out: str | Path, meta: dict | None = None
         The model (design + weights).
     target : {"onnx", "pytorch", "numpy"}
     out : path
-        The ``.onnx`` file, or the folder for ``pytorch`` and ``numpy`` (created if needed).
+        The ``.onnx`` file (written atomically), or the folder for ``pytorch`` and
+        ``numpy``: written into a hidden sibling folder, checked there, and put in place
+        only when complete (:mod:`~nnstudio.export.staging`); files already in an existing
+        folder that the export does not write are kept.
     meta : dict, optional
         The model file's facts (class names, image size, column encoding, training config).
     check : bool
@@ -81,29 +96,23 @@ def export_model(network, target: str, out: str | Path, meta: dict | None = None
         if out.is_dir():
             raise ExportError(f"'{out}' is a folder", fix="give a file name such as model.onnx")
         paths = export_onnx(network, out, meta)
-    elif target == "pytorch":
-        from .pytorch import export_pytorch
-
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"'{out}' is a file, but a PyTorch export is a folder",
-                              fix="give the name of a (new) folder")
-        paths, renamed = export_pytorch(network, out, meta)
+        result = ExportResult(target, paths)
+        if check:
+            result.parity, result.skipped = verify(target, out, network)
+            _refuse_differences(target, result.parity)
     else:
-        from .numpy_predict import export_numpy
+        with staged_folder(out) as staged:   # in place only when complete and checked
+            if target == "pytorch":
+                from .pytorch import export_pytorch
 
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"'{out}' is a file, but a NumPy export is a folder",
-                              fix="give the name of a (new) folder")
-        paths = export_numpy(network, out, meta)
-    result = ExportResult(target, paths, renamed=renamed)
-    if check:
-        result.parity, result.skipped = verify(target, out, network)
-        bad = {k: v for k, v in result.parity.items() if not v <= PARITY_TOLERANCE}
-        if bad:
-            worst = ", ".join(f"{k} {v:.3g}" for k, v in bad.items())
-            raise ExportError(f"The {target} export does not compute what nnstudio computes "
-                              f"(max abs difference {worst}, allowed {PARITY_TOLERANCE:g})",
-                              fix="this is a bug in nnstudio's exporter: please report it "
-                              "with the model file")
+                written, renamed = export_pytorch(network, staged, meta)
+            else:
+                from .numpy_predict import export_numpy
+
+                written = export_numpy(network, staged, meta)
+            result = ExportResult(target, [out / p.name for p in written], renamed=renamed)
+            if check:
+                result.parity, result.skipped = verify(target, staged, network)
+                _refuse_differences(target, result.parity)
     result.seconds = time.perf_counter() - start
     return result

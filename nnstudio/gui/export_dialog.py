@@ -4,6 +4,11 @@ The dialog chooses the target and where to write it; the export itself (with its
 check, which imports onnx or torch and can take seconds) runs on a
 :class:`~nnstudio.gui.worker.Worker` on a *copy* of the network, which reports started /
 result / error / finished back to the dialog on the GUI thread.
+
+The suggested names follow the model's file (``mymlp.npz`` -> ``mymlp-pytorch``), or the
+design's name before it is saved. The status text is plain text (a name never renders as
+markup) and the dialog grows to show all of it: a word-wrapped label's height depends on
+its width, which a dialog's own minimum size does not follow by itself.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,7 +37,7 @@ from nnstudio.gui.worker import Worker
 #: target -> (what the person sees, what the path names)
 TARGETS = {
     "onnx": ("ONNX file (.onnx): Netron, onnxruntime, other frameworks", "file"),
-    "pytorch": ("PyTorch folder: model.py, model.safetensors, train.py", "folder"),
+    "pytorch": ("PyTorch folder: model.py, weights, train.py and its settings", "folder"),
     "numpy": ("NumPy folder: predict.py and weights, nothing else needed", "folder"),
 }
 
@@ -78,6 +84,7 @@ class ExportDialog(QDialog):
         form.addRow("Write to", row)
         self.status = QLabel("After writing, the export is run and its answers are compared "
                              "with nnstudio's own.", objectName="exportStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.status.setMinimumWidth(460)
         self.buttons = QDialogButtonBox(objectName="exportButtons")
@@ -96,12 +103,35 @@ class ExportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self._target_changed()
 
+    # ------------------------------------------------------------------ size
+    def say(self, text: str) -> None:
+        """Show ``text`` in the status line, growing the dialog until all of it shows."""
+        self.status.setText(text)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Make the dialog at least as tall as its contents need at its present width."""
+        layout = self.layout()
+        layout.activate()
+        need = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        need = max(need, layout.totalMinimumSize().height())
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
+        if self.height() < need:
+            self.resize(self.width(), need)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
     # ------------------------------------------------------------------ choices
     def current_target(self) -> str:
         return str(self.target.currentData())
 
     def _default_path(self, target: str) -> Path:
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.base_name)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.base_name[:60])
+        name = name.strip("_") or "model"
         suffix = ".onnx" if target == "onnx" else f"-{target}"
         return self.folder / f"{name}{suffix}"
 
@@ -133,7 +163,7 @@ class ExportDialog(QDialog):
             return
         text = self.path.text().strip()
         if not text:
-            self.status.setText("Give a file or folder to write to.")
+            self.say("Give a file or folder to write to.")
             return
         target = self.current_target()
         worker = Worker(_export, _network_copy(self.network), target, Path(text), self.meta,
@@ -148,22 +178,28 @@ class ExportDialog(QDialog):
     @Slot()
     def _on_started(self) -> None:
         self.export_button.setEnabled(False)
-        self.status.setText("Exporting and checking…")
+        self.say("Exporting and checking…")
 
     @Slot(object)
     def _on_result(self, result: Any) -> None:
         self.last_result = result
-        figures = ", ".join(f"{k} {v:.1e}" for k, v in result.parity.items())
-        lines = [f"Wrote {', '.join(p.name for p in result.paths)} in {result.seconds:.1f} s.",
-                 f"Same answers as nnstudio: largest difference {figures}."]
-        lines += [f"Not checked with {k}: {why}." for k, why in result.skipped.items()]
+        lines = [f"Wrote {', '.join(p.name for p in result.paths)} in {result.seconds:.1f} s."]
+        if result.parity:
+            figures = ", ".join(f"{k} {v:.1e}" for k, v in result.parity.items())
+            lines.append(f"Same answers as nnstudio: largest difference {figures}.")
+            lines += [f"Not checked with {k}: {why.rstrip('.')}."
+                      for k, why in result.skipped.items()]
+        else:
+            whys = "; ".join(why.rstrip(".") for why in result.skipped.values())
+            lines.append("Its answers were not compared with nnstudio's"
+                         + (f": {whys}." if whys else "."))
         lines += [f"Layer '{k}' is called {v} in the code." for k, v in result.renamed.items()]
-        self.status.setText("\n".join(lines))
+        self.say("\n".join(lines))
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
         self.last_result = None
-        self.status.setText(f"Could not export: {message}")
+        self.say(f"Could not export: {message}")
 
     @Slot()
     def _on_finished(self) -> None:
@@ -192,8 +228,11 @@ def open_export_dialog(win: Any) -> ExportDialog | None:
             meta["classes"] = list(s.dataset.classes)
         if (columns := column_encoding(s.dataset)) is not None:
             meta["columns"] = columns
-    folder = Path(s.path).parent if getattr(s, "path", None) else Path.home()
-    dialog = ExportDialog(s.network, meta, s.design.name, folder, win)
+    if s.path is not None:      # named after the model's file once it has one
+        base_name, folder = Path(s.path).stem, Path(s.path).parent
+    else:
+        base_name, folder = s.design.name, Path.home()
+    dialog = ExportDialog(s.network, meta, base_name, folder, win)
     win.export_dialog = dialog
     dialog.open()
     return dialog
