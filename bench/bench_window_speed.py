@@ -80,7 +80,7 @@ class Clock:
 # ------------------------------------------------------------------ the command line
 def run_cli(args: argparse.Namespace) -> dict:
     """Train as ``nnstudio train`` does, for ``warmup + seconds`` of training time."""
-    from nnstudio.cli import _fit_data
+    from nnstudio.cli.common import fit_data as _fit_data
     from nnstudio.core import parallel
     from nnstudio.core.network import Network
     from nnstudio.core.templates import get_template

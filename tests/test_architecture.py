@@ -73,8 +73,19 @@ def test_pyside_does_not_leak_references_to_none() -> None:
     )
 
 
-def test_no_module_is_over_500_lines() -> None:
-    """A module that grows past 500 lines is split by what its parts do."""
+def test_the_layer_contracts_hold() -> None:
+    """The import-linter contracts in pyproject.toml: the layers, no Qt below the window,
+    pages that never import each other, no import circles."""
+    pytest.importorskip("importlinter")
+    out = subprocess.run([sys.executable, "-c",
+                          "import sys; from importlinter.cli import lint_imports; "
+                          "sys.exit(lint_imports(no_cache=True))"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_no_module_does_several_jobs_at_600_lines() -> None:
+    """A module does one job; one past 600 lines is split along a real seam."""
     long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "nnstudio").rglob("*.py"))
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
     assert not long, long

@@ -7,6 +7,6 @@ parent, same start), :class:`~nnstudio.runs.writer.RunWriter` writes its record 
 network trains (:class:`~nnstudio.runs.recorder.Recorder` feeds it from a trainer's
 callbacks), :func:`~nnstudio.runs.listing.list_runs` lists a folder of records from their
 small summaries, :func:`~nnstudio.runs.reader.open_run` reads one (curves, checkpoints,
-weights) and :mod:`nnstudio.runs.command` is ``nnstudio runs``.
+weights) and :mod:`nnstudio.cli.runs` is ``nnstudio runs``.
 ``tensorboard --logdir RUNS`` opens the same folder.
 """

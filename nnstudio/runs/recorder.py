@@ -8,7 +8,6 @@ a ``with`` block around ``trainer.run`` that names the outcome from how the bloc
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -23,7 +22,7 @@ from nnstudio.runs.start import RunStart
 from nnstudio.runs.writer import RunWriter
 from nnstudio.terminal import printable
 
-__all__ = ["Recorder", "add_record_options", "recording"]
+__all__ = ["Recorder", "recording"]
 
 
 class Recorder:
@@ -75,26 +74,18 @@ class Recorder:
         return callback
 
 
-def add_record_options(parser: argparse.ArgumentParser) -> None:
-    """``--no-record`` and ``--runs FOLDER`` on a command that trains."""
-    parser.add_argument("--no-record", action="store_true",
-                        help="do not keep this run in the runs folder")
-    parser.add_argument("--runs", metavar="FOLDER", default=None,
-                        help="the runs folder to keep this run in (default: 'runs' in the "
-                        "user's data folder)")
-
-
 @contextmanager
-def recording(args: argparse.Namespace, trainer, *, design, dataset, image_size: int | None,
-              stream: TextIO, progress=None) -> Iterator[Recorder]:
-    """Record ``trainer``'s run for the ``nnstudio train`` arguments ``args``.
+def recording(trainer, *, record: bool, folder: str | None, data: str, design, dataset,
+              image_size: int | None, stream: TextIO, progress=None) -> Iterator[Recorder]:
+    """Record ``trainer``'s run, trained on the data source ``data``, into ``folder`` (the
+    user's runs folder when None); with ``record`` False nothing is kept.
 
     The outcome is ``finished`` when the block ends normally (``stopped`` when the trainer
     was stopped), ``diverged`` on :class:`TrainingDiverged`, ``stopped`` on Ctrl-C and
     ``failed`` on any other error, which is raised again. A line on ``stream`` names the
     run at the end; a recording problem is one warning line there, and training goes on.
     """
-    if getattr(args, "no_record", False):
+    if not record:
         yield Recorder(None, trainer.network)
         return
 
@@ -104,9 +95,9 @@ def recording(args: argparse.Namespace, trainer, *, design, dataset, image_size:
         stream.write(printable(text, 2000) + "\n")
         stream.flush()
 
-    folder = Path(args.runs).expanduser() if getattr(args, "runs", None) else \
+    folder = Path(folder).expanduser() if folder else \
         default_runs_folder()
-    start = RunStart(design=design, data=args.data, config=asdict(trainer.config),
+    start = RunStart(design=design, data=data, config=asdict(trainer.config),
                      dataset=dataset.name, task=dataset.task,
                      classes=[str(c) for c in dataset.classes], image_size=image_size)
     writer = RunWriter(folder, start, warn=warn)

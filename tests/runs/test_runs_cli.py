@@ -117,7 +117,7 @@ def test_runs_mistakes_say_what_to_do(tmp_path, nnstudio_cli):
 
 
 def test_runs_package_loads_no_qt():
-    code = ("import sys, nnstudio.runs.command, nnstudio.runs.recorder, nnstudio.runs.reader\n"
+    code = ("import sys, nnstudio.runs.layout, nnstudio.runs.recorder, nnstudio.runs.reader\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('PySide6', 'pyqtgraph', 'shiboken6')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""``nnstudio export`` and ``nnstudio predict``: the command-line side of this package.
+"""``nnstudio export`` and ``nnstudio predict``: the command-line side of :mod:`nnstudio.export`.
 
 ::
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nnstudio.cli.common import UsageError, load_model_arg
+from nnstudio.export.common import PARITY_TOLERANCE, TARGETS, preprocessing
 from nnstudio.terminal import printable
-
-from .common import PARITY_TOLERANCE, TARGETS, preprocessing
 
 __all__ = ["add_commands", "cmd_export", "cmd_predict", "prepare_inputs", "probabilities"]
 
@@ -50,17 +50,11 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def _load(spec: str):
-    from nnstudio.cli import _load as load
-
-    return load(spec)
-
-
 # ---------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
-    from .parity import export_model
+    from nnstudio.export.parity import export_model
 
-    model = _load(args.model)
+    model = load_model_arg(args.model)
     result = export_model(model.network, args.to, args.out, model.meta,
                           check=not args.no_check)
     files = ", ".join(printable(p, 1000) for p in result.paths)
@@ -83,8 +77,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- predict
 def _picture_input(path: Path, network, side: int) -> np.ndarray:
     from nnstudio.data.preprocess import downsample, picture_to_ink, shrink_picture, to_mnist
-
-    from .images import read_picture
+    from nnstudio.export.images import read_picture
 
     picture = shrink_picture(read_picture(path))
     ink = picture_to_ink(picture, f"'{path}'")
@@ -248,12 +241,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     with ``--json``, as ``{"input": ..., "error": ...}``), and the exit status is then 2."""
     import sys
 
-    from nnstudio.cli import UsageError
     from nnstudio.terminal import printable
 
     if args.top < 1:
         raise UsageError("--top must be a whole number >= 1")
-    model = _load(args.model)
+    model = load_model_arg(args.model)
     read = read_inputs(args.inputs, model.network, model.meta)
     good = [(x, names) for _, x, names in read if x is not None]
     lines = iter(_answers(args, model, [n for _, names in good for n in names],

@@ -32,6 +32,15 @@ from nnstudio.terminal import printable
 __all__ = ["add_parser", "run"]
 
 
+def add_record_options(parser: argparse.ArgumentParser) -> None:
+    """``--no-record`` and ``--runs FOLDER`` on a command that trains."""
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not keep this run in the runs folder")
+    parser.add_argument("--runs", metavar="FOLDER", default=None,
+                        help="the runs folder to keep this run in (default: 'runs' in the "
+                        "user's data folder)")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``runs`` on the ``nnstudio`` command's subparsers."""
     p = sub.add_parser("runs", help="list, show, export or remove kept training runs")
