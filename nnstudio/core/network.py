@@ -408,10 +408,13 @@ class Network:
         self._backward(g, seq)
         return J, acc
 
-    def _backward(self, g: np.ndarray, seq: list[Layer]) -> None:
+    def _backward(self, g: np.ndarray, seq: list[Layer]) -> np.ndarray | None:
+        """Backpropagate ``g`` (the gradient at the output) through ``seq``, filling every
+        ``Param.grad``; returns the gradient at the input when a layer computed it."""
         grads: list = [None] * len(seq)
         grads[self._out] = g
         needs = self._needs_grad
+        at_input = None
         for i in range(len(seq) - 1, -1, -1):
             dy = grads[i]
             if dy is None:
@@ -419,6 +422,7 @@ class Network:
             grads[i] = None
             srcs = self._srcs[i]
             if not srcs:
+                at_input = dy
                 continue
             layer = seq[i]
             dx = layer.backward(dy)
@@ -427,6 +431,52 @@ class Network:
             for j, d in zip(srcs, dx if layer.merge else (dx,), strict=True):
                 if needs[j]:
                     grads[j] = d if grads[j] is None else grads[j] + d
+        return at_input
+
+    def input_gradient(self, x, target: int = 0) -> np.ndarray:
+        """How the probability of class ``target`` (the one output of a network with a
+        single output) changes with each input value: ``dP(target)/dx`` for every sample of
+        ``x (N, *input_shape)``, in inference mode (dropout off), ``(N, *input_shape)``.
+
+        A saliency map: where a little more ink would make the class more (positive) or less
+        (negative) likely. The weights are untouched; the parameters' gradients
+        (``Param.grad``) are overwritten.
+        """
+        x = self._prepare(x)
+        seq = self._seq
+        kept = [(layer, layer.needs_dx) for layer in seq]
+        drops = [(layer, layer.rate) for layer in seq if isinstance(layer, Dropout)]
+        needs = self._needs_grad
+        try:
+            for layer in seq:
+                layer.needs_dx = True
+            for layer, _ in drops:
+                layer.rate = 0.0
+            self._needs_grad = [True] * len(seq)
+            outs = self._run(x, True, seq)         # training mode: layers keep what
+            p = outs[self._out]                    # backward needs (dropout is off)
+            flat = p.reshape(len(x), -1)
+            k = min(int(target), flat.shape[1] - 1)
+            head = seq[self._srcs[self._out][0]] if self._srcs[self._out] else None
+            if head is not None and head.fused_head and flat.shape[1] > 1:
+                # a fused softmax head takes the gradient at its logits: dp_k/dz = p_k(e_k - p)
+                g = -flat[:, k:k + 1] * flat
+                g[:, k] += flat[:, k]
+            elif head is not None and head.fused_head:
+                g = flat * (1 - flat)              # a fused sigmoid: dp/dz = p(1 - p)
+            else:
+                g = np.zeros_like(flat)
+                g[:, k] = 1.0
+            at_input = self._backward(g.reshape(p.shape).astype(self.dtype), seq)
+        finally:
+            for layer, was in kept:
+                layer.needs_dx = was
+            for layer, rate in drops:
+                layer.rate = rate
+            self._needs_grad = needs
+        if at_input is None:
+            return np.zeros_like(x)
+        return np.asarray(at_input, dtype=np.float32).reshape(x.shape)
 
     def evaluate(self, x, y, batch_size: int = 1024) -> dict:
         """Mean loss and accuracy over a data set, in inference mode:

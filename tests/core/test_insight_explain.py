@@ -176,3 +176,47 @@ def test_weights_that_matter_skip_inputs_that_never_vary() -> None:
     for bad in ("fc1 weight [784, 0]", "fc1 weight [1]", "nope bias [0]", "fc1 weight 3",
                 "fc1 weight [a, b]"):
         assert parse_pick(bad, shapes) is None
+
+
+@pytest.mark.parametrize("template", ["cnn16", "mlp"])
+def test_the_input_gradient_matches_finite_differences(template) -> None:
+    design = get_template(template)
+    net = Network(design, seed=1, dtype=np.float64)
+    rng = np.random.default_rng(2)
+    weights = net.get_weights()
+    for name, w in weights.items():                      # biases that matter
+        if name.endswith("/b"):
+            weights[name] = rng.normal(0, 0.1, w.shape)
+    net.set_weights(weights)
+    x = rng.random((2, *net.input_shape))
+    target = 3
+    grad = net.input_gradient(x, target)
+    assert grad.shape == x.shape
+    flat = x.reshape(2, -1)
+    h = 1e-6
+    for i in rng.choice(flat.shape[1], 12, replace=False):
+        up, down = flat.copy(), flat.copy()
+        up[:, i] += h
+        down[:, i] -= h
+        fd = (net.predict(up.reshape(x.shape))[:, target]
+              - net.predict(down.reshape(x.shape))[:, target]) / (2 * h)
+        assert grad.reshape(2, -1)[:, i] == pytest.approx(fd, rel=1e-3, abs=1e-7)
+
+
+def test_the_input_gradient_leaves_the_network_as_it_was() -> None:
+    design = chain("drop", [1, 8, 8], [
+        ("flat", "Flatten", {}),
+        ("hidden", "Dense", {"units": 6, "activation": "tanh"}),
+        ("drop", "Dropout", {"rate": 0.5}),
+        ("out", "Dense", {"units": 3, "activation": "softmax"}),
+    ], "cross_entropy")
+    net = Network(design, seed=0)
+    x = np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)
+    before = net.predict(x)
+    g1 = net.input_gradient(x, 1)
+    g2 = net.input_gradient(x, 1)
+    assert g1 == pytest.approx(g2)                       # dropout was off: no randomness
+    assert net.predict(x) == pytest.approx(before)
+    y = np.array([0, 1, 2, 1])
+    loss, _ = net.train_step(x, y)                       # training still works as before
+    assert np.isfinite(loss)

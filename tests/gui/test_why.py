@@ -44,6 +44,8 @@ def test_the_evidence_is_the_occlusion_map_of_the_answer(qtbot, trained) -> None
     assert view.result.occlusion.target == answer
     assert view.result.occlusion.drop == pytest.approx(expected.drop, abs=1e-5)
     assert f"It says <b>{trained.dataset.classes[answer]}</b>" in view.answer.text()
+    gradient = trained.network.input_gradient(drawing[None, None], answer)[0, 0]
+    assert view.result.saliency == pytest.approx(gradient, abs=1e-6)
 
 
 def test_picking_another_class_shows_its_evidence(qtbot, trained) -> None:

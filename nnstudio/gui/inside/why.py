@@ -1,10 +1,12 @@
 """Why it said 7: where in the drawing the evidence for an answer lies.
 
 The view takes the drawing on the Draw page (or a sample of the data), asks the network, and
-shows for the answer, or any class the person picks ("what would make it a 1?"), which parts
-of the drawing carry the evidence: covering a patch of the drawing and watching the class's
-probability fall (:mod:`nnstudio.core.insight.occlusion`). The maps are computed on a worker
-thread from copies, the newest request winning, so the window never waits for them.
+shows for the answer, or any class the person picks ("what would make it a 1?"), two maps
+over the drawing: covering a patch and watching the class's probability fall
+(:mod:`nnstudio.core.insight.occlusion`), and the gradient of that probability with respect
+to every pixel (:meth:`nnstudio.core.network.Network.input_gradient`), where a little more
+ink would make the class likelier or less likely. The maps are computed on a worker thread
+from copies, so the window never waits for them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class WhyResult:
     image: np.ndarray            # (side, side)
     probabilities: np.ndarray    # (K,)
     occlusion: OcclusionMap
+    saliency: np.ndarray         # (side, side): dP(class)/d(pixel)
 
 
 def _explain(design: Any, weights: dict[str, np.ndarray], image: np.ndarray,
@@ -59,7 +62,8 @@ def _explain(design: Any, weights: dict[str, np.ndarray], image: np.ndarray,
     cls = int(np.argmax(probs)) if target is None else int(target)
     occ = occlusion_map(net, x, cls, patch=max(2, round(PATCH * side)),
                         stride=max(1, round(STRIDE * side)))
-    return WhyResult(image.reshape(side, side).copy(), probs, occ)
+    saliency = net.input_gradient(x[None], cls)[0].reshape(side, side).astype(np.float64)
+    return WhyResult(image.reshape(side, side).copy(), probs, occ, saliency)
 
 
 class WhyView(InsightView):
@@ -70,8 +74,10 @@ class WhyView(InsightView):
             "covers the drawing, place after place, and the network is asked again each "
             "time: where covering the ink makes the chosen class much less likely, that ink "
             "was evidence for it (blue); where covering makes it more likely, that part "
-            "spoke against it (orange). Pick another class to see what speaks for or "
-            "against it.")
+            "spoke against it (orange). The gradient asks the network directly: blue pixels "
+            "are where a little more ink would make the class likelier, orange where it "
+            "would make it less likely. Pick another class to see what would make it that "
+            "one.")
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=200)
@@ -95,10 +101,13 @@ class WhyView(InsightView):
         self.pictures.setBackground("w")
         self.body.addWidget(self.pictures, 1)
         self._drawing_item, self._occ_item = image_item(), image_item()
+        self._grad_item = image_item()
         vb = picture_box(self.pictures, 0, 0, "The drawing")
         vb.addItem(self._drawing_item)
         vb = picture_box(self.pictures, 0, 1, "Covering a patch: evidence for the class")
         vb.addItem(self._occ_item)
+        vb = picture_box(self.pictures, 0, 2, "Gradient: where more ink raises it")
+        vb.addItem(self._grad_item)
         self.legend = ColorLegend(DIVERGING, ["against", "none", "for"],
                                   "fall of the class's probability when covered")
         self.legend.setMaximumWidth(320)
@@ -205,6 +214,9 @@ class WhyView(InsightView):
         ink = (r.image > 0.3)[..., None]
         shown[..., :3] = np.where(ink, (shown[..., :3] * 0.6).astype(np.uint8), shown[..., :3])
         set_picture(self._occ_item, shown, rect, flip=True)
+        grad, _ = symmetric_rgba(r.saliency)
+        grad[..., :3] = np.where(ink, (grad[..., :3] * 0.6).astype(np.uint8), grad[..., :3])
+        set_picture(self._grad_item, grad, rect, flip=True)
         names = self._classes
         answer = int(np.argmax(r.probabilities))
         name = names[answer] if answer < len(names) else str(answer)
