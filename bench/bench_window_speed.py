@@ -20,6 +20,12 @@ sizes). Target: the window reaches >= 90% of the command line's samples/s.
     .venv/bin/python bench/bench_window_speed.py                     # cnn and mlp, 2 rounds
     .venv/bin/python bench/bench_window_speed.py --designs cnn --seconds 20 --repeat 3
     .venv/bin/python bench/bench_window_speed.py --threads 1   # the training process as before
+    .venv/bin/python bench/bench_window_speed.py --views all --designs mlp,cnn --repeat 1
+    .venv/bin/python bench/bench_window_speed.py --views weightsView,costView \
+        --designs playground --data toy:spiral --batch-size 16
+
+With ``--views`` it measures the window only: the Train page on screen against each Inside
+view open in turn (target: >= 85% of the Train page's samples/s).
 """
 
 from __future__ import annotations
@@ -127,6 +133,10 @@ def run_window(args: argparse.Namespace) -> dict:
     win.show()
     page = win.pages.get("trainPage")
     win.tabs.setCurrentWidget(page)
+    if args.view:                 # an Inside view open instead of the Train page
+        inside = win.pages["insidePage"]
+        win.tabs.setCurrentWidget(inside)
+        inside.show_view(args.view)
     c = win.controller
     c.config.epochs = 1000
     c.config.batch_size = args.batch_size
@@ -183,7 +193,8 @@ def run_window(args: argparse.Namespace) -> dict:
 def child(kind: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--design", args.design,
            "--data", args.data, "--seconds", str(args.seconds), "--warmup", str(args.warmup),
-           "--batch-size", str(args.batch_size), "--threads", str(args.threads or 0)]
+           "--batch-size", str(args.batch_size), "--threads", str(args.threads or 0),
+           "--view", args.view]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"{kind} run failed:\n{out.stderr[-3000:]}")
@@ -192,6 +203,37 @@ def child(kind: str, args: argparse.Namespace) -> dict:
 
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
+def compare_views(args: argparse.Namespace) -> int:
+    """Samples/s of the window with each Inside view open against the Train page, rounds
+    interleaved (Train page, view 1, view 2, ..., Train page, ...)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nnstudio.gui.inside.panel import view_classes
+
+    names = [n for n, _, _ in view_classes()] if args.views == "all" else args.views.split(",")
+    print(f"nnstudio training with Inside views open · data {args.data} · batch "
+          f"{args.batch_size} · {args.seconds:g} s measured after {args.warmup:g} s · "
+          f"{os.cpu_count()} CPUs · load average {load_average()}", flush=True)
+    for design in args.designs.split(","):
+        args.design = design
+        rates: dict[str, list[float]] = {"": []}
+        for i in range(args.repeat):
+            for view in ["", *names]:
+                args.view = view
+                r = child("window", args)
+                rates.setdefault(view, []).append(r["samples_per_second"])
+                print(f"  {design} round {i + 1} {view or 'Train page':16s} "
+                      f"{r['samples_per_second']:10,.0f} samples/s", flush=True)
+        base = statistics.median(rates[""])
+        print(f"\n{design}: {'open':16s} {'samples/s':>10s} {'of Train page':>14s}")
+        print(f"{design}: {'Train page':16s} {base:10,.0f} {'100%':>14s}")
+        for view in names:
+            v = statistics.median(rates[view])
+            verdict = "meets" if v / base >= 0.85 else "misses"
+            print(f"{design}: {view:16s} {v:10,.0f} {v / base:13.0%}  ({verdict} >= 85%)")
+    print(f"load average at end: {load_average()}")
+    return 0
 
 
 def main() -> int:
@@ -206,6 +248,11 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=2, help="rounds of (cli, window) per design")
     p.add_argument("--threads", type=int, default=0,
                    help="threads of the window's training process (default: its own choice)")
+    p.add_argument("--views", default="",
+                   help="instead of the command line: the window with each of these Inside "
+                        "views open (comma-separated objectNames, or 'all') against the Train "
+                        "page; target >= 85%% of the Train page's samples/s")
+    p.add_argument("--view", default="", help=argparse.SUPPRESS)
     p.add_argument("--child", choices=["cli", "window"], help=argparse.SUPPRESS)
     p.add_argument("--design", default="cnn", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -214,6 +261,8 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
+    if args.views:
+        return compare_views(args)
     spec, ds = load_data(args.data)
     del ds
     print(f"nnstudio window vs command line · data {spec} · batch {args.batch_size} · "
