@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nnstudio import cli
+from nnstudio.cli import train as cli_train
 from nnstudio.core.design import load_design
 from nnstudio.core.modelfile import load_model
 from nnstudio.terminal import Progress
@@ -145,7 +146,7 @@ def test_ctrl_c_saves_nothing(idx_dir, tmp_path, capsys, monkeypatch):
     def interrupted(self, on_batch=None, on_epoch=None):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.Trainer, "run", interrupted)
+    monkeypatch.setattr(cli_train.Trainer, "run", interrupted)
     out = tmp_path / "m.npz"
     code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
                      "--out", str(out)])
@@ -155,9 +156,9 @@ def test_ctrl_c_saves_nothing(idx_dir, tmp_path, capsys, monkeypatch):
 
 def test_divergence_saves_nothing(idx_dir, tmp_path, capsys, monkeypatch):
     def diverged(self, on_batch=None, on_epoch=None):
-        raise cli.TrainingDiverged("Training diverged: lower the learning rate.")
+        raise cli_train.TrainingDiverged("Training diverged: lower the learning rate.")
 
-    monkeypatch.setattr(cli.Trainer, "run", diverged)
+    monkeypatch.setattr(cli_train.Trainer, "run", diverged)
     out = tmp_path / "m.npz"
     code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
                      "--out", str(out)])
@@ -225,7 +226,7 @@ def test_an_unwritable_out_is_refused_before_training(idx_dir, tmp_path, capsys,
     def must_not_train(self, on_batch=None, on_epoch=None):
         raise AssertionError("trained although --out cannot be written")
 
-    monkeypatch.setattr(cli.Trainer, "run", must_not_train)
+    monkeypatch.setattr(cli_train.Trainer, "run", must_not_train)
     out = tmp_path / "kept.npz"
     out.write_bytes(b"someone's file")
     out.chmod(0o444)
@@ -251,14 +252,14 @@ def test_a_failed_save_keeps_the_model_in_the_data_folder(idx_dir, tmp_path, cap
     monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
     out_dir = tmp_path / "usb-stick"
     out_dir.mkdir()
-    real_run = cli.Trainer.run
+    real_run = cli_train.Trainer.run
 
     def run_then_unplug(self, on_batch=None, on_epoch=None):
         history = real_run(self, on_batch=on_batch, on_epoch=on_epoch)
         out_dir.rmdir()  # the destination disappears while training
         return history
 
-    monkeypatch.setattr(cli.Trainer, "run", run_then_unplug)
+    monkeypatch.setattr(cli_train.Trainer, "run", run_then_unplug)
     code = cli.main(["train", "--design", "mlp", "--data", f"idx:{idx_dir}", "--epochs", "1",
                      "--out", str(out_dir / "m.npz")])
     err = capsys.readouterr().err

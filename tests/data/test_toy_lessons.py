@@ -164,7 +164,7 @@ def test_toy_spec_keys_reach_the_data() -> None:
     same = make_toy("spiral", noise=0.2, test=0.3, features=("x1", "x2", "x1x2", "sin1"))
     assert np.array_equal(ds.x, same.x)
     for spec, what in (("toy:spiral:test=2", "test share"), ("toy:spiral:noise=3", "noise"),
-                       ("toy:spiral:n=99999999", "at most"),
+                       ("toy:spiral:n=99999999", "more than the 1,000,000"),
                        ("toy:spiral:features=x9", "unknown feature")):
         with pytest.raises(DataError, match=what):
             load_source(spec)
