@@ -10,25 +10,16 @@ from PySide6.QtCore import QPointF, Qt
 from nnstudio.gui.inside.conv import ConvolutionView
 from nnstudio.gui.inside.conv_arith import maps_layout
 from nnstudio.gui.inside.style import fmt
-from nnstudio.gui.session import Session
-from tests.gui.test_views import images, tiny_cnn, train_with_snapshots
+from tests.gui.test_views import images, shown, tiny_cnn, trained
 
 pytest.importorskip("pytestqt")
 
 
 @pytest.fixture
 def view(qtbot) -> ConvolutionView:
-    s = Session(tiny_cnn())
-    s.set_dataset(images(n=80))
-    train_with_snapshots(s, epochs=1, lr=0.1)
+    s = trained(tiny_cnn(), images(n=80), epochs=1, lr=0.1)
     s.set_current_input(s.dataset.x[4])
-    v = ConvolutionView(s)
-    qtbot.addWidget(v)
-    v.resize(1000, 760)
-    v.show()
-    qtbot.waitExposed(v)
-    v.refresh_now()
-    return v
+    return shown(qtbot, ConvolutionView(s), 1000, 760)
 
 
 def click_map_pixel(qtbot, v: ConvolutionView, layer: str, f: int, y: int, x: int) -> None:

@@ -11,27 +11,19 @@ from nnstudio.core.insight.projection import fit_projection
 from nnstudio.gui.inside.base import held_out_indices
 from nnstudio.gui.inside.layer_map import SAMPLES, LayerMapView, hidden_layers
 from nnstudio.gui.session import Session
-from tests.gui.test_views import chain, images, tiny_mlp, train_with_snapshots
+from tests.gui.test_views import chain, images, shown, tiny_mlp
+from tests.gui.test_views import trained as trained_session
 
 pytest.importorskip("pytestqt")
 
 
 @pytest.fixture
 def trained(qtbot) -> Session:
-    s = Session(tiny_mlp())
-    s.set_dataset(images(n=240))
-    train_with_snapshots(s, epochs=3, lr=0.2)
-    return s
+    return trained_session(tiny_mlp(), images(n=240), epochs=3, lr=0.2)
 
 
 def _open(qtbot, session: Session) -> LayerMapView:
-    view = LayerMapView(session)
-    qtbot.addWidget(view)
-    view.resize(820, 560)
-    view.show()
-    qtbot.waitExposed(view)
-    view.refresh_now()
-    return view
+    return shown(qtbot, LayerMapView(session))
 
 
 def test_the_map_is_a_pca_of_the_layers_activations(qtbot, trained) -> None:

@@ -109,6 +109,24 @@ def train_with_snapshots(session: Session, epochs: int = 2, lr: float = 0.05) ->
     return count[0]
 
 
+def trained(design: Design, dataset: Dataset, epochs: int, lr: float) -> Session:
+    """A session whose network trained a little on ``dataset`` (snapshots sent)."""
+    s = Session(design)
+    s.set_dataset(dataset)
+    train_with_snapshots(s, epochs=epochs, lr=lr)
+    return s
+
+
+def shown(qtbot, view, width: int = 820, height: int = 560):
+    """``view`` shown offscreen at ``width`` × ``height`` and drawn once."""
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh_now()
+    return view
+
+
 def draw(view) -> None:
     view.refresh_now()
     for job in (getattr(view, "job", None), getattr(view, "health_job", None)):

@@ -10,27 +10,19 @@ from PySide6.QtCore import Qt
 from nnstudio.core.insight.occlusion import occlusion_map
 from nnstudio.gui.inside.why import WhyView
 from nnstudio.gui.session import Session
-from tests.gui.test_views import images, tiny_cnn, train_with_snapshots, two_d
+from tests.gui.test_views import images, shown, tiny_cnn, two_d
+from tests.gui.test_views import trained as trained_session
 
 pytest.importorskip("pytestqt")
 
 
 @pytest.fixture
 def trained(qtbot) -> Session:
-    s = Session(tiny_cnn())
-    s.set_dataset(images(n=120))
-    train_with_snapshots(s, epochs=2, lr=0.1)
-    return s
+    return trained_session(tiny_cnn(), images(n=120), epochs=2, lr=0.1)
 
 
 def _open(qtbot, session: Session) -> WhyView:
-    view = WhyView(session)
-    qtbot.addWidget(view)
-    view.resize(800, 520)
-    view.show()
-    qtbot.waitExposed(view)
-    view.refresh_now()
-    return view
+    return shown(qtbot, WhyView(session), 800, 520)
 
 
 def test_the_evidence_is_the_occlusion_map_of_the_answer(qtbot, trained) -> None:
