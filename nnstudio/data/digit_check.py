@@ -13,7 +13,8 @@ reasons, checked in this order:
 - **marks**: three or more pieces of ink stay apart even when each grows by 2 pixels
   (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
 - **scribble** (a scribble, a picture or a sign: an X, a star, a face, an arrow, a letter):
-  the strokes enclose more holes than a digit can (an 8 has two), or there is
+  the strokes enclose more holes than a digit can (an 8 has two; one-pixel pinholes that a
+  thick pen or a re-capture leaves in the ink count only beyond that), or there is
   more ink than any digit carries, or the scribble scorer says so: a small network (48
   tanh units) on :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends,
   junctions and sharp turns, how many times scan lines in four directions cross the
@@ -43,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stroke_shape import euler_number, padded, scan_crossings, stroke_measures
+from .stroke_shape import euler_number, padded, scan_crossings, solid_euler_number, stroke_measures
 
 #: ink threshold for the shape measures (grey level of the framed image)
 INK_LEVEL = 0.35
@@ -52,8 +53,12 @@ INK_LEVEL = 0.35
 BLOB_THICKNESS, BLOB_FILL, BLOB_MIN_THICKNESS, BLOB_ASPECT = 0.33, 0.7, 0.2, 1.8
 #: a line: second moments this elongated, the long axis within this angle of horizontal
 LINE_ELONGATION, LINE_ANGLE = 0.15, 40.0
-#: a scribble: at most this Euler number (one piece with three holes), or this much ink
+#: a scribble: at most this Euler number (one piece with three holes) not counting one-pixel
+#: pinholes in the ink, or at most :data:`PINHOLE_EULER` counting them, or this much ink
 SCRIBBLE_EULER, INK_MAX = -3, 0.36
+#: the Euler number that flags a scribble even when some of its holes are pinholes (a real 8
+#: with a pinhole in a thick stroke has -2 - 1 = -3; a tangle's many small holes go far lower)
+PINHOLE_EULER = -4
 #: several marks: at least this many pieces of ink that stay apart when each grows 2 px
 MARKS_MIN = 3
 CONF_MIN = 0.45
@@ -226,14 +231,12 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
     mask = x > INK_LEVEL
     f = shape_features(x) if shape is None else shape
     s = stroke_measures(mask) if strokes is None else strokes
-    p = padded(mask)
-    pinholes = ~mask & p[:, :-2, 1:-1] & p[:, 2:, 1:-1] & p[:, 1:-1, :-2] & p[:, 1:-1, 2:]
     cross = scan_crossings(mask)
     m = mask.astype(np.int8)
     outline = (np.abs(np.diff(m, axis=2, prepend=0, append=0)).sum(axis=(1, 2))
                + np.abs(np.diff(m, axis=1, prepend=0, append=0)).sum(axis=(1, 2)))
     cols = [f["ink"], f["fill"], np.log(f["aspect"] + 1e-3), f["elongation"], f["thickness"],
-            np.clip(euler_number(mask | pinholes), -8, 4), np.log(s["width"] + 1e-3),
+            np.clip(solid_euler_number(mask), -8, 4), np.log(s["width"] + 1e-3),
             s["length"], s["ends"], s["junctions"], s["crossings"], s["busy_lines"],
             s["pieces_far"], cross.max(axis=(1, 2)), (cross >= 4).sum(axis=2).max(axis=1),
             outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1),
@@ -306,6 +309,7 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
         conf = p.max(axis=1)
     f = shape_features(x)
     s = stroke_measures(x > INK_LEVEL)
+    solid = solid_euler_number(x > INK_LEVEL)
     scorer = load_scorer() if scorer is None else scorer
     score = scribble_scores(doubt_features(x, f, s), scorer)
     out: list[str | None] = []
@@ -320,7 +324,8 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
             out.append("line")
         elif s["pieces_far"][i] >= MARKS_MIN:
             out.append("marks")
-        elif (f["euler"][i] <= SCRIBBLE_EULER or f["ink"][i] > INK_MAX
+        elif (solid[i] <= SCRIBBLE_EULER or f["euler"][i] <= PINHOLE_EULER
+              or f["ink"][i] > INK_MAX
               or (score is not None and score[i] > float(scorer["threshold"]))):
             out.append("scribble")
         elif conf is not None and conf[i] < CONF_MIN:

@@ -21,7 +21,12 @@ from nnstudio.data.digit_check import (
     shape_features,
 )
 from nnstudio.data.preprocess import to_mnist
-from nnstudio.data.stroke_shape import scan_crossings, skeleton, stroke_measures
+from nnstudio.data.stroke_shape import (
+    scan_crossings,
+    skeleton,
+    solid_euler_number,
+    stroke_measures,
+)
 
 YY, XX = np.mgrid[0:28, 0:28]
 
@@ -99,6 +104,36 @@ def test_real_digits_are_rarely_flagged(mnist_dir: Path) -> None:
     x = load_idx_dir(mnist_dir).x[:2500]
     flagged = sum(r is not None for r in doubt_reasons(x))  # shape checks only
     assert flagged / len(x) < 0.01
+
+
+def test_pinholes_in_thick_strokes_are_not_holes() -> None:
+    """An 8 drawn with a thick pen keeps two holes even when its strokes leave one-pixel
+    pinholes (its Euler number drops to -3); a tangle's many real holes are still flagged."""
+    d_top, d_bottom = np.hypot(YY - 7.5, XX - 13.5), np.hypot(YY - 20.0, XX - 13.5)
+    eight = (((d_top > 3) & (d_top < 7)) | ((d_bottom > 4) & (d_bottom < 8))).astype(np.float32)
+    pinholed = eight.copy()
+    pinholed[20, 7] = pinholed[20, 20] = 0.0  # inside the lower loop's stroke, ink all round
+    assert shape_features(pinholed)["euler"][0] == -3
+    assert solid_euler_number(pinholed[None] > 0.5)[0] == -1
+    rng = np.random.default_rng(3)
+    tangle = np.zeros((28, 28), np.float32)
+    for _ in range(24):
+        (y0, x0), (y1, x1) = rng.uniform(6, 22, size=(2, 2))
+        for t in np.linspace(0, 1, 60):
+            tangle[int(y0 + t * (y1 - y0)), int(x0 + t * (x1 - x0))] = 1.0
+    assert doubt_reasons(np.stack([eight, pinholed, to_mnist(tangle)])) == [None, None,
+                                                                            "scribble"]
+
+
+def test_real_training_digits_with_pinholes_are_not_flagged(mnist_dir: Path) -> None:
+    """The real digits (training half) whose ink has three or more holes counting pinholes:
+    every one of them is a digit, and none is flagged."""
+    from nnstudio.data.idx import load_idx_dir
+
+    x = load_idx_dir(mnist_dir).x[2500:]
+    holed = x[shape_features(x)["euler"] <= -3]
+    assert len(holed) >= 3
+    assert doubt_reasons(holed) == [None] * len(holed)
 
 
 def test_skeleton_and_scan_crossings() -> None:
