@@ -245,35 +245,67 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
     return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
 
 
+#: the numbers of one scorer network, each stored under its network's prefix
+SCORER_KEYS = ("mean", "scale", "w1", "b1", "w2", "b2", "threshold")
+#: the prefixes of the networks a scorer file may hold: the first (no prefix) is trained on
+#: every kind of not-digit, the second (``scribbles_``, optional) on dots, bars and
+#: scribbles alone, so that the pictures do not dilute what it knows of scribbles
+NETWORKS = ("", "scribbles_")
+
+
 @lru_cache(maxsize=4)
 def load_scorer(path: Path = SCORER_PATH) -> dict[str, np.ndarray] | None:
-    """The scribble scorer's numbers (``mean``, ``scale``, ``w1``, ``b1``, ``w2``, ``b2``,
-    ``threshold``) from ``path``; None when the file is missing or does not fit
-    :data:`FEATURES` (the other checks still run)."""
+    """The scribble scorer's numbers from ``path``: ``mean``, ``scale``, ``w1``, ``b1``,
+    ``w2``, ``b2``, ``threshold`` of the first network, and the same with the prefix
+    ``scribbles_`` for the second when the file has one (:data:`NETWORKS`). None when the
+    file is missing or does not fit :data:`FEATURES` (the other checks still run)."""
     try:
         with np.load(path) as z:
-            scorer = {k: np.asarray(z[k], dtype=np.float64)
-                      for k in ("mean", "scale", "w1", "b1", "w2", "b2", "threshold")}
+            scorer = {p + k: np.asarray(z[p + k], dtype=np.float64)
+                      for p in NETWORKS for k in SCORER_KEYS if p == "" or p + "mean" in z}
     except (OSError, KeyError, ValueError):
         return None
-    n, w1 = len(FEATURES), scorer["w1"]
-    if (scorer["mean"].shape != (n,) or w1.ndim != 2 or w1.shape[0] != n
-            or scorer["w2"].shape != (w1.shape[1],)):
-        return None
+    n = len(FEATURES)
+    for p in NETWORKS:
+        if p + "mean" not in scorer:
+            continue
+        w1 = scorer[p + "w1"]
+        if (scorer[p + "mean"].shape != (n,) or scorer[p + "scale"].shape != (n,)
+                or w1.ndim != 2 or w1.shape[0] != n
+                or scorer[p + "b1"].shape != (w1.shape[1],)
+                or scorer[p + "w2"].shape != (w1.shape[1],)):
+            return None
     return scorer
 
 
-def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
-                    ) -> np.ndarray | None:
+def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None,
+                    network: str = "") -> np.ndarray | None:
     """How much each row of :func:`doubt_features` (N, F) looks like a scribble rather than
-    a digit: the log-odds given by a small network (one layer of tanh units) on the
-    standardised measures (N,); above ``scorer["threshold"]`` means a scribble. None
-    without a scorer."""
+    a digit to one of the scorer's networks (``network``, a prefix of :data:`NETWORKS`):
+    the log-odds given by a small network (one layer of tanh units) on the standardised
+    measures (N,); above ``scorer[network + "threshold"]`` means a scribble. None without a
+    scorer."""
     scorer = load_scorer() if scorer is None else scorer
     if scorer is None:
         return None
-    z = (np.asarray(features, dtype=np.float64) - scorer["mean"]) / scorer["scale"]
-    return np.tanh(z @ scorer["w1"] + scorer["b1"]) @ scorer["w2"] + float(scorer["b2"])
+    p = network
+    z = (np.asarray(features, dtype=np.float64) - scorer[p + "mean"]) / scorer[p + "scale"]
+    return (np.tanh(z @ scorer[p + "w1"] + scorer[p + "b1"]) @ scorer[p + "w2"]
+            + float(scorer[p + "b2"]))
+
+
+def scorer_flags(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
+                 ) -> np.ndarray | None:
+    """Which rows of :func:`doubt_features` (N, F) the scorer calls a scribble or a picture:
+    any of its networks above its own threshold. bool (N,); None without a scorer."""
+    scorer = load_scorer() if scorer is None else scorer
+    if scorer is None:
+        return None
+    out = np.zeros(len(features), dtype=bool)
+    for p in NETWORKS:
+        if p + "mean" in scorer:
+            out |= scribble_scores(features, scorer, p) > float(scorer[p + "threshold"])
+    return out
 
 
 def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
@@ -311,7 +343,7 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
     s = stroke_measures(x > INK_LEVEL)
     solid = solid_euler_number(x > INK_LEVEL)
     scorer = load_scorer() if scorer is None else scorer
-    score = scribble_scores(doubt_features(x, f, s), scorer)
+    scored = scorer_flags(doubt_features(x, f, s), scorer)
     out: list[str | None] = []
     for i in range(len(x)):
         if f["ink"][i] <= 0:
@@ -326,7 +358,7 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
             out.append("marks")
         elif (solid[i] <= SCRIBBLE_EULER or f["euler"][i] <= PINHOLE_EULER
               or f["ink"][i] > INK_MAX
-              or (score is not None and score[i] > float(scorer["threshold"]))):
+              or (scored is not None and scored[i])):
             out.append("scribble")
         elif conf is not None and conf[i] < CONF_MIN:
             out.append("unsure")

@@ -177,6 +177,9 @@ def test_shipped_scorer_fits_the_measures() -> None:
     scorer = load_scorer()
     assert scorer is not None, "nnstudio/resources/not_a_digit.npz is missing or stale"
     assert scorer["mean"].shape == (len(FEATURES),)
+    # the second network, trained on dots, bars and scribbles alone
+    assert scorer["scribbles_mean"].shape == (len(FEATURES),)
+    assert scorer["scribbles_w1"].shape[0] == len(FEATURES)
     assert doubt_features(np.zeros((3, 28, 28))).shape == (3, len(FEATURES))
 
 
@@ -186,6 +189,12 @@ def test_without_a_scorer_the_shape_checks_still_run(tmp_path: Path, monkeypatch
     np.savez(stale, mean=np.zeros(3), scale=np.ones(3), weights=np.zeros(9), bias=0.0,
              threshold=0.0)
     assert load_scorer(stale) is None
+    half = tmp_path / "half.npz"  # a second network that does not fit the measures
+    good = load_scorer()
+    np.savez(half, **{k: v for k, v in good.items() if not k.startswith("scribbles_")},
+             scribbles_mean=np.zeros(3), **{k: v for k, v in good.items()
+                                             if k.startswith("scribbles_") and k[10:] != "mean"})
+    assert load_scorer(half) is None
     monkeypatch.setattr(digit_check, "load_scorer", lambda path=None: None)
     bar = np.zeros((28, 28), np.float32)
     bar[12:15, 2:26] = 1.0
@@ -278,3 +287,32 @@ def test_digits_with_crossing_strokes_are_not_flagged() -> None:
     x = np.stack([to_mnist(strokes_pen(s, r)) for s in (four, zero, seven, eight)
                   for r in (0.02, 0.03)])
     assert doubt_reasons(x) == [None] * len(x)
+
+
+def wander(rng: np.random.Generator) -> list[np.ndarray]:
+    """A hand wandering about: 10 to 16 steps, each turning by up to 120 degrees."""
+    a, p, pts = rng.uniform(0, 2 * np.pi), np.array([0.5, 0.5]), []
+    for _ in range(int(rng.integers(10, 17))):
+        pts.append(p.copy())
+        a += rng.uniform(-2.1, 2.1)
+        p = np.clip(p + rng.uniform(0.08, 0.2) * np.array([np.cos(a), np.sin(a)]), 0.05, 0.95)
+    return [np.array(pts)]
+
+
+def zigzag_down(rng: np.random.Generator) -> list[np.ndarray]:
+    """A zigzag running down the board: 5 to 8 strokes from side to side."""
+    n = int(rng.integers(5, 9))
+    xs = np.where(np.arange(n) % 2, 0.8, 0.2) + rng.uniform(-0.05, 0.05, n)
+    return [np.stack([xs, np.linspace(0.1, 0.9, n)], axis=1)]
+
+
+def test_scribbles_that_wander_like_a_digit_are_mostly_flagged() -> None:
+    """Wandering lines and zigzags drawn here (neither calibration nor benchmark draws
+    these), 30 of each with a round pen of three widths: the scorer's second network, which
+    knows only scribbles, finds 35 of the 60 (the check with the first network alone found
+    27); the hardest, a short wander, reads like a badly drawn 2, 3 or 7."""
+    rng = np.random.default_rng(0)
+    x = np.stack([to_mnist(strokes_pen(make(rng), (0.012, 0.02, 0.03)[i % 3]))
+                  for make in (wander, zigzag_down) for i in range(30)])
+    flagged = [r for r in doubt_reasons(x) if r is not None]
+    assert len(flagged) >= 33, len(flagged)
