@@ -21,16 +21,26 @@ flattered by digits the model has seen: the score that at most ``--alarm`` of ea
 exceeds, except the 2 px thicker digits (those very fat digits are measured, not calibrated
 on).
 
+The file holds a second network (its numbers prefixed ``scribbles_``), trained the same way
+on the digits and the dots, bars and eight scribble kinds alone, so that fourteen kinds of
+picture do not dilute what it knows of scribbles; its threshold is the score that at most
+``--scribble-alarm`` (0.2%) of each threshold half-set exceeds, except the thicker, broken
+and crossed digits (measured, not calibrated on). The check flags what either network
+flags. ``--scribbles-only`` keeps the first network of the shipped file and trains the
+second anew.
+
 Run from the repository root (a few minutes)::
 
     .venv/bin/python bench/calibrate_not_a_digit.py [--alarm 0.003] [--per-kind 150]
+    .venv/bin/python bench/calibrate_not_a_digit.py --scribbles-only [--scribble-alarm 0.002]
     .venv/bin/python bench/calibrate_not_a_digit.py --leave-one-kind-out [FAMILY ...]
 
 ``--leave-one-kind-out`` trains the scorer once without each family of alike kinds of
 not-digit in turn (:data:`FAMILIES`: the crosses, plus signs and stars go together, say) and
 measures, on each kind of that family drawn with seed 13, how much of it the scorer alone and
 the whole check (every rule and that scorer, without the network's "unsure") flag: the
-figure to expect for a kind of drawing nobody calibrated on.
+figure to expect for a kind of drawing nobody calibrated on. It trains and measures the
+first network only (the second is left out of it).
 """
 
 from __future__ import annotations

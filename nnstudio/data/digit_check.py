@@ -14,15 +14,16 @@ reasons, checked in this order:
   (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
 - **scribble** (a scribble, a picture or a sign: an X, a star, a face, an arrow, a letter):
   the strokes enclose more holes than a digit can (an 8 has two; one-pixel pinholes that a
-  thick pen or a re-capture leaves in the ink count only beyond that), or there is
-  more ink than any digit carries, or the scribble scorer says so: a small network (48
-  tanh units) on :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends,
-  junctions and sharp turns, how many times scan lines in four directions cross the
-  strokes, the outline, skeleton ends in the corners of the box, ink inside the holes of
-  other ink, how well the drawing matches itself mirrored, which way its edges run), whose
-  numbers live in ``nnstudio/resources/not_a_digit.npz`` (:func:`scribble_scores`). It
-  needs no network: it works the same for any model, and when the file is missing the other
-  checks still run;
+  thick pen or a re-capture leaves in the ink count only beyond that), or there is more ink
+  than any digit carries, or the scribble scorer says so: two small networks (48 tanh units
+  each; one trained on every kind of not-digit, one on dots, bars and scribbles alone,
+  :data:`NETWORKS`), either above its own threshold, on :data:`FEATURES` (ink, box, stroke
+  width, holes, skeleton length, ends, junctions and sharp turns, how many times scan lines
+  in four directions cross the strokes, the outline, skeleton ends in the corners of the
+  box, ink inside the holes of other ink, how well the drawing matches itself mirrored,
+  which way its edges run), whose numbers live in ``nnstudio/resources/not_a_digit.npz``
+  (:func:`scorer_flags`). It needs no network: it works the same for any model, and when the
+  file is missing the other checks still run;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
 
 Every threshold was set on calibration data only: the real MNIST training digits (index
