@@ -13,15 +13,17 @@ reasons, checked in this order:
 - **marks**: three or more pieces of ink stay apart even when each grows by 2 pixels
   (:data:`MARKS_MIN`; a broken digit's pieces nearly touch);
 - **scribble** (a scribble, a picture or a sign: an X, a star, a face, an arrow, a letter):
-  the strokes enclose more holes than a digit can (an 8 has two), or there is
-  more ink than any digit carries, or the scribble scorer says so: a small network (48
-  tanh units) on :data:`FEATURES` (ink, box, stroke width, holes, skeleton length, ends,
-  junctions and sharp turns, how many times scan lines in four directions cross the
-  strokes, the outline, skeleton ends in the corners of the box, ink inside the holes of
-  other ink, how well the drawing matches itself mirrored, which way its edges run), whose
-  numbers live in ``nnstudio/resources/not_a_digit.npz`` (:func:`scribble_scores`). It
-  needs no network: it works the same for any model, and when the file is missing the other
-  checks still run;
+  the strokes enclose more holes than a digit can (an 8 has two; one-pixel pinholes that a
+  thick pen or a re-capture leaves in the ink count only beyond that), or there is more ink
+  than any digit carries, or the scribble scorer says so: two small networks (48 tanh units
+  each; one trained on every kind of not-digit, one on dots, bars and scribbles alone,
+  :data:`NETWORKS`), either above its own threshold, on :data:`FEATURES` (ink, box, stroke
+  width, holes, skeleton length, ends, junctions and sharp turns, how many times scan lines
+  in four directions cross the strokes, the outline, skeleton ends in the corners of the
+  box, ink inside the holes of other ink, how well the drawing matches itself mirrored,
+  which way its edges run), whose numbers live in ``nnstudio/resources/not_a_digit.npz``
+  (:func:`scorer_flags`). It needs no network: it works the same for any model, and when the
+  file is missing the other checks still run;
 - **unsure**: the network's top answer is weak (its probability below :data:`CONF_MIN`).
 
 Every threshold was set on calibration data only: the real MNIST training digits (index
@@ -43,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stroke_shape import euler_number, padded, scan_crossings, stroke_measures
+from .stroke_shape import euler_number, padded, scan_crossings, solid_euler_number, stroke_measures
 
 #: ink threshold for the shape measures (grey level of the framed image)
 INK_LEVEL = 0.35
@@ -52,8 +54,12 @@ INK_LEVEL = 0.35
 BLOB_THICKNESS, BLOB_FILL, BLOB_MIN_THICKNESS, BLOB_ASPECT = 0.33, 0.7, 0.2, 1.8
 #: a line: second moments this elongated, the long axis within this angle of horizontal
 LINE_ELONGATION, LINE_ANGLE = 0.15, 40.0
-#: a scribble: at most this Euler number (one piece with three holes), or this much ink
+#: a scribble: at most this Euler number (one piece with three holes) not counting one-pixel
+#: pinholes in the ink, or at most :data:`PINHOLE_EULER` counting them, or this much ink
 SCRIBBLE_EULER, INK_MAX = -3, 0.36
+#: the Euler number that flags a scribble even when some of its holes are pinholes (a real 8
+#: with a pinhole in a thick stroke has -2 - 1 = -3; a tangle's many small holes go far lower)
+PINHOLE_EULER = -4
 #: several marks: at least this many pieces of ink that stay apart when each grows 2 px
 MARKS_MIN = 3
 CONF_MIN = 0.45
@@ -226,14 +232,12 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
     mask = x > INK_LEVEL
     f = shape_features(x) if shape is None else shape
     s = stroke_measures(mask) if strokes is None else strokes
-    p = padded(mask)
-    pinholes = ~mask & p[:, :-2, 1:-1] & p[:, 2:, 1:-1] & p[:, 1:-1, :-2] & p[:, 1:-1, 2:]
     cross = scan_crossings(mask)
     m = mask.astype(np.int8)
     outline = (np.abs(np.diff(m, axis=2, prepend=0, append=0)).sum(axis=(1, 2))
                + np.abs(np.diff(m, axis=1, prepend=0, append=0)).sum(axis=(1, 2)))
     cols = [f["ink"], f["fill"], np.log(f["aspect"] + 1e-3), f["elongation"], f["thickness"],
-            np.clip(euler_number(mask | pinholes), -8, 4), np.log(s["width"] + 1e-3),
+            np.clip(solid_euler_number(mask), -8, 4), np.log(s["width"] + 1e-3),
             s["length"], s["ends"], s["junctions"], s["crossings"], s["busy_lines"],
             s["pieces_far"], cross.max(axis=(1, 2)), (cross >= 4).sum(axis=2).max(axis=1),
             outline / np.sqrt(m.sum(axis=(1, 2)) + 1.0), (cross >= 3).sum(axis=2).max(axis=1),
@@ -242,35 +246,67 @@ def doubt_features(images: np.ndarray, shape: dict[str, np.ndarray] | None = Non
     return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
 
 
+#: the numbers of one scorer network, each stored under its network's prefix
+SCORER_KEYS = ("mean", "scale", "w1", "b1", "w2", "b2", "threshold")
+#: the prefixes of the networks a scorer file may hold: the first (no prefix) is trained on
+#: every kind of not-digit, the second (``scribbles_``, optional) on dots, bars and
+#: scribbles alone, so that the pictures do not dilute what it knows of scribbles
+NETWORKS = ("", "scribbles_")
+
+
 @lru_cache(maxsize=4)
 def load_scorer(path: Path = SCORER_PATH) -> dict[str, np.ndarray] | None:
-    """The scribble scorer's numbers (``mean``, ``scale``, ``w1``, ``b1``, ``w2``, ``b2``,
-    ``threshold``) from ``path``; None when the file is missing or does not fit
-    :data:`FEATURES` (the other checks still run)."""
+    """The scribble scorer's numbers from ``path``: ``mean``, ``scale``, ``w1``, ``b1``,
+    ``w2``, ``b2``, ``threshold`` of the first network, and the same with the prefix
+    ``scribbles_`` for the second when the file has one (:data:`NETWORKS`). None when the
+    file is missing or does not fit :data:`FEATURES` (the other checks still run)."""
     try:
         with np.load(path) as z:
-            scorer = {k: np.asarray(z[k], dtype=np.float64)
-                      for k in ("mean", "scale", "w1", "b1", "w2", "b2", "threshold")}
+            scorer = {p + k: np.asarray(z[p + k], dtype=np.float64)
+                      for p in NETWORKS for k in SCORER_KEYS if p == "" or p + "mean" in z}
     except (OSError, KeyError, ValueError):
         return None
-    n, w1 = len(FEATURES), scorer["w1"]
-    if (scorer["mean"].shape != (n,) or w1.ndim != 2 or w1.shape[0] != n
-            or scorer["w2"].shape != (w1.shape[1],)):
-        return None
+    n = len(FEATURES)
+    for p in NETWORKS:
+        if p + "mean" not in scorer:
+            continue
+        w1 = scorer[p + "w1"]
+        if (scorer[p + "mean"].shape != (n,) or scorer[p + "scale"].shape != (n,)
+                or w1.ndim != 2 or w1.shape[0] != n
+                or scorer[p + "b1"].shape != (w1.shape[1],)
+                or scorer[p + "w2"].shape != (w1.shape[1],)):
+            return None
     return scorer
 
 
-def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
-                    ) -> np.ndarray | None:
+def scribble_scores(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None,
+                    network: str = "") -> np.ndarray | None:
     """How much each row of :func:`doubt_features` (N, F) looks like a scribble rather than
-    a digit: the log-odds given by a small network (one layer of tanh units) on the
-    standardised measures (N,); above ``scorer["threshold"]`` means a scribble. None
-    without a scorer."""
+    a digit to one of the scorer's networks (``network``, a prefix of :data:`NETWORKS`):
+    the log-odds given by a small network (one layer of tanh units) on the standardised
+    measures (N,); above ``scorer[network + "threshold"]`` means a scribble. None without a
+    scorer."""
     scorer = load_scorer() if scorer is None else scorer
     if scorer is None:
         return None
-    z = (np.asarray(features, dtype=np.float64) - scorer["mean"]) / scorer["scale"]
-    return np.tanh(z @ scorer["w1"] + scorer["b1"]) @ scorer["w2"] + float(scorer["b2"])
+    p = network
+    z = (np.asarray(features, dtype=np.float64) - scorer[p + "mean"]) / scorer[p + "scale"]
+    return (np.tanh(z @ scorer[p + "w1"] + scorer[p + "b1"]) @ scorer[p + "w2"]
+            + float(scorer[p + "b2"]))
+
+
+def scorer_flags(features: np.ndarray, scorer: dict[str, np.ndarray] | None = None
+                 ) -> np.ndarray | None:
+    """Which rows of :func:`doubt_features` (N, F) the scorer calls a scribble or a picture:
+    any of its networks above its own threshold. bool (N,); None without a scorer."""
+    scorer = load_scorer() if scorer is None else scorer
+    if scorer is None:
+        return None
+    out = np.zeros(len(features), dtype=bool)
+    for p in NETWORKS:
+        if p + "mean" in scorer:
+            out |= scribble_scores(features, scorer, p) > float(scorer[p + "threshold"])
+    return out
 
 
 def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
@@ -306,8 +342,9 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
         conf = p.max(axis=1)
     f = shape_features(x)
     s = stroke_measures(x > INK_LEVEL)
+    solid = solid_euler_number(x > INK_LEVEL)
     scorer = load_scorer() if scorer is None else scorer
-    score = scribble_scores(doubt_features(x, f, s), scorer)
+    scored = scorer_flags(doubt_features(x, f, s), scorer)
     out: list[str | None] = []
     for i in range(len(x)):
         if f["ink"][i] <= 0:
@@ -320,8 +357,9 @@ def doubt_reasons(images: np.ndarray, probs: np.ndarray | None = None,
             out.append("line")
         elif s["pieces_far"][i] >= MARKS_MIN:
             out.append("marks")
-        elif (f["euler"][i] <= SCRIBBLE_EULER or f["ink"][i] > INK_MAX
-              or (score is not None and score[i] > float(scorer["threshold"]))):
+        elif (solid[i] <= SCRIBBLE_EULER or f["euler"][i] <= PINHOLE_EULER
+              or f["ink"][i] > INK_MAX
+              or (scored is not None and scored[i])):
             out.append("scribble")
         elif conf is not None and conf[i] < CONF_MIN:
             out.append("unsure")
