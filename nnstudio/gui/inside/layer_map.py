@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.core.design import design_to_json
 from nnstudio.core.insight.projection import Projection, layer_projection
 from nnstudio.core.network import Network
 from nnstudio.gui.inside.base import InsightView, held_out_indices, network_fits_dataset
@@ -62,10 +63,17 @@ class MapResult:
     epoch: float | None          # where training was when the weights were copied
 
 
-def _compute(design: Any, weights: dict[str, np.ndarray], layer: str, x: np.ndarray,
-             classes: np.ndarray, indices: np.ndarray, drawing: np.ndarray | None,
-             epoch: float | None) -> MapResult:
-    net = Network(design)
+def _compute(cache: dict, design: Any, weights: dict[str, np.ndarray], layer: str,
+             x: np.ndarray, classes: np.ndarray, indices: np.ndarray,
+             drawing: np.ndarray | None, epoch: float | None) -> MapResult:
+    """The map, on a worker. ``cache`` keeps the copy of the network between maps (one
+    worker at a time uses it): while the design stays the same, only the weights are set
+    again."""
+    key = design_to_json(design)
+    net = cache.get("net") if cache.get("key") == key else None
+    if net is None:
+        net = Network(design)
+        cache.update(net=net, key=key)
     net.set_weights(weights)
     proj, _ = layer_projection(net, layer, x)
     where = None
@@ -139,6 +147,7 @@ class LayerMapView(InsightView):
         self.clicked: int | None = None
         self._worker: Worker | None = None
         self._again = False             # something changed while a map was being computed
+        self._copies: dict = {}         # the worker's copy of the network, kept between maps
         self._last_start = 0.0
         self._epoch: float | None = None
         self._layers_key: tuple[str, ...] = ()
@@ -215,7 +224,7 @@ class LayerMapView(InsightView):
         if drawing is not None and drawing.size != int(np.prod(net.input_shape)):
             drawing = None
         self._last_start = time.monotonic()
-        self._worker = work(_compute, net.design.copy(), net.get_weights(),
+        self._worker = work(_compute, self._copies, net.design.copy(), net.get_weights(),
                             self.layer_combo.currentText(), x, classes, idx,
                             None if drawing is None else drawing.copy(), self._epoch,
                             name="layer-map")
