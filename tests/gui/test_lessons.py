@@ -464,6 +464,6 @@ def test_lesson_8_draws_the_filters_large_and_their_change_since_the_step_opened
     assert np.abs(change).max() > 1e-3
     pic = view.change_picture()
     assert len({tuple(p) for p in pic.reshape(-1, 4)}) > 8  # the change is drawn, not blank
-    click_toolbar(qtbot, window, "actionStop")
-    qtbot.waitUntil(lambda: window.session.training_state != "running", timeout=20000)
-    view.grab().save("/tmp/lesson-safe-conv-view.png")
+    if window.controller.running:        # the lesson's short run may have ended already
+        click_toolbar(qtbot, window, "actionStop")
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)
