@@ -55,6 +55,8 @@ class InsightPanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("insightTabs")
         self.tabs.setDocumentMode(True)
+        # eleven views: narrower tabs, so all of them show beside the Training dock
+        self.tabs.setStyleSheet("QTabBar::tab { padding: 6px 9px; }")
         layout.addWidget(self.tabs)
         self.views: dict[str, Any] = {}
         for name, title, cls in view_classes():

@@ -86,6 +86,7 @@ class WhyView(InsightView):
         row.addWidget(QLabel("Evidence for"))
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("whyClass")
+        self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.class_combo.setToolTip("The class whose evidence is shown: its answer, or any "
                                     "other (what would make it a 1?)")
         self.class_combo.currentIndexChanged.connect(self._on_class_chosen)
