@@ -467,3 +467,25 @@ def test_lesson_8_draws_the_filters_large_and_their_change_since_the_step_opened
     if window.controller.running:        # the lesson's short run may have ended already
         click_toolbar(qtbot, window, "actionStop")
     qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)
+
+
+def test_leaving_a_lesson_gives_back_the_persons_data_not_the_lessons(qtbot, window):
+    """The person trains the cnn on 2,000 generated digits; the Convolution lesson loads
+    1,000 at 16×16; after Leave the data is the person's 2,000 again and stays so."""
+    from nnstudio.core.templates import get_template
+
+    s, c, panel = window.session, window.controller, window.training_panel
+    s.set_design(get_template("cnn"))
+    with qtbot.waitSignal(c.data.loaded, timeout=60000):
+        c.data.load("synthetic:2000")
+    assert s.dataset.n == 2000
+    page = open_lesson(qtbot, window, "08-convolution")
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: s.dataset.n == 1000, timeout=20000)
+    qtbot.mouseClick(page.card.leave_button, LEFT)
+    qtbot.wait(1500)                         # a load the lesson left behind would land here
+    qtbot.waitUntil(lambda: not c.data.busy, timeout=20000)
+    assert c.data.spec == "synthetic:2000" and s.dataset.n == 2000
+    assert s.dataset.sample_shape[-1] == 28
+    assert panel.dataset_combo.currentData() == "synthetic:2000"
+    assert "2,000" in panel.findChild(QObject, "datasetInfo").text()

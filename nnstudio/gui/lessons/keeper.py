@@ -67,12 +67,15 @@ class Keeper:
             c.stop()
             c.wait_idle(5000)
         c.data.cancel()
+        # the data feed first: the design coming back then finds its image size already
+        # set, and reloads nothing (it used to reload the lesson's data at that size)
+        c.data.restore(st["spec"], st["image_size"])
         s.set_design(st["design"], path=st["path"], weights=st["weights"],
                      history=st["history"], meta=st["meta"])
         s.set_dirty(bool(st["dirty"]))
-        c.data.restore(st["spec"], st["image_size"])
         if s.dataset is not st["dataset"]:
             s.set_dataset(st["dataset"])
+        c.data.cancel()        # nothing started while putting things back replaces them
         c.apply_settings(**asdict(st["config"]))  # every field, exactly as it was
         panel = getattr(w, "training_panel", None)
         if panel is not None and st["spec"]:
