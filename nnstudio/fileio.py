@@ -59,7 +59,8 @@ def _temp_re(name: str) -> re.Pattern[str]:
     return re.compile(rf"^\.{re.escape(name)}\.{re.escape(TEMP_MARK)}(\d+)-[0-9a-f]+\.tmp$")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (this one always does)."""
     if pid == os.getpid():
         return True
     try:
@@ -99,7 +100,7 @@ def clean_leftovers(path: str | os.PathLike) -> list[Path]:
             old = now - tmp.lstat().st_mtime > STALE_AFTER_S
         except OSError:
             continue
-        if old or not _alive(pid):
+        if old or not process_alive(pid):
             try:
                 tmp.unlink()
                 removed.append(tmp)
@@ -174,7 +175,8 @@ def _named(err: OSError, shown: Path) -> OSError:
     return new
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` survive a power cut (best effort)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -269,7 +271,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], *
                 os.replace(tmp, target)
             except OSError as err:
                 raise _named(err, shown) from None
-            _fsync_folder(folder)
+            fsync_folder(folder)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -23,24 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nnstudio.fileio import process_alive
+
 from .common import ExportError
 
 __all__ = ["STAGING_MARK", "publish", "staged_folder"]
 
 #: Marker in the names of staging folders.
 STAGING_MARK = "~nnstudio-export-"
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _clean_leftovers(out: Path) -> None:
@@ -52,7 +42,7 @@ def _clean_leftovers(out: Path) -> None:
         return
     for name in names:
         m = pattern.match(name)
-        if m and not _alive(int(m.group(1))):
+        if m and not process_alive(int(m.group(1))):
             shutil.rmtree(out.parent / name, ignore_errors=True)
 
 

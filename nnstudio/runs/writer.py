@@ -33,7 +33,7 @@ import numpy as np
 
 from nnstudio import __version__
 from nnstudio.core.design import design_to_json
-from nnstudio.fileio import atomic_write, temp_name
+from nnstudio.fileio import atomic_write, fsync_folder, temp_name
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
 from nnstudio.runs.start import RunStart
@@ -84,12 +84,8 @@ def _write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: boo
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-        if sync and hasattr(os, "O_DIRECTORY"):
-            fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        if sync:
+            fsync_folder(path.parent)
     except BaseException:
         try:
             os.unlink(tmp)
