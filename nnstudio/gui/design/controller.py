@@ -264,15 +264,21 @@ class EditorController(QObject):
             return False
         return True
 
-    def add_layer(self, kind: str, pos: tuple[float, float] | None = None,
-                  connect_from: str | None = None) -> str | None:
-        """Add a layer at ``pos`` (top-left) or a free spot; returns its id or None."""
+    def _can_add(self, kind: str) -> bool:
+        """Whether a layer of ``kind`` can be added now (the person is told why not)."""
         if self.structure_locked():
-            return None
+            return False
         try:
             validate_params(kind, {})
         except ParamError as err:
             self.message.emit(str(err), "error")
+            return False
+        return True
+
+    def add_layer(self, kind: str, pos: tuple[float, float] | None = None,
+                  connect_from: str | None = None) -> str | None:
+        """Add a layer at ``pos`` (top-left) or a free spot; returns its id or None."""
+        if not self._can_add(kind):
             return None
         if pos is None:
             pos = self.free_spot(connect_from)
@@ -306,12 +312,7 @@ class EditorController(QObject):
                               f"which already feeds '{following[0]}': it was added unlinked.",
                               "info")
             return self.add_layer(kind, self.free_spot(after))
-        if self.structure_locked():
-            return None
-        try:
-            validate_params(kind, {})
-        except ParamError as err:
-            self.message.emit(str(err), "error")
+        if not self._can_add(kind):
             return None
         into = following[0] if len(following) == 1 else None
         tidy = self.is_tidy()
