@@ -520,11 +520,7 @@ def test_cost_surface_offers_weights_that_matter_and_finds_any_by_name(qtbot) ->
     x[:, 2:6, 2:6] = rng.random((120, 4, 4))                 # the border is always blank
     ds = Dataset("middle", x, rng.integers(0, 3, 120), "classification", ["0", "1", "2"])
     s = make(qtbot, tiny_mlp(), ds)
-    view = CostSurfaceView(s)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, CostSurfaceView(s), 900, 600)
     draw(view)
     first_layer = [(name, flat) for name, flat in view.picks if name == "dense1/W"]
     assert len(first_layer) == 6                               # one per unit
@@ -549,11 +545,7 @@ def test_cost_surface_offers_weights_that_matter_and_finds_any_by_name(qtbot) ->
 
 def test_cost_surface_never_shows_an_earlier_networks_curve(qtbot) -> None:
     s = make(qtbot, get_template("linear"), cars())
-    view = CostSurfaceView(s)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, CostSurfaceView(s), 900, 600)
     draw(view)
     xs, _ = view.curve.getData()
     assert xs is not None and len(xs) > 0
@@ -579,11 +571,7 @@ def test_cost_surface_says_which_samples_its_cost_is_on_and_lets_you_choose(qtbo
     from nnstudio.gui.inside.base import held_out_indices
 
     s = make(qtbot, get_template("linear"), cars(200))
-    view = CostSurfaceView(s)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, CostSurfaceView(s), 900, 600)
     draw(view)
     held = held_out_indices(200, s)
     assert len(view._sample[0]) == 200 - len(held)
