@@ -469,3 +469,19 @@ def network_fits_dataset(network: Any, dataset: Any) -> bool:
     from nnstudio.core.datafit import data_mismatch
 
     return data_mismatch(network, dataset) is None
+
+
+def worker_network(cache: dict, design: Any, weights: dict[str, np.ndarray]) -> Any:
+    """A view's worker's copy of the network, with ``weights``: kept in ``cache`` between
+    jobs (a view runs one worker at a time), so while the design stays the same only the
+    weights are set again instead of a network being built for every picture."""
+    from nnstudio.core.design import design_to_json
+    from nnstudio.core.network import Network
+
+    key = design_to_json(design)
+    net = cache.get("net") if cache.get("key") == key else None
+    if net is None:
+        net = Network(design)
+        cache.update(net=net, key=key)
+    net.set_weights(weights)
+    return net

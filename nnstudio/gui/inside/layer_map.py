@@ -22,10 +22,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from nnstudio.core.design import design_to_json
 from nnstudio.core.insight.projection import Projection, layer_projection
-from nnstudio.core.network import Network
-from nnstudio.gui.inside.base import InsightView, held_out_indices, network_fits_dataset
+from nnstudio.gui.inside.base import (
+    InsightView,
+    held_out_indices,
+    network_fits_dataset,
+    worker_network,
+)
 from nnstudio.gui.inside.style import CLASS_COLOURS, GREY, INK, style_plot
 from nnstudio.gui.pictures import thumbnail
 from nnstudio.gui.session import Session
@@ -66,15 +69,8 @@ class MapResult:
 def _compute(cache: dict, design: Any, weights: dict[str, np.ndarray], layer: str,
              x: np.ndarray, classes: np.ndarray, indices: np.ndarray,
              drawing: np.ndarray | None, epoch: float | None) -> MapResult:
-    """The map, on a worker. ``cache`` keeps the copy of the network between maps (one
-    worker at a time uses it): while the design stays the same, only the weights are set
-    again."""
-    key = design_to_json(design)
-    net = cache.get("net") if cache.get("key") == key else None
-    if net is None:
-        net = Network(design)
-        cache.update(net=net, key=key)
-    net.set_weights(weights)
+    """The map, on a worker (``cache``: see :func:`worker_network`)."""
+    net = worker_network(cache, design, weights)
     proj, _ = layer_projection(net, layer, x)
     where = None
     if drawing is not None:

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from nnstudio.core.inputs import image_side
 from nnstudio.core.insight.occlusion import OcclusionMap, occlusion_map
-from nnstudio.core.network import Network
-from nnstudio.gui.inside.base import InsightView
+from nnstudio.gui.inside.base import InsightView, worker_network
 from nnstudio.gui.inside.style import (
     DIVERGING,
     GREY,
@@ -52,10 +51,9 @@ class WhyResult:
     saliency: np.ndarray         # (side, side): dP(class)/d(pixel)
 
 
-def _explain(design: Any, weights: dict[str, np.ndarray], image: np.ndarray,
+def _explain(cache: dict, design: Any, weights: dict[str, np.ndarray], image: np.ndarray,
              target: int | None) -> WhyResult:
-    net = Network(design)
-    net.set_weights(weights)
+    net = worker_network(cache, design, weights)
     side = image_side(net)
     x = image.reshape(net.input_shape).astype(np.float32)
     probs = np.asarray(net.predict(x[None]))[0].reshape(-1)
@@ -124,6 +122,7 @@ class WhyView(InsightView):
         self._again = False
         self._classes: tuple[str, ...] = ()
         self._where = ""
+        self._copies: dict = {}         # the worker's copy of the network, kept between jobs
 
     @property
     def computing(self) -> bool:
@@ -167,7 +166,7 @@ class WhyView(InsightView):
             return
         self._where = where
         chosen = self.class_combo.currentIndex() - 1        # item 0: "its answer"
-        self._worker = work(_explain, net.design.copy(), net.get_weights(),
+        self._worker = work(_explain, self._copies, net.design.copy(), net.get_weights(),
                             np.array(image, dtype=np.float32), None if chosen < 0 else chosen,
                             name="why")
         self._worker.result.connect(self._on_result)
