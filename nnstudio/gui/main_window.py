@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.actions import WindowCommands
+from nnstudio.gui.binding import bind
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.controller import TrainingController
 from nnstudio.gui.train.progress import RunWords
@@ -123,6 +124,8 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.setMinimumSize(900, 600)
         self._restore_layout()
+        bind(s.state, "page", changed=self.tabs.currentChanged,
+             read=lambda: self.tabs.currentWidget().objectName(), show=self.show_page)
         self._update_title()
         self._on_state(s.training_state)
         if data and s.dataset is None:
@@ -150,6 +153,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _show_draw_page(self, _image: Any) -> None:
         page = self.pages.get("drawPage")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+
+    def show_page(self, name: str) -> None:
+        """Show the page called ``name`` (its objectName), if there is one."""
+        page = self.pages.get(name)
         if page is not None:
             self.tabs.setCurrentWidget(page)
 

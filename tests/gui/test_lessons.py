@@ -206,7 +206,8 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     s = window.session
     mine, my_weights, my_data = s.design, s.network.get_weights(), s.dataset
     my_config = asdict(window.controller.config)
-    my_choice = window.training_panel.dataset_combo.currentIndex()
+    combo = window.training_panel.dataset_combo
+    my_choice = (combo.currentData(), combo.currentText())
     my_size = window.training_panel.size_combo.currentData()
     page = open_lesson(qtbot, window, lesson_id)
     try:
@@ -220,7 +221,7 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     for k, v in my_weights.items():
         np.testing.assert_array_equal(s.network.get_weights()[k], v)
     assert asdict(window.controller.config) == my_config
-    assert window.training_panel.dataset_combo.currentIndex() == my_choice
+    assert (combo.currentData(), combo.currentText()) == my_choice
     assert window.training_panel.size_combo.currentData() == my_size
     assert window.training_panel.lr_spin.value() == pytest.approx(my_config["lr"])
     n = len(page.entries[page.list.currentRow()].lesson.steps)

@@ -43,6 +43,7 @@ from nnstudio.gui.train.plan import EpochPlan
 from nnstudio.gui.train.progress import SpeedMeter
 from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
+from nnstudio.state import RunState
 
 __all__ = ["TrainingController"]
 
@@ -56,7 +57,9 @@ PERCEPTRON_SETTINGS = {"lr": 0.1, "epochs": 100}
 class TrainingController(QObject):
     """Play, pause, step, stop and reset training of the session's network.
 
-    Lives on the GUI thread; sets ``session.training = self``. Each run trains a copy of
+    Lives on the GUI thread; sets ``session.training = self``. It reads the training
+    settings and the data from the window's state (``session.state``) and is the only writer
+    of its ``settings`` and ``run_state``. Each run trains a copy of
     ``session.network``'s weights in the training process (:attr:`process`); snapshots are
     folded into the session with ``session.apply_snapshot`` and the final weights with
     ``session.set_weights``.
@@ -102,9 +105,9 @@ class TrainingController(QObject):
         super().__init__(parent)
         configure_threading()
         self.session = session
+        self.state = session.state
         session.training = self
-        self.config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam",
-                                  weight_decay=0.0, val_split=0.1, seed=0)
+        self.state.events.settings.connect(self._emit_config_changed)
         self._process: TrainingProcess | None = None
         self._worker: Worker | None = None   # pumps the current run's messages
         self._run_state: str | None = None   # "running" | "paused" as last commanded
@@ -116,8 +119,6 @@ class TrainingController(QObject):
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
-        #: tests of the error path: (n, message) makes runs fail after n batches
-        self.fail_after: tuple[int, str] | None = None
         self._fine_tuning = False
         self.last_error: str | None = None
         #: the data training uses (source, image size, background loading)
@@ -137,6 +138,15 @@ class TrainingController(QObject):
         self._on_design_replaced()
 
     # ------------------------------------------------------------ state
+    @property
+    def config(self) -> TrainConfig:
+        """A copy of the training settings (the state's ``settings``); change them with
+        :meth:`apply_settings`."""
+        return replace(self.state.settings)
+
+    def _emit_config_changed(self, _settings: TrainConfig) -> None:
+        self.configChanged.emit()
+
     @property
     def process(self) -> TrainingProcess:
         """The training process handle (its child starts on the first run)."""
@@ -161,7 +171,7 @@ class TrainingController(QObject):
         return self.data.waited_for
 
     def _set_state(self, state: str) -> None:
-        self.session.set_training_state(state)
+        self.state.run_state = RunState(state)
 
     def _end_run(self, state: str) -> None:
         """The current run ended in ``state``: its last message came (its pump's thread
@@ -287,13 +297,14 @@ class TrainingController(QObject):
         A run in progress takes a new learning rate or batch size from its next batch; the
         rest applies from the next Play.
         """
-        for key, value in changes.items():
-            setattr(self.config, key, value)
+        settings = replace(self.state.settings, **changes)
+        if settings == self.state.settings:
+            return
+        self.state.settings = settings   # -> configChanged
         if self.running and "lr" in changes:
             self.process.set_lr(float(changes["lr"]))
         if self.running and "batch_size" in changes:
             self.process.set_batch_size(int(changes["batch_size"]))
-        self.configChanged.emit()
 
     @Slot()
     def _on_design_replaced(self) -> None:
@@ -365,7 +376,7 @@ class TrainingController(QObject):
             history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
-            seed=int(cfg.seed), fail=self.fail_after)
+            seed=int(cfg.seed))
         worker = Worker(pump, process, run_id, name="training")
         worker.yielded.connect(lambda msg, w=worker: self._on_message(w, msg))
         worker.error.connect(lambda exc, w=worker: self._on_message(
