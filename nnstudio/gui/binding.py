@@ -1,6 +1,6 @@
 """Binding a widget to a field of the window's state, both ways, with echo blocked.
 
-``bind(state, "page", changed=tabs.currentChanged, read=..., show=...)`` makes the widget
+``bind(window, state, "page", changed=tabs.currentChanged, read=..., show=...)`` makes the widget
 write the field when the person changes it (``changed`` fires, ``read()`` is stored) and show
 the field when anyone else changes it (``show(value)``); while one side is being updated the
 other does not answer back, so there are no echo loops. At binding time the widget's value is
@@ -53,12 +53,15 @@ class Binding:
         self._changed.disconnect(self._to_state)
 
 
-def bind(state: AppState, name: str, *, changed: Any, read: Callable[[], Any],
-         show: Callable[[Any], None]) -> Binding:
+def bind(owner: object, state: AppState, name: str, *, changed: Any,
+         read: Callable[[], Any], show: Callable[[Any], None]) -> Binding:
     """Bind a widget to ``state.<name>`` both ways (see the module's text).
 
     Parameters
     ----------
+    owner : object
+        The page or widget the binding belongs to: it keeps the binding (in its
+        ``bindings`` list) for as long as it lives (the signals hold it weakly).
     changed : Qt signal
         Emitted when the person changes the widget.
     read : callable
@@ -66,4 +69,10 @@ def bind(state: AppState, name: str, *, changed: Any, read: Callable[[], Any],
     show : callable
         Puts a value of the field on the widget.
     """
-    return Binding(state, name, changed, read, show)
+    binding = Binding(state, name, changed, read, show)
+    kept = getattr(owner, "bindings", None)
+    if kept is None:
+        kept = []
+        owner.bindings = kept  # type: ignore[attr-defined]
+    kept.append(binding)
+    return binding

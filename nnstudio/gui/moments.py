@@ -105,7 +105,8 @@ def reopen(window: MainWindow, saved: SavedSession) -> None:
         s.set_design(saved.design, path=path)
         s.set_dirty(saved.dirty)
     c.apply_settings(**asdict(saved.settings))
-    if saved.data_source:
-        c.data.schedule(saved.data_source, saved.image_size)
+    from nnstudio.gui.main_window import DEFAULT_DATA
+
+    c.data.schedule(saved.data_source or DEFAULT_DATA, saved.image_size)
     _show_view(window, {"page": saved.page, "inside_view": saved.inside_view,
                         "design_mode": saved.design_mode, "zoom": saved.zoom})

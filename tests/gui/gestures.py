@@ -48,3 +48,12 @@ def click_neuron(neurons, c: int, i: int) -> None:
     neurons.canvas.grab()  # paints now, which places the neurons
     pt = next(p for cc, ii, p in neurons.canvas.hits if (cc, ii) == (c, i))
     QTest.mouseClick(neurons.canvas, LEFT, NO_MOD, pt.toPoint())
+
+
+def choose_template(qtbot, w, name: str) -> None:
+    """Pick a template in the Design page's chooser with the keyboard (its title's first
+    letter, as a person types it)."""
+    chooser = w.pages["designPage"].templates
+    title = chooser.itemText(chooser.findData(name))
+    chooser.setFocus()
+    QTest.keyClicks(chooser, title[0])

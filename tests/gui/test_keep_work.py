@@ -13,7 +13,7 @@ from nnstudio.core.templates import get_template
 from nnstudio.core.weightstore import WeightStore
 from nnstudio.gui.session import Session
 from nnstudio.resources import resource_path
-from tests.gui.gestures import set_units
+from tests.gui.gestures import choose_template, set_units
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
@@ -103,15 +103,6 @@ def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, w
     assert w.session.network is not None
     after = draw_seven(qtbot, w)
     assert np.array_equal(before, after)
-
-
-def choose_template(qtbot, w, name: str) -> None:
-    """Pick a template in the Design page's chooser with the keyboard (its title's first
-    letter, as a person types it)."""
-    chooser = w.pages["designPage"].templates
-    title = chooser.itemText(chooser.findData(name))
-    chooser.setFocus()
-    QTest.keyClicks(chooser, title[0])
 
 
 def delete_layer(qtbot, w, node_id: str) -> None:

@@ -115,13 +115,13 @@ class EditorPanel(QWidget):
     def _bind_view_state(self, state: AppState) -> None:
         """The mode, the zoom and the selected layer live in the window's state."""
         modes = ("layers", "neurons")
-        bind(state, "design_mode", changed=self.stack.currentChanged,
+        bind(self, state, "design_mode", changed=self.stack.currentChanged,
              read=lambda: modes[max(0, self.stack.currentIndex())],
              show=lambda mode: self.set_mode(modes.index(mode) if mode in modes else 0))
-        bind(state, "zoom", changed=self.view.zoomChanged,
+        bind(self, state, "zoom", changed=self.view.zoomChanged,
              read=lambda: round(float(self.view.zoom()), 4),
              show=lambda z: self.view.set_zoom(float(z)))
-        bind(state, "selected_layer", changed=self.scene.selectionChanged,
+        bind(self, state, "selected_layer", changed=self.scene.selectionChanged,
              read=self._selected_one,
              show=lambda node: self.scene.select_nodes([] if node is None else [node]))
 

@@ -69,7 +69,7 @@ class InsightPanel(QWidget):
         session.datasetChanged.connect(self._name_tabs)
         self._pick_fitting_view()
         self._name_tabs()
-        bind(session.state, "inside_view", changed=self.tabs.currentChanged,
+        bind(self, session.state, "inside_view", changed=self.tabs.currentChanged,
              read=lambda: self.tabs.currentWidget().objectName(),
              show=self.show_view)
 
