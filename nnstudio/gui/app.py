@@ -58,13 +58,13 @@ def open_window(*, path: str | None = None, data: str | None = None) -> MainWind
     """The application's window (not shown yet): the last session reopened when neither
     ``path`` nor ``data`` is given and one was kept, else a first launch; it keeps its
     session when it closes."""
-    from nnstudio.gui.main_window import MainWindow
+    from nnstudio.gui.main_window import DEFAULT_DATA, MainWindow
     from nnstudio.gui.moments import read_saved_session, reopen
 
     saved = read_saved_session() if path is None and data is None else None
     if saved is not None:
         window = MainWindow(data=None, remember=True)
-        reopen(window, saved)
+        reopen(window, saved, DEFAULT_DATA)
     elif data is not None:
         window = MainWindow(data=data, remember=True)
     else:

@@ -63,6 +63,8 @@ def put_back(window: MainWindow, moment: Moment) -> None:
     curves = moment.kept.get("curves")
     if curves is not None:
         window.train_view.plots.restore(curves)
+    s.state.run = moment.run                  # the timeline shows the run it showed
+    s.state.checkpoint = moment.checkpoint
     _show_view(window, {name: getattr(moment, name) for name in VIEW_FIELDS})
 
 
@@ -88,12 +90,13 @@ def read_saved_session() -> SavedSession | None:
         return None
 
 
-def reopen(window: MainWindow, saved: SavedSession) -> None:
+def reopen(window: MainWindow, saved: SavedSession, default_data: str) -> None:
     """Give the window the design, data, settings and view of ``saved``.
 
     A design saved to a model file, unchanged since, comes back from that file with its
     weights; otherwise the design comes back with fresh weights (an unsaved run's weights
-    are not kept) and still knows its file, so Save writes to it.
+    are not kept) and still knows its file, so Save writes to it. ``default_data`` loads
+    when the session had no data source.
     """
     s, c = window.session, window.controller
     _stop_training(window)
@@ -105,8 +108,6 @@ def reopen(window: MainWindow, saved: SavedSession) -> None:
         s.set_design(saved.design, path=path)
         s.set_dirty(saved.dirty)
     c.apply_settings(**asdict(saved.settings))
-    from nnstudio.gui.main_window import DEFAULT_DATA
-
-    c.data.schedule(saved.data_source or DEFAULT_DATA, saved.image_size)
+    c.data.schedule(saved.data_source or default_data, saved.image_size)
     _show_view(window, {"page": saved.page, "inside_view": saved.inside_view,
                         "design_mode": saved.design_mode, "zoom": saved.zoom})

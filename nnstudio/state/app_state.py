@@ -60,7 +60,8 @@ def default_settings() -> TrainConfig:
 
 #: Objects compared by identity: a new object is a change even when it compares equal, and
 #: NumPy arrays or datasets are never compared element by element.
-_BY_IDENTITY = ("design", "network", "weights", "history", "dataset", "drawing", "meta")
+_BY_IDENTITY = ("design", "network", "weights", "history", "dataset", "drawing", "meta",
+                "fork")
 
 
 @evented(equality_operators={name: operator.is_ for name in _BY_IDENTITY})
@@ -108,6 +109,15 @@ class AppState:
         The layer selected on the Design page.
     zoom : float
         The Design page's zoom (1.0 = 100%).
+    run : Path or None
+        The run record on the Train page's timeline (its folder).
+    checkpoint : int or None
+        The checkpoint of ``run`` whose weights the window shows (None: the weights the
+        window trained last, not a checkpoint).
+    fork : dict or None
+        ``{"run": ID, "checkpoint": N}`` when the next run continues that checkpoint of
+        that run ("Continue from here"); the training controller takes it when the run
+        starts.
     """
 
     design: Design
@@ -128,6 +138,9 @@ class AppState:
     design_mode: str = "layers"
     selected_layer: str | None = None
     zoom: float = 1.0
+    run: Path | None = None
+    checkpoint: int | None = None
+    fork: dict[str, Any] | None = None
 
 
 #: Who writes each field (everybody else reads it and listens to its event).
@@ -150,4 +163,7 @@ WRITERS: dict[str, str] = {
     "design_mode": "the Design page's mode buttons (bound both ways)",
     "selected_layer": "the Design page's diagram (bound both ways)",
     "zoom": "the Design page's diagram (bound both ways)",
+    "run": "the Runs list (a run opened) and the training controller (the run it records)",
+    "checkpoint": "the Train page's timeline (bound both ways)",
+    "fork": "the Train page's timeline (Continue from here); the training controller takes it",
 }

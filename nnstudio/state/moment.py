@@ -53,6 +53,8 @@ class Moment:
     design_mode: str
     selected_layer: str | None
     zoom: float
+    run: Path | None
+    checkpoint: int | None
     kept: dict[str, Any] = field(default_factory=dict)
 
     def same_weights(self, weights: dict[str, np.ndarray] | None) -> bool:

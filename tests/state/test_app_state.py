@@ -27,7 +27,8 @@ def new_values(state: AppState, tiny_design) -> dict:
         "dataset": object(), "settings": replace(state.settings, lr=0.05),
         "run_state": RunState.RUNNING, "drawing": np.zeros((28, 28), np.float32),
         "page": "designPage", "inside_view": "weightsView", "design_mode": "neurons",
-        "selected_layer": "fc1", "zoom": 1.5,
+        "selected_layer": "fc1", "zoom": 1.5, "run": Path("/tmp/runs/r1"), "checkpoint": 3,
+        "fork": {"run": "r1", "checkpoint": 3},
     }
 
 

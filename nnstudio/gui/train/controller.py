@@ -129,6 +129,8 @@ class TrainingController(QObject):
         self.speed = SpeedMeter()
         #: the epoch Play trains up to (a stopped run is continued to it)
         self.plan = EpochPlan()
+        #: the run and checkpoint the current run continues ("Continue from here"), or None
+        self.run_parent: dict | None = None
         session.designReplaced.connect(self._on_design_replaced)
         session.designReplaced.connect(self.speed.clear)
         session.datasetChanged.connect(self.plan.drop)
@@ -384,6 +386,8 @@ class TrainingController(QObject):
         worker.finished.connect(lambda w=worker: self._on_worker_finished(w))
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
+        #: the run and checkpoint this run continues (a fork), for its record
+        self.run_parent, self.state.fork = self.state.fork, None
         self._stop_requested, self._ending, self.stalled = False, None, False
         self._last_control = None
         self.last_error = None

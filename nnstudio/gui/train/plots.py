@@ -128,6 +128,13 @@ class TrainingPlots(QWidget):
             w.getPlotItem().addItem(line, ignoreBounds=True)
             self._cursors.append(line)
             w.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        #: where the checkpoint shown on the timeline lies on the curves (a solid line)
+        self._markers = []
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pen("#c2185b", 1.5, 200))
+            line.setVisible(False)
+            w.getPlotItem().addItem(line, ignoreBounds=True)
+            self._markers.append(line)
 
         self.readout = QLabel(READOUT_HINT)
         self.readout.setObjectName("plotReadout")
@@ -185,6 +192,25 @@ class TrainingPlots(QWidget):
     @property
     def n_epoch_points(self) -> int:
         return self._run.epoch_cost.n
+
+    def set_marker(self, x: float | None) -> None:
+        """Mark ``x`` (epochs) on every plot, or nothing with None."""
+        for line in self._markers:
+            if x is not None:
+                line.setValue(float(x))
+            line.setVisible(x is not None)
+
+    @property
+    def marker(self) -> float | None:
+        """Where the marker is (None: hidden)."""
+        line = self._markers[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def x_end(self) -> float:
+        """Where the current curve ends on the epoch axis (0 when it is empty)."""
+        r = self._run
+        ends = [float(series.x[-1]) for series in (r.batch_cost, r.epoch_cost) if series.n]
+        return max(ends, default=0.0)
 
     @property
     def n_earlier_runs(self) -> int:
