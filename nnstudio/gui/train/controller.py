@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
+from nnstudio.core.datafit import fitted_data
 from nnstudio.core.design import design_to_json
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History, TrainConfig
@@ -119,6 +120,8 @@ class TrainingController(QObject):
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
+        #: (dataset, the network's cost and outputs, (x, y) ready for it)
+        self._fitted: tuple[Any, tuple, tuple[Any, Any]] | None = None
         self._fine_tuning = False
         self.last_error: str | None = None
         #: the data training uses (source, image size, background loading)
@@ -371,10 +374,11 @@ class TrainingController(QObject):
         if not self._fine_tuning:
             cfg.epochs = self.plan.epochs_to_train(len(history.epochs) if history else 0,
                                                    int(cfg.epochs))
+        x, y = self._targets(ds)
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
-            config=asdict(cfg), x=ds.x, y=ds.y, token=self._tokens.token(ds.x, ds.y),
+            config=asdict(cfg), x=x, y=y, token=self._tokens.token(x, y),
             history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
@@ -395,6 +399,16 @@ class TrainingController(QObject):
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
         self.started.emit(label or "")
+
+    def _targets(self, ds: Any) -> tuple[Any, Any]:
+        """The data in the form the network's cost takes (the same arrays, for the same
+        data and network, so the training process keeps its copy)."""
+        net = self.session.network
+        key = (net.task, net.loss_name, tuple(net.output_shape))
+        cached = self._fitted
+        if cached is None or cached[0] is not ds or cached[1] != key:
+            cached = self._fitted = (ds, key, fitted_data(net, ds))
+        return cached[2]
 
     # ------------------------------------------------------------ from the training process
     def _on_message(self, worker: Worker, msg: ChildMessage) -> None:
