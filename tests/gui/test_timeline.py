@@ -90,3 +90,43 @@ def test_continue_from_here_forks_and_draws_a_branch(opened, qtbot):
     assert w.controller.wait_idle(20000)
     assert plots.x_end() > branch_at + 0.5                       # it went on from there
     assert len(w.session.history.epochs) == mid.epoch + 1        # one more epoch, no copy
+
+
+def test_the_draw_pages_answer_follows_the_timeline(window, qtbot, tmp_path):
+    from dataclasses import asdict
+
+    from nnstudio.core.templates import get_template
+    from nnstudio.core.training import TrainConfig, Trainer
+    from nnstudio.data.sources import load_source
+    from nnstudio.runs.recorder import Recorder
+    from nnstudio.runs.start import RunStart
+    from nnstudio.runs.writer import RunWriter
+    from tests.gui.gestures import draw_seven
+
+    ds = load_source("synthetic:400", size=28)
+    network = Network(get_template("mlp"), seed=2)
+    config = TrainConfig(epochs=2, batch_size=32, lr=1e-3, seed=1)
+    writer = RunWriter(tmp_path / "runs", RunStart(design=network.design, data="synthetic:400",
+                                                   config=asdict(config), dataset=ds.name,
+                                                   classes=list(ds.classes)))
+    recorder = Recorder(writer, network)
+    Trainer(network, ds.x, ds.y, config).run(on_batch=recorder.on_batch(),
+                                             on_epoch=recorder.on_epoch())
+    writer.finish("finished")
+    w = window
+    w.session.set_design(get_template("mlp"))
+    w.session.set_dataset(ds)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    w.session.state.run = writer.path
+    timeline, st = w.train_view.timeline, w.session.state
+    st.checkpoint = timeline.checkpoints[0].n          # the initial weights
+    at_start = draw_seven(qtbot, w)
+    page = w.pages["drawPage"]
+    st.checkpoint = timeline.checkpoints[-1].n         # as the slider's End key does
+    qtbot.waitUntil(lambda: not np.allclose(page.probs, at_start), timeout=10000)
+    trained = np.array(page.probs)
+    assert trained.max() > at_start.max()              # the trained network is surer
+    st.checkpoint = timeline.checkpoints[0].n
+    qtbot.waitUntil(lambda: np.allclose(page.probs, at_start, atol=1e-6), timeout=10000)
