@@ -23,6 +23,12 @@ new random weights). Under torchrun each process trains on its share of every ba
 (DistributedSampler) and DistributedDataParallel averages the gradients, so --batch-size
 stays the global batch. At the end it writes an nnstudio model file: open it in the studio
 or run 'nnstudio evaluate model.npz --data ...'.
+
+Each run is recorded (by the first process only) into the runs folder (--runs, ./runs by
+default; --no-record keeps nothing), as nnstudio records its own runs: settings, curves per
+batch and per epoch, checkpoints of the weights, TensorBoard event files. Copy a run's
+folder into nnstudio's runs folder, or run 'nnstudio runs list runs', to see it beside the
+runs trained in the studio; 'tensorboard --logdir runs' shows it too.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import os
 import re
 import stat
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -51,6 +58,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from model import INPUT_SHAPE, LOSS, Model, load_weights  # noqa: E402
+from runrecord import RunRecord, early_batches  # noqa: E402
 
 SETTINGS_FILE = HERE / "train.json"
 SETTINGS_FORMAT = "nnstudio-train-settings"
@@ -87,7 +95,8 @@ def read_settings(path: Path = SETTINGS_FILE) -> dict:
              "again")
     ok = (isinstance(settings, dict) and settings.get("format") == SETTINGS_FORMAT
           and isinstance(settings.get("meta"), dict) and isinstance(settings.get("config"), dict)
-          and isinstance(settings.get("layers"), dict) and isinstance(settings.get("design"), dict))
+          and isinstance(settings.get("weights"), dict)
+          and isinstance(settings.get("design"), dict))
     if not ok:
         fail(f"{shown(path)} is not the settings file of an nnstudio export; export the model "
              "from nnstudio again")
@@ -165,6 +174,15 @@ def shrink(images: np.ndarray, side: int) -> np.ndarray:
     return np.clip(ry @ images @ rx.T, 0, 1).astype(np.float32)
 
 
+def image_side() -> int:
+    """The side of the square pictures the model takes."""
+    side = INPUT_SHAPE[-1] if len(INPUT_SHAPE) == 3 else int(round(np.prod(INPUT_SHAPE) ** 0.5))
+    if side * side * (INPUT_SHAPE[0] if len(INPUT_SHAPE) == 3 else 1) != int(
+            np.prod(INPUT_SHAPE)):
+        fail(f"this model takes {INPUT_SHAPE} values, not a picture")
+    return side
+
+
 def load_idx(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     if not folder.is_dir():
         fail(f"{shown(folder)} is not a folder with IDX files")
@@ -180,11 +198,7 @@ def load_idx(folder: Path) -> tuple[np.ndarray, np.ndarray]:
                     fail(f"{shown(img)} and {shown(cand)} do not hold N images and N labels "
                          f"(shapes {x.shape} and {y.shape})")
                 x = x.astype(np.float32) / 255.0
-                side = INPUT_SHAPE[-1] if len(INPUT_SHAPE) == 3 else int(
-                    round(np.prod(INPUT_SHAPE) ** 0.5))
-                if side * side * (INPUT_SHAPE[0] if len(INPUT_SHAPE) == 3 else 1) != int(
-                        np.prod(INPUT_SHAPE)):
-                    fail(f"this model takes {INPUT_SHAPE} values, not a picture")
+                side = image_side()
                 if x.shape[1:] != (side, side):
                     x = shrink(x, side)
                 return x.reshape(len(x), *INPUT_SHAPE), y.astype(np.int64)
@@ -286,16 +300,21 @@ def load_csv(path: Path, label: str | None, meta: dict
     return x.reshape(len(x), *INPUT_SHAPE), y, enc
 
 
+def csv_spec(spec: str) -> tuple[Path, dict]:
+    """csv:FILE.csv:label=COLUMN as the file and its options."""
+    parts, opts = spec[4:].split(":"), {}
+    while len(parts) > 1 and "=" in parts[-1]:
+        k, _, v = parts.pop().partition("=")
+        opts[k.strip()] = v.strip()
+    return Path(":".join(parts)), opts
+
+
 def load_data(spec: str, meta: dict) -> tuple[np.ndarray, np.ndarray]:
     if spec.startswith("idx:"):
         return load_idx(Path(spec[4:]))
     if spec.startswith("csv:"):
-        parts = spec[4:].split(":")
-        opts = {}
-        while len(parts) > 1 and "=" in parts[-1]:
-            k, _, v = parts.pop().partition("=")
-            opts[k.strip()] = v.strip()
-        x, y, enc = load_csv(Path(":".join(parts)), opts.get("label"), meta)
+        path, opts = csv_spec(spec)
+        x, y, enc = load_csv(path, opts.get("label"), meta)
         meta["columns"] = enc
         return x, y
     fail(f"--data '{shown(spec)}': use idx:FOLDER or csv:FILE.csv:label=COLUMN")
@@ -338,17 +357,22 @@ def optimizer_for(model: torch.nn.Module, name: str, lr: float, decay: float):
     return torch.optim.SGD(groups, lr=lr, momentum=0.9 if name == "momentum" else 0.0)
 
 
+def nnstudio_weights(model: torch.nn.Module, settings: dict) -> dict[str, np.ndarray]:
+    """The parameters under nnstudio's names, in its layouts ({"node/W": array}):
+    train.json's "weights" maps each PyTorch name to one and the axes to reorder."""
+    state = model.state_dict()
+    return {name: np.ascontiguousarray(np.transpose(state[key].detach().cpu().numpy(), axes),
+                                       dtype=np.float32)
+            for key, (name, axes) in settings["weights"].items()}
+
+
 def save_nnstudio(model: torch.nn.Module, path: Path, settings: dict, meta: dict, data: str,
                   history: list) -> None:
     """Write the weights as an nnstudio model file (numpy.load(allow_pickle=False) reads it)."""
     arrays = {"format": np.array("nnstudio-model"), "version": np.array(1, dtype=np.int64),
               "design": np.array(json.dumps(settings["design"], indent=2))}
-    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    for attr, (node, kind) in settings["layers"].items():
-        w = state[f"{attr}.weight"]
-        arrays[f"weights/{node}/W"] = np.ascontiguousarray(w.T if kind == "Dense" else w,
-                                                           dtype=np.float32)
-        arrays[f"weights/{node}/b"] = state[f"{attr}.bias"].astype(np.float32)
+    for name, value in nnstudio_weights(model, settings).items():
+        arrays[f"weights/{name}"] = value
     meta = {**meta, "data": data, "trained_with": f"PyTorch {torch.__version__} (train.py)",
             "pytorch_history": history, "format_version": 1,
             "saved_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
@@ -374,6 +398,92 @@ def check_out(text: str) -> Path:
     return out
 
 
+def run_info(settings: dict, meta: dict, args: argparse.Namespace, world: int,
+             device: torch.device) -> dict:
+    """What the run record's run.json keeps: the data, the settings, what trained it."""
+    idx = args.data.startswith("idx:")
+    data_path = Path(args.data[4:]) if idx else csv_spec(args.data)[0]
+    return {"design": str(settings.get("design_name", "")), "data": args.data,
+            "dataset": data_path.name if idx else data_path.stem,
+            "task": meta.get("task") or "classification",
+            "classes": [str(c) for c in meta.get("classes") or []],
+            "image_size": image_side() if idx else None,
+            "config": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                       "optimizer": args.optimizer, "weight_decay": args.weight_decay,
+                       "val_split": args.val_split, "seed": args.seed, "shuffle": True,
+                       "augment_shift": 0},
+            "trained_with": {"program": "train.py", "torch": torch.__version__,
+                             "processes": world, "device": device.type,
+                             "max_steps": args.max_steps, "fresh": args.fresh}}
+
+
+def gather(pending: list, world: int) -> np.ndarray:
+    """(k, 3) float64 for the k batches since the last call: summed loss, number correct
+    and samples, over all processes. Every process calls it after the same batches."""
+    stats = torch.stack([p[0] for p in pending])
+    if world > 1:
+        dist.all_reduce(stats)
+    return stats.cpu().numpy()
+
+
+def train(net, model: torch.nn.Module, settings: dict, loader, sampler, opt, args,
+          world: int, rank: int, val: tuple | None, record: RunRecord | None) -> list:
+    """Train for args.epochs; returns the per-epoch history. Rank 0 records the run: every
+    batch's loss and accuracy over all processes, the checkpoints."""
+    history, samples, started = [], 0, time.perf_counter()
+    device = next(model.parameters()).device
+    for epoch in range(1, args.epochs + 1):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        net.train()
+        n_batches = min(len(loader), args.max_steps or len(loader))
+        early = early_batches(n_batches) if epoch == 1 else set()
+        pending, totals = [], np.zeros(3)
+        for i, (xb, yb) in enumerate(loader):
+            if i >= n_batches:
+                break
+            xb, yb = xb.to(device), yb.to(device)
+            opt.zero_grad()
+            loss, correct = loss_of(net, xb, yb)
+            loss.backward()
+            opt.step()
+            pending.append((torch.stack([loss.detach().double() * len(xb), correct.double(),
+                                         torch.tensor(float(len(xb)), device=device).double()]),
+                            time.perf_counter() - started, opt.param_groups[0]["lr"]))
+            if len(pending) < 32 and i + 1 not in early and i + 1 < n_batches:
+                continue
+            stats = gather(pending, world)      # every process, after the same batches
+            totals += stats.sum(0)
+            if record is not None:
+                counts = samples + np.cumsum(stats[:, 2])
+                rows = [[epoch, i + 2 - len(pending) + k, counts[k], t, s[0] / s[2],
+                         s[1] / s[2] if LOSS != "mse" else math.nan, lr]
+                        for k, (s, (_, t, lr)) in enumerate(zip(stats, pending, strict=True))]
+                record.batches(np.array(rows))
+                if i + 1 in early:
+                    record.checkpoint(nnstudio_weights(model, settings), epoch, i + 1)
+            samples += int(stats[:, 2].sum())
+            pending = []
+        entry = {"epoch": epoch, "train_loss": float(totals[0] / totals[2])}
+        if LOSS != "mse":
+            entry["train_accuracy"] = float(totals[1] / totals[2])
+        if val is not None:
+            model.eval()
+            with torch.no_grad():
+                vloss, vcorrect = loss_of(Scores(model), *val)
+            entry["val_loss"] = float(vloss)
+            if LOSS != "mse":
+                entry["val_accuracy"] = float(vcorrect) / len(val[0])
+        history.append(entry)
+        if record is not None:
+            record.epoch({**entry, "lr": opt.param_groups[0]["lr"]},
+                         nnstudio_weights(model, settings))
+        if rank == 0:
+                print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in entry.items()), flush=True)
+    return history
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = read_settings()
     config, meta = settings["config"], dict(settings["meta"])
@@ -391,6 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--fresh", action="store_true", help="start from new random weights")
     p.add_argument("--out", default="model.npz", help="nnstudio model file to write")
+    p.add_argument("--runs", default="runs", metavar="FOLDER",
+                   help="folder of run records ('nnstudio runs list FOLDER' shows them)")
+    p.add_argument("--no-record", action="store_true", help="keep no record of this run")
     args = p.parse_args(argv)
     if settings.get("not_trainable"):
         fail(shown(settings["not_trainable"], 400))
@@ -422,60 +535,52 @@ def main(argv: list[str] | None = None) -> int:
              f"{settings.get('output_size')} outputs")
     order = np.random.default_rng(args.seed).permutation(len(x))
     n_val = int(round(len(x) * args.val_split))
-    val, train = order[:n_val], order[n_val:]
-    if not len(train):
+    val, train_idx = order[:n_val], order[n_val:]
+    if not len(train_idx):
         fail(f"--data '{shown(args.data)}': no samples are left to train on")
     model = Model()
+    if set(model.state_dict()) != set(settings["weights"]):
+        fail(f"{shown(SETTINGS_FILE)} does not belong to this model.py; export the model "
+             "from nnstudio again")
     if not args.fresh and (HERE / "model.safetensors").exists():
         model.load_state_dict(load_weights(HERE / "model.safetensors"))
     model.to(device)
     net = Scores(model)
     if world > 1:
         net = DistributedDataParallel(net, device_ids=[device.index] if cuda else None)
-    train_set = TensorDataset(torch.from_numpy(x[train]), torch.from_numpy(y[train]))
+    train_set = TensorDataset(torch.from_numpy(x[train_idx]), torch.from_numpy(y[train_idx]))
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True,
                                  seed=args.seed) if world > 1 else None
     per_process = max(1, args.batch_size // world)
     loader = DataLoader(train_set, batch_size=per_process, shuffle=sampler is None,
                         sampler=sampler, drop_last=False)
     opt = optimizer_for(model, args.optimizer, args.lr, args.weight_decay)
+    record = None
     if rank == 0:
         name = shown(settings.get("design_name"))
-        print(f"training '{name}' on {len(train):,} samples ({n_val:,} held out), "
+        print(f"training '{name}' on {len(train_idx):,} samples ({n_val:,} held out), "
               f"{world} process(es) on {device.type}, batch {per_process} x {world}", flush=True)
-    history = []
-    for epoch in range(1, args.epochs + 1):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        net.train()
-        totals = torch.zeros(3, dtype=torch.float64, device=device)
-        for i, (xb, yb) in enumerate(loader):
-            if args.max_steps and i >= args.max_steps:
-                break
-            xb, yb = xb.to(device), yb.to(device)
-            opt.zero_grad()
-            loss, correct = loss_of(net, xb, yb)
-            loss.backward()
-            opt.step()
-            totals += torch.stack([loss.detach().double() * len(xb), correct.double(),
-                                   torch.tensor(float(len(xb)), device=device).double()])
-        if world > 1:
-            dist.all_reduce(totals)
-        record = {"epoch": epoch, "train_loss": float(totals[0] / totals[2])}
-        if LOSS != "mse":
-            record["train_accuracy"] = float(totals[1] / totals[2])
-        if n_val and rank == 0:
-            model.eval()
-            with torch.no_grad():
-                vx, vy = torch.from_numpy(x[val]).to(device), torch.from_numpy(y[val]).to(device)
-                vloss, vcorrect = loss_of(Scores(model), vx, vy)
-            record["val_loss"] = float(vloss)
-            if LOSS != "mse":
-                record["val_accuracy"] = float(vcorrect) / n_val
-        history.append(record)
-        if rank == 0:
-            print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                            for k, v in record.items()), flush=True)
+        if not args.no_record:
+            record = RunRecord(args.runs, run_info(settings, meta, args, world, device),
+                               settings["design"])
+            record.begin(nnstudio_weights(model, settings))
+    held_out = (torch.from_numpy(x[val]).to(device), torch.from_numpy(y[val]).to(device)) \
+        if n_val and rank == 0 else None
+    try:
+        history = train(net, model, settings, loader, sampler, opt, args, world, rank,
+                        held_out, record)
+    except KeyboardInterrupt:
+        if record is not None:
+            record.finish("stopped", "stopped with Ctrl-C")
+        raise
+    except BaseException as exc:
+        if record is not None:
+            record.finish("failed", shown(f"{type(exc).__name__}: {exc}", 400))
+        raise
+    if record is not None:
+        record.finish("finished")
+        if record.path is not None:
+            print(f"run {record.run_id} kept in {shown(record.path, 1000)}", flush=True)
     if rank == 0:
         save_nnstudio(model, out, settings, meta, args.data, history)
         print(f"saved {shown(out, 1000)}", flush=True)
