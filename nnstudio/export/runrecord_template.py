@@ -344,8 +344,8 @@ class RunRecord:
         self.flush()
 
     def add_epoch(self, entry: dict, weights: dict) -> None:
-        self.epochs.append(entry)
         self.files["epochs.jsonl"].write(json_line(entry))
+        self.epochs.append(entry)
         tags = {f"epoch/{k}": entry[k] for k in ("train_loss", "train_accuracy", "val_loss",
                                                  "val_accuracy") if entry[k] is not None}
         self.files[self.events].write(framed(event(scalars(tags), max(self.samples, 1))))

@@ -289,3 +289,45 @@ def _parent(pid: int) -> int:
         pytest.skip("no /proc here to check the process")
     return next(int(line.split()[1]) for line in status.read_text().splitlines()
                 if line.startswith("PPid:"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE")
+def test_a_full_disk_stops_recording_with_one_warning_while_train_py_goes_on(tmp_path):
+    """A file-size limit makes writes past 16 KB fail as a full disk does (EFBIG where a
+    full disk gives ENOSPC): the record stops growing, training runs all its epochs and
+    the model file is written."""
+    import resource
+
+    from nnstudio.core.templates import chain
+
+    rng = np.random.default_rng(1)
+    rows = ["size,colour,label"] + [
+        f"{s:.3f},{c},{'big' if s > 5 else 'small'}"
+        for s, c in zip(rng.normal(5, 2, 200), rng.choice(["red", "blue"], 200), strict=True)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    table = chain("table", [3], [("hidden", "Dense", {"units": 8, "activation": "tanh"}),
+                                 ("scores", "Dense", {"units": 2, "activation": "softmax"})],
+                  "cross_entropy")
+    export_model(Network(table, seed=0), "pytorch", tmp_path / "pt",
+                 {"classes": ["big", "small"]}, check=False)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 10, 16 << 10))
+
+    out = subprocess.run(
+        [sys.executable, str(tmp_path / "pt" / "train.py"), "--data",
+         f"csv:{tmp_path / 't.csv'}:label=label", "--epochs", "30", "--batch-size", "8"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, preexec_fn=limit,
+        env={**_ENV, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    warnings = [line for line in out.stderr.splitlines() if "run record" in line]
+    assert len(warnings) == 1, out.stderr
+    assert "File too large" in warnings[0] and "training goes on" in warnings[0]
+    assert sum(line.startswith("epoch ") for line in out.stdout.splitlines()) == 30
+    assert load_model(tmp_path / "model.npz").classes == ["big", "small"]
+    (summary,) = list_runs(tmp_path / "runs")
+    assert (summary.state, summary.problem) == ("finished", "")
+    assert "recording stopped after epoch" in summary.message and 0 < summary.epochs < 30
+    run = open_run(summary.path)
+    assert len(run.epochs()) == summary.epochs
+    assert run.network("last").predict(np.zeros((1, 3), np.float32)).shape == (1, 2)
