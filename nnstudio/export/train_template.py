@@ -2,9 +2,9 @@
 
 Nothing in it comes from a design or a model file; the program reads the design, its names
 and its settings from ``train.json`` beside it at run time (see
-:mod:`nnstudio.export.train_script`, which writes that file). It is checked like any
-generated script: compiled at export time, and compiled and linted (pyflakes rules) by the
-tests.
+:mod:`nnstudio.export.train_script`, which writes that file). Its first process records the
+run with ``runrecord.py`` (:mod:`nnstudio.export.runrecord_template`). It is checked like
+any generated script: compiled at export time, compiled and linted by the tests.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ new random weights). Under torchrun each process trains on its share of every ba
 stays the global batch. At the end it writes an nnstudio model file: open it in the studio
 or run 'nnstudio evaluate model.npz --data ...'.
 
-Each run is recorded (by the first process only) into the runs folder (--runs, ./runs by
-default; --no-record keeps nothing), as nnstudio records its own runs: settings, curves per
-batch and per epoch, checkpoints of the weights, TensorBoard event files. Copy a run's
-folder into nnstudio's runs folder, or run 'nnstudio runs list runs', to see it beside the
-runs trained in the studio; 'tensorboard --logdir runs' shows it too.
+The first process records the run in ./runs (--runs FOLDER; --no-record keeps nothing) as
+nnstudio records its own: settings, curves, checkpoints, TensorBoard events. See it with
+'nnstudio runs list runs' or 'tensorboard --logdir runs', or copy it into nnstudio's runs.
 """
 
 from __future__ import annotations
