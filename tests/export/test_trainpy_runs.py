@@ -331,3 +331,24 @@ def test_a_full_disk_stops_recording_with_one_warning_while_train_py_goes_on(tmp
     run = open_run(summary.path)
     assert len(run.epochs()) == summary.epochs
     assert run.network("last").predict(np.zeros((1, 3), np.float32)).shape == (1, 2)
+
+
+def test_runs_folder_options_of_train_py(tmp_path, idx_digits):
+    """./runs by default (here the test's own folder), --runs FOLDER, --no-record."""
+    from tests.export.generated import run_train_here
+
+    _export(tmp_path / "pt")
+    common = ("--data", f"idx:{idx_digits}", "--epochs", "1", "--max-steps", "2",
+              "--batch-size", "16", "--device", "cpu")
+    done = run_train_here(tmp_path / "pt", *common, "--no-record", "--out", "a.npz")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "runs").exists() and "kept in" not in done.stdout
+    done = run_train_here(tmp_path / "pt", *common, "--runs", "far/away", "--out", "b.npz")
+    assert done.returncode == 0, done.stderr
+    (summary,) = list_runs(tmp_path / "far" / "away")
+    assert not (tmp_path / "runs").exists()
+    run = open_run(summary.path)
+    assert (summary.state, summary.epochs) == ("finished", 1)
+    assert run.info["trained_with"]["processes"] == 1
+    assert list(run.batches()["samples"]) == [16, 32]      # batch 16 x 1, two steps
+    assert [c.kind for c in run.checkpoints()] == ["initial", "early", "epoch"]
