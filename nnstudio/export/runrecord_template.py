@@ -79,12 +79,23 @@ def _crc_table() -> list[int]:
 CRC_TABLE = _crc_table()
 
 
-def masked_crc(data: bytes) -> int:
-    """CRC-32C of data, rotated and offset as TensorBoard's record framing stores it."""
+def crc32c_py(data: bytes) -> int:
+    """CRC-32C (Castagnoli) in plain Python: about 0.3 microseconds a byte."""
     crc = 0xFFFFFFFF
     for byte in data:
         crc = CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
+    return crc ^ 0xFFFFFFFF
+
+
+try:                  # the crc32c package, where installed, does it in C (pip install crc32c)
+    from crc32c import crc32c
+except ImportError:
+    crc32c = crc32c_py
+
+
+def masked_crc(data: bytes) -> int:
+    """CRC-32C of data, rotated and offset as TensorBoard's record framing stores it."""
+    crc = crc32c(data)
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
@@ -95,8 +106,13 @@ def framed(data: bytes) -> bytes:
             + struct.pack("<I", masked_crc(data)))
 
 
+SMALL = [bytes((i,)) for i in range(0x80)]
+
+
 def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
+    if 0 <= value < 0x80:
+        return SMALL[value]
+    value &= (1 << 64) - 1            # int64 negatives: ten bytes, two's complement
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
@@ -134,9 +150,17 @@ def event(summary: bytes = b"", step: int = 0, wall: float = 0.0, version: str =
     return out + (pb_bytes(5, summary) if summary else b"")
 
 
+TAGS: dict[str, bytes] = {}
+
+
 def scalars(values: dict) -> bytes:
     """A Summary of simple_value scalars: Summary.value 1 = {tag 1, simple_value 2}."""
-    return b"".join(pb_bytes(1, pb_text(1, tag) + pb_float(2, v)) for tag, v in values.items())
+    out = []
+    for tag, v in values.items():
+        if tag not in TAGS:               # the few tags of a run are encoded once
+            TAGS[tag] = pb_text(1, tag)
+        out.append(pb_bytes(1, TAGS[tag] + pb_float(2, v)))
+    return b"".join(out)
 
 
 def hparams(tag: str, content: bytes) -> bytes:

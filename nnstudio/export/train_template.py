@@ -418,7 +418,10 @@ def run_info(settings: dict, meta: dict, args: argparse.Namespace, world: int,
 def gather(pending: list, world: int) -> np.ndarray:
     """(k, 3) float64 for the k batches since the last call: summed loss, number correct
     and samples, over all processes. Every process calls it after the same batches."""
-    stats = torch.stack([p[0] for p in pending])
+    device = pending[0][0].device
+    stats = torch.cat([torch.stack([p[0] for p in pending]),
+                       torch.tensor([[p[1]] for p in pending], dtype=torch.float64,
+                                    device=device)], 1)
     if world > 1:
         dist.all_reduce(stats)
     return stats.cpu().numpy()
@@ -445,9 +448,8 @@ def train(net, model: torch.nn.Module, settings: dict, loader, sampler, opt, arg
             loss, correct = loss_of(net, xb, yb)
             loss.backward()
             opt.step()
-            pending.append((torch.stack([loss.detach().double() * len(xb), correct.double(),
-                                         torch.tensor(float(len(xb)), device=device).double()]),
-                            time.perf_counter() - started, opt.param_groups[0]["lr"]))
+            pending.append((torch.stack([loss.detach().double() * len(xb), correct.double()]),
+                            len(xb), time.perf_counter() - started, opt.param_groups[0]["lr"]))
             if len(pending) < 32 and i + 1 not in early and i + 1 < n_batches:
                 continue
             stats = gather(pending, world)      # every process, after the same batches
@@ -456,7 +458,7 @@ def train(net, model: torch.nn.Module, settings: dict, loader, sampler, opt, arg
                 counts = samples + np.cumsum(stats[:, 2])
                 rows = [[epoch, i + 2 - len(pending) + k, counts[k], t, s[0] / s[2],
                          s[1] / s[2] if LOSS != "mse" else math.nan, lr]
-                        for k, (s, (_, t, lr)) in enumerate(zip(stats, pending, strict=True))]
+                        for k, (s, (_, _, t, lr)) in enumerate(zip(stats, pending, strict=True))]
                 record.batches(np.array(rows))
                 if i + 1 in early:
                     record.checkpoint(nnstudio_weights(model, settings), epoch, i + 1)

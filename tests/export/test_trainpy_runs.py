@@ -235,8 +235,12 @@ def test_the_record_writer_shipped_with_train_py_matches_nnstudios(tmp_path):
     assert namespace["EARLY_FRACTIONS"] == EARLY_FRACTIONS
     for n in range(1, 40):
         assert namespace["early_batches"](n) == early_batches(n)
+    import crc32c
+
     for data in (b"", b"a", bytes(range(256)), b"\x00" * 13):
         assert namespace["masked_crc"](data) == tfevents.masked_crc(data)
+        # without the crc32c package, the plain Python CRC frames the records
+        assert namespace["crc32c_py"](data) == crc32c.crc32c(data)
     assert namespace["framed"](b"xyz") == tfevents.record(b"xyz")
 
 
