@@ -4,6 +4,7 @@ fork, readable by TensorBoard, and "interrupted" when it is killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -356,3 +357,25 @@ def test_runs_folder_options_of_train_py(tmp_path, idx_digits):
     assert run.info["trained_with"]["processes"] == 1
     assert list(run.batches()["samples"]) == [16, 32]      # batch 16 x 1, two steps
     assert [c.kind for c in run.checkpoints()] == ["initial", "early", "epoch"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "axes", "not a list"])
+def test_a_damaged_weight_map_is_one_clear_line(tmp_path, idx_digits, damage):
+    from tests.export.generated import run_train_here
+
+    _export(tmp_path / "pt")
+    settings_file = tmp_path / "pt" / "train.json"
+    settings = json.loads(settings_file.read_text())
+    maps = settings["weights"]
+    if damage == "missing":
+        maps.pop("fc1.weight")
+    elif damage == "axes":
+        maps["fc1.weight"][1] = [0, 0]
+    else:
+        maps["conv1.bias"] = "conv1/b"
+    settings_file.write_text(json.dumps(settings))
+    done = run_train_here(tmp_path / "pt", "--data", f"idx:{idx_digits}", "--epochs", "1")
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "does not belong to this model.py" in line and "export the model" in line
+    assert not (tmp_path / "runs").exists()
