@@ -267,6 +267,8 @@ class RunRecord:
                 break
             except FileExistsError:
                 continue
+        else:
+            raise FileExistsError(f"no free run id in '{folder}'")
         path = self.path = folder / self.run_id
         (path / "checkpoints").mkdir()
         self.lock_fd = os.open(path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -300,10 +302,10 @@ class RunRecord:
         self.active = False
         self.close()
         self.note = f"recording stopped after epoch {len(self.epochs)} ({err.strerror or err})"
+        kept = f" What was recorded so far is kept in '{self.path}'." if self.path else ""
         print(f"train.py: the run record could not be written ({err.strerror or err}); "
-              f"training goes on without recording. What was recorded so far is kept in "
-              f"'{self.path}'; free some disk space or choose another folder with --runs.",
-              file=sys.stderr, flush=True)
+              f"training goes on without recording.{kept} Free some disk space or choose "
+              "another folder with --runs.", file=sys.stderr, flush=True)
 
     def guard(self, action, *args) -> object:
         if not self.active:

@@ -379,3 +379,18 @@ def test_a_damaged_weight_map_is_one_clear_line(tmp_path, idx_digits, damage):
     (line,) = done.stderr.strip().splitlines()
     assert "does not belong to this model.py" in line and "export the model" in line
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_runs_folder_that_cannot_be_made_is_one_warning_and_training_goes_on(
+        tmp_path, idx_digits):
+    from tests.export.generated import run_train_here
+
+    _export(tmp_path / "pt")
+    (tmp_path / "taken").write_text("a file where the runs folder would go")
+    done = run_train_here(tmp_path / "pt", "--data", f"idx:{idx_digits}", "--epochs", "1",
+                          "--max-steps", "2", "--runs", "taken/runs", "--out", "m.npz")
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "run record could not be written" in line and "training goes on" in line
+    assert "None" not in line and "--runs" in line
+    assert "epoch 1" in done.stdout and (tmp_path / "m.npz").is_file()
