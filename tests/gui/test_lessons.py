@@ -40,7 +40,13 @@ def own_data() -> Dataset:
     return Dataset("my blobs", x, y, "classification", ["a", "b"])
 
 
-def make_window(folder):
+#: the person's own work in the window, shown
+pytestmark = pytest.mark.window(design=own_design(), data=own_data(), show=True, size=(1400, 900))
+
+
+def open_own_window(folder):
+    """A window on the person's own work for a whole module (the shared window fixtures are
+    one per test), shown."""
     from nnstudio.gui import MainWindow
 
     session = Session(own_design())
@@ -49,19 +55,7 @@ def make_window(folder):
                                                QSettings.Format.IniFormat), data=None)
     w.resize(1400, 900)
     w.show()
-    w.pages["drawPage"].canvas.throttle_ms = 0
     return w
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    w = make_window(tmp_path)
-    qtbot.addWidget(w)
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +65,7 @@ def shared_window(qapp, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NNSTUDIO_DATA_DIR", str(folder / "data"))
         mp.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-        w = make_window(folder)
+        w = open_own_window(folder)
         yield w
         w.controller.shutdown(5000)
         w.setWindowModified(False)
@@ -106,6 +100,7 @@ def draw_digit(qtbot, window) -> None:
     panel = window.pages["drawPage"]
     window.tabs.setCurrentWidget(panel)
     canvas = panel.canvas
+    canvas.throttle_ms = 0   # every move reaches the listeners at once
     r = canvas.board_rect()
 
     def at(x: float, y: float) -> QPoint:

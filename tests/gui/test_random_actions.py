@@ -6,24 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from nnstudio.gui.session import Session
 from nnstudio.gui.worker import running_workers
 from tests.gui.random_actions import run_actions
 from tests.gui.test_training_robust import gone
 
-
-@pytest.fixture
-def window(qtbot, tiny_design, tiny_data, settings, discard):
-    """The main window, shown, on the tiny design and data."""
-    from nnstudio.gui import MainWindow
-
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+#: the window on the tiny design and 2,000 samples, shown
+pytestmark = pytest.mark.window(data=2000, show=True)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

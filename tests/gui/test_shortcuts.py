@@ -8,7 +8,6 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QFileDialog
 
 from nnstudio.core.design import load_design
-from nnstudio.gui.session import Session
 
 pytest.importorskip("pytestqt")
 
@@ -27,20 +26,14 @@ class _Step(QUndoCommand):
         self.log.append("undo")
 
 
-@pytest.fixture
-def window(qtbot, tiny_design, tiny_data, settings, discard):
-    from nnstudio.gui import MainWindow
+#: the window on the tiny design and 200 samples, shown
+pytestmark = pytest.mark.window(data=200, show=True)
 
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data(200))
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
+
+def _at_the_keyboard(w) -> None:
+    """Make ``w`` the active window with the keyboard focus on its page tabs."""
     w.activateWindow()
-    qtbot.waitExposed(w)
     w.tabs.setFocus()
-    yield w
-    w.controller.shutdown(5000)
 
 
 def _press(qtbot, w, key: Qt.Key, mods=Qt.KeyboardModifier.NoModifier) -> None:
@@ -49,6 +42,7 @@ def _press(qtbot, w, key: Qt.Key, mods=Qt.KeyboardModifier.NoModifier) -> None:
 
 
 def test_ctrl_z_undoes_and_ctrl_shift_z_and_ctrl_y_redo(window, qtbot):
+    _at_the_keyboard(window)
     log: list[str] = []
     window.session.undo_stack.push(_Step(log))
     assert log == ["redo"]
@@ -63,12 +57,14 @@ def test_ctrl_z_undoes_and_ctrl_shift_z_and_ctrl_y_redo(window, qtbot):
 
 
 def test_ctrl_number_goes_to_each_page(window, qtbot):
+    _at_the_keyboard(window)
     for i in reversed(range(window.tabs.count())):
         _press(qtbot, window, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
         assert window.tabs.currentIndex() == i
 
 
 def test_ctrl_s_saves_and_ctrl_shift_s_saves_as(window, qtbot, tmp_path, monkeypatch):
+    _at_the_keyboard(window)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(first), "Design only, no weights (*.json)"))
@@ -91,6 +87,7 @@ def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, mo
     from nnstudio.core.design import save_design
     from nnstudio.core.templates import get_template
 
+    _at_the_keyboard(window)
     path = tmp_path / "mlp.json"
     save_design(get_template("mlp"), path)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
@@ -103,6 +100,7 @@ def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, mo
 
 
 def test_space_plays_and_pauses(window, qtbot):
+    _at_the_keyboard(window)
     c = window.controller
     c.apply_settings(epochs=200)
     _press(qtbot, window, Qt.Key.Key_Space)

@@ -6,40 +6,23 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
-from nnstudio.gui.session import Session
+
+#: the window on the tiny design and 2,000 samples, shown
+pytestmark = pytest.mark.window(data=2000, show=True, size=(1200, 800))
 
 
 @pytest.fixture
-def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
-    """A shown main window on the tiny design and data; 'Discard' answers save questions."""
-    from nnstudio.gui import MainWindow
-
-    asked: list[str] = []
-
-    def fake_exec(box):
-        asked.append(box.objectName())
-        return QMessageBox.StandardButton.Discard
-
-    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   data=None)
-    w.asked = asked
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    c = w.controller
-    w.training_panel.batch_spin.setValue(16)
-    w.training_panel.epochs_spin.setValue(3)
-    assert (c.config.batch_size, c.config.epochs) == (16, 3)
-    yield w
-    c.shutdown(5000)
+def window(window):
+    """The shared window with batches of 16 and 3 epochs, set in the Training panel."""
+    window.training_panel.batch_spin.setValue(16)
+    window.training_panel.epochs_spin.setValue(3)
+    assert (window.controller.config.batch_size, window.controller.config.epochs) == (16, 3)
+    return window
 
 
 def _wait(qtbot, cond, timeout=10000):
@@ -249,7 +232,7 @@ def test_mismatched_data_refuses_with_the_reason(window, qtbot):
     assert "4×4" in blocker.args[0] and not w.controller.running
 
 
-def test_closing_while_training_stops_promptly(window, qtbot):
+def test_closing_while_training_stops_promptly(window, qtbot, discard):
     w = window
     w.controller.apply_settings(epochs=1000)
     w.actions_.play.trigger()
@@ -258,7 +241,7 @@ def test_closing_while_training_stops_promptly(window, qtbot):
     assert w.close()
     assert time.perf_counter() - t0 < 5
     assert not w.controller.running
-    assert "saveChangesBox" in w.asked  # the trained weights were offered for saving
+    assert "saveChangesBox" in discard  # the trained weights were offered for saving
 
 
 def test_fine_tune_trains_current_weights(tiny_data, window, qtbot):

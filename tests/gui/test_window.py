@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QTabWidget
@@ -14,18 +13,6 @@ from nnstudio.gui.session import Session
 def ini(folder) -> QSettings:
     """Settings kept in ``folder``: a second window on the same folder reads them back."""
     return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(tiny_design, tiny_data, qtbot, tmp_path, discard):
-    from nnstudio.gui import MainWindow
-
-    session = Session(tiny_design(units=4))
-    session.set_dataset(tiny_data(400))
-    w = MainWindow(session, settings=ini(tmp_path), data=None)
-    qtbot.addWidget(w)
-    yield w
-    w.controller.shutdown(5000)
 
 
 def test_default_window_builds_without_showing(qtbot, tmp_path):
