@@ -45,6 +45,9 @@ def test_importing_core_and_data_loads_no_qt() -> None:
     assert out.stdout.strip() == "", f"Qt modules loaded by the engine: {out.stdout}"
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12),
+                    reason="None is immortal from Python 3.12 on: its reference count says "
+                           "nothing, and references lost to it cannot free it")
 def test_pyside_does_not_leak_references_to_none() -> None:
     """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call and
     eventually kills the process ("none_dealloc"). pyproject.toml excludes that combination;
@@ -65,8 +68,6 @@ def test_pyside_does_not_leak_references_to_none() -> None:
         after = sys.getrefcount(None)
     finally:
         painter.end()
-    if sys.version_info >= (3, 12):
-        return  # None is immortal: its count is meaningless and the leak harmless
     assert before - after < 100, (
         f"PySide6 leaked {before - after} references to None in 2,000 calls: this PySide6 "
         "release crashes long-running windows; install one that pyproject.toml allows"
