@@ -105,6 +105,7 @@ class Session(QObject):
         ev.dirty.connect(self._emit_dirty)
         ev.run_state.connect(self._on_run_state)
         self._rebuild_network(keep_weights=False)
+        self._publish_weights()
 
     # psygnal calls these with the new value; Qt listeners get the signal they know
     def _emit_dataset(self, _value: object) -> None:

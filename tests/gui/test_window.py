@@ -208,3 +208,11 @@ def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
     assert png.stat().st_size > 1000
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("kind,epoch") and len(lines) == k + 1
+
+
+def test_a_new_windows_state_holds_its_networks_weights(window):
+    """The state's ``weights`` are the network's from the start, not only after the first
+    change (a lesson or the session file takes them from the state)."""
+    mine, net = window.session.state.weights, window.session.network.get_weights()
+    assert mine is not None and mine.keys() == net.keys()
+    assert all(np.array_equal(mine[k], net[k]) for k in net)
