@@ -8,6 +8,7 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QFileDialog
 
 from nnstudio.core.design import load_design
+from tests.gui.gestures import choose_template, set_units
 
 pytest.importorskip("pytestqt")
 
@@ -111,3 +112,23 @@ def test_space_plays_and_pauses(window, qtbot):
     qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=15000)
     c.stop()
     qtbot.waitUntil(lambda: not c.running, timeout=15000)
+
+
+def test_undo_and_redo_follow_the_design_chosen_later(window, qtbot):
+    """A template replaces the design (and its undo history): Ctrl+Z and Ctrl+Y then undo
+    and redo the edits of the new design, and the Edit menu's Undo says it can."""
+    _at_the_keyboard(window)
+    w = window
+    page = w.pages["designPage"]
+    w.tabs.setCurrentWidget(page)
+    choose_template(qtbot, w, "mlp")
+    qtbot.waitUntil(lambda: "fc3" in w.session.design.nodes, timeout=10000)
+    assert not w.actions_.undo.isEnabled()
+    set_units(qtbot, w, "fc1", 64)
+    assert w.actions_.undo.isEnabled()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(page.view, Qt.Key.Key_Z, ctrl)
+    assert w.session.design.nodes["fc1"].params["units"] == 256
+    assert not w.actions_.undo.isEnabled() and w.actions_.redo.isEnabled()
+    qtbot.keyClick(page.view, Qt.Key.Key_Y, ctrl)
+    assert w.session.design.nodes["fc1"].params["units"] == 64
