@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from nnstudio.gui.actions import WindowCommands
 from nnstudio.gui.binding import bind
 from nnstudio.gui.session import Session
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.controller import TrainingController
 from nnstudio.gui.train.progress import RunWords
 from nnstudio.gui.train.view import TrainView
@@ -234,10 +235,10 @@ class MainWindow(QMainWindow):
         self.status.speed.setText(self.controller.speed.status())
         self.status.elapsed.setText("0:00")
 
-    @Slot(object)
-    def _on_snapshot(self, snap: Any) -> None:
+    @Slot(Snapshot)
+    def _on_snapshot(self, snap: Snapshot) -> None:
         words = RunWords.of(self.session.network)   # the Train page's words
-        total = int(getattr(snap, "epochs_total", 0) or 0)
+        total = int(snap.epochs_total)
         self.status.epoch.setText(words.epoch_status(int(snap.epoch) + 1, total))
         if snap.n_batches:
             self.status.batch.setText(words.batch_status(snap.batch, snap.n_batches))

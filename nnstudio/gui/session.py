@@ -11,7 +11,7 @@ reaches every panel, whichever way it listens.
 
 Training runs in a separate process and never touches these objects: the training controller
 (:mod:`nnstudio.gui.train.controller`) receives copied
-:class:`~nnstudio.gui.train.snapshot.Snapshot` objects, which :meth:`Session.apply_snapshot` folds
+:class:`~nnstudio.gui.snapshot.Snapshot` objects, which :meth:`Session.apply_snapshot` folds
 in on the GUI thread.
 """
 
@@ -29,12 +29,12 @@ from nnstudio.core.network import Network
 from nnstudio.core.optimizers import OptimizerState
 from nnstudio.core.training import History
 from nnstudio.core.weightstore import WeightStore, layers_of
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.state import AppState, RunState
 
 if TYPE_CHECKING:
     from nnstudio.data.dataset import Dataset
     from nnstudio.gui.train.controller import TrainingController
-    from nnstudio.gui.train.snapshot import Snapshot
 
 
 class Session(QObject):
@@ -44,13 +44,13 @@ class Session(QObject):
     -------
     designReplaced()
         ``session.design`` is a new object (new, open, template). Re-read it.
-    designEdited(object)
-        The current design changed in place; the argument is the core ``DesignEvent``.
+    designEdited(DesignEvent)
+        The current design changed in place.
     modelChanged()
         ``session.network`` was replaced or its weights were reset or loaded (not emitted for
         training snapshots, see ``snapshotApplied``). It may be ``None`` when the design is
         invalid; ``session.analysis`` then says why.
-    snapshotApplied(object)
+    snapshotApplied(Snapshot)
         A training snapshot arrived; ``session.network`` already holds its weights.
     datasetChanged()
         ``session.dataset`` changed.
@@ -64,21 +64,21 @@ class Session(QObject):
     weightsSetAside(list)
         After an edit, these layers (ids) start with fresh weights because their shapes
         changed; their trained weights are kept aside and come back with Undo.
-    showOnDrawPage(object)
+    showOnDrawPage(ndarray)
         Someone asks for an image, e.g. (28, 28) float32 in [0, 1], to be put on the Draw
         page's canvas (and the page to be shown).
     """
 
     designReplaced = Signal()
-    designEdited = Signal(object)
+    designEdited = Signal(DesignEvent)
     modelChanged = Signal()
-    snapshotApplied = Signal(object)
+    snapshotApplied = Signal(Snapshot)
     datasetChanged = Signal()
     trainingStateChanged = Signal(str)
     inputChanged = Signal()
     dirtyChanged = Signal(bool)
     weightsSetAside = Signal(list)
-    showOnDrawPage = Signal(object)
+    showOnDrawPage = Signal(np.ndarray)
 
     def __init__(self, design: Design, parent: QObject | None = None,
                  state: AppState | None = None) -> None:

@@ -12,7 +12,7 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.data.sources import load_source
 from nnstudio.gui.inside.estimates import EstimatesView
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.state import RunState
 
 pytest.importorskip("pytestqt")

@@ -183,7 +183,7 @@ def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
 
 
 def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
-    from nnstudio.gui.train.snapshot import Snapshot
+    from nnstudio.gui.snapshot import Snapshot
 
     w = window
     view = w.train_view

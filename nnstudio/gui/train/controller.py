@@ -6,7 +6,7 @@ and the pages talk to. The training itself computes in a child process
 never holds the window's GIL. For each run a :class:`~nnstudio.gui.worker.Worker` pumps the
 pipe (:func:`~nnstudio.gui.train.bridge.pump`); the child's messages (copies: at most ~30
 metric messages a second with every batch since the last, weight copies a few times a second)
-become :class:`~nnstudio.gui.train.snapshot.Snapshot` objects folded into the session on
+become :class:`~nnstudio.gui.snapshot.Snapshot` objects folded into the session on
 the GUI thread. Play/pause/step/stop and live learning-rate or batch-size changes are queued
 commands, applied by the child between batches. A child that stops responding (no heartbeat)
 is reported with :attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart`
@@ -70,8 +70,8 @@ class TrainingController(QObject):
     started(str)
         A run started; the argument labels it ("" for training, "fine-tuning"). Its
         metrics are placed from 0 on the epoch axis (the Train view continues its curve).
-    finished(object)
-        A run ended normally or was stopped; the argument is the core ``History``.
+    finished(History)
+        A run ended normally or was stopped; the run's history.
     errored(str)
         Training could not start or failed; a sentence saying what happened and what to do.
     wasReset()
@@ -93,7 +93,7 @@ class TrainingController(QObject):
     """
 
     started = Signal(str)
-    finished = Signal(object)
+    finished = Signal(History)
     errored = Signal(str)
     wasReset = Signal()
     unresponsive = Signal(str)

@@ -19,7 +19,7 @@ import numpy as np
 from nnstudio.fileio import atomic_write
 
 if TYPE_CHECKING:
-    from nnstudio.gui.train.snapshot import Snapshot
+    from nnstudio.gui.snapshot import Snapshot
 
 CSV_HEADER = ["kind", "epoch", "batch", "cost", "cost_smoothed", "accuracy", "learning_rate",
               "validation_cost", "validation_accuracy"]

@@ -125,8 +125,7 @@ class TrainingPanel(QDockWidget):
         session.state.events.data_source.connect(self._select_spec)   # whoever set it
         session.designReplaced.connect(self._follow_design_size)
         session.modelChanged.connect(self._show_rule)
-        if hasattr(c, "configChanged"):
-            c.configChanged.connect(self.show_config)
+        c.configChanged.connect(self.show_config)
         self._show_dataset()
         self._show_rule()
         if data.busy and data.loader.spec:
@@ -432,7 +431,7 @@ class TrainingPanel(QDockWidget):
     # ------------------------------------------------------------------ image size
     def _is_digits(self) -> bool:
         ds = self.session.dataset
-        return ds is not None and bool(getattr(ds, "is_image", False))
+        return ds is not None and ds.is_image
 
     def set_image_size(self, size: int) -> None:
         """Use ``size`` × ``size`` digits (16 or 28) and reload the current digit data."""
@@ -499,7 +498,7 @@ class TrainingPanel(QDockWidget):
         ds = self.session.dataset
         if self.controller.data.spec is None:
             self._select_spec(None)
-        self.size_row.setVisible(ds is None or bool(getattr(ds, "is_image", False)))
+        self.size_row.setVisible(ds is None or ds.is_image)
         if ds is None:
             self.dataset_info.setText("<i>No data loaded yet.</i>")
             return
@@ -512,4 +511,4 @@ class TrainingPanel(QDockWidget):
             f"{still}<b>{ds.n:,}</b> samples of {format_shape(ds.sample_shape)} · {what}"
             + (f" (“{ds.name}”)" if still else "")
         )
-        self.dataset_info.setToolTip(getattr(ds, "description", "") or ds.name)
+        self.dataset_info.setToolTip(ds.description or ds.name)

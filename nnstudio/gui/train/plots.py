@@ -21,9 +21,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
 from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, outside_legend, pen
-from nnstudio.gui.train.snapshot import Snapshot
 
 BLUE = "#0877bd"  # training
 ORANGE = "#f59322"  # validation
