@@ -1,4 +1,5 @@
-"""The ``nnstudio`` desktop application: ``main()`` opens the main window."""
+"""The ``nnstudio`` desktop application: ``main()`` opens the main window, on the last
+session when one was kept (:func:`open_window`), else as a first launch."""
 
 from __future__ import annotations
 

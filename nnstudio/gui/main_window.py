@@ -1,8 +1,12 @@
 """The studio's main window: pages in tabs, the Training dock, menus, toolbar, status bar.
 
-Constructing :class:`MainWindow` builds everything without showing it. On first launch the
-session holds the ``cnn`` design with the shipped default model's weights (when the file is
-there) and the offline synthetic digits start loading in the background, so Play trains at once.
+Constructing :class:`MainWindow` builds everything without showing it. Given no session it
+holds the ``cnn`` design with the shipped default model's weights (when the file is there);
+unless told otherwise (``data``) the offline synthetic digits start loading in the
+background when the session has no data, so Play trains at once.
+What it shows lives in the session's state (:mod:`nnstudio.state`); the tabs are bound to its
+``page``. A window made with ``remember`` (the application's) writes its session file when
+it closes, for the next launch to reopen (:mod:`nnstudio.gui.moments`).
 """
 
 from __future__ import annotations

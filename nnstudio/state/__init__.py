@@ -2,9 +2,9 @@
 
 :class:`~nnstudio.state.app_state.AppState` is the one place every value the window shows
 lives (each field with one writer and its own change event); :mod:`nnstudio.state.moment`
-keeps a moment of it by value (a lesson's entry and exit); :mod:`nnstudio.state.session_file`
-writes the person's design, data and settings to disk and reads them back when the window
-opens again.
+keeps a moment of it by value (a lesson's entry and exit, the session file);
+:mod:`nnstudio.state.session_file` writes the person's design, data and settings to disk and
+reads them back when the window opens again.
 """
 
 from nnstudio.state.app_state import WRITERS, AppState, RunState, default_settings

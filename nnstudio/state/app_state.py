@@ -2,7 +2,8 @@
 
 :class:`AppState` holds everything a person would expect to get back: the design and its
 weights, the data choice, the training settings, the run state, the file and its unsaved
-mark, the drawing, and what is on screen. It is a dataclass made observable by psygnal's
+mark, the drawing, what is on screen, and the run record looked at with its checkpoint (and
+the one a next run forks from). It is a dataclass made observable by psygnal's
 ``evented``: every field has its own change event, ``state.events.<field>``, emitted with the
 new value when an assignment changes it (and not when it sets the same value)::
 

@@ -7,10 +7,13 @@ never holds the window's GIL. For each run a :class:`~nnstudio.gui.worker.Worker
 pipe (:func:`~nnstudio.gui.train.bridge.pump`); the child's messages (copies: at most ~30
 metric messages a second with every batch since the last, weight copies a few times a second)
 become :class:`~nnstudio.gui.snapshot.Snapshot` objects folded into the session on
-the GUI thread. Play/pause/step/stop and live learning-rate or batch-size changes are queued
-commands, applied by the child between batches. A child that stops responding (no heartbeat)
-is reported with :attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart`
-ends it, and Stop, Reset and closing end it at once.
+the GUI thread. The controller reads the training settings and the data from the window's
+state and writes the settings (:meth:`TrainingController.apply_settings`) and the run state;
+the weights and history it receives go in through the session. Play/pause/step/stop and
+live learning-rate or batch-size changes are queued commands, applied by the child between
+batches. A child that stops responding (no heartbeat) is reported with
+:attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart` ends it, and
+Stop, Reset and closing end it at once.
 """
 
 from __future__ import annotations
