@@ -10,7 +10,10 @@ new value when an assignment changes it (and not when it sets the same value)::
     state.events.settings.connect(panel.show_settings)
     state.settings = replace(state.settings, lr=0.01)      # -> panel.show_settings(...)
 
-Each field has one writer (see :data:`WRITERS`); everybody else reads it and listens. Objects
+Each field has one writer (see :data:`WRITERS`); everybody else reads it and listens. Putting
+a moment back (``nnstudio.gui.moments.put_back``: a lesson's exit) goes through those writers
+where a field has one in code, and sets the fields bound to widgets (page, views, zoom, the
+run and checkpoint on the timeline) directly: their widgets follow. Objects
 that are replaced, never changed in place (the design is the exception: it is edited through
 its own methods, which emit design events), are compared by identity; values (settings,
 names, numbers) by equality.
