@@ -88,6 +88,7 @@ class EvaluationView(InsightView):
     """Confusion matrix, per-class accuracy and a gallery of mistakes."""
 
     title = "Mistakes"
+    draws_later = True
     hint = ("The network answers every test image it never trained on. In the table, each "
             "row is the true class and each column the network's answer: the diagonal counts "
             "the right answers, everything else is a mistake (click a square to see those "
@@ -256,12 +257,14 @@ class EvaluationView(InsightView):
                 yield
 
         self._outs = outs
+        self._work_stamp = self.weights_stamp
         self.job.start(work())
 
     def _on_done(self) -> None:
         ds = self.session.dataset
         if ds is None or not self._outs:
             return
+        self.picture_drawn(self._work_stamp)
         out = np.concatenate(self._outs).reshape(len(self._test_idx), -1)
         y = ds.y[self._test_idx]
         if ds.task == "regression":

@@ -68,6 +68,7 @@ class WhyView(InsightView):
     """Why it gave its answer (``whyView``)."""
 
     title = "Why"
+    draws_later = True
     hint = ("Which parts of the drawing made the network answer as it did. A small square "
             "covers the drawing, place after place, and the network is asked again each "
             "time: where covering the ink makes the chosen class much less likely, that ink "
@@ -165,6 +166,7 @@ class WhyView(InsightView):
             self._again = True
             return
         self._where = where
+        self._work_stamp = self.weights_stamp
         chosen = self.class_combo.currentIndex() - 1        # item 0: "its answer"
         self._worker = work(_explain, self._copies, net.design.copy(), net.get_weights(),
                             np.array(image, dtype=np.float32), None if chosen < 0 else chosen,
@@ -194,6 +196,7 @@ class WhyView(InsightView):
         self._worker = None
         self.result = result
         self._draw(result)
+        self.picture_drawn(self._work_stamp)
         if self._again:
             self._again = False
             self.schedule()
