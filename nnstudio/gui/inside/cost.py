@@ -90,6 +90,7 @@ class CostSurfaceView(InsightView):
     """The cost over two chosen weights with the path of training on it."""
 
     title = "Cost surface"
+    draws_later = True   # the landscape is computed in the background
     hint = ("The cost measures how wrong the network is on the data (lower is better). "
             "Pick two weights: the map shows the cost for every combination of their values, "
             "all other weights kept as they are now: dark is high, light is low. The line is "
@@ -188,6 +189,8 @@ class CostSurfaceView(InsightView):
         self._n_used = 0                      # samples the landscape is averaged over
         self._weights_at_surface: np.ndarray | None = None
         self._pending: Landscape | None = None  # the landscape being computed
+        self._pending_stamp = self.weights_stamp  # ... from these weights
+        self._cost_key: tuple | None = None   # the network's shapes the costs were learned on
         #: the cost along the first weight with its slope (None until computed)
         self.line: CostLine | None = None
         self._axis_names: tuple[str, str] | None = None
@@ -295,8 +298,13 @@ class CostSurfaceView(InsightView):
         self.image.clear()
         self._draw_line()
         self._sample = None
-        self._sizer = PieceSizer(PIECE_MS)
-        self._per_sample = None
+        net = self.session.network
+        key = None if net is None else (tuple(net.input_shape), tuple(
+            (p.name, p.value.shape) for p in net.parameters()))
+        if key != self._cost_key:    # another network: what one sample costs is unknown
+            self._cost_key = key
+            self._sizer = PieceSizer(PIECE_MS)
+            self._per_sample = None
         self._job_cache.clear()
         self._now_cache.clear()
         if self.session.history is None:
@@ -404,11 +412,18 @@ class CostSurfaceView(InsightView):
         self.start.setData([path[0, 0]], [path[0, 1]])
         self.ball.setData([path[-1, 0]], [path[-1, 1]])
         if picks[0] == picks[1]:
-            self.status.setText("Pick two different weights to see the landscape.")
+            self.job.cancel()
+            self.landscape = self.line = None
             self.image.clear()
+            self._draw_line()
+            self.status.setText("Pick two different weights to see the landscape.")
+            self.picture_drawn(self.weights_stamp)
             return
+        if self._needs_surface(path):
+            self._start_surface(net, data, picks, path)
         if self._sync(len(data[0])):
-            # small networks: the curve and the tangent follow every snapshot
+            # small networks: the curve and the tangent follow every snapshot, across the
+            # landscape being drawn (which holds the ball)
             clone = clone_network(net, self._now_cache)
             lo, hi = self._x_range(path)
             xs = np.linspace(lo, hi, 41)
@@ -416,8 +431,6 @@ class CostSurfaceView(InsightView):
             self.line = CostLine(xs, cost_curve(clone, data[0], data[1], picks[0], xs),
                                  float(path[-1, 0]), cost, slope)
         self._draw_line()
-        if self._needs_surface(path):
-            self._start_surface(net, data, picks, path)
 
     def _x_range(self, path: np.ndarray) -> tuple[float, float]:
         land = self._pending if self.job.running else self.landscape
@@ -451,6 +464,7 @@ class CostSurfaceView(InsightView):
         land = Landscape(picks, span_around(path[-1, 0], path[:, 0], min_half=0.5),
                          span_around(path[-1, 1], path[:, 1], min_half=0.5))
         self._pending = land
+        self._pending_stamp = self.weights_stamp
         self._weights_at_surface = self.trace.last.copy()
         self.status.setText("Computing the landscape…")
         self.job.start(self._surface_work(net, data, land, float(path[-1, 0]),
@@ -485,9 +499,9 @@ class CostSurfaceView(InsightView):
         points = grid_points(w1, w2)
         step = 1e-3 * max(1.0, abs(w))
         xs = np.linspace(*land.xr, 21)
-        if not self._sync(n):  # slow networks: the curve and the tangent come first
-            line = np.concatenate([[w - step, w, w + step], xs])
-            points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1), points])
+        # the curve and the tangent first, across this landscape: with it they hold the ball
+        line = np.concatenate([[w - step, w, w + step], xs])
+        points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1), points])
         n_line = len(points) - side * side
         costs = np.full(n_line, np.nan)
         sizer = self._sizer
@@ -509,6 +523,7 @@ class CostSurfaceView(InsightView):
         self._surface_time = time.perf_counter()
         self._draw_surface()
         self._draw_line()
+        self.picture_drawn(self._pending_stamp)
 
     def _draw_surface(self) -> None:
         land = self.landscape
@@ -530,6 +545,7 @@ class CostSurfaceView(InsightView):
         if line is None:
             for item in (self.curve, self.tangent, self.ball_1d):
                 item.setData([], [])
+            self.status.setText("Computing the landscape…" if self.job.running else "")
             return
         xs, ys, w, cost, slope = line.xs, line.ys, line.w, line.cost, line.slope
         lo, hi = float(xs[0]), float(xs[-1])
