@@ -2,7 +2,7 @@
 
 The network is run on the test samples (those training keeps aside) by a
 :class:`ChunkedJob` on a private copy of the network, in pieces of a few milliseconds (as many
-samples as fit, learnt from the measured cost of one), at most every few seconds while
+samples as fit, learnt from the measured cost of one), at most every 2 s while
 training. The results are drawn in pieces too: the matrix and the bars, then the gallery a
 few pictures at a time (pictures are made once per sample and kept).
 """
@@ -51,7 +51,7 @@ from nnstudio.gui.session import Session
 
 MAX_TEST = 2000       # test samples evaluated at most
 MAX_TEST_TRAINING = 300  # ... while training runs (the rest follows when it stops)
-TRAINING_INTERVAL_S = 8.0  # while training, re-check at most this often
+TRAINING_INTERVAL_S = 2.0  # while training, re-check at most this often
 PIECE_MS = 6.0        # aim for pieces of work of about this long
 MAX_GALLERY = 60      # pictures in the gallery
 GALLERY_PIECE = 12    # gallery pictures added per piece of work
