@@ -39,6 +39,9 @@ def test_lesson_4_cost_view_finishes_drops_the_earlier_curve_and_follows_the_bal
     assert view.isVisible() and s.dataset.n == 200
     # the app is idle: the landscape and the curve are computed, and it says so
     qtbot.waitUntil(lambda: finished(view), timeout=20000)
+    # a weight's name longer than its box shows from its start: its layer, then the input
+    across = view.pick_x.lineEdit()
+    assert across.text().startswith("fc1 weight of") and across.cursorPosition() == 0
     click_toolbar(qtbot, window, "actionPlay")                      # step 1: a tiny step
     qtbot.waitUntil(lambda: page.card.met, timeout=40000)
     qtbot.waitUntil(lambda: s.training_state != "running", timeout=20000)

@@ -75,10 +75,10 @@ class CostChoice(QWidget):
             combo.currentIndexChanged.connect(self.picked)
             combo.typed.connect(lambda text, c=combo: self._on_typed(c, text))
         row.addWidget(QLabel("Across:"))
-        row.addWidget(self.pick_x)
+        row.addWidget(self.pick_x, 1)         # long names get the row's room
         row.addSpacing(12)
         row.addWidget(QLabel("Up:"))
-        row.addWidget(self.pick_y)
+        row.addWidget(self.pick_y, 1)
         row.addSpacing(12)
         row.addWidget(QLabel("Cost on:"))
         self.data_choice = QComboBox()
@@ -88,7 +88,6 @@ class CostChoice(QWidget):
                                     "learns from, or those it keeps aside to check on")
         self.data_choice.currentIndexChanged.connect(self._on_samples_chosen)
         row.addWidget(self.data_choice)
-        row.addStretch(1)
 
         self._listed: list[tuple[Pick, str]] = []
         self._list_key: tuple | None = None
@@ -150,6 +149,8 @@ class CostChoice(QWidget):
         if len(self._listed) >= 2:
             self.pick_x.setCurrentIndex(0)
             self.pick_y.setCurrentIndex(default_second(self.picks))
+        for combo in (self.pick_x, self.pick_y):
+            combo.show_start()
         self.restart_path()
 
     def list_again(self) -> None:
