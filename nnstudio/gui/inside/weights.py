@@ -60,7 +60,7 @@ HEALTH_TRAINING_S = 8.0  # ... while training runs
 HEALTH_SAMPLES = 128
 PIECE_MS = 6.0        # aim for pieces of the neuron check of about this long
 BUILD_S = 0.005       # build plots for at most about this long per redraw
-MAX_RATIOS = 600      # moments of each layer's update ÷ weight curve kept (thinned when full)
+MAX_RATIOS = 300      # moments of each layer's update ÷ weight curve kept (thinned when full)
 
 
 class WeightsView(InsightView):
