@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.actions import WindowCommands
+from nnstudio.gui.binding import bind
 from nnstudio.gui.session import Session
 from nnstudio.gui.train.controller import TrainingController
 from nnstudio.gui.train.progress import RunWords
@@ -67,11 +68,17 @@ class MainWindow(QMainWindow):
         Where window layout and recent files are remembered (tests pass a temporary file).
     data : str or None
         Data source loaded in the background after construction; None loads nothing.
+    remember : bool
+        Write the session file (design, data, settings, view) when the window closes, for
+        the next launch to reopen (:mod:`nnstudio.gui.moments`). The application does;
+        windows made by programs and tests do not unless they ask.
     """
 
     def __init__(self, session: Session | None = None, *, settings: QSettings | None = None,
-                 data: str | None = DEFAULT_DATA, parent: QWidget | None = None) -> None:
+                 data: str | None = DEFAULT_DATA, remember: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.remember = remember
         self.setObjectName("mainWindow")
         #: messages given before the window was first shown (a file opened at start-up)
         self._waiting_boxes: list[QMessageBox] = []
@@ -104,6 +111,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.dirtyChanged.connect(self._update_title)
         s.designReplaced.connect(self._update_title)
+        s.state.events.path.connect(self._update_title)
         s.designReplaced.connect(self._clear_run_labels)
         s.trainingStateChanged.connect(self._on_state)
         s.snapshotApplied.connect(self._on_snapshot)
@@ -123,6 +131,8 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.setMinimumSize(900, 600)
         self._restore_layout()
+        bind(self, s.state, "page", changed=self.tabs.currentChanged,
+             read=lambda: self.tabs.currentWidget().objectName(), show=self.show_page)
         self._update_title()
         self._on_state(s.training_state)
         if data and s.dataset is None:
@@ -150,6 +160,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _show_draw_page(self, _image: Any) -> None:
         page = self.pages.get("drawPage")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+
+    def show_page(self, name: str) -> None:
+        """Show the page called ``name`` (its objectName), if there is one."""
+        page = self.pages.get(name)
         if page is not None:
             self.tabs.setCurrentWidget(page)
 
@@ -341,6 +357,16 @@ class MainWindow(QMainWindow):
         st.setValue("window/tab", self.tabs.currentIndex())
         st.sync()
 
+    def _write_session(self) -> None:
+        """The design, data, settings and view, for the next launch (never stops closing)."""
+        from nnstudio.state import take
+        from nnstudio.state.session_file import write_session
+
+        try:
+            write_session(take(self.session.state))
+        except (OSError, ValueError) as exc:
+            log.warning("the session could not be kept for the next launch: %s", exc)
+
     def recent_files(self) -> list[str]:
         value = self.settings.value("recentFiles", [])
         if isinstance(value, str):
@@ -368,6 +394,8 @@ class MainWindow(QMainWindow):
                 return
         self._closing = True
         self.save_layout()
+        if self.remember:
+            self._write_session()
         self.controller.shutdown()
         from nnstudio.gui.worker import stop_all
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
@@ -13,7 +13,7 @@ from nnstudio.core.templates import get_template
 from nnstudio.core.weightstore import WeightStore
 from nnstudio.gui.session import Session
 from nnstudio.resources import resource_path
-from tests.gui.gestures import set_units
+from tests.gui.gestures import choose_template, draw_seven, set_units, show_page
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
@@ -46,35 +46,6 @@ def window(qtbot, tmp_path, monkeypatch):
     w.controller.shutdown(5000)
 
 
-def show_page(qtbot, w, name: str) -> None:
-    """Click the page's tab."""
-    bar = w.tabs.tabBar()
-    index = w.tabs.indexOf(w.pages[name])
-    QTest.mouseClick(bar, LEFT, NO_MOD, bar.tabRect(index).center())
-    qtbot.waitUntil(lambda: w.tabs.currentWidget() is w.pages[name], timeout=10000)
-
-
-def draw_seven(qtbot, w) -> np.ndarray:
-    """Draw a 7 on the Draw page with the mouse; the page's probabilities."""
-    show_page(qtbot, w, "drawPage")
-    page = w.pages["drawPage"]
-    page.canvas.throttle_ms = 0
-    QTest.keyClick(page.canvas, Qt.Key.Key_Escape)  # a clean board
-    r = page.canvas.board_rect()
-
-    def at(x: float, y: float) -> QPoint:
-        return QPoint(int(r.x() + x * r.width()), int(r.y() + y * r.height()))
-
-    points = [(0.3 + 0.4 * t, 0.25) for t in np.linspace(0, 1, 12)]
-    points += [(0.7 - 0.25 * t, 0.25 + 0.55 * t) for t in np.linspace(0, 1, 16)]
-    QTest.mousePress(page.canvas, LEFT, NO_MOD, at(*points[0]))
-    for p in points[1:]:
-        QTest.mouseMove(page.canvas, at(*p))
-    QTest.mouseRelease(page.canvas, LEFT, NO_MOD, at(*points[-1]))
-    qtbot.waitUntil(lambda: page.probs is not None, timeout=10000)
-    return np.array(page.probs, copy=True)
-
-
 def click_link(qtbot, w, src: str, dst: str) -> None:
     panel = w.pages["designPage"]
     item = panel.scene.links[(src, dst)]
@@ -103,15 +74,6 @@ def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, w
     assert w.session.network is not None
     after = draw_seven(qtbot, w)
     assert np.array_equal(before, after)
-
-
-def choose_template(qtbot, w, name: str) -> None:
-    """Pick a template in the Design page's chooser with the keyboard (its title's first
-    letter, as a person types it)."""
-    chooser = w.pages["designPage"].templates
-    title = chooser.itemText(chooser.findData(name))
-    chooser.setFocus()
-    QTest.keyClicks(chooser, title[0])
 
 
 def delete_layer(qtbot, w, node_id: str) -> None:

@@ -30,7 +30,7 @@ def window(qtbot, tiny_design, tiny_data, settings, discard):
 def test_random_actions_leave_the_window_sound(qtbot, window, seed):
     w = window
     c = w.controller
-    c.config.epochs = 3
+    c.apply_settings(epochs=3)
 
     def check() -> None:
         if not c.running:
@@ -57,7 +57,7 @@ def test_a_button_pressed_as_a_run_ends(qtbot, window, button, then):
     and the window never says running or paused without a run."""
     w = window
     c = w.controller
-    c.config.epochs = 1
+    c.apply_settings(epochs=1)
     seen: list[tuple[bool, str]] = []
     widget = w.commands.toolbar.widgetForAction(getattr(w.actions_, button))
 
@@ -105,7 +105,7 @@ def test_a_step_the_run_never_saw_is_done_after_it(qtbot, window, monkeypatch):
     monkeypatch.setattr(controller_module, "pump", held_pump)  # looked up at each Play
     w = window
     c = w.controller
-    c.config.epochs = 1
+    c.apply_settings(epochs=1)
     bar, a = w.commands.toolbar, w.actions_
     qtbot.mouseClick(bar.widgetForAction(a.play), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(arrived.is_set, timeout=30000)

@@ -104,7 +104,7 @@ def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, mo
 
 def test_space_plays_and_pauses(window, qtbot):
     c = window.controller
-    c.config.epochs = 200
+    c.apply_settings(epochs=200)
     _press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=30000)
     _press(qtbot, window, Qt.Key.Key_Space)

@@ -35,7 +35,7 @@ def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    w.controller.config.epochs = 100000
+    w.controller.apply_settings(epochs=100000)
     w.controller.process.stall_s = 1.0
     yield w
     pid = w.controller.process.pid

@@ -204,9 +204,9 @@ def test_nan_in_the_data_is_blamed_on_the_data(qtbot, tmp_path, monkeypatch):
 def test_an_exploding_cost_warns_on_the_train_page(qtbot, tmp_path, monkeypatch):
     w = tiny_window(qtbot, tmp_path, monkeypatch, blobs(2000, apart=0.3))  # overlapping
     try:
-        w.controller.config.optimizer = "sgd"
-        w.controller.config.epochs = 1
-        w.controller.config.batch_size = 16
+        w.controller.apply_settings(optimizer="sgd")
+        w.controller.apply_settings(epochs=1)
+        w.controller.apply_settings(batch_size=16)
         type_into(w.training_panel.lr_spin, "10")
         view = w.train_view
         with qtbot.waitSignal(w.controller.finished, timeout=60000):
@@ -251,7 +251,7 @@ def test_reset_clears_the_status_bar_the_readout_and_the_fine_tune_result(qtbot,
                                                                          monkeypatch):
     w = tiny_window(qtbot, tmp_path, monkeypatch, blobs())
     try:
-        w.controller.config.epochs = 2
+        w.controller.apply_settings(epochs=2)
         with qtbot.waitSignal(w.controller.finished, timeout=60000):
             toolbar_click(qtbot, w, w.actions_.play)
         assert w.status.epoch.text().startswith("Epoch 2")

@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
+from nnstudio.core.datafit import fitted_data
 from nnstudio.core.design import design_to_json
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History, TrainConfig
@@ -43,6 +44,7 @@ from nnstudio.gui.train.plan import EpochPlan
 from nnstudio.gui.train.progress import SpeedMeter
 from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
+from nnstudio.state import RunState
 
 __all__ = ["TrainingController"]
 
@@ -56,7 +58,9 @@ PERCEPTRON_SETTINGS = {"lr": 0.1, "epochs": 100}
 class TrainingController(QObject):
     """Play, pause, step, stop and reset training of the session's network.
 
-    Lives on the GUI thread; sets ``session.training = self``. Each run trains a copy of
+    Lives on the GUI thread; sets ``session.training = self``. It reads the training
+    settings and the data from the window's state (``session.state``) and is the only writer
+    of its ``settings`` and ``run_state``. Each run trains a copy of
     ``session.network``'s weights in the training process (:attr:`process`); snapshots are
     folded into the session with ``session.apply_snapshot`` and the final weights with
     ``session.set_weights``.
@@ -102,9 +106,9 @@ class TrainingController(QObject):
         super().__init__(parent)
         configure_threading()
         self.session = session
+        self.state = session.state
         session.training = self
-        self.config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam",
-                                  weight_decay=0.0, val_split=0.1, seed=0)
+        self.state.events.settings.connect(self._emit_config_changed)
         self._process: TrainingProcess | None = None
         self._worker: Worker | None = None   # pumps the current run's messages
         self._run_state: str | None = None   # "running" | "paused" as last commanded
@@ -116,8 +120,8 @@ class TrainingController(QObject):
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
-        #: tests of the error path: (n, message) makes runs fail after n batches
-        self.fail_after: tuple[int, str] | None = None
+        #: (dataset, the network's cost and outputs, (x, y) ready for it)
+        self._fitted: tuple[Any, tuple, tuple[Any, Any]] | None = None
         self._fine_tuning = False
         self.last_error: str | None = None
         #: the data training uses (source, image size, background loading)
@@ -128,6 +132,8 @@ class TrainingController(QObject):
         self.speed = SpeedMeter()
         #: the epoch Play trains up to (a stopped run is continued to it)
         self.plan = EpochPlan()
+        #: the run and checkpoint the current run continues ("Continue from here"), or None
+        self.run_parent: dict | None = None
         session.designReplaced.connect(self._on_design_replaced)
         session.designReplaced.connect(self.speed.clear)
         session.datasetChanged.connect(self.plan.drop)
@@ -137,6 +143,15 @@ class TrainingController(QObject):
         self._on_design_replaced()
 
     # ------------------------------------------------------------ state
+    @property
+    def config(self) -> TrainConfig:
+        """A copy of the training settings (the state's ``settings``); change them with
+        :meth:`apply_settings`."""
+        return replace(self.state.settings)
+
+    def _emit_config_changed(self, _settings: TrainConfig) -> None:
+        self.configChanged.emit()
+
     @property
     def process(self) -> TrainingProcess:
         """The training process handle (its child starts on the first run)."""
@@ -161,7 +176,7 @@ class TrainingController(QObject):
         return self.data.waited_for
 
     def _set_state(self, state: str) -> None:
-        self.session.set_training_state(state)
+        self.state.run_state = RunState(state)
 
     def _end_run(self, state: str) -> None:
         """The current run ended in ``state``: its last message came (its pump's thread
@@ -287,13 +302,14 @@ class TrainingController(QObject):
         A run in progress takes a new learning rate or batch size from its next batch; the
         rest applies from the next Play.
         """
-        for key, value in changes.items():
-            setattr(self.config, key, value)
+        settings = replace(self.state.settings, **changes)
+        if settings == self.state.settings:
+            return
+        self.state.settings = settings   # -> configChanged
         if self.running and "lr" in changes:
             self.process.set_lr(float(changes["lr"]))
         if self.running and "batch_size" in changes:
             self.process.set_batch_size(int(changes["batch_size"]))
-        self.configChanged.emit()
 
     @Slot()
     def _on_design_replaced(self) -> None:
@@ -358,14 +374,15 @@ class TrainingController(QObject):
         if not self._fine_tuning:
             cfg.epochs = self.plan.epochs_to_train(len(history.epochs) if history else 0,
                                                    int(cfg.epochs))
+        x, y = self._targets(ds)
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
-            config=asdict(cfg), x=ds.x, y=ds.y, token=self._tokens.token(ds.x, ds.y),
+            config=asdict(cfg), x=x, y=y, token=self._tokens.token(x, y),
             history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
-            seed=int(cfg.seed), fail=self.fail_after)
+            seed=int(cfg.seed))
         worker = Worker(pump, process, run_id, name="training")
         worker.yielded.connect(lambda msg, w=worker: self._on_message(w, msg))
         worker.error.connect(lambda exc, w=worker: self._on_message(
@@ -373,6 +390,8 @@ class TrainingController(QObject):
         worker.finished.connect(lambda w=worker: self._on_worker_finished(w))
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
+        #: the run and checkpoint this run continues (a fork), for its record
+        self.run_parent, self.state.fork = self.state.fork, None
         self._stop_requested, self._ending, self.stalled = False, None, False
         self._last_control = None
         self.last_error = None
@@ -380,6 +399,16 @@ class TrainingController(QObject):
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
         self.started.emit(label or "")
+
+    def _targets(self, ds: Any) -> tuple[Any, Any]:
+        """The data in the form the network's cost takes (the same arrays, for the same
+        data and network, so the training process keeps its copy)."""
+        net = self.session.network
+        key = (net.task, net.loss_name, tuple(net.output_shape))
+        cached = self._fitted
+        if cached is None or cached[0] is not ds or cached[1] != key:
+            cached = self._fitted = (ds, key, fitted_data(net, ds))
+        return cached[2]
 
     # ------------------------------------------------------------ from the training process
     def _on_message(self, worker: Worker, msg: ChildMessage) -> None:

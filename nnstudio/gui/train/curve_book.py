@@ -63,6 +63,17 @@ class CurveBook(QObject):
             self._has_data = False
             self.newCurve.emit(label or f"run {self._count}")
 
+    def branch(self, label: str) -> None:
+        """A fork: a fresh curve (the one shown becomes an earlier run's), which
+        :meth:`continue_at` places."""
+        self._begin(label)
+
+    def continue_at(self, x_end: float) -> None:
+        """The next run continues the current curve from ``x_end`` (epochs)."""
+        self.x_end = float(x_end)
+        self._has_data = True
+        self._want_new = False
+
     @Slot(str)
     def _on_run_started(self, label: str) -> None:
         if label or self._want_new:

@@ -28,6 +28,7 @@ from nnstudio.gui.train.progress import RunWords, of_total
 from nnstudio.gui.train.readout import Readout
 from nnstudio.gui.train.receive import snapshot_from_history
 from nnstudio.gui.train.steps import SgdSteps
+from nnstudio.gui.train.timeline import RunTimeline
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 COST_HINT = ("The faint line is the cost of each mini-batch, the bold line its moving average; "
@@ -141,8 +142,12 @@ class TrainView(QWidget):
         tools.add_widget(actions, right=True)
         lay.addWidget(self.tools)
 
+        self.timeline = RunTimeline(session, self)
+        lay.addWidget(self.timeline)
+
         self.plots = TrainingPlots(self)
         lay.addWidget(self.plots, 1)
+        self.timeline.marked.connect(self.plots.set_marker)
 
         hint = QLabel(COST_HINT)
         hint.setObjectName("trainHint")
@@ -172,6 +177,7 @@ class TrainView(QWidget):
             if hasattr(self.controller, "perceptronEnded"):
                 self.controller.perceptronEnded.connect(self._on_perceptron_ended)
         session.modelChanged.connect(self._apply_words)
+        session.state.events.fork.connect(self._on_fork)
         self._perceptron = False
         self._outcome: dict | None = None
         self._error: str | None = None
@@ -340,6 +346,15 @@ class TrainView(QWidget):
         self._on_new_curve("")
         self._load_history()
         self._fit_task()
+
+    def _on_fork(self, fork: dict | None) -> None:
+        """Continue from a checkpoint: the curve so far becomes an earlier run's, and the
+        parent's curve up to the checkpoint is drawn as the start of the new one."""
+        if fork is None or self.curves is None:
+            return
+        self.curves.branch(f"before checkpoint {fork.get('checkpoint')}")
+        self._load_history()
+        self.curves.continue_at(self.plots.x_end())
 
     def _load_history(self) -> None:
         h = self.session.history
