@@ -140,7 +140,7 @@ def test_a_view_that_waits_for_a_pause_says_which_epoch_it_shows(qtbot, window) 
     qtbot.waitUntil(lambda: view.behind_note != "", timeout=20000)
     shown, at = epochs_in(view.behind_note)
     assert shown == paused_at
-    assert at > paused_at and at == view.freshness.run_at.epoch
+    assert paused_at < at <= view.freshness.run_at.epoch   # (the note is read twice a second)
     status_epoch = int(re.search(r"\d+", window.status.epoch.text())[0])
     assert at <= status_epoch
     click_toolbar(qtbot, window, "actionStop")
@@ -165,5 +165,34 @@ def test_a_view_that_keeps_pace_with_training_says_nothing_extra(qtbot, window) 
     assert view.freshness.weights.gen > first + 5        # weights kept coming
     assert view.freshness.drawn > 5                      # and the view kept drawing them
     assert not any(notes), [n for n in notes if n]
+    click_toolbar(qtbot, window, "actionStop")
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)
+
+
+def test_the_why_view_draws_a_new_picture_every_2_s_while_training(qtbot, window) -> None:
+    """Its worker would otherwise run without a pause, taking processor time from training;
+    a picture every 2 s also keeps it from falling behind."""
+    from nnstudio.gui.inside.why import EVERY_S
+
+    view = window.pages["insidePage"].views["whyView"]
+    set_epochs(qtbot, window, 10000)
+    open_view(qtbot, window, "whyView")
+    qtbot.waitUntil(lambda: view.freshness.picture is not None, timeout=10000)
+    click_toolbar(qtbot, window, "actionPlay")
+    qtbot.waitUntil(lambda: view.freshness.run_at is not None, timeout=20000)
+    seen = [view.freshness.drawn]
+    times = [time.monotonic()]
+
+    def watched() -> bool:
+        if view.freshness.drawn != seen[-1]:
+            seen.append(view.freshness.drawn)
+            times.append(time.monotonic())
+        return time.monotonic() - times[0] > 3 * EVERY_S + 0.5
+
+    qtbot.waitUntil(watched, timeout=30000)
+    assert window.session.training_state == "running"
+    pictures = seen[-1] - seen[0]
+    assert 2 <= pictures <= 4, (pictures, np.diff(times))
+    assert view.behind_note == ""
     click_toolbar(qtbot, window, "actionStop")
     qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)
