@@ -162,8 +162,8 @@ def run_window(args: argparse.Namespace) -> dict:
         # the bookkeeping of which weights its picture shows (absent in older versions)
         view = getattr(inside.views[args.view], "freshness", None)
     c = win.controller
-    c.config.epochs = EPOCHS    # a run that outlasts the measurement, however fast
-    c.config.batch_size = args.batch_size
+    # a run that outlasts the measurement, however fast
+    c.apply_settings(epochs=EPOCHS, batch_size=args.batch_size)
     if args.threads:
         from nnstudio.core.trainproc import TrainingProcess
 
