@@ -12,10 +12,11 @@ What is shown (the two weights, the samples, the path) is chosen in
 The landscape is computed on a private copy of the network by a :class:`ChunkedJob` in
 pieces of a few milliseconds (a few samples of one grid point each, sized from the measured
 cost of one sample), only when the choice changes, when the ball leaves the drawn area, or
-every 2 s while training (then on a coarser grid, so that it keeps up without slowing the
-training down); the ball and its path move on every snapshot. The slower the network, the
-fewer samples the cost is averaged over (the view says so), so the whole landscape takes
-about the same time for any network.
+every few seconds while training (every REFRESH_S for a network small enough for the curve
+to follow every redraw, three times as long for others, so that it never slows the training
+down; its note says when the landscape is behind); the ball and its path move on every
+snapshot. The slower the network, the fewer samples the cost is averaged over (the view says
+so), so the whole landscape takes about the same time for any network.
 """
 
 from __future__ import annotations
@@ -68,11 +69,10 @@ from nnstudio.gui.session import Session
 
 MIN_SAMPLES = 8        # samples the cost is averaged over at least (slow networks)
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
-TRAINING_BUDGET_S = 0.25  # ... while training runs (a coarser grid, drawn every REFRESH_S)
 EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
 SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
 PIECE_MS = 6.0         # aim for pieces of background work of about this long
-REFRESH_S = 2.0        # while training, recompute the landscape at most this often
+REFRESH_S = 2.5        # while training, recompute the landscape at most this often
 
 
 class CostSurfaceView(InsightView):
@@ -328,7 +328,8 @@ class CostSurfaceView(InsightView):
             return False
         weights_moved = self._weights_at_surface is not None and not np.array_equal(
             self._weights_at_surface, self.trace.last)
-        return weights_moved and time.perf_counter() - self._surface_time > REFRESH_S
+        wait = REFRESH_S * (1 if self._sync(self._n_used) else 3)
+        return weights_moved and time.perf_counter() - self._surface_time > wait
 
     def _start_surface(self, net: Any, data: tuple, picks: list[Pick],
                        path: np.ndarray) -> None:
@@ -365,8 +366,7 @@ class CostSurfaceView(InsightView):
         n = int(np.clip(EVAL_S / per, min(MIN_SAMPLES, len(x_all)), len(x_all)))
         x, y = x_all[:n], y_all[:n]
         self._n_used = n
-        budget = TRAINING_BUDGET_S if self.training else SURFACE_BUDGET_S
-        side = int(np.clip(np.sqrt(budget / (per * n)), 11, 41))
+        side = int(np.clip(np.sqrt(SURFACE_BUDGET_S / (per * n)), 11, 41))
         w1, w2 = np.linspace(*land.xr, side), np.linspace(*land.yr, side)
         land.grid = np.full((side, side), np.nan)
         points = grid_points(w1, w2)
