@@ -267,9 +267,9 @@ class ConvolutionView(InsightView):
                 col = 0
         g.addLabel("<b>The drawing, layer by layer</b> (each map on its own scale)",
                    row=2, col=0, size="9pt", color="#333333")
-        # titles and labels take about 40 px a row
-        g.setMinimumHeight(int(first_px + 40 + (deep_px + 40 if n_deep else 0) + 30
-                               + MAPS_PX + 40))
+        # titles, labels and spacing take about 60 px a row
+        g.setMinimumHeight(int(first_px + 60 + (deep_px + 60 if n_deep else 0) + 40
+                               + MAPS_PX + 60))
         bottom = g.addLayout(row=3, col=0)
         for row, stretch in ((0, 0), (1, 2), (3, 3)):
             g.ci.layout.setRowStretchFactor(row, stretch)
