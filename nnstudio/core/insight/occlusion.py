@@ -42,7 +42,8 @@ class OcclusionMap:
 
 
 def occlusion_map(network: Any, image: np.ndarray, target: int, *, patch: int = 6,
-                  stride: int = 2, fill: float = 0.0, batch_size: int = 256) -> OcclusionMap:
+                  stride: int = 2, fill: float = 0.0, batch_size: int = 256,
+                  input_shape: tuple[int, ...] | None = None) -> OcclusionMap:
     """Slide a ``patch``×``patch`` square of value ``fill`` over ``image`` and measure the drop.
 
     Parameters
@@ -57,8 +58,12 @@ def occlusion_map(network: Any, image: np.ndarray, target: int, *, patch: int = 
         The square's side and its step (clipped to the image).
     fill : float
         What a covered pixel reads (0: blank paper for white-on-black digits).
+    input_shape : tuple of int, optional
+        The shape the network reads one image in, e.g. ``(784,)`` for a dense network on
+        28×28 pictures; by default the image's own.
     """
     img = np.asarray(image, dtype=np.float32)
+    shape = tuple(input_shape) if input_shape is not None else img.shape
     lead = img.shape[:-2]
     H, W = img.shape[-2:]
     patch = int(max(1, min(patch, H, W)))
@@ -70,7 +75,7 @@ def occlusion_map(network: Any, image: np.ndarray, target: int, *, patch: int = 
     if lefts[-1] != W - patch:
         lefts.append(W - patch)
     windows = [(t, l) for t in tops for l in lefts]
-    base = float(np.asarray(network.predict(img[None]))[0].reshape(-1)[target])
+    base = float(np.asarray(network.predict(img.reshape(1, *shape)))[0].reshape(-1)[target])
     drop = np.zeros((H, W))
     count = np.zeros((H, W))
     for start in range(0, len(windows), batch_size):
@@ -79,7 +84,8 @@ def occlusion_map(network: Any, image: np.ndarray, target: int, *, patch: int = 
         for i, (t, l) in enumerate(chunk):
             covered[(i, *(slice(None),) * len(lead), slice(t, t + patch), slice(l, l + patch))] \
                 = fill
-        probs = np.asarray(network.predict(covered)).reshape(len(chunk), -1)[:, target]
+        probs = np.asarray(network.predict(covered.reshape(len(chunk), *shape)))
+        probs = probs.reshape(len(chunk), -1)[:, target]
         for (t, l), p in zip(chunk, probs, strict=True):
             drop[t:t + patch, l:l + patch] += base - float(p)
             count[t:t + patch, l:l + patch] += 1

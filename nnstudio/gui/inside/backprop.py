@@ -35,6 +35,7 @@ from nnstudio.core.insight.backprop import BackpropReport, ParamGradient, backpr
 from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig
 from nnstudio.gui.inside.base import InsightView, network_fits_dataset
+from nnstudio.gui.inside.freshness import Stamp
 from nnstudio.gui.inside.style import INK
 from nnstudio.gui.worker import Worker, work
 
@@ -64,6 +65,7 @@ class BackpropView(InsightView):
     """The gradients of one batch, per layer, next to finite differences, and the update."""
 
     title = "Backprop"
+    draws_later = True   # not while training runs: it explains one batch at a time
     hint = ("Backpropagation runs the batch forward, measures the loss, then carries the "
             "error back from the output layer through every layer, so each weight gets its "
             "gradient: how much the loss rises when that weight grows a little. Below, per "
@@ -180,9 +182,11 @@ class BackpropView(InsightView):
         options = {"optimizer": config.optimizer, "lr": float(config.lr),
                    "weight_decay": float(config.weight_decay), "samples": (first, end)}
         steps = None if state is None else int(state.t)  # the run's memory, if live
+        stamp = self.weights_stamp
         if net.n_params <= BACKGROUND:
             self.report = backprop_report(net, x, ds.y[first:end], state=state, **options)
             self._fill(self.report, steps)
+            self.picture_drawn(stamp)
             return
         # the worker gets its own copies: the session's network and data may change meanwhile
         mine = Network(net.design, seed=net.seed)
@@ -190,16 +194,18 @@ class BackpropView(InsightView):
         ticket = self._ticket
         self._worker = work(backprop_report, mine, x.copy(), ds.y[first:end].copy(),
                             state=copy.deepcopy(state), name="backprop", **options)
-        self._worker.result.connect(lambda r, t=ticket: self._on_report(t, r, steps))
+        self._worker.result.connect(lambda r, t=ticket: self._on_report(t, r, steps, stamp))
         self._worker.error.connect(lambda exc, t=ticket: self._on_failed(t, exc))
         self.summary.setText("Computing the gradients of this batch…")
 
-    def _on_report(self, ticket: int, report: BackpropReport, steps: int | None) -> None:
+    def _on_report(self, ticket: int, report: BackpropReport, steps: int | None,
+                   stamp: Stamp) -> None:
         if ticket != self._ticket:
             return  # a newer batch was asked for meanwhile
         self._worker = None
         self.report = report
         self._fill(report, steps)
+        self.picture_drawn(stamp)
 
     def _on_failed(self, ticket: int, exc: BaseException) -> None:
         if ticket != self._ticket:

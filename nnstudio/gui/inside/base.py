@@ -1,7 +1,13 @@
-"""What every "see inside" view shares: a title, a hint, throttled updates, timings.
+"""What every "see inside" view shares: a title, a hint, throttled updates, timings, and a
+note when its picture is behind training.
 
 A view draws only while it is visible and at most ``min_interval_ms`` apart; a change that
-arrives while it is hidden just marks it stale, and it redraws when it is shown again. Long
+arrives while it is hidden just marks it stale, and it redraws when it is shown again. Each
+view knows which weights its picture was drawn from (:mod:`nnstudio.gui.inside.freshness`):
+a view that draws at once is current after every redraw; one that computes in the
+background (``draws_later``) says which weights its result is of. When newer weights have
+waited too long, a grey note in the view's title row says so ("updated at epoch 12 ·
+training is at epoch 14"); a view that keeps pace shows nothing extra. Long
 computations run as a :class:`ChunkedJob`: a generator advanced from the event loop in pieces
 of a few milliseconds, each sized by a :class:`PieceSizer` from the measured cost of the work
 (samples, grid points), so the window never freezes whatever the size of the network. While
@@ -22,11 +28,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
-from nnstudio.gui.inside.style import INK, hint_label, message_label
+from nnstudio.gui.inside.freshness import Freshness, Stamp
+from nnstudio.gui.inside.style import GREY, INK, hint_label, message_label
 from nnstudio.gui.session import Session
 
 #: Share of the GUI thread's time a background job takes at most while training runs.
 TRAINING_DUTY = 0.5
+#: How often a visible view checks whether its picture fell behind (milliseconds).
+NOTE_MS = 500
 
 
 class PieceSizer:
@@ -227,6 +236,11 @@ class InsightView(QWidget):
     ``show_message(text)`` replaces the body by a message (nothing to show); ``refresh``
     calls ``show_body()`` when it can draw.
 
+    A view whose picture comes from background work sets ``draws_later`` and calls
+    :meth:`picture_drawn` with the :attr:`weights_stamp` taken when that work started; for
+    the others each redraw counts as a picture of the weights of that moment. A view whose
+    picture does not depend on the network's weights sets ``shows_weights`` to False.
+
     Parameters
     ----------
     session : Session
@@ -236,6 +250,10 @@ class InsightView(QWidget):
 
     title = ""
     hint = ""
+    #: the picture comes from background work, which calls :meth:`picture_drawn` itself
+    draws_later = False
+    #: the picture depends on the network's weights (so it can fall behind training)
+    shows_weights = True
 
     def __init__(self, session: Session, parent: QWidget | None = None,
                  min_interval_ms: int = 100) -> None:
@@ -248,6 +266,11 @@ class InsightView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
+        #: which weights the picture is of, against those there are
+        self.freshness = Freshness()
+        self._note_timer = QTimer(self)
+        self._note_timer.setInterval(NOTE_MS)
+        self._note_timer.timeout.connect(self._show_note)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(10, 8, 10, 8)
@@ -261,6 +284,13 @@ class InsightView(QWidget):
         title.setStyleSheet(f"color: {INK};")
         head.addWidget(title)
         head.addStretch(1)
+        self.picture_note = QLabel("")
+        self.picture_note.setObjectName("pictureNote")
+        self.picture_note.setStyleSheet(f"color: {GREY}; font-size: 9pt;")
+        self.picture_note.setToolTip("This picture was drawn from weights that training has "
+                                     "since changed; it catches up as soon as it can.")
+        self.picture_note.hide()
+        head.addWidget(self.picture_note)
         self.header = head
         outer.addLayout(head)
         self.hint_label = hint_label(self.hint)
@@ -274,6 +304,10 @@ class InsightView(QWidget):
         self._stack.addWidget(body_widget)
         self._stack.addWidget(self._message)
 
+        # the weights are counted before any view reacts to them
+        session.snapshotApplied.connect(self.freshness.snapshot)
+        session.modelChanged.connect(self._weights_replaced)
+        session.designReplaced.connect(self._weights_replaced)
         session.snapshotApplied.connect(self._on_snapshot)
         session.modelChanged.connect(self._on_model_changed)
         session.designReplaced.connect(self._on_design_replaced)
@@ -314,9 +348,39 @@ class InsightView(QWidget):
             return
         t0 = time.perf_counter()
         self._stale = False
+        stamp = self.freshness.weights
         self.refresh()
+        if not self.draws_later or self.message:   # a message is never out of date
+            self.picture_drawn(stamp)
         self._last_refresh = time.perf_counter()
         self.timings_ms.append((self._last_refresh - t0) * 1000)
+
+    # ------------------------------------------------------------------ freshness
+    @property
+    def weights_stamp(self) -> Stamp:
+        """The session's weights as of now: take it when starting work on them."""
+        return self.freshness.weights
+
+    def picture_drawn(self, stamp: Stamp) -> None:
+        """The picture now on screen was drawn from the weights of ``stamp``."""
+        self.freshness.drawn_from(stamp)
+        self._show_note()
+
+    @property
+    def behind_note(self) -> str:
+        """What the view says about its picture being behind training ('' when it is not)."""
+        return self.picture_note.text() if self.picture_note.isVisible() else ""
+
+    def _show_note(self) -> None:
+        text = self.freshness.words(self.session.training_state) if self.shows_weights else ""
+        if text != self.picture_note.text():
+            self.picture_note.setText(text)
+        if self.picture_note.isHidden() == bool(text):
+            self.picture_note.setVisible(bool(text))
+
+    def _weights_replaced(self) -> None:
+        """A reset, a load, an edit or a run's final weights (not a snapshot)."""
+        self.freshness.replaced(from_run=self.session.is_training)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -324,11 +388,13 @@ class InsightView(QWidget):
             job.resume()
         if self._stale:
             self.schedule()
+        self._note_timer.start()
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().hideEvent(event)
         for job in self.findChildren(ChunkedJob):
             job.pause()
+        self._note_timer.stop()
 
     def _pace_jobs(self, _state: str = "") -> None:
         """Background jobs take a share of the GUI thread while training runs, all else not."""

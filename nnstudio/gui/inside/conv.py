@@ -41,6 +41,10 @@ MAP_LAYERS = ("Conv2D", "MaxPool2D", "Activation", "Add", "Concatenate")
 FILTER_PX = 48
 #: filters per row of the first layer's (large) mosaic
 FIRST_COLS = 4
+#: pixels per weight of a deeper layer's filters (fewer where its mosaic would be wider
+#: than DEEP_WIDTH, never fewer than 3)
+DEEP_PX = 8
+DEEP_WIDTH = 560
 #: the least height of a layer's feature maps, so a pixel of them can be told and clicked
 MAPS_PX = 170
 
@@ -227,7 +231,8 @@ class ConvolutionView(InsightView):
         top = g.addLayout(row=0, col=0)
         top.layout.setHorizontalSpacing(28)  # the filters and their change stay apart
         self._change_item = self._change_title = None
-        col, first_px = 0, 0.0
+        col, first_px, deep_px = 0, 0.0, 0.0
+        n_deep = len(convs) - 1
         for i, node_id in enumerate(convs):
             p = design.nodes[node_id].params
             w = weights[f"{node_id}/W"]
@@ -254,6 +259,7 @@ class ConvolutionView(InsightView):
                 change.addItem(self._change_item)
                 top.layout.setColumnStretchFactor(col, 0)
             else:
+                deep_px = max(deep_px, self._deep_size(vb, pic, n_deep))
                 top.layout.setColumnStretchFactor(col, max(1, pic.shape[1]))
             col += 1
             if i == 0 and len(convs) > 1:  # deeper layers on a line of their own
@@ -261,9 +267,9 @@ class ConvolutionView(InsightView):
                 col = 0
         g.addLabel("<b>The drawing, layer by layer</b> (each map on its own scale)",
                    row=2, col=0, size="9pt", color="#333333")
-        # titles and labels take about 40 px a row; deeper filters at least 110 px
-        g.setMinimumHeight(int(first_px + 40 + (150 if len(convs) > 1 else 0) + 30
-                               + MAPS_PX + 40))
+        # titles, labels and spacing take about 60 px a row
+        g.setMinimumHeight(int(first_px + 60 + (deep_px + 60 if n_deep else 0) + 40
+                               + MAPS_PX + 60))
         bottom = g.addLayout(row=3, col=0)
         for row, stretch in ((0, 0), (1, 2), (3, 3)):
             g.ci.layout.setRowStretchFactor(row, stretch)
@@ -293,6 +299,15 @@ class ConvolutionView(InsightView):
         vb.setDefaultPadding(0.0)
         vb.setMinimumSize(pic.shape[1] * unit, pic.shape[0] * unit)
         vb.setMaximumHeight(pic.shape[0] * unit * 1.25)  # the rest of the height: the maps
+        return pic.shape[0] * unit
+
+    @staticmethod
+    def _deep_size(vb: pg.ViewBox, pic: np.ndarray, n_deep: int) -> float:
+        """A deeper layer's filters at DEEP_PX pixels a weight, or as many as let the
+        ``n_deep`` deeper layers share DEEP_WIDTH (at least 3); returns the least height."""
+        unit = max(3.0, min(DEEP_PX, DEEP_WIDTH / max(1, n_deep) / pic.shape[1]))
+        vb.setDefaultPadding(0.0)
+        vb.setMinimumSize(pic.shape[1] * unit, pic.shape[0] * unit)
         return pic.shape[0] * unit
 
     def _draw_change(self, node_id: str, weights: dict) -> None:

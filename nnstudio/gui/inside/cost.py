@@ -6,12 +6,17 @@ as a landscape with contour bands, and draws on top the path the two weights too
 training. Beside it, the cost against the first weight alone, with the tangent at the
 current value: its slope is the gradient, and gradient descent steps against it.
 
+What is shown (the two weights, the samples, the path) is chosen in
+:mod:`nnstudio.gui.inside.cost_choice`; this module computes and draws it.
+
 The landscape is computed on a private copy of the network by a :class:`ChunkedJob` in
 pieces of a few milliseconds (a few samples of one grid point each, sized from the measured
 cost of one sample), only when the choice changes, when the ball leaves the drawn area, or
-every few seconds while training; the ball and its path move on every snapshot. The slower
-the network, the fewer samples the cost is averaged over (the view says so), so the whole
-landscape takes about the same time for any network.
+every few seconds while training (every REFRESH_S for a network small enough for the curve
+to follow every redraw, three times as long for others, so that it never slows the training
+down; its note says when the landscape is behind); the ball and its path move on every
+snapshot. The slower the network, the fewer samples the cost is averaged over (the view says
+so), so the whole landscape takes about the same time for any network.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from nnstudio.core.insight.cost import (
     Pick,
@@ -30,10 +35,7 @@ from nnstudio.core.insight.cost import (
     cost_slope,
     grid_points,
     iter_cost_pieces,
-    parse_pick,
-    scalar_params,
     span_around,
-    weights_that_matter,
 )
 from nnstudio.gui.inside.base import (
     ChunkedJob,
@@ -41,16 +43,13 @@ from nnstudio.gui.inside.base import (
     PieceSizer,
     clone_network,
     clone_steps,
-    held_out_indices,
-    network_fits_dataset,
 )
+from nnstudio.gui.inside.cost_choice import CostChoice, live_weights
 from nnstudio.gui.inside.cost_parts import (
     CostLine,
     Landscape,
     WeightPath,
-    default_second,
     landscape_rgba,
-    pick_label,
     step_sentence,
     upsample,
 )
@@ -66,14 +65,9 @@ from nnstudio.gui.inside.style import (
     set_picture,
     style_plot,
 )
-from nnstudio.gui.inside.weight_chooser import WeightChooser
 from nnstudio.gui.session import Session
 
-SAMPLES = 256          # samples the cost is averaged over at most
-MIN_SAMPLES = 8        # ... and at least (slow networks)
-PER_PARAM = 16         # scalar weights listed per parameter when there are no gradients
-PER_UNIT = 64          # units listed per parameter (their weight that matters most)
-GRAD_SAMPLES = 64      # samples the gradients that rank the weights are taken on
+MIN_SAMPLES = 8        # samples the cost is averaged over at least (slow networks)
 SURFACE_BUDGET_S = 0.8  # aim for a landscape computed in about this much work time
 EVAL_S = 0.010         # aim for one cost evaluation in about this long (sample size)
 SYNC_S = 0.004         # the curve and tangent follow every redraw when 44 evaluations fit
@@ -81,15 +75,11 @@ PIECE_MS = 6.0         # aim for pieces of background work of about this long
 REFRESH_S = 2.5        # while training, recompute the landscape at most this often
 
 
-def _live_weights(network: Any) -> dict[str, np.ndarray]:
-    """The network's parameters by name, without copying (read them at once)."""
-    return {} if network is None else {p.name: p.value for p in network.parameters()}
-
-
 class CostSurfaceView(InsightView):
     """The cost over two chosen weights with the path of training on it."""
 
     title = "Cost surface"
+    draws_later = True   # the landscape is computed in the background
     hint = ("The cost measures how wrong the network is on the data (lower is better). "
             "Pick two weights: the map shows the cost for every combination of their values, "
             "all other weights kept as they are now: dark is high, light is low. The line is "
@@ -102,31 +92,14 @@ class CostSurfaceView(InsightView):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent, min_interval_ms=150)
         self.setObjectName("costView")
-        pick_row = QHBoxLayout()
-        self.pick_x = WeightChooser()
-        self.pick_x.setObjectName("costPickX")
-        self.pick_y = WeightChooser()
-        self.pick_y.setObjectName("costPickY")
-        for combo in (self.pick_x, self.pick_y):
-            combo.setMinimumContentsLength(22)
-            combo.currentIndexChanged.connect(self._on_pick)
-            combo.typed.connect(lambda text, c=combo: self._on_typed(c, text))
-        pick_row.addWidget(QLabel("Across:"))
-        pick_row.addWidget(self.pick_x)
-        pick_row.addSpacing(12)
-        pick_row.addWidget(QLabel("Up:"))
-        pick_row.addWidget(self.pick_y)
-        pick_row.addSpacing(12)
-        pick_row.addWidget(QLabel("Cost on:"))
-        self.data_choice = QComboBox()
-        self.data_choice.setObjectName("costData")
-        self.data_choice.addItems(["training samples", "held-out samples"])
-        self.data_choice.setToolTip("Which samples the cost is measured on: those training "
-                                    "learns from, or those it keeps aside to check on")
-        self.data_choice.currentIndexChanged.connect(self._on_data_chosen)
-        pick_row.addWidget(self.data_choice)
-        pick_row.addStretch(1)
-        self.body.addLayout(pick_row)
+        #: what is shown: the weights across and up, the samples, the path
+        self.choice = CostChoice(session)
+        self.choice.picked.connect(self._on_pick)
+        self.choice.samplesChosen.connect(self._on_data_chosen)
+        self.choice.said.connect(lambda text: self.status.setText(text))
+        self.pick_x, self.pick_y = self.choice.pick_x, self.choice.pick_y
+        self.data_choice = self.choice.data_choice
+        self.body.addWidget(self.choice)
 
         plots = QHBoxLayout()
         self.body.addLayout(plots, 1)
@@ -176,10 +149,6 @@ class CostSurfaceView(InsightView):
         self.job.finished.connect(self._on_surface_done)
         self._job_cache: dict = {}
         self._now_cache: dict = {}
-        self._picks: list[tuple[Pick, str]] = []
-        self._pick_key: tuple | None = None
-        self.trace = WeightPath()             # the chosen weights at every snapshot
-        self._sample: tuple[np.ndarray, np.ndarray] | None = None
         #: the landscape drawn (None: none yet or out of date)
         self.landscape: Landscape | None = None
         self._surface_time = 0.0
@@ -188,76 +157,34 @@ class CostSurfaceView(InsightView):
         self._n_used = 0                      # samples the landscape is averaged over
         self._weights_at_surface: np.ndarray | None = None
         self._pending: Landscape | None = None  # the landscape being computed
+        self._pending_stamp = self.weights_stamp  # ... from these weights
+        self._cost_key: tuple | None = None   # the network's shapes the costs were learned on
         #: the cost along the first weight with its slope (None until computed)
         self.line: CostLine | None = None
         self._axis_names: tuple[str, str] | None = None
 
+    # ------------------------------------------------------------------ what is shown
     @property
     def picks(self) -> list[Pick]:
         """The weights offered in the two lists, in their order."""
-        return [p for p, _ in self._picks]
+        return self.choice.picks
 
-    # ------------------------------------------------------------------ choices
-    def _offer(self, net: Any, weights: dict[str, np.ndarray]) -> list[tuple[Pick, str]]:
-        """The weights to list: for every unit, the one with the largest gradient on a few
-        samples (weights from inputs that never vary have none), else the first ones."""
-        data = self._data() if self.session.dataset is not None else None
-        if data is None or not net.trainable():
-            return scalar_params(weights, PER_PARAM)
-        clone = clone_network(net, self._now_cache)
-        n = min(GRAD_SAMPLES, len(data[0]))
-        clone.train_step(data[0][:n], data[1][:n])
-        grads = {p.name: p.grad for p in clone.parameters()}
-        return weights_that_matter(weights, grads, PER_UNIT)
+    @property
+    def trace(self) -> WeightPath:
+        """The listed weights' values at every snapshot."""
+        return self.choice.path
 
-    def _fill_picks(self) -> None:
-        net = self.session.network
-        weights = _live_weights(net)
-        key = tuple((name, w.shape) for name, w in weights.items())
-        if key == self._pick_key:
-            return
-        self._pick_key = key
-        picks = self._offer(net, weights) if weights else []
-        net, ds = self.session.network, self.session.dataset
-        self._picks = [(p, pick_label(p, text, net, ds)) for p, text in picks]
-        for combo in (self.pick_x, self.pick_y):
-            combo.blockSignals(True)
-            combo.clear()
-            for _, text in self._picks:
-                combo.addItem(text)
-            combo.blockSignals(False)
-        if len(self._picks) >= 2:
-            self.pick_x.setCurrentIndex(0)
-            self.pick_y.setCurrentIndex(default_second([p for p, _ in self._picks]))
-        self._reset_trace()
+    @property
+    def held_out(self) -> bool:
+        """The cost is measured on the held-out samples (else on training samples)."""
+        return self.choice.held_out
 
-    def _on_typed(self, combo: WeightChooser, text: str) -> None:
-        """A weight named in full that the list does not hold: add it, or say why not."""
-        shapes = {name: w.shape for name, w in _live_weights(self.session.network).items()}
-        pick = parse_pick(text, shapes)
-        if pick is None:
-            combo.restore()
-            self.status.setText(f"No weight is called “{text}”. Type a name as the list "
-                                f"writes them, e.g. “{self._picks[0][1]}”." if self._picks
-                                else "")
-            return
-        known = [p for p, _ in self._picks]
-        if pick not in known:
-            self._picks.append((pick, text))
-            for c in (self.pick_x, self.pick_y):
-                c.blockSignals(True)
-                c.addItem(text)
-                c.blockSignals(False)
-            keep = (self.pick_x.currentIndex(), self.pick_y.currentIndex())
-            self._reset_trace()      # a new column: its path starts now
-            self.pick_x.setCurrentIndex(keep[0])
-        combo.setCurrentIndex([p for p, _ in self._picks].index(pick))
+    @property
+    def _sample(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.choice.taken
 
     def _current_picks(self) -> list[Pick] | None:
-        i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
-        if i < 0 or j < 0 or i >= len(self._picks) or j >= len(self._picks):
-            return None
-        return [self._picks[i][0], self._picks[j][0]]
+        return self.choice.current()
 
     def _on_pick(self) -> None:
         self.landscape = None
@@ -265,28 +192,9 @@ class CostSurfaceView(InsightView):
         self.job.cancel()
         self.schedule()
 
-    # ------------------------------------------------------------------ path
-    def _reset_trace(self) -> None:
-        self.trace = WeightPath(len(self._picks))
-        net = self.session.network
-        if net is not None and self._picks:
-            self._append(_live_weights(net))
-
-    def _values(self, weights: dict[str, np.ndarray]) -> np.ndarray | None:
-        try:
-            return np.array([weights[name].reshape(-1)[i] for (name, i), _ in self._picks],
-                            np.float32)
-        except (KeyError, IndexError):
-            return None
-
-    def _append(self, weights: dict[str, np.ndarray]) -> None:
-        row = self._values(weights)
-        if row is not None and len(row) == self.trace.width:
-            self.trace.append(row)
-
     def record(self, snapshot: Any) -> None:
-        if snapshot.weights and self._picks:
-            self._append(snapshot.weights)
+        if snapshot.weights and self.choice.picks:
+            self.choice.note(snapshot.weights)
 
     def model_changed(self) -> None:
         self.job.cancel()
@@ -294,61 +202,37 @@ class CostSurfaceView(InsightView):
         self.line = None
         self.image.clear()
         self._draw_line()
-        self._sample = None
-        self._sizer = PieceSizer(PIECE_MS)
-        self._per_sample = None
+        self.choice.forget_samples()
+        net = self.session.network
+        key = None if net is None else (tuple(net.input_shape), tuple(
+            (p.name, p.value.shape) for p in net.parameters()))
+        if key != self._cost_key:    # another network: what one sample costs is unknown
+            self._cost_key = key
+            self._sizer = PieceSizer(PIECE_MS)
+            self._per_sample = None
         self._job_cache.clear()
         self._now_cache.clear()
         if self.session.history is None:
-            self._pick_key = None     # fresh weights: a new path
-        self._fill_picks()
+            self.choice.list_again()  # fresh weights: a new path
+        self.choice.fill()
         net = self.session.network
-        if net is not None and self._picks and self.session.history is not None:
-            self._append(_live_weights(net))
+        if net is not None and self.choice.picks and self.session.history is not None:
+            self.choice.note(live_weights(net))
 
     def dataset_changed(self) -> None:
         self.job.cancel()
         self.landscape = None
-        self._sample = None
+        self.choice.forget_samples()
         self._sizer = PieceSizer(PIECE_MS)
         self._per_sample = None
-        self._pick_key = None
+        self.choice.list_again()
 
     # ------------------------------------------------------------------ drawing
-    def _on_data_chosen(self, _index: int) -> None:
+    def _on_data_chosen(self) -> None:
         self.dataset_changed()
         self.line = None
         self._draw_line()
         self.schedule()
-
-    @property
-    def held_out(self) -> bool:
-        """The cost is measured on the held-out samples (else on training samples)."""
-        return self.data_choice.currentIndex() == 1
-
-    def _data(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Up to SAMPLES training (or held-out) samples, shaped for the network (no work
-        yet)."""
-        if self._sample is None:
-            net, ds = self.session.network, self.session.dataset
-            if not network_fits_dataset(net, ds):
-                return None
-            held = held_out_indices(ds.n, self.session)
-            if self.held_out:
-                keep = held
-            else:
-                keep = np.setdiff1d(np.arange(ds.n), held) if len(held) < ds.n else held
-            rng = np.random.default_rng(0)
-            if len(keep) > SAMPLES:
-                keep = np.sort(rng.choice(keep, SAMPLES, replace=False))
-            ds = ds.subset(keep)
-            try:
-                x = ds.x.reshape(len(ds.x), *net.input_shape)
-            except ValueError as err:
-                self.show_message(f"The cost cannot be computed on “{ds.name}”: {err}")
-                return None
-            self._sample = (x, ds.y)
-        return self._sample
 
     def _sync(self, n: int) -> bool:
         """True when the curve and tangent (44 evaluations on ``n`` samples) are cheap
@@ -376,24 +260,24 @@ class CostSurfaceView(InsightView):
             self.show_message("There is no network to look at yet: the design has a problem "
                               "(the Design page says which).")
             return
-        self._fill_picks()
-        if len(self._picks) < 2:
+        self.choice.fill()
+        if len(self.choice.picks) < 2:
             self.show_message("This network has fewer than two weights to choose from.")
             return
         if self.session.dataset is None:
             self.show_message("Choose a dataset: the cost is measured on data.")
             return
-        data = self._data()
+        data = self.choice.samples()
         if data is None:
-            if not self.message:
-                self.show_message("The chosen dataset does not fit this network, so its cost "
-                                  "cannot be computed (see the Training panel).")
+            self.show_message(self.choice.problem or "The chosen dataset does not fit this "
+                              "network, so its cost cannot be computed (see the Training "
+                              "panel).")
             return
         self.show_body()
         picks = self._current_picks()
         if picks is None:
             return
-        px, py = self.pick_x.currentText(), self.pick_y.currentText()
+        px, py = self.choice.names
         if self._axis_names != (px, py):
             self._axis_names = (px, py)
             self.map.setLabel("bottom", px)
@@ -404,11 +288,18 @@ class CostSurfaceView(InsightView):
         self.start.setData([path[0, 0]], [path[0, 1]])
         self.ball.setData([path[-1, 0]], [path[-1, 1]])
         if picks[0] == picks[1]:
-            self.status.setText("Pick two different weights to see the landscape.")
+            self.job.cancel()
+            self.landscape = self.line = None
             self.image.clear()
+            self._draw_line()
+            self.status.setText("Pick two different weights to see the landscape.")
+            self.picture_drawn(self.weights_stamp)
             return
+        if self._needs_surface(path):
+            self._start_surface(net, data, picks, path)
         if self._sync(len(data[0])):
-            # small networks: the curve and the tangent follow every snapshot
+            # small networks: the curve and the tangent follow every snapshot, across the
+            # landscape being drawn (which holds the ball)
             clone = clone_network(net, self._now_cache)
             lo, hi = self._x_range(path)
             xs = np.linspace(lo, hi, 41)
@@ -416,8 +307,6 @@ class CostSurfaceView(InsightView):
             self.line = CostLine(xs, cost_curve(clone, data[0], data[1], picks[0], xs),
                                  float(path[-1, 0]), cost, slope)
         self._draw_line()
-        if self._needs_surface(path):
-            self._start_surface(net, data, picks, path)
 
     def _x_range(self, path: np.ndarray) -> tuple[float, float]:
         land = self._pending if self.job.running else self.landscape
@@ -427,10 +316,7 @@ class CostSurfaceView(InsightView):
 
     def weight_path(self) -> np.ndarray:
         """The path of the two chosen weights, float64 (T, 2): across, up."""
-        i, j = self.pick_x.currentIndex(), self.pick_y.currentIndex()
-        if len(self.trace) == 0:
-            self._append(_live_weights(self.session.network))
-        return self.trace.columns(i, j)
+        return self.choice.chosen_path()
 
     def _needs_surface(self, path: np.ndarray) -> bool:
         land = self._pending if self.job.running else self.landscape
@@ -451,6 +337,7 @@ class CostSurfaceView(InsightView):
         land = Landscape(picks, span_around(path[-1, 0], path[:, 0], min_half=0.5),
                          span_around(path[-1, 1], path[:, 1], min_half=0.5))
         self._pending = land
+        self._pending_stamp = self.weights_stamp
         self._weights_at_surface = self.trace.last.copy()
         self.status.setText("Computing the landscape…")
         self.job.start(self._surface_work(net, data, land, float(path[-1, 0]),
@@ -485,9 +372,9 @@ class CostSurfaceView(InsightView):
         points = grid_points(w1, w2)
         step = 1e-3 * max(1.0, abs(w))
         xs = np.linspace(*land.xr, 21)
-        if not self._sync(n):  # slow networks: the curve and the tangent come first
-            line = np.concatenate([[w - step, w, w + step], xs])
-            points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1), points])
+        # the curve and the tangent first, across this landscape: with it they hold the ball
+        line = np.concatenate([[w - step, w, w + step], xs])
+        points = np.concatenate([np.stack([line, np.full(len(line), wy)], 1), points])
         n_line = len(points) - side * side
         costs = np.full(n_line, np.nan)
         sizer = self._sizer
@@ -509,6 +396,7 @@ class CostSurfaceView(InsightView):
         self._surface_time = time.perf_counter()
         self._draw_surface()
         self._draw_line()
+        self.picture_drawn(self._pending_stamp)
 
     def _draw_surface(self) -> None:
         land = self.landscape
@@ -530,6 +418,7 @@ class CostSurfaceView(InsightView):
         if line is None:
             for item in (self.curve, self.tangent, self.ball_1d):
                 item.setData([], [])
+            self.status.setText("Computing the landscape…" if self.job.running else "")
             return
         xs, ys, w, cost, slope = line.xs, line.ys, line.w, line.cost, line.slope
         lo, hi = float(xs[0]), float(xs[-1])
@@ -553,11 +442,12 @@ class CostSurfaceView(InsightView):
         else:
             how = "a larger weight costs less, so gradient descent makes it larger."
         which = "held-out" if self.held_out else "training"
-        n_on = self._n_used or (len(self._sample[0]) if self._sample else 0)
+        taken = self.choice.taken
+        n_on = self._n_used or (len(taken[0]) if taken else 0)
         text = (f"Cost now <b>{fmt(cost)}</b> on {n_on:,} {which} samples. "
                 f"Gradient (slope) along {name}: "
                 f"<b>{fmt(slope)}</b>: {how} {self.step_text(slope, w)}")
-        n, total = self._n_used, len(self._sample[0]) if self._sample else 0
+        n, total = self._n_used, len(taken[0]) if taken else 0
         if n and n < total:
             text += (f"<br><i>To stay quick with this network, the cost here is averaged "
                      f"over only {n} of {total} samples, so the landscape is approximate."

@@ -2,7 +2,7 @@
 
 The network is run on the test samples (those training keeps aside) by a
 :class:`ChunkedJob` on a private copy of the network, in pieces of a few milliseconds (as many
-samples as fit, learnt from the measured cost of one), at most every few seconds while
+samples as fit, learnt from the measured cost of one), at most every 2 s while
 training. The results are drawn in pieces too: the matrix and the bars, then the gallery a
 few pictures at a time (pictures are made once per sample and kept).
 """
@@ -51,7 +51,7 @@ from nnstudio.gui.session import Session
 
 MAX_TEST = 2000       # test samples evaluated at most
 MAX_TEST_TRAINING = 300  # ... while training runs (the rest follows when it stops)
-TRAINING_INTERVAL_S = 8.0  # while training, re-check at most this often
+TRAINING_INTERVAL_S = 2.0  # while training, re-check at most this often
 PIECE_MS = 6.0        # aim for pieces of work of about this long
 MAX_GALLERY = 60      # pictures in the gallery
 GALLERY_PIECE = 12    # gallery pictures added per piece of work
@@ -88,6 +88,7 @@ class EvaluationView(InsightView):
     """Confusion matrix, per-class accuracy and a gallery of mistakes."""
 
     title = "Mistakes"
+    draws_later = True
     hint = ("The network answers every test image it never trained on. In the table, each "
             "row is the true class and each column the network's answer: the diagonal counts "
             "the right answers, everything else is a mistake (click a square to see those "
@@ -256,12 +257,14 @@ class EvaluationView(InsightView):
                 yield
 
         self._outs = outs
+        self._work_stamp = self.weights_stamp
         self.job.start(work())
 
     def _on_done(self) -> None:
         ds = self.session.dataset
         if ds is None or not self._outs:
             return
+        self.picture_drawn(self._work_stamp)
         out = np.concatenate(self._outs).reshape(len(self._test_idx), -1)
         y = ds.y[self._test_idx]
         if ds.task == "regression":

@@ -5,8 +5,8 @@ squeezed to two dimensions by principal component analysis
 (:mod:`nnstudio.core.insight.projection`) and coloured by its true class. The person's drawing
 is a ring on the same map; clicking a dot shows that sample. The map is computed on a worker
 thread from copies of the weights and the samples, at most every :data:`EVERY_S` seconds
-while training runs, so it never holds training back, and the view says from which epoch its
-picture is.
+while training runs, so it never holds training back; when the map is behind training, the
+view's note says from which epoch it is (:class:`~nnstudio.gui.inside.base.InsightView`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from nnstudio.gui.inside.base import (
     network_fits_dataset,
     worker_network,
 )
+from nnstudio.gui.inside.freshness import Stamp
 from nnstudio.gui.inside.style import CLASS_COLOURS, GREY, INK, style_plot
 from nnstudio.gui.pictures import thumbnail
 from nnstudio.gui.session import Session
@@ -63,12 +64,12 @@ class MapResult:
     classes: np.ndarray          # (N,) int
     indices: np.ndarray          # (N,) dataset indices of the dots
     drawing: np.ndarray | None   # (2,) or None
-    epoch: float | None          # where training was when the weights were copied
+    stamp: Stamp                 # the weights the map was computed from
 
 
 def _compute(cache: dict, design: Any, weights: dict[str, np.ndarray], layer: str,
              x: np.ndarray, classes: np.ndarray, indices: np.ndarray,
-             drawing: np.ndarray | None, epoch: float | None) -> MapResult:
+             drawing: np.ndarray | None, stamp: Stamp) -> MapResult:
     """The map, on a worker (``cache``: see :func:`worker_network`)."""
     net = worker_network(cache, design, weights)
     proj, _ = layer_projection(net, layer, x)
@@ -76,13 +77,14 @@ def _compute(cache: dict, design: Any, weights: dict[str, np.ndarray], layer: st
     if drawing is not None:
         acts = net.activations(drawing.reshape(1, *net.input_shape))[layer]
         where = proj.project(np.asarray(acts, dtype=np.float64).reshape(-1))
-    return MapResult(layer, proj, classes, indices, where, epoch)
+    return MapResult(layer, proj, classes, indices, where, stamp)
 
 
 class LayerMapView(InsightView):
     """The hidden-layer map (``layerMapView``)."""
 
     title = "Layer map"
+    draws_later = True
     hint = ("Each dot is a held-out sample, placed by the pattern of activations it causes in "
             "the chosen layer (the two directions in which those patterns differ most). "
             "Samples the layer treats alike sit together. When every colour gathers in a "
@@ -145,7 +147,6 @@ class LayerMapView(InsightView):
         self._again = False             # something changed while a map was being computed
         self._copies: dict = {}         # the worker's copy of the network, kept between maps
         self._last_start = 0.0
-        self._epoch: float | None = None
         self._layers_key: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ state
@@ -155,9 +156,6 @@ class LayerMapView(InsightView):
         return self._worker is not None
 
     def _on_snapshot(self, snapshot: Any) -> None:
-        xs = getattr(snapshot, "batch_x", None)
-        if xs is not None and len(xs):
-            self._epoch = float(xs[-1])
         self.schedule()
 
     def _on_input_changed(self) -> None:
@@ -165,9 +163,6 @@ class LayerMapView(InsightView):
 
     def _on_layer_chosen(self, _index: int) -> None:
         self.refresh_now()
-
-    def model_changed(self) -> None:
-        self._epoch = None
 
     # ------------------------------------------------------------------ computing
     def refresh(self) -> None:
@@ -222,7 +217,7 @@ class LayerMapView(InsightView):
         self._last_start = time.monotonic()
         self._worker = work(_compute, self._copies, net.design.copy(), net.get_weights(),
                             self.layer_combo.currentText(), x, classes, idx,
-                            None if drawing is None else drawing.copy(), self._epoch,
+                            None if drawing is None else drawing.copy(), self.weights_stamp,
                             name="layer-map")
         # bound methods: a view closed meanwhile is simply not called
         self._worker.result.connect(self._on_result)
@@ -236,6 +231,7 @@ class LayerMapView(InsightView):
         if net is not None and result.layer in hidden_layers(net):
             self.result = result
             self._draw(result)
+            self.picture_drawn(result.stamp)
         if self._again or self.result is not result:
             self._again = False
             self.schedule()
@@ -272,10 +268,8 @@ class LayerMapView(InsightView):
         else:
             self.ring.setData([], [])
         share = r.projection.explained.sum() * 100
-        when = ("with the network's weights as they are" if r.epoch is None
-                else f"as trained up to epoch {r.epoch:.1f}")
-        self.status.setText(f"{len(pts):,} held-out samples of layer {r.layer}, {when}; the "
-                            f"two directions hold {share:.0f}% of the spread.")
+        self.status.setText(f"{len(pts):,} held-out samples of layer {r.layer}; the two "
+                            f"directions hold {share:.0f}% of the spread.")
 
     def _on_dot_clicked(self, item: pg.ScatterPlotItem, points: list, _ev: Any = None) -> None:
         if not points or self.result is None:

@@ -38,6 +38,7 @@ class RollView(InsightView):
     """A ball rolling down a cost curve with two valleys, at the chosen learning rate."""
 
     title = "Rolling ball"
+    shows_weights = False   # a curve of its own, not the network's
     hint = ("Gradient descent in one weight. The curve is a cost with two valleys: the lowest "
             "point (the global minimum) on the left, a higher valley (a local minimum) on the "
             "right, a hill between them. Each step moves the ball by −(learning rate × slope). "

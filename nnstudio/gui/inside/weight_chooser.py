@@ -38,6 +38,7 @@ class WeightChooser(QComboBox):
         self.setToolTip("Pick a weight, or type to search: any part of a name, or a whole "
                         "name such as “fc1 weight [300, 5]” for a weight not listed")
         self.lineEdit().editingFinished.connect(self._on_edited)
+        self.currentIndexChanged.connect(lambda _i: self.show_start())
 
     def _on_edited(self) -> None:
         text = self.currentText().strip()
@@ -56,3 +57,8 @@ class WeightChooser(QComboBox):
     def restore(self) -> None:
         """Show the chosen item's name again (after a text that named nothing)."""
         self.lineEdit().setText(self.itemText(self.currentIndex()))
+        self.show_start()
+
+    def show_start(self) -> None:
+        """A name longer than the box shows from its start (the layer), not its end."""
+        self.lineEdit().setCursorPosition(0)

@@ -1,9 +1,13 @@
 """Weights and gradients over time: histograms, update/weight ratios, neurons that stopped.
 
-Recording is cheap and happens on every weight snapshot (at most 5 times a second) even
-while the view is hidden, so the whole run is there when the person looks. The plots are
-built a few per event-loop turn, and the neuron check runs the samples through a private
-copy of the network in pieces of a few milliseconds.
+Recording is cheap and happens on every weight snapshot even while the view is hidden, so
+the whole run is there when the person looks. A moment is recorded at most every
+:data:`RECORD_S` (the update ÷ weight ratios of the snapshots in between are averaged into
+it), and each record keeps a bounded number of moments (thinned out evenly when full), so
+drawing costs the same after a minute or after a day of training, however many snapshots a
+fast network sends. The plots are built a few per
+event-loop turn, and the neuron check runs the samples through a private copy of the network
+in pieces of a few milliseconds.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.core.insight.health import HealthAccumulator, NeuronHealth, checked_layers
+from nnstudio.core.insight.history import RowHistory
 from nnstudio.core.insight.weights import HistogramHistory, layer_update_ratios
 from nnstudio.gui.inside.base import (
     ChunkedJob,
@@ -49,12 +54,13 @@ from nnstudio.gui.inside.style import (
 from nnstudio.gui.session import Session
 
 MAX_LAYERS = 6
-RECORD_S = 0.2        # shortest time between two recorded histograms
+RECORD_S = 0.2        # shortest time between two recorded moments (histograms, ratios)
 HEALTH_S = 2.0        # shortest time between two neuron checks
 HEALTH_TRAINING_S = 8.0  # ... while training runs
 HEALTH_SAMPLES = 128
 PIECE_MS = 6.0        # aim for pieces of the neuron check of about this long
 BUILD_S = 0.005       # build plots for at most about this long per redraw
+MAX_RATIOS = 300      # moments of each layer's update ÷ weight curve kept (thinned when full)
 
 
 class WeightsView(InsightView):
@@ -110,12 +116,15 @@ class WeightsView(InsightView):
         row.addLayout(right, 2)
 
         self._hist: dict[str, HistogramHistory] = {}
-        self._ratios: dict[str, tuple[list[int], list[float]]] = {}
+        self._ratios: dict[str, RowHistory] = {}
+        self._ratio_sums: dict[str, list[float]] = {}   # node -> [sum, count] since recorded
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._hist_items: dict[str, pg.ImageItem] = {}
         self._hist_axes: list[pg.AxisItem] = []
         self._hist_key: tuple | None = None
-        self._last_record = 0.0
+        self._last_record = -float("inf")
+        #: seconds as float, for the recording cadence (``time.perf_counter``)
+        self.clock = time.perf_counter
         self._step = 0
         self._health_time = 0.0
         self._health_stale = True
@@ -135,10 +144,16 @@ class WeightsView(InsightView):
         """Layers whose update ÷ weight curve is drawn."""
         return list(self._curves)
 
+    def ratio_curve(self, node: str) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn update ÷ weight curve of layer ``node``: (batch, ratio) float64 (T,)."""
+        x, y = self._curves[node].getOriginalDataset()
+        return np.asarray(x, float), np.asarray(y, float)
+
     # ------------------------------------------------------------------ recording
     def _seed_from_network(self) -> None:
         self._hist.clear()
         self._ratios.clear()
+        self._ratio_sums.clear()
         self._step = 0
         net = self.session.network
         if net is not None:   # read in place: histograms take a sample of each layer
@@ -159,14 +174,20 @@ class WeightsView(InsightView):
         if len(snapshot.batch_index):
             self._step = int(snapshot.batch_index[-1]) + 1
         for node, ratio in layer_update_ratios(snapshot.update_ratios).items():
-            steps, values = self._ratios.setdefault(node, ([], []))
+            if node not in self._ratios:
+                self._ratios[node] = RowHistory(1, MAX_RATIOS, np.float64)
             if ratio > 0 and np.isfinite(ratio):
-                steps.append(self._step)
-                values.append(ratio)
-        now = time.perf_counter()
+                sums = self._ratio_sums.setdefault(node, [0.0, 0])
+                sums[0] += ratio
+                sums[1] += 1
+        now = self.clock()
         if snapshot.weights and now - self._last_record >= RECORD_S:
             self._last_record = now
             self._add_histograms(snapshot.weights, self._step)
+            for node, sums in self._ratio_sums.items():
+                if sums[1]:
+                    self._ratios[node].append(np.array([sums[0] / sums[1]]), self._step)
+            self._ratio_sums.clear()
         self._health_stale = True
 
     def model_changed(self) -> None:
@@ -248,13 +269,13 @@ class WeightsView(InsightView):
             self._timer.start(0)
 
     def _draw_ratios(self) -> None:
-        for i, (node, (steps, values)) in enumerate(self._ratios.items()):
+        for i, (node, history) in enumerate(self._ratios.items()):
             curve = self._curves.get(node)
             if curve is None:
                 colour = CLASS_COLOURS[(i + 1) % len(CLASS_COLOURS)]
                 curve = self.ratio_plot.plot(pen=pg.mkPen(colour, width=2), name=node)
                 self._curves[node] = curve
-            curve.setData(np.asarray(steps, float), np.asarray(values, float))
+            curve.setData(history.steps.astype(float), history.rows[:, 0].copy())
         for node in list(self._curves):
             if node not in self._ratios:
                 self.ratio_plot.removeItem(self._curves.pop(node))

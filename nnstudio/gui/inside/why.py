@@ -6,11 +6,14 @@ over the drawing: covering a patch and watching the class's probability fall
 (:mod:`nnstudio.core.insight.occlusion`), and the gradient of that probability with respect
 to every pixel (:meth:`nnstudio.core.network.Network.input_gradient`), where a little more
 ink would make the class likelier or less likely. The maps are computed on a worker thread
-from copies, so the window never waits for them.
+from copies, so the window never waits for them; while training runs, at most every
+:data:`EVERY_S` seconds (a new drawing or class is shown at once), so that the worker does not
+take the training's processor time.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +42,8 @@ __all__ = ["WhyResult", "WhyView"]
 
 #: the covering square's side and step, as fractions of the image's side (6 and 2 on 28)
 PATCH, STRIDE = 6 / 28, 2 / 28
+#: while training runs, the shortest time between the starts of two pictures
+EVERY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,9 @@ def _explain(cache: dict, design: Any, weights: dict[str, np.ndarray], image: np
     x = image.reshape(net.input_shape).astype(np.float32)
     probs = np.asarray(net.predict(x[None]))[0].reshape(-1)
     cls = int(np.argmax(probs)) if target is None else int(target)
-    occ = occlusion_map(net, x, cls, patch=max(2, round(PATCH * side)),
-                        stride=max(1, round(STRIDE * side)))
+    # the picture is covered as a picture, whatever shape the network reads it in
+    occ = occlusion_map(net, x.reshape(side, side), cls, patch=max(2, round(PATCH * side)),
+                        stride=max(1, round(STRIDE * side)), input_shape=net.input_shape)
     saliency = net.input_gradient(x[None], cls)[0].reshape(side, side).astype(np.float64)
     return WhyResult(image.reshape(side, side).copy(), probs, occ, saliency)
 
@@ -68,6 +74,7 @@ class WhyView(InsightView):
     """Why it gave its answer (``whyView``)."""
 
     title = "Why"
+    draws_later = True
     hint = ("Which parts of the drawing made the network answer as it did. A small square "
             "covers the drawing, place after place, and the network is asked again each "
             "time: where covering the ink makes the chosen class much less likely, that ink "
@@ -123,15 +130,18 @@ class WhyView(InsightView):
         self._classes: tuple[str, ...] = ()
         self._where = ""
         self._copies: dict = {}         # the worker's copy of the network, kept between jobs
+        self._last_start = -float("inf")
 
     @property
     def computing(self) -> bool:
         return self._worker is not None
 
     def _on_input_changed(self) -> None:
+        self._last_start = -float("inf")   # a new drawing: its picture at once
         self.schedule()
 
     def _on_class_chosen(self, _index: int) -> None:
+        self._last_start = -float("inf")
         self.refresh_now()
 
     def _image(self, net: Any) -> tuple[np.ndarray | None, str]:
@@ -164,7 +174,13 @@ class WhyView(InsightView):
         if self._worker is not None:
             self._again = True
             return
+        wait = self._last_start + EVERY_S - time.monotonic()
+        if self.training and wait > 0:
+            self._timer.start(int(wait * 1000) + 1)   # the next snapshot's picture, then
+            return
+        self._last_start = time.monotonic()
         self._where = where
+        self._work_stamp = self.weights_stamp
         chosen = self.class_combo.currentIndex() - 1        # item 0: "its answer"
         self._worker = work(_explain, self._copies, net.design.copy(), net.get_weights(),
                             np.array(image, dtype=np.float32), None if chosen < 0 else chosen,
@@ -194,6 +210,7 @@ class WhyView(InsightView):
         self._worker = None
         self.result = result
         self._draw(result)
+        self.picture_drawn(self._work_stamp)
         if self._again:
             self._again = False
             self.schedule()
