@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gui.test_lessons import open_lesson, open_view, settle
-from tests.gui.test_lessons import window as window  # noqa: PLC0414 - the shared fixture
+from tests.gui.test_lessons import open_lesson, open_view, own_data, own_design, settle
 
 pytest.importorskip("pytestqt")
+
+#: the person's window of the lesson tests
+pytestmark = pytest.mark.window(design=own_design(), data=own_data(), show=True,
+                                size=(1400, 900))
 
 
 def test_lesson_8_draws_the_deeper_filters_readably_too(qtbot, window) -> None:

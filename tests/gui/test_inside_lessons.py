@@ -8,10 +8,13 @@ from PySide6.QtCore import Qt
 
 from nnstudio.core.insight.cost import cost_curve
 from nnstudio.core.network import Network
-from tests.gui.test_lessons import click_toolbar, open_lesson, settle
-from tests.gui.test_lessons import window as window  # noqa: PLC0414 - the shared fixture
+from tests.gui.test_lessons import click_toolbar, open_lesson, own_data, own_design, settle
 
 pytest.importorskip("pytestqt")
+
+#: the person's window of the lesson tests
+pytestmark = pytest.mark.window(design=own_design(), data=own_data(), show=True,
+                                size=(1400, 900))
 
 
 def curve_of_the_network_now(view, session) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
