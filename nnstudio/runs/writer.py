@@ -115,6 +115,8 @@ class RunWriter:
     offset_samples, offset_elapsed
         Where a fork starts on its parent's axes: samples seen and training seconds at the
         parent's checkpoint.
+    advice : str
+        What the warning after a failed write tells the person to do.
 
     Attributes
     ----------
@@ -127,8 +129,11 @@ class RunWriter:
     def __init__(self, runs_folder: str | os.PathLike, start: RunStart, *,
                  budget: int = CHECKPOINT_BUDGET,
                  warn: Callable[[str], None] = _default_warn,
-                 offset_samples: int = 0, offset_elapsed: float = 0.0) -> None:
+                 offset_samples: int = 0, offset_elapsed: float = 0.0,
+                 advice: str = "free some disk space or choose another folder with --runs"
+                 ) -> None:
         self.start, self.budget, self._warn = start, int(budget), warn
+        self._advice = advice
         self.offset_samples, self.offset_elapsed = int(offset_samples), float(offset_elapsed)
         self.active = True
         self.path: Path | None = None
@@ -224,7 +229,7 @@ class RunWriter:
         reason = err.strerror or str(err)
         self._warn(f"nnstudio: the run record could not be written ({reason}); training "
                    f"goes on without recording. What was recorded so far is kept{where}; "
-                   "free some disk space or choose another folder with --runs.")
+                   f"{self._advice}.")
 
     def _guard(self, action: Callable[[], object]) -> None:
         if not self.active:
@@ -298,6 +303,28 @@ class RunWriter:
                 self._write_summary()
 
         self._guard(write)
+
+    def suspend(self, outcome: str, message: str = "") -> None:
+        """The trainer stopped, but the run may go on (the window's Play after Stop): the
+        record says ``outcome`` and is on disk in full, and :meth:`resume` continues it."""
+        if outcome not in L.OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}'")
+        self.outcome, self.message = outcome, message
+
+        def write() -> None:
+            self._sync = True
+            self._flush(sync=True)
+            self._write_summary()
+
+        self._guard(write)
+
+    def resume(self) -> None:
+        """Go on recording after :meth:`suspend`: a new trainer counts its samples and
+        seconds from 0 again, so they continue from where the record stopped."""
+        self.offset_samples, self.offset_elapsed = self._samples, self._elapsed
+        self._last_flush = 0.0
+        self.outcome, self.message = "running", ""
+        self._guard(self._write_summary)
 
     def finish(self, outcome: str, message: str = "") -> None:
         """Close the record with its outcome (one of ``layout.OUTCOMES``)."""
