@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         )
         self.controller.data.waiting.connect(self._on_waiting)
         self.controller.unresponsive.connect(self._on_unresponsive)
+        self.run_keeper.warned.connect(
+            lambda msg: self.statusBar().showMessage(f"Runs: {msg}", 30000))
         self.controller.responsive.connect(self._on_responsive)
         self._stall_box: QMessageBox | None = None
 

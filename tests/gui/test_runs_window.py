@@ -220,3 +220,172 @@ def test_closing_the_window_while_training_reads_interrupted(tiny_design, tiny_d
     runs = list_runs(tmp_path / "user" / "runs")
     assert [r.state for r in runs] == ["interrupted"]
     assert "closed" in runs[0].message
+
+
+# ---------------------------------------------------------------- a digit network's checkpoints
+@pytest.fixture
+def digits_window(qtbot, tmp_path, monkeypatch):
+    """The window on the mlp template and 1,000 synthetic digits, recording."""
+    from nnstudio.core.templates import get_template
+    from nnstudio.data.dataset import Dataset
+    from nnstudio.data.synthetic import generate
+    from nnstudio.gui import MainWindow
+
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    x, y = generate(1000, seed=5)
+    session = Session(get_template("mlp"))
+    session.reset_weights(seed=1)
+    session.set_dataset(Dataset("synthetic digits", x.astype(np.float32), y.astype(np.int64),
+                                "classification", [str(i) for i in range(10)]))
+    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
+                                               QSettings.Format.IniFormat), data=None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.controller.config.epochs = 2
+    w.controller.config.lr = 0.003
+    yield w
+    w.controller.shutdown(5000)
+
+
+def draw_one(qtbot, page) -> None:
+    """A "1" drawn with the mouse on the Draw page's canvas."""
+    canvas = page.canvas
+    r = canvas.board_rect()
+    points = [QPoint(int(r.x() + (0.53 - 0.06 * t) * r.width()),
+                     int(r.y() + (0.18 + 0.64 * t) * r.height()))
+              for t in np.linspace(0, 1, 25)]
+    qtbot.mousePress(canvas, LEFT, pos=points[0])
+    for p in points[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, LEFT, pos=points[-1])
+
+
+def test_opening_a_checkpoint_puts_its_weights_on_the_draw_page(digits_window, qtbot):
+    w = digits_window
+    train(qtbot, w)
+    page = w.pages["drawPage"]
+    w.tabs.setCurrentWidget(page)
+    page.canvas.throttle_ms = 0
+    draw_one(qtbot, page)
+    qtbot.waitUntil(lambda: page.prediction.bars.values() is not None, timeout=10000)
+    trained = page.prediction.bars.values().copy()
+
+    dock = w.runs_dock
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    qtbot.waitUntil(lambda: dock.checkpoint.count() >= 4, timeout=5000)
+    assert "best" in dock.checkpoint.currentText()
+    combo = dock.checkpoint
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_End)           # the oldest: the initial weights
+    assert combo.currentText() == "initial weights"
+    qtbot.mouseClick(dock.open_button, LEFT)
+    qtbot.waitUntil(lambda: not np.allclose(page.prediction.bars.values(), trained),
+                    timeout=10000)
+    run = open_run(dock.model.runs[0].path)
+    initial = run.weights("initial")
+    now = w.session.network.get_weights()
+    assert all(np.array_equal(now[k], initial[k]) for k in initial)
+    assert "initial" in dock.message.text() or "checkpoint 0" in dock.message.text()
+
+
+def test_a_run_exports_as_a_model_file(digits_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from nnstudio.core.modelfile import load_model
+
+    w = digits_window
+    train(qtbot, w)
+    dock = w.runs_dock
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    out = tmp_path / "best.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    qtbot.mouseClick(dock.export_button, LEFT)
+    qtbot.waitUntil(out.exists, timeout=10000)
+    model = load_model(out)
+    best = open_run(dock.model.runs[0].path).weights("best")
+    got = model.network.get_weights()
+    assert all(np.array_equal(got[k], best[k]) for k in best)
+    assert model.meta["run"]["id"] == dock.model.runs[0].id
+
+
+def test_a_record_that_cannot_be_written_warns_once_and_training_goes_on(
+        tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
+    from nnstudio.gui import MainWindow
+
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "runs").write_text("not a folder")       # the runs folder cannot be made
+    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(user))
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
+    session = Session(tiny_design())
+    session.set_dataset(tiny_data(600))
+    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
+                                               QSettings.Format.IniFormat), data=None)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    warnings: list[str] = []
+    w.run_keeper.warned.connect(warnings.append)
+    w.controller.config.epochs = 3
+    try:
+        train(qtbot, w)
+        assert len(warnings) == 1 and "could not be written" in warnings[0]
+        assert "training is not affected" in warnings[0]
+        assert "could not be written" in w.runs_dock.message.text()
+        assert len(w.session.history.epochs) == 3     # trained all the same
+    finally:
+        w.controller.shutdown(5000)
+
+
+def test_runs_of_two_designs_show_the_design_diff_and_filter_by_design(runs_window, qtbot):
+    from gestures import set_units
+
+    w = runs_window
+    dock = w.runs_dock
+    train(qtbot, w)
+    w.tabs.setCurrentWidget(w.pages["designPage"])
+    set_units(qtbot, w, "fc1", 16)                  # an edit: the next run is a new record
+    w.session.design.name = "wider"
+    train(qtbot, w)
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 2, timeout=10000)
+    tick(qtbot, dock, 0)
+    tick(qtbot, dock, 1)
+    qtbot.waitUntil(lambda: len(dock.overlay.shown) == 2, timeout=5000)
+    text = dock.compare.design.text()
+    assert dock.compare.design.isVisible()
+    assert "changed fc1" in text and "units=8" in text and "units=16" in text
+    keys = [dock.compare.table.verticalHeaderItem(i).text()
+            for i in range(dock.compare.table.rowCount())]
+    assert keys == ["design"]
+    # only the runs of one design
+    combo = dock.design_filter
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_End)
+    assert combo.currentText() in ("tiny", "wider")
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=5000)
+    assert dock.proxy.index(0, 3).data() == combo.currentText()
+
+
+def test_smoothing_follows_the_slider(runs_window, qtbot):
+    w = runs_window
+    dock = w.runs_dock
+    train(qtbot, w)
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    tick(qtbot, dock, 0)
+    qtbot.waitUntil(lambda: len(dock.overlay.shown) == 1, timeout=5000)
+    smoothed = dock.overlay.shown[0].smoothed.copy()
+    slider = dock.compare.smoothing
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Home)        # 0: the values as they are
+    qtbot.waitUntil(lambda: dock.overlay.weight == 0.0, timeout=5000)
+    raw = dock.overlay.shown[0].data.cost
+    assert np.allclose(dock.overlay.shown[0].smoothed, raw)
+    assert not np.allclose(smoothed, raw)
