@@ -344,7 +344,7 @@ def test_a_record_that_cannot_be_written_warns_once_and_training_goes_on(
 
 
 def test_runs_of_two_designs_show_the_design_diff_and_filter_by_design(runs_window, qtbot):
-    from gestures import set_units
+    from tests.gui.gestures import set_units
 
     w = runs_window
     dock = w.runs_dock
