@@ -36,6 +36,9 @@ ENTRY = __name__
 
 #: what the window's warning tells the person to do when a record cannot be written
 ADVICE = "free some disk space; training is not affected"
+#: training seconds between epoch-end checkpoints at least: a toy set's epochs of a few
+#: milliseconds are not each written (bench/bench_runs_window.py); digit epochs all are
+MIN_CHECKPOINT_S = 0.5
 
 
 def record_request(*, key: str, folder: str, data: str, dataset: str, task: str,
@@ -66,6 +69,7 @@ class ChildRecording:
         self.key: str | None = None
         self.writer: RunWriter | None = None
         self._tell: Callable[[str, str, str], None] | None = None
+        self._network: Any = None
         self._ended: tuple[str, str] = ("stopped", "")
 
     def _warn(self, text: str) -> None:
@@ -79,6 +83,7 @@ class ChildRecording:
         """Begin (or go on with) the record of the run ``spec`` describes."""
         req = spec.record or {}
         self._tell = tell
+        self._network = trainer.network
         writer = self.writer
         if writer is not None and req.get("key") == self.key and not writer.active:
             return None                # recording stopped after an error: warned once
@@ -96,7 +101,8 @@ class ChildRecording:
                          image_size=req.get("image_size"), name=req.get("name") or None,
                          parent=req.get("parent"), same_start=req.get("same_start"),
                          origin="window")
-        writer = RunWriter(req.get("folder", "runs"), start, warn=self._warn, advice=ADVICE)
+        writer = RunWriter(req.get("folder", "runs"), start, warn=self._warn, advice=ADVICE,
+                           min_checkpoint_s=MIN_CHECKPOINT_S)
         self.writer, self.key = writer, req.get("key")
         if writer.path is None:        # the folder could not be made: warned already
             return None
@@ -109,12 +115,20 @@ class ChildRecording:
         writer = self.writer
         if writer is None:
             return
+        weights = self._weights() if outcome != "failed" else None
         if outcome in ("stopped", "finished"):
-            writer.suspend(outcome, message)   # (nothing when recording stopped)
+            writer.suspend(outcome, message, weights)   # (nothing when recording stopped)
             self._ended = (outcome, message)
             return
-        writer.finish(outcome, message)
+        writer.finish(outcome, message, weights)
         self.writer, self.key = None, None
+
+    def _weights(self) -> dict | None:
+        """The trained network's weights now (None when they cannot be read)."""
+        try:
+            return {p.name: p.value for p in self._network.parameters()}
+        except Exception:  # noqa: BLE001 - a network left broken by an error
+            return None
 
     def close(self) -> None:
         """Close the open record with how its last run ended (the process ends, or another

@@ -10,6 +10,14 @@ Files are synced to disk (``fsync``) at a checkpoint when the last sync is
 :data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
 seconds, and a run of many short epochs does not wait for the disk at each one.
 
+Checkpoints are taken at every epoch end unless ``min_checkpoint_s`` says otherwise: the
+window sets it so that epochs of a few milliseconds (a toy set) do not each write a file.
+Then an epoch end is checkpointed when that long has passed since the last checkpoint, or
+it is the last planned epoch; a new best epoch in between is kept in memory and written as
+soon as half of that has passed, or when the run stops, so the best is never lost; and
+a run that stops between checkpoints (Stop, a closed window) gets a last one, when the
+weights are given to :meth:`~RunWriter.suspend` or :meth:`~RunWriter.finish`.
+
 Recording never stops training: the first error writing the record (a full disk, a file
 size limit, a folder made read-only) calls ``warn`` once with what happened and what to do,
 and the writer records nothing more.
@@ -117,6 +125,8 @@ class RunWriter:
         parent's checkpoint.
     advice : str
         What the warning after a failed write tells the person to do.
+    min_checkpoint_s : float
+        Training seconds between two epoch-end checkpoints at least (0: every epoch end).
 
     Attributes
     ----------
@@ -130,10 +140,15 @@ class RunWriter:
                  budget: int = CHECKPOINT_BUDGET,
                  warn: Callable[[str], None] = _default_warn,
                  offset_samples: int = 0, offset_elapsed: float = 0.0,
-                 advice: str = "free some disk space or choose another folder with --runs"
-                 ) -> None:
+                 advice: str = "free some disk space or choose another folder with --runs",
+                 min_checkpoint_s: float = 0.0) -> None:
         self.start, self.budget, self._warn = start, int(budget), warn
         self._advice = advice
+        self.min_checkpoint_s = float(min_checkpoint_s)
+        self._ckpt_at = -math.inf         # when the last checkpoint was written (monotonic)
+        self._ckpt_samples = -1           # the samples seen at the latest one
+        self._held: tuple[dict, dict[str, np.ndarray]] | None = None  # a best not on disk
+        self._position = (0, 0)           # epoch and batch of the last batch recorded
         self.offset_samples, self.offset_elapsed = int(offset_samples), float(offset_elapsed)
         self.active = True
         self.path: Path | None = None
@@ -253,6 +268,7 @@ class RunWriter:
             self._early = early_batches(info.n_batches)
         row = self._rows[self._n_rows]
         row[0], row[1] = info.epoch, info.batch
+        self._position = (info.epoch, info.batch)
         row[2] = self._samples = self.offset_samples + info.samples_seen
         row[3] = self._elapsed = self.offset_elapsed + info.elapsed
         row[4] = info.loss
@@ -296,22 +312,39 @@ class RunWriter:
                                               "val_accuracy")
                     if (v := entry[k]) is not None}
             self._events.add_scalars(tags, max(self._samples, 1), time.time())
-            n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
-            self._update_best(entry, n)
+            better = self._better(entry)
+            since = time.monotonic() - self._ckpt_at
+            if since >= self.min_checkpoint_s or info.epoch == getattr(info, "epochs", -1):
+                if self._held is not None and better is None:
+                    self._write_held()
+                self._held = None
+                n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
+                if better is not None:
+                    self._best = {**better, "checkpoint": n}
+            else:
+                if better is not None:   # kept until a checkpoint is due, never lost
+                    self._best = {**better, "checkpoint": None}
+                    self._held = (entry, {k: np.array(v, np.float32)
+                                          for k, v in weights.items()})
+                if self._held is not None and since >= self.min_checkpoint_s / 2:
+                    self._write_held()
             self._unlink.extend(self._thin())
             if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
                 self._write_summary()
 
         self._guard(write)
 
-    def suspend(self, outcome: str, message: str = "") -> None:
+    def suspend(self, outcome: str, message: str = "",
+                weights: Mapping[str, np.ndarray] | None = None) -> None:
         """The trainer stopped, but the run may go on (the window's Play after Stop): the
-        record says ``outcome`` and is on disk in full, and :meth:`resume` continues it."""
+        record says ``outcome`` and is on disk in full, and :meth:`resume` continues it.
+        ``weights``, the network's now, are checkpointed when the last checkpoint is older."""
         if outcome not in L.OUTCOMES:
             raise ValueError(f"unknown outcome '{outcome}'")
         self.outcome, self.message = outcome, message
 
         def write() -> None:
+            self._close_out(weights)
             self._sync = True
             self._flush(sync=True)
             self._write_summary()
@@ -326,8 +359,10 @@ class RunWriter:
         self.outcome, self.message = "running", ""
         self._guard(self._write_summary)
 
-    def finish(self, outcome: str, message: str = "") -> None:
-        """Close the record with its outcome (one of ``layout.OUTCOMES``)."""
+    def finish(self, outcome: str, message: str = "",
+               weights: Mapping[str, np.ndarray] | None = None) -> None:
+        """Close the record with its outcome (one of ``layout.OUTCOMES``); ``weights`` as in
+        :meth:`suspend`."""
         if outcome not in L.OUTCOMES:
             raise ValueError(f"unknown outcome '{outcome}'")
         self.outcome = outcome
@@ -336,6 +371,7 @@ class RunWriter:
             status = {"finished": "success", "stopped": "success"}.get(outcome, "failure")
 
             def close() -> None:
+                self._close_out(weights)
                 assert self._events is not None
                 wall = time.time()
                 self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
@@ -378,7 +414,8 @@ class RunWriter:
             self._events.flush(sync)
 
     def _checkpoint(self, weights: Mapping[str, np.ndarray], kind: str, epoch: int,
-                    batch: int, metrics: dict | None = None) -> int:
+                    batch: int, metrics: dict | None = None,
+                    at: tuple[int, float] | None = None) -> int:
         assert self.path is not None
         n = self._next_ckpt
         self._next_ckpt += 1
@@ -400,8 +437,9 @@ class RunWriter:
             if sync:
                 out.flush()
                 os.fsync(out.fileno())
+        samples, elapsed = at if at is not None else (self._samples, self._elapsed)
         entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
-                 "samples": self._samples, "elapsed": self._elapsed,
+                 "samples": samples, "elapsed": elapsed,
                  "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
                  **{k: (metrics or {}).get(k) for k in ("train_loss", "val_loss",
                                                         "val_accuracy")}}
@@ -411,9 +449,13 @@ class RunWriter:
         if sync:
             os.fsync(fh.fileno())
         self._kept[n] = entry
+        self._ckpt_at = time.monotonic()
+        self._ckpt_samples = max(self._ckpt_samples, samples)
         return n
 
-    def _update_best(self, entry: dict, n: int) -> None:
+    def _better(self, entry: dict) -> dict | None:
+        """The best figure ``entry`` sets (without its checkpoint), or None when it is not
+        better than the best so far."""
         for metric, higher in (("val_accuracy", True), ("val_loss", False),
                                ("train_loss", False)):
             value = entry[metric]
@@ -422,9 +464,27 @@ class RunWriter:
             best = self._best
             if best is None or best["metric"] != metric or \
                     (value > best["value"] if higher else value < best["value"]):
-                self._best = {"metric": metric, "value": value, "epoch": entry["epoch"],
-                              "checkpoint": n}
+                return {"metric": metric, "value": value, "epoch": entry["epoch"]}
+            return None
+        return None
+
+    def _write_held(self) -> None:
+        """Write the best epoch's weights kept in memory as its checkpoint."""
+        held, self._held = self._held, None
+        if held is None:
             return
+        entry, weights = held
+        n = self._checkpoint(weights, "epoch", entry["epoch"], 0, entry,
+                             at=(entry["samples"], entry["elapsed"]))
+        if self._best is not None and self._best["epoch"] == entry["epoch"]:
+            self._best["checkpoint"] = n
+
+    def _close_out(self, weights: Mapping[str, np.ndarray] | None) -> None:
+        """The trainer stopped: the best kept in memory, and the weights now when nothing
+        since the last checkpoint is on disk, become checkpoints."""
+        self._write_held()
+        if weights is not None and self._samples > self._ckpt_samples:
+            self._checkpoint(weights, "last", *self._position)
 
     def _thin(self) -> list[str]:
         """Drop checkpoints over the budget from the index; returns their file names
@@ -432,7 +492,7 @@ class RunWriter:
         if sum(e["bytes"] for e in self._kept.values()) <= self.budget:
             return []
         protected = {0, max(self._kept)}
-        if self._best is not None:
+        if self._best is not None and self._best["checkpoint"] is not None:
             protected.add(self._best["checkpoint"])
         kept = [Kept(n, e["bytes"]) for n, e in self._kept.items()]
         fh = self._files[L.CHECKPOINT_INDEX]

@@ -389,3 +389,49 @@ def test_smoothing_follows_the_slider(runs_window, qtbot):
     raw = dock.overlay.shown[0].data.cost
     assert np.allclose(dock.overlay.shown[0].smoothed, raw)
     assert not np.allclose(smoothed, raw)
+
+
+def set_spin(qtbot, w, name: str, text: str) -> None:
+    w.training_panel.raise_()
+    spin = w.training_panel.findChild(QObject, name)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin.lineEdit(), text)
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+
+
+def test_same_start_reuses_a_runs_initial_weights_seed_and_batches(runs_window, qtbot,
+                                                                   tmp_path):
+    w = runs_window
+    set_spin(qtbot, w, "seedSpin", "7")
+    qtbot.waitUntil(lambda: w.controller.config.seed == 7, timeout=5000)
+    press(qtbot, w, w.actions_.reset)
+    set_lr(qtbot, w, "0.01")
+    train(qtbot, w)
+    set_spin(qtbot, w, "seedSpin", "3")               # another start
+    qtbot.waitUntil(lambda: w.controller.config.seed == 3, timeout=5000)
+    press(qtbot, w, w.actions_.reset)
+
+    dock = w.runs_dock
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    first = dock.model.runs[0]
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    qtbot.waitUntil(dock.same_button.isEnabled, timeout=5000)
+    qtbot.mouseClick(dock.same_button, LEFT)
+    assert w.controller.config.seed == 7
+    assert "seed 7" in dock.message.text()
+    set_lr(qtbot, w, "0.001")                         # the one thing changed
+    train(qtbot, w)
+
+    runs = {r.id: r for r in list_runs(tmp_path / "user" / "runs")}
+    assert len(runs) == 2
+    (second_id,) = set(runs) - {first.id}
+    a, b = open_run(runs[first.id].path), open_run(runs[second_id].path)
+    assert b.info["same_start"] == first.id
+    assert a.config["seed"] == b.config["seed"] == 7
+    assert (a.config["lr"], b.config["lr"]) == (0.01, 0.001)
+    wa, wb = a.weights("initial"), b.weights("initial")
+    assert all(np.array_equal(wa[k], wb[k]) for k in wa)
+    # the same first batch: the cost before the first update is the same
+    assert a.batches()["loss"][0] == b.batches()["loss"][0]
+    assert a.batches()["loss"][5] != b.batches()["loss"][5]   # then the lr tells them apart

@@ -57,16 +57,18 @@ class RunKeeper(QObject):
         self.session, self.controller = session, controller
         self._folder = Path(folder) if folder is not None else None
         self.current: Path | None = None
+        #: the id of the run whose start the next run reuses (set by "Same start")
+        self.same_start: str | None = None
         self._key: str | None = None
         self._design_json = ""
         self._dataset: Any = None
         self._end_weights: dict[str, np.ndarray] | None = None
-        self.same_start: str | None = None
         controller.recorder = self.request
         controller.recorded.connect(self._on_recorded)
         controller.finished.connect(self._on_finished)
         controller.errored.connect(self._on_errored)
         controller.wasReset.connect(self.drop)
+        controller.wasReset.connect(self._forget_same_start)
         session.designReplaced.connect(self.drop)
         session.datasetChanged.connect(self.drop)
 
@@ -79,6 +81,10 @@ class RunKeeper(QObject):
     def drop(self) -> None:
         """The next run starts a new record."""
         self._key, self._end_weights = None, None
+
+    @Slot()
+    def _forget_same_start(self) -> None:
+        self.same_start = None
 
     def forget(self, path: Path) -> None:
         """The record at ``path`` was removed: nothing goes on in it."""

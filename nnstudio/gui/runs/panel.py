@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.core.design import design_to_json
+from nnstudio.gui.runs.actions import open_checkpoint, same_start
 from nnstudio.gui.runs.compare_view import CompareView
 from nnstudio.gui.runs.keeper import RunKeeper
 from nnstudio.gui.runs.overlay import RunOverlay
@@ -105,6 +105,9 @@ class RunsDock(QDockWidget):
                                           "Move the selected runs to the trash")
         self.undo_button = self._button("Undo delete", "undoRunDeleteButton",
                                         "Bring back the run deleted last")
+        self.same_button = self._button("Same start", "sameStartButton",
+                                        "Start the next run as this one started: its "
+                                        "initial weights, seed and batch order")
         self.message = QLabel()
         self.message.setObjectName("runsMessage")
         self.message.setWordWrap(True)
@@ -119,7 +122,7 @@ class RunsDock(QDockWidget):
         pick.addWidget(QLabel("Checkpoint"))
         pick.addWidget(self.checkpoint, 1)
         actions = QHBoxLayout()
-        for b in (self.open_button, self.export_button):
+        for b in (self.open_button, self.export_button, self.same_button):
             actions.addWidget(b, 1)
         edits = QHBoxLayout()
         for b in (self.delete_button, self.undo_button):
@@ -154,6 +157,7 @@ class RunsDock(QDockWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.open_button.clicked.connect(self.open_weights)
         self.export_button.clicked.connect(self.export_weights)
+        self.same_button.clicked.connect(self.start_same)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_delete)
         keeper.changed.connect(self._on_record)
@@ -258,6 +262,7 @@ class RunsDock(QDockWidget):
         has = self.checkpoint.count() > 0
         for w in (self.checkpoint, self.open_button, self.export_button):
             w.setEnabled(has)
+        self.same_button.setEnabled(has and one is not None and 0 in one.checkpoints)
         self.delete_button.setEnabled(bool(chosen))
         self.undo_button.setEnabled(bool(self._deleted))
 
@@ -299,30 +304,25 @@ class RunsDock(QDockWidget):
         choice = self._checkpoint_choice()
         if choice is None:
             return
-        summary, n = choice
-        if self.session.is_training:
-            self.say("Stop training before opening a run's weights.")
+        try:
+            text = open_checkpoint(self.session, *choice, self.confirm_replace)
+        except RunError as err:
+            text = f"The weights could not be opened: {err}"
+        if text:
+            self.say(text)
+
+    @Slot()
+    def start_same(self) -> None:
+        """Set the window up so that the next Play starts as the selected run did."""
+        chosen = self.selected()
+        if len(chosen) != 1:
             return
         try:
-            run = open_run(summary.path)
-            design = run.design()
-            weights = run.weights(n, design)
-            ckpt = run.checkpoint(n)
-            history = run.history(ckpt)
+            text = same_start(self.session, self.keeper, chosen[0], self.confirm_replace)
         except RunError as err:
-            self.say(f"The weights could not be opened: {err}")
-            return
-        classes = [str(c) for c in run.info.get("classes") or []]
-        if design_to_json(design) == design_to_json(self.session.design) and \
-                self.session.network is not None:
-            self.session.set_weights(weights, history=history)
-        else:
-            if self.confirm_replace is not None and not self.confirm_replace():
-                return
-            self.session.set_design(design, weights=weights, history=history,
-                                    meta={"classes": classes} if classes else None)
-        self.say(f"The window now holds '{summary.name}' at checkpoint {n} "
-                 f"(epoch {ckpt.epoch}).")
+            text = f"The run's start could not be reused: {err}"
+        if text:
+            self.say(text)
 
     @Slot()
     def export_weights(self) -> None:
