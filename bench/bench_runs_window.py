@@ -1,6 +1,6 @@
 """The window's runs: what recording costs the training process, and opening the Runs list.
 
-Two measurements, each printed as one ``bench_runs_window`` line:
+Three measurements, each printed as one ``bench_runs_window`` line:
 
 1. **cost**: the window's training process (``TrainingProcess`` with the recording entry
    point, as the window starts it) trains the same run with and without a record request,
@@ -9,12 +9,16 @@ Two measurements, each printed as one ``bench_runs_window`` line:
    the data transfer are not). Two workloads: the ``mlp`` on synthetic digits (long epochs),
    and the tiny two-blob classifier for many epochs of a few milliseconds (a checkpoint at
    every epoch end: the worst case). Target < 3%.
-2. **open**: 500 records in the runs folder; building the Runs dock (it lists the folder)
+2. **share**: the same two workloads trained in this process with the window's recorder
+   (its checkpoint pacing), timing the recording callbacks against the whole training time:
+   much less disturbed by other load on the machine than the A/B above.
+3. **open**: 500 records in the runs folder; building the Runs dock (it lists the folder)
    and showing it, median of 5. Target < 0.5 s.
 
 Run::
 
-    .venv/bin/python bench/bench_runs_window.py                # both
+    .venv/bin/python bench/bench_runs_window.py                # all three
+    .venv/bin/python bench/bench_runs_window.py --only share
     .venv/bin/python bench/bench_runs_window.py --only cost --repeat 5
     .venv/bin/python bench/bench_runs_window.py --only open
 """
@@ -77,7 +81,7 @@ def _elapsed(history: dict) -> float:
     return float(History.from_dict(history).epochs[-1].elapsed)
 
 
-def bench_cost(tmp: Path, repeat: int) -> None:
+def _workloads(tmp: Path) -> list[tuple[str, Design, np.ndarray, np.ndarray, TrainConfig]]:
     from nnstudio.data.sources import load_source
 
     os.environ["NNSTUDIO_DATA_DIR"] = str(tmp / "user")
@@ -85,10 +89,51 @@ def bench_cost(tmp: Path, repeat: int) -> None:
     rng = np.random.default_rng(0)
     yb = rng.integers(0, 2, 600)
     xb = (rng.normal(size=(600, 2)) + np.where(yb[:, None] == 1, 1.5, -1.5)).astype(np.float32)
-    work = [("mlp, synthetic:10000, 2 epochs", get_template("mlp"), ds.x, ds.y,
-             TrainConfig(epochs=2)),
+    return [("mlp, synthetic:10000, 3 epochs", get_template("mlp"), ds.x, ds.y,
+             TrainConfig(epochs=3)),
             ("tiny, 600 blobs, 300 epochs of 9 batches", tiny_design(), xb, yb.astype(np.int64),
              TrainConfig(epochs=300, batch_size=64))]
+
+
+def bench_share(tmp: Path) -> None:
+    from nnstudio.core.training import Trainer
+    from nnstudio.runs.child import ADVICE, BATCH_EVENTS_HZ, MIN_CHECKPOINT_S
+    from nnstudio.runs.recorder import Recorder
+    from nnstudio.runs.start import RunStart
+    from nnstudio.runs.writer import RunWriter
+
+    for label, design, x, y, config in _workloads(tmp):
+        net = Network(design, seed=0)
+        trainer = Trainer(net, x, y, config)
+        start = RunStart(design=design, data="bench", config=asdict(config), origin="window")
+        spent = [0.0]
+
+        def timed(cb, spent=spent):
+            def call(info):
+                t = time.perf_counter()
+                cb(info)
+                spent[0] += time.perf_counter() - t
+            return call
+
+        t0 = time.perf_counter()
+        writer = RunWriter(tmp / "share", start, advice=ADVICE,
+                           min_checkpoint_s=MIN_CHECKPOINT_S, batch_events_hz=BATCH_EVENTS_HZ)
+        rec = Recorder(writer, net)
+        t1 = time.perf_counter()
+        trainer.run(on_batch=timed(rec.on_batch()), on_epoch=timed(rec.on_epoch()))
+        t2 = time.perf_counter()
+        writer.finish("finished", weights={p.name: p.value for p in net.parameters()})
+        t3 = time.perf_counter()
+        print(f"bench_runs_window share ({label}, load {os.getloadavg()[0]:.1f}): "
+              f"{1e3 * spent[0]:.0f} ms of {t2 - t1:.2f} s training spent in the recording "
+              f"callbacks ({100 * spent[0] / (t2 - t1):.2f}% of training speed, target < 3%); "
+              f"{len(writer._kept)} checkpoints kept; the record's start took "
+              f"{1e3 * (t1 - t0):.0f} ms before training, its end {1e3 * (t3 - t2):.0f} ms "
+              "after")
+
+
+def bench_cost(tmp: Path, repeat: int) -> None:
+    work = _workloads(tmp)
     proc = TrainingProcess(entry=ENTRY)
     try:
         for label, design, x, y, config in work:
@@ -155,12 +200,14 @@ def bench_open(tmp: Path, count: int = 500) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=("cost", "open"))
+    ap.add_argument("--only", choices=("cost", "share", "open"))
     ap.add_argument("--repeat", type=int, default=3, help="interleaved pairs")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-runs-window-") as tmp:
         if args.only in (None, "open"):
             bench_open(Path(tmp))
+        if args.only in (None, "share"):
+            bench_share(Path(tmp))
         if args.only in (None, "cost"):
             bench_cost(Path(tmp), args.repeat)
 

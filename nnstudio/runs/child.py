@@ -39,6 +39,9 @@ ADVICE = "free some disk space; training is not affected"
 #: training seconds between epoch-end checkpoints at least: a toy set's epochs of a few
 #: milliseconds are not each written (bench/bench_runs_window.py); digit epochs all are
 MIN_CHECKPOINT_S = 0.5
+#: per-batch TensorBoard scalars per training second at most (TensorBoard shows about 1,000
+#: points a curve anyway; the record's own batch curve keeps every batch)
+BATCH_EVENTS_HZ = 50.0
 
 
 def record_request(*, key: str, folder: str, data: str, dataset: str, task: str,
@@ -102,7 +105,7 @@ class ChildRecording:
                          parent=req.get("parent"), same_start=req.get("same_start"),
                          origin="window")
         writer = RunWriter(req.get("folder", "runs"), start, warn=self._warn, advice=ADVICE,
-                           min_checkpoint_s=MIN_CHECKPOINT_S)
+                           min_checkpoint_s=MIN_CHECKPOINT_S, batch_events_hz=BATCH_EVENTS_HZ)
         self.writer, self.key = writer, req.get("key")
         if writer.path is None:        # the folder could not be made: warned already
             return None

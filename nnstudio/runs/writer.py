@@ -10,7 +10,8 @@ Files are synced to disk (``fsync``) at a checkpoint when the last sync is
 :data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
 seconds, and a run of many short epochs does not wait for the disk at each one.
 
-Checkpoints are taken at every epoch end unless ``min_checkpoint_s`` says otherwise: the
+Checkpoints are taken at every epoch end (and at 1/8, 1/4 and 1/2 of the first) unless
+``min_checkpoint_s`` says otherwise: the
 window sets it so that epochs of a few milliseconds (a toy set) do not each write a file.
 Then an epoch end is checkpointed when that long has passed since the last checkpoint, or
 it is the last planned epoch; a new best epoch in between is kept in memory and written as
@@ -127,6 +128,10 @@ class RunWriter:
         What the warning after a failed write tells the person to do.
     min_checkpoint_s : float
         Training seconds between two epoch-end checkpoints at least (0: every epoch end).
+    batch_events_hz : float or None
+        Per-batch (and per-epoch) TensorBoard scalars per training second at most (None:
+        every batch and epoch; the last planned epoch always); ``batches.f64`` and
+        ``epochs.jsonl`` keep every one whatever this is.
 
     Attributes
     ----------
@@ -141,10 +146,15 @@ class RunWriter:
                  warn: Callable[[str], None] = _default_warn,
                  offset_samples: int = 0, offset_elapsed: float = 0.0,
                  advice: str = "free some disk space or choose another folder with --runs",
-                 min_checkpoint_s: float = 0.0) -> None:
+                 min_checkpoint_s: float = 0.0,
+                 batch_events_hz: float | None = None) -> None:
         self.start, self.budget, self._warn = start, int(budget), warn
         self._advice = advice
         self.min_checkpoint_s = float(min_checkpoint_s)
+        self._event_gap = 0.0 if not batch_events_hz else 1.0 / float(batch_events_hz)
+        self._event_at = -math.inf        # training seconds of the last batch event
+        self._flushed_at = -math.inf      # when the files were last flushed (monotonic)
+        self._epoch_event_at = -math.inf  # training seconds of the last epoch event
         self._ckpt_at = -math.inf         # when the last checkpoint was written (monotonic)
         self._ckpt_samples = -1           # the samples seen at the latest one
         self._held: tuple[dict, dict[str, np.ndarray]] | None = None  # a best not on disk
@@ -171,7 +181,7 @@ class RunWriter:
         self._created = _now()
         self._events_name = ""
         self._stopped_note = ""
-        self._synced = -math.inf
+        self._synced = time.monotonic()   # the first sync comes SYNC_EVERY_S in (or at the end)
         self._summary_at = -math.inf
         self._unlink: list[str] = []
         self._sync = True
@@ -283,8 +293,15 @@ class RunWriter:
             self._guard(self._flush)
 
     def early_due(self) -> bool:
-        """Whether the batch just recorded asks for an early checkpoint (first epoch)."""
-        return self.active and self._pending_early is not None
+        """Whether the batch just recorded asks for an early checkpoint (first epoch); with
+        ``min_checkpoint_s``, not sooner than half of that after the last checkpoint (an
+        epoch of milliseconds has no "early" worth a file)."""
+        if not self.active or self._pending_early is None:
+            return False
+        if time.monotonic() - self._ckpt_at < self.min_checkpoint_s / 2:
+            self._pending_early = None
+            return False
+        return True
 
     def early(self, weights: Mapping[str, np.ndarray]) -> None:
         """Take the early checkpoint :meth:`early_due` asked for."""
@@ -305,13 +322,16 @@ class RunWriter:
         self._epochs.append(entry)
 
         def write() -> None:
-            self._flush()          # the batches' events first: steps never go back
+            self._drain()          # the batches' events first: steps never go back
             self._files[L.EPOCH_FILE].write(_json_line(entry))
             assert self._events is not None
-            tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
-                                              "val_accuracy")
-                    if (v := entry[k]) is not None}
-            self._events.add_scalars(tags, max(self._samples, 1), time.time())
+            last = info.epoch == getattr(info, "epochs", -1)
+            if last or entry["elapsed"] - self._epoch_event_at >= self._event_gap:
+                self._epoch_event_at = entry["elapsed"]
+                tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
+                                                  "val_accuracy")
+                        if (v := entry[k]) is not None}
+                self._events.add_scalars(tags, max(self._samples, 1), time.time())
             better = self._better(entry)
             since = time.monotonic() - self._ckpt_at
             if since >= self.min_checkpoint_s or info.epoch == getattr(info, "epochs", -1):
@@ -329,6 +349,8 @@ class RunWriter:
                 if self._held is not None and since >= self.min_checkpoint_s / 2:
                     self._write_held()
             self._unlink.extend(self._thin())
+            if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+                self._flush()      # (a checkpoint flushed already)
             if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
                 self._write_summary()
 
@@ -394,17 +416,8 @@ class RunWriter:
 
     # ------------------------------------------------------------------ internals
     def _flush(self, sync: bool = False) -> None:
-        rows, n = self._rows, self._n_rows
-        self._n_rows = 0
-        if n:
-            self._files[L.BATCH_FILE].write(rows[:n].tobytes())
-            assert self._events is not None
-            wall = time.time()
-            for r in rows[:n].tolist():
-                tags = {"batch/loss": r[4], "batch/lr": r[6]}
-                if r[5] == r[5]:
-                    tags["batch/accuracy"] = r[5]
-                self._events.add_scalars(tags, int(r[2]), wall)
+        """Write every row and event held, flush every file (``fsync`` when ``sync``)."""
+        self._drain()
         for name, fh in self._files.items():
             if name != self._events_name:
                 fh.flush()
@@ -412,6 +425,27 @@ class RunWriter:
                     os.fsync(fh.fileno())
         if self._events is not None:
             self._events.flush(sync)
+        self._flushed_at = time.monotonic()
+
+    def _drain(self) -> None:
+        """Hand the batch rows held to the batch file and the event writer (buffered: on
+        disk at the next :meth:`_flush`), so an epoch's events come after its batches'."""
+        rows, n = self._rows, self._n_rows
+        self._n_rows = 0
+        if n:
+            self._files[L.BATCH_FILE].write(rows[:n].tobytes())
+            assert self._events is not None
+            wall = time.time()
+            gap = self._event_gap
+            for r in rows[:n].tolist():
+                if gap:
+                    if r[3] - self._event_at < gap:
+                        continue
+                    self._event_at = r[3]
+                tags = {"batch/loss": r[4], "batch/lr": r[6]}
+                if r[5] == r[5]:
+                    tags["batch/accuracy"] = r[5]
+                self._events.add_scalars(tags, int(r[2]), wall)
 
     def _checkpoint(self, weights: Mapping[str, np.ndarray], kind: str, epoch: int,
                     batch: int, metrics: dict | None = None,

@@ -190,6 +190,11 @@ def test_a_killed_training_process_leaves_an_interrupted_run(runs_window, qtbot,
     press(qtbot, w, w.actions_.play)
     qtbot.waitUntil(lambda: plots.n_epoch_points >= 2 and w.run_keeper.current is not None,
                     timeout=30000)
+
+    def epoch_checkpoints() -> int:
+        return sum(c.kind == "epoch" for c in open_run(w.run_keeper.current).checkpoints())
+
+    qtbot.waitUntil(lambda: epoch_checkpoints() >= 1, timeout=30000)
     os.kill(w.controller.process.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: w.session.training_state == "error", timeout=10000)
     dock = w.runs_dock
@@ -276,7 +281,7 @@ def test_opening_a_checkpoint_puts_its_weights_on_the_draw_page(digits_window, q
     dock.raise_()
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
     qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
-    qtbot.waitUntil(lambda: dock.checkpoint.count() >= 4, timeout=5000)
+    qtbot.waitUntil(lambda: dock.checkpoint.count() >= 2, timeout=5000)
     assert "best" in dock.checkpoint.currentText()
     combo = dock.checkpoint
     combo.setFocus()
