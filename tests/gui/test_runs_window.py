@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
+from nnstudio.gui.runs.table import DESIGN, NAME, SHOW, WHEN
 from nnstudio.gui.session import Session
 from nnstudio.runs.listing import list_runs
 from nnstudio.runs.reader import open_run
@@ -71,7 +72,7 @@ def cell(dock, row: int, col: int) -> QPoint:
 def tick(qtbot, dock, row: int) -> None:
     """Tick a run's Show box with the mouse (on the box the style draws)."""
     view = dock.table
-    index = dock.proxy.index(row, 0)
+    index = dock.proxy.index(row, SHOW)
     option = QStyleOptionViewItem()
     view.initViewItemOption(option)
     option.rect = view.visualRect(index)
@@ -82,7 +83,7 @@ def tick(qtbot, dock, row: int) -> None:
 
 
 def rows(dock) -> list[str]:
-    return [dock.proxy.index(r, 1).data() for r in range(dock.proxy.rowCount())]
+    return [dock.proxy.index(r, NAME).data() for r in range(dock.proxy.rowCount())]
 
 
 def two_runs(qtbot, w) -> None:
@@ -108,7 +109,7 @@ def test_two_trained_runs_are_listed_renamed_and_compared(runs_window, qtbot, tm
     assert rows(dock) == ["tiny lr 0.001", "tiny lr 0.01"]   # newest first
 
     # rename the newest: select its name, F2, type over it
-    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 1))
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, NAME))
     qtbot.keyClick(dock.table, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
     editor = QApplication.focusWidget()
@@ -148,13 +149,21 @@ def test_two_trained_runs_are_listed_renamed_and_compared(runs_window, qtbot, tm
     x_max = max(float(s.data.batch_x.max()) for s in dock.overlay.shown)
     assert x_max == 3 * 540                      # 3 epochs of the 540 training samples
 
+    # untick one: its curves and its legend entry go
+    w.resize(1400, 900)
+    tick(qtbot, dock, 0)
+    qtbot.waitUntil(lambda: len(dock.overlay.shown) == 1, timeout=5000)
+    names = [label.text for _sample, label in legend.items]
+    assert "slow" not in names and "tiny lr 0.01" in names
+    assert not dock.compare.table.isVisible()    # one run: nothing to compare
+
 
 def test_delete_and_undo_bring_a_run_back(runs_window, qtbot, tmp_path):
     w = runs_window
     dock = w.runs_dock
     two_runs(qtbot, w)
     folder = tmp_path / "user" / "runs"
-    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 1, 2))
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 1, WHEN))
     gone = dock.selected()[0]
     qtbot.mouseClick(dock.delete_button, LEFT)
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=5000)
@@ -280,7 +289,7 @@ def test_opening_a_checkpoint_puts_its_weights_on_the_draw_page(digits_window, q
     dock = w.runs_dock
     dock.raise_()
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
-    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, WHEN))
     qtbot.waitUntil(lambda: dock.checkpoint.count() >= 2, timeout=5000)
     assert "best" in dock.checkpoint.currentText()
     combo = dock.checkpoint
@@ -307,7 +316,7 @@ def test_a_run_exports_as_a_model_file(digits_window, qtbot, tmp_path, monkeypat
     dock = w.runs_dock
     dock.raise_()
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
-    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, WHEN))
     out = tmp_path / "best.npz"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     qtbot.mouseClick(dock.export_button, LEFT)
@@ -375,7 +384,7 @@ def test_runs_of_two_designs_show_the_design_diff_and_filter_by_design(runs_wind
     qtbot.keyClick(combo, Qt.Key.Key_End)
     assert combo.currentText() in ("tiny", "wider")
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=5000)
-    assert dock.proxy.index(0, 3).data() == combo.currentText()
+    assert dock.proxy.index(0, DESIGN).data() == combo.currentText()
 
 
 def test_smoothing_follows_the_slider(runs_window, qtbot):
@@ -420,7 +429,7 @@ def test_same_start_reuses_a_runs_initial_weights_seed_and_batches(runs_window, 
     dock.raise_()
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
     first = dock.model.runs[0]
-    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, 2))
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, WHEN))
     qtbot.waitUntil(dock.same_button.isEnabled, timeout=5000)
     qtbot.mouseClick(dock.same_button, LEFT)
     assert w.controller.config.seed == 7
@@ -440,3 +449,21 @@ def test_same_start_reuses_a_runs_initial_weights_seed_and_batches(runs_window, 
     # the same first batch: the cost before the first update is the same
     assert a.batches()["loss"][0] == b.batches()["loss"][0]
     assert a.batches()["loss"][5] != b.batches()["loss"][5]   # then the lr tells them apart
+
+
+def test_a_legend_entry_removed_from_a_full_row_leaves_the_others(qtbot):
+    """Unticking a compared run removes its entry from a legend laid out in one row."""
+    import pyqtgraph as pg
+
+    from nnstudio.gui.train.plot_parts import outside_legend
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    legend = outside_legend(plot)
+    curves = [plot.getPlotItem().plot([0, 1], [i, i]) for i in range(6)]
+    for i, c in enumerate(curves):
+        legend.addItem(c, f"run {i}")
+    legend.fit(5000.0)                           # room for all six in one row
+    assert legend.columnCount == 6
+    legend.removeItem(curves[2])
+    assert [label.text for _s, label in legend.items] == [f"run {i}" for i in (0, 1, 3, 4, 5)]

@@ -132,7 +132,7 @@ class RunOverlay:
     def _draw(self, s: _Shown) -> None:
         d, p, color = s.data, self.plots, s.color
         bx, cost = _finite(d.batch_x, s.smoothed)
-        line = pg.PlotDataItem(bx, cost, pen=_pen(color, 2.0), name=s.name)
+        line = pg.PlotDataItem(bx, cost, pen=_pen(color, 2.0))   # named in the legend below
         self._add(s, p.loss_plot, line)
         line.setDownsampling(auto=True, method="peak")   # once in a view box
         line.setClipToView(True)
@@ -178,9 +178,10 @@ class RunOverlay:
         self.shown = []
 
     # ------------------------------------------------------------ reading
-    def bounds(self) -> tuple[float, float, float] | None:
-        """(largest x, lowest and highest cost) of the runs drawn; None when none is."""
-        xs, ys = [], []
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(largest x, lowest and highest cost, highest learning rate) of the runs drawn;
+        None when none is."""
+        xs, ys, lrs = [], [], [0.0]
         for s in self.shown:
             for arr in (s.data.batch_x, s.data.epoch_x):
                 f = arr[np.isfinite(arr)]
@@ -190,9 +191,12 @@ class RunOverlay:
                 f = arr[np.isfinite(arr)]
                 if len(f):
                     ys.extend((float(f.min()), float(f.max())))
+            f = s.data.lr[np.isfinite(s.data.lr)]
+            if len(f):
+                lrs.append(float(f.max()))
         if not xs or not ys:
             return None
-        return max(xs), min(ys), max(ys)
+        return max(xs), min(ys), max(ys), max(lrs)
 
     def readout_at(self, x: float) -> str:
         """Each drawn run's values nearest to ``x``: ``"name: cost 0.12, val acc 96.0%"``."""

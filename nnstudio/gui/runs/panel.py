@@ -84,9 +84,9 @@ class RunsDock(QDockWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)
         fm = self.table.fontMetrics()
-        for col, sample in enumerate(("Show ", "a run's name lr 0.001", "12-07 19:43 ",
-                                      "design name", "synthetic:10000", "val acc 99.99%",
-                                      "10 epochs · 0:00", "interrupted")):
+        for col, sample in enumerate(("Show ", "a run's name lr 0.001", "val acc 99.99%",
+                                      "interrupted", "12-07 19:43 ", "design name",
+                                      "synthetic:10000", "10 epochs · 0:00")):
             self.table.setColumnWidth(col, fm.horizontalAdvance(sample) + 16)
 
         self.design_filter = QComboBox()

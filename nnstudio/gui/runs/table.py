@@ -28,8 +28,8 @@ from nnstudio.runs.manage import rename_run
 __all__ = ["COLUMNS", "RunsFilter", "RunsModel", "length_text", "when_text"]
 
 #: column titles; column 0 is the "show on the plots" tick
-COLUMNS = ("Show", "Name", "When", "Design", "Data", "Best", "Length", "State")
-SHOW, NAME, WHEN, DESIGN, DATA, BEST, LENGTH, STATE = range(len(COLUMNS))
+COLUMNS = ("Show", "Name", "Best", "State", "When", "Design", "Data", "Length")
+SHOW, NAME, BEST, STATE, WHEN, DESIGN, DATA, LENGTH = range(len(COLUMNS))
 _STATE_COLORS = {"running": "#0877bd", "interrupted": "#8a5a12", "damaged": "#b4441b",
                  "failed": "#b4441b", "diverged": "#b4441b"}
 _Index = QModelIndex | QPersistentModelIndex

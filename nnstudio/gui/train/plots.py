@@ -67,8 +67,8 @@ class TrainingPlots(QWidget):
         self._drawn = (0, 0)
         self._show_raw = True
         self.redraws = 0
-        #: recorded runs drawn over the plots: ``bounds()`` -> (x max, cost low, cost high)
-        #: or None, ``readout_at(x)`` -> text (None: none)
+        #: recorded runs drawn over the plots: ``bounds()`` -> (x max, cost low, cost high,
+        #: learning rate high) or None, ``readout_at(x)`` -> text (None: none)
         self.overlay: Any = None
         self._live = True
 
@@ -131,6 +131,7 @@ class TrainingPlots(QWidget):
         self.readout.setFont(font)
         self.readout.setStyleSheet(f"color: {TEXT};")
         self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
+        self.readout.setWordWrap(True)   # runs drawn over the plots read on lines below
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -236,12 +237,18 @@ class TrainingPlots(QWidget):
         if math.isfinite(lo):
             self._rangers["loss"].update(x_max, lo, hi)
         self._rangers["acc"].update(x_max, 0.0, 100.0)
-        _llo, lhi = bounds([r.batch_lr.y])
+        _llo, lhi = bounds([r.batch_lr.y]) if self._live else (0.0, -math.inf)
+        if extra is not None:
+            lhi = max(lhi, extra[3])
         if math.isfinite(lhi) and lhi > 0:
             self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
 
     def redraw(self) -> None:
-        """Fit the view ranges again and redraw (the overlay's runs changed)."""
+        """Fit the view ranges again and redraw (the overlay's runs changed); the readout
+        keeps room for the overlay's runs, so hovering never moves the plots."""
+        shown = self.overlay is not None and self.overlay.bounds() is not None
+        lines = 3 if shown else 1
+        self.readout.setMinimumHeight(lines * self.readout.fontMetrics().lineSpacing() + 4)
         self._reset_ranges()
         self.refresh()
 
@@ -422,7 +429,7 @@ class TrainingPlots(QWidget):
                 if v == v:
                     parts.append(f"validation {fmt(v)}")
         text = " · ".join(parts).replace("· |", "|")
-        return f"{text} ‖ {extra}" if text and extra else text or extra
+        return f"{text}\n{extra}" if text and extra else text or extra
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str | Path) -> None:
