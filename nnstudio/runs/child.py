@@ -137,7 +137,9 @@ class ChildRecording:
         """Close the open record with how its last run ended (the process ends, or another
         record begins)."""
         writer, self.writer, self.key = self.writer, None, None
-        if writer is not None and writer.outcome != "running":
+        if writer is not None and (writer.path is None or not writer.path.is_dir()):
+            writer.abandon()           # removed (to the trash) between two runs
+        elif writer is not None and writer.outcome != "running":
             writer.finish(*self._ended)
         elif writer is not None:
             writer.finish("interrupted", "the training process ended while it trained")

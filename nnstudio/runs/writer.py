@@ -414,6 +414,15 @@ class RunWriter:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def abandon(self) -> None:
+        """Stop recording without writing anything more (the record was moved away, e.g.
+        to the trash): files closed, the lock released."""
+        self.active = False
+        self._close_files()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     # ------------------------------------------------------------------ internals
     def _flush(self, sync: bool = False) -> None:
         """Write every row and event held, flush every file (``fsync`` when ``sync``)."""

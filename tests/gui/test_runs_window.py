@@ -467,3 +467,29 @@ def test_a_legend_entry_removed_from_a_full_row_leaves_the_others(qtbot):
     assert legend.columnCount == 6
     legend.removeItem(curves[2])
     assert [label.text for _s, label in legend.items] == [f"run {i}" for i in (0, 1, 3, 4, 5)]
+
+
+def test_deleting_the_windows_last_run_leaves_it_whole_and_play_starts_a_new_one(
+        runs_window, qtbot, tmp_path):
+    w = runs_window
+    dock = w.runs_dock
+    warnings: list[str] = []
+    w.run_keeper.warned.connect(warnings.append)
+    train(qtbot, w)
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 0, WHEN))
+    gone = dock.selected()[0]
+    qtbot.mouseClick(dock.delete_button, LEFT)
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 0, timeout=5000)
+    train(qtbot, w)                  # the same weights, but its record is in the trash
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    folder = tmp_path / "user" / "runs"
+    (new,) = list_runs(folder)
+    assert new.id != gone.id and new.state == "finished" and new.epochs == 3
+    w.controller.shutdown(5000)      # the training process closes what it held open
+    qtbot.mouseClick(dock.undo_button, LEFT)
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 2, timeout=5000)
+    back = {r.id: r for r in list_runs(folder)}[gone.id]
+    assert (back.state, back.epochs) == ("finished", 3)   # whole, not written to in the trash
+    assert warnings == []

@@ -199,10 +199,12 @@ class RunsDock(QDockWidget):
 
     @Slot(str)
     def _on_record(self, path: str) -> None:
-        if not self.model.update_run(read_summary(path)):
-            self.refresh()
-        if self.model.runs and self.model.runs[0].path == Path(path) or \
-                any(r.path == Path(path) and r.id in self.model.shown for r in self.model.runs):
+        """A record of the window's began, goes on or ended: its row alone is read again."""
+        summary = read_summary(path)
+        if not self.model.update_run(summary):
+            self.model.add_run(summary)
+            self._fill_filters()
+        if summary.id in self.model.shown:
             self._draw()
 
     @Slot(str)

@@ -93,6 +93,16 @@ class RunsModel(QAbstractTableModel):
             self.shown = kept
             self.shownChanged.emit()
 
+    def add_run(self, summary: RunSummary) -> None:
+        """Add the row of a new run (the newest: at the top)."""
+        row = 0
+        key = _started(summary)
+        while row < len(self.runs) and _started(self.runs[row]) > key:
+            row += 1
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.runs.insert(row, summary)
+        self.endInsertRows()
+
     def update_run(self, summary: RunSummary) -> bool:
         """Replace the row of ``summary``'s run; False when it has none."""
         for row, r in enumerate(self.runs):
