@@ -91,8 +91,8 @@ def _workloads(tmp: Path) -> list[tuple[str, Design, np.ndarray, np.ndarray, Tra
     xb = (rng.normal(size=(600, 2)) + np.where(yb[:, None] == 1, 1.5, -1.5)).astype(np.float32)
     return [("mlp, synthetic:10000, 3 epochs", get_template("mlp"), ds.x, ds.y,
              TrainConfig(epochs=3)),
-            ("tiny, 600 blobs, 300 epochs of 9 batches", tiny_design(), xb, yb.astype(np.int64),
-             TrainConfig(epochs=300, batch_size=64))]
+            ("tiny, 600 blobs, 2000 epochs of 9 batches", tiny_design(), xb, yb.astype(np.int64),
+             TrainConfig(epochs=2000, batch_size=64))]
 
 
 def bench_share(tmp: Path) -> None:

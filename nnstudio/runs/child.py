@@ -38,7 +38,7 @@ ENTRY = __name__
 ADVICE = "free some disk space; training is not affected"
 #: training seconds between epoch-end checkpoints at least: a toy set's epochs of a few
 #: milliseconds are not each written (bench/bench_runs_window.py); digit epochs all are
-MIN_CHECKPOINT_S = 0.5
+MIN_CHECKPOINT_S = 1.0
 #: per-batch TensorBoard scalars per training second at most (TensorBoard shows about 1,000
 #: points a curve anyway; the record's own batch curve keeps every batch)
 BATCH_EVENTS_HZ = 50.0
