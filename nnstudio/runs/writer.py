@@ -26,7 +26,6 @@ and the writer records nothing more.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import math
@@ -42,11 +41,12 @@ import numpy as np
 
 from nnstudio import __version__
 from nnstudio.core.design import design_to_json
-from nnstudio.fileio import atomic_write, fsync_folder, temp_name
+from nnstudio.fileio import atomic_write
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
+from nnstudio.runs.lines import epoch_line, json_line, now_text, number, write_new
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
+from nnstudio.runs.thinning import Kept, better_figure, early_batches, plan_thinning
 
 __all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
 
@@ -65,52 +65,6 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the reader falls back to the pid
     fcntl = None  # type: ignore[assignment]
-
-
-def _now() -> str:
-    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _json_line(obj: dict) -> bytes:
-    return (json.dumps(obj, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _epoch_line(entry: dict) -> bytes:
-    """``_json_line`` of an epoch entry (str keys; int, finite float or None values), a few
-    times faster: written at every epoch end, which on a toy set comes every millisecond."""
-    parts = []
-    for key, value in entry.items():
-        text = "null" if value is None else repr(value)
-        parts.append(f'"{key}": {text}')
-    return ("{" + ", ".join(parts) + "}\n").encode("ascii")
-
-
-def _write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: bool) -> None:
-    """Create or replace ``path`` in one step (a temporary file renamed over it): a killed
-    process leaves the old file or the new one. Synced to disk only when ``sync``."""
-    tmp = path.with_name(temp_name(path.name))
-    try:
-        with open(tmp, "xb") as fh:
-            if callable(data):
-                data(fh)
-            else:
-                fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        if sync:
-            fsync_folder(path.parent)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _default_warn(text: str) -> None:
@@ -187,7 +141,7 @@ class RunWriter:
         self._best: dict | None = None
         self._samples = self.offset_samples
         self._elapsed = self.offset_elapsed
-        self._created = _now()
+        self._created = now_text()
         self._events_name = ""
         self._stopped_note = ""
         self._synced = time.monotonic()   # the first sync comes SYNC_EVERY_S in (or at the end)
@@ -321,15 +275,15 @@ class RunWriter:
             return
         entry = {"epoch": int(info.epoch), "samples": int(self._samples),
                  "elapsed": float(self.offset_elapsed + info.elapsed),
-                 "train_loss": _number(info.train_loss),
-                 "train_accuracy": _number(info.train_accuracy),
-                 "val_loss": _number(info.val_loss), "val_accuracy": _number(info.val_accuracy),
-                 "lr": _number(info.lr)}
+                 "train_loss": number(info.train_loss),
+                 "train_accuracy": number(info.train_accuracy),
+                 "val_loss": number(info.val_loss), "val_accuracy": number(info.val_accuracy),
+                 "lr": number(info.lr)}
         self._epochs.append(entry)
 
         def write() -> None:
             self._drain()          # the batches' events first: steps never go back
-            self._files[L.EPOCH_FILE].write(_epoch_line(entry))
+            self._files[L.EPOCH_FILE].write(epoch_line(entry))
             assert self._events is not None
             last = info.epoch == getattr(info, "epochs", -1)
             if last or entry["elapsed"] - self._epoch_event_at >= self._event_gap:
@@ -338,7 +292,7 @@ class RunWriter:
                                                   "val_accuracy")
                         if (v := entry[k]) is not None}
                 self._events.add_scalars(tags, max(self._samples, 1), time.time())
-            better = self._better(entry)
+            better = better_figure(self._best, entry)
             since = time.monotonic() - self._ckpt_at
             if since >= self.min_checkpoint_s or info.epoch == getattr(info, "epochs", -1):
                 if self._held is not None and better is None:
@@ -492,7 +446,7 @@ class RunWriter:
                  **{k: (metrics or {}).get(k) for k in ("train_loss", "val_loss",
                                                         "val_accuracy")}}
         fh = self._files[L.CHECKPOINT_INDEX]
-        fh.write(_json_line(entry))
+        fh.write(json_line(entry))
         fh.flush()
         if sync:
             os.fsync(fh.fileno())
@@ -500,21 +454,6 @@ class RunWriter:
         self._ckpt_at = time.monotonic()
         self._ckpt_samples = max(self._ckpt_samples, samples)
         return n
-
-    def _better(self, entry: dict) -> dict | None:
-        """The best figure ``entry`` sets (without its checkpoint), or None when it is not
-        better than the best so far."""
-        for metric, higher in (("val_accuracy", True), ("val_loss", False),
-                               ("train_loss", False)):
-            value = entry[metric]
-            if value is None:
-                continue
-            best = self._best
-            if best is None or best["metric"] != metric or \
-                    (value > best["value"] if higher else value < best["value"]):
-                return {"metric": metric, "value": value, "epoch": entry["epoch"]}
-            return None
-        return None
 
     def _write_held(self) -> None:
         """Write the best epoch's weights kept in memory as its checkpoint."""
@@ -546,7 +485,7 @@ class RunWriter:
         fh = self._files[L.CHECKPOINT_INDEX]
         gone = []
         for n in plan_thinning(kept, self.budget, protected):
-            fh.write(_json_line({"removed": n}))
+            fh.write(json_line({"removed": n}))
             gone.append(self._kept.pop(n)["file"])
         if gone:
             fh.flush()
@@ -565,7 +504,7 @@ class RunWriter:
         summary = {
             "format": L.FORMAT, "version": L.FORMAT_VERSION, "id": self.run_id,
             "name": self.start.name or self.start.default_name(), "created": self._created,
-            "updated": _now(), "state": self.outcome, "message": self.message,
+            "updated": now_text(), "state": self.outcome, "message": self.message,
             "design": self.start.design.name, "data": self.start.data,
             "dataset": self.start.dataset, "task": self.start.task,
             "epochs": len(self._epochs), "epochs_planned": self.start.config.get("epochs"),
@@ -574,7 +513,7 @@ class RunWriter:
             "parent": self.start.parent, "same_start": self.start.same_start,
             "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}
         text = json.dumps(summary, allow_nan=False)
-        _write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
+        write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
         self._summary_at = time.monotonic()
         for name in self._unlink:     # only now: a summary never lists a removed checkpoint
             try:
