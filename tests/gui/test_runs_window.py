@@ -493,3 +493,26 @@ def test_deleting_the_windows_last_run_leaves_it_whole_and_play_starts_a_new_one
     back = {r.id: r for r in list_runs(folder)}[gone.id]
     assert (back.state, back.epochs) == ("finished", 3)   # whole, not written to in the trash
     assert warnings == []
+
+
+def test_the_live_curves_step_aside_only_while_runs_are_drawn_by_samples(runs_window, qtbot):
+    w = runs_window
+    dock = w.runs_dock
+    plots = w.train_view.plots
+    train(qtbot, w)
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
+    combo = dock.compare.axis
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)       # samples seen, nothing ticked yet
+    qtbot.waitUntil(lambda: dock.compare.axis_key == "samples", timeout=5000)
+    assert plots.c_smooth.isVisible()            # nothing drawn by samples: the live run stays
+    tick(qtbot, dock, 0)
+    qtbot.waitUntil(lambda: len(dock.overlay.shown) == 1, timeout=5000)
+    assert not plots.c_smooth.isVisible()
+    bottom = plots.loss_plot.getPlotItem().getAxis("bottom").labelText
+    assert bottom == "samples seen"
+    tick(qtbot, dock, 0)                         # untick: back to epochs and the live run
+    qtbot.waitUntil(lambda: not dock.overlay.shown, timeout=5000)
+    assert plots.c_smooth.isVisible()
+    assert plots.loss_plot.getPlotItem().getAxis("bottom").labelText == "epoch"

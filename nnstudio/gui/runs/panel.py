@@ -279,7 +279,10 @@ class RunsDock(QDockWidget):
             self.model.dataChanged.emit(self.model.index(0, SHOW),
                                         self.model.index(self.model.rowCount() - 1, SHOW))
         axis = self.compare.axis_key
-        self.plots.set_x_axis(AXES[axis], live=axis == "epoch")
+        if colors and axis != "epoch":       # the live curves are in epochs: aside
+            self.plots.set_x_axis(AXES[axis], live=False)
+        else:
+            self.plots.set_x_axis(None, live=True)
         runs, names, cols = [], [], []
         for r in shown:
             try:

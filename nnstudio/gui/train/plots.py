@@ -71,6 +71,7 @@ class TrainingPlots(QWidget):
         #: learning rate high) or None, ``readout_at(x)`` -> text (None: none)
         self.overlay: Any = None
         self._live = True
+        self._x_word = "epoch"
 
         self.loss_plot = make_plot("lossPlot", "Cost (lower is better)", "cost")
         self.cost_title = "Cost (lower is better)"
@@ -155,7 +156,7 @@ class TrainingPlots(QWidget):
         item = self.loss_plot.getPlotItem()
         item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
         item.setLabel("left", y_label, color=TEXT)
-        x_word = "pass" if y_label == "mistakes" else "epoch"
+        x_word = self._x_word = "pass" if y_label == "mistakes" else "epoch"
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
             plot.getPlotItem().setLabel("bottom", x_word, color=TEXT)
         acc_legend = self.acc_plot.getPlotItem().legend
@@ -252,11 +253,12 @@ class TrainingPlots(QWidget):
         self._reset_ranges()
         self.refresh()
 
-    def set_x_axis(self, label: str, live: bool) -> None:
-        """Label the x axes ``label``; ``live`` False hides the live and earlier curves
-        (they are in epochs) while the overlay uses another axis."""
+    def set_x_axis(self, label: str | None, live: bool) -> None:
+        """Label the x axes ``label`` (None: the page's own word, "epoch" or "pass");
+        ``live`` False hides the live and earlier curves (they are in epochs) while the
+        overlay uses another axis."""
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
-            plot.getPlotItem().setLabel("bottom", label, color=TEXT)
+            plot.getPlotItem().setLabel("bottom", label or self._x_word, color=TEXT)
         self._live = bool(live)
         for c in (self.c_smooth, self.c_epoch, self.c_val, self.a_smooth, self.a_epoch,
                   self.a_val, self.l_curve):
