@@ -41,7 +41,7 @@ from nnstudio.data.dataset import Dataset  # noqa: E402
 from nnstudio.gui.inside import InsightPanel  # noqa: E402
 from nnstudio.gui.inside.base import ChunkedJob  # noqa: E402
 from nnstudio.gui.session import Session  # noqa: E402
-from nnstudio.gui.train.snapshot import Snapshot  # noqa: E402
+from nnstudio.gui.snapshot import Snapshot  # noqa: E402
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 PIECES: dict[str, list[float]] = defaultdict(list)   # view name -> work piece ms

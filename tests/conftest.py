@@ -131,3 +131,38 @@ def shipped_model():
     if not default_model_path().is_file():
         pytest.skip("the shipped model nnstudio/resources/default_model.npz is not there")
     return load_model(default_model_path())
+
+
+@pytest.fixture
+def record_run(tiny_design, tiny_data):
+    """``record_run(folder, epochs=3, lr=0.01, budget=..., name=None)`` trains the tiny
+    design on two blobs while recording; returns (writer, trainer, warnings)."""
+
+    from dataclasses import asdict
+
+    from nnstudio.core.network import Network
+    from nnstudio.core.training import TrainConfig, Trainer, TrainingDiverged
+    from nnstudio.runs.recorder import Recorder
+    from nnstudio.runs.start import RunStart
+    from nnstudio.runs.writer import RunWriter
+
+    def make(folder: Path, *, epochs: int = 3, lr: float = 0.01, budget: int = 20 << 20,
+             name: str | None = None, n: int = 600, warn=None, parent: dict | None = None):
+        ds = tiny_data(n)
+        net = Network(tiny_design(), seed=1)
+        config = TrainConfig(epochs=epochs, batch_size=32, lr=lr, seed=3)
+        trainer = Trainer(net, ds.x, ds.y, config)
+        start = RunStart(design=net.design, data="blobs", config=asdict(config),
+                         dataset=ds.name, classes=list(ds.classes), name=name, parent=parent)
+        messages: list[str] = []
+        writer = RunWriter(folder, start, budget=budget, warn=warn or messages.append)
+        rec = Recorder(writer, net)
+        try:
+            trainer.run(on_batch=rec.on_batch(), on_epoch=rec.on_epoch())
+        except TrainingDiverged as exc:
+            writer.finish("diverged", str(exc))
+        else:
+            writer.finish("finished")
+        return writer, trainer, messages
+
+    return make

@@ -43,4 +43,4 @@ def test_a_data_mismatch_counts_its_units_and_values():
                           loss_name="cross_entropy")
     data = SimpleNamespace(name="blobs", sample_shape=(2,), task="classification",
                            y=np.zeros(5, np.int64), classes=["a", "b"])
-    assert "only 1 output unit." in data_mismatch(net, data)
+    assert "only 1 output unit:" in data_mismatch(net, data)

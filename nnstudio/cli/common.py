@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnstudio.core.design import Design, DesignError, format_shape, load_design
+from nnstudio.core.datafit import DataFitError, fitted_data
+from nnstudio.core.design import Design, DesignError, load_design
 from nnstudio.core.modelfile import LoadedModel, ModelFileError, load_model, save_model
 from nnstudio.core.templates import TEMPLATES, get_template
 from nnstudio.data.dataset import DataError
@@ -85,35 +86,12 @@ def load_data(spec: str, size: int):
 
 
 def fit_data(network, ds, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Check that the data suits the network; returns (x, y) ready for it."""
-    want = math.prod(network.input_shape)
-    got = math.prod(ds.sample_shape)
-    if want != got:
-        raise DataError(
-            f"{what} samples are {format_shape(ds.sample_shape)} ({got} values) but the "
-            f"design's Input takes {format_shape(network.input_shape)} ({want} values): "
-            "choose data and design that match")
-    out_units = math.prod(network.output_shape)
-    y = ds.y
-    if network.task == "classification":
-        if ds.task != "classification":
-            raise DataError(f"{what} is for regression but the design classifies "
-                            f"({network.loss_name}): use the mse loss")
-        n_classes = int(y.max()) + 1 if len(y) else 0
-        limit = 2 if network.loss_name == "binary_cross_entropy" and out_units == 1 \
-            else out_units
-        if n_classes > limit:
-            raise DataError(f"{what} has {n_classes} classes but the design's Output has "
-                            f"{out_units} unit(s): give the last Dense {n_classes} units")
-    elif ds.task == "classification":
-        if out_units == 1:
-            y = y.astype(np.float32).reshape(-1, 1)
-        else:
-            y = np.eye(out_units, dtype=np.float32)[np.clip(y, 0, out_units - 1)]
-    elif y.shape[1:] != (out_units,):
-        raise DataError(f"{what} has {y.shape[1]} target value(s) per sample but the design "
-                        f"outputs {out_units}: make the last Dense match")
-    return ds.x, y
+    """The data ready for the network (:func:`nnstudio.core.datafit.fitted_data`); a
+    DataError saying what to do when it does not fit."""
+    try:
+        return fitted_data(network, ds, what)
+    except DataFitError as err:
+        raise DataError(str(err)) from None
 
 
 def check_out(out: Path) -> None:

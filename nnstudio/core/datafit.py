@@ -148,47 +148,74 @@ def nonfinite_data(x: np.ndarray, y: np.ndarray, name: str) -> str | None:
             "other data in the Training panel.")
 
 
-def data_mismatch(network: Any, dataset: Any) -> str | None:
-    """Why ``dataset`` cannot train ``network`` (a sentence with what to do), or None."""
+def fitted_data(network: Any, dataset: Any, what: str | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The data ready to train ``network``: ``(x, y)`` with the targets in the form its cost
+    takes (class labels for a classifier; a column or one-hot rows of the labels for a
+    network with the mse cost).
+
+    The one rule of whether data fits a compiled network, for the command line, the
+    window, the lessons and the Inside views.
+
+    Parameters
+    ----------
+    network : Network
+    dataset : Dataset
+    what : str, optional
+        How to name the data in a message (default ``"The data 'NAME'"``).
+
+    Raises
+    ------
+    DataFitError
+        The data does not fit: ``str(err)`` says what is wrong and what to do.
+    """
+    name = what or f"The data '{dataset.name}'"
     in_shape = tuple(network.input_shape)
-    need = int(np.prod(in_shape))
-    have = int(np.prod(dataset.sample_shape))
+    need, have = int(np.prod(in_shape)), int(np.prod(dataset.sample_shape))
     if need != have:
-        return (
-            f"The data '{dataset.name}' has samples of {format_shape(dataset.sample_shape)} "
-            f"({have} numbers) but the design's Input expects {format_shape(in_shape)} "
-            f"({need} numbers). Choose matching data in the Training panel, or change the "
-            "Input node (File > New from template has designs for each kind of data)."
-        )
-    task = getattr(network, "task", None)
-    if task and dataset.task and task != dataset.task:
-        loss = getattr(network, "loss_name", "?")
-        return (
-            f"The data '{dataset.name}' is a {dataset.task} task but the design's Output uses "
-            f"the {loss} cost, which is for {task}. Change the Output's loss or the data."
-        )
+        raise DataFitError(
+            f"{name} has samples of {format_shape(dataset.sample_shape)} ({have} numbers) but "
+            f"the design's Input takes {format_shape(in_shape)} ({need} numbers)",
+            fix="choose data and a design that match (File > New from template has a "
+                "design for each kind of data)")
     n_out = int(np.prod(network.output_shape))
-    if dataset.task == "classification":
-        n_classes = len(dataset.classes) or (int(dataset.y.max()) + 1 if len(dataset.y) else 0)
-        if getattr(network, "loss_name", "") == "binary_cross_entropy":
+    y = dataset.y
+    if network.task == "classification":
+        if dataset.task != "classification":
+            raise DataFitError(
+                f"{name} is a regression task (it predicts numbers) but the design's Output "
+                f"uses the {network.loss_name} cost, which is for classes",
+                fix="give the Output the mse cost, or choose data with classes")
+        n_classes = len(dataset.classes) or (int(y.max()) + 1 if len(y) else 0)
+        if network.loss_name == "binary_cross_entropy":
             if n_classes > 2 or n_out != 1:
-                return (
-                    f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
-                    "a binary cross "
-                    "entropy Output needs exactly one output unit and two classes. Use "
-                    "cross_entropy with one softmax unit per class."
-                )
+                raise DataFitError(
+                    f"{name} has {counted(n_classes, 'class', 'classes')} but a binary cross "
+                    "entropy Output needs exactly one output unit and two classes",
+                    fix="use cross_entropy with one softmax unit per class")
         elif n_out < n_classes:
-            return (
-                f"The data '{dataset.name}' has {counted(n_classes, 'class', 'classes')} but "
-                f"the design has only {counted(n_out, 'output unit')}. Give the last Dense "
-                f"layer {counted(n_classes, 'unit')}."
-            )
-    else:
-        k = int(np.prod(dataset.y.shape[1:])) if dataset.y.ndim > 1 else 1
-        if k != n_out:
-            return (
-                f"The data '{dataset.name}' has {counted(k, 'target value')} per sample but "
-                f"the design outputs {n_out}. Give the last Dense layer {counted(k, 'unit')}."
-            )
+            raise DataFitError(
+                f"{name} has {counted(n_classes, 'class', 'classes')} but the design has only "
+                f"{counted(n_out, 'output unit')}",
+                fix=f"give the last Dense layer {counted(n_classes, 'unit')}")
+        return dataset.x, y
+    if dataset.task == "classification":   # numbers to fit: the labels, one column a class
+        if n_out == 1:
+            return dataset.x, y.astype(np.float32).reshape(-1, 1)
+        return dataset.x, np.eye(n_out, dtype=np.float32)[np.clip(y, 0, n_out - 1)]
+    k = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
+    if k != n_out:
+        raise DataFitError(
+            f"{name} has {counted(k, 'target value')} per sample but the design outputs "
+            f"{n_out}", fix=f"give the last Dense layer {counted(k, 'unit')}")
+    return dataset.x, y
+
+
+def data_mismatch(network: Any, dataset: Any) -> str | None:
+    """Why ``dataset`` cannot train ``network`` (a sentence with what to do), or None
+    (:func:`fitted_data`'s rule)."""
+    try:
+        fitted_data(network, dataset)
+    except DataFitError as err:
+        return f"{err}."
     return None

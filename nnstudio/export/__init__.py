@@ -9,6 +9,8 @@ module                 what it holds
 ``pytorch``            ``model.py`` (one ``nn.Module``) and ``model.safetensors``
 ``train_script``       the generated ``train.py`` and its settings ``train.json``
 ``train_template``     the text of ``train.py`` (CPU, GPU, torchrun with DDP), fixed
+``traindata_template`` the text of ``traindata.py``: ``train.py``'s IDX and CSV readers, fixed
+``runrecord_template`` the text of ``runrecord.py``: ``train.py``'s run records, fixed
 ``numpy_predict``      a dependency-free ``predict.py`` and ``weights.npz``
 ``safetensors_io``     the safetensors format with NumPy alone
 ``staging``            export folders written whole or not at all

@@ -134,10 +134,11 @@ class WindowCommands:
 
     def build_actions(self) -> Actions:
         c = self.win.controller
-        undo = self.win.session.undo_stack.createUndoAction(self.win, "&Undo")
+        # from the group: they follow the active history when a design replaces another
+        undo = self.win.session.undo_group.createUndoAction(self.win, "&Undo")
         undo.setObjectName("actionUndo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.win.session.undo_stack.createRedoAction(self.win, "&Redo")
+        redo = self.win.session.undo_group.createRedoAction(self.win, "&Redo")
         redo.setObjectName("actionRedo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         SK = QKeySequence.StandardKey  # noqa: N806

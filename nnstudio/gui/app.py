@@ -1,9 +1,14 @@
-"""The ``nnstudio`` desktop application: ``main()`` opens the main window."""
+"""The ``nnstudio`` desktop application: ``main()`` opens the main window, on the last
+session when one was kept (:func:`open_window`), else as a first launch."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nnstudio.gui.main_window import MainWindow
 
 
 def main(argv: Sequence[str] | None = None, *, path: str | None = None,
@@ -19,6 +24,9 @@ def main(argv: Sequence[str] | None = None, *, path: str | None = None,
     data : str, optional
         A data source to load for training (as ``--data`` of ``nnstudio train``); the
         generated digits of a first launch when omitted.
+
+    Without ``path`` and ``data`` the window reopens the last session (its design, data,
+    settings and view; :func:`nnstudio.gui.moments.reopen`), or starts as a first launch.
     """
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtGui import QGuiApplication
@@ -39,16 +47,32 @@ def main(argv: Sequence[str] | None = None, *, path: str | None = None,
     configure_threading()
     theme.apply(app)
 
-    from nnstudio.gui.main_window import MainWindow
-
-    window = MainWindow() if data is None else MainWindow(data=data)
-    if path is not None:
-        window.commands.open_path(path, ask=False)
+    window = open_window(path=path, data=data)
     window.show()
     # the training process starts while the person looks at the window
     QTimer.singleShot(300, window.controller.warm_up)
     app.aboutToQuit.connect(window.controller.shutdown)
     return int(app.exec())
+
+
+def open_window(*, path: str | None = None, data: str | None = None) -> MainWindow:
+    """The application's window (not shown yet): the last session reopened when neither
+    ``path`` nor ``data`` is given and one was kept, else a first launch; it keeps its
+    session when it closes."""
+    from nnstudio.gui.main_window import DEFAULT_DATA, MainWindow
+    from nnstudio.gui.moments import read_saved_session, reopen
+
+    saved = read_saved_session() if path is None and data is None else None
+    if saved is not None:
+        window = MainWindow(data=None, remember=True)
+        reopen(window, saved, DEFAULT_DATA)
+    elif data is not None:
+        window = MainWindow(data=data, remember=True)
+    else:
+        window = MainWindow(remember=True)
+    if path is not None:
+        window.commands.open_path(path, ask=False)
+    return window
 
 
 if __name__ == "__main__":

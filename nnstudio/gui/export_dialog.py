@@ -37,7 +37,7 @@ from nnstudio.gui.worker import Worker
 #: target -> (what the person sees, what the path names)
 TARGETS = {
     "onnx": ("ONNX file (.onnx): Netron, onnxruntime, other frameworks", "file"),
-    "pytorch": ("PyTorch folder: model.py, weights, train.py and its settings", "folder"),
+    "pytorch": ("PyTorch folder: model.py, weights, train.py (keeps nnstudio runs)", "folder"),
     "numpy": ("NumPy folder: predict.py and weights, nothing else needed", "folder"),
 }
 

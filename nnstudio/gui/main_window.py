@@ -1,8 +1,12 @@
 """The studio's main window: pages in tabs, the Training dock, menus, toolbar, status bar.
 
-Constructing :class:`MainWindow` builds everything without showing it. On first launch the
-session holds the ``cnn`` design with the shipped default model's weights (when the file is
-there) and the offline synthetic digits start loading in the background, so Play trains at once.
+Constructing :class:`MainWindow` builds everything without showing it. Given no session it
+holds the ``cnn`` design with the shipped default model's weights (when the file is there);
+unless told otherwise (``data``) the offline synthetic digits start loading in the
+background when the session has no data, so Play trains at once.
+What it shows lives in the session's state (:mod:`nnstudio.state`); the tabs are bound to its
+``page``. A window made with ``remember`` (the application's) writes its session file when
+it closes, for the next launch to reopen (:mod:`nnstudio.gui.moments`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from nnstudio.gui.actions import WindowCommands
+from nnstudio.gui.binding import bind
 from nnstudio.gui.session import Session
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.controller import TrainingController
 from nnstudio.gui.train.progress import RunWords
 from nnstudio.gui.train.view import TrainView
@@ -68,11 +74,17 @@ class MainWindow(QMainWindow):
         Where window layout and recent files are remembered (tests pass a temporary file).
     data : str or None
         Data source loaded in the background after construction; None loads nothing.
+    remember : bool
+        Write the session file (design, data, settings, view) when the window closes, for
+        the next launch to reopen (:mod:`nnstudio.gui.moments`). The application does;
+        windows made by programs and tests do not unless they ask.
     """
 
     def __init__(self, session: Session | None = None, *, settings: QSettings | None = None,
-                 data: str | None = DEFAULT_DATA, parent: QWidget | None = None) -> None:
+                 data: str | None = DEFAULT_DATA, remember: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.remember = remember
         self.setObjectName("mainWindow")
         #: messages given before the window was first shown (a file opened at start-up)
         self._waiting_boxes: list[QMessageBox] = []
@@ -115,6 +127,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.dirtyChanged.connect(self._update_title)
         s.designReplaced.connect(self._update_title)
+        s.state.events.path.connect(self._update_title)
         s.designReplaced.connect(self._clear_run_labels)
         s.trainingStateChanged.connect(self._on_state)
         s.snapshotApplied.connect(self._on_snapshot)
@@ -130,12 +143,15 @@ class MainWindow(QMainWindow):
         self.controller.unresponsive.connect(self._on_unresponsive)
         self.run_keeper.warned.connect(
             lambda msg: self.statusBar().showMessage(f"Runs: {msg}", 30000))
+        self.run_keeper.changed.connect(lambda _path: self.train_view.timeline.refresh())
         self.controller.responsive.connect(self._on_responsive)
         self._stall_box: QMessageBox | None = None
 
         self.resize(1400, 900)
         self.setMinimumSize(900, 600)
         self._restore_layout()
+        bind(self, s.state, "page", changed=self.tabs.currentChanged,
+             read=lambda: self.tabs.currentWidget().objectName(), show=self.show_page)
         self._update_title()
         self._on_state(s.training_state)
         if data and s.dataset is None:
@@ -164,6 +180,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _show_draw_page(self, _image: Any) -> None:
         page = self.pages.get("drawPage")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+
+    def show_page(self, name: str) -> None:
+        """Show the page called ``name`` (its objectName), if there is one."""
+        page = self.pages.get(name)
         if page is not None:
             self.tabs.setCurrentWidget(page)
 
@@ -232,10 +254,10 @@ class MainWindow(QMainWindow):
         self.status.speed.setText(self.controller.speed.status())
         self.status.elapsed.setText("0:00")
 
-    @Slot(object)
-    def _on_snapshot(self, snap: Any) -> None:
+    @Slot(Snapshot)
+    def _on_snapshot(self, snap: Snapshot) -> None:
         words = RunWords.of(self.session.network)   # the Train page's words
-        total = int(getattr(snap, "epochs_total", 0) or 0)
+        total = int(snap.epochs_total)
         self.status.epoch.setText(words.epoch_status(int(snap.epoch) + 1, total))
         if snap.n_batches:
             self.status.batch.setText(words.batch_status(snap.batch, snap.n_batches))
@@ -355,6 +377,16 @@ class MainWindow(QMainWindow):
         st.setValue("window/tab", self.tabs.currentIndex())
         st.sync()
 
+    def _write_session(self) -> None:
+        """The design, data, settings and view, for the next launch (never stops closing)."""
+        from nnstudio.state import take
+        from nnstudio.state.session_file import write_session
+
+        try:
+            write_session(take(self.session.state))
+        except (OSError, ValueError) as exc:
+            log.warning("the session could not be kept for the next launch: %s", exc)
+
     def recent_files(self) -> list[str]:
         value = self.settings.value("recentFiles", [])
         if isinstance(value, str):
@@ -382,6 +414,8 @@ class MainWindow(QMainWindow):
                 return
         self._closing = True
         self.save_layout()
+        if self.remember:
+            self._write_session()
         self.controller.shutdown()
         from nnstudio.gui.worker import stop_all
 

@@ -92,7 +92,7 @@ class Worker(QObject):
         A value the generator yielded or the function reported.
     result(object)
         What the function returned (not emitted when it failed or was aborted).
-    error(object)
+    error(BaseException)
         The exception the function raised.
     aborted()
         The work stopped because :meth:`quit` asked it to; its result is dropped.
@@ -103,7 +103,7 @@ class Worker(QObject):
     started = Signal()
     yielded = Signal(object)
     result = Signal(object)
-    error = Signal(object)
+    error = Signal(BaseException)
     aborted = Signal()
     finished = Signal()
     _relay = Signal(str, object)

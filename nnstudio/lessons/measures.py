@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nnstudio.core.datafit import DataFitError, fitted_data
 from nnstudio.lessons.checks import Check, parse_inputs, weight_target, widget_target
 from nnstudio.lessons.quantities import METRICS, split_name
 
@@ -72,25 +73,15 @@ def _best(ctx: Context, attr: str, pick: Callable) -> float | None:
 
 
 def fit_targets(network: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """(x, y) of at most :data:`MAX_SAMPLES` samples, y in the form the network's loss takes;
-    None when data and network do not fit together."""
+    """(x, y) of at most :data:`MAX_SAMPLES` samples, y in the form the network's loss takes
+    (:func:`nnstudio.core.datafit.fitted_data`); None when data and network do not fit."""
     if network is None or dataset is None or not len(dataset.y):
         return None
-    if math.prod(network.input_shape) != math.prod(dataset.x.shape[1:]):
+    try:
+        x, y = fitted_data(network, dataset)
+    except DataFitError:
         return None
-    x, y = dataset.x[:MAX_SAMPLES], dataset.y[:MAX_SAMPLES]
-    units = math.prod(network.output_shape)
-    if network.task == "classification":
-        if dataset.task != "classification" or int(y.max()) >= max(units, 2):
-            return None
-        return x, y
-    if dataset.task == "classification":
-        if units == 1:
-            return x, y.astype(np.float32).reshape(-1, 1)
-        return x, np.eye(units, dtype=np.float32)[np.clip(y, 0, units - 1)]
-    if y.shape[1:] != (units,):
-        return None
-    return x, y
+    return x[:MAX_SAMPLES], y[:MAX_SAMPLES]
 
 
 class Measurer:

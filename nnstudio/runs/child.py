@@ -46,7 +46,8 @@ BATCH_EVENTS_HZ = 50.0
 
 def record_request(*, key: str, folder: str, data: str, dataset: str, task: str,
                    classes: list[str], image_size: int | None, name: str | None = None,
-                   parent: dict | None = None, same_start: str | None = None) -> dict:
+                   parent: dict | None = None, same_start: str | None = None,
+                   offsets: tuple[int, float] = (0, 0.0)) -> dict:
     """The ``record`` of a run's spec: where and as what the child records it.
 
     Parameters
@@ -55,13 +56,16 @@ def record_request(*, key: str, folder: str, data: str, dataset: str, task: str,
         Runs sent with the same key continue one record.
     folder : str
         The runs folder.
-    data, dataset, task, classes, image_size
+    data, dataset, task, classes, image_size, name, parent, same_start
         As :class:`~nnstudio.runs.start.RunStart` keeps them.
+    offsets : (int, float)
+        Samples seen and training seconds where a fork starts (its parent's checkpoint).
     """
     return {"key": str(key), "folder": str(folder), "data": str(data),
             "dataset": str(dataset), "task": str(task), "classes": [str(c) for c in classes],
             "image_size": image_size, "name": name, "parent": parent,
-            "same_start": same_start}
+            "same_start": same_start,
+            "offsets": [int(offsets[0]), float(offsets[1])]}
 
 
 class ChildRecording:
@@ -104,8 +108,10 @@ class ChildRecording:
                          image_size=req.get("image_size"), name=req.get("name") or None,
                          parent=req.get("parent"), same_start=req.get("same_start"),
                          origin="window")
+        offsets = req.get("offsets") or (0, 0.0)
         writer = RunWriter(req.get("folder", "runs"), start, warn=self._warn, advice=ADVICE,
-                           min_checkpoint_s=MIN_CHECKPOINT_S, batch_events_hz=BATCH_EVENTS_HZ)
+                           min_checkpoint_s=MIN_CHECKPOINT_S, batch_events_hz=BATCH_EVENTS_HZ,
+                           offset_samples=int(offsets[0]), offset_elapsed=float(offsets[1]))
         self.writer, self.key = writer, req.get("key")
         if writer.path is None:        # the folder could not be made: warned already
             return None

@@ -107,7 +107,8 @@ def test_ids_that_could_break_code_are_refused_by_the_design_model():
 
 def test_generated_files_compile_and_lint_clean(hostile):
     scripts = sorted(hostile["out"].glob("*/*.py"))
-    assert {p.name for p in scripts} == {"model.py", "train.py", "predict.py"}
+    assert {p.name for p in scripts} == {"model.py", "train.py", "traindata.py", "runrecord.py",
+                                          "predict.py"}
     findings = compile_and_lint(scripts)
     assert not findings, findings          # None: ruff absent, compile() only
     if findings is None:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from nnstudio.core.training import EpochInfo
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.curves import CSV_HEADER, RunCurves, Series
-from nnstudio.gui.train.snapshot import Snapshot
 
 
 def test_curves_module_needs_no_qt():

@@ -12,7 +12,7 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.data.preprocess import to_mnist
 from nnstudio.gui.draw.page import DrawPanel
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.snapshot import Snapshot
 
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton

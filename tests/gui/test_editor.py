@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nnstudio.state import RunState
+
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
@@ -386,7 +388,7 @@ def test_wheel_zooms_within_limits(qtbot):
 def test_structure_is_locked_while_training(qtbot):
     panel = make_panel(qtbot, two_layers())
     session = panel.session
-    session.set_training_state("running")
+    session.state.run_state = RunState("running")
     assert panel.banner.isVisible()
     assert panel.controller.add_layer("Dense") is None
     assert "Training is running" in panel.last_message
@@ -399,7 +401,7 @@ def test_structure_is_locked_while_training(qtbot):
     start = card_centre(panel, "fc1")  # moving stays allowed
     drag(panel, start, start + QPointF(0, 96))
     assert session.design.nodes["fc1"].pos[1] == pytest.approx(96, abs=8)
-    session.set_training_state("stopped")
+    session.state.run_state = RunState("stopped")
     assert not panel.banner.isVisible()
     assert panel.controller.add_layer("Dense") == "dense1"
 

@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from nnstudio.gui.train.snapshot import Snapshot  # noqa: E402
+from nnstudio.gui.snapshot import Snapshot  # noqa: E402
 from tests.gui.gestures import click_neuron, neuron_panel  # noqa: E402
 
 LEFT = Qt.MouseButton.LeftButton

@@ -12,7 +12,8 @@ from nnstudio.data.dataset import Dataset
 from nnstudio.data.sources import load_source
 from nnstudio.gui.inside.estimates import EstimatesView
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.snapshot import Snapshot
+from nnstudio.state import RunState
 
 pytest.importorskip("pytestqt")
 
@@ -154,7 +155,7 @@ def _cost_view(qtbot, optimizer: str, lr: float):
     s = Session(get_template("linear"))
     s.set_dataset(load_source("cars:20"))
     controller = TrainingController(s)
-    controller.config.optimizer, controller.config.lr = optimizer, lr
+    controller.apply_settings(optimizer=optimizer, lr=lr)
     view = CostSurfaceView(s)
     qtbot.addWidget(view)
     view.resize(1000, 520)
@@ -186,7 +187,7 @@ def test_the_cost_surface_predicts_the_step_of_the_optimizer_in_use(qtbot) -> No
     trainer = Trainer(net, ds.x, ds.y, TrainConfig(epochs=2, batch_size=5, lr=1e-3,
                                                    optimizer="adam", val_split=0))
     trainer.run()
-    s.set_training_state("paused")
+    s.state.run_state = RunState("paused")
     s.apply_snapshot(Snapshot(weights=net.get_weights(),
                               optimizer=OptimizerState.of(trainer.optimizer)))
     view.refresh_now()
@@ -205,7 +206,7 @@ def test_the_cost_surface_predicts_the_step_of_the_optimizer_in_use(qtbot) -> No
     shown = float(text.split("steps of this run is <b>")[1].split("</b>")[0])
     assert shown == pytest.approx(moved, rel=2e-3)
     view.grab().save("/tmp/cost_adam.png")
-    s.set_training_state("stopped")
+    s.state.run_state = RunState("stopped")
     assert s.optimizer_state is None                    # the next run starts fresh
 
 
@@ -251,8 +252,8 @@ def test_backprop_lists_gradients_checks_and_the_update(qtbot) -> None:
     s = Session(get_template("linear"))
     s.set_dataset(load_source("cars:40"))
     controller = TrainingController(s)
-    controller.config.optimizer, controller.config.lr = "sgd", 0.05
-    controller.config.batch_size = 8
+    controller.apply_settings(optimizer="sgd", lr=0.05)
+    controller.apply_settings(batch_size=8)
     view = BackpropView(s)
     qtbot.addWidget(view)
     view.resize(1100, 560)
@@ -322,7 +323,7 @@ def test_the_seven_steps_are_named_where_they_happen(qtbot, tmp_path, monkeypatc
     w.resize(1300, 850)
     w.show()
     c = w.controller
-    c.config.optimizer, c.config.lr, c.config.epochs = "sgd", 0.01, 200
+    c.apply_settings(optimizer="sgd", lr=0.01, epochs=200)
     steps = w.train_view.steps
     bar = w.commands.toolbar
 

@@ -7,27 +7,12 @@ import sys
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QMenu, QPushButton
 
-from nnstudio.core.templates import get_template
-from nnstudio.gui.session import Session
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from nnstudio.gui import MainWindow
-
-    session = Session(get_template("mlp"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.resize(1100, 760)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
+#: the window on the mlp template (no data), shown
+pytestmark = pytest.mark.window(design="mlp", data=None, show=True, size=(1100, 760))
 
 
 def _click_menu_item(qtbot, menu: QMenu, action: QAction) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
@@ -12,67 +12,37 @@ from nnstudio.core.design import design_to_dict
 from nnstudio.core.templates import get_template
 from nnstudio.core.weightstore import WeightStore
 from nnstudio.gui.session import Session
-from nnstudio.resources import resource_path
-from tests.gui.gestures import set_units
+from tests.gui.gestures import choose_template, draw_seven, set_units, show_page
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
 
 
+#: the window as it first opens (the shipped model), shown, no data loaded
+pytestmark = pytest.mark.window(first_launch=True, show=True, size=(1400, 900))
+
+
+class Answers:
+    """The questions the window asked, as (box name, text), and the button that answers
+    them: Discard unless the test chooses another; it must be one the box offers."""
+
+    def __init__(self) -> None:
+        self.button = QMessageBox.StandardButton.Discard
+        self.asked: list[tuple[str, str]] = []
+
+    def answer(self, box: QMessageBox) -> QMessageBox.StandardButton:
+        self.asked.append((box.objectName(), box.text()))
+        assert box.standardButtons() & self.button  # the answer is one the dialog offers
+        return self.button
+
+
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """The first-launch window (the shipped model), shown, no data loaded."""
-    if not resource_path("default_model.npz").is_file():
-        pytest.skip("the shipped default model is not there")
-    from nnstudio.gui import MainWindow
-
-    asked: list[tuple[str, str]] = []
-
-    def answer(box: QMessageBox) -> QMessageBox.StandardButton:
-        asked.append((box.objectName(), box.text()))
-        assert box.standardButtons() & w.answer  # the answer is one the dialog offers
-        return w.answer
-
-    monkeypatch.setattr(QMessageBox, "exec", answer)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings, data=None)
-    w.asked = asked
-    w.answer = QMessageBox.StandardButton.Discard
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
-
-
-def show_page(qtbot, w, name: str) -> None:
-    """Click the page's tab."""
-    bar = w.tabs.tabBar()
-    index = w.tabs.indexOf(w.pages[name])
-    QTest.mouseClick(bar, LEFT, NO_MOD, bar.tabRect(index).center())
-    qtbot.waitUntil(lambda: w.tabs.currentWidget() is w.pages[name], timeout=10000)
-
-
-def draw_seven(qtbot, w) -> np.ndarray:
-    """Draw a 7 on the Draw page with the mouse; the page's probabilities."""
-    show_page(qtbot, w, "drawPage")
-    page = w.pages["drawPage"]
-    page.canvas.throttle_ms = 0
-    QTest.keyClick(page.canvas, Qt.Key.Key_Escape)  # a clean board
-    r = page.canvas.board_rect()
-
-    def at(x: float, y: float) -> QPoint:
-        return QPoint(int(r.x() + x * r.width()), int(r.y() + y * r.height()))
-
-    points = [(0.3 + 0.4 * t, 0.25) for t in np.linspace(0, 1, 12)]
-    points += [(0.7 - 0.25 * t, 0.25 + 0.55 * t) for t in np.linspace(0, 1, 16)]
-    QTest.mousePress(page.canvas, LEFT, NO_MOD, at(*points[0]))
-    for p in points[1:]:
-        QTest.mouseMove(page.canvas, at(*p))
-    QTest.mouseRelease(page.canvas, LEFT, NO_MOD, at(*points[-1]))
-    qtbot.waitUntil(lambda: page.probs is not None, timeout=10000)
-    return np.array(page.probs, copy=True)
+def answers(discard, monkeypatch) -> Answers:
+    """Answer the window's questions with the button the test chooses (in place of the
+    window fixture's "Discard" to everything, which it follows)."""
+    answers = Answers()
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: answers.answer(box))
+    return answers
 
 
 def click_link(qtbot, w, src: str, dst: str) -> None:
@@ -88,6 +58,7 @@ def click_link(qtbot, w, src: str, dst: str) -> None:
     qtbot.waitUntil(lambda: item.isSelected(), timeout=10000)
 
 
+@pytest.mark.usefixtures("shipped_model")
 def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, window):
     w = window
     before = draw_seven(qtbot, w)
@@ -105,15 +76,6 @@ def test_deleting_a_link_and_undoing_gives_the_same_answers_bit_for_bit(qtbot, w
     assert np.array_equal(before, after)
 
 
-def choose_template(qtbot, w, name: str) -> None:
-    """Pick a template in the Design page's chooser with the keyboard (its title's first
-    letter, as a person types it)."""
-    chooser = w.pages["designPage"].templates
-    title = chooser.itemText(chooser.findData(name))
-    chooser.setFocus()
-    QTest.keyClicks(chooser, title[0])
-
-
 def delete_layer(qtbot, w, node_id: str) -> None:
     panel = w.pages["designPage"]
     item = panel.scene.nodes[node_id]
@@ -124,21 +86,22 @@ def delete_layer(qtbot, w, node_id: str) -> None:
     assert node_id not in w.session.design.nodes
 
 
+@pytest.mark.usefixtures("shipped_model")
 @pytest.mark.parametrize("answer", ["Save", "Cancel"])
-def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, window, tmp_path,
-                                                                    answer):
+def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, window, answers,
+                                                                    tmp_path, answer):
     from nnstudio.core.modelfile import load_model
 
     w = window
-    w.answer = getattr(QMessageBox.StandardButton, answer)
+    answers.button = getattr(QMessageBox.StandardButton, answer)
     path = tmp_path / "mine.npz"
     w.session.path = path
     show_page(qtbot, w, "designPage")
     set_units(qtbot, w, "fc1", 64)
     edited = design_to_dict(w.session.design)
     choose_template(qtbot, w, "mlp")
-    assert [name for name, _ in w.asked] == ["saveChangesBox"]
-    assert "Save them first?" in w.asked[0][1]
+    assert [name for name, _ in answers.asked] == ["saveChangesBox"]
+    assert "Save them first?" in answers.asked[0][1]
     if answer == "Save":
         saved = load_model(path)  # the edited design was saved, then replaced
         assert saved.design.nodes["fc1"].params["units"] == 64
@@ -148,14 +111,15 @@ def test_the_template_chooser_asks_the_windows_question_and_can_save(qtbot, wind
         assert design_to_dict(w.session.design) == edited and w.session.dirty
 
 
-def test_the_window_and_the_design_page_share_one_question(qtbot, window):
+@pytest.mark.usefixtures("shipped_model")
+def test_the_window_and_the_design_page_share_one_question(qtbot, window, answers):
     w = window
-    w.answer = QMessageBox.StandardButton.Cancel
+    answers.button = QMessageBox.StandardButton.Cancel
     show_page(qtbot, w, "designPage")
     delete_layer(qtbot, w, "fc1")  # the design is incomplete now: still the person's work
     QTest.keyClick(w.pages["designPage"].view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     choose_template(qtbot, w, "mlp")
-    (box1, text1), (box2, text2) = w.asked
+    (box1, text1), (box2, text2) = answers.asked
     assert box1 == box2 == "saveChangesBox"
     assert "fc1" not in w.session.design.nodes  # nothing was replaced
 

@@ -4,25 +4,15 @@ with "…" and shown whole in their tooltips, nothing is clipped."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QWidget
 
 pytest.importorskip("pytestqt")
 
 LEFT = Qt.MouseButton.LeftButton
 
-
-@pytest.fixture
-def window(qtbot, tmp_path, discard):
-    from nnstudio.gui.main_window import MainWindow
-
-    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
+#: the window as it first opens (the shipped model), shown
+pytestmark = pytest.mark.window(first_launch=True, show=True)
 
 
 def _rect_in(widget: QWidget, ancestor: QWidget) -> QRect:

@@ -40,7 +40,13 @@ def own_data() -> Dataset:
     return Dataset("my blobs", x, y, "classification", ["a", "b"])
 
 
-def make_window(folder):
+#: the person's own work in the window, shown
+pytestmark = pytest.mark.window(design=own_design(), data=own_data(), show=True, size=(1400, 900))
+
+
+def open_own_window(folder):
+    """A window on the person's own work for a whole module (the shared window fixtures are
+    one per test), shown."""
     from nnstudio.gui import MainWindow
 
     session = Session(own_design())
@@ -49,19 +55,7 @@ def make_window(folder):
                                                QSettings.Format.IniFormat), data=None)
     w.resize(1400, 900)
     w.show()
-    w.pages["drawPage"].canvas.throttle_ms = 0
     return w
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    w = make_window(tmp_path)
-    qtbot.addWidget(w)
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +65,7 @@ def shared_window(qapp, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NNSTUDIO_DATA_DIR", str(folder / "data"))
         mp.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-        w = make_window(folder)
+        w = open_own_window(folder)
         yield w
         w.controller.shutdown(5000)
         w.setWindowModified(False)
@@ -106,6 +100,7 @@ def draw_digit(qtbot, window) -> None:
     panel = window.pages["drawPage"]
     window.tabs.setCurrentWidget(panel)
     canvas = panel.canvas
+    canvas.throttle_ms = 0   # every move reaches the listeners at once
     r = canvas.board_rect()
 
     def at(x: float, y: float) -> QPoint:
@@ -206,8 +201,10 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     s = window.session
     mine, my_weights, my_data = s.design, s.network.get_weights(), s.dataset
     my_config = asdict(window.controller.config)
-    my_choice = window.training_panel.dataset_combo.currentIndex()
+    combo = window.training_panel.dataset_combo
+    my_choice = (combo.currentData(), combo.currentText())
     my_size = window.training_panel.size_combo.currentData()
+    everything = what_the_person_has(window)
     page = open_lesson(qtbot, window, lesson_id)
     try:
         walk(qtbot, window, page, lesson_id)
@@ -220,9 +217,10 @@ def test_every_step_sets_up_and_its_checks_pass_only_once_the_task_is_done(
     for k, v in my_weights.items():
         np.testing.assert_array_equal(s.network.get_weights()[k], v)
     assert asdict(window.controller.config) == my_config
-    assert window.training_panel.dataset_combo.currentIndex() == my_choice
+    assert (combo.currentData(), combo.currentText()) == my_choice
     assert window.training_panel.size_combo.currentData() == my_size
     assert window.training_panel.lr_spin.value() == pytest.approx(my_config["lr"])
+    same(everything, what_the_person_has(window))   # undo history, curves and views too
     n = len(page.entries[page.list.currentRow()].lesson.steps)
     assert page.list.currentItem().text().endswith(f"{n}/{n}")
 
@@ -494,3 +492,73 @@ def test_leaving_a_lesson_gives_back_the_persons_data_not_the_lessons(qtbot, win
     assert s.dataset.sample_shape[-1] == 28
     assert panel.dataset_combo.currentData() == "synthetic:2000"
     assert "2,000" in panel.findChild(QObject, "datasetInfo").text()
+
+
+# ---------------------------------------------------------------------- the round trip
+def persons_work(qtbot, w) -> None:
+    """What a person has done before opening lessons: an edit to undo, two runs (one
+    faded), a view of their own on screen."""
+    from tests.gui.gestures import set_units
+
+    w.tabs.setCurrentWidget(w.pages["designPage"])
+    set_units(qtbot, w, "hidden", 7)
+    c = w.controller
+    c.apply_settings(epochs=1, lr=0.02, batch_size=16)
+    for _run in range(2):
+        with qtbot.waitSignal(c.finished, timeout=30000):
+            w.actions_.play.trigger()
+        w.actions_.reset.trigger()
+    with qtbot.waitSignal(c.finished, timeout=30000):
+        w.actions_.play.trigger()
+    w.session.state.inside_view = "weightsView"
+    w.session.state.page = "trainPage"
+
+
+def what_the_person_has(w) -> dict:
+    s, plots = w.session, w.train_view.plots
+    combo = w.training_panel.dataset_combo
+    memory = plots.memory()
+    return {
+        "design": id(s.design), "undo": (s.undo_stack.count(), s.undo_stack.undoText()),
+        "weights": {k: v.copy() for k, v in s.network.get_weights().items()},
+        "history": s.history, "dataset": id(s.dataset), "settings": asdict(s.state.settings),
+        "combo": (combo.currentData(), combo.currentText()),
+        "size": w.training_panel.size_combo.currentData(),
+        "curves": (plots.n_points, plots.n_epoch_points, plots.n_earlier_runs,
+                   memory.run.batch_cost.y.tolist(), [n for n, _ in memory.earlier]),
+        "view": (w.pages["insidePage"].tabs.currentWidget().objectName(),
+                 s.state.inside_view, s.state.design_mode),
+        "dirty": s.dirty,
+    }
+
+
+def same(before: dict, after: dict) -> None:
+    for key in before:
+        if key == "weights":
+            assert before[key].keys() == after[key].keys()
+            for k, v in before[key].items():
+                np.testing.assert_array_equal(after[key][k], v)
+        else:
+            assert after[key] == before[key], key
+
+
+@pytest.mark.slow
+def test_leaving_any_lesson_gives_back_design_undo_data_settings_curves_and_view(
+        qtbot, window):
+    w = window
+    persons_work(qtbot, w)
+    mine = what_the_person_has(w)
+    assert mine["view"][0] == "weightsView" and mine["undo"][0] >= 1
+    assert mine["curves"][2] >= 1 and mine["curves"][0] > 0
+    page = page_of(w)
+    for lesson_id in SHIPPED:
+        open_lesson(qtbot, w, lesson_id)
+        settle(qtbot, w)
+        qtbot.mouseClick(page.card.leave_button, LEFT)
+        assert not page.runner.active
+        same(mine, what_the_person_has(w))
+        assert w.tabs.currentWidget() is page   # where the lesson was started
+    # the undo history is the person's own: Undo takes back their edit
+    w.tabs.setCurrentWidget(w.pages["designPage"])
+    QTest.keyClick(w.pages["designPage"].view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.session.design.nodes["hidden"].params["units"] == 5

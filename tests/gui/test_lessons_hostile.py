@@ -9,28 +9,20 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMainWindow, QPushButton
 
 from nnstudio.lessons.actions import Action
 from nnstudio.lessons.checks import Check
 from nnstudio.lessons.format import Lesson, LessonError, Step, load
 from nnstudio.lessons.library import Entry
-from tests.gui.test_lessons import make_window, page_of, settle, toolbar_button
+from tests.gui.test_lessons import own_data, own_design, page_of, settle, toolbar_button
 
 LEFT = Qt.MouseButton.LeftButton
 HOSTILE = Path(__file__).resolve().parents[1] / "regressions" / "lessons"
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """The real window on the person's own work, lessons from ``tmp_path/data/lessons``."""
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    w = make_window(tmp_path)
-    qtbot.addWidget(w)
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
+#: the person's own work in the window, shown
+pytestmark = pytest.mark.window(design=own_design(), data=own_data(), show=True, size=(1400, 900))
 
 
 def test_the_window_lists_every_hostile_lesson_as_broken_with_the_checkers_line(
@@ -135,17 +127,13 @@ def test_a_long_fit_runs_off_the_windows_thread_and_stop_ends_it(qtbot, window, 
     qtbot.mouseClick(card.leave_button, LEFT)
 
 
-def test_the_window_starts_with_a_damaged_progress_file(qtbot, tmp_path, monkeypatch):
-    data = tmp_path / "data"
+def test_the_window_starts_with_a_damaged_progress_file(qtbot, tmp_path, make_window):
+    data = tmp_path / "data"   # the window's data folder
     data.mkdir()
     (data / "lessons-progress.json").write_text(
         '{"01-neuron": {"done": [NaN, Infinity, 0], "current": Infinity}, '
         '"02-perceptron": {"done": Infinity, "current": NaN}}', encoding="utf-8")
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(data))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    w = make_window(tmp_path)
-    qtbot.addWidget(w)
-    qtbot.waitExposed(w)
+    w = make_window(own_design(), own_data(), show=True, size=(1400, 900))
     page = page_of(w)
     texts = [page.list.item(i).text() for i in range(page.list.count())]
     assert texts[0].endswith("1/3") and texts[1].endswith("0/4")  # what could be read
@@ -153,7 +141,6 @@ def test_the_window_starts_with_a_damaged_progress_file(qtbot, tmp_path, monkeyp
     qtbot.mouseClick(page.start_button, LEFT)
     assert page.runner.active and page.card.index == 0
     qtbot.mouseClick(page.card.leave_button, LEFT)
-    w.controller.shutdown(5000)
 
 
 READS = ("---\ntitle: Readings\n---\n## Log scale\npage: train\n"

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
-from nnstudio.core.templates import get_template
-from nnstudio.gui.session import Session
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    from nnstudio.gui import MainWindow
-
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    session = Session(get_template("perceptron"))
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.resize(1280, 820)
-    w.show()
-    yield w
-    w.controller.shutdown(5000)
+#: the window on the perceptron template, shown, no data yet
+pytestmark = pytest.mark.window(design="perceptron", data=None, show=True, size=(1280, 820))
 
 
 def load(qtbot, w, spec: str) -> None:

@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QSlider, QToolButton
-
-from nnstudio.core.templates import get_template
-from nnstudio.gui.session import Session
+from PySide6.QtWidgets import QCheckBox, QSlider, QToolButton
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """The window on the playground template and the spiral, its Neurons view open."""
-    from nnstudio.gui import MainWindow
+#: the window on the playground template, shown, no data yet
+pytestmark = pytest.mark.window(design="playground", data=None, show=True, size=(1400, 860))
 
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    w = MainWindow(Session(get_template("playground")),
-                   settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   data=None)
-    qtbot.addWidget(w)
-    w.resize(1400, 860)
-    w.show()
+
+def open_playground(qtbot, w) -> None:
+    """Choose the spiral in the Training panel and open the Design page's Neurons view."""
     with qtbot.waitSignal(w.controller.data.loaded, timeout=10000):
         w.training_panel.choose_dataset("toy:spiral")
     page = w.pages["designPage"]
@@ -36,8 +27,6 @@ def window(qtbot, tmp_path, monkeypatch):
     QTest.mouseClick(page.neuron_button, LEFT)
     neurons = page.neurons
     qtbot.waitUntil(lambda: neurons.is_playground() and neurons.side.isVisible(), timeout=10000)
-    yield w
-    w.controller.shutdown(5000)
 
 
 def neurons_of(w):
@@ -81,6 +70,7 @@ def trained(w) -> dict[str, np.ndarray]:
 
 def test_plus_and_minus_of_a_layer_change_its_neurons_undoably(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     before = trained(w)
     design = w.session.design
     press(qtbot, w, "neuronsMore_fc1")
@@ -103,6 +93,7 @@ def test_plus_and_minus_of_a_layer_change_its_neurons_undoably(window, qtbot):
 
 def test_plus_and_minus_of_the_hidden_layers(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     before = trained(w)
     design = w.session.design
     places = {n: design.nodes[n].pos for n in design.nodes}
@@ -134,6 +125,7 @@ def test_plus_and_minus_of_the_hidden_layers(window, qtbot):
 
 def test_a_feature_changes_the_inputs_and_the_data(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     before = trained(w)
     bar = neurons_of(w).toy_bar
     box = bar.findChild(QCheckBox, "feature_sin1")
@@ -167,6 +159,7 @@ def test_a_feature_changes_the_inputs_and_the_data(window, qtbot):
 
 def test_noise_and_test_share_change_the_data(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     bar = neurons_of(w).toy_bar
     clean = w.session.dataset.x.copy()
     noise = bar.findChild(QSlider, "toyNoise")
@@ -191,6 +184,7 @@ def test_noise_and_test_share_change_the_data(window, qtbot):
 
 def test_boundary_and_cost_follow_the_real_training(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     neurons = neurons_of(w)
     rate = neurons.toy_bar.findChild(type(neurons.toy_bar.rate), "toyLearningRate")
     rate.setFocus()
@@ -219,6 +213,7 @@ def test_boundary_and_cost_follow_the_real_training(window, qtbot):
 
 def test_the_last_feature_stays(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     bar = neurons_of(w).toy_bar
     x1, x2 = (bar.findChild(QCheckBox, f"feature_{k}") for k in ("x1", "x2"))
     with qtbot.waitSignal(w.controller.data.loaded, timeout=10000):
@@ -233,6 +228,7 @@ def test_the_last_feature_stays(window, qtbot):
 
 def test_a_network_the_view_cannot_draw_hides_the_playground(window, qtbot):
     w = window
+    open_playground(qtbot, w)
     neurons = neurons_of(w)
     assert neurons.toy_bar.isVisible() and neurons.side.isVisible()
     w.findChild(QAction, "actionTemplate_cnn16").trigger()        # File > New from template

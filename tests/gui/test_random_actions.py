@@ -3,45 +3,53 @@ running (more and longer sequences: bench/bench_random_actions.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from nnstudio.gui.session import Session
 from nnstudio.gui.worker import running_workers
 from tests.gui.random_actions import run_actions
 from tests.gui.test_training_robust import gone
 
+#: the window on the tiny design and 2,000 samples, shown
+pytestmark = pytest.mark.window(data=2000, show=True)
 
-@pytest.fixture
-def window(qtbot, tiny_design, tiny_data, settings, discard):
-    """The main window, shown, on the tiny design and data."""
-    from nnstudio.gui import MainWindow
 
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def assert_sound(w) -> None:
+    """What must hold in the window between any two things a person does: no run is said
+    to be going on without one, the title names the work and marks unsaved changes, the
+    state's weights are the network's, the undo history is where Undo and Redo say, and
+    background work stays bounded."""
+    s, c = w.session, w.controller
+    if not c.running:
+        assert not s.state.run_state.active, s.training_state
+    name = s.path.name if s.path is not None else (s.design.name or "untitled")
+    assert w.windowTitle() == f"{name}[*] — nnstudio", (w.windowTitle(), name)
+    assert w.isWindowModified() == s.dirty
+    if s.network is None:
+        assert s.state.weights is None
+    else:
+        mine, net = s.state.weights, s.network.get_weights()
+        assert mine is not None and mine.keys() == net.keys()
+        assert all(np.array_equal(mine[k], net[k]) for k in net), "the state's weights differ"
+    stack = s.undo_stack
+    assert 0 <= stack.index() <= stack.count()
+    assert w.actions_.undo.isEnabled() == stack.canUndo()
+    assert w.actions_.redo.isEnabled() == stack.canRedo()
+    assert len(running_workers()) <= 3, [x.name for x in running_workers()]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_actions_leave_the_window_sound(qtbot, window, seed):
     w = window
     c = w.controller
-    c.config.epochs = 3
-
-    def check() -> None:
-        if not c.running:
-            assert w.session.training_state not in ("running", "paused"), w.session.training_state
-        assert len(running_workers()) <= 3, [x.name for x in running_workers()]
-
-    done = run_actions(w, qtbot, 50, seed, check)
-    assert len(done) == 50
+    c.apply_settings(epochs=3)
+    done = run_actions(w, qtbot, 50, seed, lambda: assert_sound(w))
     qtbot.mouseClick(w.commands.toolbar.widgetForAction(w.actions_.stop), Qt.MouseButton.LeftButton)
     assert c.wait_idle(20000), f"training did not stop after {done}"
     assert c.data.wait(20000), f"loading did not end after {done}"
+    assert_sound(w)
+    assert w.session.training_state in ("idle", "stopped", "finished", "error")
     pid = c.process.pid
     w.close()
     assert not w.isVisible()
@@ -57,7 +65,7 @@ def test_a_button_pressed_as_a_run_ends(qtbot, window, button, then):
     and the window never says running or paused without a run."""
     w = window
     c = w.controller
-    c.config.epochs = 1
+    c.apply_settings(epochs=1)
     seen: list[tuple[bool, str]] = []
     widget = w.commands.toolbar.widgetForAction(getattr(w.actions_, button))
 
@@ -105,7 +113,7 @@ def test_a_step_the_run_never_saw_is_done_after_it(qtbot, window, monkeypatch):
     monkeypatch.setattr(controller_module, "pump", held_pump)  # looked up at each Play
     w = window
     c = w.controller
-    c.config.epochs = 1
+    c.apply_settings(epochs=1)
     bar, a = w.commands.toolbar, w.actions_
     qtbot.mouseClick(bar.widgetForAction(a.play), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(arrived.is_set, timeout=30000)

@@ -39,7 +39,7 @@ def runs_window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    w.controller.config.epochs = 3
+    w.controller.apply_settings(epochs=3)
     w.runs_dock.raise_()
     yield w
     w.controller.shutdown(5000)
@@ -179,7 +179,7 @@ def test_delete_and_undo_bring_a_run_back(runs_window, qtbot, tmp_path):
 def test_pause_and_play_keep_one_record_and_reset_starts_another(runs_window, qtbot,
                                                                    tmp_path):
     w = runs_window
-    w.controller.config.epochs = 2
+    w.controller.apply_settings(epochs=2)
     train(qtbot, w)
     train(qtbot, w)                      # Play again: the same run goes on
     folder = tmp_path / "user" / "runs"
@@ -194,7 +194,7 @@ def test_pause_and_play_keep_one_record_and_reset_starts_another(runs_window, qt
 
 def test_a_killed_training_process_leaves_an_interrupted_run(runs_window, qtbot, tmp_path):
     w = runs_window
-    w.controller.config.epochs = 100000
+    w.controller.apply_settings(epochs=100000)
     plots = w.train_view.plots
     press(qtbot, w, w.actions_.play)
     qtbot.waitUntil(lambda: plots.n_epoch_points >= 2 and w.run_keeper.current is not None,
@@ -227,7 +227,7 @@ def test_closing_the_window_while_training_reads_interrupted(tiny_design, tiny_d
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    w.controller.config.epochs = 100000
+    w.controller.apply_settings(epochs=100000)
     press(qtbot, w, w.actions_.play)
     qtbot.waitUntil(lambda: w.train_view.plots.n_epoch_points >= 1, timeout=30000)
     w.close()
@@ -257,8 +257,8 @@ def digits_window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    w.controller.config.epochs = 2
-    w.controller.config.lr = 0.003
+    w.controller.apply_settings(epochs=2)
+    w.controller.apply_settings(lr=0.003)
     yield w
     w.controller.shutdown(5000)
 
@@ -346,7 +346,7 @@ def test_a_record_that_cannot_be_written_warns_once_and_training_goes_on(
     qtbot.waitExposed(w)
     warnings: list[str] = []
     w.run_keeper.warned.connect(warnings.append)
-    w.controller.config.epochs = 3
+    w.controller.apply_settings(epochs=3)
     try:
         train(qtbot, w)
         assert len(warnings) == 1 and "could not be written" in warnings[0]

@@ -8,7 +8,7 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QFileDialog
 
 from nnstudio.core.design import load_design
-from nnstudio.gui.session import Session
+from tests.gui.gestures import choose_template, set_units
 
 pytest.importorskip("pytestqt")
 
@@ -27,20 +27,14 @@ class _Step(QUndoCommand):
         self.log.append("undo")
 
 
-@pytest.fixture
-def window(qtbot, tiny_design, tiny_data, settings, discard):
-    from nnstudio.gui import MainWindow
+#: the window on the tiny design and 200 samples, shown
+pytestmark = pytest.mark.window(data=200, show=True)
 
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data(200))
-    w = MainWindow(session, settings=settings, data=None)
-    qtbot.addWidget(w)
-    w.show()
+
+def _at_the_keyboard(w) -> None:
+    """Make ``w`` the active window with the keyboard focus on its page tabs."""
     w.activateWindow()
-    qtbot.waitExposed(w)
     w.tabs.setFocus()
-    yield w
-    w.controller.shutdown(5000)
 
 
 def _press(qtbot, w, key: Qt.Key, mods=Qt.KeyboardModifier.NoModifier) -> None:
@@ -49,6 +43,7 @@ def _press(qtbot, w, key: Qt.Key, mods=Qt.KeyboardModifier.NoModifier) -> None:
 
 
 def test_ctrl_z_undoes_and_ctrl_shift_z_and_ctrl_y_redo(window, qtbot):
+    _at_the_keyboard(window)
     log: list[str] = []
     window.session.undo_stack.push(_Step(log))
     assert log == ["redo"]
@@ -63,12 +58,14 @@ def test_ctrl_z_undoes_and_ctrl_shift_z_and_ctrl_y_redo(window, qtbot):
 
 
 def test_ctrl_number_goes_to_each_page(window, qtbot):
+    _at_the_keyboard(window)
     for i in reversed(range(window.tabs.count())):
         _press(qtbot, window, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
         assert window.tabs.currentIndex() == i
 
 
 def test_ctrl_s_saves_and_ctrl_shift_s_saves_as(window, qtbot, tmp_path, monkeypatch):
+    _at_the_keyboard(window)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(first), "Design only, no weights (*.json)"))
@@ -91,6 +88,7 @@ def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, mo
     from nnstudio.core.design import save_design
     from nnstudio.core.templates import get_template
 
+    _at_the_keyboard(window)
     path = tmp_path / "mlp.json"
     save_design(get_template("mlp"), path)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
@@ -103,8 +101,9 @@ def test_ctrl_o_opens_and_ctrl_n_starts_a_new_design(window, qtbot, tmp_path, mo
 
 
 def test_space_plays_and_pauses(window, qtbot):
+    _at_the_keyboard(window)
     c = window.controller
-    c.config.epochs = 200
+    c.apply_settings(epochs=200)
     _press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=30000)
     _press(qtbot, window, Qt.Key.Key_Space)
@@ -113,3 +112,23 @@ def test_space_plays_and_pauses(window, qtbot):
     qtbot.waitUntil(lambda: window.session.training_state == "running", timeout=15000)
     c.stop()
     qtbot.waitUntil(lambda: not c.running, timeout=15000)
+
+
+def test_undo_and_redo_follow_the_design_chosen_later(window, qtbot):
+    """A template replaces the design (and its undo history): Ctrl+Z and Ctrl+Y then undo
+    and redo the edits of the new design, and the Edit menu's Undo says it can."""
+    _at_the_keyboard(window)
+    w = window
+    page = w.pages["designPage"]
+    w.tabs.setCurrentWidget(page)
+    choose_template(qtbot, w, "mlp")
+    qtbot.waitUntil(lambda: "fc3" in w.session.design.nodes, timeout=10000)
+    assert not w.actions_.undo.isEnabled()
+    set_units(qtbot, w, "fc1", 64)
+    assert w.actions_.undo.isEnabled()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(page.view, Qt.Key.Key_Z, ctrl)
+    assert w.session.design.nodes["fc1"].params["units"] == 256
+    assert not w.actions_.undo.isEnabled() and w.actions_.redo.isEnabled()
+    qtbot.keyClick(page.view, Qt.Key.Key_Y, ctrl)
+    assert w.session.design.nodes["fc1"].params["units"] == 64

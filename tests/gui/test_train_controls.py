@@ -6,40 +6,23 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.core.design import Design
 from nnstudio.data.dataset import Dataset
-from nnstudio.gui.session import Session
+
+#: the window on the tiny design and 2,000 samples, shown
+pytestmark = pytest.mark.window(data=2000, show=True, size=(1200, 800))
 
 
 @pytest.fixture
-def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
-    """A shown main window on the tiny design and data; 'Discard' answers save questions."""
-    from nnstudio.gui import MainWindow
-
-    asked: list[str] = []
-
-    def fake_exec(box):
-        asked.append(box.objectName())
-        return QMessageBox.StandardButton.Discard
-
-    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                   data=None)
-    w.asked = asked
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    c = w.controller
-    w.training_panel.batch_spin.setValue(16)
-    w.training_panel.epochs_spin.setValue(3)
-    assert (c.config.batch_size, c.config.epochs) == (16, 3)
-    yield w
-    c.shutdown(5000)
+def window(window):
+    """The shared window with batches of 16 and 3 epochs, set in the Training panel."""
+    window.training_panel.batch_spin.setValue(16)
+    window.training_panel.epochs_spin.setValue(3)
+    assert (window.controller.config.batch_size, window.controller.config.epochs) == (16, 3)
+    return window
 
 
 def _wait(qtbot, cond, timeout=10000):
@@ -69,7 +52,7 @@ def test_play_trains_and_plots_receive_points(window, qtbot):
 def test_pause_step_and_resume(window, qtbot):
     w = window
     c = w.controller
-    c.config.epochs = 50
+    c.apply_settings(epochs=50)
     w.actions_.play.trigger()
     _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
     w.actions_.pause.trigger()
@@ -118,7 +101,7 @@ def test_step_epoch_pauses_at_epoch_end(window, qtbot):
 def test_stop_keeps_weights_and_reset_starts_fresh(window, qtbot):
     w = window
     c = w.controller
-    c.config.epochs = 100
+    c.apply_settings(epochs=100)
     w.actions_.play.trigger()
     _wait(qtbot, lambda: w.train_view.plots.n_points > 20)
     w.actions_.stop.trigger()
@@ -137,7 +120,7 @@ def test_stop_keeps_weights_and_reset_starts_fresh(window, qtbot):
 
 def test_reset_while_running_stops_first(window, qtbot):
     w = window
-    w.controller.config.epochs = 100
+    w.controller.apply_settings(epochs=100)
     w.actions_.play.trigger()
     _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
     w.actions_.reset.trigger()
@@ -147,7 +130,7 @@ def test_reset_while_running_stops_first(window, qtbot):
 
 def test_space_toggles_play_and_pause(window, qtbot):
     w = window
-    w.controller.config.epochs = 100
+    w.controller.apply_settings(epochs=100)
     act = w.findChild(type(w.actions_.play), "actionPlayPause")
     assert act.shortcut().toString() == "Space"
     act.trigger()
@@ -160,7 +143,7 @@ def test_space_toggles_play_and_pause(window, qtbot):
 
 def test_live_learning_rate_and_batch_size(window, qtbot):
     w = window
-    w.controller.config.epochs = 100
+    w.controller.apply_settings(epochs=100)
     panel = w.training_panel
     w.actions_.play.trigger()
     _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
@@ -173,20 +156,29 @@ def test_live_learning_rate_and_batch_size(window, qtbot):
     assert w.controller.config.batch_size == 64
 
 
-def test_error_inside_training_is_shown_and_app_stays_usable(window, qtbot):
+def test_a_training_process_killed_mid_run_is_shown_and_app_stays_usable(window, qtbot):
+    import os
+    import signal
+
     w = window
-    # the training process raises an unexpected error after 3 batches
-    w.controller.fail_after = (3, "simulated numerical failure")
+    w.controller.apply_settings(epochs=100000)
+    plots = w.train_view.plots
+    w.actions_.play.trigger()
+    qtbot.waitUntil(lambda: plots.n_points > 5 and w.controller.process.pid is not None,
+                    timeout=30000)
+    shown = {k: v.copy() for k, v in w.session.network.get_weights().items()}
     with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
-        w.actions_.play.trigger()
-    assert "simulated numerical failure" in blocker.args[0]
+        os.kill(w.controller.process.pid, signal.SIGKILL)   # as the system would end it
+    assert "ended unexpectedly" in blocker.args[0]
     assert w.controller.wait_idle(10000)
     assert w.session.training_state == "error"
     box = w.findChild(QMessageBox, "trainingErrorBox")
-    assert box is not None and "simulated numerical failure" in box.text()
-    assert "simulated" in w.train_view.message.text()
+    assert box is not None and "ended unexpectedly" in box.text()
+    assert "ended unexpectedly" in w.train_view.message.text()
+    kept = w.session.network.get_weights()
+    assert kept.keys() == shown.keys()
     box.close()
-    w.controller.fail_after = None
+    w.controller.apply_settings(epochs=1)
     with qtbot.waitSignal(w.controller.finished, timeout=20000):
         w.actions_.play.trigger()
     assert w.session.training_state == "finished"
@@ -240,16 +232,16 @@ def test_mismatched_data_refuses_with_the_reason(window, qtbot):
     assert "4×4" in blocker.args[0] and not w.controller.running
 
 
-def test_closing_while_training_stops_promptly(window, qtbot):
+def test_closing_while_training_stops_promptly(window, qtbot, discard):
     w = window
-    w.controller.config.epochs = 1000
+    w.controller.apply_settings(epochs=1000)
     w.actions_.play.trigger()
     _wait(qtbot, lambda: w.train_view.plots.n_points > 5)
     t0 = time.perf_counter()
     assert w.close()
     assert time.perf_counter() - t0 < 5
     assert not w.controller.running
-    assert "saveChangesBox" in w.asked  # the trained weights were offered for saving
+    assert "saveChangesBox" in discard  # the trained weights were offered for saving
 
 
 def test_fine_tune_trains_current_weights(tiny_data, window, qtbot):

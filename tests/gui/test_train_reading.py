@@ -214,8 +214,8 @@ def test_the_error_state_ends_when_its_cause_changes(qtbot, tmp_path, monkeypatc
 # ---------------------------------------------------------------------- legends
 @pytest.mark.parametrize("width", [1300, 700])
 def test_legends_sit_outside_the_curves(qtbot, width):
+    from nnstudio.gui.snapshot import Snapshot
     from nnstudio.gui.train.plots import TrainingPlots
-    from nnstudio.gui.train.snapshot import Snapshot
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)

@@ -13,35 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from nnstudio.gui.session import Session
 from nnstudio.gui.worker import running_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_sigstop = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals")
 
 
-@pytest.fixture
-def window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
-    from nnstudio.gui import MainWindow
-
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data())
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.controller.config.epochs = 100000
-    w.controller.process.stall_s = 1.0
-    yield w
-    pid = w.controller.process.pid
-    if pid is not None and w.controller.process.alive:
-        os.kill(pid, signal.SIGCONT)
-    w.controller.shutdown(5000)
+#: the window on the tiny design and 2,000 samples, shown
+pytestmark = pytest.mark.window(data=2000, show=True)
 
 
 def click(qtbot, window, action) -> None:
@@ -51,8 +33,11 @@ def click(qtbot, window, action) -> None:
 
 
 def training(window, qtbot) -> int:
-    """Play, wait until batches are drawn; the training child's pid."""
+    """Play a run that does not end by itself, with the notice of a silent training process
+    after 1 s; wait until batches are drawn; the training child's pid."""
     plots, process = window.train_view.plots, window.controller.process
+    window.controller.apply_settings(epochs=100000)
+    process.stall_s = 1.0
     n0 = plots.n_points
     click(qtbot, window, window.actions_.play)
     qtbot.waitUntil(lambda: plots.n_points > n0 + 5 and process.pid is not None,

@@ -20,7 +20,7 @@ from nnstudio.gui.inside.cost import CostSurfaceView
 from nnstudio.gui.inside.evaluation import EvaluationView
 from nnstudio.gui.inside.weights import WeightsView
 from nnstudio.gui.session import Session
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.snapshot import Snapshot
 
 pytest.importorskip("pytestqt")
 

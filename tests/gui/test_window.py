@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QTabWidget
@@ -14,18 +13,6 @@ from nnstudio.gui.session import Session
 def ini(folder) -> QSettings:
     """Settings kept in ``folder``: a second window on the same folder reads them back."""
     return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(tiny_design, tiny_data, qtbot, tmp_path, discard):
-    from nnstudio.gui import MainWindow
-
-    session = Session(tiny_design(units=4))
-    session.set_dataset(tiny_data(400))
-    w = MainWindow(session, settings=ini(tmp_path), data=None)
-    qtbot.addWidget(w)
-    yield w
-    w.controller.shutdown(5000)
 
 
 def test_default_window_builds_without_showing(qtbot, tmp_path):
@@ -196,7 +183,7 @@ def test_bad_data_source_is_reported_in_the_panel(window, qtbot):
 
 
 def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
-    from nnstudio.gui.train.snapshot import Snapshot
+    from nnstudio.gui.snapshot import Snapshot
 
     w = window
     view = w.train_view
@@ -221,3 +208,11 @@ def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
     assert png.stat().st_size > 1000
     lines = csv.read_text().splitlines()
     assert lines[0].startswith("kind,epoch") and len(lines) == k + 1
+
+
+def test_a_new_windows_state_holds_its_networks_weights(window):
+    """The state's ``weights`` are the network's from the start, not only after the first
+    change (a lesson or the session file takes them from the state)."""
+    mine, net = window.session.state.weights, window.session.network.get_weights()
+    assert mine is not None and mine.keys() == net.keys()
+    assert all(np.array_equal(mine[k], net[k]) for k in net)

@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
-from nnstudio.resources import resource_path
 from tests.gui.gestures import set_units
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    """The first-launch window (the shipped model), shown, no data loaded yet."""
-    if not resource_path("default_model.npz").is_file():
-        pytest.skip("the shipped default model is not there")
-    from nnstudio.gui import MainWindow
-
-    asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.objectName())
-                        or QMessageBox.StandardButton.Discard)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings=settings, data=None)
-    w.asked = asked
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.controller.shutdown(5000)
+#: the window as it first opens (the shipped model), shown, no data loaded yet
+pytestmark = pytest.mark.window(first_launch=True, show=True, size=(1400, 900))
 
 
 def click_tab(qtbot, tabs, widget) -> None:
@@ -50,6 +31,7 @@ def real_digits(mnist_dir, n: int = 5000):
     return ds.subset(np.arange(min(n, ds.n)))
 
 
+@pytest.mark.usefixtures("shipped_model")
 def test_clicking_a_mistake_puts_it_on_the_draw_page(qtbot, window, mnist_dir):
     w = window
     w.session.set_dataset(real_digits(mnist_dir))
@@ -76,6 +58,7 @@ def load_data(qtbot, w, spec: str, size: int) -> None:
         w.controller.data.load(spec, size)
 
 
+@pytest.mark.usefixtures("shipped_model")
 def test_three_vs_seven_names_and_fit_problems_come_from_the_data(qtbot, window):
     w = window
     panel = w.pages["designPage"]
@@ -114,6 +97,7 @@ def test_three_vs_seven_names_and_fit_problems_come_from_the_data(qtbot, window)
     assert ticks == ["3", "7"]
 
 
+@pytest.mark.usefixtures("shipped_model")
 def test_a_ten_output_network_on_two_classes_names_its_extra_outputs(qtbot, window):
     w = window
     load_data(qtbot, w, "3v7:synthetic:600", 28)
@@ -128,33 +112,11 @@ def test_a_ten_output_network_on_two_classes_names_its_extra_outputs(qtbot, wind
 
 
 # ---------------------------------------------------------------------- feedback
-def tiny_window(qtbot, tmp_path, monkeypatch, dataset=None):
-    """A window on a small two-input network and the data given."""
-    from nnstudio.core.design import Design
-    from nnstudio.gui import MainWindow
-    from nnstudio.gui.session import Session
-
-    asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.objectName())
-                        or QMessageBox.StandardButton.Discard)
-    d = Design("tiny")
-    d.add_node("Input", {"shape": [2]}, node_id="in")
-    d.add_node("Dense", {"units": 8, "activation": "tanh"}, node_id="fc1")
-    d.add_node("Dense", {"units": 2, "activation": "softmax"}, node_id="fc2")
-    d.add_node("Output", {"loss": "cross_entropy"}, node_id="out")
-    for a, b in (("in", "fc1"), ("fc1", "fc2"), ("fc2", "out")):
-        d.connect(a, b)
-    session = Session(d)
-    if dataset is not None:
-        session.set_dataset(dataset)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(session, settings=settings, data=None)
-    w.asked = asked
-    qtbot.addWidget(w)
-    w.resize(1300, 850)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+@pytest.fixture
+def tiny_window(make_window, tiny_design):
+    """Opener of a shown window on a small two-input network and the data given (none when
+    left out): ``tiny_window(dataset=None)``."""
+    return lambda dataset=None: make_window(tiny_design(), dataset, show=True, size=(1300, 850))
 
 
 def blobs(n: int = 400, nan_rows: tuple[int, ...] = (), apart: float = 1.5):
@@ -174,68 +136,56 @@ def type_into(spin, text: str) -> None:
     QTest.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
 
 
-def test_a_learning_rate_above_the_maximum_says_so(qtbot, tmp_path, monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs())
-    try:
-        spin = w.training_panel.lr_spin
-        before = w.controller.config.lr
-        type_into(spin, "50")
-        note = w.training_panel.lr_note
-        assert note.isVisible() and "50 is above the largest learning rate, 10" in note.text()
-        assert f"stays {before:g}" in note.text() and w.controller.config.lr == before
-        type_into(spin, "0.2")
-        assert w.controller.config.lr == pytest.approx(0.2) and not note.isVisible()
-    finally:
-        w.controller.shutdown(5000)
+def test_a_learning_rate_above_the_maximum_says_so(qtbot, tiny_window):
+    w = tiny_window(blobs())
+    spin = w.training_panel.lr_spin
+    before = w.controller.config.lr
+    type_into(spin, "50")
+    note = w.training_panel.lr_note
+    assert note.isVisible() and "50 is above the largest learning rate, 10" in note.text()
+    assert f"stays {before:g}" in note.text() and w.controller.config.lr == before
+    type_into(spin, "0.2")
+    assert w.controller.config.lr == pytest.approx(0.2) and not note.isVisible()
 
 
-def test_nan_in_the_data_is_blamed_on_the_data(qtbot, tmp_path, monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs(nan_rows=(4, 9)))
-    try:
-        with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
-            toolbar_click(qtbot, w, w.actions_.play)
-        text = blocker.args[0]
-        assert "'two blobs' is damaged" in text and "rows (the first: 5, 10)" in text
-        assert "learning rate" not in text and not w.controller.running
-    finally:
-        w.controller.shutdown(5000)
+def test_nan_in_the_data_is_blamed_on_the_data(qtbot, tiny_window):
+    w = tiny_window(blobs(nan_rows=(4, 9)))
+    with qtbot.waitSignal(w.controller.errored, timeout=10000) as blocker:
+        toolbar_click(qtbot, w, w.actions_.play)
+    text = blocker.args[0]
+    assert "'two blobs' is damaged" in text and "rows (the first: 5, 10)" in text
+    assert "learning rate" not in text and not w.controller.running
 
 
-def test_an_exploding_cost_warns_on_the_train_page(qtbot, tmp_path, monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs(2000, apart=0.3))  # overlapping
-    try:
-        w.controller.config.optimizer = "sgd"
-        w.controller.config.epochs = 1
-        w.controller.config.batch_size = 16
-        type_into(w.training_panel.lr_spin, "10")
-        view = w.train_view
-        with qtbot.waitSignal(w.controller.finished, timeout=60000):
-            toolbar_click(qtbot, w, w.actions_.play)
-        assert "The cost is exploding" in view.message.text()
-        assert "learning rate (10) is probably too large" in view.message.text()
-    finally:
-        w.controller.shutdown(5000)
+def test_an_exploding_cost_warns_on_the_train_page(qtbot, tiny_window):
+    w = tiny_window(blobs(2000, apart=0.3))  # overlapping
+    w.controller.apply_settings(optimizer="sgd")
+    w.controller.apply_settings(epochs=1)
+    w.controller.apply_settings(batch_size=16)
+    type_into(w.training_panel.lr_spin, "10")
+    view = w.train_view
+    with qtbot.waitSignal(w.controller.finished, timeout=60000):
+        toolbar_click(qtbot, w, w.actions_.play)
+    assert "The cost is exploding" in view.message.text()
+    assert "learning rate (10) is probably too large" in view.message.text()
 
 
-def test_a_model_with_nan_weights_warns_when_opened(qtbot, tmp_path, monkeypatch):
+def test_a_model_with_nan_weights_warns_when_opened(qtbot, tmp_path, monkeypatch, tiny_window):
     from nnstudio.core.modelfile import save_model
 
-    w = tiny_window(qtbot, tmp_path, monkeypatch)
-    try:
-        net = w.session.network
-        weights = net.get_weights()
-        weights["fc2/W"][0, 0] = np.nan
-        net.set_weights(weights)
-        path = tmp_path / "broken.npz"
-        save_model(path, net, None, {})
-        shown = []
-        monkeypatch.setattr(type(w), "show_error",
-                            lambda self, title, text, name="errorBox": shown.append((name, text)))
-        assert w.commands.open_path(path, ask=False)
-        assert shown and shown[0][0] == "badWeightsBox"
-        assert "broken.npz" in shown[0][1] and "fc2" in shown[0][1] and "Reset" in shown[0][1]
-    finally:
-        w.controller.shutdown(5000)
+    w = tiny_window()
+    net = w.session.network
+    weights = net.get_weights()
+    weights["fc2/W"][0, 0] = np.nan
+    net.set_weights(weights)
+    path = tmp_path / "broken.npz"
+    save_model(path, net, None, {})
+    shown = []
+    monkeypatch.setattr(type(w), "show_error",
+                        lambda self, title, text, name="errorBox": shown.append((name, text)))
+    assert w.commands.open_path(path, ask=False)
+    assert shown and shown[0][0] == "badWeightsBox"
+    assert "broken.npz" in shown[0][1] and "fc2" in shown[0][1] and "Reset" in shown[0][1]
 
 
 # ---------------------------------------------------------------------- stale state
@@ -247,57 +197,49 @@ def toolbar_click(qtbot, w, action) -> None:
     QTest.mouseClick(button, LEFT)
 
 
-def test_reset_clears_the_status_bar_the_readout_and_the_fine_tune_result(qtbot, tmp_path,
-                                                                         monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs())
-    try:
-        w.controller.config.epochs = 2
-        with qtbot.waitSignal(w.controller.finished, timeout=60000):
-            toolbar_click(qtbot, w, w.actions_.play)
-        assert w.status.epoch.text().startswith("Epoch 2")
-        plots = w.train_view.plots
-        click_tab(qtbot, w.tabs, w.train_view)
-        plots.refresh()
-        vb = plots.loss_plot.getPlotItem().getViewBox()
-        centre = plots.loss_plot.mapFromScene(vb.sceneBoundingRect().center())
-        QTest.mouseMove(plots.loss_plot.viewport(), centre)
-        qtbot.waitUntil(lambda: "cost" in plots.readout.text(), timeout=10000)
-        teach = w.pages["drawPage"].teach
-        teach.result.setText("Accuracy on 2,000 digits: 90.0% before → 91.0% after")
-        toolbar_click(qtbot, w, w.actions_.reset)
-        assert w.status.epoch.text() == "Epoch –" and w.status.batch.text() == "Batch –"
-        assert w.status.speed.text() == "no speed yet" and w.status.elapsed.text() == "0:00"
-        assert "cost" not in plots.readout.text()  # the old run's values are gone
-        assert teach.result.text() == ""  # it described weights that are gone
-    finally:
-        w.controller.shutdown(5000)
+def test_reset_clears_the_status_bar_the_readout_and_the_fine_tune_result(qtbot, tiny_window):
+    w = tiny_window(blobs())
+    w.controller.apply_settings(epochs=2)
+    with qtbot.waitSignal(w.controller.finished, timeout=60000):
+        toolbar_click(qtbot, w, w.actions_.play)
+    assert w.status.epoch.text().startswith("Epoch 2")
+    plots = w.train_view.plots
+    click_tab(qtbot, w.tabs, w.train_view)
+    plots.refresh()
+    vb = plots.loss_plot.getPlotItem().getViewBox()
+    centre = plots.loss_plot.mapFromScene(vb.sceneBoundingRect().center())
+    QTest.mouseMove(plots.loss_plot.viewport(), centre)
+    qtbot.waitUntil(lambda: "cost" in plots.readout.text(), timeout=10000)
+    teach = w.pages["drawPage"].teach
+    teach.result.setText("Accuracy on 2,000 digits: 90.0% before → 91.0% after")
+    toolbar_click(qtbot, w, w.actions_.reset)
+    assert w.status.epoch.text() == "Epoch –" and w.status.batch.text() == "Batch –"
+    assert w.status.speed.text() == "no speed yet" and w.status.elapsed.text() == "0:00"
+    assert "cost" not in plots.readout.text()  # the old run's values are gone
+    assert teach.result.text() == ""  # it described weights that are gone
 
 
-def test_a_failed_load_leaves_the_data_panel_showing_the_data_in_use(qtbot, tmp_path,
-                                                                    monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch)
-    try:
-        panel = w.training_panel
-        with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
-            panel.choose_dataset("toy:circle")
-        combo = panel.dataset_combo
-        n_items = combo.count()
-        info = panel.dataset_info.text()
-        for k in range(2):
-            bad = f"idx:{tmp_path / f'nothing{k}'}"
-            with qtbot.waitSignal(w.controller.data.failed, timeout=30000):
-                panel.choose_dataset(bad)
-            assert combo.currentData() == "toy:circle"
-            assert combo.findData(bad) < 0 and combo.count() == n_items  # nothing piles up
-            assert panel.data_error.isVisible()
-            assert panel.dataset_info.text().startswith("Still in use:")
-            assert info.split("</b>")[0].split("<b>")[-1] in panel.dataset_info.text()
-        with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
-            panel.choose_dataset("toy:xor")
-        assert not panel.data_error.isVisible()
-        assert not panel.dataset_info.text().startswith("Still")
-    finally:
-        w.controller.shutdown(5000)
+def test_a_failed_load_leaves_the_data_panel_showing_the_data_in_use(qtbot, tmp_path, tiny_window):
+    w = tiny_window()
+    panel = w.training_panel
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
+        panel.choose_dataset("toy:circle")
+    combo = panel.dataset_combo
+    n_items = combo.count()
+    info = panel.dataset_info.text()
+    for k in range(2):
+        bad = f"idx:{tmp_path / f'nothing{k}'}"
+        with qtbot.waitSignal(w.controller.data.failed, timeout=30000):
+            panel.choose_dataset(bad)
+        assert combo.currentData() == "toy:circle"
+        assert combo.findData(bad) < 0 and combo.count() == n_items  # nothing piles up
+        assert panel.data_error.isVisible()
+        assert panel.dataset_info.text().startswith("Still in use:")
+        assert info.split("</b>")[0].split("<b>")[-1] in panel.dataset_info.text()
+    with qtbot.waitSignal(w.controller.data.loaded, timeout=30000):
+        panel.choose_dataset("toy:xor")
+    assert not panel.data_error.isVisible()
+    assert not panel.dataset_info.text().startswith("Still")
 
 
 def test_cost_watch_ignores_a_falling_cost_and_warns_once_when_it_climbs():
@@ -312,22 +254,19 @@ def test_cost_watch_ignores_a_falling_cost_and_warns_once_when_it_climbs():
     assert watch.add(np.full(40, 12.0), 5.0) is None  # said once per run
 
 
-def test_training_settings_are_bound_both_ways_without_echo(qtbot, tmp_path, monkeypatch):
-    w = tiny_window(qtbot, tmp_path, monkeypatch, blobs())
-    try:
-        panel, c = w.training_panel, w.controller
-        c.apply_settings(epochs=7, optimizer="sgd", lr=0.05, batch_size=32)  # from elsewhere
-        assert panel.epochs_spin.value() == 7 and panel.optimizer_combo.currentData() == "sgd"
-        assert panel.lr_spin.value() == pytest.approx(0.05) and panel.batch_spin.value() == 32
-        told, echoed = [], []
-        c.configChanged.connect(lambda: told.append(c.config.epochs))
-        panel.epochs_spin.valueChanged.connect(echoed.append)
-        c.apply_settings(epochs=9)
-        assert panel.epochs_spin.value() == 9
-        assert told == [9] and echoed == []  # shown with signals blocked: nothing echoes back
-        type_into(panel.epochs_spin, "12")
-        assert c.config.epochs == 12 and told[-1] == 12
-        type_into(panel.lr_spin, "0.3")
-        assert c.config.lr == pytest.approx(0.3) and panel.lr_spin.value() == pytest.approx(0.3)
-    finally:
-        w.controller.shutdown(5000)
+def test_training_settings_are_bound_both_ways_without_echo(qtbot, tiny_window):
+    w = tiny_window(blobs())
+    panel, c = w.training_panel, w.controller
+    c.apply_settings(epochs=7, optimizer="sgd", lr=0.05, batch_size=32)  # from elsewhere
+    assert panel.epochs_spin.value() == 7 and panel.optimizer_combo.currentData() == "sgd"
+    assert panel.lr_spin.value() == pytest.approx(0.05) and panel.batch_spin.value() == 32
+    told, echoed = [], []
+    c.configChanged.connect(lambda: told.append(c.config.epochs))
+    panel.epochs_spin.valueChanged.connect(echoed.append)
+    c.apply_settings(epochs=9)
+    assert panel.epochs_spin.value() == 9
+    assert told == [9] and echoed == []  # shown with signals blocked: nothing echoes back
+    type_into(panel.epochs_spin, "12")
+    assert c.config.epochs == 12 and told[-1] == 12
+    type_into(panel.lr_spin, "0.3")
+    assert c.config.lr == pytest.approx(0.3) and panel.lr_spin.value() == pytest.approx(0.3)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.core.datafit import DataFitError, design_fits_data
 from nnstudio.core.templates import TEMPLATES, get_template
+from nnstudio.gui.binding import bind
 from nnstudio.gui.design import theme
 from nnstudio.gui.design.controller import EditorController
 from nnstudio.gui.design.inspector import LayerInspector
@@ -33,6 +34,7 @@ from nnstudio.gui.design.view import DiagramView
 from nnstudio.gui.dialogs import confirm_unsaved
 from nnstudio.gui.flow import ElidedComboBox
 from nnstudio.gui.session import Session
+from nnstudio.state import AppState
 from nnstudio.words import counted
 
 TEMPLATE_TITLES = {
@@ -108,6 +110,27 @@ class EditorPanel(QWidget):
         self.refresh_summary()
         self._training_changed(session.training_state)
         self._fit_pending = True
+        self._bind_view_state(session.state)
+
+    def _bind_view_state(self, state: AppState) -> None:
+        """The mode, the zoom and the selected layer live in the window's state."""
+        modes = ("layers", "neurons")
+        bind(self, state, "design_mode", changed=self.stack.currentChanged,
+             read=lambda: modes[max(0, self.stack.currentIndex())],
+             show=lambda mode: self.set_mode(modes.index(mode) if mode in modes else 0))
+        bind(self, state, "zoom", changed=self.view.zoomChanged,
+             read=lambda: round(float(self.view.zoom()), 4),
+             show=lambda z: self.view.set_zoom(float(z)))
+        bind(self, state, "selected_layer", changed=self.scene.selectionChanged,
+             read=self._selected_one,
+             show=lambda node: self.scene.select_nodes([] if node is None else [node]))
+
+    def _selected_one(self) -> str | None:
+        try:
+            ids = self.scene.selected_node_ids()
+        except RuntimeError:  # scene being torn down
+            return None
+        return ids[0] if len(ids) == 1 else None
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:

@@ -18,12 +18,8 @@ def why_unusable(session: Session) -> str | None:
     """Why the session's model cannot classify drawings (None when it can)."""
     network = session.network
     if network is None:
-        analysis = getattr(session, "analysis", None)
-        errors = []
-        if analysis is not None:
-            errors = list(getattr(analysis, "design_errors", [])) + list(
-                getattr(analysis, "errors", {}).values()
-            )
+        analysis = session.analysis
+        errors = list(analysis.design_errors) + list(analysis.errors.values())
         if errors:
             return (f"The design has a problem, so there is no network to ask: {errors[0]} "
                     "Fix it on the Design page.")
@@ -35,7 +31,7 @@ def why_unusable(session: Session) -> str | None:
         return (f"This network reads {format_shape(shape)} numbers, not a picture, so it "
                 "cannot read drawings. Pick an image design (e.g. the CNN or MLP template) "
                 "to draw digits.")
-    if getattr(network, "task", "classification") != "classification":
+    if network.task != "classification":
         return ("This network predicts numbers (regression), not classes, so it cannot "
                 "name a drawing. Use a design that ends in a softmax with cross-entropy.")
     return None

@@ -35,7 +35,7 @@ _CARD_FLASH = ("QFrame#probeCard { background: #e6f2fb; border: 1px solid #0877b
 class ProbeCard(QFrame):
     """One pinned drawing with its current answer."""
 
-    removeRequested = Signal(object)
+    removeRequested = Signal(QFrame)   # the card itself (a ProbeCard)
 
     def __init__(self, image: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from nnstudio.gui.binding import bind
 from nnstudio.gui.session import Session
 
 
@@ -68,6 +69,9 @@ class InsightPanel(QWidget):
         session.datasetChanged.connect(self._name_tabs)
         self._pick_fitting_view()
         self._name_tabs()
+        bind(self, session.state, "inside_view", changed=self.tabs.currentChanged,
+             read=lambda: self.tabs.currentWidget().objectName(),
+             show=self.show_view)
 
     def _name_tabs(self) -> None:
         """Regression has errors, not mistakes: the evaluation tab says which."""
@@ -76,8 +80,10 @@ class InsightPanel(QWidget):
         self.tabs.setTabText(self.tabs.indexOf(self.views["evaluationView"]), title)
 
     def show_view(self, name: str) -> None:
-        """Bring the view with objectName ``name`` to the front."""
-        self.tabs.setCurrentWidget(self.views[name])
+        """Bring the view with objectName ``name`` to the front (if there is one)."""
+        view = self.views.get(name)
+        if view is not None:
+            self.tabs.setCurrentWidget(view)
 
     def fitting_view(self) -> str:
         """The view that suits the current design best (a new design opens on it)."""

@@ -17,9 +17,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
-    QAbstractSpinBox,
     QComboBox,
+    QDoubleSpinBox,
     QLineEdit,
+    QSpinBox,
     QWidget,
 )
 
@@ -27,7 +28,7 @@ from nnstudio.lessons.controls import CONTROLS, reading
 
 
 def _value(obj: Any) -> float | None:
-    if isinstance(obj, QAbstractSpinBox | QAbstractSlider) and hasattr(obj, "value"):
+    if isinstance(obj, QSpinBox | QDoubleSpinBox | QAbstractSlider):
         return float(obj.value())
     if isinstance(obj, QLineEdit):
         try:

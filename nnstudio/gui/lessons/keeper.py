@@ -1,21 +1,27 @@
 """Keeping the person's own work aside while a lesson borrows the window.
 
-:class:`Keeper` takes the design object (with its weights, file path, history and unsaved
-mark), the data, the training settings, the page and view on screen, and gives all of it back
-unchanged when the lesson ends. The design object itself is kept, not a copy: nothing the
+:class:`Keeper` takes a moment of the window's state when a lesson starts
+(:func:`nnstudio.gui.moments.take_moment`: the design with its undo history, the weights, the
+data, the training settings, the curves, the page and views on screen, by value) and puts it
+back whole when the lesson ends. The design object itself is kept, not a copy: nothing the
 lesson does can reach it, because the session stops listening to it while it is set aside.
 
 Training settings, the lesson's and the person's own alike, go through the controller's
 ``apply_settings`` (:func:`apply_settings`), so the Training panel and every other view
-that shows them hear of the change (``configChanged``).
+that shows them hear of the change.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from nnstudio.gui.moments import put_back, take_moment
+from nnstudio.state import Moment
+
+if TYPE_CHECKING:
+    from nnstudio.gui.main_window import MainWindow
 
 
 class Keeper:
@@ -26,79 +32,28 @@ class Keeper:
     window : MainWindow
     """
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.held = False
-        self._state: dict[str, Any] = {}
+        self.moment: Moment | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether the person's state is set aside now."""
+        return self.moment is not None
 
     def take(self) -> None:
         """Set the person's state aside (call once when a lesson starts)."""
-        w = self.window
-        s, c = w.session, w.controller
-        net = s.network
-        inside = w.pages.get("insidePage")
-        design_page = w.pages.get("designPage")
-        self._state = {
-            "design": s.design,
-            "weights": None if net is None else net.get_weights(),
-            "path": s.path,
-            "meta": dict(s.meta),
-            "history": s.history,
-            "dirty": s.dirty,
-            "dataset": s.dataset,
-            "spec": c.data.spec,
-            "image_size": c.data.image_size,
-            "config": replace(c.config),
-            "data_choice": w.training_panel.dataset_combo.currentIndex()
-            if hasattr(w, "training_panel") else None,
-            "tab": w.tabs.currentIndex(),
-            "view": inside.tabs.currentIndex() if hasattr(inside, "tabs") else None,
-            "mode": design_page.stack.currentIndex() if hasattr(design_page, "stack") else None,
-        }
-        self.held = True
+        self.moment = take_moment(self.window)
 
     def give_back(self) -> None:
         """Put the person's state back exactly as it was taken."""
-        if not self.held:
-            return
-        w, st = self.window, self._state
-        s, c = w.session, w.controller
-        if c.running or c.waiting_for_data:
-            c.stop()
-            c.wait_idle(5000)
-        c.data.cancel()
-        # the data feed first: the design coming back then finds its image size already
-        # set, and reloads nothing (it used to reload the lesson's data at that size)
-        c.data.restore(st["spec"], st["image_size"])
-        s.set_design(st["design"], path=st["path"], weights=st["weights"],
-                     history=st["history"], meta=st["meta"])
-        s.set_dirty(bool(st["dirty"]))
-        if s.dataset is not st["dataset"]:
-            s.set_dataset(st["dataset"])
-        c.data.cancel()        # nothing started while putting things back replaces them
-        c.apply_settings(**asdict(st["config"]))  # every field, exactly as it was
-        panel = getattr(w, "training_panel", None)
-        if panel is not None and st["spec"]:
-            panel._select_spec(st["spec"])
-        elif panel is not None and st["data_choice"] is not None:
-            panel.dataset_combo.setCurrentIndex(st["data_choice"])  # nothing was loaded
-        w.tabs.setCurrentIndex(st["tab"])
-        inside = w.pages.get("insidePage")
-        if st["view"] is not None and hasattr(inside, "tabs"):
-            inside.tabs.setCurrentIndex(st["view"])
-        design_page = w.pages.get("designPage")
-        if st["mode"] is not None and hasattr(design_page, "set_mode"):
-            design_page.set_mode(st["mode"])
-        self.held = False
-        self._state = {}
+        moment, self.moment = self.moment, None
+        if moment is not None:
+            put_back(self.window, moment)
 
     def same_weights(self, weights: dict[str, np.ndarray] | None) -> bool:
-        """Whether ``weights`` equal the kept ones (for tests and checks)."""
-        kept = self._state.get("weights")
-        if kept is None or weights is None:
-            return kept is weights
-        return kept.keys() == weights.keys() and all(
-            np.array_equal(kept[k], weights[k]) for k in kept)
+        """Whether ``weights`` equal the kept ones."""
+        return self.moment is not None and self.moment.same_weights(weights)
 
 
 #: a lesson's setting name (``settings: lr=0.01 val=20``) -> the training config's field

@@ -277,9 +277,7 @@ class LessonPage(QWidget):
         self.dock.hide()
         self.current = None
         self._refresh_items()
-        window = self.window()
-        if hasattr(window, "tabs"):
-            window.tabs.setCurrentWidget(self)
+        self.runner.window.tabs.setCurrentWidget(self)
         self._on_row(self.list.currentRow())
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override

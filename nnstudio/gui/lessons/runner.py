@@ -11,7 +11,7 @@ and every training it asks for runs in the training process, which Stop ends.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -29,6 +29,7 @@ from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History
 from nnstudio.gui.lessons.controls import find_controls, read_control
 from nnstudio.gui.lessons.keeper import Keeper, apply_settings
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.lessons.actions import Action, parse_action
 from nnstudio.lessons.controls import control, title
 from nnstudio.lessons.format import Lesson, Step
@@ -45,6 +46,9 @@ from nnstudio.lessons.setup import (
     parse_weights,
     view_name,
 )
+
+if TYPE_CHECKING:
+    from nnstudio.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ class LessonRunner(QObject):
 
     failed = Signal(str)
 
-    def __init__(self, window: Any, parent: QObject | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window = window
         self.keeper = Keeper(window)
@@ -145,7 +149,7 @@ class LessonRunner(QObject):
         self.enforce()
         self._weights_at_open = self._weights()
         conv = self._part("convView")  # its filters show their change since the step opened
-        if conv is not None and hasattr(conv, "mark_reference"):
+        if conv is not None:
             conv.mark_reference("since this step opened")
         return problems
 
@@ -321,8 +325,8 @@ class LessonRunner(QObject):
         """What the checks can see now."""
         w, s = self.window, self.window.session
         page = w.tabs.currentWidget()
-        inside = w.pages.get("insidePage")
-        view = inside.tabs.currentWidget() if hasattr(inside, "tabs") else None
+        inside = w.pages["insidePage"]
+        view = inside.tabs.currentWidget()
         short_page = {v: k for k, v in PAGES.items()}.get(
             page.objectName() if page else "", "")
         short_view = {v: k for k, v in VIEWS.items() if k != "mistakes"}.get(
@@ -349,7 +353,7 @@ class LessonRunner(QObject):
     def _ball(self) -> str:
         """How the Rolling ball view's last roll ended, in one word."""
         view = self._part("rollView")
-        if view is None or len(getattr(view, "path", ())) < 2:
+        if view is None or len(view.path) < 2:
             return "none"
         if view.rolling:
             return "rolling"
@@ -390,13 +394,13 @@ class LessonRunner(QObject):
             self.errors += 1
         self._run_in_step = False
 
-    def _on_finished(self, _history: Any) -> None:
+    def _on_finished(self, _history: History) -> None:
         if self._run_in_step:
             self.runs += 1
         self._run_in_step = False
 
-    def _on_snapshot(self, snap: Any) -> None:
-        if self.lesson is not None and getattr(snap, "epochs", None):
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        if self.lesson is not None and snap.epochs:
             self.epochs.extend(snap.epochs)
             net = self.window.session.network
             if self.step is not None and net is not None and is_perceptron(net):

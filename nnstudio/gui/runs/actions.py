@@ -46,6 +46,8 @@ def open_checkpoint(session: Any, summary: RunSummary, n: int,
     ckpt = run.checkpoint(n)
     if not _put(session, run, n, confirm):
         return ""
+    session.state.run = summary.path           # on the Train page's timeline, at n
+    session.state.checkpoint = n
     where = "its initial weights" if ckpt.kind == "initial" else f"epoch {ckpt.epoch}"
     return f"The window now holds '{summary.name}' at checkpoint {n} ({where})."
 

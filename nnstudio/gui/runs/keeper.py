@@ -5,7 +5,9 @@
 A run continues the record of the run before it when nothing changed in between: the same
 design, the same data, and the network still holding the weights that run ended with (Play
 after Pause or Stop). Reset, another design, an edit, other data, or weights put in from
-elsewhere (a file, a run's checkpoint) start a new record. Fine-tuning is a record of its own.
+elsewhere (a file, a run's checkpoint) start a new record. Fine-tuning is a record of its own;
+a run after "Continue from here" is a fork of that checkpoint. The record being written is
+``state.run``, the run on the Train page's timeline.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from nnstudio.core.design import design_to_json
 from nnstudio.runs.child import record_request
 from nnstudio.runs.layout import default_runs_folder
+from nnstudio.runs.listing import RunError
+from nnstudio.runs.reader import open_run
 
 __all__ = ["RunKeeper"]
 
@@ -99,11 +103,22 @@ class RunKeeper(QObject):
         now = net.get_weights()
         return now.keys() == end.keys() and all(np.array_equal(now[k], end[k]) for k in now)
 
-    def request(self, config: Any, fine_tuning: bool, dataset: Any) -> dict:
-        """The record request of a run about to start (``controller.recorder``)."""
+    def request(self, config: Any, fine_tuning: bool, dataset: Any,
+                fork: dict | None = None) -> dict:
+        """The record request of a run about to start (``controller.recorder``); ``fork``
+        (``{"run": ID, "checkpoint": N}``, "Continue from here") makes it a fork of that
+        checkpoint, counting its samples and seconds on from there."""
         design_json = design_to_json(self.session.design)
-        if fine_tuning or not self._goes_on(dataset, design_json):
+        if fine_tuning or fork or not self._goes_on(dataset, design_json):
             self._key = secrets.token_hex(8)
+        parent, offsets = None, (0, 0.0)
+        if fork and not fine_tuning:
+            parent = {"run": str(fork.get("run", "")), "checkpoint": fork.get("checkpoint")}
+            try:
+                ckpt = open_run(self.folder / parent["run"]).checkpoint(int(parent["checkpoint"]))
+                offsets = (ckpt.samples, ckpt.elapsed)
+            except (RunError, TypeError, ValueError):
+                pass             # its curve then starts at 0: the fork is still named
         self._end_weights = None
         self._design_json, self._dataset = design_json, dataset
         feed = getattr(self.controller, "data", None)
@@ -115,7 +130,7 @@ class RunKeeper(QObject):
         return record_request(key=self._key, folder=str(self.folder), data=data,
                               dataset=dataset.name, task=dataset.task,
                               classes=list(dataset.classes), image_size=image_size,
-                              same_start=same)
+                              same_start=same, parent=parent, offsets=offsets)
 
     @Slot(object)
     def _on_recorded(self, msg: Any) -> None:
@@ -123,6 +138,7 @@ class RunKeeper(QObject):
             self.warned.emit(msg.warning)
         if msg.path:
             self.current = Path(msg.path)
+            self.session.state.run = self.current     # the timeline shows what is recorded
             self.changed.emit(msg.path)
 
     @Slot(object)

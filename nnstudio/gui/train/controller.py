@@ -6,11 +6,14 @@ and the pages talk to. The training itself computes in a child process
 never holds the window's GIL. For each run a :class:`~nnstudio.gui.worker.Worker` pumps the
 pipe (:func:`~nnstudio.gui.train.bridge.pump`); the child's messages (copies: at most ~30
 metric messages a second with every batch since the last, weight copies a few times a second)
-become :class:`~nnstudio.gui.train.snapshot.Snapshot` objects folded into the session on
-the GUI thread. Play/pause/step/stop and live learning-rate or batch-size changes are queued
-commands, applied by the child between batches. A child that stops responding (no heartbeat)
-is reported with :attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart`
-ends it, and Stop, Reset and closing end it at once.
+become :class:`~nnstudio.gui.snapshot.Snapshot` objects folded into the session on
+the GUI thread. The controller reads the training settings and the data from the window's
+state and writes the settings (:meth:`TrainingController.apply_settings`) and the run state;
+the weights and history it receives go in through the session. Play/pause/step/stop and
+live learning-rate or batch-size changes are queued commands, applied by the child between
+batches. A child that stops responding (no heartbeat) is reported with
+:attr:`TrainingController.unresponsive`; :meth:`TrainingController.restart` ends it, and
+Stop, Reset and closing end it at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
+from nnstudio.core.datafit import fitted_data
 from nnstudio.core.design import design_to_json
 from nnstudio.core.perceptron import is_perceptron
 from nnstudio.core.training import History, TrainConfig
@@ -45,6 +49,7 @@ from nnstudio.gui.train.progress import SpeedMeter
 from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
 from nnstudio.runs.child import ENTRY as RECORDING_CHILD
+from nnstudio.state import RunState
 
 __all__ = ["TrainingController"]
 
@@ -58,7 +63,9 @@ PERCEPTRON_SETTINGS = {"lr": 0.1, "epochs": 100}
 class TrainingController(QObject):
     """Play, pause, step, stop and reset training of the session's network.
 
-    Lives on the GUI thread; sets ``session.training = self``. Each run trains a copy of
+    Lives on the GUI thread; sets ``session.training = self``. It reads the training
+    settings and the data from the window's state (``session.state``) and is the only writer
+    of its ``settings`` and ``run_state``. Each run trains a copy of
     ``session.network``'s weights in the training process (:attr:`process`); snapshots are
     folded into the session with ``session.apply_snapshot`` and the final weights with
     ``session.set_weights``.
@@ -68,8 +75,8 @@ class TrainingController(QObject):
     started(str)
         A run started; the argument labels it ("" for training, "fine-tuning"). Its
         metrics are placed from 0 on the epoch axis (the Train view continues its curve).
-    finished(object)
-        A run ended normally or was stopped; the argument is the core ``History``.
+    finished(History)
+        A run ended normally or was stopped; the run's history.
     errored(str)
         Training could not start or failed; a sentence saying what happened and what to do.
     wasReset()
@@ -94,7 +101,7 @@ class TrainingController(QObject):
     """
 
     started = Signal(str)
-    finished = Signal(object)
+    finished = Signal(History)
     errored = Signal(str)
     wasReset = Signal()
     unresponsive = Signal(str)
@@ -108,9 +115,9 @@ class TrainingController(QObject):
         super().__init__(parent)
         configure_threading()
         self.session = session
+        self.state = session.state
         session.training = self
-        self.config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam",
-                                  weight_decay=0.0, val_split=0.1, seed=0)
+        self.state.events.settings.connect(self._emit_config_changed)
         self._process: TrainingProcess | None = None
         self._worker: Worker | None = None   # pumps the current run's messages
         self._run_state: str | None = None   # "running" | "paused" as last commanded
@@ -122,8 +129,8 @@ class TrainingController(QObject):
         #: True while the training process of the current run does not respond
         self.stalled = False
         self._tokens = DatasetTokens()
-        #: tests of the error path: (n, message) makes runs fail after n batches
-        self.fail_after: tuple[int, str] | None = None
+        #: (dataset, the network's cost and outputs, (x, y) ready for it)
+        self._fitted: tuple[Any, tuple, tuple[Any, Any]] | None = None
         self._fine_tuning = False
         self.last_error: str | None = None
         #: the data training uses (source, image size, background loading)
@@ -134,7 +141,9 @@ class TrainingController(QObject):
         self.speed = SpeedMeter()
         #: the epoch Play trains up to (a stopped run is continued to it)
         self.plan = EpochPlan()
-        #: ``recorder(config, fine_tuning, dataset)`` gives a run's record request (see
+        #: the run and checkpoint the current run continues ("Continue from here"), or None
+        self.run_parent: dict | None = None
+        #: ``recorder(config, fine_tuning, dataset, fork)`` gives a run's record request (see
         #: nnstudio.runs.child.record_request); None records nothing
         self.recorder: Any = None
         session.designReplaced.connect(self._on_design_replaced)
@@ -146,6 +155,15 @@ class TrainingController(QObject):
         self._on_design_replaced()
 
     # ------------------------------------------------------------ state
+    @property
+    def config(self) -> TrainConfig:
+        """A copy of the training settings (the state's ``settings``); change them with
+        :meth:`apply_settings`."""
+        return replace(self.state.settings)
+
+    def _emit_config_changed(self, _settings: TrainConfig) -> None:
+        self.configChanged.emit()
+
     @property
     def process(self) -> TrainingProcess:
         """The training process handle (its child starts on the first run)."""
@@ -170,7 +188,7 @@ class TrainingController(QObject):
         return self.data.waited_for
 
     def _set_state(self, state: str) -> None:
-        self.session.set_training_state(state)
+        self.state.run_state = RunState(state)
 
     def _end_run(self, state: str) -> None:
         """The current run ended in ``state``: its last message came (its pump's thread
@@ -297,13 +315,14 @@ class TrainingController(QObject):
         A run in progress takes a new learning rate or batch size from its next batch; the
         rest applies from the next Play.
         """
-        for key, value in changes.items():
-            setattr(self.config, key, value)
+        settings = replace(self.state.settings, **changes)
+        if settings == self.state.settings:
+            return
+        self.state.settings = settings   # -> configChanged
         if self.running and "lr" in changes:
             self.process.set_lr(float(changes["lr"]))
         if self.running and "batch_size" in changes:
             self.process.set_batch_size(int(changes["batch_size"]))
-        self.configChanged.emit()
 
     @Slot()
     def _on_design_replaced(self) -> None:
@@ -368,15 +387,17 @@ class TrainingController(QObject):
         if not self._fine_tuning:
             cfg.epochs = self.plan.epochs_to_train(len(history.epochs) if history else 0,
                                                    int(cfg.epochs))
-        record = self.recorder(cfg, self._fine_tuning, ds) if self.recorder else None
+        x, y = self._targets(ds)
+        record = self.recorder(cfg, self._fine_tuning, ds, self.state.fork) \
+            if self.recorder else None
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
-            config=asdict(cfg), x=ds.x, y=ds.y, token=self._tokens.token(ds.x, ds.y),
+            config=asdict(cfg), x=x, y=y, token=self._tokens.token(x, y),
             history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
-            seed=int(cfg.seed), fail=self.fail_after, record=record)
+            seed=int(cfg.seed), record=record)
         worker = Worker(pump, process, run_id, name="training")
         worker.yielded.connect(lambda msg, w=worker: self._on_message(w, msg))
         worker.error.connect(lambda exc, w=worker: self._on_message(
@@ -384,6 +405,8 @@ class TrainingController(QObject):
         worker.finished.connect(lambda w=worker: self._on_worker_finished(w))
         self._worker = worker
         self._run_state = "paused" if mode == "step_batch" else "running"
+        #: the run and checkpoint this run continues (a fork), for its record
+        self.run_parent, self.state.fork = self.state.fork, None
         self._stop_requested, self._ending, self.stalled = False, None, False
         self._last_control = None
         self.last_error = None
@@ -391,6 +414,16 @@ class TrainingController(QObject):
         self._set_state("paused" if mode == "step_batch" else "running")
         worker.start()
         self.started.emit(label or "")
+
+    def _targets(self, ds: Any) -> tuple[Any, Any]:
+        """The data in the form the network's cost takes (the same arrays, for the same
+        data and network, so the training process keeps its copy)."""
+        net = self.session.network
+        key = (net.task, net.loss_name, tuple(net.output_shape))
+        cached = self._fitted
+        if cached is None or cached[0] is not ds or cached[1] != key:
+            cached = self._fitted = (ds, key, fitted_data(net, ds))
+        return cached[2]
 
     # ------------------------------------------------------------ from the training process
     def _on_message(self, worker: Worker, msg: ChildMessage) -> None:

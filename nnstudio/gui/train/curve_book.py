@@ -13,6 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from nnstudio.core.design import DesignEvent
+from nnstudio.gui.snapshot import Snapshot
+
 __all__ = ["CurveBook"]
 
 
@@ -51,8 +54,8 @@ class CurveBook(QObject):
         self._want_new = True
         self.x_end = 0.0
 
-    def _on_design_edited(self, event: Any) -> None:
-        if getattr(event, "kind", "") != "node_moved":
+    def _on_design_edited(self, event: DesignEvent) -> None:
+        if event.kind != "node_moved":
             self.mark_new()
 
     def _begin(self, label: str = "") -> None:
@@ -62,6 +65,17 @@ class CurveBook(QObject):
             self._count += 1
             self._has_data = False
             self.newCurve.emit(label or f"run {self._count}")
+
+    def branch(self, label: str) -> None:
+        """A fork: a fresh curve (the one shown becomes an earlier run's), which
+        :meth:`continue_at` places."""
+        self._begin(label)
+
+    def continue_at(self, x_end: float) -> None:
+        """The next run continues the current curve from ``x_end`` (epochs)."""
+        self.x_end = float(x_end)
+        self._has_data = True
+        self._want_new = False
 
     @Slot(str)
     def _on_run_started(self, label: str) -> None:
@@ -73,14 +87,11 @@ class CurveBook(QObject):
     def _on_reset(self) -> None:
         self._begin()
 
-    def place(self, snap: Any) -> Any:
+    def place(self, snap: Snapshot) -> Snapshot:
         """``snap`` with its batches and epochs shifted onto the current curve (a copy when
-        shifted; snapshots without positions pass unchanged)."""
-        batch_x = getattr(snap, "batch_x", None)
-        if batch_x is None:
-            return snap
+        shifted)."""
         if self._x0:
-            snap = dataclasses.replace(snap, batch_x=batch_x + self._x0,
+            snap = dataclasses.replace(snap, batch_x=snap.batch_x + self._x0,
                                        epoch_x=snap.epoch_x + self._x0)
         if len(snap.batch_x):
             self.x_end = float(snap.batch_x[-1])

@@ -7,6 +7,7 @@ it can be tested and reused without a window.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -18,7 +19,7 @@ import numpy as np
 from nnstudio.fileio import atomic_write
 
 if TYPE_CHECKING:
-    from nnstudio.gui.train.snapshot import Snapshot
+    from nnstudio.gui.snapshot import Snapshot
 
 CSV_HEADER = ["kind", "epoch", "batch", "cost", "cost_smoothed", "accuracy", "learning_rate",
               "validation_cost", "validation_accuracy"]
@@ -117,6 +118,10 @@ class RunCurves:
     @property
     def empty(self) -> bool:
         return self.batch_cost.n == 0 and self.epoch_cost.n == 0
+
+    def copy(self) -> RunCurves:
+        """A copy that shares nothing with this one (its series and smoothers copied)."""
+        return copy.deepcopy(self)
 
     def add_snapshot(self, snap: Snapshot) -> bool:
         """Append a snapshot's batches and epochs; True when anything new arrived.

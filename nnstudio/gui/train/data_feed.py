@@ -4,7 +4,9 @@
 ``"idx:~/mnist"``), the image side digit sources are made at (16 or 28), a load scheduled
 for when the window has appeared, and whether a dataset's values are all numbers. It loads
 with a :class:`~nnstudio.gui.train.data_loader.DatasetLoader` and puts what arrives into
-the session. The training controller owns one (``controller.data``); the Training panel,
+the session. The source and the image side live in the window's state (``data_source``,
+``image_size``), which the feed alone writes. The training controller owns one
+(``controller.data``); the Training panel,
 the Design page's offer to use matching data, lessons and saving read and change the data
 through it, never through its fields.
 """
@@ -55,8 +57,8 @@ class DataFeed(QObject):
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self._spec: str | None = None
-        self._image_size = 28
+        self.state = session.state
+        self.state.events.image_size.connect(self._emit_image_size)
         self._scheduled: str | None = None
         self._damage_checked: tuple[Any, str | None] | None = None
         #: what waits for the data in loading: (when it arrives, when it fails)
@@ -72,12 +74,12 @@ class DataFeed(QObject):
     @property
     def spec(self) -> str | None:
         """The spec of the data in ``session.dataset`` (None: none loaded by spec)."""
-        return self._spec
+        return self.state.data_source
 
     @property
     def image_size(self) -> int:
         """The side digit sources are made at: 16 or 28."""
-        return self._image_size
+        return self.state.image_size
 
     @property
     def busy(self) -> bool:
@@ -126,7 +128,7 @@ class DataFeed(QObject):
         self._scheduled = None
         if size is not None:
             self._set_side(size)
-        self.loader.load(spec, self._image_size)
+        self.loader.load(spec, self.image_size)
 
     def schedule(self, spec: str, size: int | None = None, delay_ms: int = 0) -> None:
         """Load ``spec`` once the event loop runs (the window appears first)."""
@@ -142,17 +144,17 @@ class DataFeed(QObject):
         """Make digit sources at ``size`` × ``size`` (16 or 28); with ``reload``, load the
         source in use again at that size."""
         size = self._side(size)
-        if size == self._image_size:
+        if size == self.image_size:
             return
         self._set_side(size)
-        if reload and self._spec:
-            self.load(self._spec, size)
+        if reload and self.spec:
+            self.load(self.spec, size)
 
     def restore(self, spec: str | None, image_size: int) -> None:
         """Say that ``session.dataset`` is ``spec``'s data at ``image_size`` again (putting a
         saved state back; nothing is loaded)."""
         self._scheduled = None
-        self._spec = spec
+        self.state.data_source = spec
         self._set_side(image_size)
 
     def cancel(self) -> None:
@@ -180,19 +182,19 @@ class DataFeed(QObject):
         return checked[1]
 
     # ------------------------------------------------------------ internals
+    def _emit_image_size(self, size: int) -> None:
+        self.imageSizeChanged.emit(int(size))
+
     @staticmethod
     def _side(size: int) -> int:
         return 16 if int(size) == 16 else 28
 
     def _set_side(self, size: int) -> None:
-        size = self._side(size)
-        if size != self._image_size:
-            self._image_size = size
-            self.imageSizeChanged.emit(size)
+        self.state.image_size = self._side(size)   # -> imageSizeChanged when it changed
 
     @Slot(str, object)
     def _on_loaded(self, spec: str, dataset: Any) -> None:
-        self._spec = spec
+        self.state.data_source = spec
         self.session.set_dataset(dataset)
         self.loaded.emit(spec)
         waiter = self._take_waiter()

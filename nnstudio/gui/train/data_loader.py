@@ -11,35 +11,34 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from nnstudio.core.datafit import data_mismatch
 from nnstudio.gui.worker import Aborted, Worker, aborting, current_worker
 
+if TYPE_CHECKING:
+    from nnstudio.data.dataset import Dataset
+    from nnstudio.gui.session import Session
+
 log = logging.getLogger(__name__)
 
 
-def why_not_ready(session: Any, dataset: Any = None) -> str | None:
+def why_not_ready(session: Session, dataset: Dataset | None = None) -> str | None:
     """Why ``session``'s network cannot train on ``dataset`` (default: the session's data)
     now: a sentence saying what to do, or None."""
     from nnstudio.core.perceptron import is_perceptron  # trained by its own rule
 
     s = session
     if s.network is None:
-        err = None
-        analysis = s.analysis
-        if analysis is not None:
-            errs = list(getattr(analysis, "design_errors", []))
-            errs += list(getattr(analysis, "errors", {}).values())
-            err = errs[0] if errs else None
+        errs = list(s.analysis.design_errors) + list(s.analysis.errors.values())
+        err = errs[0] if errs else None
         why = str(err) if err else "the design is not complete"
         return f"The design cannot be trained yet: {why} Fix it on the Design page."
-    trainable = getattr(s.network, "trainable", None)
-    if callable(trainable) and not trainable() and not is_perceptron(s.network):
-        reason = getattr(s.network, "reason_not_trainable", None)
-        return str(reason or "This network cannot be trained by backpropagation.")
+    if not s.network.trainable() and not is_perceptron(s.network):
+        return str(s.network.reason_not_trainable
+                   or "This network cannot be trained by backpropagation.")
     ds = dataset if dataset is not None else s.dataset
     if ds is None:
         return "There is no data to train on: choose a dataset in the Training panel."

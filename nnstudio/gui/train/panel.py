@@ -36,6 +36,8 @@ from nnstudio.gui.train.spinboxes import DoublingSpinBox, LogSpinBox
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 ERROR_STYLE = "color: #b4441b;"
+#: the list's item for data in use that came from none of its sources
+IN_USE = "__inuse__"
 
 _OPTIMIZERS = [
     ("adam", "Adam (adaptive; a good default)"),
@@ -120,10 +122,10 @@ class TrainingPanel(QDockWidget):
         data.cancelled.connect(self._on_cancelled)
         data.imageSizeChanged.connect(self._show_image_size)
         session.datasetChanged.connect(self._show_dataset)
+        session.state.events.data_source.connect(self._select_spec)   # whoever set it
         session.designReplaced.connect(self._follow_design_size)
         session.modelChanged.connect(self._show_rule)
-        if hasattr(c, "configChanged"):
-            c.configChanged.connect(self.show_config)
+        c.configChanged.connect(self.show_config)
         self._show_dataset()
         self._show_rule()
         if data.busy and data.loader.spec:
@@ -151,7 +153,8 @@ class TrainingPanel(QDockWidget):
         self.dataset_combo.insertSeparator(self.dataset_combo.count())
         self.dataset_combo.addItem("Folder of IDX files (MNIST format)…", "__idx__")
         self.dataset_combo.addItem("CSV table…", "__csv__")
-        self._select_spec(self.controller.data.spec or SOURCES[0][0])
+        self._select_spec(self.controller.data.spec if self.session.dataset is not None
+                          else self.controller.data.spec or SOURCES[0][0])
         self.dataset_combo.activated.connect(self._on_dataset_chosen)
         lay.addWidget(self.dataset_combo)
 
@@ -344,8 +347,16 @@ class TrainingPanel(QDockWidget):
 
     # ------------------------------------------------------------------ data
     def _select_spec(self, spec: str | None) -> None:
+        """Show ``spec`` as the source in use (added to the list when it is not there);
+        None: the data in use came from no source of the list (a test's, a program's)."""
         if spec is None:
-            return
+            ds = self.session.dataset
+            if ds is None:
+                return
+            self._forget_spec(IN_USE)
+            self.dataset_combo.insertItem(0, f"{ds.name} (in use)", IN_USE)
+            self._added_specs.add(IN_USE)
+            spec = IN_USE
         i = self.dataset_combo.findData(spec)
         if i < 0:
             self.dataset_combo.insertItem(0, source_title(spec), spec)
@@ -358,7 +369,8 @@ class TrainingPanel(QDockWidget):
 
     def _forget_spec(self, spec: str | None) -> None:
         """Take a source that failed to load out of the list (if only the panel added it)."""
-        if spec and spec in self._added_specs and spec != self.controller.data.spec:
+        if spec and spec in self._added_specs and (spec != self.controller.data.spec
+                                                    or spec == IN_USE):
             i = self.dataset_combo.findData(spec)
             if i >= 0:
                 self.dataset_combo.removeItem(i)
@@ -367,6 +379,8 @@ class TrainingPanel(QDockWidget):
     @Slot(int)
     def _on_dataset_chosen(self, index: int) -> None:
         spec = self.dataset_combo.itemData(index)
+        if spec == IN_USE:
+            return
         if spec == "__idx__":
             folder = QFileDialog.getExistingDirectory(self, "Folder with IDX image and label files")
             if not folder:
@@ -417,7 +431,7 @@ class TrainingPanel(QDockWidget):
     # ------------------------------------------------------------------ image size
     def _is_digits(self) -> bool:
         ds = self.session.dataset
-        return ds is not None and bool(getattr(ds, "is_image", False))
+        return ds is not None and ds.is_image
 
     def set_image_size(self, size: int) -> None:
         """Use ``size`` × ``size`` digits (16 or 28) and reload the current digit data."""
@@ -482,7 +496,9 @@ class TrainingPanel(QDockWidget):
     @Slot()
     def _show_dataset(self) -> None:
         ds = self.session.dataset
-        self.size_row.setVisible(ds is None or bool(getattr(ds, "is_image", False)))
+        if self.controller.data.spec is None:
+            self._select_spec(None)
+        self.size_row.setVisible(ds is None or ds.is_image)
         if ds is None:
             self.dataset_info.setText("<i>No data loaded yet.</i>")
             return
@@ -495,4 +511,4 @@ class TrainingPanel(QDockWidget):
             f"{still}<b>{ds.n:,}</b> samples of {format_shape(ds.sample_shape)} · {what}"
             + (f" (“{ds.name}”)" if still else "")
         )
-        self.dataset_info.setToolTip(getattr(ds, "description", "") or ds.name)
+        self.dataset_info.setToolTip(ds.description or ds.name)

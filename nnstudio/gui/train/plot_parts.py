@@ -67,7 +67,7 @@ class Ranger:
                 self.y = self.y_limits
                 self.vb.setYRange(*self.y_limits, padding=0.0)
             return
-        log = bool(self.item.ctrl.logYCheck.isChecked()) if hasattr(self.item, "ctrl") else False
+        log = bool(self.item.ctrl.logYCheck.isChecked())
         if log:
             if not (y_hi > 0):
                 return

@@ -15,17 +15,19 @@ an x axis other than epochs (samples seen, seconds) the live curves step aside.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
 from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, outside_legend, pen
-from nnstudio.gui.train.snapshot import Snapshot
 
 BLUE = "#0877bd"  # training
 ORANGE = "#f59322"  # validation
@@ -36,6 +38,17 @@ TEXT = "#333333"
 READOUT_HINT = "Hover over a plot to read the values under the mouse."
 #: at most this many earlier runs stay visible as faded curves
 MAX_EARLIER_RUNS = 6
+
+
+@dataclass(frozen=True)
+class PlotsMemory:
+    """The curves the plots show, by value: the current run's and the earlier runs' lines
+    (``(name, ((plot, x, y, pen), ...))``) with their value bounds."""
+
+    run: RunCurves
+    label: str
+    earlier: tuple
+    bounds: tuple
 #: plot redraws per second at most: smooth to the eye, and a third less painting than 30
 #: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
 FPS = 20.0
@@ -124,6 +137,13 @@ class TrainingPlots(QWidget):
             w.getPlotItem().addItem(line, ignoreBounds=True)
             self._cursors.append(line)
             w.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        #: where the checkpoint shown on the timeline lies on the curves (a solid line)
+        self._markers = []
+        for w in (self.loss_plot, self.acc_plot, self.lr_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pen("#c2185b", 1.5, 200))
+            line.setVisible(False)
+            w.getPlotItem().addItem(line, ignoreBounds=True)
+            self._markers.append(line)
 
         self.readout = QLabel(READOUT_HINT)
         self.readout.setObjectName("plotReadout")
@@ -182,6 +202,25 @@ class TrainingPlots(QWidget):
     @property
     def n_epoch_points(self) -> int:
         return self._run.epoch_cost.n
+
+    def set_marker(self, x: float | None) -> None:
+        """Mark ``x`` (epochs) on every plot, or nothing with None."""
+        for line in self._markers:
+            if x is not None:
+                line.setValue(float(x))
+            line.setVisible(x is not None)
+
+    @property
+    def marker(self) -> float | None:
+        """Where the marker is (None: hidden)."""
+        line = self._markers[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def x_end(self) -> float:
+        """Where the current curve ends on the epoch axis (0 when it is empty)."""
+        r = self._run
+        ends = [float(series.x[-1]) for series in (r.batch_cost, r.epoch_cost) if series.n]
+        return max(ends, default=0.0)
 
     @property
     def n_earlier_runs(self) -> int:
@@ -375,6 +414,47 @@ class TrainingPlots(QWidget):
             self._legend.addItem(
                 pg.PlotDataItem([], [], pen=pen(GREY, 1.5, 140)), "earlier runs"
             )
+
+    # ------------------------------------------------------------------ kept and given back
+    def memory(self) -> PlotsMemory:
+        """The curves shown now, by value (a lesson keeps the person's and gives them back)."""
+        plots = {id(self.loss_plot.getPlotItem().getViewBox()): "loss",
+                 id(self.acc_plot.getPlotItem().getViewBox()): "accuracy"}
+        earlier = []
+        for name, items in self._earlier:
+            lines = []
+            for it in items:
+                x, y = it.getData()
+                lines.append((plots.get(id(it.getViewBox()), "loss"),
+                              np.array(x if x is not None else [], np.float64),
+                              np.array(y if y is not None else [], np.float64),
+                              it.opts["pen"]))
+            earlier.append((name, tuple(lines)))
+        return PlotsMemory(self._run.copy(), self._run_label, tuple(earlier),
+                           tuple(self._earlier_bounds))
+
+    def restore(self, memory: PlotsMemory) -> None:
+        """Show the curves of :meth:`memory` again, instead of those shown now."""
+        for _, items in self._earlier:
+            self._remove_items(items)
+        self._earlier.clear()
+        plot = {"loss": self.loss_plot, "accuracy": self.acc_plot}
+        for name, lines in memory.earlier:
+            items = []
+            for where, x, y, line_pen in lines:
+                item = pg.PlotDataItem(x, y, pen=line_pen, antialias=False)
+                plot[where].getPlotItem().addItem(item)
+                fast_curve(item, smooth=True)
+                item.setZValue(-10)
+                items.append(item)
+            self._earlier.append((name, items))
+        self._earlier_bounds = list(memory.bounds)
+        self._legend_earlier()
+        self._run = memory.run.copy()
+        self._run_label = memory.label
+        self._hide_readout()
+        self._reset_ranges()
+        self.refresh()
 
     # ------------------------------------------------------------------ hover
     def _on_mouse_moved(self, pos: object) -> None:

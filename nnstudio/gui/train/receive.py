@@ -2,7 +2,7 @@
 
 The child process sends :class:`~nnstudio.core.trainprotocol.Metrics` messages of NumPy
 arrays; on the GUI thread :func:`snapshot_from_message` makes a
-:class:`~nnstudio.gui.train.snapshot.Snapshot` of one, placing its batches and epochs on the
+:class:`~nnstudio.gui.snapshot.Snapshot` of one, placing its batches and epochs on the
 plots' epoch axis. :func:`snapshot_from_history` does the same for the saved history of a
 model that was opened.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.core.trainprotocol import Metrics
-from nnstudio.gui.train.snapshot import Snapshot
+from nnstudio.gui.snapshot import Snapshot
 
 __all__ = ["apply_metrics", "snapshot_from_message", "store_weights"]
 

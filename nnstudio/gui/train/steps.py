@@ -174,11 +174,12 @@ class SgdSteps(QFrame):
     def _end_text(self) -> str:
         if not self.perceptron:
             return "all the epochs asked for are done; the weights trained so far are kept"
-        outcome = getattr(self.session.training, "last_outcome", None) or {}
+        training = self.session.training
+        outcome = (training.last_outcome if training is not None else None) or {}
         passes = int(outcome.get("passes") or 0)
         history = self.session.history   # the pass's number counts every pass, as the card
         if outcome.get("kind") == "separated":
-            number = len(history.epochs) if getattr(history, "epochs", None) else passes
+            number = len(history.epochs) if history is not None and history.epochs else passes
             return (f"pass {number} made no mistake: the line separates the two classes, so "
                     "the rule stops")
         if outcome.get("kind") == "cycle":
@@ -246,7 +247,8 @@ class SgdSteps(QFrame):
             self.show_step(5)
             return
         best = self._largest_change()
-        config = getattr(self.session.training, "config", None)
+        training = self.session.training
+        config = training.config if training is not None else None
         how = (f"the optimizer ({config.optimizer}, learning rate {config.lr:g}) moved every "
                "weight against its gradient" if config is not None else STEPS[4][1])
         if best is None:

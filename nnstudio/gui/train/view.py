@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 from nnstudio.core.costwatch import CostWatch
 from nnstudio.gui.flow import FlowLayout
 from nnstudio.gui.session import Session
+from nnstudio.gui.snapshot import Snapshot
 from nnstudio.gui.train.curve_book import CurveBook
 from nnstudio.gui.train.plots import BLUE, ORANGE, TrainingPlots
 from nnstudio.gui.train.progress import RunWords, of_total
 from nnstudio.gui.train.readout import Readout
 from nnstudio.gui.train.receive import snapshot_from_history
 from nnstudio.gui.train.steps import SgdSteps
+from nnstudio.gui.train.timeline import RunTimeline
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 COST_HINT = ("The faint line is the cost of each mini-batch, the bold line its moving average; "
@@ -141,8 +143,12 @@ class TrainView(QWidget):
         tools.add_widget(actions, right=True)
         lay.addWidget(self.tools)
 
+        self.timeline = RunTimeline(session, self)
+        lay.addWidget(self.timeline)
+
         self.plots = TrainingPlots(self)
         lay.addWidget(self.plots, 1)
+        self.timeline.marked.connect(self.plots.set_marker)
 
         hint = QLabel(COST_HINT)
         hint.setObjectName("trainHint")
@@ -169,9 +175,9 @@ class TrainView(QWidget):
             self.curves.newCurve.connect(self._on_new_curve)
             self.controller.errored.connect(self._on_error)
             self.controller.data.waiting.connect(lambda _on: self._update_message())
-            if hasattr(self.controller, "perceptronEnded"):
-                self.controller.perceptronEnded.connect(self._on_perceptron_ended)
+            self.controller.perceptronEnded.connect(self._on_perceptron_ended)
         session.modelChanged.connect(self._apply_words)
+        session.state.events.fork.connect(self._on_fork)
         self._perceptron = False
         self._outcome: dict | None = None
         self._error: str | None = None
@@ -243,7 +249,7 @@ class TrainView(QWidget):
         if self.controller is not None and self.controller.running:
             return
         self.session.set_design(get_template("playground"))
-        if self.controller is not None and hasattr(self.controller, "apply_settings"):
+        if self.controller is not None:
             self.controller.apply_settings(**TWO_LAYER_SETTINGS)
         self._set_message("The design is now 2 → 4 tanh → 2 tanh → 1 sigmoid, trained by "
                           "backpropagation (learning rate 0.05, 300 epochs, batch size 4). "
@@ -251,8 +257,8 @@ class TrainView(QWidget):
                           "points one straight line could not separate.")
 
     # ------------------------------------------------------------------ updates
-    @Slot(object)
-    def _on_snapshot(self, snap: Any) -> None:
+    @Slot(Snapshot)
+    def _on_snapshot(self, snap: Snapshot) -> None:
         ds = self.session.dataset
         if ds is not None:
             self._curves_task, self._curves_data = _task_of(ds), ds.name
@@ -260,18 +266,18 @@ class TrainView(QWidget):
         if self.curves is not None:
             snap = self.curves.place(snap)
         self.plots.add_snapshot(snap)
-        losses = np.asarray(getattr(snap, "batch_loss", ()), dtype=np.float64)
+        losses = np.asarray(snap.batch_loss, dtype=np.float64)
         if len(losses) and not self._cost_watch.warned:
-            lrs = np.asarray(getattr(snap, "batch_lr", ()), dtype=np.float64)
+            lrs = np.asarray(snap.batch_lr, dtype=np.float64)
             warning = self._cost_watch.add(losses, float(lrs[-1]) if len(lrs) else None)
             if warning:
                 self._warning = warning
                 self._update_message()
-        total = int(getattr(snap, "epochs_total", 0) or 0)
+        total = int(snap.epochs_total)
         if total:
             self._epochs_total = total
-        n_b = int(getattr(snap, "n_batches", 0) or 0)
-        epoch = int(getattr(snap, "epoch", 0)) + 1
+        n_b = int(snap.n_batches)
+        epoch = int(snap.epoch) + 1
         words = RunWords.of(self.session.network)   # the perceptron takes one sample at a time
         detail = f"{words.batch} {of_total(snap.batch, n_b)}" if n_b else ""
         self.epoch_card.set(of_total(epoch, self._epochs_total), detail)
@@ -340,6 +346,15 @@ class TrainView(QWidget):
         self._on_new_curve("")
         self._load_history()
         self._fit_task()
+
+    def _on_fork(self, fork: dict | None) -> None:
+        """Continue from a checkpoint: the curve so far becomes an earlier run's, and the
+        parent's curve up to the checkpoint is drawn as the start of the new one."""
+        if fork is None or self.curves is None:
+            return
+        self.curves.branch(f"before checkpoint {fork.get('checkpoint')}")
+        self._load_history()
+        self.curves.continue_at(self.plots.x_end())
 
     def _load_history(self) -> None:
         h = self.session.history
