@@ -516,3 +516,32 @@ def test_the_live_curves_step_aside_only_while_runs_are_drawn_by_samples(runs_wi
     qtbot.waitUntil(lambda: not dock.overlay.shown, timeout=5000)
     assert plots.c_smooth.isVisible()
     assert plots.loss_plot.getPlotItem().getAxis("bottom").labelText == "epoch"
+
+
+def test_a_run_continued_from_a_checkpoint_is_recorded_as_a_fork(runs_window, qtbot,
+                                                                  tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    w = runs_window
+    train(qtbot, w)
+    folder = tmp_path / "user" / "runs"
+    (first,) = list_runs(folder)
+    assert w.session.state.run == first.path       # the record written is on the timeline
+    w.tabs.setCurrentWidget(w.train_view)
+    timeline = w.train_view.timeline
+    qtbot.waitUntil(lambda: timeline.continue_button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(timeline.findChild(QPushButton, "timelineLatest"), LEFT)
+    last = open_run(first.path).checkpoint("last")
+    qtbot.waitUntil(lambda: w.session.state.checkpoint == last.n, timeout=5000)
+    qtbot.mouseClick(timeline.findChild(QPushButton, "timelineContinue"), LEFT)
+    w.controller.apply_settings(epochs=1)
+    train(qtbot, w)
+    runs = {r.id: r for r in list_runs(folder)}
+    (fork_id,) = set(runs) - {first.id}
+    fork = open_run(runs[fork_id].path)
+    assert fork.info["parent"] == {"run": first.id, "checkpoint": last.n}
+    samples = fork.batches()["samples"]
+    assert samples[0] > last.samples               # counted on from the parent's checkpoint
+    start = fork.weights("initial")
+    parent = open_run(first.path).weights(last.n)
+    assert all(np.array_equal(start[k], parent[k]) for k in start)

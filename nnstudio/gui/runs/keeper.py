@@ -114,8 +114,11 @@ class RunKeeper(QObject):
         parent, offsets = None, (0, 0.0)
         if fork and not fine_tuning:
             parent = {"run": str(fork.get("run", "")), "checkpoint": fork.get("checkpoint")}
+            shown = self.session.state.run         # the run on the timeline, wherever it is
+            where = Path(shown) if shown is not None and Path(shown).name == parent["run"] \
+                else self.folder / parent["run"]
             try:
-                ckpt = open_run(self.folder / parent["run"]).checkpoint(int(parent["checkpoint"]))
+                ckpt = open_run(where).checkpoint(int(parent["checkpoint"]))
                 offsets = (ckpt.samples, ckpt.elapsed)
             except (RunError, TypeError, ValueError):
                 pass             # its curve then starts at 0: the fork is still named
