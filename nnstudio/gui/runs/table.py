@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from PySide6 import __version_info__ as PYSIDE_VERSION
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -225,7 +226,7 @@ class RunsFilter(QSortFilterProxyModel):
         self.want_data = ""
 
     def set_filter(self, design: str, data: str) -> None:
-        if hasattr(self, "beginFilterChange"):          # Qt 6.9 and later
+        if PYSIDE_VERSION >= (6, 9):                     # invalidateRowsFilter is deprecated
             self.beginFilterChange()
             self.want_design, self.want_data = design, data
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)

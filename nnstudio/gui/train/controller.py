@@ -91,8 +91,8 @@ class TrainingController(QObject):
     perceptronEnded(dict)
         A perceptron run ended: how (``PerceptronTrainer.outcome``: ``kind`` separated,
         cycle, out_of_passes or stopped, ``passes``, ``mistakes``, ``period``).
-    recorded(object)
-        The training process says where the run is recorded (a core ``Recorded``);
+    recorded(Recorded)
+        The training process says where the run is recorded;
         :attr:`recorder` makes the record part of a run's spec.
     configChanged()
         :attr:`config` changed (through :meth:`apply_settings`, :meth:`set_lr`,
@@ -109,7 +109,7 @@ class TrainingController(QObject):
     perceptronEnded = Signal(dict)
     configChanged = Signal()
     commanded = Signal(str)
-    recorded = Signal(object)
+    recorded = Signal(Recorded)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
