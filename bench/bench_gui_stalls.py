@@ -154,8 +154,7 @@ def main() -> int:
     if page is not None:
         win.tabs.setCurrentWidget(page)
     c = win.controller
-    c.config.epochs = 1000
-    c.config.batch_size = args.batch_size
+    c.apply_settings(epochs=1000, batch_size=args.batch_size)
 
     # where the GUI thread's time goes
     timings: dict[str, list[float]] = {"plot redraw": [], "plot painting": [],

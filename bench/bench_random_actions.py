@@ -83,7 +83,7 @@ def one(seed: int, n: int, app) -> dict:
     w = MainWindow(small_session(), settings=QSettings(os.path.join(_home, f"s{seed}.ini"),
                                                QSettings.Format.IniFormat), data=None)
     w.show()
-    w.controller.config.epochs = 3
+    w.controller.apply_settings(epochs=3)
     t0 = time.monotonic()
     bot = Bot()
     c = w.controller

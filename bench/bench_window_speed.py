@@ -151,8 +151,7 @@ def run_window(args: argparse.Namespace) -> dict:
         win.tabs.setCurrentWidget(inside)
         inside.show_view(args.view)
     c = win.controller
-    c.config.epochs = 1000
-    c.config.batch_size = args.batch_size
+    c.apply_settings(epochs=1000, batch_size=args.batch_size)
     if args.threads:
         from nnstudio.core.trainproc import TrainingProcess
 

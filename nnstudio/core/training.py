@@ -37,9 +37,10 @@ class TrainingDiverged(RuntimeError):
         self.epoch, self.batch, self.lr = epoch, batch, lr
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Hyperparameters of one training run.
+    """Hyperparameters of one training run (frozen: a change is a new config, made with
+    ``dataclasses.replace``, so nobody holding one sees it change under them).
 
     ``augment_shift`` > 0 shifts image samples ((N, H, W) or (N, C, H, W) data) by up to
     that many pixels at random each batch, a cheap way to generalise better on digits.

@@ -157,9 +157,9 @@ class TrainingController(QObject):
     # ------------------------------------------------------------ state
     @property
     def config(self) -> TrainConfig:
-        """A copy of the training settings (the state's ``settings``); change them with
-        :meth:`apply_settings`."""
-        return replace(self.state.settings)
+        """The training settings (the state's ``settings``; frozen: change them with
+        :meth:`apply_settings`)."""
+        return self.state.settings
 
     def _emit_config_changed(self, _settings: TrainConfig) -> None:
         self.configChanged.emit()
@@ -385,8 +385,8 @@ class TrainingController(QObject):
         history = s.history if isinstance(s.history, History) and not self._fine_tuning \
             else None
         if not self._fine_tuning:
-            cfg.epochs = self.plan.epochs_to_train(len(history.epochs) if history else 0,
-                                                   int(cfg.epochs))
+            cfg = replace(cfg, epochs=self.plan.epochs_to_train(
+                len(history.epochs) if history else 0, int(cfg.epochs)))
         x, y = self._targets(ds)
         record = self.recorder(cfg, self._fine_tuning, ds, self.state.fork) \
             if self.recorder else None
