@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
 import shutil
 from pathlib import Path
 
-from nnstudio.fileio import atomic_write
 from nnstudio.runs import layout as L
-from nnstudio.runs.reader import RunError, RunSummary, find_run, list_runs, open_run, read_summary
+from nnstudio.runs.manage import (
+    check_not_running,
+    export_checkpoint,
+    rename_run,
+    restore_run,
+    trash_run,
+)
+from nnstudio.runs.reader import RunError, RunSummary, find_run, list_runs, open_run
 from nnstudio.terminal import printable
 
 __all__ = ["add_parser", "run"]
@@ -171,8 +176,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from nnstudio.core.modelfile import save_model
-
     r = open_run(find_run(args.run, _folder(args)))
     ref: int | str = args.checkpoint
     if ref not in ("best", "last", "initial"):
@@ -181,57 +184,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         except ValueError:
             raise RunError(f"--checkpoint '{printable(ref)}': give a checkpoint number or "
                            "best, last or initial") from None
-    ckpt = r.checkpoint(ref)
     out = Path(args.out)
-    if out.is_dir():
-        raise RunError(f"--out '{out}' is a folder: give a file name such as model.npz")
-    network = r.network(ckpt.n)
-    info = r.info
-    meta = {"classes": info.get("classes") or [], "data": info.get("data", ""),
-            "dataset": info.get("dataset", ""), "task": info.get("task", ""),
-            "image_size": info.get("image_size"), "config": r.config,
-            "run": {"id": r.id, "checkpoint": ckpt.n, "epoch": ckpt.epoch,
-                    "samples": ckpt.samples}}
-    save_model(out, network, r.history(ckpt), meta)
+    ckpt = export_checkpoint(r, ref, out)
     print(f"wrote {printable(out, 1000)} (run {printable(r.id)}, checkpoint {ckpt.n}, "
           f"epoch {ckpt.epoch})")
     return 0
 
 
-def _check_not_running(path: Path) -> None:
-    s = read_summary(path)                  # a damaged run can be removed too
-    if s.state == "running":
-        raise RunError(f"run '{printable(s.id)}' is still training: stop it first")
-
-
-#: In the trash, event files carry this in place of "tfevents", so that
-#: ``tensorboard --logdir RUNS`` (which opens every file whose name holds "tfevents",
-#: hidden folders included) no longer shows removed runs.
-_HIDDEN_EVENTS = "tfevents-removed"
-
-
-def _rename_events(folder: Path, old: str, new: str) -> None:
-    for entry in os.scandir(folder):
-        if entry.is_file(follow_symlinks=False) and old in entry.name and \
-                (old != "tfevents" or _HIDDEN_EVENTS not in entry.name):
-            os.rename(entry.path, folder / entry.name.replace(old, new, 1))
-
-
 def cmd_rm(args: argparse.Namespace) -> int:
     path = find_run(args.run, _folder(args))
-    _check_not_running(path)
     if args.permanently:
+        check_not_running(path)
         shutil.rmtree(path)
         print(f"deleted {printable(path, 1000)}")
         return 0
-    trash = path.parent / L.TRASH
-    trash.mkdir(exist_ok=True)
-    target = trash / path.name
-    if target.exists():
-        raise RunError(f"the trash already holds a run '{printable(path.name)}': restore or "
-                       f"delete that one first ({printable(target, 1000)})")
-    os.rename(path, target)
-    _rename_events(target, "tfevents", _HIDDEN_EVENTS)
+    trash_run(path)
     print(f"moved run {printable(path.name)} to the trash; undo with "
           f"'nnstudio runs restore {printable(path.name)}"
           f"{'' if not args.folder else ' --folder ' + printable(args.folder, 1000)}'")
@@ -239,25 +206,13 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    folder = _folder(args)
-    name = Path(args.run).name
-    source = folder / L.TRASH / name
-    if not name or name.startswith(".") or not L.is_run_folder(source):
-        raise RunError(f"no run '{printable(args.run)}' in the trash of "
-                       f"'{printable(folder, 1000)}'")
-    if (folder / name).exists():
-        raise RunError(f"'{printable(folder / name, 1000)}' exists already")
-    _rename_events(source, _HIDDEN_EVENTS, "tfevents")
-    os.rename(source, folder / name)
-    print(f"restored run {printable(name)}")
+    path = restore_run(_folder(args), args.run)
+    print(f"restored run {printable(path.name)}")
     return 0
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
     path = find_run(args.run, _folder(args))
-    name = " ".join(args.name.split())
-    if not name or not name.isprintable() or len(name) > 200:
-        raise RunError("a run name is 1 to 200 printable characters on one line")
-    atomic_write(path / L.NAME_FILE, lambda fh: fh.write(name.encode("utf-8") + b"\n"))
+    name = rename_run(path, args.name)
     print(f"run {printable(path.name)} is now named '{printable(name)}'")
     return 0

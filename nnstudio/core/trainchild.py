@@ -7,6 +7,12 @@ once (pause, step, stop, live learning rate and batch size take effect between b
 heartbeat thread says every ``HEARTBEAT_S`` seconds that a run is active, so the parent
 notices a child that stopped responding. The parent's end of the pipe closing (the parent
 ended) stops the run and ends the process.
+
+Recording runs is not this layer's job: a child started through a higher layer's entry point
+(:data:`nnstudio.core.trainlaunch.CHILD_ENTRY` names the default) passes a
+:class:`RunRecording`, and a run whose spec carries ``record`` is then recorded through the
+same ``on_batch`` / ``on_epoch`` callbacks the reporter uses; its record is ended with the
+run's outcome before the parent hears of it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import queue
 import threading
 import time
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,6 +43,7 @@ from nnstudio.core.trainprotocol import (
     Hello,
     Metrics,
     Progress,
+    Recorded,
     Run,
     RunSpec,
     Shutdown,
@@ -49,6 +57,37 @@ SNAPSHOT_HZ = 30.0
 WEIGHTS_HZ = 4.0
 #: how much lower than the window the child's CPU priority is (POSIX nice increment)
 NICENESS = 10
+
+
+class RunCallbacks(Protocol):
+    """What :meth:`RunRecording.begin` returns: wrappers of the trainer's callbacks."""
+
+    def on_batch(self, then: Callable[[Any], object] | None = None) -> Callable[[Any], None]:
+        ...
+
+    def on_epoch(self, then: Callable[[Any], object] | None = None) -> Callable[[Any], None]:
+        ...
+
+
+class RunRecording(Protocol):
+    """Records the child's runs (given by an entry point of a higher layer).
+
+    ``begin`` is called before a run whose spec carries ``record`` trains, with a ``tell``
+    callable that sends :class:`~nnstudio.core.trainprotocol.Recorded` (``record``,
+    ``path``, ``warning``); ``end`` when it ended, with an outcome (``finished``,
+    ``stopped``, ``diverged``, ``failed``, ``interrupted``); ``close`` when the process
+    ends. None of them may stop training: errors are theirs to report through ``tell``.
+    """
+
+    def begin(self, spec: RunSpec, trainer: Any,
+              tell: Callable[[str, str, str], None]) -> RunCallbacks | None:
+        ...
+
+    def end(self, outcome: str, message: str = "") -> None:
+        ...
+
+    def close(self) -> None:
+        ...
 
 
 class _HookedControl(TrainControl):
@@ -177,8 +216,10 @@ class _Reporter:
 class _Child:
     """State of the child process: the pipe ends, the dataset cache, the current run."""
 
-    def __init__(self, conn: Any, data: Any) -> None:
+    def __init__(self, conn: Any, data: Any, recording: RunRecording | None = None) -> None:
         self.conn, self.data = conn, data
+        self.recording = recording
+        self.stop_why: str | None = None  # "closing": the window closes
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.lock = threading.Lock()
@@ -208,11 +249,14 @@ class _Child:
                             self.control.stop()  # a new run replaces an unfinished one
                         self.run_id, self.control, self.seq = msg.run, control, msg.seq
                         self.active = msg.run
+                        self.stop_why = None
                     self.jobs.put((msg.run, msg.spec))
                     continue
                 if isinstance(msg, Control):
                     with self.lock:
                         if msg.run == self.run_id and self.control is not None:
+                            if msg.name == "stop" and isinstance(msg.arg, str):
+                                self.stop_why = msg.arg
                             with self.control.command(msg.seq):
                                 self._apply(self.control, msg.name, msg.arg)
                         self.seq = msg.seq
@@ -306,6 +350,14 @@ class _Child:
         if control is None or self.closing.is_set():
             return  # replaced by a newer run, or the parent is gone
         trainer = network = reporter = None
+        recording: list[RunRecording] = []   # the recording to end, once it began
+
+        def end_record(outcome: str, message: str = "") -> None:
+            while recording:
+                try:
+                    recording.pop().end(outcome, message)
+                except Exception:  # noqa: BLE001 - recording never stops training
+                    log.exception("could not end the run's record")
 
         def weights_or_none() -> dict | None:
             try:
@@ -315,6 +367,7 @@ class _Child:
             return w if all(np.isfinite(v).all() for v in w.values()) else None
 
         def error(kind: str, message: str, weights: dict | None) -> None:
+            end_record("diverged" if kind == "diverged" else "failed", message)
             if reporter is not None:
                 try:
                     reporter.emit(with_weights=False)
@@ -339,13 +392,24 @@ class _Child:
             reporter = _Reporter(self.send, run_id, trainer, control, lambda: self.seq,
                                  spec.fail)
             control.before_block = reporter.flush
-            hist = trainer.run(on_batch=reporter.on_batch, on_epoch=reporter.on_epoch)
+            on_batch, on_epoch = reporter.on_batch, reporter.on_epoch
+            callbacks = self._begin_record(run_id, spec, trainer)
+            if callbacks is not None:
+                assert self.recording is not None
+                recording.append(self.recording)
+                on_batch, on_epoch = callbacks.on_batch(on_batch), callbacks.on_epoch(on_epoch)
+            hist = trainer.run(on_batch=on_batch, on_epoch=on_epoch)
             control.before_block = None
+            if self.closing.is_set() or self.stop_why == "closing":
+                end_record("interrupted", "the window was closed while it trained")
+            else:
+                end_record("stopped" if trainer.stopped else "finished")
             reporter.emit(with_weights=True)
             self.send(Finished(run_id, network.get_weights(), hist.to_dict(),
                                bool(trainer.stopped), spec.data is None,
                                getattr(trainer, "outcome", None), control.seen))
         except (BrokenPipeError, EOFError):
+            end_record("interrupted", "the window went away while it trained")
             raise
         except TrainingDiverged as exc:
             error("diverged", str(exc), weights_or_none())
@@ -361,6 +425,25 @@ class _Child:
                   "kept.", weights_or_none())
         finally:
             control.before_block = None
+            end_record("failed", "training ended unexpectedly")
+
+    def _begin_record(self, run_id: int, spec: RunSpec, trainer: Any) -> RunCallbacks | None:
+        """Begin recording the run when it asks for a record and this child records."""
+        if self.recording is None or spec.record is None:
+            return None
+
+        def tell(record: str, path: str, warning: str = "") -> None:
+            try:
+                self.send(Recorded(run_id, record, path, warning))
+            except (BrokenPipeError, EOFError, OSError):
+                pass   # the parent is gone: the run ends by itself
+
+        try:
+            return self.recording.begin(spec, trainer, tell)
+        except Exception as exc:  # noqa: BLE001 - recording never stops training
+            log.exception("could not begin the run's record")
+            tell("", "", f"The run is not recorded ({type(exc).__name__}: {exc}).")
+            return None
 
 
 def lower_priority(increment: int) -> None:
@@ -390,15 +473,18 @@ def lower_priority(increment: int) -> None:
         pass
 
 
-def main_fds(cmd_fd: int, data_fd: int, threads: int) -> None:
+def main_fds(cmd_fd: int, data_fd: int, threads: int,
+             recording: RunRecording | None = None) -> None:
     """Entry point of a child started with inherited pipe file descriptors (POSIX)."""
     from multiprocessing.connection import Connection
 
-    child_main(Connection(cmd_fd), Connection(data_fd, writable=False), threads)
+    child_main(Connection(cmd_fd), Connection(data_fd, writable=False), threads, recording)
 
 
-def child_main(conn: Any, data: Any, threads: int) -> None:
-    """Entry point of the child process (``spawn``): limit threads, then serve the pipe."""
+def child_main(conn: Any, data: Any, threads: int,
+               recording: RunRecording | None = None) -> None:
+    """Entry point of the child process (``spawn``): limit threads, then serve the pipe
+    (recording the runs that ask for it with ``recording``)."""
     from nnstudio.core import parallel
     from nnstudio.core.threads import (
         set_blas_threads,
@@ -415,7 +501,7 @@ def child_main(conn: Any, data: Any, threads: int) -> None:
     lower_priority(NICENESS)  # the window first when the cores are busy; idle cores train
     import nnstudio
 
-    child = _Child(conn, data)
+    child = _Child(conn, data, recording)
     try:
         child.send(Hello(os.getpid(), os.path.dirname(os.path.abspath(nnstudio.__file__))))
     except (BrokenPipeError, EOFError, OSError):
@@ -427,6 +513,11 @@ def child_main(conn: Any, data: Any, threads: int) -> None:
         child.serve()
     finally:
         child.closing.set()
+        if recording is not None:
+            try:
+                recording.close()
+            except Exception:  # noqa: BLE001 - the process ends anyway
+                log.exception("could not close the run records")
         for c in (conn, data):
             try:
                 c.close()

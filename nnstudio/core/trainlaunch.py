@@ -9,25 +9,42 @@ an isolated interpreter (``-I``: neither the working folder nor ``PYTHONPATH`` c
 :func:`start_child` returns ``(process, commands, data)``: a process handle with
 ``is_alive``, ``join``, ``exitcode``, ``terminate`` and ``kill``; the duplex connection of
 commands and messages; and the write-only connection that carries datasets as raw bytes.
+
+The child's entry point is the module :data:`CHILD_ENTRY` by default; a higher layer may name
+its own module (``entry``) whose ``main_fds`` and ``child_main`` take the same arguments and
+call :mod:`nnstudio.core.trainchild`'s with what it adds (the window's run recording), so
+this layer never imports it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
+import re
 import socket
 import subprocess
 import sys
 from typing import Any
 
-__all__ = ["PACKAGE_ROOT", "child_command", "child_path", "start_child"]
+__all__ = ["CHILD_ENTRY", "PACKAGE_ROOT", "child_command", "child_path", "start_child"]
+
+#: the module whose ``main_fds`` / ``child_main`` a child runs unless told another
+CHILD_ENTRY = "nnstudio.core.trainchild"
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _check_entry(entry: str) -> str:
+    if not _MODULE.fullmatch(entry):
+        raise ValueError(f"not a module name: {entry!r}")
+    return entry
 
 #: the package folder the parent imported ``nnstudio`` from (the child must use the same)
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _start_spawn(threads: int) -> tuple[Any, Any, Any]:
+def _start_spawn(threads: int, entry: str = CHILD_ENTRY) -> tuple[Any, Any, Any]:
     """Start the child with multiprocessing's ``spawn`` method (platforms without fd passing).
 
     The parent's main module must have the ``if __name__ == "__main__":`` guard; spawn gives
@@ -35,9 +52,9 @@ def _start_spawn(threads: int) -> tuple[Any, Any, Any]:
     ctx = multiprocessing.get_context("spawn")
     conn, child_conn = ctx.Pipe(duplex=True)
     data_r, data_w = ctx.Pipe(duplex=False)
-    from nnstudio.core import trainchild
+    module = importlib.import_module(_check_entry(entry))
 
-    proc = ctx.Process(target=trainchild.child_main, args=(child_conn, data_r, threads),
+    proc = ctx.Process(target=module.child_main, args=(child_conn, data_r, threads),
                        name="nnstudio-training", daemon=True)
     proc.start()
     # the parent keeps only its own ends: the child sees EOF when the parent goes
@@ -84,17 +101,19 @@ def child_path() -> list[str]:
     return paths
 
 
-def child_command(cmd_fd: int, data_fd: int, threads: int) -> list[str]:
+def child_command(cmd_fd: int, data_fd: int, threads: int,
+                  entry: str = CHILD_ENTRY) -> list[str]:
     """The command line of a POSIX child: an isolated interpreter (``-I``: no working
-    folder, no ``PYTHON*`` variables, no user site) given the parent's path explicitly."""
+    folder, no ``PYTHON*`` variables, no user site) given the parent's path explicitly,
+    running ``entry``'s ``main_fds``."""
     code = ("import sys, json; sys.path[:] = json.loads(sys.argv[4]); "
-            "from nnstudio.core.trainchild import main_fds; "
+            f"from {_check_entry(entry)} import main_fds; "
             "main_fds(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))")
     return [sys.executable, "-I", "-c", code, str(cmd_fd), str(data_fd), str(threads),
             json.dumps(child_path())]
 
 
-def _start_posix(threads: int) -> tuple[Any, Any, Any]:
+def _start_posix(threads: int, entry: str = CHILD_ENTRY) -> tuple[Any, Any, Any]:
     """Start the child as a fresh interpreter (fork + exec at once: nothing of a Qt parent is
     copied) that inherits only its two pipe ends.
 
@@ -112,7 +131,7 @@ def _start_posix(threads: int) -> tuple[Any, Any, Any]:
     env.update(training_process_environment(threads, env))
     try:
         popen = subprocess.Popen(
-            child_command(child_sock.fileno(), data_r, threads),
+            child_command(child_sock.fileno(), data_r, threads, entry),
             pass_fds=(child_sock.fileno(), data_r), env=env, stdin=subprocess.DEVNULL)
     except BaseException:
         for fd in (data_r, data_w):
@@ -126,6 +145,7 @@ def _start_posix(threads: int) -> tuple[Any, Any, Any]:
     return _Popen(popen), conn, Connection(data_w, readable=False)
 
 
-def start_child(threads: int) -> tuple[Any, Any, Any]:
-    """Start a training child using ``threads`` threads: ``(process, commands, data)``."""
-    return _start_posix(threads) if os.name == "posix" else _start_spawn(threads)
+def start_child(threads: int, entry: str = CHILD_ENTRY) -> tuple[Any, Any, Any]:
+    """Start a training child using ``threads`` threads, running the module ``entry``:
+    ``(process, commands, data)``."""
+    return _start_posix(threads, entry) if os.name == "posix" else _start_spawn(threads, entry)

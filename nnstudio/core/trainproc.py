@@ -40,7 +40,7 @@ import time
 from typing import Any
 
 from nnstudio.core.threads import training_threads
-from nnstudio.core.trainlaunch import start_child
+from nnstudio.core.trainlaunch import CHILD_ENTRY, start_child
 from nnstudio.core.trainprotocol import (
     MAX_CACHED_DATASETS,
     STALL_S,
@@ -74,10 +74,15 @@ class TrainingProcess:
     stall_s : float
         Seconds of silence of a child with an active run before :meth:`recv` reports it
         :class:`~nnstudio.core.trainprotocol.Unresponsive`.
+    entry : str, optional
+        The module the child runs (see :mod:`nnstudio.core.trainlaunch`); the window names
+        one that records its runs.
     """
 
-    def __init__(self, threads: int | None = None, stall_s: float = STALL_S) -> None:
+    def __init__(self, threads: int | None = None, stall_s: float = STALL_S,
+                 entry: str = CHILD_ENTRY) -> None:
         self.threads = int(threads or training_threads())
+        self.entry = entry
         self.stall_s = float(stall_s)
         self._proc: Any = None
         self._conn: Any = None           # duplex: commands out, messages in
@@ -138,12 +143,12 @@ class TrainingProcess:
     def run(self, *, design_json: str, weights: dict, config: dict, x: Any, y: Any,
             token: str, history: dict | None = None, mode: str = "train",
             start: str = "run", seed: int = 0,
-            fail: tuple[int, str] | None = None) -> int:
+            fail: tuple[int, str] | None = None, record: dict | None = None) -> int:
         """Queue a training run; returns its id. Never blocks.
 
         Parameters
         ----------
-        design_json, weights, config, token, history, mode, start, seed, fail
+        design_json, weights, config, token, history, mode, start, seed, fail, record
             The :class:`~nnstudio.core.trainprotocol.RunSpec` of the run (a fine-tuning
             run starts a history of its own: ``history`` is ignored).
         x, y : ndarray
@@ -154,7 +159,8 @@ class TrainingProcess:
         spec = RunSpec(design_json=design_json, weights=weights, config=dict(config),
                        token=str(token), history=None if mode == "fine_tune" else history,
                        mode=mode, start=start, seed=int(seed),
-                       fail=None if fail is None else (int(fail[0]), str(fail[1])))
+                       fail=None if fail is None else (int(fail[0]), str(fail[1])),
+                       record=record)
         self._run_id += 1
         self._put(("run", self._run_id, spec), data=(x, y))
         return self._run_id
@@ -175,9 +181,10 @@ class TrainingProcess:
         """Train to the end of the current epoch, then pause."""
         self._command("step_epoch")
 
-    def stop(self) -> None:
-        """End the current run before its next batch (it sends ``Finished``)."""
-        self._command("stop")
+    def stop(self, why: str | None = None) -> None:
+        """End the current run before its next batch (it sends ``Finished``); ``why``
+        ``"closing"`` says the window is closing (its record then reads "interrupted")."""
+        self._command("stop", why)
 
     def set_lr(self, lr: float) -> None:
         """Learning rate of the current run from its next batch on."""
@@ -212,7 +219,7 @@ class TrainingProcess:
 
     def _start(self) -> None:
         self._close_pipes()
-        self._proc, self._conn, self._data = start_child(self.threads)
+        self._proc, self._conn, self._data = start_child(self.threads, self.entry)
         self._cached = []
         self.hello = None
         self._heard = time.monotonic()

@@ -28,6 +28,9 @@ Child to parent
     The run ended (done or stopped): final weights and history.
 :class:`Failed`
     The run failed: what kind of failure, a sentence for the person, the last good weights.
+:class:`Recorded`
+    Where the run's record is kept (a child started with a recording entry point, for a
+    run whose spec asks for a record), or why recording stopped.
 
 Made by the parent's handle (never sent)
 ----------------------------------------
@@ -53,7 +56,7 @@ __all__ = [
     "CONTROLS", "ERROR_KINDS", "HEARTBEAT_S", "MAX_CACHED_DATASETS", "RUN_MODES",
     "STALL_S", "STARTS", "STARTUP_S", "ChildMessage", "Control", "DataHeader", "EpochEnd",
     "Exited", "Failed", "Finished", "Heartbeat", "Hello", "Metrics", "Progress", "Run",
-    "RunSpec", "Shutdown", "Unresponsive",
+    "Recorded", "RunSpec", "Shutdown", "Unresponsive",
 ]
 
 #: datasets the child keeps (e.g. the training data and a fine-tuning set)
@@ -125,6 +128,9 @@ class RunSpec:
     data : DataHeader or None
         Set by the parent's handle when it sends: the dataset's bytes follow; None when the
         child holds ``token`` already.
+    record : dict or None
+        What the run's record is (read by the recording a child was started with, see
+        :mod:`nnstudio.core.trainchild`); None records nothing.
     """
 
     design_json: str
@@ -137,6 +143,7 @@ class RunSpec:
     seed: int = 0
     fail: tuple[int, str] | None = None
     data: DataHeader | None = None
+    record: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in RUN_MODES:
@@ -298,6 +305,17 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Run ``run`` is recorded as ``record`` (a run id) in the folder ``path``; ``warning``
+    is a sentence when recording stopped (training goes on)."""
+
+    run: int
+    record: str
+    path: str
+    warning: str = ""
+
+
+@dataclass(frozen=True)
 class Exited:
     """The child process is gone (``exitcode``; negative: killed by that signal)."""
 
@@ -313,4 +331,4 @@ class Unresponsive:
 
 
 #: what the parent's handle hands to its reader
-ChildMessage = Metrics | Finished | Failed | Exited | Unresponsive | Heartbeat
+ChildMessage = Metrics | Finished | Failed | Recorded | Exited | Unresponsive | Heartbeat

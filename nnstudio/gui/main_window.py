@@ -20,6 +20,7 @@ from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTabWidget,
     QWidget,
@@ -107,11 +108,21 @@ class MainWindow(QMainWindow):
 
         self.training_panel = TrainingPanel(self.session, None, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.training_panel)
+        from nnstudio.gui.runs import RunKeeper, RunsDock
+
+        self.run_keeper = RunKeeper(self.session, self.controller, parent=self)
+        self.runs_dock = RunsDock(self.session, self.run_keeper, self.train_view.plots, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.runs_dock)
+        self.tabifyDockWidget(self.training_panel, self.runs_dock)
+        self.training_panel.raise_()
         #: actions, menus, toolbar, status bar and the file commands behind them
         self.commands = WindowCommands(self)
         self.actions_ = self.commands.actions
         self.status = self.commands.status
         self._connect_pages()
+        view = self.menuBar().findChild(QMenu, "menuView")
+        if view is not None:
+            view.insertAction(view.actions()[1], self.runs_dock.toggleViewAction())
 
         s = self.session
         s.dirtyChanged.connect(self._update_title)
@@ -130,6 +141,9 @@ class MainWindow(QMainWindow):
         )
         self.controller.data.waiting.connect(self._on_waiting)
         self.controller.unresponsive.connect(self._on_unresponsive)
+        self.run_keeper.warned.connect(
+            lambda msg: self.statusBar().showMessage(f"Runs: {msg}", 30000))
+        self.run_keeper.changed.connect(lambda _path: self.train_view.timeline.refresh())
         self.controller.responsive.connect(self._on_responsive)
         self._stall_box: QMessageBox | None = None
 
@@ -160,6 +174,7 @@ class MainWindow(QMainWindow):
         design = self.pages.get("designPage")
         if isinstance(design, EditorPanel):
             design.save_changes = self.commands.save
+        self.runs_dock.confirm_replace = self.commands.maybe_save
         self.session.showOnDrawPage.connect(self._show_draw_page)
 
     @Slot(object)
@@ -390,7 +405,7 @@ class MainWindow(QMainWindow):
             was_running = self.session.training_state == "running"
             if self.controller.running:
                 # end the run first so its final weights reach the session and can be saved
-                self.controller.stop()
+                self.controller.stop("closing")
                 self.controller.wait_idle(10000)
             if not self.commands.maybe_save():
                 event.ignore()

@@ -7,6 +7,9 @@ parent, same start), :class:`~nnstudio.runs.writer.RunWriter` writes its record 
 network trains (:class:`~nnstudio.runs.recorder.Recorder` feeds it from a trainer's
 callbacks), :func:`~nnstudio.runs.listing.list_runs` lists a folder of records from their
 small summaries, :func:`~nnstudio.runs.reader.open_run` reads one (curves, checkpoints,
-weights) and :mod:`nnstudio.cli.runs` is ``nnstudio runs``.
+weights), :mod:`~nnstudio.runs.manage` renames, trashes, restores and exports runs,
+:mod:`~nnstudio.runs.compare` compares them (settings, designs, curves, smoothing), and
+:mod:`nnstudio.cli.runs` is ``nnstudio runs``. The window's training process records its
+runs through :mod:`~nnstudio.runs.child`, its entry point.
 ``tensorboard --logdir RUNS`` opens the same folder.
 """

@@ -34,11 +34,14 @@ class Recorder:
         None records nothing (the callbacks only pass on).
     network : Network
         The network being trained; its parameters are read at checkpoints.
+    begin : bool
+        Take checkpoint 0 (the initial weights) now; False for a record that goes on
+        (:meth:`RunWriter.resume`).
     """
 
-    def __init__(self, writer: RunWriter | None, network) -> None:
+    def __init__(self, writer: RunWriter | None, network, *, begin: bool = True) -> None:
         self.writer, self.network = writer, network
-        if writer is not None:
+        if writer is not None and begin:
             writer.begin(self._weights())
 
     def _weights(self) -> dict[str, np.ndarray]:

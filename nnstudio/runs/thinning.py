@@ -1,5 +1,6 @@
 """Which checkpoints a run keeps: a few early in the first epoch, then every epoch end,
-thinned oldest first when they outgrow a size budget, never the initial, best or last one.
+thinned oldest first when they outgrow a size budget, never the initial, best or last one
+(:func:`better_figure` says when an epoch is the new best).
 
 Checkpoint 0 is the initial weights (what "same start" reuses), so it is kept with the best
 and the last. Thinning goes through the other checkpoints from the oldest and removes every
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["EARLY_FRACTIONS", "Kept", "early_batches", "plan_thinning"]
+__all__ = ["EARLY_FRACTIONS", "Kept", "better_figure", "early_batches", "plan_thinning"]
 
 #: Where in the first epoch checkpoints are taken (fractions of its batches).
 EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)
@@ -71,3 +72,22 @@ def plan_thinning(kept: Sequence[Kept], budget: int, protected: Iterable[int]) -
             total -= k.nbytes
         removable = [k for k in removable if k.n not in gone]
     return removed
+
+
+def better_figure(best: dict | None, entry: dict) -> dict | None:
+    """The best figure an epoch ``entry`` sets, or None when it is no better than ``best``.
+
+    The figure is the validation accuracy (higher is better) when the run measures it, else
+    the validation cost, else the training cost (lower is better); ``best`` and the result
+    are ``{"metric", "value", "epoch"}`` (``best`` may hold more keys).
+    """
+    for metric, higher in (("val_accuracy", True), ("val_loss", False),
+                           ("train_loss", False)):
+        value = entry[metric]
+        if value is None:
+            continue
+        if best is None or best["metric"] != metric or \
+                (value > best["value"] if higher else value < best["value"]):
+            return {"metric": metric, "value": value, "epoch": entry["epoch"]}
+        return None
+    return None

@@ -10,6 +10,15 @@ Files are synced to disk (``fsync``) at a checkpoint when the last sync is
 :data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
 seconds, and a run of many short epochs does not wait for the disk at each one.
 
+Checkpoints are taken at every epoch end (and at 1/8, 1/4 and 1/2 of the first) unless
+``min_checkpoint_s`` says otherwise: the
+window sets it so that epochs of a few milliseconds (a toy set) do not each write a file.
+Then an epoch end is checkpointed when that long has passed since the last checkpoint, or
+it is the last planned epoch; a new best epoch in between is kept in memory and written as
+soon as half of that has passed, or when the run stops, so the best is never lost; and
+a run that stops between checkpoints (Stop, a closed window) gets a last one, when the
+weights are given to :meth:`~RunWriter.suspend` or :meth:`~RunWriter.finish`.
+
 Recording never stops training: the first error writing the record (a full disk, a file
 size limit, a folder made read-only) calls ``warn`` once with what happened and what to do,
 and the writer records nothing more.
@@ -17,7 +26,6 @@ and the writer records nothing more.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import math
@@ -33,11 +41,12 @@ import numpy as np
 
 from nnstudio import __version__
 from nnstudio.core.design import design_to_json
-from nnstudio.fileio import atomic_write, fsync_folder, temp_name
+from nnstudio.fileio import atomic_write
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
+from nnstudio.runs.lines import epoch_line, json_line, now_text, number, write_new
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.thinning import Kept, early_batches, plan_thinning
+from nnstudio.runs.thinning import Kept, better_figure, early_batches, plan_thinning
 
 __all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
 
@@ -56,42 +65,6 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the reader falls back to the pid
     fcntl = None  # type: ignore[assignment]
-
-
-def _now() -> str:
-    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _json_line(obj: dict) -> bytes:
-    return (json.dumps(obj, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: bool) -> None:
-    """Create or replace ``path`` in one step (a temporary file renamed over it): a killed
-    process leaves the old file or the new one. Synced to disk only when ``sync``."""
-    tmp = path.with_name(temp_name(path.name))
-    try:
-        with open(tmp, "xb") as fh:
-            if callable(data):
-                data(fh)
-            else:
-                fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        if sync:
-            fsync_folder(path.parent)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _default_warn(text: str) -> None:
@@ -115,6 +88,14 @@ class RunWriter:
     offset_samples, offset_elapsed
         Where a fork starts on its parent's axes: samples seen and training seconds at the
         parent's checkpoint.
+    advice : str
+        What the warning after a failed write tells the person to do.
+    min_checkpoint_s : float
+        Training seconds between two epoch-end checkpoints at least (0: every epoch end).
+    batch_events_hz : float or None
+        Per-batch (and per-epoch) TensorBoard scalars per training second at most (None:
+        every batch and epoch; the last planned epoch always); ``batches.f64`` and
+        ``epochs.jsonl`` keep every one whatever this is.
 
     Attributes
     ----------
@@ -127,8 +108,21 @@ class RunWriter:
     def __init__(self, runs_folder: str | os.PathLike, start: RunStart, *,
                  budget: int = CHECKPOINT_BUDGET,
                  warn: Callable[[str], None] = _default_warn,
-                 offset_samples: int = 0, offset_elapsed: float = 0.0) -> None:
+                 offset_samples: int = 0, offset_elapsed: float = 0.0,
+                 advice: str = "free some disk space or choose another folder with --runs",
+                 min_checkpoint_s: float = 0.0,
+                 batch_events_hz: float | None = None) -> None:
         self.start, self.budget, self._warn = start, int(budget), warn
+        self._advice = advice
+        self.min_checkpoint_s = float(min_checkpoint_s)
+        self._event_gap = 0.0 if not batch_events_hz else 1.0 / float(batch_events_hz)
+        self._event_at = -math.inf        # training seconds of the last batch event
+        self._flushed_at = -math.inf      # when the files were last flushed (monotonic)
+        self._epoch_event_at = -math.inf  # training seconds of the last epoch event
+        self._ckpt_at = -math.inf         # when the last checkpoint was written (monotonic)
+        self._ckpt_samples = -1           # the samples seen at the latest one
+        self._held: tuple[dict, dict[str, np.ndarray]] | None = None  # a best not on disk
+        self._position = (0, 0)           # epoch and batch of the last batch recorded
         self.offset_samples, self.offset_elapsed = int(offset_samples), float(offset_elapsed)
         self.active = True
         self.path: Path | None = None
@@ -136,8 +130,7 @@ class RunWriter:
         self._files: dict[str, BinaryIO] = {}
         self._events: tfevents.EventWriter | None = None
         self._lock_fd: int | None = None
-        self._rows = np.empty((_ROWS, len(L.BATCH_COLUMNS)), np.float64)
-        self._n_rows = 0
+        self._rows: list[tuple] = []     # batch rows not yet handed to the files
         self._last_flush = 0.0
         self._early: set[int] = set()
         self._pending_early: tuple[int, int] | None = None
@@ -148,10 +141,10 @@ class RunWriter:
         self._best: dict | None = None
         self._samples = self.offset_samples
         self._elapsed = self.offset_elapsed
-        self._created = _now()
+        self._created = now_text()
         self._events_name = ""
         self._stopped_note = ""
-        self._synced = -math.inf
+        self._synced = time.monotonic()   # the first sync comes SYNC_EVERY_S in (or at the end)
         self._summary_at = -math.inf
         self._unlink: list[str] = []
         self._sync = True
@@ -224,7 +217,7 @@ class RunWriter:
         reason = err.strerror or str(err)
         self._warn(f"nnstudio: the run record could not be written ({reason}); training "
                    f"goes on without recording. What was recorded so far is kept{where}; "
-                   "free some disk space or choose another folder with --runs.")
+                   f"{self._advice}.")
 
     def _guard(self, action: Callable[[], object]) -> None:
         if not self.active:
@@ -246,24 +239,29 @@ class RunWriter:
         if self._first_epoch is None:
             self._first_epoch = info.epoch
             self._early = early_batches(info.n_batches)
-        row = self._rows[self._n_rows]
-        row[0], row[1] = info.epoch, info.batch
-        row[2] = self._samples = self.offset_samples + info.samples_seen
-        row[3] = self._elapsed = self.offset_elapsed + info.elapsed
-        row[4] = info.loss
-        row[5] = math.nan if info.accuracy is None else info.accuracy
-        row[6] = info.lr
-        self._n_rows += 1
+        self._position = position = (info.epoch, info.batch)
+        self._samples = samples = self.offset_samples + info.samples_seen
+        self._elapsed = elapsed = self.offset_elapsed + info.elapsed
+        acc = info.accuracy
+        self._rows.append((*position, samples, elapsed, info.loss,
+                           math.nan if acc is None else acc, info.lr))
         if info.epoch == self._first_epoch and info.batch in self._early:
             self._early.discard(info.batch)
             self._pending_early = (info.epoch, info.batch)
-        if self._n_rows == _ROWS or info.elapsed - self._last_flush >= FLUSH_EVERY_S:
+        if len(self._rows) >= _ROWS or info.elapsed - self._last_flush >= FLUSH_EVERY_S:
             self._last_flush = info.elapsed
             self._guard(self._flush)
 
     def early_due(self) -> bool:
-        """Whether the batch just recorded asks for an early checkpoint (first epoch)."""
-        return self.active and self._pending_early is not None
+        """Whether the batch just recorded asks for an early checkpoint (first epoch); with
+        ``min_checkpoint_s``, not sooner than half of that after the last checkpoint (an
+        epoch of milliseconds has no "early" worth a file)."""
+        if not self.active or self._pending_early is None:
+            return False
+        if time.monotonic() - self._ckpt_at < self.min_checkpoint_s / 2:
+            self._pending_early = None
+            return False
+        return True
 
     def early(self, weights: Mapping[str, np.ndarray]) -> None:
         """Take the early checkpoint :meth:`early_due` asked for."""
@@ -275,32 +273,78 @@ class RunWriter:
         """Record an epoch (an :class:`~nnstudio.core.training.EpochInfo`) and checkpoint."""
         if not self.active:
             return
-        entry = {"epoch": info.epoch, "samples": self._samples,
-                 "elapsed": self.offset_elapsed + info.elapsed,
-                 "train_loss": _number(info.train_loss),
-                 "train_accuracy": _number(info.train_accuracy),
-                 "val_loss": _number(info.val_loss), "val_accuracy": _number(info.val_accuracy),
-                 "lr": _number(info.lr)}
+        entry = {"epoch": int(info.epoch), "samples": int(self._samples),
+                 "elapsed": float(self.offset_elapsed + info.elapsed),
+                 "train_loss": number(info.train_loss),
+                 "train_accuracy": number(info.train_accuracy),
+                 "val_loss": number(info.val_loss), "val_accuracy": number(info.val_accuracy),
+                 "lr": number(info.lr)}
         self._epochs.append(entry)
 
         def write() -> None:
-            self._flush()          # the batches' events first: steps never go back
-            self._files[L.EPOCH_FILE].write(_json_line(entry))
+            self._drain()          # the batches' events first: steps never go back
+            self._files[L.EPOCH_FILE].write(epoch_line(entry))
             assert self._events is not None
-            tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
-                                              "val_accuracy")
-                    if (v := entry[k]) is not None}
-            self._events.add_scalars(tags, max(self._samples, 1), time.time())
-            n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
-            self._update_best(entry, n)
+            last = info.epoch == getattr(info, "epochs", -1)
+            if last or entry["elapsed"] - self._epoch_event_at >= self._event_gap:
+                self._epoch_event_at = entry["elapsed"]
+                tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
+                                                  "val_accuracy")
+                        if (v := entry[k]) is not None}
+                self._events.add_scalars(tags, max(self._samples, 1), time.time())
+            better = better_figure(self._best, entry)
+            since = time.monotonic() - self._ckpt_at
+            if since >= self.min_checkpoint_s or info.epoch == getattr(info, "epochs", -1):
+                if self._held is not None and better is None:
+                    self._write_held()
+                self._held = None
+                n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
+                if better is not None:
+                    self._best = {**better, "checkpoint": n}
+            else:
+                if better is not None:   # kept until a checkpoint is due, never lost
+                    self._best = {**better, "checkpoint": None}
+                    self._held = (entry, {k: np.array(v, np.float32)
+                                          for k, v in weights.items()})
+                if self._held is not None and since >= self.min_checkpoint_s / 2:
+                    self._write_held()
             self._unlink.extend(self._thin())
+            if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+                self._flush()      # (a checkpoint flushed already)
             if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
                 self._write_summary()
 
         self._guard(write)
 
-    def finish(self, outcome: str, message: str = "") -> None:
-        """Close the record with its outcome (one of ``layout.OUTCOMES``)."""
+    def suspend(self, outcome: str, message: str = "",
+                weights: Mapping[str, np.ndarray] | None = None) -> None:
+        """The trainer stopped, but the run may go on (the window's Play after Stop): the
+        record says ``outcome`` and is on disk in full, and :meth:`resume` continues it.
+        ``weights``, the network's now, are checkpointed when the last checkpoint is older."""
+        if outcome not in L.OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}'")
+        self.outcome, self.message = outcome, message
+
+        def write() -> None:
+            self._close_out(weights)
+            self._sync = True
+            self._flush(sync=True)
+            self._write_summary()
+
+        self._guard(write)
+
+    def resume(self) -> None:
+        """Go on recording after :meth:`suspend`: a new trainer counts its samples and
+        seconds from 0 again, so they continue from where the record stopped."""
+        self.offset_samples, self.offset_elapsed = self._samples, self._elapsed
+        self._last_flush = 0.0
+        self.outcome, self.message = "running", ""
+        self._guard(self._write_summary)
+
+    def finish(self, outcome: str, message: str = "",
+               weights: Mapping[str, np.ndarray] | None = None) -> None:
+        """Close the record with its outcome (one of ``layout.OUTCOMES``); ``weights`` as in
+        :meth:`suspend`."""
         if outcome not in L.OUTCOMES:
             raise ValueError(f"unknown outcome '{outcome}'")
         self.outcome = outcome
@@ -309,6 +353,7 @@ class RunWriter:
             status = {"finished": "success", "stopped": "success"}.get(outcome, "failure")
 
             def close() -> None:
+                self._close_out(weights)
                 assert self._events is not None
                 wall = time.time()
                 self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
@@ -329,19 +374,19 @@ class RunWriter:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def abandon(self) -> None:
+        """Stop recording without writing anything more (the record was moved away, e.g.
+        to the trash): files closed, the lock released."""
+        self.active = False
+        self._close_files()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     # ------------------------------------------------------------------ internals
     def _flush(self, sync: bool = False) -> None:
-        rows, n = self._rows, self._n_rows
-        self._n_rows = 0
-        if n:
-            self._files[L.BATCH_FILE].write(rows[:n].tobytes())
-            assert self._events is not None
-            wall = time.time()
-            for r in rows[:n].tolist():
-                tags = {"batch/loss": r[4], "batch/lr": r[6]}
-                if r[5] == r[5]:
-                    tags["batch/accuracy"] = r[5]
-                self._events.add_scalars(tags, int(r[2]), wall)
+        """Write every row and event held, flush every file (``fsync`` when ``sync``)."""
+        self._drain()
         for name, fh in self._files.items():
             if name != self._events_name:
                 fh.flush()
@@ -349,9 +394,30 @@ class RunWriter:
                     os.fsync(fh.fileno())
         if self._events is not None:
             self._events.flush(sync)
+        self._flushed_at = time.monotonic()
+
+    def _drain(self) -> None:
+        """Hand the batch rows held to the batch file and the event writer (buffered: on
+        disk at the next :meth:`_flush`), so an epoch's events come after its batches'."""
+        rows, self._rows = self._rows, []
+        if rows:
+            self._files[L.BATCH_FILE].write(np.array(rows, "<f8").tobytes())
+            assert self._events is not None
+            wall = time.time()
+            gap = self._event_gap
+            for r in rows:
+                if gap:
+                    if r[3] - self._event_at < gap:
+                        continue
+                    self._event_at = r[3]
+                tags = {"batch/loss": r[4], "batch/lr": r[6]}
+                if r[5] == r[5]:
+                    tags["batch/accuracy"] = r[5]
+                self._events.add_scalars(tags, int(r[2]), wall)
 
     def _checkpoint(self, weights: Mapping[str, np.ndarray], kind: str, epoch: int,
-                    batch: int, metrics: dict | None = None) -> int:
+                    batch: int, metrics: dict | None = None,
+                    at: tuple[int, float] | None = None) -> int:
         assert self.path is not None
         n = self._next_ckpt
         self._next_ckpt += 1
@@ -373,31 +439,39 @@ class RunWriter:
             if sync:
                 out.flush()
                 os.fsync(out.fileno())
+        samples, elapsed = at if at is not None else (self._samples, self._elapsed)
         entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
-                 "samples": self._samples, "elapsed": self._elapsed,
+                 "samples": samples, "elapsed": elapsed,
                  "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
                  **{k: (metrics or {}).get(k) for k in ("train_loss", "val_loss",
                                                         "val_accuracy")}}
         fh = self._files[L.CHECKPOINT_INDEX]
-        fh.write(_json_line(entry))
+        fh.write(json_line(entry))
         fh.flush()
         if sync:
             os.fsync(fh.fileno())
         self._kept[n] = entry
+        self._ckpt_at = time.monotonic()
+        self._ckpt_samples = max(self._ckpt_samples, samples)
         return n
 
-    def _update_best(self, entry: dict, n: int) -> None:
-        for metric, higher in (("val_accuracy", True), ("val_loss", False),
-                               ("train_loss", False)):
-            value = entry[metric]
-            if value is None:
-                continue
-            best = self._best
-            if best is None or best["metric"] != metric or \
-                    (value > best["value"] if higher else value < best["value"]):
-                self._best = {"metric": metric, "value": value, "epoch": entry["epoch"],
-                              "checkpoint": n}
+    def _write_held(self) -> None:
+        """Write the best epoch's weights kept in memory as its checkpoint."""
+        held, self._held = self._held, None
+        if held is None:
             return
+        entry, weights = held
+        n = self._checkpoint(weights, "epoch", entry["epoch"], 0, entry,
+                             at=(entry["samples"], entry["elapsed"]))
+        if self._best is not None and self._best["epoch"] == entry["epoch"]:
+            self._best["checkpoint"] = n
+
+    def _close_out(self, weights: Mapping[str, np.ndarray] | None) -> None:
+        """The trainer stopped: the best kept in memory, and the weights now when nothing
+        since the last checkpoint is on disk, become checkpoints."""
+        self._write_held()
+        if weights is not None and self._samples > self._ckpt_samples:
+            self._checkpoint(weights, "last", *self._position)
 
     def _thin(self) -> list[str]:
         """Drop checkpoints over the budget from the index; returns their file names
@@ -405,13 +479,13 @@ class RunWriter:
         if sum(e["bytes"] for e in self._kept.values()) <= self.budget:
             return []
         protected = {0, max(self._kept)}
-        if self._best is not None:
+        if self._best is not None and self._best["checkpoint"] is not None:
             protected.add(self._best["checkpoint"])
         kept = [Kept(n, e["bytes"]) for n, e in self._kept.items()]
         fh = self._files[L.CHECKPOINT_INDEX]
         gone = []
         for n in plan_thinning(kept, self.budget, protected):
-            fh.write(_json_line({"removed": n}))
+            fh.write(json_line({"removed": n}))
             gone.append(self._kept.pop(n)["file"])
         if gone:
             fh.flush()
@@ -430,7 +504,7 @@ class RunWriter:
         summary = {
             "format": L.FORMAT, "version": L.FORMAT_VERSION, "id": self.run_id,
             "name": self.start.name or self.start.default_name(), "created": self._created,
-            "updated": _now(), "state": self.outcome, "message": self.message,
+            "updated": now_text(), "state": self.outcome, "message": self.message,
             "design": self.start.design.name, "data": self.start.data,
             "dataset": self.start.dataset, "task": self.start.task,
             "epochs": len(self._epochs), "epochs_planned": self.start.config.get("epochs"),
@@ -439,7 +513,7 @@ class RunWriter:
             "parent": self.start.parent, "same_start": self.start.same_start,
             "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}
         text = json.dumps(summary, allow_nan=False)
-        _write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
+        write_new(self.path / L.SUMMARY_FILE, text.encode("utf-8"), self._sync)
         self._summary_at = time.monotonic()
         for name in self._unlink:     # only now: a summary never lists a removed checkpoint
             try:

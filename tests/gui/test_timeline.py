@@ -70,6 +70,7 @@ def test_continue_from_here_forks_and_draws_a_branch(opened, qtbot):
     w.controller.apply_settings(epochs=1)
     with qtbot.waitSignal(w.controller.finished, timeout=20000):   # a curve of its own
         w.actions_.play.trigger()
+    st.run = run.path          # that run's own record was on the timeline: back to this one
     press(qtbot, timeline.slider, Qt.Key.Key_Home)
     while st.checkpoint != mid.n:
         press(qtbot, timeline.slider, Qt.Key.Key_Right)

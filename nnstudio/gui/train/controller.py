@@ -37,6 +37,7 @@ from nnstudio.core.trainprotocol import (
     Failed,
     Finished,
     Metrics,
+    Recorded,
     Unresponsive,
 )
 from nnstudio.gui.session import Session
@@ -47,6 +48,7 @@ from nnstudio.gui.train.plan import EpochPlan
 from nnstudio.gui.train.progress import SpeedMeter
 from nnstudio.gui.train.receive import apply_metrics, store_weights
 from nnstudio.gui.worker import Worker, work
+from nnstudio.runs.child import ENTRY as RECORDING_CHILD
 from nnstudio.state import RunState
 
 __all__ = ["TrainingController"]
@@ -89,6 +91,9 @@ class TrainingController(QObject):
     perceptronEnded(dict)
         A perceptron run ended: how (``PerceptronTrainer.outcome``: ``kind`` separated,
         cycle, out_of_passes or stopped, ``passes``, ``mistakes``, ``period``).
+    recorded(Recorded)
+        The training process says where the run is recorded;
+        :attr:`recorder` makes the record part of a run's spec.
     configChanged()
         :attr:`config` changed (through :meth:`apply_settings`, :meth:`set_lr`,
         :meth:`set_batch_size`, or the controller itself, e.g. the perceptron's settings):
@@ -104,6 +109,7 @@ class TrainingController(QObject):
     perceptronEnded = Signal(dict)
     configChanged = Signal()
     commanded = Signal(str)
+    recorded = Signal(Recorded)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -137,6 +143,9 @@ class TrainingController(QObject):
         self.plan = EpochPlan()
         #: the run and checkpoint the current run continues ("Continue from here"), or None
         self.run_parent: dict | None = None
+        #: ``recorder(config, fine_tuning, dataset, fork)`` gives a run's record request (see
+        #: nnstudio.runs.child.record_request); None records nothing
+        self.recorder: Any = None
         session.designReplaced.connect(self._on_design_replaced)
         session.designReplaced.connect(self.speed.clear)
         session.datasetChanged.connect(self.plan.drop)
@@ -159,7 +168,7 @@ class TrainingController(QObject):
     def process(self) -> TrainingProcess:
         """The training process handle (its child starts on the first run)."""
         if self._process is None:
-            self._process = TrainingProcess()
+            self._process = TrainingProcess(entry=RECORDING_CHILD)
         return self._process
 
     def warm_up(self) -> None:
@@ -251,8 +260,9 @@ class TrainingController(QObject):
         self._start("step_epoch")
 
     @Slot()
-    def stop(self) -> None:
-        """End the run before the next batch (the weights trained so far are kept)."""
+    def stop(self, why: str = "") -> None:
+        """End the run before the next batch (the weights trained so far are kept);
+        ``why`` ``"closing"``: the window closes (its record reads "interrupted")."""
         self.commanded.emit("stop")
         self.data.stop_waiting()
         if self.running:
@@ -260,7 +270,7 @@ class TrainingController(QObject):
             if self.stalled:  # it would not hear it: end it now
                 self._kill("stopped")
             else:
-                self.process.stop()
+                self.process.stop(why or None)
                 self._note(None)
 
     @Slot()
@@ -378,6 +388,8 @@ class TrainingController(QObject):
             cfg = replace(cfg, epochs=self.plan.epochs_to_train(
                 len(history.epochs) if history else 0, int(cfg.epochs)))
         x, y = self._targets(ds)
+        record = self.recorder(cfg, self._fine_tuning, ds, self.state.fork) \
+            if self.recorder else None
         process = self.process
         run_id = process.run(
             design_json=design_to_json(s.design), weights=s.network.get_weights(),
@@ -385,7 +397,7 @@ class TrainingController(QObject):
             history=history.to_dict() if history is not None else None,
             mode="fine_tune" if self._fine_tuning else "train",
             start=mode if mode in ("step_batch", "step_epoch") else "run",
-            seed=int(cfg.seed))
+            seed=int(cfg.seed), record=record)
         worker = Worker(pump, process, run_id, name="training")
         worker.yielded.connect(lambda msg, w=worker: self._on_message(w, msg))
         worker.error.connect(lambda exc, w=worker: self._on_message(
@@ -440,6 +452,8 @@ class TrainingController(QObject):
                 self._store_weights(msg.weights, None)
             self._end_run("error")
             self._error(msg.message)
+        elif isinstance(msg, Recorded):
+            self.recorded.emit(msg)
         elif isinstance(msg, Exited):
             self._on_exited(msg)
         elif isinstance(msg, Unresponsive):
@@ -512,7 +526,7 @@ class TrainingController(QObject):
         worker = self._worker
         if worker is not None:
             self._stop_requested = True
-            self.process.stop()
+            self.process.stop("closing")
             while (worker.is_running and time.monotonic() < deadline
                    and self.process.responsive):
                 worker.wait(0.02)

@@ -168,7 +168,8 @@ class RowLegend(pg.LegendItem):
                 + self.layout.horizontalSpacing() for sample, label in self.items]
 
     def _width(self, widths: list[float], cols: int) -> float:
-        column = [max(widths[c::cols]) for c in range(cols)]
+        cols = max(1, min(cols, len(widths)))   # an entry just removed leaves fewer
+        column = [max(widths[c::cols], default=0.0) for c in range(cols)]
         return sum(column) + self.GAP * (cols - 1) + 2 * self.MARGIN
 
     def fit(self, room: float) -> None:

@@ -7,6 +7,9 @@ and no antialiasing on the per-batch curves keep long runs cheap to draw. Nothin
 runs once per training batch.
 
 The x axis is in epochs (fractional during an epoch), so runs with different batch sizes line up.
+Recorded runs can be drawn over the plots (:attr:`TrainingPlots.overlay`, see
+:mod:`nnstudio.gui.runs.overlay`): they widen the view ranges and join the hover readout; on
+an x axis other than epochs (samples seen, seconds) the live curves step aside.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -76,6 +80,11 @@ class TrainingPlots(QWidget):
         self._drawn = (0, 0)
         self._show_raw = True
         self.redraws = 0
+        #: recorded runs drawn over the plots: ``bounds()`` -> (x max, cost low, cost high,
+        #: learning rate high) or None, ``readout_at(x)`` -> text (None: none)
+        self.overlay: Any = None
+        self._live = True
+        self._x_word = "epoch"
 
         self.loss_plot = make_plot("lossPlot", "Cost (lower is better)", "cost")
         self.cost_title = "Cost (lower is better)"
@@ -143,6 +152,7 @@ class TrainingPlots(QWidget):
         self.readout.setFont(font)
         self.readout.setStyleSheet(f"color: {TEXT};")
         self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
+        self.readout.setWordWrap(True)   # runs drawn over the plots read on lines below
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -166,7 +176,7 @@ class TrainingPlots(QWidget):
         item = self.loss_plot.getPlotItem()
         item.setTitle(f"<span style='color:{TEXT};font-size:11pt'>{title}</span>")
         item.setLabel("left", y_label, color=TEXT)
-        x_word = "pass" if y_label == "mistakes" else "epoch"
+        x_word = self._x_word = "pass" if y_label == "mistakes" else "epoch"
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
             plot.getPlotItem().setLabel("bottom", x_word, color=TEXT)
         acc_legend = self.acc_plot.getPlotItem().legend
@@ -249,21 +259,54 @@ class TrainingPlots(QWidget):
 
     def _update_ranges(self) -> None:
         r = self._run
-        x_max = max([*(b[0] for b in self._earlier_bounds),
-                     r.batch_cost.x[-1] if r.batch_cost.n else 0.0,
-                     r.epoch_cost.x[-1] if r.epoch_cost.n else 0.0])
-        ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
-        if self._show_raw:
-            ys.append(r.batch_cost.y)
-        lo, hi = bounds(ys)
-        for _x, elo, ehi in self._earlier_bounds:
-            lo, hi = min(lo, elo), max(hi, ehi)
+        if self._live:
+            x_max = max([*(b[0] for b in self._earlier_bounds),
+                         r.batch_cost.x[-1] if r.batch_cost.n else 0.0,
+                         r.epoch_cost.x[-1] if r.epoch_cost.n else 0.0])
+            ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
+            if self._show_raw:
+                ys.append(r.batch_cost.y)
+            lo, hi = bounds(ys)
+            for _x, elo, ehi in self._earlier_bounds:
+                lo, hi = min(lo, elo), max(hi, ehi)
+        else:
+            x_max, lo, hi = 0.0, math.inf, -math.inf
+        extra = self.overlay.bounds() if self.overlay is not None else None
+        if extra is not None:
+            x_max, lo, hi = max(x_max, extra[0]), min(lo, extra[1]), max(hi, extra[2])
         if math.isfinite(lo):
             self._rangers["loss"].update(x_max, lo, hi)
         self._rangers["acc"].update(x_max, 0.0, 100.0)
-        _llo, lhi = bounds([r.batch_lr.y])
+        _llo, lhi = bounds([r.batch_lr.y]) if self._live else (0.0, -math.inf)
+        if extra is not None:
+            lhi = max(lhi, extra[3])
         if math.isfinite(lhi) and lhi > 0:
             self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
+
+    def redraw(self) -> None:
+        """Fit the view ranges again and redraw (the overlay's runs changed); the readout
+        keeps room for the overlay's runs, so hovering never moves the plots."""
+        shown = self.overlay is not None and self.overlay.bounds() is not None
+        lines = 3 if shown else 1
+        self.readout.setMinimumHeight(lines * self.readout.fontMetrics().lineSpacing() + 4)
+        self._reset_ranges()
+        self.refresh()
+
+    def set_x_axis(self, label: str | None, live: bool) -> None:
+        """Label the x axes ``label`` (None: the page's own word, "epoch" or "pass");
+        ``live`` False hides the live and earlier curves (they are in epochs) while the
+        overlay uses another axis."""
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
+            plot.getPlotItem().setLabel("bottom", label or self._x_word, color=TEXT)
+        self._live = bool(live)
+        for c in (self.c_smooth, self.c_epoch, self.c_val, self.a_smooth, self.a_epoch,
+                  self.a_val, self.l_curve):
+            c.setVisible(self._live)
+        self.c_raw.setVisible(self._live and self._show_raw)
+        for _name, items in self._earlier:
+            for it in items:
+                it.setVisible(self._live)
+        self.redraw()
 
     def set_log_scale(self, on: bool) -> None:
         """Cost axis in log scale (helps once the cost gets small)."""
@@ -440,9 +483,13 @@ class TrainingPlots(QWidget):
         self.hovered.emit(text)
 
     def readout_at(self, x: float) -> str:
-        """The values of the current run nearest to epoch position ``x`` as one line."""
+        """The values of the current run nearest to epoch position ``x`` as one line, then
+        those of the overlay's runs."""
         r = self._run
         parts: list[str] = []
+        extra = self.overlay.readout_at(x) if self.overlay is not None else ""
+        if not self._live:
+            return extra
         if r.batch_cost.n:
             i = nearest(r.batch_cost.x, x)
             parts.append(f"epoch {r.batch_cost.x[i]:.2f}")
@@ -463,7 +510,8 @@ class TrainingPlots(QWidget):
                 v = r.epoch_val_cost.y[j]
                 if v == v:
                     parts.append(f"validation {fmt(v)}")
-        return " · ".join(parts).replace("· |", "|")
+        text = " · ".join(parts).replace("· |", "|")
+        return f"{text}\n{extra}" if text and extra else text or extra
 
     # ------------------------------------------------------------------ export
     def export_png(self, path: str | Path) -> None:
