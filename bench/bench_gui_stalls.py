@@ -101,6 +101,40 @@ def load_data(spec: str):
     return spec, load_source(spec)
 
 
+def make_runs(design: str, ds, n: int, folder: Path) -> None:
+    """``n`` finished run records of ``design`` in ``folder``: one trained for 3 short
+    epochs on 1,024 of the samples, and copies of it under new ids."""
+    import shutil
+    from dataclasses import asdict
+
+    from nnstudio.core.network import Network
+    from nnstudio.core.templates import get_template
+    from nnstudio.core.training import TrainConfig, Trainer
+    from nnstudio.runs.layout import new_run_id
+    from nnstudio.runs.recorder import Recorder
+    from nnstudio.runs.start import RunStart
+    from nnstudio.runs.writer import RunWriter
+
+    net = Network(get_template(design), seed=0)
+    config = TrainConfig(epochs=3, batch_size=64, lr=1e-3, seed=0)
+    x, y = ds.x[:1024], ds.y[:1024]
+    writer = RunWriter(folder, RunStart(design=net.design, data="bench", config=asdict(config),
+                                        dataset=ds.name, classes=list(ds.classes)))
+    recorder = Recorder(writer, net)
+    Trainer(net, x, y, config).run(on_batch=recorder.on_batch(), on_epoch=recorder.on_epoch())
+    writer.finish("finished")
+    for i in range(1, n):
+        copy = folder / new_run_id()
+        while copy.exists():
+            copy = folder / new_run_id()
+        shutil.copytree(writer.path, copy)
+        (copy / "lock").unlink(missing_ok=True)
+        summary = json.loads((copy / "summary.json").read_text())
+        summary["id"] = copy.name
+        (copy / "summary.json").write_text(json.dumps(summary))
+        (copy / "name.txt").write_text(f"earlier run {i + 1}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--design", default="cnn", help="template name (cnn, mlp, lenet)")
@@ -120,7 +154,12 @@ def main() -> int:
     p.add_argument("--hidden", action="store_true",
                    help="do not show the window (no painting: isolates the cost of drawing)")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    p.add_argument("--show-runs", type=int, default=0, metavar="N",
+                   help="N earlier runs of the same design ticked in the Runs dock, so their "
+                        "curves are drawn over the plots while the new run trains")
     args = p.parse_args()
+    tmp = tempfile.mkdtemp()
+    os.environ["NNSTUDIO_DATA_DIR"] = tmp   # the window's records never reach the person's
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -142,7 +181,8 @@ def main() -> int:
     spec, ds = load_data(args.data)
     session = Session(get_template(args.design))
     session.set_dataset(ds)
-    tmp = tempfile.mkdtemp()
+    if args.show_runs:
+        make_runs(args.design, ds, args.show_runs, Path(tmp) / "runs")
     win = MainWindow(session, settings=QSettings(os.path.join(tmp, "s.ini"),
                                                  QSettings.Format.IniFormat), data=None)
     if args.switch_interval is not None:  # after the window: its controller sets its own
@@ -155,6 +195,11 @@ def main() -> int:
         win.tabs.setCurrentWidget(page)
     c = win.controller
     c.apply_settings(epochs=1000, batch_size=args.batch_size)
+    dock = getattr(win, "runs_dock", None)
+    if args.show_runs and dock is not None:
+        dock.refresh()
+        for run in list(dock.model.runs):
+            dock.model.set_shown(run.id, True)
 
     # where the GUI thread's time goes
     timings: dict[str, list[float]] = {"plot redraw": [], "plot painting": [],
@@ -226,6 +271,9 @@ def main() -> int:
     where = (f"in a child process ({proc.threads} thread(s), started {proc.starts}×)"
              if proc is not None else "in a thread of the window's process")
     print(f"training {where} · load average {load0:.2f} -> {load1:.2f}")
+    if args.show_runs:
+        shown = len(dock.model.shown) if dock is not None else 0
+        print(f"earlier runs drawn over the plots: {shown}")
     print(f"{'':>22} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ticks':>7}")
     for name, s in (("idle", idle), ("training", busy)):
         print(f"{name:>22} {s['p50']:8.2f} {s['p99']:8.2f} {s['max']:8.2f} {s['n']:7d}")
@@ -243,7 +291,7 @@ def main() -> int:
               "switch_interval": sys.getswitchinterval(), "idle": idle, "training": busy,
               "batches": batches, "samples_per_second": samples / wall,
               "met": ok, "gui_thread_cpu_share": gui_cpu / wall,
-              "load_average": [load0, load1],
+              "load_average": [load0, load1], "runs_shown": args.show_runs,
               "timings": {k: stats(np.asarray(v)) for k, v in timings.items()}}
     out = args.json or ROOT / "bench" / "results" / f"gui_stalls_{args.design}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

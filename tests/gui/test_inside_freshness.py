@@ -112,10 +112,12 @@ def set_epochs(qtbot, window, epochs: int) -> None:
 
 
 def epochs_in(note: str) -> tuple[int, int]:
-    m = re.fullmatch(r"updated at epoch (\d+)(?:, batch \d+ of \d+)? · training is at "
-                     r"epoch (\d+)(?:, batch \d+ of \d+)?", note)
+    """The two epochs a note names (written with thousands separators: "1,425")."""
+    n = r"(\d{1,3}(?:,\d{3})*)"
+    batch = r"(?:, batch [\d,]+ of [\d,]+)?"
+    m = re.fullmatch(rf"updated at epoch {n}{batch} · training is at epoch {n}{batch}", note)
     assert m, note
-    return int(m[1]), int(m[2])
+    return int(m[1].replace(",", "")), int(m[2].replace(",", ""))
 
 
 def test_a_view_that_waits_for_a_pause_says_which_epoch_it_shows(qtbot, window) -> None:
@@ -141,7 +143,7 @@ def test_a_view_that_waits_for_a_pause_says_which_epoch_it_shows(qtbot, window) 
     shown, at = epochs_in(view.behind_note)
     assert shown == paused_at
     assert paused_at < at <= view.freshness.run_at.epoch   # (the note is read twice a second)
-    status_epoch = int(re.search(r"\d+", window.status.epoch.text())[0])
+    status_epoch = int(re.search(r"\d[\d,]*", window.status.epoch.text())[0].replace(",", ""))
     assert at <= status_epoch
     click_toolbar(qtbot, window, "actionStop")
     qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)

@@ -27,6 +27,9 @@ __all__ = ["PALETTE", "RunOverlay"]
 
 #: colours of compared runs, in the order they are ticked (none is the live run's blue or
 #: the validation orange)
+#: up to this many runs are drawn with wide lines
+FEW_RUNS = 4
+
 PALETTE = ("#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#1f3a93", "#ff7f0e")
 
@@ -80,6 +83,11 @@ class RunOverlay:
         self.weight = 0.6
         self._cache: dict[tuple[str, str], tuple[float, RunCurveData]] = {}
         self.problems: list[str] = []
+        #: every run's marks (epoch squares and dots, best stars, last points), one scatter
+        #: item per plot: drawing 20 runs' marks as 20 items each took most of a repaint
+        self._marks: dict[Any, list[dict]] = {}
+        self._width = 2.0
+        self._mark_items: list[tuple[Any, pg.ScatterPlotItem]] = []
 
     # ------------------------------------------------------------ data
     def _curves(self, path: Path, axis: str) -> RunCurveData | None:
@@ -111,6 +119,9 @@ class RunOverlay:
         self.clear()
         self.problems = []
         colors = {}
+        # a few runs read best in wide lines; many are drawn thin (a wide line costs several
+        # times a thin one to paint, and the plots repaint while training)
+        self._width = 2.0 if len(runs) <= FEW_RUNS else 1.0
         for i, (run_id, name, path) in enumerate(runs):
             data = self._curves(Path(path), self.axis)
             if data is None:
@@ -121,7 +132,22 @@ class RunOverlay:
                            smooth(data.accuracy, self.weight))
             self._draw(shown)
             self.shown.append(shown)
+        self._draw_marks()
         return colors
+
+    def _mark(self, plot: pg.PlotWidget, xs: Any, ys: Any, **style: Any) -> None:
+        """Marks at (xs, ys) on ``plot``, drawn with the other runs' in one item."""
+        spots = self._marks.setdefault(plot, [])
+        for x, y in zip(np.atleast_1d(xs), np.atleast_1d(ys), strict=True):
+            spots.append({"pos": (float(x), float(y)), **style})
+
+    def _draw_marks(self) -> None:
+        for plot, spots in self._marks.items():
+            item = pg.ScatterPlotItem(spots=spots, pxMode=True)
+            item.setZValue(6)
+            plot.getPlotItem().addItem(item)
+            self._mark_items.append((plot.getPlotItem(), item))
+        self._marks = {}
 
     def _add(self, shown: _Shown, plot: pg.PlotWidget, curve: Any) -> None:
         item = plot.getPlotItem()
@@ -132,22 +158,21 @@ class RunOverlay:
     def _draw(self, s: _Shown) -> None:
         d, p, color = s.data, self.plots, s.color
         bx, cost = _finite(d.batch_x, s.smoothed)
-        line = pg.PlotDataItem(bx, cost, pen=_pen(color, 2.0))   # named in the legend below
+        line = pg.PlotDataItem(bx, cost, pen=_pen(color, self._width))   # in the legend below
         self._add(s, p.loss_plot, line)
         line.setDownsampling(auto=True, method="peak")   # once in a view box
         line.setClipToView(True)
         vx, vy = _finite(d.epoch_x, d.val_cost)
         if len(vx):
-            self._add(s, p.loss_plot, pg.PlotDataItem(
-                vx, vy, pen=_pen(color, 1.5, dash=True), symbol="s", symbolSize=5,
-                symbolBrush=color, symbolPen=None))
+            self._add(s, p.loss_plot, pg.PlotDataItem(vx, vy, pen=_pen(color, 1.0, dash=True)))
+            self._mark(p.loss_plot, vx, vy, symbol="s", size=5, brush=color, pen=None)
         ax, ay = _finite(d.epoch_x, d.val_accuracy)
         if not len(ax):
             ax, ay = _finite(d.batch_x, s.smoothed_acc)
-            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, 2.0))
+            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, self._width))
         else:
-            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, 2.0), symbol="o", symbolSize=5,
-                                  symbolBrush=color, symbolPen=None)
+            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, self._width))
+            self._mark(p.acc_plot, ax, ay, symbol="o", size=5, brush=color, pen=None)
         self._add(s, p.acc_plot, acc)
         lx, ly = _finite(d.batch_x, d.lr)
         self._add(s, p.lr_plot, pg.PlotDataItem(lx, ly, pen=_pen(color, 1.5)))
@@ -155,14 +180,12 @@ class RunOverlay:
             on_acc = bool(np.isfinite(d.val_accuracy).any())
             y = d.val_accuracy[d.best] if on_acc else (
                 d.val_cost[d.best] if np.isfinite(d.val_cost[d.best]) else d.train_cost[d.best])
-            star = pg.ScatterPlotItem([d.epoch_x[d.best]], [y], symbol="star", size=16,
-                                      brush=color, pen=pg.mkPen("#ffffff", width=1))
-            star.setToolTip(f"{s.name}: best epoch")
-            self._add(s, p.acc_plot if on_acc else p.loss_plot, star)
+            self._mark(p.acc_plot if on_acc else p.loss_plot, d.epoch_x[d.best], y,
+                       symbol="star", size=16, brush=color, pen=pg.mkPen("#ffffff", width=1),
+                       data=f"{s.name}: best epoch")
         if len(bx):                                # the last point: a dot
-            self._add(s, p.loss_plot, pg.ScatterPlotItem(
-                [bx[-1]], [cost[-1]], symbol="o", size=9, brush=color,
-                pen=pg.mkPen("#ffffff", width=1)))
+            self._mark(p.loss_plot, bx[-1], cost[-1], symbol="o", size=9, brush=color,
+                       pen=pg.mkPen("#ffffff", width=1))
         legend = p.loss_plot.getPlotItem().legend
         if legend is not None:
             legend.addItem(line, s.name)
@@ -176,6 +199,9 @@ class RunOverlay:
             if legend is not None and s.items:
                 legend.removeItem(s.items[0][1])
         self.shown = []
+        for item, marks in self._mark_items:
+            item.removeItem(marks)
+        self._mark_items = []
 
     # ------------------------------------------------------------ reading
     def bounds(self) -> tuple[float, float, float, float] | None:
