@@ -82,7 +82,7 @@ class _NumPy:
 @contextmanager
 def profiling() -> Iterator[Profile]:
     """Wrap the engine's methods for the duration; yields the :class:`Profile`."""
-    from nnstudio.core import activations, conv, convpool, layers, network, optimizers
+    from nnstudio.core import activations, conv, convgemm, convpool, layers, network, optimizers
 
     prof = Profile()
     methods = [
@@ -106,7 +106,7 @@ def profiling() -> Iterator[Profile]:
         original = cls.__dict__[name]
         saved.append((cls, name, original))
         setattr(cls, name, prof.timed(kind, original))
-    modules = (conv, convpool, layers, activations)
+    modules = (conv, convgemm, convpool, layers, activations)
     numpies = [(m, m.np) for m in modules]
     gemm = prof.timed("GEMM", np.matmul)
     for m in modules:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .convgemm import matmul_columns, matmul_nt_columns
 from .parallel import for_chunks
 
 __all__ = ["PooledConv"]
@@ -143,7 +144,7 @@ class PooledConv:
         Wb[:, :-1] = conv.W.value.reshape(F, -1)
         Wb[:, -1] = conv.b.value
         M = self.L * N
-        z = np.matmul(Wb, cols, out=get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
+        z = matmul_columns(Wb, cols, get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
         top, bottom = get("ptop", (F, M), x.dtype), get("pbottom", (F, M), x.dtype)
         y = get("py", (F, M), x.dtype)
 
@@ -166,26 +167,35 @@ class PooledConv:
         F, _, M = z.shape
         N = M // self.L
         dt = z.dtype
-        g = get("pg", (F, self.Ho2, self.Wo2, N), dt)
+        shape4 = (F, self.Ho2, self.Wo2, N)
         dyS = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 2, 3, 0)
-        y4 = y.reshape(F, self.Ho2, self.Wo2, N)
-        g2 = g.reshape(F, M)
+        y4, top4, bottom4 = (a.reshape(shape4) for a in (y, top, bottom))
+        z4 = z.reshape(F, 4, *shape4[1:])
         dz = get("pdz", (F, 4, M), dt)
+        dz4 = dz.reshape(z4.shape)
+        # which pixel of each window gets the gradient, as 1-byte masks (NumPy combines
+        # these far faster than it multiplies float gradients by them)
+        up, live, pick, rest = (get(key, shape4, np.bool_) for key in ("pup", "plive",
+                                                                       "ppick", "prest"))
 
         def route(lo: int, hi: int) -> None:
-            # the gradient goes to one maximum per window: top pair first (ties), then
-            # the left pixel of the pair
-            np.multiply(dyS[lo:hi], y4[lo:hi] > 0, out=g[lo:hi])
-            gg, d, zz = g2[lo:hi], dz[lo:hi], z[lo:hi]
-            np.multiply(gg, top[lo:hi] >= bottom[lo:hi], out=d[:, 1])   # top pair's share
-            np.subtract(gg, d[:, 1], out=d[:, 3])                       # bottom pair's
-            np.multiply(d[:, 1], zz[:, 0] >= zz[:, 1], out=d[:, 0])
-            np.subtract(d[:, 1], d[:, 0], out=d[:, 1])
-            np.multiply(d[:, 3], zz[:, 2] >= zz[:, 3], out=d[:, 2])
-            np.subtract(d[:, 3], d[:, 2], out=d[:, 3])
+            # the gradient goes to one maximum per window: the top pair on ties, then the
+            # left pixel of the pair; none where the ReLU after the max cut the output
+            u, v, p, r = up[lo:hi], live[lo:hi], pick[lo:hi], rest[lo:hi]
+            zz, d, g = z4[lo:hi], dz4[lo:hi], dyS[lo:hi]
+            np.greater(y4[lo:hi], 0, out=v)
+            np.greater_equal(top4[lo:hi], bottom4[lo:hi], out=u)
+            np.logical_and(u, v, out=u)                              # top pair, alive
+            np.logical_xor(v, u, out=v)                              # bottom pair, alive
+            for pair, q in ((u, 0), (v, 2)):
+                np.greater_equal(zz[:, q], zz[:, q + 1], out=p)
+                np.logical_and(pair, p, out=p)                       # left pixel
+                np.logical_xor(pair, p, out=r)                       # right pixel
+                np.multiply(g, p, out=d[:, q])
+                np.multiply(g, r, out=d[:, q + 1])
         for_chunks(route, F, dz.size)
         dz2 = dz.reshape(F, -1)
-        dWbT = np.matmul(cols, dz2.T)                                # [dW | db]^T
+        dWbT = matmul_nt_columns(cols, dz2)                          # [dW | db]^T
         conv.W.grad.reshape(F, -1)[...] = dWbT[:-1].T
         conv.b.grad[...] = dWbT[-1]
         if not conv.needs_dx:
