@@ -145,17 +145,16 @@ class PooledConv:
         Wb[:, -1] = conv.b.value
         M = self.L * N
         z = matmul_columns(Wb, cols, get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
-        top, bottom = get("ptop", (F, M), x.dtype), get("pbottom", (F, M), x.dtype)
         y = get("py", (F, M), x.dtype)
 
         def pool(lo: int, hi: int) -> None:                          # rows = filters
-            zz = z[lo:hi]
-            np.maximum(zz[:, 0], zz[:, 1], out=top[lo:hi])           # window's top pair
-            np.maximum(zz[:, 2], zz[:, 3], out=bottom[lo:hi])        # bottom pair
-            np.maximum(top[lo:hi], bottom[lo:hi], out=y[lo:hi])
-            np.maximum(y[lo:hi], 0, out=y[lo:hi])                    # ReLU after the max
+            zz, yy = z[lo:hi], y[lo:hi]
+            np.maximum(zz[:, 0], zz[:, 1], out=yy)                   # the window's four
+            np.maximum(yy, zz[:, 2], out=yy)                         # pixels, one after
+            np.maximum(yy, zz[:, 3], out=yy)                         # the other
+            np.maximum(yy, 0, out=yy)                                # ReLU after the max
         for_chunks(pool, F, z.size)
-        self._cache = (cols, z, top, bottom, y)
+        self._cache = (cols, z, y)
         return y.reshape(F, self.Ho2, self.Wo2, N).transpose(3, 0, 1, 2)
 
     # ---------------------------------------------------------------- backward
@@ -163,36 +162,33 @@ class PooledConv:
         """``dy (N, F, Ho/2, Wo/2)`` -> fills W/b grads; returns ``dx (N, C, H, W)`` (a
         channel-major view of a reused buffer) or ``None`` when not needed."""
         conv, get = self.conv, self.conv._buf.get
-        cols, z, top, bottom, y = self._cache
+        cols, z, y = self._cache
         F, _, M = z.shape
         N = M // self.L
         dt = z.dtype
         shape4 = (F, self.Ho2, self.Wo2, N)
         dyS = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 2, 3, 0)
-        y4, top4, bottom4 = (a.reshape(shape4) for a in (y, top, bottom))
+        y4 = y.reshape(shape4)
         z4 = z.reshape(F, 4, *shape4[1:])
         dz = get("pdz", (F, 4, M), dt)
         dz4 = dz.reshape(z4.shape)
         # which pixel of each window gets the gradient, as 1-byte masks (NumPy combines
         # these far faster than it multiplies float gradients by them)
-        up, live, pick, rest = (get(key, shape4, np.bool_) for key in ("pup", "plive",
-                                                                       "ppick", "prest"))
+        rest, pick = get("prest", shape4, np.bool_), get("ppick", shape4, np.bool_)
 
         def route(lo: int, hi: int) -> None:
-            # the gradient goes to one maximum per window: the top pair on ties, then the
-            # left pixel of the pair; none where the ReLU after the max cut the output
-            u, v, p, r = up[lo:hi], live[lo:hi], pick[lo:hi], rest[lo:hi]
-            zz, d, g = z4[lo:hi], dz4[lo:hi], dyS[lo:hi]
-            np.greater(y4[lo:hi], 0, out=v)
-            np.greater_equal(top4[lo:hi], bottom4[lo:hi], out=u)
-            np.logical_and(u, v, out=u)                              # top pair, alive
-            np.logical_xor(v, u, out=v)                              # bottom pair, alive
-            for pair, q in ((u, 0), (v, 2)):
-                np.greater_equal(zz[:, q], zz[:, q + 1], out=p)
-                np.logical_and(pair, p, out=p)                       # left pixel
-                np.logical_xor(pair, p, out=r)                       # right pixel
+            # the gradient goes to the first pixel of each window (in the order top left,
+            # top right, bottom left, bottom right) that holds its maximum; to none where
+            # the ReLU after the max cut the output (y = 0 there; elsewhere y = that max)
+            r, p, zz, d, g, yy = rest[lo:hi], pick[lo:hi], z4[lo:hi], dz4[lo:hi], dyS[lo:hi], \
+                y4[lo:hi]
+            np.greater(yy, 0, out=r)                                 # not yet given
+            for q in range(3):
+                np.equal(zz[:, q], yy, out=p)
+                np.logical_and(p, r, out=p)
+                np.logical_xor(r, p, out=r)
                 np.multiply(g, p, out=d[:, q])
-                np.multiply(g, r, out=d[:, q + 1])
+            np.multiply(g, r, out=d[:, 3])                           # the max is the last
         for_chunks(route, F, dz.size)
         dz2 = dz.reshape(F, -1)
         dWbT = matmul_nt_columns(cols, dz2)                          # [dW | db]^T

@@ -106,3 +106,67 @@ def test_float32_training_step_in_blocks_equals_the_whole_products(monkeypatch, 
     for name, g in grads[0][1].items():
         np.testing.assert_allclose(grads[1][1][name], g, rtol=1e-4,
                                    atol=1e-5 * float(np.abs(g).max()), err_msg=name)
+
+
+def separate_and_fused(shape, filters, kernel, padding, dtype):
+    """The same Conv2D (ReLU) -> MaxPool2D 2x2 twice: as two layers, and with the pair's
+    training pass fused (as the network sets it up)."""
+    from nnstudio.core.conv import Conv2D, MaxPool2D
+    from nnstudio.core.convpool import PooledConv
+
+    pairs = []
+    for fused in (False, True):
+        conv = Conv2D("c", shape, filters=filters, kernel_size=kernel, padding=padding,
+                      rng=np.random.default_rng(7), dtype=dtype)
+        pool = MaxPool2D("p", conv.output_shape, 2, dtype=dtype)
+        if fused:
+            assert PooledConv.fits(conv)
+            conv.pooled = PooledConv(conv)
+            pool.fused_into = conv
+        pairs.append((conv, pool))
+    return pairs
+
+
+def pair_step(conv, pool, x, dy):
+    out = pool.forward(conv.forward(x, training=True), training=True)
+    dx = conv.backward(pool.backward(dy))
+    return np.array(out), np.array(dx), conv.W.grad.copy(), conv.b.grad.copy()
+
+
+@pytest.mark.parametrize("bias", [0.5, -0.5, 0.0])
+def test_fused_conv_pool_gives_each_tied_window_its_gradient_once(bias):
+    # zero weights: every pixel of every window holds the same value (the bias)
+    pairs = separate_and_fused((2, 6, 8), 3, 3, "same", np.float64)
+    for conv, _ in pairs:
+        conv.W.value[...] = 0
+        conv.b.value[...] = bias
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 2, 6, 8))
+    dy = rng.standard_normal((4, 3, 3, 4))
+    ref, got = (pair_step(c, p, x, dy) for c, p in pairs)
+    for r, g, what in zip(ref, got, ("output", "dx", "dW", "db"), strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12, err_msg=what)
+    # the bias gradient counts each live window once, not four times
+    expected = dy.sum(axis=(0, 2, 3)) if bias > 0 else np.zeros(3)
+    np.testing.assert_allclose(got[3], expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,filters,kernel,padding,n", [
+    ((1, 28, 28), 16, 3, "same", 64),      # the cnn's first pair
+    ((16, 14, 14), 32, 3, "same", 5),      # its second
+    ((6, 14, 14), 16, 5, "valid", 3),      # lenet's second
+    ((3, 8, 6), 4, 1, "same", 1),          # 1x1 kernel, batch of 1
+    ((2, 12, 10), 3, 3, "valid", 2),       # "valid" 3x3, a rectangle
+])
+def test_fused_conv_pool_equals_the_separate_layers_in_float32(shape, filters, kernel,
+                                                               padding, n):
+    pairs = separate_and_fused(shape, filters, kernel, padding, np.float32)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    dy = rng.standard_normal((n, *pairs[0][1].output_shape)).astype(np.float32)
+    for _ in range(2):                          # the second step reuses every buffer
+        ref, got = (pair_step(c, p, x, dy) for c, p in pairs)
+    for r, g, what in zip(ref, got, ("output", "dx", "dW", "db"), strict=True):
+        assert g.dtype == np.float32, what
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * float(np.abs(r).max()),
+                                   err_msg=what)
