@@ -13,6 +13,9 @@ to block ``a*2 + b`` of ``(4, N, Ho/2, Wr)``. The product ``z = [W | b] @ cols``
 the four pixels of every pooling window in four contiguous blocks, so pooling is three
 contiguous ``np.maximum`` calls, and routing the gradient back to the winner a few
 contiguous multiplies. ReLU commutes with max, so it runs on the pooled (4x smaller) array.
+The winner of a window is the first of its four pixels equal to the pooled maximum (kept
+as one-byte masks while they are worked out), so a tie gives the gradient once, as the
+separate :class:`~nnstudio.core.conv.MaxPool2D` does.
 
 Polyphase input: the padded input is split into its four phases
 ``xph[c, pa, pb, u, v, n] = xpad[c, n, 2u + pa, 2v + pb]``, each ``Hp/2 x Wp/2``. Window
