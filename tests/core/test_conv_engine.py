@@ -170,3 +170,18 @@ def test_fused_conv_pool_equals_the_separate_layers_in_float32(shape, filters, k
         assert g.dtype == np.float32, what
         np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * float(np.abs(r).max()),
                                    err_msg=what)
+
+
+def test_shipped_model_answers_the_same_with_products_in_blocks(shipped_model, monkeypatch):
+    net = shipped_model.network
+    x = np.random.default_rng(5).random((300, *net.input_shape), dtype=np.float32)
+    x[x < 0.7] = 0                                      # mostly blank, like a drawn digit
+    blocked = net.forward(x)
+    assert convgemm.block_columns(16, 10, 300 * 28 * 30) < 300 * 28 * 30
+    monkeypatch.setattr(convgemm, "SHORT_PATCH", 0)     # every product whole
+    whole = net.forward(x)
+    assert blocked.dtype == whole.dtype == np.float32
+    np.testing.assert_allclose(blocked, whole, rtol=1e-5, atol=1e-7)
+    assert (blocked.argmax(axis=1) == whole.argmax(axis=1)).all()
+    assert {k: (v.shape, v.dtype) for k, v in net.get_weights().items()}["conv1/W"] == \
+        ((16, 1, 3, 3), np.float32)
