@@ -15,6 +15,12 @@ and prints the median GFLOP/s. Each model's training FLOPs are counted from its 
 (forward, weight gradient and input gradient products: 2 FLOPs per multiply-add), so the
 table gives the fraction of the limit each epoch reaches.
 
+``--step-cpu ROUNDS`` also times one training step of 64 samples on one thread as the CPU
+time of that thread, in fresh processes that alternate with the ``--before`` tree: on a
+machine that other programs keep busy this ratio moves far less than the epochs' wall times
+(the engines' own threads are not waiting for each other, and time spent descheduled is not
+counted).
+
 ``--profile`` also trains a few batches of each image model with the engine's methods
 timed (``engine_profile.py``) and prints the share of im2col, GEMMs, col2im, pooling,
 activations, copies, dtype conversions and the rest. ``--memory`` trains the ``cnn`` at
@@ -26,6 +32,7 @@ Usage::
     .venv/bin/python bench/bench_engine.py [--repeat 5] [--threads 2]
                                            [--only mlp,cnn,cnn16,lenet] [--profile]
                                            [--memory] [--quiet 0.3] [--wait 60] [--no-torch]
+                                           [--before TREE] [--step-cpu 5]
 """
 
 from __future__ import annotations
@@ -51,6 +58,12 @@ def _parse() -> argparse.Namespace:
                          "checkout of an older version), in the same pairs")
     ap.add_argument("--epoch-child", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", metavar="MODEL", help=argparse.SUPPRESS)
+    ap.add_argument("--step-cpu", type=int, default=0, metavar="ROUNDS",
+                    help="also time one training step of 64 samples on one thread as CPU "
+                         "time (median of 20), in ROUNDS fresh processes per engine, "
+                         "alternating with --before: far less disturbed by other programs "
+                         "than wall time")
+    ap.add_argument("--step-cpu-child", metavar="MODEL", help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
     ap.add_argument("--quiet", type=float, default=0.3, metavar="CORES",
@@ -64,7 +77,8 @@ def _parse() -> argparse.Namespace:
 
 
 ARGS = _parse() if __name__ == "__main__" else None
-sys.path.insert(0, ARGS.before if ARGS and (ARGS.epoch_child or ARGS.profile_child)
+sys.path.insert(0, ARGS.before if ARGS and (ARGS.epoch_child or ARGS.profile_child
+                                            or ARGS.step_cpu_child)
                 and ARGS.before
                 else os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _THREADS = str(ARGS.threads if ARGS else 2)
@@ -300,6 +314,45 @@ def profile_shares(name: str, x, y, order, steps: int = 40) -> dict[str, float]:
     return prof.shares()
 
 
+def step_cpu_child(name: str, samples: int = 64, steps: int = 20) -> float:
+    """Median CPU time (s) of this thread for one training step of ``samples`` samples
+    (forward, loss, backward; no optimizer), after 3 warm-up steps."""
+    net = Network(get_template(name), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.random((samples, *net.input_shape), dtype=np.float32)
+    y = rng.integers(0, 10, samples)
+    for _ in range(3):
+        net.train_step(x, y)
+    times = []
+    for _ in range(steps):
+        t0 = time.thread_time()
+        net.train_step(x, y)
+        times.append(time.thread_time() - t0)
+    return statistics.median(times)
+
+
+def step_cpu(name: str, args: argparse.Namespace) -> None:
+    """Print the median over ``args.step_cpu`` rounds of :func:`step_cpu_child`, for this
+    tree and (alternating, in fresh processes) the ``--before`` tree."""
+    trees = [("nnstudio", [])] + ([("before", ["--before", args.before])] if args.before
+                                  else [])
+    found: dict[str, list[float]] = {label: [] for label, _ in trees}
+    for _ in range(args.step_cpu):
+        for label, extra in trees:
+            out = subprocess.run([sys.executable, __file__, "--step-cpu-child", name,
+                                  "--threads", "1", *extra],
+                                 capture_output=True, text=True, check=True)
+            found[label].append(float(out.stdout.strip().splitlines()[-1]))
+    med = {label: statistics.median(v) for label, v in found.items()}
+    text = f"  one step of 64 samples, 1 thread, CPU time: nnstudio {med['nnstudio'] * 1e3:.2f} ms"
+    if args.before:
+        rounds = " ".join(f"{a / b:.2f}" for a, b in zip(found["nnstudio"], found["before"],
+                                                            strict=True))
+        text += (f"  before {med['before'] * 1e3:.2f} ms  ratio "
+                 f"{med['nnstudio'] / med['before']:.2f}x (rounds: {rounds})")
+    print(text + f"  [medians of {args.step_cpu} rounds]", flush=True)
+
+
 def memory_child(batch_size: int) -> int:
     """Train the cnn for 60 batches of ``batch_size`` on 60,000 digits as the training
     process does (``Trainer``, validation split, Adam); print the peak resident set (kB)."""
@@ -330,6 +383,9 @@ def main(args: argparse.Namespace) -> int:
         x, y = make_data(args.profile_child)
         order = batches(len(x), args.batch_size, seed=1)
         print(json.dumps(profile_shares(args.profile_child, x, y, order)))
+        return 0
+    if args.step_cpu_child:                      # a step's CPU time, engine on sys.path
+        print(step_cpu_child(args.step_cpu_child))
         return 0
     if args.epoch_child:                         # one epoch of the engine found on sys.path
         x, y = make_data(args.epoch_child)
@@ -374,6 +430,8 @@ def main(args: argparse.Namespace) -> int:
                   + f"  sgemm {limit:5.0f} GFLOP/s"
                   + (f"  before {befores[-1]:6.2f} s" if befores else "")
                   + f"  (other programs: {bg_text} cores)", flush=True)
+        if args.step_cpu:
+            step_cpu(name, args)
         ours = statistics.median(p[1] for p in pairs)
         ref = statistics.median(p[2] for p in pairs) if torch is not None else None
         limit = statistics.median(p[3] for p in pairs)

@@ -83,6 +83,10 @@ class _NumPy:
 def profiling() -> Iterator[Profile]:
     """Wrap the engine's methods for the duration; yields the :class:`Profile`."""
     from nnstudio.core import activations, conv, convpool, layers, network, optimizers
+    try:                        # the column-block products; absent in older engines
+        from nnstudio.core import convgemm
+    except ImportError:
+        convgemm = None
 
     prof = Profile()
     methods = [
@@ -106,7 +110,7 @@ def profiling() -> Iterator[Profile]:
         original = cls.__dict__[name]
         saved.append((cls, name, original))
         setattr(cls, name, prof.timed(kind, original))
-    modules = (conv, convpool, layers, activations)
+    modules = [m for m in (conv, convgemm, convpool, layers, activations) if m is not None]
     numpies = [(m, m.np) for m in modules]
     gemm = prof.timed("GEMM", np.matmul)
     for m in modules:

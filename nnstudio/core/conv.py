@@ -18,6 +18,10 @@ of ``Ho*Wp`` values and both unfolding and folding copy long runs instead of ``W
 snippets. The ``k-1`` junk columns per output row this adds are dropped from the output and
 carry zero gradient. Other strides unfold exactly (``Wr = Wo``).
 
+When the patch is short (a first layer on one channel: ``C*k*k + 1 <= 32`` rows), the forward
+product and the weight gradient run in blocks of columns (:mod:`nnstudio.core.convgemm`):
+the same sums, 2-3x faster through BLAS.
+
 The padded input, ``cols``, ``dZ`` and the padded input gradient are reused between training
 batches; an inference pass allocates its own arrays.
 
@@ -32,6 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .activations import get_activation
+from .convgemm import matmul_columns, matmul_nt_columns
 from .convpool import PooledConv
 from .layers import Layer, init_weights
 from .parallel import for_chunks
@@ -203,10 +208,8 @@ class Conv2D(Layer):
         Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
         Wb[:, :-1] = self.W.value.reshape(F, -1)
         Wb[:, -1] = self.b.value
-        if training:        # the output lives in a reused buffer until the next batch
-            z = np.matmul(Wb, cols, out=self._buf.get("z", (F, cols.shape[1]), x.dtype))
-        else:
-            z = np.matmul(Wb, cols)                                  # (F, N*Ho*Wr)
+        # (F, N*Ho*Wr); in training the output lives in a reused buffer until the next batch
+        z = matmul_columns(Wb, cols, self._getter(training)("z", (F, cols.shape[1]), x.dtype))
         a = z.reshape(F, N, Ho, self._row)[:, :, :, :Wo].transpose(1, 0, 2, 3)
         if self.activation.name == "softmax":                        # over the channels
             self.activation.forward(a, out=a)
@@ -243,7 +246,7 @@ class Conv2D(Layer):
         dz = dzT.reshape(F, -1)
         # [dW | db]^T = cols @ dz^T, (C*k*k + 1, F): OpenBLAS runs this orientation of the
         # long-K product 1.5-2.5x faster than dz @ cols^T
-        dWbT = np.matmul(cols, dz.T)
+        dWbT = matmul_nt_columns(cols, dz)
         self.W.grad.reshape(F, -1)[...] = dWbT[:-1].T
         self.b.grad[...] = dWbT[-1]
         if not self.needs_dx:

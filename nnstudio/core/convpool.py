@@ -13,6 +13,9 @@ to block ``a*2 + b`` of ``(4, N, Ho/2, Wr)``. The product ``z = [W | b] @ cols``
 the four pixels of every pooling window in four contiguous blocks, so pooling is three
 contiguous ``np.maximum`` calls, and routing the gradient back to the winner a few
 contiguous multiplies. ReLU commutes with max, so it runs on the pooled (4x smaller) array.
+The winner of a window is the first of its four pixels equal to the pooled maximum (kept
+as one-byte masks while they are worked out), so a tie gives the gradient once, as the
+separate :class:`~nnstudio.core.conv.MaxPool2D` does.
 
 Polyphase input: the padded input is split into its four phases
 ``xph[c, pa, pb, u, v, n] = xpad[c, n, 2u + pa, 2v + pb]``, each ``Hp/2 x Wp/2``. Window
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .convgemm import matmul_columns, matmul_nt_columns
 from .parallel import for_chunks
 
 __all__ = ["PooledConv"]
@@ -143,18 +147,17 @@ class PooledConv:
         Wb[:, :-1] = conv.W.value.reshape(F, -1)
         Wb[:, -1] = conv.b.value
         M = self.L * N
-        z = np.matmul(Wb, cols, out=get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
-        top, bottom = get("ptop", (F, M), x.dtype), get("pbottom", (F, M), x.dtype)
+        z = matmul_columns(Wb, cols, get("pz", (F, 4 * M), x.dtype)).reshape(F, 4, M)
         y = get("py", (F, M), x.dtype)
 
         def pool(lo: int, hi: int) -> None:                          # rows = filters
-            zz = z[lo:hi]
-            np.maximum(zz[:, 0], zz[:, 1], out=top[lo:hi])           # window's top pair
-            np.maximum(zz[:, 2], zz[:, 3], out=bottom[lo:hi])        # bottom pair
-            np.maximum(top[lo:hi], bottom[lo:hi], out=y[lo:hi])
-            np.maximum(y[lo:hi], 0, out=y[lo:hi])                    # ReLU after the max
+            zz, yy = z[lo:hi], y[lo:hi]
+            np.maximum(zz[:, 0], zz[:, 1], out=yy)                   # the window's four
+            np.maximum(yy, zz[:, 2], out=yy)                         # pixels, one after
+            np.maximum(yy, zz[:, 3], out=yy)                         # the other
+            np.maximum(yy, 0, out=yy)                                # ReLU after the max
         for_chunks(pool, F, z.size)
-        self._cache = (cols, z, top, bottom, y)
+        self._cache = (cols, z, y)
         return y.reshape(F, self.Ho2, self.Wo2, N).transpose(3, 0, 1, 2)
 
     # ---------------------------------------------------------------- backward
@@ -162,30 +165,36 @@ class PooledConv:
         """``dy (N, F, Ho/2, Wo/2)`` -> fills W/b grads; returns ``dx (N, C, H, W)`` (a
         channel-major view of a reused buffer) or ``None`` when not needed."""
         conv, get = self.conv, self.conv._buf.get
-        cols, z, top, bottom, y = self._cache
+        cols, z, y = self._cache
         F, _, M = z.shape
         N = M // self.L
         dt = z.dtype
-        g = get("pg", (F, self.Ho2, self.Wo2, N), dt)
+        shape4 = (F, self.Ho2, self.Wo2, N)
         dyS = dy.reshape(N, F, self.Ho2, self.Wo2).transpose(1, 2, 3, 0)
-        y4 = y.reshape(F, self.Ho2, self.Wo2, N)
-        g2 = g.reshape(F, M)
+        y4 = y.reshape(shape4)
+        z4 = z.reshape(F, 4, *shape4[1:])
         dz = get("pdz", (F, 4, M), dt)
+        dz4 = dz.reshape(z4.shape)
+        # which pixel of each window gets the gradient, as 1-byte masks (NumPy combines
+        # these far faster than it multiplies float gradients by them)
+        rest, pick = get("prest", shape4, np.bool_), get("ppick", shape4, np.bool_)
 
         def route(lo: int, hi: int) -> None:
-            # the gradient goes to one maximum per window: top pair first (ties), then
-            # the left pixel of the pair
-            np.multiply(dyS[lo:hi], y4[lo:hi] > 0, out=g[lo:hi])
-            gg, d, zz = g2[lo:hi], dz[lo:hi], z[lo:hi]
-            np.multiply(gg, top[lo:hi] >= bottom[lo:hi], out=d[:, 1])   # top pair's share
-            np.subtract(gg, d[:, 1], out=d[:, 3])                       # bottom pair's
-            np.multiply(d[:, 1], zz[:, 0] >= zz[:, 1], out=d[:, 0])
-            np.subtract(d[:, 1], d[:, 0], out=d[:, 1])
-            np.multiply(d[:, 3], zz[:, 2] >= zz[:, 3], out=d[:, 2])
-            np.subtract(d[:, 3], d[:, 2], out=d[:, 3])
+            # the gradient goes to the first pixel of each window (in the order top left,
+            # top right, bottom left, bottom right) that holds its maximum; to none where
+            # the ReLU after the max cut the output (y = 0 there; elsewhere y = that max)
+            r, p, zz, d, g, yy = rest[lo:hi], pick[lo:hi], z4[lo:hi], dz4[lo:hi], dyS[lo:hi], \
+                y4[lo:hi]
+            np.greater(yy, 0, out=r)                                 # not yet given
+            for q in range(3):
+                np.equal(zz[:, q], yy, out=p)
+                np.logical_and(p, r, out=p)
+                np.logical_xor(r, p, out=r)
+                np.multiply(g, p, out=d[:, q])
+            np.multiply(g, r, out=d[:, 3])                           # the max is the last
         for_chunks(route, F, dz.size)
         dz2 = dz.reshape(F, -1)
-        dWbT = np.matmul(cols, dz2.T)                                # [dW | db]^T
+        dWbT = matmul_nt_columns(cols, dz2)                          # [dW | db]^T
         conv.W.grad.reshape(F, -1)[...] = dWbT[:-1].T
         conv.b.grad[...] = dWbT[-1]
         if not conv.needs_dx:

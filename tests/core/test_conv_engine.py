@@ -1,0 +1,187 @@
+"""The convolution engine's fast paths give the plain result: products in column blocks,
+the fused conv + pool training pass, at odd sizes and in every configuration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradcheck import assert_close, numeric_grad
+
+from nnstudio.core import convgemm
+from nnstudio.core.design import Design
+from nnstudio.core.network import Network
+
+
+def chain(input_shape, layers, loss="cross_entropy"):
+    """A design from ``[(kind, params), ...]`` between an Input and an Output."""
+    d = Design("test")
+    prev = d.add_node("Input", {"shape": list(input_shape)}, node_id="in").id
+    for i, (kind, params) in enumerate(layers):
+        nid = d.add_node(kind, params, node_id=f"n{i}").id
+        d.connect(prev, nid)
+        prev = nid
+    d.add_node("Output", {"loss": loss}, node_id="out")
+    d.connect(prev, "out")
+    return d
+
+
+def conv_net(shape, kernel, stride, padding, pool, filters=(2, 3), dtype=np.float64):
+    """linear conv (so the next one needs an input gradient) -> ReLU conv [-> pool] -> 3."""
+    layers = [("Conv2D", {"filters": filters[0], "kernel_size": 3, "activation": "linear"}),
+              ("Conv2D", {"filters": filters[1], "kernel_size": kernel, "stride": stride,
+                          "padding": padding, "activation": "relu"})]
+    if pool:
+        layers.append(("MaxPool2D", {"pool_size": pool}))
+    layers += [("Flatten", {}), ("Dense", {"units": 3, "activation": "softmax"})]
+    return Network(chain(shape, layers), seed=5, dtype=dtype)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few columns, so that tiny test images are cut into many (and a rest)."""
+    monkeypatch.setattr(convgemm, "MIN_BLOCK", 7)
+    monkeypatch.setattr(convgemm, "BLOCK_WORK", 1)
+
+
+@pytest.mark.parametrize("m,k,p", [(16, 10, 50_176), (6, 26, 1_000), (3, 5, 7), (4, 40, 900)])
+def test_products_in_column_blocks_equal_the_plain_products(m, k, p):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, p)).astype(np.float32)
+    dz = rng.standard_normal((m, p)).astype(np.float32)
+    out = np.full((m, p), np.nan, np.float32)
+    assert convgemm.matmul_columns(a, b, out) is out
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+    dW = convgemm.matmul_nt_columns(b, dz)
+    np.testing.assert_allclose(dW, b.astype(np.float64) @ dz.T.astype(np.float64),
+                               rtol=1e-4, atol=2e-3 * np.sqrt(p))
+
+
+def test_short_patches_are_cut_into_blocks_long_ones_stay_whole():
+    assert convgemm.block_columns(16, 10, 50_176) < 50_176 // 8         # cnn's first conv
+    assert convgemm.block_columns(6, 26, 50_176) < 50_176 // 8          # lenet's first conv
+    assert convgemm.block_columns(32, 145, 12_544) == 12_544            # cnn's second conv
+    assert convgemm.block_columns(16, 10, 100) == 100                   # small: one block
+
+
+@pytest.mark.parametrize("shape,kernel,stride,padding,pool", [
+    ((1, 8, 8), 3, 1, "same", 2),          # fused conv + pool
+    ((2, 7, 9), 3, 1, "same", 2),          # odd map: the pool layer pools
+    ((1, 8, 6), 1, 1, "same", 2),          # 1x1 kernel, fused
+    ((2, 10, 10), 5, 1, "valid", 2),       # fused, 'valid'
+    ((1, 9, 9), 5, 1, "same", 3),          # pool that does not tile the map
+    ((1, 9, 8), 3, 2, "same", 0),          # stride 2, no pool
+    ((2, 11, 11), 5, 2, "valid", 0),
+])
+def test_conv_gradients_with_products_in_blocks(small_blocks, shape, kernel, stride, padding,
+                                                pool):
+    net = conv_net(shape, kernel, stride, padding, pool)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, *shape))
+    y = np.array([0, 2, 1])
+    net.train_step(x, y)
+    analytic = {p.name: p.grad.copy() for p in net.parameters()}
+    for p in net.parameters():
+        numeric = numeric_grad(lambda: net.train_step(x, y)[0], p.value)
+        assert_close(analytic[p.name], numeric, p.name)
+
+
+@pytest.mark.parametrize("shape,kernel,padding", [((1, 28, 28), 3, "same"),
+                                                  ((1, 28, 28), 5, "same"),
+                                                  ((3, 14, 12), 3, "valid")])
+def test_float32_training_step_in_blocks_equals_the_whole_products(monkeypatch, shape, kernel,
+                                                                   padding):
+    rng = np.random.default_rng(2)
+    x = rng.random((5, *shape), dtype=np.float32)
+    y = np.array([0, 1, 2, 1, 0])
+    grads = []
+    for block in (1 << 30, 64):                 # whole products, then every one in blocks
+        monkeypatch.setattr(convgemm, "MIN_BLOCK", block)
+        monkeypatch.setattr(convgemm, "BLOCK_WORK", 1)
+        monkeypatch.setattr(convgemm, "SHORT_PATCH", 1 << 30)
+        net = conv_net(shape, kernel, 1, padding, 2, filters=(4, 6), dtype=np.float32)
+        loss, _ = net.train_step(x, y)
+        grads.append((loss, {p.name: p.grad.copy() for p in net.parameters()}))
+    assert grads[1][0] == pytest.approx(grads[0][0], rel=1e-6)
+    for name, g in grads[0][1].items():
+        np.testing.assert_allclose(grads[1][1][name], g, rtol=1e-4,
+                                   atol=1e-5 * float(np.abs(g).max()), err_msg=name)
+
+
+def separate_and_fused(shape, filters, kernel, padding, dtype):
+    """The same Conv2D (ReLU) -> MaxPool2D 2x2 twice: as two layers, and with the pair's
+    training pass fused (as the network sets it up)."""
+    from nnstudio.core.conv import Conv2D, MaxPool2D
+    from nnstudio.core.convpool import PooledConv
+
+    pairs = []
+    for fused in (False, True):
+        conv = Conv2D("c", shape, filters=filters, kernel_size=kernel, padding=padding,
+                      rng=np.random.default_rng(7), dtype=dtype)
+        pool = MaxPool2D("p", conv.output_shape, 2, dtype=dtype)
+        if fused:
+            assert PooledConv.fits(conv)
+            conv.pooled = PooledConv(conv)
+            pool.fused_into = conv
+        pairs.append((conv, pool))
+    return pairs
+
+
+def pair_step(conv, pool, x, dy):
+    out = pool.forward(conv.forward(x, training=True), training=True)
+    dx = conv.backward(pool.backward(dy))
+    return np.array(out), np.array(dx), conv.W.grad.copy(), conv.b.grad.copy()
+
+
+@pytest.mark.parametrize("bias", [0.5, -0.5, 0.0])
+def test_fused_conv_pool_gives_each_tied_window_its_gradient_once(bias):
+    # zero weights: every pixel of every window holds the same value (the bias)
+    pairs = separate_and_fused((2, 6, 8), 3, 3, "same", np.float64)
+    for conv, _ in pairs:
+        conv.W.value[...] = 0
+        conv.b.value[...] = bias
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 2, 6, 8))
+    dy = rng.standard_normal((4, 3, 3, 4))
+    ref, got = (pair_step(c, p, x, dy) for c, p in pairs)
+    for r, g, what in zip(ref, got, ("output", "dx", "dW", "db"), strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12, err_msg=what)
+    # the bias gradient counts each live window once, not four times
+    expected = dy.sum(axis=(0, 2, 3)) if bias > 0 else np.zeros(3)
+    np.testing.assert_allclose(got[3], expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,filters,kernel,padding,n", [
+    ((1, 28, 28), 16, 3, "same", 64),      # the cnn's first pair
+    ((16, 14, 14), 32, 3, "same", 5),      # its second
+    ((6, 14, 14), 16, 5, "valid", 3),      # lenet's second
+    ((3, 8, 6), 4, 1, "same", 1),          # 1x1 kernel, batch of 1
+    ((2, 12, 10), 3, 3, "valid", 2),       # "valid" 3x3, a rectangle
+])
+def test_fused_conv_pool_equals_the_separate_layers_in_float32(shape, filters, kernel,
+                                                               padding, n):
+    pairs = separate_and_fused(shape, filters, kernel, padding, np.float32)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    dy = rng.standard_normal((n, *pairs[0][1].output_shape)).astype(np.float32)
+    for _ in range(2):                          # the second step reuses every buffer
+        ref, got = (pair_step(c, p, x, dy) for c, p in pairs)
+    for r, g, what in zip(ref, got, ("output", "dx", "dW", "db"), strict=True):
+        assert g.dtype == np.float32, what
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * float(np.abs(r).max()),
+                                   err_msg=what)
+
+
+def test_shipped_model_answers_the_same_with_products_in_blocks(shipped_model, monkeypatch):
+    net = shipped_model.network
+    x = np.random.default_rng(5).random((300, *net.input_shape), dtype=np.float32)
+    x[x < 0.7] = 0                                      # mostly blank, like a drawn digit
+    blocked = net.forward(x)
+    assert convgemm.block_columns(16, 10, 300 * 28 * 30) < 300 * 28 * 30
+    monkeypatch.setattr(convgemm, "SHORT_PATCH", 0)     # every product whole
+    whole = net.forward(x)
+    assert blocked.dtype == whole.dtype == np.float32
+    np.testing.assert_allclose(blocked, whole, rtol=1e-5, atol=1e-7)
+    assert (blocked.argmax(axis=1) == whole.argmax(axis=1)).all()
+    assert {k: (v.shape, v.dtype) for k, v in net.get_weights().items()}["conv1/W"] == \
+        ((16, 1, 3, 3), np.float32)
