@@ -29,6 +29,8 @@ __all__ = ["PALETTE", "RunOverlay"]
 #: the validation orange)
 #: up to this many runs are drawn with wide lines
 FEW_RUNS = 4
+#: a compared run's per-batch curve is thinned to about this many points
+STATIC_POINTS = 2000
 
 PALETTE = ("#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#1f3a93", "#ff7f0e")
@@ -160,8 +162,11 @@ class RunOverlay:
         bx, cost = _finite(d.batch_x, s.smoothed)
         line = pg.PlotDataItem(bx, cost, pen=_pen(color, self._width))   # in the legend below
         self._add(s, p.loss_plot, line)
-        line.setDownsampling(auto=True, method="peak")   # once in a view box
-        line.setClipToView(True)
+        # a fixed thinning, set once: clipping to the view or thinning by it would make every
+        # change of the live run's range recompute every compared curve (20 runs: most of
+        # the window's time while training)
+        if len(bx) > STATIC_POINTS:
+            line.setDownsampling(ds=len(bx) // STATIC_POINTS + 1, method="peak")
         vx, vy = _finite(d.epoch_x, d.val_cost)
         if len(vx):
             self._add(s, p.loss_plot, pg.PlotDataItem(vx, vy, pen=_pen(color, 1.0, dash=True)))
