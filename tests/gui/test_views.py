@@ -583,3 +583,19 @@ def test_cost_surface_says_which_samples_its_cost_is_on_and_lets_you_choose(qtbo
     assert len(view._sample[0]) == len(held)
     assert view._sample[0] == pytest.approx(s.dataset.x[np.sort(held)].reshape(len(held), -1))
     assert f"on {len(held)} held-out samples" in view.status.text()
+
+
+def test_a_kept_copy_of_another_network_with_the_same_id_is_made_afresh(tiny_design) -> None:
+    """Python reuses the id of a freed network: the kept copy of the old one (other layers)
+    is not the new one's copy."""
+    from nnstudio.core.network import Network
+    from nnstudio.gui.inside import base
+
+    old, new = Network(tiny_design(units=3)), Network(tiny_design(units=5))
+    cache = {"key": id(new), "clone": base.clone_network(old, {})}
+    clone = base.clone_network(new, cache)
+    assert clone.get_weights().keys() == \
+        new.get_weights().keys()
+    for k, v in new.get_weights().items():
+        np.testing.assert_array_equal(clone.get_weights()[k], v)
+    assert cache["clone"] is clone

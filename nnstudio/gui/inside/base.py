@@ -480,8 +480,8 @@ def clone_steps(network: Any, cache: dict) -> Generator[None, None, Any]:
             for p in theirs:
                 yield from _copy_in_pieces(mine[p.name].value, p.value)
             return clone
-        clone.set_weights(network.get_weights())
-        return clone
+        # another network now has the id of the one copied (Python reuses the ids of freed
+        # objects): copy it afresh
     memo: dict[int, Any] = {}
     for p in theirs:
         for arr in (p.value, getattr(p, "grad", None)):
