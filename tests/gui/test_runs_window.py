@@ -8,17 +8,15 @@ import signal
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, QPoint, QSettings, Qt
+from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
-    QMessageBox,
     QStyle,
     QStyleOptionViewItem,
 )
 
 from nnstudio.gui.runs.table import DESIGN, NAME, SHOW, WHEN
-from nnstudio.gui.session import Session
 from nnstudio.runs.listing import list_runs
 from nnstudio.runs.reader import open_run
 
@@ -26,23 +24,12 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def runs_window(tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
-    """The window on the tiny design and two blobs, recording into ``tmp_path/user/runs``."""
-    from nnstudio.gui import MainWindow
-
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data(600))
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+def runs_window(make_window, tiny_design):
+    """The window on the tiny design and two blobs, recording into ``tmp_path/data/runs``."""
+    w = make_window(tiny_design(), 600, show=True)
     w.controller.apply_settings(epochs=3)
     w.runs_dock.raise_()
-    yield w
-    w.controller.shutdown(5000)
+    return w
 
 
 def press(qtbot, w, action) -> None:
@@ -103,7 +90,7 @@ def test_two_trained_runs_are_listed_renamed_and_compared(runs_window, qtbot, tm
     w = runs_window
     dock = w.runs_dock
     two_runs(qtbot, w)
-    runs = list_runs(tmp_path / "user" / "runs")
+    runs = list_runs(tmp_path / "data" / "runs")
     assert sorted(r.name for r in runs) == ["tiny lr 0.001", "tiny lr 0.01"]
     assert all(r.epochs == 3 and r.best_text.startswith("val acc") for r in runs)
     assert rows(dock) == ["tiny lr 0.001", "tiny lr 0.01"]   # newest first
@@ -117,7 +104,7 @@ def test_two_trained_runs_are_listed_renamed_and_compared(runs_window, qtbot, tm
     qtbot.keyClicks(editor, "slow")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: rows(dock)[0] == "slow", timeout=5000)
-    assert "slow" in [r.name for r in list_runs(tmp_path / "user" / "runs")]
+    assert "slow" in [r.name for r in list_runs(tmp_path / "data" / "runs")]
 
     # tick both: two named legend entries, a settings table with only lr
     tick(qtbot, dock, 0)
@@ -162,7 +149,7 @@ def test_delete_and_undo_bring_a_run_back(runs_window, qtbot, tmp_path):
     w = runs_window
     dock = w.runs_dock
     two_runs(qtbot, w)
-    folder = tmp_path / "user" / "runs"
+    folder = tmp_path / "data" / "runs"
     qtbot.mouseClick(dock.table.viewport(), LEFT, pos=cell(dock, 1, WHEN))
     gone = dock.selected()[0]
     qtbot.mouseClick(dock.delete_button, LEFT)
@@ -182,7 +169,7 @@ def test_pause_and_play_keep_one_record_and_reset_starts_another(runs_window, qt
     w.controller.apply_settings(epochs=2)
     train(qtbot, w)
     train(qtbot, w)                      # Play again: the same run goes on
-    folder = tmp_path / "user" / "runs"
+    folder = tmp_path / "data" / "runs"
     runs = list_runs(folder)
     assert len(runs) == 1 and runs[0].epochs == 4
     batches = open_run(runs[0].path).batches()
@@ -209,58 +196,37 @@ def test_a_killed_training_process_leaves_an_interrupted_run(runs_window, qtbot,
     dock = w.runs_dock
     qtbot.waitUntil(lambda: [r.state for r in dock.model.runs] == ["interrupted"],
                     timeout=10000)
-    run = open_run(list_runs(tmp_path / "user" / "runs")[0].path)
+    run = open_run(list_runs(tmp_path / "data" / "runs")[0].path)
     assert run.checkpoints()[-1].epoch >= 1
     assert run.network("last") is not None       # its last checkpoint loads
 
 
-def test_closing_the_window_while_training_reads_interrupted(tiny_design, tiny_data, qtbot,
-                                                             tmp_path, monkeypatch):
-    from nnstudio.gui import MainWindow
-
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data(600))
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+def test_closing_the_window_while_training_reads_interrupted(make_window, tiny_design, qtbot,
+                                                             tmp_path):
+    w = make_window(tiny_design(), 600, show=True)
     w.controller.apply_settings(epochs=100000)
     press(qtbot, w, w.actions_.play)
     qtbot.waitUntil(lambda: w.train_view.plots.n_epoch_points >= 1, timeout=30000)
     w.close()
-    runs = list_runs(tmp_path / "user" / "runs")
+    runs = list_runs(tmp_path / "data" / "runs")
     assert [r.state for r in runs] == ["interrupted"]
     assert "closed" in runs[0].message
 
 
 # ---------------------------------------------------------------- a digit network's checkpoints
 @pytest.fixture
-def digits_window(qtbot, tmp_path, monkeypatch):
+def digits_window(make_window):
     """The window on the mlp template and 1,000 synthetic digits, recording."""
-    from nnstudio.core.templates import get_template
     from nnstudio.data.dataset import Dataset
     from nnstudio.data.synthetic import generate
-    from nnstudio.gui import MainWindow
 
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(tmp_path / "user"))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
     x, y = generate(1000, seed=5)
-    session = Session(get_template("mlp"))
-    session.reset_weights(seed=1)
-    session.set_dataset(Dataset("synthetic digits", x.astype(np.float32), y.astype(np.int64),
-                                "classification", [str(i) for i in range(10)]))
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.controller.apply_settings(epochs=2)
-    w.controller.apply_settings(lr=0.003)
-    yield w
-    w.controller.shutdown(5000)
+    w = make_window("mlp", Dataset("synthetic digits", x.astype(np.float32),
+                                   y.astype(np.int64), "classification",
+                                   [str(i) for i in range(10)]), show=True)
+    w.session.reset_weights(seed=1)
+    w.controller.apply_settings(epochs=2, lr=0.003)
+    return w
 
 
 def draw_one(qtbot, page) -> None:
@@ -329,32 +295,19 @@ def test_a_run_exports_as_a_model_file(digits_window, qtbot, tmp_path, monkeypat
 
 
 def test_a_record_that_cannot_be_written_warns_once_and_training_goes_on(
-        tiny_design, tiny_data, qtbot, tmp_path, monkeypatch):
-    from nnstudio.gui import MainWindow
-
-    user = tmp_path / "user"
-    user.mkdir()
-    (user / "runs").write_text("not a folder")       # the runs folder cannot be made
-    monkeypatch.setenv("NNSTUDIO_DATA_DIR", str(user))
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: QMessageBox.StandardButton.Discard)
-    session = Session(tiny_design())
-    session.set_dataset(tiny_data(600))
-    w = MainWindow(session, settings=QSettings(str(tmp_path / "s.ini"),
-                                               QSettings.Format.IniFormat), data=None)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+        make_window, tiny_design, qtbot, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "runs").write_text("not a folder")       # the runs folder cannot be made
+    w = make_window(tiny_design(), 600, show=True)
     warnings: list[str] = []
     w.run_keeper.warned.connect(warnings.append)
     w.controller.apply_settings(epochs=3)
-    try:
-        train(qtbot, w)
-        assert len(warnings) == 1 and "could not be written" in warnings[0]
-        assert "training is not affected" in warnings[0]
-        assert "could not be written" in w.runs_dock.message.text()
-        assert len(w.session.history.epochs) == 3     # trained all the same
-    finally:
-        w.controller.shutdown(5000)
+    train(qtbot, w)
+    assert len(warnings) == 1 and "could not be written" in warnings[0]
+    assert "training is not affected" in warnings[0]
+    assert "could not be written" in w.runs_dock.message.text()
+    assert len(w.session.history.epochs) == 3     # trained all the same
 
 
 def test_runs_of_two_designs_show_the_design_diff_and_filter_by_design(runs_window, qtbot):
@@ -437,7 +390,7 @@ def test_same_start_reuses_a_runs_initial_weights_seed_and_batches(runs_window, 
     set_lr(qtbot, w, "0.001")                         # the one thing changed
     train(qtbot, w)
 
-    runs = {r.id: r for r in list_runs(tmp_path / "user" / "runs")}
+    runs = {r.id: r for r in list_runs(tmp_path / "data" / "runs")}
     assert len(runs) == 2
     (second_id,) = set(runs) - {first.id}
     a, b = open_run(runs[first.id].path), open_run(runs[second_id].path)
@@ -484,7 +437,7 @@ def test_deleting_the_windows_last_run_leaves_it_whole_and_play_starts_a_new_one
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 0, timeout=5000)
     train(qtbot, w)                  # the same weights, but its record is in the trash
     qtbot.waitUntil(lambda: dock.proxy.rowCount() == 1, timeout=10000)
-    folder = tmp_path / "user" / "runs"
+    folder = tmp_path / "data" / "runs"
     (new,) = list_runs(folder)
     assert new.id != gone.id and new.state == "finished" and new.epochs == 3
     w.controller.shutdown(5000)      # the training process closes what it held open
@@ -524,7 +477,7 @@ def test_a_run_continued_from_a_checkpoint_is_recorded_as_a_fork(runs_window, qt
 
     w = runs_window
     train(qtbot, w)
-    folder = tmp_path / "user" / "runs"
+    folder = tmp_path / "data" / "runs"
     (first,) = list_runs(folder)
     assert w.session.state.run == first.path       # the record written is on the timeline
     w.tabs.setCurrentWidget(w.train_view)
