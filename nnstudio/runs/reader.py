@@ -46,6 +46,16 @@ class Checkpoint:
     val_loss: float | None = None
     train_loss: float | None = None
 
+    @property
+    def place(self) -> str:
+        """Where in the run it was taken, for a person: ``"initial weights"``,
+        ``"epoch 1, batch 40"`` (epochs and batches count from 1) or ``"end of epoch 3"``."""
+        if self.kind == "initial":
+            return "initial weights"
+        if self.batch:
+            return f"epoch {self.epoch}, batch {self.batch}"
+        return f"end of epoch {self.epoch}"
+
 
 # ---------------------------------------------------------------------- one run
 class Run:

@@ -153,3 +153,13 @@ def test_early_batches():
     assert early_batches(1) == set()
     assert early_batches(2) == {1}
     assert early_batches(844) == {106, 211, 422}
+
+
+def test_a_checkpoint_says_where_in_the_run_it_was_taken(record_run, runs_dir):
+    from nnstudio.runs.reader import open_run
+
+    writer, _, _ = record_run(runs_dir, epochs=2)
+    places = [c.place for c in open_run(writer.path).checkpoints()]
+    assert places[0] == "initial weights"
+    assert any(p.startswith("epoch 1, batch ") for p in places)   # early: counts from 1
+    assert places[-1] == "end of epoch 2"

@@ -48,8 +48,7 @@ def open_checkpoint(session: Any, summary: RunSummary, n: int,
         return ""
     session.state.run = summary.path           # on the Train page's timeline, at n
     session.state.checkpoint = n
-    where = "its initial weights" if ckpt.kind == "initial" else f"epoch {ckpt.epoch}"
-    return f"The window now holds '{summary.name}' at checkpoint {n} ({where})."
+    return f"The window now holds '{summary.name}' at checkpoint {n} ({ckpt.place})."
 
 
 def same_start(session: Any, keeper: Any, summary: RunSummary,

@@ -253,11 +253,8 @@ class RunsDock(QDockWidget):
                 ckpts = []
             best = (one.best or {}).get("checkpoint")
             for c in reversed(ckpts):
-                where = "initial weights" if c.kind == "initial" else (
-                    f"epoch {c.epoch}" if c.kind == "epoch" else
-                    f"epoch {c.epoch}, batch {c.batch}")
                 tags = [t for t, ok in (("best", c.n == best), ("last", c is ckpts[-1])) if ok]
-                label = f"{where} ({', '.join(tags)})" if tags else where
+                label = f"{c.place} ({', '.join(tags)})" if tags else c.place
                 self.checkpoint.addItem(label, c.n)
             i = self.checkpoint.findData(best)
             self.checkpoint.setCurrentIndex(max(i, 0))

@@ -36,12 +36,7 @@ SETTLE_MS = 60
 
 def describe(ckpt: Checkpoint, best: int | None) -> str:
     """One line about a checkpoint: where in the run, and how good it was."""
-    if ckpt.kind == "initial":
-        where = "the initial weights"
-    elif ckpt.batch:
-        where = f"epoch {ckpt.epoch + 1}, batch {ckpt.batch}"
-    else:
-        where = f"end of epoch {ckpt.epoch}"
+    where = ckpt.place
     figure = ""
     if ckpt.val_accuracy is not None:
         figure = f" · validation {100 * ckpt.val_accuracy:.1f}%"
