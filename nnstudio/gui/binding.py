@@ -18,15 +18,13 @@ __all__ = ["Binding", "bind"]
 
 
 class Binding:
-    """One widget bound to one field; :meth:`unbind` ends it."""
+    """One widget bound to one field, for as long as its owner lives."""
 
     def __init__(self, state: AppState, name: str, changed: Any,
                  read: Callable[[], Any], show: Callable[[Any], None]) -> None:
         self.state, self.name, self._read, self._show = state, name, read, show
         self._busy = False
-        self._changed = changed
-        self._signal = getattr(state.events, name)
-        self._signal.connect(self._to_widget)
+        getattr(state.events, name).connect(self._to_widget)
         changed.connect(self._to_state)
         self._to_state()
 
@@ -48,9 +46,6 @@ class Binding:
         finally:
             self._busy = False
 
-    def unbind(self) -> None:
-        self._signal.disconnect(self._to_widget)
-        self._changed.disconnect(self._to_state)
 
 
 def bind(owner: object, state: AppState, name: str, *, changed: Any,

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from nnstudio.gui.moments import put_back, take_moment
 from nnstudio.state import Moment
 
@@ -50,10 +48,6 @@ class Keeper:
         moment, self.moment = self.moment, None
         if moment is not None:
             put_back(self.window, moment)
-
-    def same_weights(self, weights: dict[str, np.ndarray] | None) -> bool:
-        """Whether ``weights`` equal the kept ones."""
-        return self.moment is not None and self.moment.same_weights(weights)
 
 
 #: a lesson's setting name (``settings: lr=0.01 val=20``) -> the training config's field
