@@ -145,13 +145,28 @@ class _Reporter:
         self.n_batches_run += 1
         if self.fail is not None and self.n_batches_run >= self.fail[0]:
             raise RuntimeError(self.fail[1])
-        now = time.perf_counter()
-        if now - self.last_emit >= 1.0 / SNAPSHOT_HZ or self.control.state != "running":
-            self.emit(with_weights=now - self.last_weights >= 1.0 / WEIGHTS_HZ, rate=True)
+        if self._due():
+            self.emit(with_weights=self._weights_due(), rate=True)
 
     def on_epoch(self, info: Any) -> None:
         self.epochs.append(EpochEnd(info, self._pos(info.epoch, 1, 1)))
-        self.emit(with_weights=True)  # validation numbers just arrived: show them at once
+        if self.last is not None:  # the validation just done is not training speed
+            self.rate_t, self.rate_n = self.last.elapsed, self.last.samples_seen
+        # paced like batches: epochs of milliseconds would send hundreds of weight copies a
+        # second; the validation numbers still arrive within 1 / SNAPSHOT_HZ
+        if self._due():
+            self.emit(with_weights=self._weights_due())
+
+    def _due(self) -> bool:
+        """A message is due: the last is 1 / SNAPSHOT_HZ old, or the run does not run on."""
+        return (time.perf_counter() - self.last_emit >= 1.0 / SNAPSHOT_HZ
+                or self.control.state != "running")
+
+    def _weights_due(self) -> bool:
+        """The next message carries weights: the last copy is 1 / WEIGHTS_HZ old, or the run
+        does not run on (a step, a pause: the window shows the weights it stops at)."""
+        return (time.perf_counter() - self.last_weights >= 1.0 / WEIGHTS_HZ
+                or self.control.state != "running")
 
     def flush(self) -> None:
         """The loop is about to block (paused or stepped): send everything now."""

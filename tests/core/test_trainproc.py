@@ -112,6 +112,27 @@ def test_trains_and_sends_metrics_and_final_weights(proc):
     assert any(not np.allclose(before[k], after[k]) for k in before)
 
 
+def test_epochs_of_milliseconds_arrive_whole_in_paced_messages(proc):
+    """A network whose epochs take a millisecond sends no more messages, and no more weight
+    copies, than the paces allow, and still every epoch's figures arrive, in order."""
+    from nnstudio.core.trainchild import SNAPSHOT_HZ, WEIGHTS_HZ
+
+    x, y = blobs(60, seed=3)
+    t0 = time.monotonic()
+    run_id, _ = start(proc, token="blobs60", x=x, y=y, epochs=400, batch_size=64,
+                      val_split=0.0)
+    msgs = messages(proc, run_id, is_end, timeout=60)
+    span = time.monotonic() - t0
+    assert isinstance(msgs[-1], Finished)
+    snaps = [m for m in msgs if isinstance(m, Metrics)]
+    assert [e.info.epoch for m in snaps for e in m.epochs] == list(range(1, 401))
+    assert len(msgs[-1].history["epoch_epoch"]) == 400
+    # one extra message each way: the last one, sent as the run ends
+    assert len(snaps) <= span * SNAPSHOT_HZ + 2, (len(snaps), span)
+    assert sum(1 for m in snaps if m.weights) <= span * WEIGHTS_HZ + 2, span
+    assert snaps[-1].weights                        # the run's last weights, as always
+
+
 def test_dataset_is_sent_once_per_token(proc):
     sent = proc.datasets_sent
     for _ in range(2):
