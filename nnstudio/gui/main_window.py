@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
         s.state.events.path.connect(self._update_title)
         s.designReplaced.connect(self._clear_run_labels)
         s.trainingStateChanged.connect(self._on_state)
-        s.snapshotApplied.connect(self._on_snapshot)
+        s.figuresDue.connect(self._on_figures)
         s.modelChanged.connect(self._update_actions)
         self.controller.errored.connect(self._on_training_error)
         self.controller.data.failed.connect(
@@ -255,7 +255,8 @@ class MainWindow(QMainWindow):
         self.status.elapsed.setText("0:00")
 
     @Slot(Snapshot)
-    def _on_snapshot(self, snap: Snapshot) -> None:
+    def _on_figures(self, snap: Snapshot) -> None:
+        """The status bar's epoch, batch, speed and time (``session.figuresDue``)."""
         words = RunWords.of(self.session.network)   # the Train page's words
         total = int(snap.epochs_total)
         self.status.epoch.setText(words.epoch_status(int(snap.epoch) + 1, total))

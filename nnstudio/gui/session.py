@@ -29,6 +29,7 @@ from nnstudio.core.network import Network
 from nnstudio.core.optimizers import OptimizerState
 from nnstudio.core.training import History
 from nnstudio.core.weightstore import WeightStore, layers_of
+from nnstudio.gui.pace import FIGURES_MS, Pace
 from nnstudio.gui.snapshot import Snapshot
 from nnstudio.state import AppState, RunState
 
@@ -52,6 +53,10 @@ class Session(QObject):
         invalid; ``session.analysis`` then says why.
     snapshotApplied(Snapshot)
         A training snapshot arrived; ``session.network`` already holds its weights.
+    figuresDue(Snapshot)
+        The latest snapshot, at most every :data:`~nnstudio.gui.pace.FIGURES_MS` and at once
+        when the run's state changes: for the figures a person reads (a card, the status
+        bar), which need not change at each of up to 30 snapshots a second.
     datasetChanged()
         ``session.dataset`` changed.
     trainingStateChanged(str)
@@ -73,6 +78,7 @@ class Session(QObject):
     designEdited = Signal(DesignEvent)
     modelChanged = Signal()
     snapshotApplied = Signal(Snapshot)
+    figuresDue = Signal(Snapshot)
     datasetChanged = Signal()
     trainingStateChanged = Signal(str)
     inputChanged = Signal()
@@ -104,6 +110,8 @@ class Session(QObject):
         ev.drawing.connect(self._emit_input)
         ev.dirty.connect(self._emit_dirty)
         ev.run_state.connect(self._on_run_state)
+        self._latest: Snapshot | None = None
+        self._figures = Pace(self._emit_figures, FIGURES_MS, self)
         self._rebuild_network(keep_weights=False)
         self._publish_weights()
 
@@ -118,6 +126,7 @@ class Session(QObject):
         self.dirtyChanged.emit(bool(dirty))
 
     def _on_run_state(self, state: RunState) -> None:
+        self._figures.flush()             # a run that ends shows its last figures at once
         if not state.active:
             self.optimizer_state = None   # the next run starts a fresh optimizer
         self.trainingStateChanged.emit(state.value)
@@ -319,6 +328,12 @@ class Session(QObject):
             if snapshot.optimizer is not None:
                 self.optimizer_state = snapshot.optimizer
         self.snapshotApplied.emit(snapshot)
+        self._latest = snapshot
+        self._figures.request()
+
+    def _emit_figures(self) -> None:
+        if self._latest is not None:
+            self.figuresDue.emit(self._latest)
 
     def predict(self, x: np.ndarray) -> np.ndarray | None:
         """Network output for a batch ``x`` of shape (N, *sample_shape); None without a model."""

@@ -165,6 +165,7 @@ class TrainView(QWidget):
         self.clear_button.clicked.connect(self.plots.clear_earlier)
 
         session.snapshotApplied.connect(self._on_snapshot)
+        session.figuresDue.connect(self._show_figures)
         session.trainingStateChanged.connect(self._on_state)
         session.designReplaced.connect(self._on_design_replaced)
         session.datasetChanged.connect(self._on_dataset_changed)
@@ -276,6 +277,11 @@ class TrainView(QWidget):
         total = int(snap.epochs_total)
         if total:
             self._epochs_total = total
+
+    @Slot(Snapshot)
+    def _show_figures(self, snap: Snapshot) -> None:
+        """The cards, from the latest snapshot (``session.figuresDue``: a few times a
+        second, and at once when the run ends)."""
         n_b = int(snap.n_batches)
         epoch = int(snap.epoch) + 1
         words = RunWords.of(self.session.network)   # the perceptron takes one sample at a time
