@@ -46,13 +46,16 @@ class Pending:
     ----------
     rows : list of BatchInfo
         The batches held, samples and seconds counted from their trainer's start; append
-        to it (it is emptied in place, never replaced).
+        to it (it is emptied in place, never replaced), and :meth:`pack` it when it holds
+        a few hundred.
     lines : list of dict
         Epoch entries, all with the same keys in the same order.
     """
 
     def __init__(self, event_gap: float = 0.0) -> None:
         self.rows: list = []
+        self._packed: list[bytes] = []   # rows packed already, on the record's axes
+        self._n_packed = 0
         self.lines: list[dict] = []
         self._marks: list[tuple[int, int, float, dict[str, float]]] = []
         self._gap = float(event_gap)
@@ -60,20 +63,29 @@ class Pending:
 
     def epoch_event(self, tags: dict[str, float], step: int, wall_time: float) -> None:
         """Hold an epoch's scalars, to be written after the batch rows held now."""
-        self._marks.append((len(self.rows), step, wall_time, tags))
+        self._marks.append((self._n_packed + len(self.rows), step, wall_time, tags))
+
+    def pack(self, offsets: tuple[int, float]) -> None:
+        """Pack the batches held into curve rows, moved by ``offsets`` (samples, seconds)
+        onto the record's axes: bytes the cycle collector never visits, where as many
+        objects kept alive would make it run more often in the training loop."""
+        pack, nan = ROW.pack, math.nan
+        samples, elapsed = offsets
+        rows = self.rows
+        self._packed.append(b"".join([
+            pack(r.epoch, r.batch, samples + r.samples_seen, elapsed + r.elapsed, r.loss,
+                 nan if r.accuracy is None else r.accuracy, r.lr) for r in rows]))
+        self._n_packed += len(rows)
+        rows.clear()
 
     def drain(self, batch_file: BinaryIO, epoch_file: BinaryIO,
               events: tfevents.EventWriter, offsets: tuple[int, float]) -> None:
         """Write everything held to ``batch_file`` and ``epoch_file`` (buffered) and queue
         its events in ``events``; ``offsets`` (samples, seconds) move the rows onto the
         record's axes. Empty afterwards."""
-        pack, nan = ROW.pack, math.nan
-        samples, elapsed = offsets
-        data = b"".join([pack(r.epoch, r.batch, samples + r.samples_seen, elapsed + r.elapsed,
-                              r.loss, nan if r.accuracy is None else r.accuracy, r.lr)
-                         for r in self.rows])
-        lines, marks = self.lines, self._marks
-        self.rows.clear()
+        self.pack(offsets)
+        data, lines, marks = b"".join(self._packed), self.lines, self._marks
+        self._packed, self._n_packed = [], 0
         self.lines, self._marks = [], []
         table = np.empty((0, _COLUMNS))
         if data:

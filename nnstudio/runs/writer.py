@@ -67,8 +67,8 @@ SYNC_EVERY_S = 10.0
 #: Seconds between rewrites of ``summary.json`` at epoch ends (it is always written at the
 #: start and the end; a list shows a running run's progress this late at most).
 SUMMARY_EVERY_S = 2.0
-#: Batch rows held before they are handed to the files between two flushes (memory bound).
-_ROWS = 4096
+#: Batches held before they are packed into curve rows (see pending.Pending.pack).
+_ROWS = 256
 
 try:
     import fcntl
@@ -259,7 +259,7 @@ class RunWriter:
             self._flush_due = elapsed + FLUSH_EVERY_S
             self._guard(self._flush)
         elif len(rows) >= _ROWS:
-            self._guard(self._drain)
+            self._pending.pack((self.offset_samples, self.offset_elapsed))
         return self._pending_early is not None
 
     def _note_early(self, info) -> None:
