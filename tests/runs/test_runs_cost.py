@@ -237,3 +237,31 @@ def test_a_run_killed_between_flushes_reads_back_up_to_its_last_flush(runs_dir):
     steps = [e.step for e in EventFileLoader(str(events)).Load()
              if e.summary.value and not e.summary.value[0].tag.startswith("_hparams_")]
     assert len(steps) > 10 and steps == sorted(steps)
+
+
+def test_batches_held_between_flushes_are_packed_not_kept_alive(tiny_design, runs_dir):
+    """A second of millisecond epochs holds thousands of batches: they are packed into
+    bytes a few hundred at a time, so the objects the cycle collector visits stay few."""
+    import gc
+
+    from nnstudio.core.training import BatchInfo, EpochInfo
+
+    net = Network(tiny_design(), seed=1)
+    writer = RunWriter(runs_dir, RunStart(design=net.design, data="blobs", config={}),
+                       min_checkpoint_s=3600.0)
+    rec = Recorder(writer, net)
+    on_batch, on_epoch = rec.on_batch(), rec.on_epoch()
+    for i in range(3000):                          # 0.3 training seconds: no flush is due
+        epoch, batch = divmod(i, 10)
+        on_batch(BatchInfo(epoch + 1, batch + 1, 10, 0.5, None, 1e-3, 32, 32 * (i + 1),
+                           1e-4 * (i + 1), 1000))
+        if batch == 9:
+            on_epoch(EpochInfo(epoch + 1, 0.5, None, 0.4, None, 1e-3, 1e-4 * (i + 1), 1000))
+    alive = sum(isinstance(o, BatchInfo) for o in gc.get_objects())
+    assert alive <= writer_module._ROWS
+    writer.finish("finished")
+    run = open_run(writer.path)
+    batches = run.batches()
+    assert len(batches["loss"]) == 3000 and np.isnan(batches["accuracy"]).all()
+    assert batches["samples"][-1] == 96000 and batches["elapsed"][-1] == pytest.approx(0.3)
+    assert [e["epoch"] for e in run.epochs()] == list(range(1, 301))
