@@ -2,12 +2,13 @@
 
 :class:`~nnstudio.runs.writer.RunWriter` is called after every batch and every epoch end of
 a training loop whose epochs may last a millisecond, so it only notes each one here: a
-batch as the ``BatchInfo`` the trainer made (a reference: packing it into a row of
-``batches.f64`` right away costs the loop twice as much as packing many in one go), an
-epoch as its entry, and each epoch's TensorBoard scalars with how many batches came before
-them. :meth:`Pending.drain` turns all of it into bytes for the files at once, about once a
-second: the rows packed onto the record's axes, one write of JSON lines, and the events
-in the order they happened (an epoch's after its batches': steps never go back), per-batch
+batch as the ``BatchInfo`` the trainer made (a reference: the trainers make a new one for
+every batch and never change it, and packing it into a row of ``batches.f64`` right away
+costs the loop twice as much as packing a few hundred in one go), an epoch as its entry,
+and each epoch's TensorBoard scalars with how many batches came before them.
+:meth:`Pending.drain` turns all of it into bytes for the files at once, about once a
+second: the rows packed onto the record's axes, one write of JSON lines, and the events in
+the order they happened (an epoch's after its batches': steps never go back), per-batch
 events thinned to one a gap-long span of training seconds. Whatever is still here when the
 process is killed is lost: at most the curves since the last flush.
 """
