@@ -1,20 +1,20 @@
 """The small pieces a run record is written with: JSON lines for its append-only files (a
-fast path for the epoch curve, written every millisecond on a toy set), numbers as JSON
-allows them, the local time, and a file replaced in one step."""
+fast path for the epoch curve, many lines at a time: a toy set ends an epoch every
+millisecond), numbers as JSON allows them, the local time, and a file replaced in one
+step."""
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from nnstudio.fileio import fsync_folder, temp_name
 
-__all__ = ["epoch_line", "json_line", "now_text", "number", "write_new"]
+__all__ = ["epoch_lines", "json_line", "now_text", "number", "write_new"]
 
 
 def now_text() -> str:
@@ -24,7 +24,10 @@ def now_text() -> str:
 
 def number(value: float | None) -> float | None:
     """``value`` as a float, or None when it is missing or not finite (JSON has no NaN)."""
-    return None if value is None or not math.isfinite(value) else float(value)
+    if value is None:
+        return None
+    value = float(value)
+    return value if value - value == 0.0 else None   # inf - inf and NaN - NaN are NaN
 
 
 def json_line(obj: dict) -> bytes:
@@ -32,14 +35,27 @@ def json_line(obj: dict) -> bytes:
     return (json.dumps(obj, allow_nan=False) + "\n").encode("utf-8")
 
 
-def epoch_line(entry: dict) -> bytes:
-    """:func:`json_line` of an epoch entry (str keys; int, finite float or None values), a
-    few times faster."""
-    parts = []
-    for key, value in entry.items():
-        text = "null" if value is None else repr(value)
-        parts.append(f'"{key}": {text}')
-    return ("{" + ", ".join(parts) + "}\n").encode("ascii")
+def epoch_lines(entries: Sequence[dict]) -> bytes:
+    """:func:`json_line` of each epoch entry, joined, several times faster.
+
+    Parameters
+    ----------
+    entries : sequence of dict
+        Epoch entries with the same keys in the same order (names without quotes or
+        backslashes); values int, finite float or None.
+
+    Returns
+    -------
+    bytes
+        One line of JSON per entry, each ending in a newline.
+    """
+    if not entries:
+        return b""
+    template = "{" + ", ".join(f'"{key}": %r' for key in entries[0]) + "}\n"
+    text = "".join([template % tuple(entry.values()) for entry in entries])
+    # ints and finite floats print as JSON does; None is the only value to rename, and no
+    # number or key holds the letters of its name
+    return text.replace("None", "null").encode("ascii")
 
 
 def write_new(path: Path, data: bytes | Callable[[BinaryIO], object], sync: bool) -> None:

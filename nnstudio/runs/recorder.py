@@ -25,6 +25,10 @@ from nnstudio.terminal import printable
 __all__ = ["Recorder", "recording"]
 
 
+def _ignore(_info: object) -> None:
+    """A callback that does nothing."""
+
+
 class Recorder:
     """Callbacks that record a run, then call the callbacks given to them.
 
@@ -51,12 +55,13 @@ class Recorder:
                  ) -> Callable[[BatchInfo], None]:
         """An ``on_batch`` callback that records the batch, then calls ``then``."""
         writer = self.writer
+        if writer is None:
+            return then if then is not None else _ignore
+        batch, early_due = writer.batch, writer.early_due
 
         def callback(info: BatchInfo) -> None:
-            if writer is not None and writer.active:
-                writer.batch(info)
-                if writer.early_due():
-                    writer.early(self._weights())
+            if batch(info) and early_due():
+                writer.early(self._weights())
             if then is not None:
                 then(info)
 
@@ -65,12 +70,12 @@ class Recorder:
     def on_epoch(self, then: Callable[[EpochInfo], object] | None = None
                  ) -> Callable[[EpochInfo], None]:
         """An ``on_epoch`` callback that records the epoch and its checkpoint, then calls
-        ``then``."""
+        ``then``; the parameters are read only when the writer keeps them."""
         writer = self.writer
 
         def callback(info: EpochInfo) -> None:
-            if writer is not None and writer.active:
-                writer.epoch(info, self._weights())
+            if writer is not None:
+                writer.epoch(info, self._weights)
             if then is not None:
                 then(info)
 

@@ -1,6 +1,7 @@
 """Which checkpoints a run keeps: a few early in the first epoch, then every epoch end,
 thinned oldest first when they outgrow a size budget, never the initial, best or last one
-(:func:`better_figure` says when an epoch is the new best).
+(:func:`better_figure` says when an epoch is the new best; :class:`HeldBest` keeps its
+weights between two checkpoints).
 
 Checkpoint 0 is the initial weights (what "same start" reuses), so it is kept with the best
 and the last. Thinning goes through the other checkpoints from the oldest and removes every
@@ -10,10 +11,13 @@ first, and every part of it keeps some checkpoints as long as the budget allows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["EARLY_FRACTIONS", "Kept", "better_figure", "early_batches", "plan_thinning"]
+import numpy as np
+
+__all__ = ["EARLY_FRACTIONS", "HeldBest", "Kept", "better_figure", "early_batches",
+           "plan_thinning"]
 
 #: Where in the first epoch checkpoints are taken (fractions of its batches).
 EARLY_FRACTIONS = (1 / 8, 1 / 4, 1 / 2)
@@ -91,3 +95,42 @@ def better_figure(best: dict | None, entry: dict) -> dict | None:
             return {"metric": metric, "value": value, "epoch": entry["epoch"]}
         return None
     return None
+
+
+class HeldBest:
+    """The weights of a best epoch not checkpointed yet, so that the best is never lost.
+
+    A run of many short epochs sets a new best often; each is copied into the same buffer
+    (float32 arrays, one per parameter), which is allocated again only when the parameters'
+    names or shapes change.
+
+    Attributes
+    ----------
+    entry : dict or None
+        The epoch entry of the weights held (None: nothing is held).
+    """
+
+    def __init__(self) -> None:
+        self.entry: dict | None = None
+        self._buffer: dict[str, np.ndarray] = {}
+
+    def hold(self, entry: dict, weights: Mapping[str, np.ndarray]) -> None:
+        """Copy ``weights`` (name: array of any shape) as the best epoch ``entry``'s."""
+        buffer = self._buffer
+        if buffer.keys() != weights.keys() or any(
+                buffer[k].shape != np.shape(v) for k, v in weights.items()):
+            buffer = self._buffer = {k: np.array(v, np.float32) for k, v in weights.items()}
+        else:
+            for k, v in weights.items():
+                np.copyto(buffer[k], v, casting="same_kind")
+        self.entry = entry
+
+    def take(self) -> tuple[dict, dict[str, np.ndarray]] | None:
+        """The entry and weights held, now no longer held (None when none are); the
+        arrays are the buffer's: write them before the next :meth:`hold`."""
+        entry, self.entry = self.entry, None
+        return None if entry is None else (entry, self._buffer)
+
+    def drop(self) -> None:
+        """Forget the weights held (a checkpoint of a newer best was written)."""
+        self.entry = None

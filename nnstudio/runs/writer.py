@@ -3,21 +3,28 @@
 :class:`RunWriter` is called from the training thread (through
 :class:`~nnstudio.runs.recorder.Recorder` or directly): :meth:`~RunWriter.begin` with the
 initial weights, :meth:`~RunWriter.batch` after every batch, :meth:`~RunWriter.epoch` at
-every epoch end and :meth:`~RunWriter.finish` with the outcome. A batch costs a row in a
-NumPy buffer; buffers are written about once a second and at every checkpoint, so a process
-killed at any moment leaves a record that reads back up to its last checkpoint at least.
-Files are synced to disk (``fsync``) at a checkpoint when the last sync is
-:data:`SYNC_EVERY_S` old, and at the end: a machine switched off loses at most those last
-seconds, and a run of many short epochs does not wait for the disk at each one.
+every epoch end and :meth:`~RunWriter.finish` with the outcome. A batch or an epoch end costs
+the training loop a few microseconds: it is held in memory (:mod:`nnstudio.runs.pending`)
+and written with the others, as curve rows, JSON lines and TensorBoard events, at a flush:
+once a training second (:data:`FLUSH_EVERY_S`), before every checkpoint and every
+``summary.json``, and at the end. A process killed at any moment (kill -9) therefore loses
+the curves of its last training second at most, never a checkpoint: its record reads back
+up to its last flush, every checkpoint the index names is complete, and its summary counts
+no more epochs than its curve file holds. Files are synced to disk (``fsync``) at a
+checkpoint when the last sync is :data:`SYNC_EVERY_S` old, and at the end: a machine
+switched off loses at most those last seconds, and a run of many short epochs does not wait
+for the disk at each one.
 
 Checkpoints are taken at every epoch end (and at 1/8, 1/4 and 1/2 of the first) unless
-``min_checkpoint_s`` says otherwise: the
-window sets it so that epochs of a few milliseconds (a toy set) do not each write a file.
-Then an epoch end is checkpointed when that long has passed since the last checkpoint, or
-it is the last planned epoch; a new best epoch in between is kept in memory and written as
-soon as half of that has passed, or when the run stops, so the best is never lost; and
-a run that stops between checkpoints (Stop, a closed window) gets a last one, when the
-weights are given to :meth:`~RunWriter.suspend` or :meth:`~RunWriter.finish`.
+``min_checkpoint_s`` says otherwise: the window sets it so that epochs of a few
+milliseconds (a toy set) do not each write a file. Then an epoch end is checkpointed when
+that long has passed since the last checkpoint, or it is the last planned epoch; a new best
+epoch in between is kept in memory (:class:`~nnstudio.runs.thinning.HeldBest`) and written
+as soon as half of that has passed, or when the run stops, so the best is never lost; an
+epoch that is neither checkpointed nor a new best reads no weights at all. A run that stops
+between checkpoints (Stop, a closed window) gets a last one, when the weights are given to
+:meth:`~RunWriter.suspend` or :meth:`~RunWriter.finish`. Thinning to the size budget is
+planned after a new checkpoint, when the checkpoints kept exceed the budget.
 
 Recording never stops training: the first error writing the record (a full disk, a file
 size limit, a folder made read-only) calls ``warn`` once with what happened and what to do,
@@ -44,22 +51,24 @@ from nnstudio.core.design import design_to_json
 from nnstudio.fileio import atomic_write
 from nnstudio.runs import layout as L
 from nnstudio.runs import tfevents
-from nnstudio.runs.lines import epoch_line, json_line, now_text, number, write_new
+from nnstudio.runs.lines import json_line, now_text, number, write_new
+from nnstudio.runs.pending import Pending
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.thinning import Kept, better_figure, early_batches, plan_thinning
+from nnstudio.runs.thinning import HeldBest, Kept, better_figure, early_batches, plan_thinning
 
 __all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
 
 #: Bytes a run's checkpoints may take together before the oldest are thinned.
 CHECKPOINT_BUDGET = 20 << 20
-#: Seconds between writes of the per-batch curve.
+#: Seconds between writes of the curves and events held in memory (what kill -9 can lose).
 FLUSH_EVERY_S = 1.0
 #: Seconds between syncs of the record to disk (at checkpoints).
 SYNC_EVERY_S = 10.0
 #: Seconds between rewrites of ``summary.json`` at epoch ends (it is always written at the
 #: start and the end; a list shows a running run's progress this late at most).
 SUMMARY_EVERY_S = 2.0
-_ROWS = 512
+#: Batches held before they are packed into curve rows (see pending.Pending.pack).
+_ROWS = 256
 
 try:
     import fcntl
@@ -116,13 +125,13 @@ class RunWriter:
         self._advice = advice
         self.min_checkpoint_s = float(min_checkpoint_s)
         self._event_gap = 0.0 if not batch_events_hz else 1.0 / float(batch_events_hz)
-        self._event_at = -math.inf        # training seconds of the last batch event
         self._flushed_at = -math.inf      # when the files were last flushed (monotonic)
         self._epoch_event_at = -math.inf  # training seconds of the last epoch event
         self._ckpt_at = -math.inf         # when the last checkpoint was written (monotonic)
         self._ckpt_samples = -1           # the samples seen at the latest one
-        self._held: tuple[dict, dict[str, np.ndarray]] | None = None  # a best not on disk
-        self._position = (0, 0)           # epoch and batch of the last batch recorded
+        self._held = HeldBest()           # a best epoch not on disk yet
+        self._position = (0, 0)           # epoch and batch before the last batch held
+        self._last = None                 # the last BatchInfo recorded (None: none since)
         self.offset_samples, self.offset_elapsed = int(offset_samples), float(offset_elapsed)
         self.active = True
         self.path: Path | None = None
@@ -130,17 +139,20 @@ class RunWriter:
         self._files: dict[str, BinaryIO] = {}
         self._events: tfevents.EventWriter | None = None
         self._lock_fd: int | None = None
-        self._rows: list[tuple] = []     # batch rows not yet handed to the files
-        self._last_flush = 0.0
+        self._pending = Pending(self._event_gap)   # curves and events until a flush
+        self._rows = self._pending.rows
+        self._flush_due = FLUSH_EVERY_S  # the trainer's seconds of the next batch flush
         self._early: set[int] = set()
+        self._early_left = True          # still in the first epoch, or before it
         self._pending_early: tuple[int, int] | None = None
         self._first_epoch: int | None = None
         self._kept: dict[int, dict] = {}
+        self._kept_bytes = 0
+        self._thin_due = False           # a checkpoint was added since the last thinning
         self._next_ckpt = 0
-        self._epochs: list[dict] = []
+        self._n_epochs = 0
+        self._last_entry: dict | None = None
         self._best: dict | None = None
-        self._samples = self.offset_samples
-        self._elapsed = self.offset_elapsed
         self._created = now_text()
         self._events_name = ""
         self._stopped_note = ""
@@ -211,7 +223,7 @@ class RunWriter:
             return
         self.active = False
         self._close_files()
-        self._stopped_note = (f"recording stopped after epoch {len(self._epochs)} "
+        self._stopped_note = (f"recording stopped after epoch {self._n_epochs} "
                               f"({err.strerror or err})")
         where = f" in '{self.path}'" if self.path is not None else ""
         reason = err.strerror or str(err)
@@ -232,25 +244,43 @@ class RunWriter:
         """Checkpoint 0: the initial weights (what "same start" reuses)."""
         self._guard(lambda: self._checkpoint(weights, "initial", 0, 0))
 
-    def batch(self, info) -> None:
-        """Record one batch (a :class:`~nnstudio.core.training.BatchInfo`)."""
+    def batch(self, info) -> bool:
+        """Record one batch (a :class:`~nnstudio.core.training.BatchInfo`): it is held until
+        the next flush. Returns whether an early checkpoint may be due (ask
+        :meth:`early_due`)."""
         if not self.active:
-            return
+            return False
+        rows, elapsed = self._rows, info.elapsed
+        rows.append(info)
+        self._last = info
+        if self._early_left:
+            self._note_early(info)
+        if elapsed >= self._flush_due:
+            self._flush_due = elapsed + FLUSH_EVERY_S
+            self._guard(self._flush)
+        elif len(rows) >= _ROWS:
+            self._pending.pack((self.offset_samples, self.offset_elapsed))
+        return self._pending_early is not None
+
+    def _note_early(self, info) -> None:
+        """Mark the first epoch's batches after which an early checkpoint is taken."""
         if self._first_epoch is None:
             self._first_epoch = info.epoch
             self._early = early_batches(info.n_batches)
-        self._position = position = (info.epoch, info.batch)
-        self._samples = samples = self.offset_samples + info.samples_seen
-        self._elapsed = elapsed = self.offset_elapsed + info.elapsed
-        acc = info.accuracy
-        self._rows.append((*position, samples, elapsed, info.loss,
-                           math.nan if acc is None else acc, info.lr))
-        if info.epoch == self._first_epoch and info.batch in self._early:
+        if info.epoch != self._first_epoch:
+            self._early_left = False
+        elif info.batch in self._early:
             self._early.discard(info.batch)
             self._pending_early = (info.epoch, info.batch)
-        if len(self._rows) >= _ROWS or info.elapsed - self._last_flush >= FLUSH_EVERY_S:
-            self._last_flush = info.elapsed
-            self._guard(self._flush)
+
+    def _now(self) -> tuple[int, float, tuple[int, int]]:
+        """Samples and training seconds (on the record's axes), epoch and batch, of the
+        last batch recorded."""
+        last = self._last
+        if last is None:
+            return self.offset_samples, self.offset_elapsed, self._position
+        return (self.offset_samples + last.samples_seen, self.offset_elapsed + last.elapsed,
+                (last.epoch, last.batch))
 
     def early_due(self) -> bool:
         """Whether the batch just recorded asks for an early checkpoint (first epoch); with
@@ -269,52 +299,65 @@ class RunWriter:
         if pending is not None:
             self._guard(lambda: self._checkpoint(weights, "early", *pending))
 
-    def epoch(self, info, weights: Mapping[str, np.ndarray]) -> None:
-        """Record an epoch (an :class:`~nnstudio.core.training.EpochInfo`) and checkpoint."""
+    def epoch(self, info, weights: Mapping[str, np.ndarray]
+              | Callable[[], Mapping[str, np.ndarray]]) -> None:
+        """Record an epoch (an :class:`~nnstudio.core.training.EpochInfo`) and checkpoint.
+
+        ``weights`` is the network's parameters (name: array), or a callable that returns
+        them: it is called only when the epoch is checkpointed or held as the new best.
+        """
         if not self.active:
             return
-        entry = {"epoch": int(info.epoch), "samples": int(self._samples),
-                 "elapsed": float(self.offset_elapsed + info.elapsed),
+        try:
+            self._epoch(info, weights)
+        except OSError as err:
+            self._fail(err)
+
+    def _epoch(self, info, weights) -> None:
+        now = time.monotonic()
+        self._early_left = False
+        batch = self._last
+        samples = self.offset_samples + (0 if batch is None else batch.samples_seen)
+        elapsed = self.offset_elapsed + info.elapsed
+        entry = {"epoch": int(info.epoch), "samples": int(samples), "elapsed": float(elapsed),
                  "train_loss": number(info.train_loss),
                  "train_accuracy": number(info.train_accuracy),
                  "val_loss": number(info.val_loss), "val_accuracy": number(info.val_accuracy),
                  "lr": number(info.lr)}
-        self._epochs.append(entry)
-
-        def write() -> None:
-            self._drain()          # the batches' events first: steps never go back
-            self._files[L.EPOCH_FILE].write(epoch_line(entry))
-            assert self._events is not None
-            last = info.epoch == getattr(info, "epochs", -1)
-            if last or entry["elapsed"] - self._epoch_event_at >= self._event_gap:
-                self._epoch_event_at = entry["elapsed"]
-                tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
-                                                  "val_accuracy")
-                        if (v := entry[k]) is not None}
-                self._events.add_scalars(tags, max(self._samples, 1), time.time())
-            better = better_figure(self._best, entry)
-            since = time.monotonic() - self._ckpt_at
-            if since >= self.min_checkpoint_s or info.epoch == getattr(info, "epochs", -1):
-                if self._held is not None and better is None:
-                    self._write_held()
-                self._held = None
-                n = self._checkpoint(weights, "epoch", info.epoch, 0, entry)
-                if better is not None:
-                    self._best = {**better, "checkpoint": n}
-            else:
-                if better is not None:   # kept until a checkpoint is due, never lost
-                    self._best = {**better, "checkpoint": None}
-                    self._held = (entry, {k: np.array(v, np.float32)
-                                          for k, v in weights.items()})
-                if self._held is not None and since >= self.min_checkpoint_s / 2:
-                    self._write_held()
+        self._n_epochs += 1
+        self._last_entry = entry
+        self._pending.lines.append(entry)
+        last = info.epoch == getattr(info, "epochs", -1)
+        if last or elapsed - self._epoch_event_at >= self._event_gap:
+            self._epoch_event_at = elapsed
+            tags = {f"epoch/{k}": v for k in ("train_loss", "train_accuracy", "val_loss",
+                                              "val_accuracy")
+                    if (v := entry[k]) is not None}
+            self._pending.epoch_event(tags, max(samples, 1), time.time())
+        better = better_figure(self._best, entry)
+        since = now - self._ckpt_at
+        if since >= self.min_checkpoint_s or last:
+            if self._held.entry is not None and better is None:
+                self._write_held()
+            self._held.drop()
+            n = self._checkpoint(weights() if callable(weights) else weights, "epoch",
+                                 info.epoch, 0, entry)
+            if better is not None:
+                self._best = {**better, "checkpoint": n}
+        else:
+            if better is not None:   # kept until a checkpoint is due, never lost
+                self._best = {**better, "checkpoint": None}
+                self._held.hold(entry, weights() if callable(weights) else weights)
+            if self._held.entry is not None and since >= self.min_checkpoint_s / 2:
+                self._write_held()
+        if self._thin_due:
+            self._thin_due = False
             self._unlink.extend(self._thin())
-            if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
-                self._flush()      # (a checkpoint flushed already)
-            if time.monotonic() - self._summary_at >= SUMMARY_EVERY_S:
-                self._write_summary()
-
-        self._guard(write)
+        summary = now - self._summary_at >= SUMMARY_EVERY_S
+        if summary or now - self._flushed_at >= FLUSH_EVERY_S:
+            self._flush()      # (a checkpoint flushed already; the summary counts no more)
+        if summary:
+            self._write_summary()
 
     def suspend(self, outcome: str, message: str = "",
                 weights: Mapping[str, np.ndarray] | None = None) -> None:
@@ -336,8 +379,10 @@ class RunWriter:
     def resume(self) -> None:
         """Go on recording after :meth:`suspend`: a new trainer counts its samples and
         seconds from 0 again, so they continue from where the record stopped."""
-        self.offset_samples, self.offset_elapsed = self._samples, self._elapsed
-        self._last_flush = 0.0
+        self._guard(self._flush)   # the rows held count on the old trainer's axes
+        self.offset_samples, self.offset_elapsed, self._position = self._now()
+        self._last = None
+        self._flush_due = FLUSH_EVERY_S
         self.outcome, self.message = "running", ""
         self._guard(self._write_summary)
 
@@ -357,7 +402,7 @@ class RunWriter:
                 assert self._events is not None
                 wall = time.time()
                 self._events.add(tfevents.event(tfevents.hparams_end(status, wall),
-                                                step=self._samples, wall_time=wall))
+                                                step=self._now()[0], wall_time=wall))
                 self._sync = True
                 self._flush(sync=True)
                 self._write_summary()
@@ -397,23 +442,11 @@ class RunWriter:
         self._flushed_at = time.monotonic()
 
     def _drain(self) -> None:
-        """Hand the batch rows held to the batch file and the event writer (buffered: on
-        disk at the next :meth:`_flush`), so an epoch's events come after its batches'."""
-        rows, self._rows = self._rows, []
-        if rows:
-            self._files[L.BATCH_FILE].write(np.array(rows, "<f8").tobytes())
-            assert self._events is not None
-            wall = time.time()
-            gap = self._event_gap
-            for r in rows:
-                if gap:
-                    if r[3] - self._event_at < gap:
-                        continue
-                    self._event_at = r[3]
-                tags = {"batch/loss": r[4], "batch/lr": r[6]}
-                if r[5] == r[5]:
-                    tags["batch/accuracy"] = r[5]
-                self._events.add_scalars(tags, int(r[2]), wall)
+        """Hand what is held to the files and the event writer (on disk at the next
+        :meth:`_flush`)."""
+        assert self._events is not None
+        self._pending.drain(self._files[L.BATCH_FILE], self._files[L.EPOCH_FILE],
+                            self._events, (self.offset_samples, self.offset_elapsed))
 
     def _checkpoint(self, weights: Mapping[str, np.ndarray], kind: str, epoch: int,
                     batch: int, metrics: dict | None = None,
@@ -439,7 +472,7 @@ class RunWriter:
             if sync:
                 out.flush()
                 os.fsync(out.fileno())
-        samples, elapsed = at if at is not None else (self._samples, self._elapsed)
+        samples, elapsed = at if at is not None else self._now()[:2]
         entry = {"n": n, "file": name, "kind": kind, "epoch": epoch, "batch": batch,
                  "samples": samples, "elapsed": elapsed,
                  "bytes": (self.path / L.CHECKPOINT_DIR / name).stat().st_size,
@@ -451,13 +484,15 @@ class RunWriter:
         if sync:
             os.fsync(fh.fileno())
         self._kept[n] = entry
+        self._kept_bytes += entry["bytes"]
+        self._thin_due = True
         self._ckpt_at = time.monotonic()
         self._ckpt_samples = max(self._ckpt_samples, samples)
         return n
 
     def _write_held(self) -> None:
         """Write the best epoch's weights kept in memory as its checkpoint."""
-        held, self._held = self._held, None
+        held = self._held.take()
         if held is None:
             return
         entry, weights = held
@@ -470,13 +505,14 @@ class RunWriter:
         """The trainer stopped: the best kept in memory, and the weights now when nothing
         since the last checkpoint is on disk, become checkpoints."""
         self._write_held()
-        if weights is not None and self._samples > self._ckpt_samples:
-            self._checkpoint(weights, "last", *self._position)
+        samples, _, where = self._now()
+        if weights is not None and samples > self._ckpt_samples:
+            self._checkpoint(weights, "last", *where)
 
     def _thin(self) -> list[str]:
         """Drop checkpoints over the budget from the index; returns their file names
         (removed from disk by the caller once the summary no longer lists them)."""
-        if sum(e["bytes"] for e in self._kept.values()) <= self.budget:
+        if self._kept_bytes <= self.budget:
             return []
         protected = {0, max(self._kept)}
         if self._best is not None and self._best["checkpoint"] is not None:
@@ -486,7 +522,9 @@ class RunWriter:
         gone = []
         for n in plan_thinning(kept, self.budget, protected):
             fh.write(json_line({"removed": n}))
-            gone.append(self._kept.pop(n)["file"])
+            entry = self._kept.pop(n)
+            self._kept_bytes -= entry["bytes"]
+            gone.append(entry["file"])
         if gone:
             fh.flush()
             if self._sync:
@@ -495,11 +533,15 @@ class RunWriter:
 
     def _write_summary(self) -> None:
         assert self.path is not None
-        last = self._epochs[-1] if self._epochs else None
+        last = self._last_entry
+        samples, elapsed, _ = self._now()
         sizes = {}
         for name in (L.BATCH_FILE, L.EPOCH_FILE, L.CHECKPOINT_INDEX,
                      self._events_name):
-            if name and (self.path / name).exists():
+            if (fh := self._files.get(name)) is not None:   # open: its size once flushed
+                fh.flush()
+                sizes[name] = fh.tell()
+            elif name and (self.path / name).exists():
                 sizes[name] = (self.path / name).stat().st_size
         summary = {
             "format": L.FORMAT, "version": L.FORMAT_VERSION, "id": self.run_id,
@@ -507,8 +549,8 @@ class RunWriter:
             "updated": now_text(), "state": self.outcome, "message": self.message,
             "design": self.start.design.name, "data": self.start.data,
             "dataset": self.start.dataset, "task": self.start.task,
-            "epochs": len(self._epochs), "epochs_planned": self.start.config.get("epochs"),
-            "samples": self._samples, "elapsed": round(self._elapsed, 3),
+            "epochs": self._n_epochs, "epochs_planned": self.start.config.get("epochs"),
+            "samples": samples, "elapsed": round(elapsed, 3),
             "best": self._best, "last": last, "checkpoints": sorted(self._kept),
             "parent": self.start.parent, "same_start": self.start.same_start,
             "pid": os.getpid(), "host": socket.gethostname(), "files": sizes}

@@ -117,3 +117,52 @@ def test_tensorboard_logdir_on_the_runs_folder_shows_every_run(runs_dir, record_
     assert (lr.type, lr.domain_interval.min_value, lr.domain_interval.max_value) == \
         (api_pb2.DATA_TYPE_FLOAT64, pytest.approx(0.001), pytest.approx(0.01))
     assert "epoch/val_accuracy" in {m.name.tag for m in experiment.metric_infos}
+
+
+def test_tensorboard_reads_the_paced_events_of_many_short_epochs(runs_dir, tiny_design,
+                                                                 tiny_data):
+    """The window's writer: per-batch scalars at most 50 a training second, epoch scalars
+    held in memory with the batches and written after them, the last epoch always."""
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from nnstudio.core.network import Network
+    from nnstudio.core.training import TrainConfig, Trainer
+    from nnstudio.runs.child import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S
+    from nnstudio.runs.recorder import Recorder
+    from nnstudio.runs.start import RunStart
+    from nnstudio.runs.writer import RunWriter
+
+    ds = tiny_data(300)
+    net = Network(tiny_design(), seed=1)
+    config = TrainConfig(epochs=150, batch_size=32, lr=0.003, seed=3)
+    trainer = Trainer(net, ds.x, ds.y, config)
+    writer = RunWriter(runs_dir, RunStart(design=net.design, data="blobs",
+                                          config=asdict(config), dataset=ds.name),
+                       min_checkpoint_s=MIN_CHECKPOINT_S, batch_events_hz=BATCH_EVENTS_HZ)
+    rec = Recorder(writer, net)
+    trainer.run(on_batch=rec.on_batch(), on_epoch=rec.on_epoch())
+    writer.finish("finished")
+    run = open_run(writer.path)
+    batches = run.batches()
+    assert len(batches["loss"]) == len(trainer.history.batch_loss)     # every batch kept
+    in_file = [(e.step, e.summary.value[0].tag)
+               for e in EventFileLoader(str(_event_file(writer.path))).Load()
+               if e.summary.value and not e.summary.value[0].tag.startswith("_hparams_")]
+    steps = [step for step, _tag in in_file]
+    assert steps == sorted(steps)                  # an epoch's after its batches'
+    batch_steps = [step for step, tag in in_file if tag.startswith("batch/")]
+    at = dict(zip(batches["samples"].astype(int).tolist(), batches["elapsed"].tolist(),
+                  strict=True))
+    spans = [np.floor(at[s] / (1 / BATCH_EVENTS_HZ)) for s in batch_steps]
+    assert len(spans) == len(set(spans)) >= 1      # one a 1/50 s span at most
+    assert len(batch_steps) < len(batches["loss"])
+    epoch_steps = [step for step, tag in in_file if tag.startswith("epoch/")]
+    assert epoch_steps[-1] == int(batches["samples"][-1])   # the last epoch's, always
+    acc = event_accumulator.EventAccumulator(str(writer.path),
+                                             size_guidance={event_accumulator.SCALARS: 0})
+    acc.Reload()
+    val = acc.Scalars("epoch/val_accuracy")
+    assert val[-1].value == pytest.approx(trainer.history.epochs[-1].val_accuracy)
+    assert np.all(np.diff([e.step for e in val]) > 0)
