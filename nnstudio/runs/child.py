@@ -27,21 +27,16 @@ from nnstudio.core.design import design_from_json
 from nnstudio.core.trainprotocol import RunSpec
 from nnstudio.runs.recorder import Recorder
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.writer import RunWriter
+from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 
-__all__ = ["ENTRY", "ChildRecording", "child_main", "main_fds", "record_request"]
+__all__ = ["BATCH_EVENTS_HZ", "ENTRY", "MIN_CHECKPOINT_S", "ChildRecording", "child_main",
+           "main_fds", "record_request"]
 
 #: this module's name, for ``TrainingProcess(entry=...)``
 ENTRY = __name__
 
 #: what the window's warning tells the person to do when a record cannot be written
 ADVICE = "free some disk space; training is not affected"
-#: training seconds between epoch-end checkpoints at least: a toy set's epochs of a few
-#: milliseconds are not each written (bench/bench_runs_window.py); digit epochs all are
-MIN_CHECKPOINT_S = 1.0
-#: per-batch TensorBoard scalars per training second at most (TensorBoard shows about 1,000
-#: points a curve anyway; the record's own batch curve keeps every batch)
-BATCH_EVENTS_HZ = 50.0
 
 
 def record_request(*, key: str, folder: str, data: str, dataset: str, task: str,

@@ -19,7 +19,7 @@ import numpy as np
 from nnstudio.core.training import BatchInfo, EpochInfo, TrainingDiverged
 from nnstudio.runs.layout import default_runs_folder
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.writer import RunWriter
+from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 from nnstudio.terminal import printable
 
 __all__ = ["Recorder", "recording"]
@@ -108,7 +108,8 @@ def recording(trainer, *, record: bool, folder: str | None, data: str, design, d
     start = RunStart(design=design, data=data, config=asdict(trainer.config),
                      dataset=dataset.name, task=dataset.task,
                      classes=[str(c) for c in dataset.classes], image_size=image_size)
-    writer = RunWriter(folder, start, warn=warn)
+    writer = RunWriter(folder, start, warn=warn, min_checkpoint_s=MIN_CHECKPOINT_S,
+                       batch_events_hz=BATCH_EVENTS_HZ)
     try:
         yield Recorder(writer, trainer.network)
     except TrainingDiverged as exc:

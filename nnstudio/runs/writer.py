@@ -56,7 +56,7 @@ from nnstudio.runs.pending import Pending
 from nnstudio.runs.start import RunStart
 from nnstudio.runs.thinning import HeldBest, Kept, better_figure, early_batches, plan_thinning
 
-__all__ = ["CHECKPOINT_BUDGET", "RunWriter"]
+__all__ = ["BATCH_EVENTS_HZ", "CHECKPOINT_BUDGET", "MIN_CHECKPOINT_S", "RunWriter"]
 
 #: Bytes a run's checkpoints may take together before the oldest are thinned.
 CHECKPOINT_BUDGET = 20 << 20
@@ -79,6 +79,15 @@ except ImportError:  # pragma: no cover - Windows: the reader falls back to the 
 def _default_warn(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
+
+
+#: training seconds between epoch-end checkpoints at least, for the window and the command
+#: line: a toy set's epochs of a few milliseconds are not each written (the best between two
+#: is held and written, the last always; bench/bench_runs_window.py); digit epochs all are
+MIN_CHECKPOINT_S = 1.0
+#: per-batch TensorBoard scalars per training second at most (TensorBoard shows about 1,000
+#: points a curve anyway; the record's own batch curve keeps every batch)
+BATCH_EVENTS_HZ = 50.0
 
 
 class RunWriter:

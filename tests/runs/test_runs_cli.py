@@ -70,6 +70,28 @@ def test_train_records_its_run_in_the_data_folder_and_runs_commands_use_it(
     assert not (runs_dir / run.id).exists() and list_runs(runs_dir) == []
 
 
+def test_train_of_millisecond_epochs_keeps_every_epoch_and_paces_its_checkpoints(
+        tmp_path, nnstudio_cli):
+    """600 epochs of a few milliseconds: every epoch's figures are in the record, but
+    checkpoints come at most once a training second (plus the initial, the first epoch's
+    few, the best and the last), as in the window, instead of one per epoch."""
+    out = nnstudio_cli("train", "--design", "playground", "--data", "toy:spiral",
+                       "--epochs", "600", "--batch-size", "64", "--out", "a.npz")
+    assert out.returncode == 0, out.stderr
+    (run,) = list_runs(tmp_path / "user" / "runs")
+    record = open_run(run.path)
+    epochs = record.epochs()
+    assert [e["epoch"] for e in epochs] == list(range(1, 601))
+    ckpts = record.checkpoints()
+    seconds = epochs[-1]["elapsed"]
+    assert len(ckpts) <= seconds / 1.0 + 12, (len(ckpts), seconds)
+    assert ckpts[0].n == 0 and ckpts[-1].epoch == 600
+    top = max(e["val_accuracy"] for e in epochs)
+    first_top = next(e["epoch"] for e in epochs if e["val_accuracy"] == top)
+    best = record.checkpoint("best")                 # held between two, never lost
+    assert (best.epoch, best.val_accuracy) == (first_top, top)
+
+
 def test_no_record_and_runs_folder_options(tmp_path, nnstudio_cli):
     out = nnstudio_cli(*TRAIN, "--no-record", "--out", "a.npz")
     assert out.returncode == 0, out.stderr
