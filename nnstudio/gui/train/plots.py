@@ -1,7 +1,7 @@
 """Live training curves drawn with pyqtgraph.
 
 The plots follow pyqtgraph's ``scrollingPlots`` habits: every curve is created once; metrics
-are appended into NumPy buffers that grow by doubling; a 20 Hz timer (:data:`FPS`) calls
+are appended into NumPy buffers that grow by doubling; a 12 Hz timer (:data:`FPS`) calls
 ``setData`` on the filled slice only when something new arrived; ``clipToView``, downsampling
 and no antialiasing on the per-batch curves keep long runs cheap to draw. Nothing here ever
 runs once per training batch.
@@ -49,9 +49,11 @@ class PlotsMemory:
     label: str
     earlier: tuple
     bounds: tuple
-#: plot redraws per second at most: smooth to the eye, and a third less painting than 30
-#: (painting is most of the window's work while training; bench/bench_gui_stalls.py)
-FPS = 20.0
+#: plot redraws per second at most: a curve that grows a few pixels a frame moves smoothly,
+#: and painting, most of the window's work while training, takes less of the cores the
+#: training process shares (GUI thread 16% of a core at 20 a second, 12% at 12, cnn
+#: template; bench/bench_window_speed.py)
+FPS = 12.0
 
 
 class TrainingPlots(QWidget):
