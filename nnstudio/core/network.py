@@ -317,11 +317,25 @@ class Network:
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
         """Inference in batches: ``(N, *output_shape)``."""
         x = self._prepare(x)
-        parts = [self._run(x[i:i + batch_size], False)[self._out]
-                 for i in range(0, len(x), batch_size)]
+        parts = [self._infer(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         if not parts:
             return np.zeros((0, *self.output_shape), self.dtype)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def _infer(self, x: np.ndarray) -> np.ndarray:
+        """The output for a prepared batch ``x``, cut into slices on the threads as a
+        training step is (:meth:`batch_slices`): one hand-over per slice, so a process that
+        keeps each operation on one thread (the window's training process) still validates
+        on every core."""
+        parts = self.batch_slices(len(x))
+        if parts <= 1:
+            return self._run(x, False)[self._out]
+        spans = parallel.chunks(len(x), parts)
+        seqs = [self._seq] + [self._replica(i)[0] for i in range(1, len(spans))]
+        outs = parallel.run_parallel([
+            partial(lambda seq, part: self._run(part, False, seq)[self._out], seq, x[lo:hi])
+            for seq, (lo, hi) in zip(seqs, spans, strict=True)])
+        return np.concatenate(outs)
 
     def activations(self, x) -> dict[str, np.ndarray]:
         """Inference-mode output of every node, by node id: ``(N, *shape)`` each."""
@@ -487,7 +501,7 @@ class Network:
         loss_sum = acc_sum = 0.0
         acc_known = False
         for i in range(0, n, batch_size):
-            out = self._run(x[i:i + batch_size], False)[self._out]
+            out = self._infer(x[i:i + batch_size])
             J, _, acc = self._loss(out, y[i:i + batch_size])
             m = len(out)
             loss_sum += J * m

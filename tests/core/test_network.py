@@ -326,6 +326,39 @@ def test_batch_split_across_threads_gives_the_whole_batch_gradient(monkeypatch, 
         np.testing.assert_allclose(q.grad, p.grad, rtol=1e-10, atol=1e-12, err_msg=p.name)
 
 
+@pytest.mark.parametrize("design,shape", [
+    (small_cnn_design, (37, 1, 8, 8)),
+    (conv_dag_design, (23, 1, 6, 6)),
+    (lambda: dag_design("mse", "linear"), (41, 4)),
+])
+def test_inference_in_slices_on_the_threads_gives_the_whole_batch_answer(monkeypatch, design,
+                                                                         shape):
+    """predict and evaluate cut a large batch into slices as a training step does, and
+    answer as the whole batch on one thread does."""
+    from nnstudio.core import network, parallel
+
+    x = np.random.default_rng(2).standard_normal(shape)
+    one = Network(design(), seed=4, dtype=np.float64)
+    out = one.predict(x)
+    y = (np.arange(shape[0]) % out.shape[1] if one.loss_name == "cross_entropy"
+         else np.random.default_rng(3).random(out.shape))
+    scores = one.evaluate(x, y, batch_size=16)
+    monkeypatch.setattr(network, "SHARD_MIN_SAMPLES", 1)
+    monkeypatch.setattr(network, "SHARD_MIN_WORK", 1)
+    before = parallel.threads()
+    parallel.set_threads(3, split_operations=False)
+    try:
+        sliced = Network(design(), seed=4, dtype=np.float64)
+        assert sliced.batch_slices(len(x)) == 3
+        np.testing.assert_allclose(sliced.predict(x, batch_size=16), out, rtol=1e-12)
+        again = sliced.evaluate(x, y, batch_size=16)
+    finally:
+        parallel.set_threads(before)
+    assert len(sliced._replicas) == 2
+    assert again["loss"] == pytest.approx(scores["loss"], rel=1e-12)
+    assert again["accuracy"] == scores["accuracy"] or scores["accuracy"] is None
+
+
 @pytest.mark.parametrize("name,slices", [("mlp", 1), ("cnn", 2), ("cnn16", 2), ("lenet", 2)])
 def test_image_templates_train_a_batch_of_128_in_slices_the_mlp_whole(monkeypatch, name,
                                                                      slices):
