@@ -252,3 +252,22 @@ def test_frames_of_the_live_run_copy_the_compared_runs_without_painting_them(com
     assert plots.n_points == 200
     assert changes == {name: 0 for name in PLOTS}   # the view stood still
     assert {key: p.paints for key, p in overlay.pictures.items()} == painted
+
+
+def test_the_runs_lines_and_marks_follow_the_cost_axis_to_a_log_scale(compared, qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    w = compared(3)
+    plots, overlay = w.train_view.plots, w.runs_dock.overlay
+    plot = plots.loss_plot
+    last = overlay.shown[-1]
+    x, y = float(last.data.batch_x[-1]), float(last.smoothed[-1])   # its last dot
+    box = w.train_view.findChild(QCheckBox, "logScaleCheck")
+    qtbot.mouseClick(box, LEFT, pos=QPoint(8, box.height() // 2))
+    qtbot.waitUntil(lambda: plot.getPlotItem().getAxis("left").logMode, timeout=5000)
+    settle(qtbot, w)
+    at = where(plot, x, float(np.log10(y)))
+    qtbot.waitUntil(lambda: colour_at(plot, at) == last.color, timeout=5000)
+    # the whole curve is in view: its lowest and highest cost inside the y range
+    (_x, (y0, y1)) = plot.getPlotItem().getViewBox().viewRange()
+    assert y0 <= np.log10(last.smoothed.min()) and np.log10(last.smoothed.max()) <= y1

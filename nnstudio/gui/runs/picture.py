@@ -178,9 +178,11 @@ class RunPicture(pg.GraphicsObject):
         self._rect = None
 
     def viewRangeChanged(self) -> None:  # noqa: N802 - pyqtgraph's interface
+        super().viewTransformChanged()      # forgets the view rectangle it kept
         self._new_geometry()
 
     def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph's interface
+        super().viewTransformChanged()
         self._new_geometry()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's interface
