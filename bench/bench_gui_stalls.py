@@ -15,10 +15,14 @@ Targets while training: p99 lateness <= 20 ms, max <= 50 ms.
     .venv/bin/python bench/bench_gui_stalls.py --seconds 15 --design mlp
     .venv/bin/python bench/bench_gui_stalls.py --design mlp --seconds 30
     .venv/bin/python bench/bench_gui_stalls.py --switch-interval 0.005   # Python's default
+    .venv/bin/python bench/bench_gui_stalls.py --design mlp --show-runs 20   # runs compared
 
 Besides the lateness it reports where the GUI thread's time went: the slowest plot redraw,
-the slowest snapshot handling (all pages reacting to new weights), and how many of each, and
-the GUI thread's own CPU time as a share of the wall time.
+the slowest plot painting (wall time, and the GUI thread's own CPU time, which other
+programs on the machine do not inflate), the slowest snapshot handling (all pages reacting
+to new weights), how many of each, the compared runs' pictures painted afresh (with
+``--show-runs``), and the GUI thread's own CPU time as a share of the wall time.
+``--profile FILE`` adds the GUI thread's Python calls while training.
 """
 
 from __future__ import annotations
@@ -206,6 +210,7 @@ def main() -> int:
 
     # where the GUI thread's time goes
     timings: dict[str, list[float]] = {"plot redraw": [], "plot painting": [],
+                                       "plot painting CPU": [],
                                        "snapshot handling": []}
     plots = win.train_view.plots
     real_refresh = plots.refresh
@@ -222,9 +227,12 @@ def main() -> int:
     plots._timer.timeout.connect(timed_refresh)
     for w in (plots.loss_plot, plots.acc_plot, plots.lr_plot):
         def timed_paint(event, _real=w.paintEvent) -> None:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             _real(event)
             timings["plot painting"].append((time.perf_counter() - t0) * 1000)
+            # the GUI thread's own CPU time: what painting costs when no other program
+            # takes the core away (the wall time above includes such waits)
+            timings["plot painting CPU"].append((time.thread_time() - c0) * 1000)
 
         w.paintEvent = timed_paint
     # the compared runs of each plot, one cached picture: painted afresh only when the view
