@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 __all__ = ["Line", "Marks", "RunPicture"]
@@ -213,21 +213,22 @@ class RunPicture(pg.GraphicsObject):
             p.drawPath(path)
         if not self._points:
             return
-        to_device = p.transform()
+        # marks at their size in pixels: each group's symbols placed at its points' pixels
+        # and filled as one path (a Python call per group, not per mark)
+        t = p.transform()
         p.save()
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for marks, xs, ys in self._points:
+            keep = np.isfinite(xs) & np.isfinite(ys)
+            px = t.m11() * xs[keep] + t.m21() * ys[keep] + t.dx()
+            py = t.m12() * xs[keep] + t.m22() * ys[keep] + t.dy()
+            shape = QTransform.fromScale(marks.size, marks.size).map(Symbols[marks.symbol])
+            path = QPainterPath()
+            path.setFillRule(Qt.FillRule.WindingFill)
+            for x, y in zip(px.tolist(), py.tolist(), strict=True):
+                path.addPath(shape.translated(x, y))
             p.setPen(marks.pen if marks.pen is not None else QPen(Qt.PenStyle.NoPen))
             p.setBrush(QBrush(marks.brush))
-            symbol = Symbols[marks.symbol]
-            for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-                if not (np.isfinite(x) and np.isfinite(y)):
-                    continue
-                at = to_device.map(QPointF(x, y))
-                p.save()
-                p.translate(at)
-                p.scale(marks.size, marks.size)
-                p.drawPath(symbol)
-                p.restore()
+            p.drawPath(path)
         p.restore()
