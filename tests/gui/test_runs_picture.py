@@ -271,3 +271,22 @@ def test_the_runs_lines_and_marks_follow_the_cost_axis_to_a_log_scale(compared, 
     # the whole curve is in view: its lowest and highest cost inside the y range
     (_x, (y0, y1)) = plot.getPlotItem().getViewBox().viewRange()
     assert y0 <= np.log10(last.smoothed.min()) and np.log10(last.smoothed.max()) <= y1
+
+
+def test_pyqtgraphs_auto_range_button_fits_the_view_to_every_run(compared, qtbot):
+    w = compared(3)
+    plots, overlay = w.train_view.plots, w.runs_dock.overlay
+    plot = plots.loss_plot
+    item, vb = plot.getPlotItem(), plot.getPlotItem().getViewBox()
+    x_max, lo, hi, _lr = overlay.bounds()
+    centre = plot.mapFromScene(vb.sceneBoundingRect().center())
+    wheel(plot, centre, 4)                   # zoomed in: the runs reach outside the view
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] < x_max, timeout=5000)
+    hover(qtbot, w, plot, centre)            # the "A" button shows while the mouse is over
+    qtbot.waitUntil(lambda: item.autoBtn.isVisible(), timeout=5000)
+    at = plot.mapFromScene(item.autoBtn.sceneBoundingRect().center())
+    QTest.mouseClick(plot.viewport(), LEFT, NOMOD, at)
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= x_max, timeout=5000)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 <= float(min(s.data.batch_x.min() for s in overlay.shown)) and x1 >= x_max
+    assert y0 <= lo and y1 >= hi
