@@ -202,22 +202,22 @@ def test_the_picture_follows_zoom_and_pan_and_the_names_stay(compared, qtbot):
     x, y = float(last.data.batch_x[-1]), float(last.smoothed[-1])   # its last dot
     at = where(plot, x, y)
     assert colour_at(plot, at) == last.color
-    painted = picture.paints
+    painted = picture.renders
 
     # three notches of the wheel 40 pixels left of the dot: it moves right
     wheel(plot, at - QPoint(40, 0), 3)
     qtbot.waitUntil(lambda: where(plot, x, y).x() > at.x() + 40, timeout=5000)
     moved = where(plot, x, y)
     assert colour_at(plot, moved) == last.color
-    assert picture.paints > painted
+    assert picture.renders > painted
     # dragged 60 pixels left and 30 down: the dot goes with the view
-    painted = picture.paints
+    painted = picture.renders
     start = moved - QPoint(150, 40)
     drag(plot, start, start + QPoint(-60, 30))
     qtbot.waitUntil(lambda: (where(plot, x, y) - (moved + QPoint(-60, 30))).manhattanLength()
                     <= 2, timeout=5000)
     assert colour_at(plot, where(plot, x, y)) == last.color
-    assert picture.paints > painted
+    assert picture.renders > painted
 
     # the legend and the readout still name every run
     assert {"run 01", "run 02", "run 03"} <= set(legend_names(w))
@@ -236,7 +236,7 @@ def test_frames_of_the_live_run_copy_the_compared_runs_without_painting_them(com
         vb = getattr(plots, name).getPlotItem().getViewBox()
         vb.sigTransformChanged.connect(lambda *_a, name=name: changes.__setitem__(
             name, changes[name] + 1))
-    painted = {key: p.paints for key, p in overlay.pictures.items()}
+    painted = {key: p.renders for key, p in overlay.pictures.items()}
     redraws = plots.redraws
     k = 10                                  # batches a frame, 20 frames over 2.5 epochs
     for frame in range(20):
@@ -251,7 +251,7 @@ def test_frames_of_the_live_run_copy_the_compared_runs_without_painting_them(com
         plots.loss_plot.grab()               # the frame painted
     assert plots.n_points == 200
     assert changes == {name: 0 for name in PLOTS}   # the view stood still
-    assert {key: p.paints for key, p in overlay.pictures.items()} == painted
+    assert {key: p.renders for key, p in overlay.pictures.items()} == painted
 
 
 def test_the_runs_lines_and_marks_follow_the_cost_axis_to_a_log_scale(compared, qtbot):

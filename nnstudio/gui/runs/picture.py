@@ -1,28 +1,38 @@
-"""Every compared run's lines and marks on one plot, painted as one item from a cached image.
+"""Every compared run's lines and marks on one plot, painted as one item from a kept image.
 
 Drawn as pyqtgraph curves, 20 compared runs put 60+ items on each plot; while a run trains,
 each frame of its live curve dirtied the whole view, so every one of them was painted again
 (a Python ``paint`` and several ``boundingRect`` calls each, Qt's scene bookkeeping for each)
 although none of them had changed. :class:`RunPicture` holds all of one plot's compared
-lines and marks and lets Qt keep what it painted in an image at the screen's pixels
-(``DeviceCoordinateCache``): a frame in which only the live curve moves copies that image;
-the runs are painted afresh only when the view's range or size changes, the runs drawn
-change, a run is hidden or shown, or the axis turns logarithmic. Its bounding rectangle is
-the data's clipped to the view (plus the pixels its pens and marks reach beyond the data),
-so the cached image is never larger than the plot; :meth:`RunPicture.dataBounds` gives the
-view box the whole data, so pyqtgraph's auto range still includes every run.
+lines and marks and keeps what it painted as an image at the screen's pixels: a frame in
+which only the live curve moves copies that image; the runs are painted afresh only when
+the view's range or size changes, the runs drawn change, a run is hidden or shown, or the
+axis turns logarithmic. The image is the item's own, not in Qt's pixmap cache (whose 10 MB
+limit a large high-DPI plot would exceed, painting afresh at every frame). Its bounding
+rectangle is the data's clipped to the view (plus the pixels its pens and marks reach beyond
+the data), so the image is never larger than the plot; :meth:`RunPicture.dataBounds` gives
+the view box the whole data, so pyqtgraph's auto range still includes every run.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QPaintEngine,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTransform,
+)
 
 __all__ = ["Line", "Marks", "RunPicture"]
 
@@ -70,13 +80,12 @@ class RunPicture(pg.GraphicsObject):
     """The compared runs of one plot as one graphics item.
 
     Add it to a plot once (``plot_item.addItem(picture)``) and give it the runs with
-    :meth:`set_runs`; :meth:`set_hidden` hides one run's lines and marks. :attr:`paints`
-    counts how many times the runs were painted afresh (the bench reports it).
+    :meth:`set_runs`; :meth:`set_hidden` hides one run's lines and marks. :attr:`renders`
+    counts how many times the runs were painted afresh (:meth:`draw`).
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._lines: list[Line] = []
         self._marks: list[Marks] = []
@@ -90,7 +99,12 @@ class RunPicture(pg.GraphicsObject):
         self._rect: QRectF | None = None
         #: lines antialiased as pyqtgraph's curves are (its ``antialias`` option)
         self.antialias = bool(pg.getConfigOption("antialias"))
-        self.paints = 0
+        #: the runs as painted for the view of :attr:`_key` (device pixels)
+        self._image: QImage | None = None
+        self._key: tuple | None = None
+        self._version = 0
+        #: how many times the runs were painted afresh (the bench and tests read it)
+        self.renders = 0
 
     # ------------------------------------------------------------ content
     def set_runs(self, lines: list[Line], marks: list[Marks]) -> None:
@@ -156,6 +170,7 @@ class RunPicture(pg.GraphicsObject):
         self._bounds = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])) \
             if np.isfinite(lo).all() else None
         self._pad = pad + 1.0
+        self._version += 1
         self._new_geometry()
         self.update()
         self.informViewBoundsChanged()
@@ -204,8 +219,41 @@ class RunPicture(pg.GraphicsObject):
 
     # ------------------------------------------------------------ painting
     def paint(self, p: QPainter, *args: object) -> None:
-        """Paint every line, then every mark at its size in pixels (Qt keeps the result)."""
-        self.paints += 1
+        """Copy the image of the runs kept for this view, painting it afresh first when the
+        view, the runs or the screen changed; a painter that is not a raster image (an SVG
+        export, a printer) gets the lines and marks themselves."""
+        if p.paintEngine() is None or p.paintEngine().type() != QPaintEngine.Type.Raster:
+            self.draw(p)
+            return
+        t = p.transform()
+        area = t.mapRect(self.boundingRect())
+        if area.isEmpty():
+            return
+        x0, y0 = math.floor(area.left()), math.floor(area.top())
+        w, h = math.ceil(area.right()) - x0, math.ceil(area.bottom()) - y0
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), x0, y0, w, h, dpr,
+               self._version)
+        if key != self._key or self._image is None:
+            image = QImage(max(1, round(w * dpr)), max(1, round(h * dpr)),
+                           QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(Qt.GlobalColor.transparent)
+            q = QPainter(image)
+            q.translate(-x0, -y0)
+            q.setTransform(t, True)
+            self.draw(q)
+            q.end()
+            self._image, self._key = image, key
+        p.save()
+        p.resetTransform()
+        p.drawImage(QPointF(x0, y0), self._image)
+        p.restore()
+
+    def draw(self, p: QPainter) -> None:
+        """Paint every line, then every mark at its size in pixels, with ``p``'s transform
+        (the picture's coordinates to the device's)."""
+        self.renders += 1
         p.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
         p.setBrush(Qt.BrushStyle.NoBrush)
         for _run, path, pen in self._paths:
