@@ -171,6 +171,7 @@ class RunPicture(pg.GraphicsObject):
             if np.isfinite(lo).all() else None
         self._pad = pad + 1.0
         self._version += 1
+        self._image = None
         self._new_geometry()
         self.update()
         self.informViewBoundsChanged()
