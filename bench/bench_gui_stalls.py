@@ -15,10 +15,14 @@ Targets while training: p99 lateness <= 20 ms, max <= 50 ms.
     .venv/bin/python bench/bench_gui_stalls.py --seconds 15 --design mlp
     .venv/bin/python bench/bench_gui_stalls.py --design mlp --seconds 30
     .venv/bin/python bench/bench_gui_stalls.py --switch-interval 0.005   # Python's default
+    .venv/bin/python bench/bench_gui_stalls.py --design mlp --show-runs 20   # runs compared
 
 Besides the lateness it reports where the GUI thread's time went: the slowest plot redraw,
-the slowest snapshot handling (all pages reacting to new weights), and how many of each, and
-the GUI thread's own CPU time as a share of the wall time.
+the slowest plot painting (wall time, and the GUI thread's own CPU time, which other
+programs on the machine do not inflate), the slowest snapshot handling (all pages reacting
+to new weights), how many of each, the compared runs' pictures painted afresh (with
+``--show-runs``), and the GUI thread's own CPU time as a share of the wall time.
+``--profile FILE`` adds the GUI thread's Python calls while training.
 """
 
 from __future__ import annotations
@@ -157,6 +161,9 @@ def main() -> int:
     p.add_argument("--show-runs", type=int, default=0, metavar="N",
                    help="N earlier runs of the same design ticked in the Runs dock, so their "
                         "curves are drawn over the plots while the new run trains")
+    p.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                   help="profile the GUI thread's Python calls while training (cProfile "
+                        "statistics to FILE, the top 25 by own time printed); slows it down")
     args = p.parse_args()
     tmp = tempfile.mkdtemp()
     os.environ["NNSTUDIO_DATA_DIR"] = tmp   # the window's records never reach the person's
@@ -203,6 +210,7 @@ def main() -> int:
 
     # where the GUI thread's time goes
     timings: dict[str, list[float]] = {"plot redraw": [], "plot painting": [],
+                                       "plot painting CPU": [],
                                        "snapshot handling": []}
     plots = win.train_view.plots
     real_refresh = plots.refresh
@@ -219,11 +227,27 @@ def main() -> int:
     plots._timer.timeout.connect(timed_refresh)
     for w in (plots.loss_plot, plots.acc_plot, plots.lr_plot):
         def timed_paint(event, _real=w.paintEvent) -> None:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             _real(event)
             timings["plot painting"].append((time.perf_counter() - t0) * 1000)
+            # the GUI thread's own CPU time: what painting costs when no other program
+            # takes the core away (the wall time above includes such waits)
+            timings["plot painting CPU"].append((time.thread_time() - c0) * 1000)
 
         w.paintEvent = timed_paint
+    # the compared runs of each plot, one cached picture: painted afresh only when the view
+    # or the runs change (an older build drew them as curve items painted at every frame)
+    overlay = getattr(dock, "overlay", None) if dock is not None else None
+    pictures = list(getattr(overlay, "pictures", {}).values())
+    if pictures:
+        timings["compared runs painted afresh"] = []
+    for picture in pictures:
+        def timed_picture(painter, _real=picture.draw) -> None:
+            t0 = time.perf_counter()
+            _real(painter)
+            timings["compared runs painted afresh"].append((time.perf_counter() - t0) * 1000)
+
+        picture.draw = timed_picture
     real_apply = session.apply_snapshot
 
     def timed_apply(snap) -> None:  # called by the controller on the GUI thread
@@ -249,11 +273,19 @@ def main() -> int:
         v.clear()
     seen0 = plots.n_points
     load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    profiler = None
+    if args.profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     probe.start()
     t0 = time.perf_counter()
     cpu0 = time.thread_time()
     run_for(app, args.seconds)
     gui_cpu = time.thread_time() - cpu0
+    if profiler is not None:
+        profiler.disable()
     wall = time.perf_counter() - t0
     busy = stats(probe.stop())
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -287,12 +319,19 @@ def main() -> int:
             a = np.asarray(v)
             print(f"{name:>22}: {len(a)} × mean {a.mean():.2f} ms, p99 "
                   f"{np.percentile(a, 99):.2f} ms, max {a.max():.2f} ms")
+        elif name == "compared runs painted afresh":
+            print(f"{name:>22}: none (every frame copied the cached pictures)")
     result = {"design": args.design, "data": spec, "batch_size": args.batch_size,
               "switch_interval": sys.getswitchinterval(), "idle": idle, "training": busy,
               "batches": batches, "samples_per_second": samples / wall,
               "met": ok, "gui_thread_cpu_share": gui_cpu / wall,
               "load_average": [load0, load1], "runs_shown": args.show_runs,
               "timings": {k: stats(np.asarray(v)) for k, v in timings.items()}}
+    if profiler is not None:
+        import pstats
+
+        profiler.dump_stats(str(args.profile))
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
     out = args.json or ROOT / "bench" / "results" / f"gui_stalls_{args.design}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

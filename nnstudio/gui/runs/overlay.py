@@ -4,9 +4,12 @@
 page (given as an object with ``loss_plot``, ``acc_plot`` and ``lr_plot``): the smoothed
 cost per batch and the validation cost per epoch, the validation accuracy (the smoothed
 training accuracy when the run has no validation), the learning rate; the best epoch is
-marked with a star and the last point with a dot. Each run is named in the cost plot's legend
-and in the hover readout (:meth:`readout_at`). Curves are read from the records once and
-again only when a record changed (a run still training).
+marked with a star and the last point with a dot. All runs' lines and marks on one plot are
+one :class:`~nnstudio.gui.runs.picture.RunPicture`, painted again only when the view or the
+runs change, never at a frame of the live run. Each run is named in the cost plot's legend
+(clicking its sample hides or shows the run on all three plots) and in the hover readout
+(:meth:`readout_at`). Curves are read from the records once and again only when a record
+changed (a run still training).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPen
 
+from nnstudio.gui.runs.picture import Line, Marks, RunPicture
 from nnstudio.runs.compare import RunCurveData, curves, smooth
 from nnstudio.runs.listing import RunError
 from nnstudio.runs.reader import open_run
@@ -50,6 +54,21 @@ def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
+def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most about :data:`STATIC_POINTS` points of the curve (x, y), shape (n,) each: the
+    lowest and highest value of each stretch, in order, so its envelope looks the same."""
+    n = len(x)
+    if n <= STATIC_POINTS:
+        return x, y
+    step = -(-2 * n // STATIC_POINTS)
+    m = n // step
+    chunks = y[:m * step].reshape(m, step)
+    pick = np.sort(np.stack([chunks.argmin(axis=1), chunks.argmax(axis=1)], axis=1), axis=1)
+    idx = np.unique(np.concatenate([[0], (np.arange(m)[:, None] * step + pick).ravel(),
+                                    [n - 1]]))
+    return x[idx], y[idx]
+
+
 def _nearest(xs: np.ndarray, x: float) -> int:
     i = int(np.searchsorted(xs, x))
     if i <= 0:
@@ -60,13 +79,14 @@ def _nearest(xs: np.ndarray, x: float) -> int:
 
 
 class _Shown:
-    """One run on the plots: its data and its plot items."""
+    """One run on the plots: its data, what it draws on each plot and its legend sample."""
 
     def __init__(self, run_id: str, name: str, color: str, data: RunCurveData,
                  smoothed: np.ndarray, smoothed_acc: np.ndarray) -> None:
         self.id, self.name, self.color, self.data = run_id, name, color, data
         self.smoothed, self.smoothed_acc = smoothed, smoothed_acc
-        self.items: list[tuple[Any, Any]] = []     # (plot item, curve)
+        #: the legend's sample (drawn by the legend alone; clicking it hides the run)
+        self.sample: pg.PlotDataItem | None = None
 
 
 class RunOverlay:
@@ -85,11 +105,16 @@ class RunOverlay:
         self.weight = 0.6
         self._cache: dict[tuple[str, str], tuple[float, RunCurveData]] = {}
         self.problems: list[str] = []
-        #: every run's marks (epoch squares and dots, best stars, last points), one scatter
-        #: item per plot: drawing 20 runs' marks as 20 items each took most of a repaint
-        self._marks: dict[Any, list[dict]] = {}
         self._width = 2.0
-        self._mark_items: list[tuple[Any, pg.ScatterPlotItem]] = []
+        #: every run's lines and marks on a plot are one item that Qt keeps as an image: as
+        #: 20+ curve items each, they were all painted again at every frame of the live run
+        self.pictures: dict[str, RunPicture] = {}
+        for key in ("loss", "acc", "lr"):
+            picture = RunPicture()
+            picture.setZValue(5)
+            getattr(plots, f"{key}_plot").getPlotItem().addItem(picture)
+            self.pictures[key] = picture
+        self._bounds: tuple[float, float, float, float] | None = None
 
     # ------------------------------------------------------------ data
     def _curves(self, path: Path, axis: str) -> RunCurveData | None:
@@ -122,8 +147,10 @@ class RunOverlay:
         self.problems = []
         colors = {}
         # a few runs read best in wide lines; many are drawn thin (a wide line costs several
-        # times a thin one to paint, and the plots repaint while training)
+        # times a thin one to paint)
         self._width = 2.0 if len(runs) <= FEW_RUNS else 1.0
+        lines: dict[str, list[Line]] = {key: [] for key in self.pictures}
+        marks: dict[str, list[Marks]] = {key: [] for key in self.pictures}
         for i, (run_id, name, path) in enumerate(runs):
             data = self._curves(Path(path), self.axis)
             if data is None:
@@ -132,86 +159,73 @@ class RunOverlay:
             colors[run_id] = color
             shown = _Shown(run_id, name, color, data, smooth(data.cost, self.weight),
                            smooth(data.accuracy, self.weight))
-            self._draw(shown)
+            self._draw(shown, lines, marks)
             self.shown.append(shown)
-        self._draw_marks()
+        for key, picture in self.pictures.items():
+            picture.set_runs(lines[key], marks[key])
+        self._bounds = self._measure()
         return colors
 
-    def _mark(self, plot: pg.PlotWidget, xs: Any, ys: Any, **style: Any) -> None:
-        """Marks at (xs, ys) on ``plot``, drawn with the other runs' in one item."""
-        spots = self._marks.setdefault(plot, [])
-        for x, y in zip(np.atleast_1d(xs), np.atleast_1d(ys), strict=True):
-            spots.append({"pos": (float(x), float(y)), **style})
-
-    def _draw_marks(self) -> None:
-        for plot, spots in self._marks.items():
-            item = pg.ScatterPlotItem(spots=spots, pxMode=True)
-            item.setZValue(6)
-            plot.getPlotItem().addItem(item)
-            self._mark_items.append((plot.getPlotItem(), item))
-        self._marks = {}
-
-    def _add(self, shown: _Shown, plot: pg.PlotWidget, curve: Any) -> None:
-        item = plot.getPlotItem()
-        item.addItem(curve)
-        curve.setZValue(5)
-        shown.items.append((item, curve))
-
-    def _draw(self, s: _Shown) -> None:
-        d, p, color = s.data, self.plots, s.color
+    def _draw(self, s: _Shown, lines: dict[str, list[Line]],
+              marks: dict[str, list[Marks]]) -> None:
+        """Add the lines and marks of ``s`` to those of each plot (by key)."""
+        d, color, rid = s.data, QColor(s.color), s.id
+        white = _pen("#ffffff", 1.0)
         bx, cost = _finite(d.batch_x, s.smoothed)
-        line = pg.PlotDataItem(bx, cost, pen=_pen(color, self._width))   # in the legend below
-        self._add(s, p.loss_plot, line)
-        # a fixed thinning, set once: clipping to the view or thinning by it would make every
-        # change of the live run's range recompute every compared curve (20 runs: most of
-        # the window's time while training)
-        if len(bx) > STATIC_POINTS:
-            line.setDownsampling(ds=len(bx) // STATIC_POINTS + 1, method="peak")
+        # a long run's per-batch curve is thinned once to its envelope (the picture is
+        # painted again at each change of the view's range)
+        tx, ty = _thin(bx, cost)
+        lines["loss"].append(Line(rid, tx, ty, _pen(s.color, self._width)))
         vx, vy = _finite(d.epoch_x, d.val_cost)
         if len(vx):
-            self._add(s, p.loss_plot, pg.PlotDataItem(vx, vy, pen=_pen(color, 1.0, dash=True)))
-            self._mark(p.loss_plot, vx, vy, symbol="s", size=5, brush=color, pen=None)
+            lines["loss"].append(Line(rid, vx, vy, _pen(s.color, 1.0, dash=True)))
+            marks["loss"].append(Marks(rid, vx, vy, "s", 5, color))
         ax, ay = _finite(d.epoch_x, d.val_accuracy)
         if not len(ax):
-            ax, ay = _finite(d.batch_x, s.smoothed_acc)
-            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, self._width))
+            ax, ay = _thin(*_finite(d.batch_x, s.smoothed_acc))
         else:
-            acc = pg.PlotDataItem(ax, ay, pen=_pen(color, self._width))
-            self._mark(p.acc_plot, ax, ay, symbol="o", size=5, brush=color, pen=None)
-        self._add(s, p.acc_plot, acc)
-        lx, ly = _finite(d.batch_x, d.lr)
-        self._add(s, p.lr_plot, pg.PlotDataItem(lx, ly, pen=_pen(color, 1.5)))
+            marks["acc"].append(Marks(rid, ax, ay, "o", 5, color))
+        lines["acc"].append(Line(rid, ax, ay, _pen(s.color, self._width)))
+        lx, ly = _thin(*_finite(d.batch_x, d.lr))
+        lines["lr"].append(Line(rid, lx, ly, _pen(s.color, 1.5)))
         if d.best is not None:                     # the best epoch: a star
             on_acc = bool(np.isfinite(d.val_accuracy).any())
             y = d.val_accuracy[d.best] if on_acc else (
                 d.val_cost[d.best] if np.isfinite(d.val_cost[d.best]) else d.train_cost[d.best])
-            self._mark(p.acc_plot if on_acc else p.loss_plot, d.epoch_x[d.best], y,
-                       symbol="star", size=16, brush=color, pen=pg.mkPen("#ffffff", width=1),
-                       data=f"{s.name}: best epoch")
+            marks["acc" if on_acc else "loss"].append(
+                Marks(rid, np.array([d.epoch_x[d.best]]), np.array([y]), "star", 16, color,
+                      white))
         if len(bx):                                # the last point: a dot
-            self._mark(p.loss_plot, bx[-1], cost[-1], symbol="o", size=9, brush=color,
-                       pen=pg.mkPen("#ffffff", width=1))
-        legend = p.loss_plot.getPlotItem().legend
+            marks["loss"].append(Marks(rid, bx[-1:], cost[-1:], "o", 9, color, white))
+        legend = self.plots.loss_plot.getPlotItem().legend
         if legend is not None:
-            legend.addItem(line, s.name)
+            s.sample = pg.PlotDataItem([], [], pen=_pen(s.color, self._width))
+            s.sample.visibleChanged.connect(lambda rid=rid, sample=s.sample:
+                                            self._hide(rid, not sample.isVisible()))
+            legend.addItem(s.sample, s.name)
+
+    def _hide(self, run_id: str, hidden: bool) -> None:
+        for picture in self.pictures.values():
+            picture.set_hidden(run_id, hidden)
 
     def clear(self) -> None:
         """Remove every run from the plots."""
         legend = self.plots.loss_plot.getPlotItem().legend
         for s in self.shown:
-            for item, curve in s.items:
-                item.removeItem(curve)
-            if legend is not None and s.items:
-                legend.removeItem(s.items[0][1])
+            if legend is not None and s.sample is not None:
+                legend.removeItem(s.sample)
         self.shown = []
-        for item, marks in self._mark_items:
-            item.removeItem(marks)
-        self._mark_items = []
+        for picture in self.pictures.values():
+            picture.set_runs([], [])
+        self._bounds = None
 
     # ------------------------------------------------------------ reading
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(largest x, lowest and highest cost, highest learning rate) of the runs drawn;
-        None when none is."""
+        None when none is (measured once per :meth:`show`: the plots ask at every frame)."""
+        return self._bounds
+
+    def _measure(self) -> tuple[float, float, float, float] | None:
         xs, ys, lrs = [], [], [0.0]
         for s in self.shown:
             for arr in (s.data.batch_x, s.data.epoch_x):

@@ -269,6 +269,8 @@ class TrainingPlots(QWidget):
             if self._show_raw:
                 ys.append(r.batch_cost.y)
             lo, hi = bounds(ys)
+            if math.isnan(lo):   # no live values yet: the runs beside it set the range
+                lo, hi = math.inf, -math.inf
             for _x, elo, ehi in self._earlier_bounds:
                 lo, hi = min(lo, elo), max(hi, ehi)
         else:
@@ -281,7 +283,7 @@ class TrainingPlots(QWidget):
         self._rangers["acc"].update(x_max, 0.0, 100.0)
         _llo, lhi = bounds([r.batch_lr.y]) if self._live else (0.0, -math.inf)
         if extra is not None:
-            lhi = max(lhi, extra[3])
+            lhi = max(lhi, extra[3]) if math.isfinite(lhi) else extra[3]
         if math.isfinite(lhi) and lhi > 0:
             self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
 
