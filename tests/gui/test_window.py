@@ -194,7 +194,7 @@ def test_plots_log_scale_hover_and_exports(window, qtbot, tmp_path):
         batch_lr=np.full(k, 1e-3, np.float32), batch_index=np.arange(k),
         batch_x=np.arange(1, k + 1) / 100.0, n_batches=100, batch=100, epoch=1,
     )
-    w.session.snapshotApplied.emit(snap)
+    w.session.apply_snapshot(snap)          # as a training message is folded in
     view.plots.refresh()
     assert view.plots.n_points == k
     assert view.cost_card.text() != "–"
