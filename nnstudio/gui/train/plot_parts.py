@@ -30,8 +30,9 @@ class Ranger:
 
     Auto range changes the range at every new point, which regenerates the axes (ticks, text,
     grid) in Python at every frame. Here the range only moves when the data leave it or fill
-    less than half of it, so most frames repaint the curves alone. Once the person zooms or
-    pans, the plot is left alone until they press pyqtgraph's "A" (auto) button.
+    less than half of it, so most frames repaint the curves alone; a plot may be asked to
+    hold a due move for a frame (``hold``). Once the person zooms or pans, the plot is left
+    alone until they press pyqtgraph's "A" (auto) button.
     """
 
     def __init__(self, plot: pg.PlotWidget, *, set_x: bool, y_limits: tuple | None = None):
@@ -52,39 +53,55 @@ class Ranger:
         self.x1 = None
         self.y = None
 
-    def update(self, x_max: float, y_lo: float, y_hi: float) -> None:
+    def update(self, x_max: float, y_lo: float, y_hi: float, *, hold: bool = False) -> str:
+        """Move the range to hold the data if it has to.
+
+        Returns ``"moved"``, ``""`` (no move was due) or, with ``hold``, ``"held"``: a move
+        was due and waits for the next call (a moved range repaints the plot's axes and
+        every item, so the plots move on successive frames rather than all in one).
+        """
         if any(self.vb.autoRangeEnabled()):  # the person pressed "A": back to automatic
             self.vb.disableAutoRange()
             self.reset()
         if self.manual:
-            return
+            return ""
+        x1 = self.x1
         if self.set_x and math.isfinite(x_max) and x_max > 0:
-            if self.x1 is None or x_max > 0.97 * self.x1 or x_max < 0.3 * self.x1:
-                self.x1 = nice_ceil(x_max * 1.15)
-                self.vb.setXRange(0.0, self.x1, padding=0.0)
+            if x1 is None or x_max > 0.97 * x1 or x_max < 0.3 * x1:
+                x1 = nice_ceil(x_max * 1.15)
+        y = self._y_range(y_lo, y_hi)
+        if x1 == self.x1 and y == self.y:
+            return ""
+        if hold:
+            return "held"
+        if x1 != self.x1:
+            self.x1 = x1
+            self.vb.setXRange(0.0, x1, padding=0.0)
+        if y != self.y:
+            self.y = y
+            self.vb.setYRange(*y, padding=0.0)
+        return "moved"
+
+    def _y_range(self, y_lo: float, y_hi: float) -> tuple[float, float] | None:
+        """The y range that holds ``y_lo..y_hi``: the current one while it holds them well."""
         if self.y_limits is not None:
-            if self.y is None and not self.manual:
-                self.y = self.y_limits
-                self.vb.setYRange(*self.y_limits, padding=0.0)
-            return
-        log = bool(self.item.ctrl.logYCheck.isChecked())
-        if log:
+            return self.y_limits
+        cur = self.y
+        if bool(self.item.ctrl.logYCheck.isChecked()):
             if not (y_hi > 0):
-                return
+                return cur
             y_lo = math.log10(y_lo) if y_lo > 0 else math.log10(y_hi) - 1
             y_hi = math.log10(y_hi)
         if not (math.isfinite(y_lo) and math.isfinite(y_hi)):
-            return
+            return cur
         span = max(y_hi - y_lo, abs(y_hi) * 0.05, abs(y_lo) * 0.05)
         if not span > 0:  # every value 0 (no mistakes yet): a unit range, not ±1e-10
             span = 1.0
-        cur = self.y
         if cur is not None and cur[0] <= y_lo and y_hi <= cur[1] and span >= 0.45 * (
             cur[1] - cur[0]
         ):
-            return
-        self.y = (y_lo - 0.08 * span, y_hi + 0.12 * span)
-        self.vb.setYRange(*self.y, padding=0.0)
+            return cur
+        return (y_lo - 0.08 * span, y_hi + 0.12 * span)
 
 
 def pen(color: str, width: float = 1.5, alpha: int = 255, dash: bool = False) -> pg.QtGui.QPen:

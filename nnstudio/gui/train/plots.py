@@ -79,6 +79,7 @@ class TrainingPlots(QWidget):
         self._earlier: list[tuple[str, list[pg.PlotDataItem]]] = []
         self._dirty = False
         self._force = False
+        self._all_at_once = False  # the next range update moves every plot in one frame
         self._drawn = (0, 0)
         self._show_raw = True
         self.redraws = 0
@@ -278,14 +279,21 @@ class TrainingPlots(QWidget):
         extra = self.overlay.bounds() if self.overlay is not None else None
         if extra is not None:
             x_max, lo, hi = max(x_max, extra[0]), min(lo, extra[1]), max(hi, extra[2])
-        if math.isfinite(lo):
-            self._rangers["loss"].update(x_max, lo, hi)
-        self._rangers["acc"].update(x_max, 0.0, 100.0)
         _llo, lhi = bounds([r.batch_lr.y]) if self._live else (0.0, -math.inf)
         if extra is not None:
             lhi = max(lhi, extra[3]) if math.isfinite(lhi) else extra[3]
-        if math.isfinite(lhi) and lhi > 0:
-            self._rangers["lr"].update(x_max, 0.0, lhi * 1.1)
+        wanted = [("loss", (x_max, lo, hi)) if math.isfinite(lo) else None,
+                  ("acc", (x_max, 0.0, 100.0)),
+                  ("lr", (x_max, 0.0, lhi * 1.1)) if math.isfinite(lhi) and lhi > 0 else None]
+        # while training, one plot moves its range per frame: a move repaints its axes and
+        # every item, and three in one frame held the window up for tens of milliseconds
+        one_by_one, self._all_at_once = not self._all_at_once, False
+        moved = held = False
+        for key, args in filter(None, wanted):
+            done = self._rangers[key].update(*args, hold=one_by_one and moved)
+            moved, held = moved or done == "moved", held or done == "held"
+        if held:
+            self._dirty = True          # the next frame moves the next plot
 
     def redraw(self) -> None:
         """Fit the view ranges again and redraw (the overlay's runs changed); the readout
@@ -389,9 +397,11 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     def _reset_ranges(self) -> None:
+        """Fit every plot afresh at the next redraw, all in one frame (a change the person
+        made, or a new run)."""
         for ranger in self._rangers.values():
             ranger.reset()
-        self._dirty = self._force = True
+        self._dirty = self._force = self._all_at_once = True
 
     def clear_earlier(self) -> None:
         """Remove the faded curves of earlier runs."""
