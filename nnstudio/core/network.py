@@ -323,11 +323,13 @@ class Network:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _infer(self, x: np.ndarray) -> np.ndarray:
-        """The output for a prepared batch ``x``, cut into slices on the threads as a
-        training step is (:meth:`batch_slices`): one hand-over per slice, so a process that
-        keeps each operation on one thread (the window's training process) still validates
-        on every core."""
-        parts = self.batch_slices(len(x))
+        """The output for a prepared batch ``x``. Where each operation stays on one thread
+        (the window's training process, :func:`~nnstudio.core.parallel.splits_operations`)
+        the batch is cut into slices on the threads as a training step is
+        (:meth:`batch_slices`), so validation uses every core; elsewhere the operations
+        themselves are split, and no other thread runs a whole pass of Python code (in the
+        window, a thread that allocates may run the cycle collector on Qt objects)."""
+        parts = 1 if parallel.splits_operations() else self.batch_slices(len(x))
         if parts <= 1:
             return self._run(x, False)[self._out]
         spans = parallel.chunks(len(x), parts)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 __all__ = ["MIN_ELEMENTS", "blas_threads", "chunks", "for_chunks", "run_parallel",
-           "set_threads", "threads"]
+           "set_threads", "splits_operations", "threads"]
 
 #: Work smaller than this many elements runs on the calling thread.
 MIN_ELEMENTS = 1 << 16
@@ -55,6 +55,12 @@ _local = threading.local()          # .serial: True inside a run_parallel job
 def threads() -> int:
     """The number of threads engine work is split across."""
     return _threads
+
+
+def splits_operations() -> bool:
+    """True when :func:`for_chunks` may split an operation across the threads (False in
+    the training process: only the slices of a batch run side by side)."""
+    return _split_operations
 
 
 def set_threads(n: int, split_operations: bool = True) -> None:
