@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPen
 
 from nnstudio.gui.runs.picture import Line, Marks, RunPicture
+from nnstudio.gui.train.curves import nearest
 from nnstudio.runs.compare import RunCurveData, curves, smooth
 from nnstudio.runs.listing import RunError
 from nnstudio.runs.reader import open_run
@@ -67,15 +68,6 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     idx = np.unique(np.concatenate([[0], (np.arange(m)[:, None] * step + pick).ravel(),
                                     [n - 1]]))
     return x[idx], y[idx]
-
-
-def _nearest(xs: np.ndarray, x: float) -> int:
-    i = int(np.searchsorted(xs, x))
-    if i <= 0:
-        return 0
-    if i >= len(xs):
-        return len(xs) - 1
-    return i if abs(xs[i] - x) < abs(xs[i - 1] - x) else i - 1
 
 
 class _Shown:
@@ -250,11 +242,11 @@ class RunOverlay:
             d = s.data
             bits = []
             if len(d.batch_x):
-                i = _nearest(d.batch_x, x)
+                i = nearest(d.batch_x, x)
                 if s.smoothed[i] == s.smoothed[i]:
                     bits.append(f"cost {s.smoothed[i]:.4g}")
             if len(d.epoch_x):
-                j = _nearest(d.epoch_x, x)
+                j = nearest(d.epoch_x, x)
                 if d.val_accuracy[j] == d.val_accuracy[j]:
                     bits.append(f"val acc {d.val_accuracy[j]:.1f}%")
                 elif d.val_cost[j] == d.val_cost[j]:
