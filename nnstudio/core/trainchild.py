@@ -163,10 +163,9 @@ class _Reporter:
                 or self.control.state != "running")
 
     def _weights_due(self) -> bool:
-        """The next message carries weights: the last copy is 1 / WEIGHTS_HZ old, or the run
-        does not run on (a step, a pause: the window shows the weights it stops at)."""
-        return (time.perf_counter() - self.last_weights >= 1.0 / WEIGHTS_HZ
-                or self.control.state != "running")
+        """The next message carries weights: the last copy is 1 / WEIGHTS_HZ old (a step or
+        a pause sends them when the loop blocks: :meth:`flush`)."""
+        return time.perf_counter() - self.last_weights >= 1.0 / WEIGHTS_HZ
 
     def flush(self) -> None:
         """The loop is about to block (paused or stepped): send everything now."""
