@@ -100,10 +100,10 @@ def _workloads(tmp: Path) -> list[tuple[str, Design, np.ndarray, np.ndarray, Tra
 
 def bench_share(tmp: Path) -> None:
     from nnstudio.core.training import Trainer
-    from nnstudio.runs.child import ADVICE, BATCH_EVENTS_HZ, MIN_CHECKPOINT_S
+    from nnstudio.runs.child import ADVICE
     from nnstudio.runs.recorder import Recorder
     from nnstudio.runs.start import RunStart
-    from nnstudio.runs.writer import RunWriter
+    from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 
     def timed(cb, spent):
         def call(info):

@@ -29,8 +29,7 @@ from nnstudio.runs.recorder import Recorder
 from nnstudio.runs.start import RunStart
 from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 
-__all__ = ["BATCH_EVENTS_HZ", "ENTRY", "MIN_CHECKPOINT_S", "ChildRecording", "child_main",
-           "main_fds", "record_request"]
+__all__ = ["ENTRY", "ChildRecording", "child_main", "main_fds", "record_request"]
 
 #: this module's name, for ``TrainingProcess(entry=...)``
 ENTRY = __name__

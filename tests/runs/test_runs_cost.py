@@ -149,10 +149,9 @@ import numpy as np
 from nnstudio.core.design import Design
 from nnstudio.core.network import Network
 from nnstudio.core.training import TrainConfig, Trainer
-from nnstudio.runs.child import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S
 from nnstudio.runs.recorder import Recorder
 from nnstudio.runs.start import RunStart
-from nnstudio.runs.writer import RunWriter
+from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 
 d = Design("tiny")
 d.add_node("Input", {"shape": [2]}, node_id="in")

@@ -129,10 +129,9 @@ def test_tensorboard_reads_the_paced_events_of_many_short_epochs(runs_dir, tiny_
 
     from nnstudio.core.network import Network
     from nnstudio.core.training import TrainConfig, Trainer
-    from nnstudio.runs.child import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S
     from nnstudio.runs.recorder import Recorder
     from nnstudio.runs.start import RunStart
-    from nnstudio.runs.writer import RunWriter
+    from nnstudio.runs.writer import BATCH_EVENTS_HZ, MIN_CHECKPOINT_S, RunWriter
 
     ds = tiny_data(300)
     net = Network(tiny_design(), seed=1)
