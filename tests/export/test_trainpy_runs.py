@@ -26,6 +26,7 @@ from nnstudio.export.parity import export_model
 from nnstudio.export.pytorch import load_generated, state_dict_arrays
 from nnstudio.export.runrecord_template import RUNRECORD
 from nnstudio.runs import layout as L
+from nnstudio.runs.listing import RunError
 from nnstudio.runs.reader import list_runs, open_run
 from nnstudio.runs.recorder import Recorder
 from nnstudio.runs.start import RunStart
@@ -254,7 +255,9 @@ def test_a_torchrun_run_killed_mid_way_is_listed_interrupted(tmp_path, idx_digit
                             cwd=tmp_path)
     try:
         end = time.monotonic() + 120
-        while _lines(tmp_path / "kept", L.EPOCH_FILE) < 3:
+        # three epochs checkpointed (an epoch's line reaches the disk just before its
+        # checkpoint, so counting lines could kill it between the two)
+        while _epoch_checkpoints(tmp_path / "kept") < 3:
             assert proc.poll() is None and time.monotonic() < end, "train.py did not train"
             time.sleep(0.05)
         (path,) = (tmp_path / "kept").iterdir()
@@ -285,6 +288,16 @@ def _lines(folder: Path, name: str) -> int:
     """Whole lines in the file ``name`` of the one run in ``folder`` (0 before it is there)."""
     for path in folder.glob(f"*/{name}"):
         return path.read_bytes().count(b"\n")
+    return 0
+
+
+def _epoch_checkpoints(folder: Path) -> int:
+    """Epoch-end checkpoints stored so far by the one run in ``folder`` (0 before it is)."""
+    for path in folder.glob("*/" + L.CHECKPOINT_INDEX):
+        try:
+            return sum(c.kind == "epoch" for c in open_run(path.parent).checkpoints())
+        except RunError:
+            return 0
     return 0
 
 
