@@ -23,11 +23,14 @@ product and the weight gradient run in blocks of columns (:mod:`nnstudio.core.co
 the same sums, 2-3x faster through BLAS.
 
 The padded input, ``cols``, ``dZ`` and the padded input gradient are reused between training
-batches; an inference pass allocates its own arrays.
+batches (:class:`~nnstudio.core.buffers.Buffers`); an inference pass allocates its own arrays.
 
 When the network finds a Conv2D (ReLU) whose only consumer is a 2x2 / stride-2 MaxPool2D, the
 training passes of the pair run as one, in :class:`~nnstudio.core.convpool.PooledConv`
-(im2col columns ordered by pool phase, sample index innermost); inference keeps them apart.
+(im2col columns ordered by pool phase, sample index innermost). So does inference when only
+the network's output is wanted (``predict``, ``evaluate``: :meth:`PooledConv.infer`, in
+scratch arrays of its own); a pass that hands out every node's output (``forward``,
+``activations``) keeps the two layers apart.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .activations import get_activation
+from .buffers import Buffers
 from .convgemm import matmul_columns, matmul_nt_columns
 from .convpool import PooledConv
 from .layers import Layer, init_weights
@@ -51,28 +55,12 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> int:
     return (size + 2 * pad - kernel) // stride + 1
 
 
-class _Buffers:
-    """Arrays reused between training batches, reallocated when the shape changes."""
-
-    def __init__(self) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-
-    def get(self, key: str, shape: tuple[int, ...], dtype, fill: float | None = None
-            ) -> np.ndarray:
-        """The array ``key``; a new one (filled with ``fill`` if given) on a shape change."""
-        a = self._arrays.get(key)
-        if a is None or a.shape != shape or a.dtype != dtype:
-            a = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
-            self._arrays[key] = a
-        return a
-
-
 def _channel_major(x: np.ndarray) -> bool:
     """True when ``x (N, C, H, W)`` is laid out channel by channel (a transposed view)."""
     return x.shape[0] > 1 and x.shape[1] > 1 and abs(x.strides[1]) > abs(x.strides[0])
 
 
-def _buffer_like(buf: _Buffers, key: str, x: np.ndarray) -> np.ndarray:
+def _buffer_like(buf: Buffers, key: str, x: np.ndarray) -> np.ndarray:
     """A reused ``(N, C, H, W)`` array with the same channel/sample order as ``x``, so that
     element-wise work on both runs through memory in step."""
     if _channel_major(x):
@@ -125,7 +113,7 @@ class Conv2D(Layer):
                                                    fan_out, self.activation.relu_family, rng,
                                                    dtype))
         self.b = self._new_param("b", np.zeros(self.filters))
-        self._buf = _Buffers()
+        self._buf = Buffers()
         self._cols: np.ndarray | None = None
         self._a: np.ndarray | None = None
         #: Set by the network when the only consumer (a MaxPool2D) already applied the ReLU
@@ -152,7 +140,9 @@ class Conv2D(Layer):
             return self._buf.get
 
         def fresh(key, shape, dtype, fill=None):
-            return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+            if fill is None:
+                return np.empty(shape, dtype)
+            return np.zeros(shape, dtype) if fill == 0 else np.full(shape, fill, dtype)
         return fresh
 
     def _unfold(self, x: np.ndarray, training: bool) -> np.ndarray:
@@ -185,7 +175,8 @@ class Conv2D(Layer):
             view = as_strided(flat, (C, k, k, N, Ho, Wo),
                               (N * plane * it, Wp * it, it, plane * it, s * Wp * it, s * it),
                               writeable=False)
-        cols = get("cols", (C * k * k + 1, N * L), x.dtype, fill=1)
+        cols = get("cols", (C * k * k + 1, N * L), x.dtype)
+        cols[-1] = 1
         dst = cols[:-1].reshape(view.shape)
 
         def copy(lo: int, hi: int) -> None:
@@ -324,7 +315,7 @@ class MaxPool2D(Layer):
         self.output_shape = (C, Ho, Wo)
         self._pair = self.pool == 2 and self.stride == 2
         self._cache: tuple | None = None
-        self._buf = _Buffers()
+        self._buf = Buffers()
         #: Set by the network when the input comes straight from a ReLU whose derivative this
         #: layer then applies (on its 4x smaller output) instead of the producer.
         self.apply_relu_derivative = False

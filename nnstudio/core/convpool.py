@@ -3,8 +3,9 @@
 :class:`~nnstudio.core.conv.Conv2D` hands its training passes here when the network found
 such a pair (stride-1 convolution, even output size, the pool its only consumer). The
 result is the pooled, rectified output ``(N, F, Ho/2, Wo/2)``; the pool layer then passes
-its input and gradient through unchanged. Inference keeps the two separate layers, so every
-node's activation stays available.
+its input and gradient through unchanged. Inference that wants only the network's output
+(validation, ``predict``) takes the same pass (:meth:`PooledConv.infer`); inference that
+hands out every node's activation keeps the two separate layers.
 
 Why: a 2x2 max-pool reads and routes its gradient through stride-2 views, which NumPy cannot
 vectorise, and those passes cost more than the convolution's products. Here the im2col
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffers import Buffers
 from .convgemm import matmul_columns, matmul_nt_columns
 from .parallel import for_chunks
 
@@ -79,6 +81,7 @@ class PooledConv:
         self.spans = [(_phase_span(ph, p, H), _phase_span(ph, p, W)) for ph in (0, 1)]
         self._views: dict[str, tuple] = {}
         self._cache: tuple | None = None
+        self._scratch = Buffers()                                    # for :meth:`infer`
 
     @staticmethod
     def fits(conv) -> bool:
@@ -108,8 +111,8 @@ class PooledConv:
         return entry[1]
 
     # ---------------------------------------------------------------- forward
-    def _unfold(self, x: np.ndarray) -> np.ndarray:
-        conv, get = self.conv, self.conv._buf.get
+    def _unfold(self, x: np.ndarray, get, key: str) -> np.ndarray:
+        conv = self.conv
         N = x.shape[0]
         C = conv.input_shape[0]
         k, L, plane = conv.k, self.L, self.plane
@@ -117,14 +120,15 @@ class PooledConv:
         flat = get("xph", (C * 4 * plane * N,), x.dtype, fill=0)
         xph = flat.reshape(C, 2, 2, self.Hh, self.Wr, N)
         xS = x.transpose(1, 2, 3, 0)                                 # (C, H, W, N)
-        cols = get("pcols", (C * k * k + 1, 4 * L * N), x.dtype, fill=1)   # last row: ones
+        cols = get("pcols", (C * k * k + 1, 4 * L * N), x.dtype)
+        cols[-1] = 1                                                 # the bias's row
         cols6 = cols[:-1].reshape(C, k, k, 4, self.Ho2, self.Wo2 * N)
         shape, strides = (C, self.Ho2, self.Wo2 * N), (4 * plane * N, self.Wr * N, 1)
 
         def build():
             return [(cols6[:, di, dj, blk], _window(flat, (ph * plane + off) * N, shape, strides))
                     for blk, di, dj, ph, off in self._pieces()]
-        runs = self._cached("unfold", (cols, flat), build)
+        runs = self._cached(key, (cols, flat), build)
 
         def copy(lo: int, hi: int) -> None:                          # channels lo..hi
             for pa in (0, 1):
@@ -139,10 +143,29 @@ class PooledConv:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Training forward: ``x (N, C, H, W)`` -> pooled ReLU output ``(N, F, Ho/2, Wo/2)``
         (a channel-major view of a reused buffer)."""
-        conv, get = self.conv, self.conv._buf.get
+        cols, z, y = self._pass(x, self.conv._buf.get, "unfold")
+        self._cache = (cols, z, y)
+        return self._handed(y, x.shape[0])
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """Inference forward, the same output as :meth:`forward` (and as the separate conv
+        and pool layers) without keeping anything for a backward pass. The arrays are
+        scratch of this object's own, reused by the next call: the result is valid until
+        then (the next layer consumes it)."""
+        return self._handed(self._pass(x, self._scratch.get, "infer")[2], x.shape[0])
+
+    def _handed(self, y: np.ndarray, n: int) -> np.ndarray:
+        """``y (F, Ho/2 * Wo/2 * N)`` as the ``(N, F, Ho/2, Wo/2)`` view handed on."""
+        return y.reshape(self.conv.filters, self.Ho2, self.Wo2, n).transpose(3, 0, 1, 2)
+
+    def _pass(self, x: np.ndarray, get, key: str
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``cols``, ``z (F, 4, L*N)`` and the pooled ReLU output ``y (F, L*N)`` of ``x``,
+        in the buffers ``get`` gives."""
+        conv = self.conv
         N = x.shape[0]
         F = conv.filters
-        cols = self._unfold(x)
+        cols = self._unfold(x, get, key)
         Wb = np.empty((F, cols.shape[0]), x.dtype)                   # [W | b]
         Wb[:, :-1] = conv.W.value.reshape(F, -1)
         Wb[:, -1] = conv.b.value
@@ -157,8 +180,7 @@ class PooledConv:
             np.maximum(yy, zz[:, 3], out=yy)                         # the other
             np.maximum(yy, 0, out=yy)                                # ReLU after the max
         for_chunks(pool, F, z.size)
-        self._cache = (cols, z, y)
-        return y.reshape(F, self.Ho2, self.Wo2, N).transpose(3, 0, 1, 2)
+        return cols, z, y
 
     # ---------------------------------------------------------------- backward
     def backward(self, dy: np.ndarray) -> np.ndarray | None:

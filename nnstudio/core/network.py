@@ -67,6 +67,8 @@ __all__ = ["Network", "NotTrainableError", "Param", "build_layer"]
 SHARD_MIN_SAMPLES = 16
 SHARD_MIN_WORK = 24_000_000
 SHARD_MIN_VALUES = 250_000
+#: Inference through a pooling convolution runs in pieces of at most this many samples.
+LEAN_SAMPLES = 128
 
 
 class NotTrainableError(DesignError):
@@ -160,6 +162,9 @@ class Network:
         self._values = sum(math.prod(layer.output_shape) for layer in self._seq)
         #: copies of the layers for the other slices of a batch trained in parallel
         self._replicas: list[tuple[list[Layer], np.ndarray]] = []
+        #: a Conv2D computes its pool too (lean inference passes apply)
+        self._pooled = any(isinstance(layer, Conv2D) and layer.pooled is not None
+                           for layer in self._seq)
         self.reason_not_trainable = self._find_step()
 
     # ------------------------------------------------------------------ setup
@@ -294,9 +299,16 @@ class Network:
         return np.ascontiguousarray(x, dtype=self.dtype).reshape(n, *self.input_shape)
 
     # ------------------------------------------------------------------ passes
-    def _run(self, x: np.ndarray, training: bool, seq: list[Layer] | None = None
-             ) -> list[np.ndarray]:
-        """Forward through ``seq`` (default: :attr:`layers`): every node's output."""
+    def _run(self, x: np.ndarray, training: bool, seq: list[Layer] | None = None,
+             lean: bool = False) -> list[np.ndarray]:
+        """Forward through ``seq`` (default: :attr:`layers`): every node's output.
+
+        ``lean`` (inference, when only the last output is wanted): a Conv2D whose training
+        pass pools (``conv.pooled``) computes the pooled output at once in scratch arrays
+        that the next call reuses, and its pool hands that on; the other outputs in the
+        list are then not the nodes' own (the conv's is pooled) and may be overwritten by
+        the next call.
+        """
         seq = self._seq if seq is None else seq
         outs: list = [None] * len(seq)
         for i, layer in enumerate(seq):
@@ -305,6 +317,10 @@ class Network:
                 outs[i] = layer.forward(x, training)
             elif layer.merge:
                 outs[i] = layer.forward([outs[j] for j in srcs], training)
+            elif lean and isinstance(layer, Conv2D) and layer.pooled is not None:
+                outs[i] = layer.pooled.infer(outs[srcs[0]])
+            elif lean and isinstance(layer, MaxPool2D) and layer.fused_into is not None:
+                outs[i] = outs[srcs[0]]                     # pooled by the conv already
             else:
                 outs[i] = layer.forward(outs[srcs[0]], training)
         return outs
@@ -331,13 +347,24 @@ class Network:
         window, a thread that allocates may run the cycle collector on Qt objects)."""
         parts = 1 if parallel.splits_operations() else self.batch_slices(len(x))
         if parts <= 1:
-            return self._run(x, False)[self._out]
+            return self._lean(x, self._seq)
         spans = parallel.chunks(len(x), parts)
         seqs = [self._seq] + [self._replica(i)[0] for i in range(1, len(spans))]
-        outs = parallel.run_parallel([
-            partial(lambda seq, part: self._run(part, False, seq)[self._out], seq, x[lo:hi])
-            for seq, (lo, hi) in zip(seqs, spans, strict=True)])
+        outs = parallel.run_parallel([partial(self._lean, x[lo:hi], seq)
+                                      for seq, (lo, hi) in zip(seqs, spans, strict=True)])
         return np.concatenate(outs)
+
+    def _lean(self, x: np.ndarray, seq: list[Layer]) -> np.ndarray:
+        """The output for ``x`` through ``seq``. With a pooling convolution, by lean passes
+        (:meth:`_run`) in pieces of at most :data:`LEAN_SAMPLES` samples, so that its
+        scratch arrays stay the size of a training slice's; a new array either way."""
+        if not self._pooled:
+            return self._run(x, False, seq)[self._out]
+        parts = [self._run(x[i:i + LEAN_SAMPLES], False, seq, lean=True)[self._out]
+                 for i in range(0, len(x), LEAN_SAMPLES)]
+        if len(parts) == 1:
+            return parts[0].copy() if parts[0].base is not None else parts[0]
+        return np.concatenate(parts)
 
     def activations(self, x) -> dict[str, np.ndarray]:
         """Inference-mode output of every node, by node id: ``(N, *shape)`` each."""

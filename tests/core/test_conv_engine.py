@@ -185,3 +185,120 @@ def test_shipped_model_answers_the_same_with_products_in_blocks(shipped_model, m
     assert (blocked.argmax(axis=1) == whole.argmax(axis=1)).all()
     assert {k: (v.shape, v.dtype) for k, v in net.get_weights().items()}["conv1/W"] == \
         ((16, 1, 3, 3), np.float32)
+
+
+# ------------------------------------------------------------------ lean inference
+def pooled_cnn(dtype=np.float32, seed=3):
+    """Two Conv2D (ReLU) -> MaxPool2D 2x2 pairs, both fused in training, then 10 classes."""
+    layers = [("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+              ("MaxPool2D", {"pool_size": 2}),
+              ("Conv2D", {"filters": 6, "kernel_size": 3, "activation": "relu"}),
+              ("MaxPool2D", {"pool_size": 2}),
+              ("Flatten", {}), ("Dense", {"units": 10, "activation": "softmax"})]
+    net = Network(chain((1, 12, 12), layers), seed=seed, dtype=dtype)
+    assert net._pooled
+    return net
+
+
+def mostly_blank(n, shape, seed=6):
+    x = np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
+    x[x < 0.6] = 0                      # blank windows: four equal values under the pool
+    return x
+
+
+@pytest.mark.parametrize("n", [1, 127, 128, 300])
+def test_predict_and_evaluate_through_fused_pairs_equal_the_separate_layers(n):
+    net = pooled_cnn()
+    x = mostly_blank(n, net.input_shape)
+    y = np.arange(n) % 10
+    separate = net.forward(x)                      # every layer on its own (activations)
+    assert np.array_equal(net.activations(x)[net._order[net._out]], separate)
+    lean = net.predict(x)
+    assert lean.dtype == np.float32 and lean.shape == (n, 10)
+    np.testing.assert_allclose(lean, separate, rtol=1e-5, atol=1e-7)
+    result = net.evaluate(x, y)
+    J = float(-np.log(separate[np.arange(n), y]).mean())
+    assert result["loss"] == pytest.approx(J, rel=1e-5)
+    assert result["accuracy"] == pytest.approx(float((separate.argmax(1) == y).mean()))
+
+
+def test_predictions_are_new_arrays_that_later_calls_leave_alone():
+    net = pooled_cnn()
+    x1, x2 = mostly_blank(5, net.input_shape, 1), mostly_blank(5, net.input_shape, 2)
+    first = net.predict(x1)
+    kept = first.copy()
+    net.predict(x2)
+    net.evaluate(x2, np.zeros(5, int))
+    assert np.array_equal(first, kept)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_a_design_ending_in_a_fused_pair_hands_out_its_own_copy(n):
+    # flattening one sample's pooled output is a view of the pair's scratch
+    net = Network(chain((1, 8, 8), [
+        ("Conv2D", {"filters": 2, "kernel_size": 3, "activation": "relu"}),
+        ("MaxPool2D", {"pool_size": 2}), ("Flatten", {})], loss="mse"), seed=1)
+    assert net._pooled
+    x1, x2 = mostly_blank(n, net.input_shape, 1), mostly_blank(n, net.input_shape, 2)
+    first = net.predict(x1)
+    np.testing.assert_allclose(first, net.forward(x1), rtol=1e-6, atol=1e-7)
+    kept = first.copy()
+    net.predict(x2)
+    assert np.array_equal(first, kept)
+
+
+def test_lean_inference_between_training_steps_leaves_the_step_unchanged():
+    """Validation between two steps must not disturb the training pass's buffers."""
+    nets = [pooled_cnn(seed=9), pooled_cnn(seed=9)]
+    x = mostly_blank(40, nets[0].input_shape)
+    y = np.arange(40) % 10
+    nets[1].predict(mostly_blank(70, nets[1].input_shape, 4))   # only the second infers
+    for net in nets:
+        net.train_step(x, y)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        assert np.array_equal(a.grad, b.grad), a.name
+
+
+def test_lean_inference_in_slices_on_threads_equals_one_thread(monkeypatch):
+    from nnstudio.core import network, parallel
+
+    monkeypatch.setattr(network, "SHARD_MIN_WORK", 1)         # slice even tiny batches
+    net = pooled_cnn()
+    x = mostly_blank(260, net.input_shape)
+    whole = net.predict(x)
+    before = (parallel.threads(), parallel.splits_operations())
+    parallel.set_threads(2, split_operations=False)     # as in the training process
+    try:
+        assert net.batch_slices(len(x)) == 2
+        sliced = net.predict(x)
+    finally:
+        parallel.set_threads(*before)
+    np.testing.assert_allclose(sliced, whole, rtol=1e-6, atol=1e-7)
+
+
+def test_float64_loss_of_the_lean_pass_equals_the_separate_layers():
+    net = pooled_cnn(dtype=np.float64)
+    x = mostly_blank(9, net.input_shape).astype(np.float64)
+    y = np.arange(9) % 10
+    separate = net.forward(x)
+    J = float(-np.log(separate[np.arange(9), y]).mean())
+    assert net.evaluate(x, y)["loss"] == pytest.approx(J, rel=1e-12)
+
+
+# ------------------------------------------------------------------ reused arrays
+def test_buffers_keep_their_memory_for_smaller_shapes_and_refill_it():
+    from nnstudio.core.buffers import Buffers
+
+    buf = Buffers()
+    a = buf.get("x", (4, 10), np.float32, fill=0)
+    assert a is buf.get("x", (4, 10), np.float32, fill=0)     # same shape: same object
+    a[...] = 7
+    assert buf.get("x", (4, 10), np.float32, fill=0)[0, 0] == 7   # contents kept
+    small = buf.get("x", (3, 5), np.float32, fill=0)              # smaller: same memory
+    assert np.shares_memory(small, a) and not small.any()
+    again = buf.get("x", (4, 10), np.float32, fill=1)
+    assert np.shares_memory(again, a) and (again == 1).all()
+    big = buf.get("x", (5, 10), np.float32, fill=2)               # larger: new memory
+    assert not np.shares_memory(big, a) and (big == 2).all()
+    other = buf.get("x", (5, 10), np.float64)                     # another dtype: new
+    assert other.dtype == np.float64 and not np.shares_memory(other, big)
