@@ -54,6 +54,11 @@ class PlotsMemory:
 #: training process shares (GUI thread 16% of a core at 20 a second, 12% at 12, cnn
 #: template; bench/bench_window_speed.py)
 FPS = 12.0
+#: epochs are marked (6-pixel symbols) only while neighbouring epochs lie at least this many
+#: pixels apart: closer, the marks merge into a thick line, and they cost most of a frame
+#: (offscreen, two curves of 300 marks took 8 ms more to paint and 4 ms more to set than
+#: their lines alone, at every redraw of a run of short epochs)
+MARK_SPACING_PX = 8.0
 
 
 class TrainingPlots(QWidget):
@@ -126,6 +131,11 @@ class TrainingPlots(QWidget):
         for c in (self.c_smooth, self.a_smooth):
             fast_curve(c, smooth=True)
 
+        #: the epoch curves of each plot and their marks' symbols
+        self._marked = ((self.loss_plot, {self.c_epoch: "o", self.c_val: "s"}),
+                        (self.acc_plot, {self.a_epoch: "o", self.a_val: "s"}))
+        for plot, _ in self._marked:
+            plot.getPlotItem().getViewBox().sigXRangeChanged.connect(self._fit_marks)
         self._rangers = {
             "loss": Ranger(self.loss_plot, set_x=True),
             "acc": Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
@@ -257,6 +267,7 @@ class TrainingPlots(QWidget):
         self._drawn = (n_b, n_e)
         self._force = False
         self._update_ranges()
+        self._fit_marks()
         if self._hover_x is not None:  # the mouse rests on a plot: read the new values
             self._show_readout(self._hover_x)
 
@@ -294,6 +305,18 @@ class TrainingPlots(QWidget):
             moved, held = moved or done == "moved", held or done == "held"
         if held:
             self._dirty = True          # the next frame moves the next plot
+
+    def _fit_marks(self, *_: object) -> None:
+        """Mark the epochs of each plot when they lie :data:`MARK_SPACING_PX` apart on
+        screen (zooming in brings the marks back), else draw their lines alone."""
+        for plot, curves in self._marked:
+            vb = plot.getPlotItem().getViewBox()
+            (x0, x1), width = vb.viewRange()[0], vb.width()
+            show = x1 > x0 and width / (x1 - x0) >= MARK_SPACING_PX   # pixels per epoch
+            for curve, symbol in curves.items():
+                want = symbol if show else None
+                if curve.opts["symbol"] != want:
+                    curve.setSymbol(want)
 
     def redraw(self) -> None:
         """Fit the view ranges again and redraw (the overlay's runs changed); the readout
