@@ -1,6 +1,6 @@
-"""The epoch curves are marked while their epochs lie apart on screen; a run of hundreds of
-short epochs draws lines alone (the marks would merge and cost most of a frame), and zooming
-in brings them back."""
+"""The epoch curves are marked and antialiased while their epochs lie apart on screen; a run
+of hundreds of short epochs draws plain lines (the marks would merge, and both cost most of
+a frame), and zooming in brings them back."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def _symbols(plots) -> set:
     return {c.opts["symbol"] for c in (plots.c_epoch, plots.c_val, plots.a_epoch, plots.a_val)}
 
 
+def _smooth(plots) -> set:
+    """Whether the epoch lines are antialiased, as their line items will draw them."""
+    return {c.curve.opts["antialias"] for c in (plots.c_epoch, plots.c_val, plots.a_epoch,
+                                                  plots.a_val)}
+
+
 def _painted_marks(plots) -> int:
     """Marks the epoch curves of the cost plot draw."""
     return sum(len(c.scatter.data) for c in (plots.c_epoch, plots.c_val)
@@ -44,12 +50,12 @@ def test_epoch_marks_leave_when_the_epochs_crowd_and_come_back_when_zoomed(qtbot
     window.session.apply_snapshot(_epochs(0, 12))
     qtbot.waitUntil(lambda: plots.n_epoch_points == 12 and plots.x_end() >= 12, timeout=5000)
     qtbot.waitUntil(lambda: _painted_marks(plots) == 24, timeout=5000)
-    assert _symbols(plots) == {"o", "s"}
+    assert _symbols(plots) == {"o", "s"} and _smooth(plots) == {True}
 
     window.session.apply_snapshot(_epochs(12, 400))          # 400 epochs on ~1000 pixels
     qtbot.waitUntil(lambda: plots.n_epoch_points == 400, timeout=5000)
     qtbot.waitUntil(lambda: _symbols(plots) == {None}, timeout=5000)
-    assert _painted_marks(plots) == 0
+    assert _painted_marks(plots) == 0 and _smooth(plots) == {False}
     xs, ys = plots.c_epoch.getData()
     assert len(xs) == 400 and np.isfinite(ys).all()        # the line is all there
 
@@ -64,4 +70,5 @@ def test_epoch_marks_leave_when_the_epochs_crowd_and_come_back_when_zoomed(qtbot
     x0, x1 = vb.viewRange()[0]
     assert vb.width() / (x1 - x0) >= 8
     assert plots.c_epoch.opts["symbol"] == "o" and plots.c_val.opts["symbol"] == "s"
-    assert plots.a_epoch.opts["symbol"] is None
+    assert plots.c_epoch.curve.opts["antialias"] and plots.c_val.curve.opts["antialias"]
+    assert plots.a_epoch.opts["symbol"] is None and not plots.a_epoch.curve.opts["antialias"]

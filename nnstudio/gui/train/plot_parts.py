@@ -5,6 +5,7 @@ on every frame."""
 from __future__ import annotations
 
 import math
+import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -133,8 +134,24 @@ def fast_curve(curve: pg.PlotDataItem, smooth: bool = False) -> None:
         curve.opts["autoDownsampleFactor"] = 1.0
 
 
-def make_plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
-    w = pg.PlotWidget(background="w")
+class TimedPlotWidget(pg.PlotWidget):
+    """A plot widget that times its paints (:attr:`paints`, :attr:`last_paint_s`), so its
+    owner can pace its redraws to what they cost on this machine."""
+
+    paints = 0
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        t0 = time.perf_counter()
+        try:
+            super().paintEvent(event)
+        finally:
+            self.last_paint_s = time.perf_counter() - t0
+            self.paints += 1
+
+
+def make_plot(object_name: str, title: str, y_label: str) -> TimedPlotWidget:
+    w = TimedPlotWidget(background="w")
     w.setObjectName(object_name)
     w.setMinimumHeight(120)
     w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -15,6 +15,7 @@ an x axis other than epochs (samples seen, seconds) the live curves step aside.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,15 +50,21 @@ class PlotsMemory:
     label: str
     earlier: tuple
     bounds: tuple
-#: plot redraws per second at most: a curve that grows a few pixels a frame moves smoothly,
-#: and painting, most of the window's work while training, takes less of the cores the
-#: training process shares (GUI thread 16% of a core at 20 a second, 12% at 12, cnn
-#: template; bench/bench_window_speed.py)
+#: plot redraws per second at most: a curve that grows a few pixels a frame moves smoothly
 FPS = 12.0
-#: epochs are marked (6-pixel symbols) only while neighbouring epochs lie at least this many
-#: pixels apart: closer, the marks merge into a thick line, and they cost most of a frame
-#: (offscreen, two curves of 300 marks took 8 ms more to paint and 4 ms more to set than
-#: their lines alone, at every redraw of a run of short epochs)
+#: ... and at least, however long a redraw takes
+MIN_FPS = 4.0
+#: while training, the plots' redraws (their data pushed in, the three plots painted) may
+#: take this share of a core on average: where a redraw takes longer than 1 / (FPS * share)
+#: seconds, they come less often. On two cores every share the window takes is taken from
+#: the training process (bench/bench_window_speed.py): redraws of 10-13 ms at 12 a second
+#: took 12-16% of a core, most of the window's work while training
+PLOT_SHARE = 0.10
+#: epochs are marked (6-pixel symbols) and their lines antialiased only while neighbouring
+#: epochs lie at least this many pixels apart: closer, the marks merge into a thick line,
+#: the steps of plain lines are too short to see, and both cost most of a frame (offscreen:
+#: antialiasing the four epoch lines took 3 ms of a 13 ms redraw; two curves of 300 marks
+#: took 8 ms more to paint and 4 ms more to set than their lines alone)
 MARK_SPACING_PX = 8.0
 
 
@@ -178,8 +185,11 @@ class TrainingPlots(QWidget):
         layout.addLayout(row, 3)
         layout.addWidget(self.readout)
 
+        self._fps = fps or FPS
+        self._frame_cost: float | None = None    # seconds a redraw takes, averaged
+        self._paints = [0, 0, 0]                  # the plots' paint counts at the last redraw
         self._timer = QTimer(self)
-        self._timer.setInterval(max(1, int(1000 / (fps or FPS))))
+        self._timer.setInterval(max(1, int(1000 / self._fps)))
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
 
@@ -251,6 +261,7 @@ class TrainingPlots(QWidget):
             return
         self._dirty = False
         self.redraws += 1
+        t0 = time.perf_counter()
         r = self._run
         n_b, n_e = r.batch_cost.n, r.epoch_cost.n
         if n_b != self._drawn[0] or self._force:
@@ -270,6 +281,27 @@ class TrainingPlots(QWidget):
         self._fit_marks()
         if self._hover_x is not None:  # the mouse rests on a plot: read the new values
             self._show_readout(self._hover_x)
+        self._pace(time.perf_counter() - t0)
+
+    def _pace(self, refreshed: float) -> None:
+        """Space the redraws so that, on average, they take at most :data:`PLOT_SHARE` of
+        a core: ``refreshed`` seconds now, plus the last paint of each plot that painted
+        since the last redraw (the paint that redraw asked for)."""
+        plots = (self.loss_plot, self.acc_plot, self.lr_plot)
+        cost = refreshed + sum(p.last_paint_s for p, n in zip(plots, self._paints, strict=True)
+                               if p.paints != n)
+        self._paints = [p.paints for p in plots]
+        self._frame_cost = cost if self._frame_cost is None else \
+            0.8 * self._frame_cost + 0.2 * cost
+        interval = min(1.0 / MIN_FPS, max(1.0 / self._fps, self._frame_cost / PLOT_SHARE))
+        ms = max(1, round(1000 * interval))
+        if abs(ms - self._timer.interval()) > 0.1 * self._timer.interval():
+            self._timer.setInterval(ms)
+
+    @property
+    def frame_interval_ms(self) -> int:
+        """The time between two redraws now (longer than 1 / FPS where redraws are slow)."""
+        return self._timer.interval()
 
     def _update_ranges(self) -> None:
         r = self._run
@@ -307,16 +339,18 @@ class TrainingPlots(QWidget):
             self._dirty = True          # the next frame moves the next plot
 
     def _fit_marks(self, *_: object) -> None:
-        """Mark the epochs of each plot when they lie :data:`MARK_SPACING_PX` apart on
-        screen (zooming in brings the marks back), else draw their lines alone."""
+        """Mark the epochs of each plot and antialias their lines when the epochs lie
+        :data:`MARK_SPACING_PX` apart on screen (zooming in brings both back), else draw
+        plain lines."""
         for plot, curves in self._marked:
             vb = plot.getPlotItem().getViewBox()
             (x0, x1), width = vb.viewRange()[0], vb.width()
-            show = x1 > x0 and width / (x1 - x0) >= MARK_SPACING_PX   # pixels per epoch
+            spaced = x1 > x0 and width / (x1 - x0) >= MARK_SPACING_PX   # pixels per epoch
             for curve, symbol in curves.items():
-                want = symbol if show else None
-                if curve.opts["symbol"] != want:
-                    curve.setSymbol(want)
+                want = symbol if spaced else None
+                if curve.opts["symbol"] != want or curve.opts["antialias"] != spaced:
+                    curve.opts["symbol"], curve.opts["antialias"] = want, spaced
+                    curve.updateItems(styleUpdate=True)   # restyles the line and marks
 
     def redraw(self) -> None:
         """Fit the view ranges again and redraw (the overlay's runs changed); the readout

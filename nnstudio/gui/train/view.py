@@ -33,7 +33,8 @@ from nnstudio.gui.train.timeline import RunTimeline
 
 HINT_STYLE = "color: #6b6b6b; font-style: italic;"
 COST_HINT = ("The faint line is the cost of each mini-batch, the bold line its moving average; "
-             "squares mark the end of each epoch. When the orange validation cost rises while "
+             "dots and squares mark the ends of epochs while they are far enough apart to see. "
+             "When the orange validation cost rises while "
              "the blue training cost keeps falling, the network is memorising its training "
              "samples (overfitting).")
 PERCEPTRON_HINT = ("The perceptron rule takes one sample at a time: when the neuron answers "
