@@ -83,6 +83,15 @@ class PooledConv:
         self._cache: tuple | None = None
         self._scratch = Buffers()                                    # for :meth:`infer`
 
+    def scratch_bytes(self) -> int:
+        """Bytes of the arrays an inference pass uses per sample (``cols``, ``z``, the
+        pooled output and the input's phases)."""
+        conv = self.conv
+        C = conv.input_shape[0]
+        k, F = conv.k, conv.filters
+        values = (C * k * k + 1 + F) * 4 * self.L + F * self.L + C * 4 * self.plane
+        return values * np.dtype(conv.dtype).itemsize
+
     @staticmethod
     def fits(conv) -> bool:
         """Whether ``conv`` (already checked to be ReLU) can take this path."""

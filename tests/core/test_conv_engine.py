@@ -206,9 +206,10 @@ def mostly_blank(n, shape, seed=6):
     return x
 
 
-@pytest.mark.parametrize("n", [1, 127, 128, 300])
+@pytest.mark.parametrize("n", [1, 63, 64, 150])
 def test_predict_and_evaluate_through_fused_pairs_equal_the_separate_layers(n):
     net = pooled_cnn()
+    net._lean_samples = 32                         # several pieces, and a short last one
     x = mostly_blank(n, net.input_shape)
     y = np.arange(n) % 10
     separate = net.forward(x)                      # every layer on its own (activations)
@@ -264,6 +265,7 @@ def test_lean_inference_in_slices_on_threads_equals_one_thread(monkeypatch):
 
     monkeypatch.setattr(network, "SHARD_MIN_WORK", 1)         # slice even tiny batches
     net = pooled_cnn()
+    net._lean_samples = 48
     x = mostly_blank(260, net.input_shape)
     whole = net.predict(x)
     before = (parallel.threads(), parallel.splits_operations())
@@ -283,6 +285,20 @@ def test_float64_loss_of_the_lean_pass_equals_the_separate_layers():
     separate = net.forward(x)
     J = float(-np.log(separate[np.arange(9), y]).mean())
     assert net.evaluate(x, y)["loss"] == pytest.approx(J, rel=1e-12)
+
+
+def test_pieces_of_lean_inference_hold_about_the_same_bytes_whatever_the_image_size():
+    from nnstudio.core.network import LEAN_BYTES
+    from nnstudio.core.templates import get_template
+
+    sizes = {}
+    for name in ("cnn", "cnn16", "lenet"):
+        net = Network(get_template(name))
+        per_sample = sum(layer.pooled.scratch_bytes() for layer in net.layers.values()
+                         if getattr(layer, "pooled", None) is not None)
+        assert net._lean_samples * per_sample == pytest.approx(LEAN_BYTES, rel=0.02)
+        sizes[name] = net._lean_samples
+    assert sizes["cnn16"] > 4 * sizes["cnn"]                  # small images: more a piece
 
 
 # ------------------------------------------------------------------ reused arrays
