@@ -78,3 +78,52 @@ def test_csv_has_a_row_per_batch_and_per_epoch(tmp_path):
     assert float(rows[1][5]) == pytest.approx(0.5)
     assert rows[4][7] == ""                      # no validation cost: empty, not "nan"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]   # no temp files
+
+
+# ------------------------------------------------------------------ thinned for drawing
+def test_a_short_series_is_drawn_whole_and_a_long_one_in_a_bounded_number_of_points():
+    from nnstudio.gui.train.curves import Thinned
+
+    s = Series()
+    rng = np.random.default_rng(0)
+    peak, last = Thinned(s, peak=True), Thinned(s, peak=False)
+    s.extend(np.arange(100.0), rng.random(100))
+    x, y = peak.data()
+    assert np.array_equal(x, s.x) and np.array_equal(y, s.y)          # whole
+    total = 100
+    for k in (5_000, 40_000, 123_457, 300_001):                       # fed in chunks
+        xs = np.arange(total, total + k, dtype=np.float64)
+        s.extend(xs, rng.random(k) + xs * 1e-6)
+        total += k
+        for thin, per_bucket in ((peak, 2), (last, 1)):
+            x, y = thin.data()
+            assert len(x) == len(y) <= per_bucket * Thinned.CAP + thin._size
+            assert np.all(np.diff(x) >= 0)                            # in order
+            assert x[-1] == s.x[-1] and y[-1] == s.y[-1]              # up to the last point
+    x, y = peak.data()
+    # the envelope is exact: the highest and lowest batches are in it
+    assert y.max() == s.y.max() and y.min() == s.y.min()
+    # every drawn value is a value of the series at or after its x
+    i = np.searchsorted(s.x, x)
+    assert np.all(i < s.n)
+
+
+def test_a_thinned_series_follows_a_cleared_and_refilled_series():
+    from nnstudio.gui.train.curves import Thinned
+
+    s = Series()
+    thin = Thinned(s, peak=False)
+    s.extend(np.arange(50_000.0), np.zeros(50_000))
+    assert thin.data()[1].max() == 0
+    s.clear()                                   # the smoothing changed: the same length
+    s.extend(np.arange(50_000.0), np.ones(50_000))
+    assert np.all(thin.data()[1] == 1)
+    assert s.bounds() == (1.0, 1.0)
+
+
+def test_series_bounds_follow_every_finite_value():
+    s = Series()
+    assert all(math.isnan(v) for v in s.bounds())
+    s.extend(np.arange(3.0), np.array([np.nan, 2.0, -1.0]))
+    s.extend(np.arange(3.0, 5.0), np.array([np.inf, 7.0]))
+    assert s.bounds() == (-1.0, 7.0)

@@ -56,3 +56,34 @@ def test_slow_redraws_come_less_often_and_speed_up_again(qtbot, window, monkeypa
     finally:
         timer.stop()
     assert plots.n_points == fed[0]               # every batch is on the curve
+
+
+@pytest.mark.window(show=True, size=(1300, 850))
+def test_a_long_run_is_handed_to_the_plots_thinned_and_zooming_in_shows_every_batch(
+        qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from nnstudio.gui.train.curves import Thinned
+
+    window.tabs.setCurrentWidget(window.pages["trainPage"])
+    plots = window.train_view.plots
+    n = 200_000
+    window.session.apply_snapshot(_batches(0, n))
+    qtbot.waitUntil(lambda: plots.c_smooth.xData is not None
+                    and plots.c_smooth.xData[-1] == n / 50, timeout=10000)
+    for curve, per_bucket in ((plots.c_raw, 2), (plots.c_smooth, 1), (plots.a_smooth, 1),
+                              (plots.l_curve, 1)):
+        assert len(curve.xData) <= per_bucket * Thinned.CAP + 64
+    assert plots.c_raw.yData.max() == pytest.approx(2.0) and \
+        plots.c_raw.yData.min() == pytest.approx(1.0)                 # the whole envelope
+    plot = plots.loss_plot
+    centre = QPointF(plot.viewport().rect().center())
+    QApplication.sendEvent(plot.viewport(), QWheelEvent(
+        centre, plot.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120 * 5),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase, False))
+    qtbot.waitUntil(lambda: len(plots.c_raw.xData) == n, timeout=5000)
+    assert len(plots.c_smooth.xData) == n
+    assert len(plots.a_smooth.xData) <= Thinned.CAP + 64          # the other plots stay

@@ -27,7 +27,16 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.gui.snapshot import Snapshot
-from nnstudio.gui.train.curves import RunCurves, Smoother, bounds, finite, fmt, nearest
+from nnstudio.gui.train.curves import (
+    RunCurves,
+    Series,
+    Smoother,
+    Thinned,
+    bounds,
+    finite,
+    fmt,
+    nearest,
+)
 from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, outside_legend, pen
 
 BLUE = "#0877bd"  # training
@@ -148,6 +157,9 @@ class TrainingPlots(QWidget):
             "acc": Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
             "lr": Ranger(self.lr_plot, set_x=True),
         }
+        for ranger in self._rangers.values():
+            ranger.vb.sigRangeChangedManually.connect(self._on_zoomed)
+        self._thinned: dict[str, Thinned] = {}     # the live run's series, thinned
         self._earlier_bounds: list[tuple[float, float, float]] = []
         self._hover_x: float | None = None  # epoch position under the resting mouse
         self._cursors = []
@@ -266,10 +278,10 @@ class TrainingPlots(QWidget):
         n_b, n_e = r.batch_cost.n, r.epoch_cost.n
         if n_b != self._drawn[0] or self._force:
             if self._show_raw:
-                self.c_raw.setData(r.batch_cost.x, r.batch_cost.y)
-            self.c_smooth.setData(r.batch_cost_smooth.x, r.batch_cost_smooth.y)
-            self.a_smooth.setData(*finite(r.batch_acc_smooth))
-            self.l_curve.setData(*finite(r.batch_lr, positive=True))
+                self.c_raw.setData(*self._points("batch_cost", "loss", peak=True))
+            self.c_smooth.setData(*self._points("batch_cost_smooth", "loss"))
+            self.a_smooth.setData(*finite(self._points("batch_acc_smooth", "acc")))
+            self.l_curve.setData(*finite(self._points("batch_lr", "lr"), positive=True))
         if n_e != self._drawn[1] or self._force:
             self.c_epoch.setData(r.epoch_cost.x, r.epoch_cost.y)
             self.c_val.setData(*finite(r.epoch_val_cost))
@@ -282,6 +294,24 @@ class TrainingPlots(QWidget):
         if self._hover_x is not None:  # the mouse rests on a plot: read the new values
             self._show_readout(self._hover_x)
         self._pace(time.perf_counter() - t0)
+
+    def _points(self, name: str, plot: str, peak: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """What the curve of the live run's series ``name`` on ``plot`` is given to draw:
+        the series thinned to a few thousand buckets
+        (:class:`~nnstudio.gui.train.curves.Thinned`), or every point while the person has
+        zoomed or panned that plot (the plot then draws only what is in view)."""
+        series: Series = getattr(self._run, name)
+        if self._rangers[plot].manual:
+            return series.x, series.y
+        thinned = self._thinned.get(name)
+        if thinned is None or thinned.series is not series:
+            thinned = self._thinned[name] = Thinned(series, peak)
+        return thinned.data()
+
+    def _on_zoomed(self, *_: object) -> None:
+        """The person zoomed or panned a plot: draw its curves from every point."""
+        self._dirty = self._force = True
 
     def _pace(self, refreshed: float) -> None:
         """Space the redraws so that, on average, they take at most :data:`PLOT_SHARE` of
@@ -309,10 +339,11 @@ class TrainingPlots(QWidget):
             x_max = max([*(b[0] for b in self._earlier_bounds),
                          r.batch_cost.x[-1] if r.batch_cost.n else 0.0,
                          r.epoch_cost.x[-1] if r.epoch_cost.n else 0.0])
-            ys = [r.batch_cost_smooth.y, r.epoch_cost.y, r.epoch_val_cost.y]
+            shown = [r.batch_cost_smooth, r.epoch_cost, r.epoch_val_cost]
             if self._show_raw:
-                ys.append(r.batch_cost.y)
-            lo, hi = bounds(ys)
+                shown.append(r.batch_cost)
+            lows, highs = zip(*(series.bounds() for series in shown), strict=True)
+            lo, hi = bounds([np.array(lows), np.array(highs)])
             if math.isnan(lo):   # no live values yet: the runs beside it set the range
                 lo, hi = math.inf, -math.inf
             for _x, elo, ehi in self._earlier_bounds:
@@ -322,7 +353,7 @@ class TrainingPlots(QWidget):
         extra = self.overlay.bounds() if self.overlay is not None else None
         if extra is not None:
             x_max, lo, hi = max(x_max, extra[0]), min(lo, extra[1]), max(hi, extra[2])
-        _llo, lhi = bounds([r.batch_lr.y]) if self._live else (0.0, -math.inf)
+        _llo, lhi = r.batch_lr.bounds() if self._live else (0.0, -math.inf)
         if extra is not None:
             lhi = max(lhi, extra[3]) if math.isfinite(lhi) else extra[3]
         wanted = [("loss", (x_max, lo, hi)) if math.isfinite(lo) else None,
@@ -388,7 +419,7 @@ class TrainingPlots(QWidget):
         """Show or hide the faded per-batch cost."""
         self._show_raw = bool(on)
         if on:
-            self.c_raw.setData(self._run.batch_cost.x, self._run.batch_cost.y)
+            self.c_raw.setData(*self._points("batch_cost", "loss", peak=True))
         else:
             self.c_raw.setData([], [])
         self.c_raw.setVisible(self._show_raw)
