@@ -225,6 +225,32 @@ class RunCurves:
             self.epoch_val_acc.extend(xs, np.array([_num(info.val_accuracy) * 100.0]))
         return bool(k or snap.epochs)
 
+    def readout_at(self, x: float) -> str:
+        """The values nearest to epoch position ``x`` as one line ("" when empty): the batch
+        there, and the epoch that ends within half an epoch of it."""
+        parts: list[str] = []
+        if self.batch_cost.n:
+            i = nearest(self.batch_cost.x, x)
+            parts.append(f"epoch {self.batch_cost.x[i]:.2f}")
+            parts.append(f"batch {int(self.batch_index.y[i]) + 1}")
+            parts.append(f"cost {fmt(self.batch_cost.y[i])}")
+            parts.append(f"smoothed {fmt(self.batch_cost_smooth.y[i])}")
+            acc = self.batch_acc_smooth.y[i]
+            if acc == acc:
+                parts.append(f"accuracy {acc:.1f}%")
+            lr = self.batch_lr.y[i]
+            if lr == lr:
+                parts.append(f"lr {lr:.3g}")
+        if self.epoch_cost.n:
+            j = nearest(self.epoch_cost.x, x)
+            if abs(self.epoch_cost.x[j] - x) < 0.5 or not parts:
+                parts.append(f"| end of epoch {int(round(self.epoch_cost.x[j]))}: "
+                             f"train {fmt(self.epoch_cost.y[j])}")
+                v = self.epoch_val_cost.y[j]
+                if v == v:
+                    parts.append(f"validation {fmt(v)}")
+        return " · ".join(parts).replace("· |", "|")
+
     def latest(self) -> dict[str, float]:
         """Latest smoothed cost/accuracy and last epoch values (NaN when unknown)."""
         nan = math.nan

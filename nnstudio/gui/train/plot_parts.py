@@ -8,7 +8,7 @@ import math
 import time
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy
 
@@ -148,6 +148,53 @@ class TimedPlotWidget(pg.PlotWidget):
         finally:
             self.last_paint_s = time.perf_counter() - t0
             self.paints += 1
+
+
+class FramePacer:
+    """Calls ``redraw`` from a timer, at most ``fps`` times a second and at least
+    ``min_fps``, spaced so that the redraws take about ``share`` of a core on average.
+
+    A redraw's cost is its own time (handed to :meth:`done`) plus the last paint of each of
+    ``widgets`` (:class:`TimedPlotWidget`) that painted since the redraw before: the paint
+    that redraw asked for. A slow machine, a large window or a long run then get fewer
+    frames instead of taking more of the cores that training needs.
+    """
+
+    def __init__(self, parent: QObject, redraw, widgets: tuple[TimedPlotWidget, ...], *,
+                 fps: float, min_fps: float, share: float) -> None:
+        self.widgets, self.fps, self.min_fps, self.share = widgets, fps, min_fps, share
+        self.cost: float | None = None               # seconds a redraw takes, averaged
+        self._paints = [w.paints for w in widgets]   # paint counts at the last redraw
+        self.timer = QTimer(parent)
+        self.timer.setInterval(max(1, int(1000 / fps)))
+        self.timer.timeout.connect(redraw)
+        self.timer.start()
+
+    def done(self, seconds: float) -> None:
+        """A redraw took ``seconds``: set the time to the next one."""
+        cost = seconds + sum(w.last_paint_s for w, n in zip(self.widgets, self._paints,
+                                                             strict=True) if w.paints != n)
+        self._paints = [w.paints for w in self.widgets]
+        self.cost = cost if self.cost is None else 0.8 * self.cost + 0.2 * cost
+        interval = min(1.0 / self.min_fps, max(1.0 / self.fps, self.cost / self.share))
+        ms = max(1, round(1000 * interval))
+        if abs(ms - self.timer.interval()) > 0.1 * self.timer.interval():
+            self.timer.setInterval(ms)
+
+
+def mark_epochs(plot: pg.PlotWidget, curves: dict[pg.PlotDataItem, str],
+                spacing_px: float) -> None:
+    """Mark the points of ``curves`` (one per epoch; curve -> its symbol) and antialias
+    their lines while neighbouring epochs lie ``spacing_px`` apart in ``plot``'s view
+    (zooming in brings both back), else draw plain lines."""
+    vb = plot.getPlotItem().getViewBox()
+    (x0, x1), width = vb.viewRange()[0], vb.width()
+    spaced = x1 > x0 and width / (x1 - x0) >= spacing_px          # pixels per epoch
+    for curve, symbol in curves.items():
+        want = symbol if spaced else None
+        if curve.opts["symbol"] != want or curve.opts["antialias"] != spaced:
+            curve.opts["symbol"], curve.opts["antialias"] = want, spaced
+            curve.updateItems(styleUpdate=True)       # restyles the line and the marks
 
 
 def make_plot(object_name: str, title: str, y_label: str) -> TimedPlotWidget:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -34,10 +34,16 @@ from nnstudio.gui.train.curves import (
     Thinned,
     bounds,
     finite,
-    fmt,
-    nearest,
 )
-from nnstudio.gui.train.plot_parts import Ranger, fast_curve, make_plot, outside_legend, pen
+from nnstudio.gui.train.plot_parts import (
+    FramePacer,
+    Ranger,
+    fast_curve,
+    make_plot,
+    mark_epochs,
+    outside_legend,
+    pen,
+)
 
 BLUE = "#0877bd"  # training
 ORANGE = "#f59322"  # validation
@@ -197,13 +203,9 @@ class TrainingPlots(QWidget):
         layout.addLayout(row, 3)
         layout.addWidget(self.readout)
 
-        self._fps = fps or FPS
-        self._frame_cost: float | None = None    # seconds a redraw takes, averaged
-        self._paints = [0, 0, 0]                  # the plots' paint counts at the last redraw
-        self._timer = QTimer(self)
-        self._timer.setInterval(max(1, int(1000 / self._fps)))
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+        self._pacer = FramePacer(self, self.refresh, (self.loss_plot, self.acc_plot,
+                                                      self.lr_plot),
+                                 fps=fps or FPS, min_fps=MIN_FPS, share=PLOT_SHARE)
 
     def set_words(self, title: str, y_label: str, per_batch: str, smoothed: str,
                   per_epoch: str, validation: str) -> None:
@@ -293,7 +295,7 @@ class TrainingPlots(QWidget):
         self._fit_marks()
         if self._hover_x is not None:  # the mouse rests on a plot: read the new values
             self._show_readout(self._hover_x)
-        self._pace(time.perf_counter() - t0)
+        self._pacer.done(time.perf_counter() - t0)
 
     def _points(self, name: str, plot: str, peak: bool = False
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -313,25 +315,10 @@ class TrainingPlots(QWidget):
         """The person zoomed or panned a plot: draw its curves from every point."""
         self._dirty = self._force = True
 
-    def _pace(self, refreshed: float) -> None:
-        """Space the redraws so that, on average, they take at most :data:`PLOT_SHARE` of
-        a core: ``refreshed`` seconds now, plus the last paint of each plot that painted
-        since the last redraw (the paint that redraw asked for)."""
-        plots = (self.loss_plot, self.acc_plot, self.lr_plot)
-        cost = refreshed + sum(p.last_paint_s for p, n in zip(plots, self._paints, strict=True)
-                               if p.paints != n)
-        self._paints = [p.paints for p in plots]
-        self._frame_cost = cost if self._frame_cost is None else \
-            0.8 * self._frame_cost + 0.2 * cost
-        interval = min(1.0 / MIN_FPS, max(1.0 / self._fps, self._frame_cost / PLOT_SHARE))
-        ms = max(1, round(1000 * interval))
-        if abs(ms - self._timer.interval()) > 0.1 * self._timer.interval():
-            self._timer.setInterval(ms)
-
     @property
     def frame_interval_ms(self) -> int:
         """The time between two redraws now (longer than 1 / FPS where redraws are slow)."""
-        return self._timer.interval()
+        return self._pacer.timer.interval()
 
     def _update_ranges(self) -> None:
         r = self._run
@@ -370,18 +357,8 @@ class TrainingPlots(QWidget):
             self._dirty = True          # the next frame moves the next plot
 
     def _fit_marks(self, *_: object) -> None:
-        """Mark the epochs of each plot and antialias their lines when the epochs lie
-        :data:`MARK_SPACING_PX` apart on screen (zooming in brings both back), else draw
-        plain lines."""
         for plot, curves in self._marked:
-            vb = plot.getPlotItem().getViewBox()
-            (x0, x1), width = vb.viewRange()[0], vb.width()
-            spaced = x1 > x0 and width / (x1 - x0) >= MARK_SPACING_PX   # pixels per epoch
-            for curve, symbol in curves.items():
-                want = symbol if spaced else None
-                if curve.opts["symbol"] != want or curve.opts["antialias"] != spaced:
-                    curve.opts["symbol"], curve.opts["antialias"] = want, spaced
-                    curve.updateItems(styleUpdate=True)   # restyles the line and marks
+            mark_epochs(plot, curves, MARK_SPACING_PX)
 
     def redraw(self) -> None:
         """Fit the view ranges again and redraw (the overlay's runs changed); the readout
@@ -587,32 +564,10 @@ class TrainingPlots(QWidget):
     def readout_at(self, x: float) -> str:
         """The values of the current run nearest to epoch position ``x`` as one line, then
         those of the overlay's runs."""
-        r = self._run
-        parts: list[str] = []
         extra = self.overlay.readout_at(x) if self.overlay is not None else ""
         if not self._live:
             return extra
-        if r.batch_cost.n:
-            i = nearest(r.batch_cost.x, x)
-            parts.append(f"epoch {r.batch_cost.x[i]:.2f}")
-            parts.append(f"batch {int(r.batch_index.y[i]) + 1}")
-            parts.append(f"cost {fmt(r.batch_cost.y[i])}")
-            parts.append(f"smoothed {fmt(r.batch_cost_smooth.y[i])}")
-            acc = r.batch_acc_smooth.y[i]
-            if acc == acc:
-                parts.append(f"accuracy {acc:.1f}%")
-            lr = r.batch_lr.y[i]
-            if lr == lr:
-                parts.append(f"lr {lr:.3g}")
-        if r.epoch_cost.n:
-            j = nearest(r.epoch_cost.x, x)
-            if abs(r.epoch_cost.x[j] - x) < 0.5 or not parts:
-                parts.append(f"| end of epoch {int(round(r.epoch_cost.x[j]))}: "
-                             f"train {fmt(r.epoch_cost.y[j])}")
-                v = r.epoch_val_cost.y[j]
-                if v == v:
-                    parts.append(f"validation {fmt(v)}")
-        text = " · ".join(parts).replace("· |", "|")
+        text = self._run.readout_at(x)
         return f"{text}\n{extra}" if text and extra else text or extra
 
     # ------------------------------------------------------------------ export
