@@ -103,7 +103,8 @@ def child_length() -> dict:
 
     _app, session, win = _window()
     plots = win.train_view.plots
-    plots._timer.stop()
+    pacer = getattr(plots, "_pacer", None)           # redraws only when asked here
+    (pacer.timer if pacer is not None else plots._timer).stop()
     stream = Stream({})
     out = {}
     for n in LENGTHS:
