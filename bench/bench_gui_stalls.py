@@ -221,10 +221,14 @@ def main() -> int:
         timings["plot redraw"].append((time.perf_counter() - t0) * 1000)
 
     plots.refresh = timed_refresh
+    pacer = getattr(plots, "_pacer", None)          # older versions: a plain timer
+    timer = pacer.timer if pacer is not None else plots._timer
     if args.plot_fps:
-        plots._timer.setInterval(max(1, int(1000 / args.plot_fps)))
-    plots._timer.timeout.disconnect()
-    plots._timer.timeout.connect(timed_refresh)
+        if pacer is not None:                         # a fixed rate, whatever redraws cost
+            pacer.fps = pacer.min_fps = args.plot_fps
+        timer.setInterval(max(1, int(1000 / args.plot_fps)))
+    timer.timeout.disconnect()
+    timer.timeout.connect(timed_refresh)
     for w in (plots.loss_plot, plots.acc_plot, plots.lr_plot):
         def timed_paint(event, _real=w.paintEvent) -> None:
             t0, c0 = time.perf_counter(), time.thread_time()
