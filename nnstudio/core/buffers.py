@@ -23,6 +23,11 @@ class Buffers:
         #: key -> (memory, the view last handed out)
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    def __deepcopy__(self, memo: dict) -> Buffers:
+        """A copy of a layer (an Inside view's private network) starts with no arrays:
+        they are scratch, and copying them would cost time and memory for nothing."""
+        return Buffers()
+
     def get(self, key: str, shape: tuple[int, ...], dtype, fill: float | None = None
             ) -> np.ndarray:
         """The array ``key`` of ``shape``: the same object as the last time when the shape

@@ -35,6 +35,8 @@ interleaved.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .buffers import Buffers
@@ -82,6 +84,17 @@ class PooledConv:
         self._views: dict[str, tuple] = {}
         self._cache: tuple | None = None
         self._scratch = Buffers()                                    # for :meth:`infer`
+
+    def __deepcopy__(self, memo: dict) -> PooledConv:
+        """A copy for a copied network: the same geometry, none of the views and arrays
+        (they are rebuilt on first use)."""
+        new = PooledConv.__new__(PooledConv)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key not in ("_views", "_cache", "_scratch"):
+                setattr(new, key, copy.deepcopy(value, memo))
+        new._views, new._cache, new._scratch = {}, None, Buffers()
+        return new
 
     def scratch_bytes(self) -> int:
         """Bytes of the arrays an inference pass uses per sample (``cols``, ``z``, the

@@ -365,7 +365,9 @@ class Network:
     def _lean(self, x: np.ndarray, seq: list[Layer]) -> np.ndarray:
         """The output for ``x`` through ``seq``. With a pooling convolution, by lean passes
         (:meth:`_run`) in pieces of at most ``_lean_samples`` samples (see
-        :data:`LEAN_BYTES`); a new array either way."""
+        :data:`LEAN_BYTES`); a new array either way. The scratch arrays belong to the
+        layers of ``seq``: like training, inference on one network runs on one thread at
+        a time (background work takes a copy of the network)."""
         if not self._pooled:
             return self._run(x, False, seq)[self._out]
         step = self._lean_samples

@@ -318,3 +318,18 @@ def test_buffers_keep_their_memory_for_smaller_shapes_and_refill_it():
     assert not np.shares_memory(big, a) and (big == 2).all()
     other = buf.get("x", (5, 10), np.float64)                     # another dtype: new
     assert other.dtype == np.float64 and not np.shares_memory(other, big)
+
+
+def test_a_copied_network_answers_alike_and_leaves_the_scratch_behind():
+    import copy
+
+    net = pooled_cnn()
+    x = mostly_blank(200, net.input_shape)
+    first = net.predict(x)                     # the scratch is filled now
+    clone = copy.deepcopy(net)
+    pooled = [layer.pooled for layer in clone.layers.values()
+              if getattr(layer, "pooled", None) is not None]
+    assert pooled and all(not p._views and not p._scratch._arrays for p in pooled)
+    assert all(p.conv.pooled is p for p in pooled)     # the copy points at its own conv
+    np.testing.assert_array_equal(clone.predict(x), first)
+    net.train_step(x[:32], np.arange(32) % 10)         # the original still trains
