@@ -181,10 +181,11 @@ def main() -> int:
     trees = {"this": ROOT}
     if args.before:
         trees["before"] = Path(args.before).resolve()
-    load = " ".join(open("/proc/loadavg").read().split()[:3]) \
-        if os.path.exists("/proc/loadavg") else "?"
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_engine import load_average
+
     print(f"Train page plots, {args.repeat} alternating rounds, {os.cpu_count()} CPUs, "
-          f"load average {load}", flush=True)
+          f"load average {load_average()}", flush=True)
     modes = args.only.split(",")
     runs: dict[tuple[str, str], list[dict]] = {}
     for _ in range(args.repeat):

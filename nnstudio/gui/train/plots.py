@@ -153,11 +153,13 @@ class TrainingPlots(QWidget):
         for c in (self.c_smooth, self.a_smooth):
             fast_curve(c, smooth=True)
 
-        #: the epoch curves of each plot and their marks' symbols
-        self._marked = ((self.loss_plot, {self.c_epoch: "o", self.c_val: "s"}),
-                        (self.acc_plot, {self.a_epoch: "o", self.a_val: "s"}))
-        for plot, _ in self._marked:
-            plot.getPlotItem().getViewBox().sigXRangeChanged.connect(self._fit_marks)
+        # the epoch curves of each plot and their marks' symbols: marked while the epochs
+        # lie apart, which only the view's x range and width change
+        for plot, curves in ((self.loss_plot, {self.c_epoch: "o", self.c_val: "s"}),
+                             (self.acc_plot, {self.a_epoch: "o", self.a_val: "s"})):
+            vb = plot.getPlotItem().getViewBox()
+            for signal in (vb.sigXRangeChanged, vb.sigResized):
+                signal.connect(lambda *_a, p=plot, c=curves: mark_epochs(p, c, MARK_SPACING_PX))
         self._rangers = {
             "loss": Ranger(self.loss_plot, set_x=True),
             "acc": Ranger(self.acc_plot, set_x=True, y_limits=(-2.0, 102.0)),
@@ -292,7 +294,6 @@ class TrainingPlots(QWidget):
         self._drawn = (n_b, n_e)
         self._force = False
         self._update_ranges()
-        self._fit_marks()
         if self._hover_x is not None:  # the mouse rests on a plot: read the new values
             self._show_readout(self._hover_x)
         self._pacer.done(time.perf_counter() - t0)
@@ -355,10 +356,6 @@ class TrainingPlots(QWidget):
             moved, held = moved or done == "moved", held or done == "held"
         if held:
             self._dirty = True          # the next frame moves the next plot
-
-    def _fit_marks(self, *_: object) -> None:
-        for plot, curves in self._marked:
-            mark_epochs(plot, curves, MARK_SPACING_PX)
 
     def redraw(self) -> None:
         """Fit the view ranges again and redraw (the overlay's runs changed); the readout
